@@ -1,0 +1,210 @@
+// Package batchtest builds Lambda batch events for tests in a few lines, the
+// counterpart of Powertools' "Testing your code": SQS (standard and FIFO),
+// Kinesis and DynamoDB Streams events shaped like the ones Lambda sends, with
+// deterministic identifiers, plus helpers to read a response and to give a
+// test context a Lambda deadline.
+//
+//	event := batchtest.SQSEvent(`{"id":1}`, `not json`)
+//	resp, err := core.Process(ctx, processors.NewSQS(), event.Records, handler)
+//	require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
+package batchtest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// Region and account used in the ARNs of built events.
+const (
+	Region  = "us-east-1"
+	Account = "123456789012"
+)
+
+// MessageID returns the deterministic message id of the i-th built SQS
+// message, shaped like a real one.
+func MessageID(i int) string {
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", 0x5eed0000+i, i)
+}
+
+// SQSMessage returns an SQS standard queue message with the i-th id and body.
+func SQSMessage(i int, body string) events.SQSMessage {
+	ts := fmt.Sprint(1700000000000 + int64(i))
+	return events.SQSMessage{
+		MessageId:      MessageID(i),
+		ReceiptHandle:  fmt.Sprintf("AQEB-receipt-%d", i),
+		Body:           body,
+		Md5OfBody:      "",
+		EventSource:    "aws:sqs",
+		EventSourceARN: fmt.Sprintf("arn:aws:sqs:%s:%s:test-queue", Region, Account),
+		AWSRegion:      Region,
+		Attributes: map[string]string{
+			"ApproximateReceiveCount":          "1",
+			"SentTimestamp":                    ts,
+			"SenderId":                         "AIDAEXAMPLE",
+			"ApproximateFirstReceiveTimestamp": ts,
+		},
+		MessageAttributes: map[string]events.SQSMessageAttribute{},
+	}
+}
+
+// SQSEvent returns a standard queue event with one message per body.
+func SQSEvent(bodies ...string) events.SQSEvent {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(bodies))}
+	for i, b := range bodies {
+		ev.Records[i] = SQSMessage(i, b)
+	}
+	return ev
+}
+
+// FIFOMessage is one message of a FIFO event: its group and body.
+type FIFOMessage struct {
+	Group string
+	Body  string
+}
+
+// FIFOEvent returns a FIFO queue event with the given messages, in order,
+// with sequence numbers and deduplication ids. An empty Group leaves the
+// MessageGroupId attribute out.
+func FIFOEvent(msgs ...FIFOMessage) events.SQSEvent {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	for i, m := range msgs {
+		r := SQSMessage(i, m.Body)
+		r.EventSourceARN += ".fifo"
+		r.Attributes["SequenceNumber"] = fmt.Sprintf("188494964604676%05d", i)
+		r.Attributes["MessageDeduplicationId"] = fmt.Sprintf("dedup-%d", i)
+		if m.Group != "" {
+			r.Attributes["MessageGroupId"] = m.Group
+		}
+		ev.Records[i] = r
+	}
+	return ev
+}
+
+// SequenceNumber returns the deterministic sequence number of the i-th built
+// stream record.
+func SequenceNumber(i int) string {
+	return fmt.Sprintf("4959033827149025660855969253836157109592157598913%07d", i)
+}
+
+// KinesisRecord is one record of a Kinesis event: partition key and data.
+type KinesisRecord struct {
+	PartitionKey string
+	Data         []byte
+}
+
+// KinesisEvent returns a Kinesis event with one record per data string, all
+// with partition key "pk".
+func KinesisEvent(data ...string) events.KinesisEvent {
+	recs := make([]KinesisRecord, len(data))
+	for i, d := range data {
+		recs[i] = KinesisRecord{PartitionKey: "pk", Data: []byte(d)}
+	}
+	return KinesisEventOf(recs...)
+}
+
+// KinesisEventOf returns a Kinesis event with the given records.
+func KinesisEventOf(recs ...KinesisRecord) events.KinesisEvent {
+	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, len(recs))}
+	for i, r := range recs {
+		seq := SequenceNumber(i)
+		ev.Records[i] = events.KinesisEventRecord{
+			AwsRegion:         Region,
+			EventID:           "shardId-000000000000:" + seq,
+			EventName:         "aws:kinesis:record",
+			EventSource:       "aws:kinesis",
+			EventSourceArn:    fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account),
+			EventVersion:      "1.0",
+			InvokeIdentityArn: fmt.Sprintf("arn:aws:iam::%s:role/lambda-role", Account),
+			Kinesis: events.KinesisRecord{
+				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1700000000+int64(i), 0)},
+				Data:                        r.Data,
+				PartitionKey:                r.PartitionKey,
+				SequenceNumber:              seq,
+				KinesisSchemaVersion:        "1.0",
+			},
+		}
+	}
+	return ev
+}
+
+// Change is one record of a DynamoDB Streams event.
+type Change struct {
+	// EventName is INSERT, MODIFY or REMOVE.
+	EventName string
+	Keys      map[string]events.DynamoDBAttributeValue
+	NewImage  map[string]events.DynamoDBAttributeValue
+	OldImage  map[string]events.DynamoDBAttributeValue
+}
+
+// DynamoDBEvent returns a DynamoDB Streams event with the given changes.
+func DynamoDBEvent(changes ...Change) events.DynamoDBEvent {
+	ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, len(changes))}
+	for i, c := range changes {
+		view := "NEW_AND_OLD_IMAGES"
+		ev.Records[i] = events.DynamoDBEventRecord{
+			AWSRegion:      Region,
+			EventID:        fmt.Sprintf("event-%d", i),
+			EventName:      c.EventName,
+			EventSource:    "aws:dynamodb",
+			EventVersion:   "1.1",
+			EventSourceArn: fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", Region, Account),
+			Change: events.DynamoDBStreamRecord{
+				ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Unix(1700000000+int64(i), 0)},
+				Keys:                        c.Keys,
+				NewImage:                    c.NewImage,
+				OldImage:                    c.OldImage,
+				SequenceNumber:              SequenceNumber(i),
+				SizeBytes:                   100,
+				StreamViewType:              view,
+			},
+		}
+	}
+	return ev
+}
+
+// Insert returns an INSERT change of an item with a string key "id".
+func Insert(id string, newImage map[string]events.DynamoDBAttributeValue) Change {
+	return Change{EventName: "INSERT", Keys: idKey(id), NewImage: newImage}
+}
+
+// Modify returns a MODIFY change of an item with a string key "id".
+func Modify(id string, oldImage, newImage map[string]events.DynamoDBAttributeValue) Change {
+	return Change{EventName: "MODIFY", Keys: idKey(id), OldImage: oldImage, NewImage: newImage}
+}
+
+// Remove returns a REMOVE change of an item with a string key "id": it has
+// an old image and no new image.
+func Remove(id string, oldImage map[string]events.DynamoDBAttributeValue) Change {
+	return Change{EventName: "REMOVE", Keys: idKey(id), OldImage: oldImage}
+}
+
+func idKey(id string) map[string]events.DynamoDBAttributeValue {
+	return map[string]events.DynamoDBAttributeValue{"id": events.NewStringAttribute(id)}
+}
+
+// FailedIDs returns the string identifiers a response reports, in order
+// (Kafka identifiers as "<partition>@<offset>").
+func FailedIDs(resp core.Response) []string {
+	ids := make([]string, len(resp.BatchItemFailures))
+	for i, f := range resp.BatchItemFailures {
+		ids[i] = f.ItemIdentifier.String()
+	}
+	return ids
+}
+
+// LambdaContext returns ctx with a Lambda context (request id, function ARN)
+// and a deadline timeout from now, as the Lambda runtime gives a handler. The
+// cancel function releases the deadline's timer.
+func LambdaContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	lc := &lambdacontext.LambdaContext{
+		AwsRequestID:       "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:test-function", Region, Account),
+	}
+	return context.WithTimeout(lambdacontext.NewContext(ctx, lc), timeout)
+}

@@ -1,0 +1,270 @@
+package core
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// PartialProcessor processes one batch of records of type R and builds its
+// partial batch response. It is the Go counterpart of Powertools'
+// BasePartialProcessor; [Process] and [Run] drive it:
+//
+//	Prepare(ctx, b)            once, before any handler runs
+//	ProcessRecord(ctx, b, i)   once per record to handle, maybe concurrently
+//	Clean(ctx, b)              once, after every record, even after a failure
+//	Response(ctx, b)           once, last
+//
+// Implementations must keep no per-invocation state on the processor value:
+// everything about one invocation lives in the [*Batch]. The same processor
+// may run concurrent invocations (ProcessRecord may also be called
+// concurrently for different records of one batch when the processor allows
+// concurrency) and is reused across warm invocations.
+//
+// Custom processors embed [*Base] and override only what they change, calling
+// the embedded method for the rest: the counterpart of overriding
+// success_handler or failure_handler in Powertools.
+type PartialProcessor[R any] interface {
+	// Prepare checks the batch before any record is handled. An error
+	// stops the invocation: no handler runs, Clean is not called and Run
+	// returns the error.
+	Prepare(ctx context.Context, b *Batch[R]) error
+	// ProcessRecord handles record i, normally through b.Handle, and
+	// returns its outcome. The lifecycle stores it in b.Outcomes[i]. A
+	// panic in ProcessRecord itself is recovered as a failure.
+	ProcessRecord(ctx context.Context, b *Batch[R], i int) Outcome
+	// Clean runs after every record has an outcome. Its error is returned
+	// by Run, joined with the response's.
+	Clean(ctx context.Context, b *Batch[R]) error
+	// Response builds the partial batch response from b.Outcomes, and the
+	// error the invocation must return, if any.
+	Response(ctx context.Context, b *Batch[R]) (Response, error)
+}
+
+// Planner is an optional interface of a [PartialProcessor]: it tells the
+// lifecycle how to schedule the batch and how to describe records to hooks.
+// [Base] implements it, so every processor that embeds Base has it. A
+// processor without it has its records handled one after another, each
+// whatever happened to the others, with no hooks.
+type Planner[R any] interface {
+	Plan() Plan[R]
+}
+
+// Plan is what [Planner] returns: the processor's [Source] and [Options].
+type Plan[R any] struct {
+	Source  Source[R]
+	Options Options
+}
+
+// StopPolicy says which records are not handled after a failure.
+type StopPolicy uint8
+
+const (
+	// StopNever: every record is handled whatever happened to the others
+	// (SQS standard, streams by default).
+	StopNever StopPolicy = iota
+	// StopBatch: after the first failure no further record of the batch is
+	// handled; they are reported failed with a [ShortCircuitError]. The
+	// batch is then always handled sequentially (SQS FIFO by default).
+	StopBatch
+	// StopKey: after a failure no further record with the same non-empty
+	// ordering key is handled (SQS FIFO skip-group-on-error, Kafka
+	// partitions, streams with stop-on-first-failure). Records with an empty
+	// key never stop others and are never stopped.
+	StopKey
+)
+
+// Source describes an event source to [Base]: the knowledge that differs
+// between SQS, Kinesis, DynamoDB Streams, Kafka or a custom source.
+type Source[R any] struct {
+	// Name is the event source's short name for messages and hooks, for
+	// example "aws:sqs".
+	Name string
+	// EventSources lists the eventSource values the processor accepts. A
+	// record whose non-empty eventSource is not among them makes Prepare
+	// fail with [EventSourceMismatchError]. Empty: no check.
+	EventSources []string
+	// EventSource reads a record's eventSource; nil: no check.
+	EventSource func(*R) string
+	// Identify returns the identifier to report when the record fails.
+	Identify func(*R) Identifier
+	// Key returns the record's ordering key (message group, partition key,
+	// topic-partition), or "" for none. Hooks see it; with OrderByKey or
+	// StopKey it also orders the batch. nil: no key.
+	Key func(*R) string
+	// OrderByKey makes records with the same non-empty key run one after
+	// another in input order, even when the processor runs records
+	// concurrently. Different keys still run in parallel.
+	OrderByKey bool
+	// Stop is the stop-on-failure policy.
+	Stop StopPolicy
+}
+
+// Options are the settings every processor shares. The zero value is the
+// Powertools default: sequential, raise on entire batch failure, no deadline
+// margin, no hooks.
+type Options struct {
+	// SuppressFullBatchError makes a batch whose records all failed return
+	// the full failure list instead of a [FullBatchFailureError]. It is
+	// Powertools' raise_on_entire_batch_failure=False.
+	SuppressFullBatchError bool
+	// Concurrency is the largest number of records handled at once; 0 or 1
+	// handles them one after another. Results and the response keep input
+	// order whatever order handlers finish in. Ignored with [StopBatch].
+	Concurrency int
+	// DeadlineMargin, when positive and the invocation context has a
+	// deadline, is the time kept free to return the response: no record is
+	// started once less than the margin is left (each is reported failed
+	// with a [DeadlineError]), and the context of records still running is
+	// cancelled when the margin is reached.
+	DeadlineMargin time.Duration
+	// Hooks observe the batch and every record; see [Hook].
+	Hooks []Hook
+}
+
+// Base is the reusable part of a processor. It implements every method of
+// [PartialProcessor] and [Planner] from a [Source] and [Options]: built-in
+// processors are a Base, and custom processors embed one and override what
+// they change. A Base is immutable after [NewBase] and safe for concurrent use.
+type Base[R any] struct {
+	source  Source[R]
+	options Options
+}
+
+// NewBase returns a Base for the given source and options. [StopKey] implies
+// OrderByKey; StopKey without a Key stops the whole batch ([StopBatch]).
+func NewBase[R any](source Source[R], options Options) *Base[R] {
+	switch {
+	case source.Stop == StopKey && source.Key == nil:
+		source.Stop = StopBatch // no key to stop by: stop everything
+	case source.Stop == StopKey:
+		source.OrderByKey = true
+	}
+	source.EventSources = slices.Clone(source.EventSources)
+	options.Hooks = slices.Clone(options.Hooks)
+	return &Base[R]{source: source, options: options}
+}
+
+// Plan implements [Planner].
+func (p *Base[R]) Plan() Plan[R] { return Plan[R]{Source: p.source, Options: p.options} }
+
+// Source returns the processor's source description.
+func (p *Base[R]) Source() Source[R] { return p.source }
+
+// Options returns the processor's options.
+func (p *Base[R]) Options() Options { return p.options }
+
+// Identify returns the identifier of a record, or the zero Identifier when
+// the source has no Identify function.
+func (p *Base[R]) Identify(record *R) Identifier {
+	if p.source.Identify == nil {
+		return Identifier{}
+	}
+	return p.source.Identify(record)
+}
+
+// Prepare refuses, with an [EventSourceMismatchError], a batch holding a
+// record whose non-empty eventSource the source does not accept.
+func (p *Base[R]) Prepare(_ context.Context, b *Batch[R]) error {
+	if p.source.EventSource == nil || len(p.source.EventSources) == 0 {
+		return nil
+	}
+	for i := range b.Records {
+		es := p.source.EventSource(&b.Records[i])
+		if es == "" || slices.Contains(p.source.EventSources, es) {
+			continue
+		}
+		return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(p.source.EventSources)}
+	}
+	return nil
+}
+
+// ProcessRecord calls the batch's handler for record i (see [Batch.Handle]).
+func (p *Base[R]) ProcessRecord(ctx context.Context, b *Batch[R], i int) Outcome {
+	return b.Handle(ctx, i)
+}
+
+// Clean does nothing.
+func (p *Base[R]) Clean(context.Context, *Batch[R]) error { return nil }
+
+// Response reports the failed records by their identifiers (see
+// [BuildResponse]).
+func (p *Base[R]) Response(_ context.Context, b *Batch[R]) (Response, error) {
+	return BuildResponse(b, p.Identify, p.options.SuppressFullBatchError)
+}
+
+// BuildResponse builds the partial batch response of a processed batch:
+//   - the identifiers of the failed and not-started records, in input order,
+//     each identifier once;
+//   - a [*FullBatchFailureError], along with the full response, when every
+//     record of a non-empty batch failed, unless suppressFullBatchError;
+//   - otherwise an [*UnidentifiableFailureError] when a failed record has no
+//     identifier, since Lambda could not retry it alone.
+//
+// Custom processors that override Response can call it and adjust the result.
+func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFullBatchError bool) (Response, error) {
+	var resp Response
+	failed := 0
+	var unidentified *UnidentifiableFailureError
+	var seen idSet
+	for i := range b.Outcomes {
+		o := &b.Outcomes[i]
+		if !o.Failed() {
+			continue
+		}
+		failed++
+		id := identify(&b.Records[i])
+		if !id.Valid() {
+			if unidentified == nil {
+				unidentified = &UnidentifiableFailureError{}
+			}
+			unidentified.Positions = append(unidentified.Positions, i)
+			unidentified.Errors = append(unidentified.Errors, o.Err)
+			continue
+		}
+		if seen.add(resp.BatchItemFailures, id) {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, BatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	if failed > 0 && failed == len(b.Outcomes) && !suppressFullBatchError {
+		errs := make([]error, len(b.Outcomes))
+		for i := range b.Outcomes {
+			errs[i] = b.Outcomes[i].Err
+		}
+		return resp, &FullBatchFailureError{Errors: errs}
+	}
+	if unidentified != nil {
+		return resp, unidentified
+	}
+	return resp, nil
+}
+
+// idSet tells whether an identifier was already reported. Failures are
+// usually few: a linear scan of the list beats a map until there are more than
+// linearIDs of them, when an index takes over.
+type idSet struct{ index map[Identifier]struct{} }
+
+const linearIDs = 32
+
+// add reports whether id is new, given the identifiers already listed.
+func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
+	if s.index == nil && len(listed) < linearIDs {
+		for i := range listed {
+			if listed[i].ItemIdentifier == id {
+				return false
+			}
+		}
+		return true
+	}
+	if s.index == nil {
+		s.index = make(map[Identifier]struct{}, 2*len(listed))
+		for _, f := range listed {
+			s.index[f.ItemIdentifier] = struct{}{}
+		}
+	}
+	if _, ok := s.index[id]; ok {
+		return false
+	}
+	s.index[id] = struct{}{}
+	return true
+}

@@ -1,0 +1,217 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinel errors, one per error kind. Every typed error below matches its
+// sentinel with errors.Is, so callers can test the kind without a type:
+//
+//	if errors.Is(err, core.ErrFullBatchFailure) { ... }
+//
+// and read the details with errors.As on the typed error.
+var (
+	// ErrFullBatchFailure: every record of the batch failed.
+	ErrFullBatchFailure = errors.New("batchkit: every record in the batch failed")
+	// ErrShortCircuit: a record was not handled because an earlier record
+	// of the batch (or of its message group) failed.
+	ErrShortCircuit = errors.New("batchkit: record not handled after an earlier failure")
+	// ErrEventSourceMismatch: a record comes from another event source than
+	// the processor's.
+	ErrEventSourceMismatch = errors.New("batchkit: record from another event source")
+	// ErrUnidentifiableFailure: a failed record has no identifier to report.
+	ErrUnidentifiableFailure = errors.New("batchkit: failed record has no identifier")
+	// ErrUnexpectedBatchType: a raw event has no records array.
+	ErrUnexpectedBatchType = errors.New("batchkit: event has no records array")
+	// ErrDeadline: a record was not started because the invocation was about
+	// to reach its deadline.
+	ErrDeadline = errors.New("batchkit: record not started before the deadline")
+	// ErrPanic: the handler panicked.
+	ErrPanic = errors.New("batchkit: record handler panicked")
+)
+
+// FullBatchFailureError is returned when every record of a non-empty batch
+// failed (handled and failed, or not handled because of an earlier failure)
+// and the processor raises on entire batch failure (the default). Lambda then
+// retries the whole batch and the invocation shows as an error in metrics.
+// It wraps every record's error: errors.Is and errors.As see each of them.
+type FullBatchFailureError struct {
+	// Errors holds each record's error, in input order.
+	Errors []error
+}
+
+func (e *FullBatchFailureError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "batchkit: all %d records in the batch failed, so the whole batch will be retried", len(e.Errors))
+	if len(e.Errors) > 0 && e.Errors[0] != nil {
+		fmt.Fprintf(&b, " (first error: %v)", e.Errors[0])
+	}
+	b.WriteString("; to return the failure list instead of an error, turn off raise-on-entire-batch-failure")
+	return b.String()
+}
+
+// Unwrap returns every record's error.
+func (e *FullBatchFailureError) Unwrap() []error { return e.Errors }
+
+// Is matches [ErrFullBatchFailure].
+func (e *FullBatchFailureError) Is(target error) bool { return target == ErrFullBatchFailure }
+
+// ShortCircuitKind tells why a record was short-circuited.
+type ShortCircuitKind uint8
+
+const (
+	// ShortCircuitBatch: an earlier record of the batch failed and the
+	// processor stops the whole batch at the first failure (SQS FIFO by
+	// default, streams with stop-on-first-failure and no ordering key).
+	ShortCircuitBatch ShortCircuitKind = iota + 1
+	// ShortCircuitGroup: an earlier record with the same ordering key (FIFO
+	// message group, Kafka topic-partition, stream partition key) failed.
+	ShortCircuitGroup
+)
+
+// ShortCircuitError is the error of a record that was not handled because an
+// earlier record failed and the processor's ordering rules forbid handling
+// it out of order. The record is reported failed, so Lambda delivers it again.
+type ShortCircuitError struct {
+	Kind ShortCircuitKind
+	// Key is the ordering key (message group) for ShortCircuitGroup.
+	Key string
+	// FailedPosition is the position of the failed record that caused it.
+	FailedPosition int
+}
+
+func (e *ShortCircuitError) Error() string {
+	if e.Kind == ShortCircuitGroup {
+		return fmt.Sprintf("batchkit: record not handled: record %d of the same message group %q failed earlier; it is reported failed to keep the group's order and will be delivered again", e.FailedPosition, e.Key)
+	}
+	return fmt.Sprintf("batchkit: record not handled: record %d failed earlier and this processor stops at the first failure to keep order; it is reported failed and will be delivered again", e.FailedPosition)
+}
+
+// Is matches [ErrShortCircuit].
+func (e *ShortCircuitError) Is(target error) bool { return target == ErrShortCircuit }
+
+// EventSourceMismatchError is returned, before any handler runs, when a record
+// names another event source than the processor accepts: its identifiers
+// would be wrong, so nothing could be reported safely. Use the processor for
+// the function's actual trigger.
+type EventSourceMismatchError struct {
+	// Position of the first offending record.
+	Position int
+	// Got is the record's eventSource.
+	Got string
+	// Want lists the event sources the processor accepts.
+	Want []string
+}
+
+func (e *EventSourceMismatchError) Error() string {
+	return fmt.Sprintf("batchkit: record %d has eventSource %q but this processor accepts %s; use the processor that matches the function's trigger (no record was handled)",
+		e.Position, e.Got, quoteList(e.Want))
+}
+
+// Is matches [ErrEventSourceMismatch].
+func (e *EventSourceMismatchError) Is(target error) bool { return target == ErrEventSourceMismatch }
+
+// UnidentifiableFailureError is returned when a failed record has no
+// identifier (an SQS message without messageId, a stream record without
+// sequence number). Such a failure cannot be reported in a partial response,
+// so the invocation fails and Lambda retries the whole batch: nothing is lost.
+type UnidentifiableFailureError struct {
+	// Positions of the failed records without an identifier.
+	Positions []int
+	// Errors holds those records' errors, in the same order.
+	Errors []error
+}
+
+func (e *UnidentifiableFailureError) Error() string {
+	return fmt.Sprintf("batchkit: failed record(s) at position %v have no identifier and cannot be reported in a partial batch response; the invocation fails so that Lambda retries the whole batch (check the event: every record needs its messageId or sequence number)", e.Positions)
+}
+
+// Unwrap returns the records' errors.
+func (e *UnidentifiableFailureError) Unwrap() []error { return e.Errors }
+
+// Is matches [ErrUnidentifiableFailure].
+func (e *UnidentifiableFailureError) Is(target error) bool { return target == ErrUnidentifiableFailure }
+
+// UnexpectedBatchTypeError is returned by raw-bytes entries when the event has
+// no records array (missing, null, not an array, or under another key): the
+// function is probably wired to the wrong trigger or processor.
+type UnexpectedBatchTypeError struct {
+	// Key is the JSON key that was expected to hold the records.
+	Key string
+	// Found describes what was there instead ("missing", "null", "object", ...).
+	Found string
+}
+
+func (e *UnexpectedBatchTypeError) Error() string {
+	return fmt.Sprintf("batchkit: event has no %q array (found %s); is the function wired to the trigger this processor handles?", e.Key, e.Found)
+}
+
+// Is matches [ErrUnexpectedBatchType].
+func (e *UnexpectedBatchTypeError) Is(target error) bool { return target == ErrUnexpectedBatchType }
+
+// DeadlineError is the error of a record that was not started because the
+// invocation's remaining time had fallen below the processor's deadline
+// margin. The record is reported failed, so Lambda delivers it again, instead
+// of the whole batch timing out.
+type DeadlineError struct {
+	// Remaining is the time that was left when the record was due to start.
+	Remaining time.Duration
+	// Margin is the processor's deadline margin.
+	Margin time.Duration
+}
+
+func (e *DeadlineError) Error() string {
+	return fmt.Sprintf("batchkit: record not started: %v left before the invocation deadline, below the margin of %v; it is reported failed and will be delivered again", e.Remaining.Round(time.Millisecond), e.Margin)
+}
+
+// Is matches [ErrDeadline].
+func (e *DeadlineError) Is(target error) bool { return target == ErrDeadline }
+
+// CanceledError is the error of a record that was not started because the
+// invocation's context was done (cancelled, or past its deadline).
+type CanceledError struct {
+	// Cause is context.Cause of the invocation's context.
+	Cause error
+}
+
+func (e *CanceledError) Error() string {
+	return fmt.Sprintf("batchkit: record not started: invocation context done: %v", e.Cause)
+}
+
+// Unwrap returns the context's cause.
+func (e *CanceledError) Unwrap() error { return e.Cause }
+
+// PanicError is the error of a record whose handler panicked. The panic is
+// recovered, the record fails alone and processing goes on.
+type PanicError struct {
+	// Value is what the handler panicked with.
+	Value any
+	// Stack is the goroutine's stack at the panic (runtime/debug.Stack).
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("batchkit: record handler panicked: %v", e.Value)
+}
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	if err, ok := e.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// Is matches [ErrPanic].
+func (e *PanicError) Is(target error) bool { return target == ErrPanic }
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, " or ")
+}

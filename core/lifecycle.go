@@ -1,0 +1,346 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Batch is the state of one invocation: the records, the handler, and one
+// [Outcome] per record, indexed by position. It is created per invocation
+// (by [Process], or by [NewBatch] for [Run]) and handed to every
+// [PartialProcessor] method, so the processor itself keeps no state.
+type Batch[R any] struct {
+	// Records are the batch's records, in input order.
+	Records []R
+	// Outcomes holds one outcome per record, in input order. After Run
+	// returns, every outcome is set: Powertools' "processed messages".
+	Outcomes []Outcome
+
+	handler Handler[R]
+}
+
+// NewBatch returns the batch of one invocation. Run it with [Run]; read
+// b.Outcomes afterwards.
+func NewBatch[R any](records []R, handler Handler[R]) *Batch[R] {
+	return &Batch[R]{Records: records, Outcomes: make([]Outcome, len(records)), handler: handler}
+}
+
+// Fail marks record i failed with err before the batch runs, so that its
+// handler is not called: for example a record that could not be decoded. The
+// record is then reported like any other failure (and, under an ordering
+// policy, stops the records after it like any other failure).
+func (b *Batch[R]) Fail(i int, err error) {
+	b.Outcomes[i] = Failure(err)
+}
+
+// Handle calls the handler for record i and returns its outcome. A panic in
+// the handler is recovered as a failure with a [*PanicError] that keeps the
+// stack. Custom processors call it from ProcessRecord.
+func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
+	defer func() {
+		if v := recover(); v != nil {
+			o = Failure(&PanicError{Value: v, Stack: debug.Stack()})
+		}
+	}()
+	result, err := b.handler(ctx, &b.Records[i])
+	if err != nil {
+		return Failure(err)
+	}
+	return Success(result)
+}
+
+// Process runs processor p over records with handler and returns the partial
+// batch response: the one entry point for every processor, built-in or
+// custom. It is the counterpart of Powertools' process_partial_response.
+//
+//	resp, err := core.Process(ctx, processors.NewSQS(), event.Records, core.Func(handle))
+//	return resp, err // or resp.SQS(), err
+//
+// To read each record's outcome afterwards, use [NewBatch] and [Run].
+func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, handler Handler[R]) (Response, error) {
+	return Run(ctx, p, NewBatch(records, handler))
+}
+
+// Run drives p through its lifecycle over batch b: Prepare, ProcessRecord for
+// every record that is due (scheduled by the processor's [Plan]), Clean and
+// Response. It returns the response and the error the Lambda function must
+// return; with a [*FullBatchFailureError] the response is still complete.
+//
+// A Prepare error is returned at once, with an empty response, before any
+// handler runs. A Clean error is joined to the response's error.
+func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Response, error) {
+	if p == nil {
+		return Response{}, errors.New("batchkit: Run needs a processor, got nil")
+	}
+	if b == nil || b.handler == nil {
+		return Response{}, errors.New("batchkit: Run needs a batch with a handler (use core.NewBatch with a non-nil handler)")
+	}
+	if len(b.Outcomes) != len(b.Records) {
+		return Response{}, fmt.Errorf("batchkit: batch has %d records but %d outcomes; create it with core.NewBatch", len(b.Records), len(b.Outcomes))
+	}
+	if err := p.Prepare(ctx, b); err != nil {
+		return Response{}, err
+	}
+	r := runner[R]{p: p, b: b}
+	if pl, ok := p.(Planner[R]); ok {
+		r.plan = pl.Plan()
+	}
+	r.hooks = hookSet(r.plan.Options.Hooks)
+
+	var start time.Time
+	var hookCtxs []context.Context
+	if len(r.hooks) > 0 {
+		start = time.Now()
+		hookCtxs = r.hooks.batchStart(ctx, BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: start})
+		ctx = hookCtxs[len(hookCtxs)-1]
+	}
+
+	ctx, cancel := r.setDeadline(ctx)
+	r.schedule(ctx)
+	cancel()
+
+	cleanErr := p.Clean(ctx, b)
+	resp, err := p.Response(ctx, b)
+	if cleanErr != nil {
+		err = errors.Join(err, fmt.Errorf("batchkit: processor Clean failed: %w", cleanErr))
+	}
+	if len(r.hooks) > 0 {
+		res := BatchResult{BatchInfo: BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: start}, Response: resp, Err: err}
+		for i := range b.Outcomes {
+			if b.Outcomes[i].Failed() {
+				res.Failed++
+			} else {
+				res.Succeeded++
+			}
+		}
+		res.Duration = time.Since(start)
+		r.hooks.batchEnd(hookCtxs, res)
+	}
+	return resp, err
+}
+
+// runner schedules one batch.
+type runner[R any] struct {
+	p     PartialProcessor[R]
+	b     *Batch[R]
+	plan  Plan[R]
+	hooks hookSet
+
+	// deadline is the invocation's deadline when a margin applies.
+	deadline time.Time
+	margin   time.Duration
+	// ctx is the context records run under; done is its Done channel (nil
+	// when it can never be done), checked before each record starts.
+	ctx  context.Context
+	done <-chan struct{}
+}
+
+// setDeadline derives the context records run under: when a deadline margin
+// applies, it is cancelled once only the margin is left.
+func (r *runner[R]) setDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	cancel := context.CancelFunc(func() {})
+	if m := r.plan.Options.DeadlineMargin; m > 0 {
+		if d, ok := ctx.Deadline(); ok {
+			r.deadline, r.margin = d, m
+			ctx, cancel = context.WithDeadline(ctx, d.Add(-m))
+		}
+	}
+	r.ctx, r.done = ctx, ctx.Done()
+	return ctx, cancel
+}
+
+// schedule gives every record an outcome.
+func (r *runner[R]) schedule(ctx context.Context) {
+	n := len(r.b.Records)
+	src := &r.plan.Source
+	if r.plan.Options.Concurrency <= 1 || src.Stop == StopBatch || n <= 1 {
+		var st stopState
+		for i := range n {
+			r.step(ctx, i, &st)
+		}
+		return
+	}
+	var g errgroup.Group
+	g.SetLimit(r.plan.Options.Concurrency)
+	if !src.OrderByKey || src.Key == nil {
+		for i := range n {
+			if r.b.Outcomes[i].Status != StatusPending {
+				r.step(ctx, i, nil) // already decided: report it, nothing to run
+				continue
+			}
+			g.Go(func() error {
+				r.step(ctx, i, nil)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		return
+	}
+	// One unit per ordering key, running that key's records in input
+	// order; records without a key are units of their own.
+	chains := make(map[string][]int)
+	var order []string
+	for i := range n {
+		k := src.Key(&r.b.Records[i])
+		if k == "" {
+			g.Go(func() error {
+				r.step(ctx, i, nil)
+				return nil
+			})
+			continue
+		}
+		if _, ok := chains[k]; !ok {
+			order = append(order, k)
+		}
+		chains[k] = append(chains[k], i)
+	}
+	for _, k := range order {
+		idxs := chains[k]
+		g.Go(func() error {
+			var st stopState
+			for _, i := range idxs {
+				r.step(ctx, i, &st)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// stopState remembers the failures that stop later records of a chain.
+type stopState struct {
+	failed     bool
+	failedAt   int
+	keyFailure map[string]int
+}
+
+// step gives record i its outcome: the one set before the batch ran, a
+// not-started one (stop policy, deadline, cancelled context), or the
+// processor's. st is nil for records that no other record can stop.
+func (r *runner[R]) step(ctx context.Context, i int, st *stopState) {
+	o := &r.b.Outcomes[i]
+	if o.Status != StatusPending {
+		if len(r.hooks) > 0 {
+			r.report(ctx, i)
+		}
+	} else if err := r.blocked(i, st); err != nil {
+		*o = Outcome{Status: StatusNotStarted, Err: err}
+		if len(r.hooks) > 0 {
+			r.report(ctx, i)
+		}
+	} else if len(r.hooks) == 0 {
+		*o = r.process(ctx, i)
+	} else {
+		r.handleWithHooks(ctx, i)
+	}
+	if st != nil && o.Failed() && r.plan.Source.Stop != StopNever {
+		var key string
+		if r.plan.Source.Stop == StopKey {
+			key = r.plan.Source.Key(&r.b.Records[i])
+		}
+		st.fail(r.plan.Source.Stop, key, i)
+	}
+}
+
+// blocked returns why record i must not start, or nil.
+func (r *runner[R]) blocked(i int, st *stopState) error {
+	if st != nil {
+		switch r.plan.Source.Stop {
+		case StopBatch:
+			if st.failed {
+				return &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: st.failedAt}
+			}
+		case StopKey:
+			if st.keyFailure != nil {
+				if k := r.plan.Source.Key(&r.b.Records[i]); k != "" {
+					if at, ok := st.keyFailure[k]; ok {
+						return &ShortCircuitError{Kind: ShortCircuitGroup, Key: k, FailedPosition: at}
+					}
+				}
+			}
+		}
+	}
+	if r.margin > 0 {
+		if left := time.Until(r.deadline); left < r.margin {
+			return &DeadlineError{Remaining: left, Margin: r.margin}
+		}
+	}
+	if r.done != nil {
+		select {
+		case <-r.done:
+			return &CanceledError{Cause: context.Cause(r.ctx)}
+		default:
+		}
+	}
+	return nil
+}
+
+// fail records that record i, with ordering key key, failed.
+func (st *stopState) fail(stop StopPolicy, key string, i int) {
+	switch stop {
+	case StopBatch:
+		if !st.failed {
+			st.failed, st.failedAt = true, i
+		}
+	case StopKey:
+		if key == "" {
+			return
+		}
+		if st.keyFailure == nil {
+			st.keyFailure = make(map[string]int)
+		}
+		if _, ok := st.keyFailure[key]; !ok {
+			st.keyFailure[key] = i
+		}
+	}
+}
+
+// process calls ProcessRecord, recovering a panic of the processor itself.
+func (r *runner[R]) process(ctx context.Context, i int) (o Outcome) {
+	defer func() {
+		if v := recover(); v != nil {
+			o = Failure(&PanicError{Value: v, Stack: debug.Stack()})
+		}
+	}()
+	o = r.p.ProcessRecord(ctx, r.b, i)
+	if o.Status == StatusPending {
+		o = Failure(fmt.Errorf("batchkit: %T.ProcessRecord returned no outcome for record %d; it is reported failed", r.p, i))
+	}
+	return o
+}
+
+func (r *runner[R]) info(i int) RecordInfo {
+	rec := &r.b.Records[i]
+	info := RecordInfo{Position: i, EventSource: r.plan.Source.Name, Record: rec}
+	if r.plan.Source.Identify != nil {
+		info.Identifier = r.plan.Source.Identify(rec)
+	}
+	if r.plan.Source.Key != nil {
+		info.Key = r.plan.Source.Key(rec)
+	}
+	return info
+}
+
+func (r *runner[R]) handleWithHooks(ctx context.Context, i int) {
+	info := r.info(i)
+	rctx := r.hooks.recordStart(ctx, info)
+	start := time.Now()
+	o := r.process(rctx, i)
+	info.Duration = time.Since(start)
+	info.Outcome = o
+	r.b.Outcomes[i] = o
+	r.hooks.recordEnd(rctx, info)
+}
+
+// report tells hooks about a record that was decided without running.
+func (r *runner[R]) report(ctx context.Context, i int) {
+	info := r.info(i)
+	rctx := r.hooks.recordStart(ctx, info)
+	info.Outcome = r.b.Outcomes[i]
+	r.hooks.recordEnd(rctx, info)
+}

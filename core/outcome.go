@@ -1,0 +1,54 @@
+package core
+
+// Status is what happened to one record.
+type Status uint8
+
+const (
+	// StatusPending: the record has not been processed (yet).
+	StatusPending Status = iota
+	// StatusSuccess: the handler returned no error.
+	StatusSuccess
+	// StatusFailure: the handler returned an error or panicked, or the
+	// record could not be decoded.
+	StatusFailure
+	// StatusNotStarted: the record was not handed to the handler, because of
+	// an earlier failure (see [ShortCircuitError]) or the deadline (see
+	// [DeadlineError]). It is reported failed.
+	StatusNotStarted
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusPending:
+		return "pending"
+	case StatusSuccess:
+		return "success"
+	case StatusFailure:
+		return "failure"
+	case StatusNotStarted:
+		return "not started"
+	}
+	return "unknown"
+}
+
+// Outcome is the result of one record: Powertools' "processed message".
+type Outcome struct {
+	// Status says whether the record succeeded, failed or was not started.
+	Status Status
+	// Err is the handler's error, a [*PanicError], a [*ShortCircuitError],
+	// a [*DeadlineError] or a decoding error; nil on success.
+	Err error
+	// Result is what a result-producing handler returned (see [WithResult]);
+	// nil otherwise.
+	Result any
+}
+
+// Failed reports whether the record is to be reported failed: it failed or
+// was not started.
+func (o Outcome) Failed() bool { return o.Status == StatusFailure || o.Status == StatusNotStarted }
+
+// Success returns a successful outcome carrying result.
+func Success(result any) Outcome { return Outcome{Status: StatusSuccess, Result: result} }
+
+// Failure returns a failed outcome carrying err.
+func Failure(err error) Outcome { return Outcome{Status: StatusFailure, Err: err} }

@@ -1,0 +1,15 @@
+// Package processors holds batchkit's built-in processors, one per Lambda
+// event source: [NewSQS], [NewSQSFIFO], [NewKinesis] and [NewDynamoDB]. Each
+// is a [core.Base] configured with the event source's knowledge (accepted
+// eventSource, identifier, ordering key, stop policy) and run by
+// [core.Process]:
+//
+//	var processor = processors.NewSQS() // once, at package level
+//
+//	func handler(ctx context.Context, event events.SQSEvent) (core.Response, error) {
+//		return core.Process(ctx, processor, event.Records, core.Func(handleMessage))
+//	}
+//
+// The package also decodes typed payloads ([SQSJSON], [KinesisJSON],
+// [DynamoDBNewImage]) so a handler receives the user's Go type, validated.
+package processors

@@ -1,0 +1,41 @@
+package processors
+
+import (
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// EventSourceKinesis is the eventSource of Kinesis Data Streams records.
+const EventSourceKinesis = "aws:kinesis"
+
+// KinesisProcessor is the processor type of Kinesis Data Streams.
+type KinesisProcessor = core.Base[events.KinesisEventRecord]
+
+// NewKinesis returns the processor for Kinesis Data Streams: every record is
+// handled, and the failed ones are reported by sequence number (Lambda
+// checkpoints at the lowest and retries from there). Options:
+// [WithStopOnFirstFailure], [WithOrderByKey] (by partition key), and the
+// shared ones. It panics on an invalid option; see [KinesisFrom].
+func NewKinesis(opts ...Option) *KinesisProcessor {
+	return must(KinesisFrom(build(KindKinesis, opts)))
+}
+
+// KinesisFrom returns the Kinesis processor for c, or the reason c is invalid
+// for it.
+func KinesisFrom(c Config) (*KinesisProcessor, error) {
+	if err := c.Validate(KindKinesis); err != nil {
+		return nil, err
+	}
+	return core.NewBase(core.Source[events.KinesisEventRecord]{
+		Name:         EventSourceKinesis,
+		EventSources: []string{EventSourceKinesis},
+		EventSource:  func(r *events.KinesisEventRecord) string { return r.EventSource },
+		Identify: func(r *events.KinesisEventRecord) core.Identifier {
+			return core.StringID(r.Kinesis.SequenceNumber)
+		},
+		Key:        func(r *events.KinesisEventRecord) string { return r.Kinesis.PartitionKey },
+		OrderByKey: c.OrderByKey,
+		Stop:       c.streamPolicy(),
+	}, c.Options), nil
+}

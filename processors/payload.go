@@ -1,0 +1,213 @@
+package processors
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// Validator is implemented by payload types that check themselves. A typed
+// payload whose type (or pointer to it) has a Validate method is validated
+// after decoding; an error fails the record with a [*ValidationError].
+type Validator interface {
+	Validate() error
+}
+
+// DecodeError is the error of a record whose payload could not be decoded
+// into the handler's type. The record fails alone and is still reported by
+// its identifier.
+type DecodeError struct {
+	// What names the payload: "SQS body", "Kinesis data", "DynamoDB NewImage".
+	What string
+	// Type is the Go type it was decoded into.
+	Type string
+	Err  error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("batchkit: %s does not decode into %s: %v", e.What, e.Type, e.Err)
+}
+
+// Unwrap returns the decoding error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ValidationError is the error of a record whose decoded payload failed its
+// Validate method.
+type ValidationError struct {
+	// Type is the payload's Go type.
+	Type string
+	Err  error
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("batchkit: payload of type %s is invalid: %v", e.Type, e.Err)
+}
+
+// Unwrap returns Validate's error.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+// decodeJSON decodes data into a T and validates it.
+func decodeJSON[T any](what string, data []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, &DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
+	}
+	if val, ok := any(&v).(Validator); ok {
+		if err := val.Validate(); err != nil {
+			return v, &ValidationError{Type: fmt.Sprintf("%T", v), Err: err}
+		}
+	}
+	return v, nil
+}
+
+// SQSJSON returns a handler that decodes each message body as JSON into a T,
+// validates it (see [Validator]) and calls f with it. A body that does not
+// decode or validate fails that message alone.
+func SQSJSON[T any](f func(ctx context.Context, payload T, msg *events.SQSMessage) error) core.Handler[events.SQSMessage] {
+	return func(ctx context.Context, msg *events.SQSMessage) (any, error) {
+		v, err := decodeJSON[T]("SQS body", []byte(msg.Body))
+		if err != nil {
+			return nil, err
+		}
+		return nil, f(ctx, v, msg)
+	}
+}
+
+// KinesisJSON returns a handler that decodes each record's data (already
+// base64-decoded by the event) as JSON into a T, validates it and calls f.
+func KinesisJSON[T any](f func(ctx context.Context, payload T, rec *events.KinesisEventRecord) error) core.Handler[events.KinesisEventRecord] {
+	return func(ctx context.Context, rec *events.KinesisEventRecord) (any, error) {
+		v, err := decodeJSON[T]("Kinesis data", rec.Kinesis.Data)
+		if err != nil {
+			return nil, err
+		}
+		return nil, f(ctx, v, rec)
+	}
+}
+
+// DynamoDBNewImage returns a handler that decodes each record's NewImage into
+// a T through its JSON form (S as a string, N as a number, BOOL, NULL as
+// null, M as an object, L and sets as arrays, B as base64; use json tags),
+// validates it and calls f. newImage is nil when the record has none (a
+// REMOVE, or a stream without new images): f still runs, with the record.
+func DynamoDBNewImage[T any](f func(ctx context.Context, newImage *T, rec *events.DynamoDBEventRecord) error) core.Handler[events.DynamoDBEventRecord] {
+	return func(ctx context.Context, rec *events.DynamoDBEventRecord) (any, error) {
+		if rec.Change.NewImage == nil {
+			return nil, f(ctx, nil, rec)
+		}
+		data, err := ImageJSON(rec.Change.NewImage)
+		if err != nil {
+			var zero T
+			return nil, &DecodeError{What: "DynamoDB NewImage", Type: fmt.Sprintf("%T", zero), Err: err}
+		}
+		v, err := decodeJSON[T]("DynamoDB NewImage", data)
+		if err != nil {
+			return nil, err
+		}
+		return nil, f(ctx, &v, rec)
+	}
+}
+
+// ImageJSON renders a DynamoDB image (NewImage, OldImage, Keys) as plain
+// JSON, the form [DynamoDBNewImage] decodes from.
+func ImageJSON(image map[string]events.DynamoDBAttributeValue) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := writeMap(&buf, image); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeMap(buf *bytes.Buffer, m map[string]events.DynamoDBAttributeValue) error {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	buf.WriteByte('{')
+	for i, k := range names {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(strconv.Quote(k))
+		buf.WriteByte(':')
+		if err := writeAttribute(buf, m[k]); err != nil {
+			return fmt.Errorf("attribute %q: %w", k, err)
+		}
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+func writeAttribute(buf *bytes.Buffer, v events.DynamoDBAttributeValue) error {
+	switch v.DataType() {
+	case events.DataTypeString:
+		s, _ := json.Marshal(v.String())
+		buf.Write(s)
+	case events.DataTypeNumber:
+		writeNumber(buf, v.Number())
+	case events.DataTypeBoolean:
+		buf.WriteString(strconv.FormatBool(v.Boolean()))
+	case events.DataTypeNull:
+		buf.WriteString("null")
+	case events.DataTypeBinary:
+		buf.WriteString(strconv.Quote(base64.StdEncoding.EncodeToString(v.Binary())))
+	case events.DataTypeMap:
+		return writeMap(buf, v.Map())
+	case events.DataTypeList:
+		buf.WriteByte('[')
+		for i, e := range v.List() {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeAttribute(buf, e); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		buf.WriteByte(']')
+	case events.DataTypeStringSet:
+		s, _ := json.Marshal(v.StringSet())
+		buf.Write(s)
+	case events.DataTypeNumberSet:
+		buf.WriteByte('[')
+		for i, n := range v.NumberSet() {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeNumber(buf, n)
+		}
+		buf.WriteByte(']')
+	case events.DataTypeBinarySet:
+		buf.WriteByte('[')
+		for i, b := range v.BinarySet() {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.WriteString(strconv.Quote(base64.StdEncoding.EncodeToString(b)))
+		}
+		buf.WriteByte(']')
+	default:
+		return fmt.Errorf("unsupported DynamoDB attribute type %v", v.DataType())
+	}
+	return nil
+}
+
+// writeNumber writes a DynamoDB number as a JSON number, or as a string when
+// it is not valid JSON number syntax.
+func writeNumber(buf *bytes.Buffer, n string) {
+	if json.Valid([]byte(n)) {
+		if _, err := strconv.ParseFloat(n, 64); err == nil {
+			buf.WriteString(n)
+			return
+		}
+	}
+	buf.WriteString(strconv.Quote(n))
+}

@@ -1,0 +1,78 @@
+package processors
+
+import (
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// EventSourceSQS is the eventSource of SQS records.
+const EventSourceSQS = "aws:sqs"
+
+// SQSProcessor is the processor type of SQS standard and FIFO queues.
+type SQSProcessor = core.Base[events.SQSMessage]
+
+// NewSQS returns the processor for SQS standard queues: every message is
+// handled, and the failed ones are reported by message id so that only they
+// return to the queue. It panics on an invalid option; see [SQSFrom] for an
+// error instead.
+func NewSQS(opts ...Option) *SQSProcessor {
+	return must(SQSFrom(build(KindSQS, opts)))
+}
+
+// SQSFrom returns the SQS standard processor for c, or the reason c is
+// invalid for it.
+func SQSFrom(c Config) (*SQSProcessor, error) {
+	if err := c.Validate(KindSQS); err != nil {
+		return nil, err
+	}
+	return core.NewBase(sqsSource(), c.Options), nil
+}
+
+// NewSQSFIFO returns the processor for SQS FIFO queues. By default it stops at
+// the first failure: the failed message and every message after it are
+// reported failed (the later ones with a [core.ShortCircuitError]) so that
+// the queue keeps its order. With [WithSkipGroupOnError] only the later
+// messages of the failed message's group are short-circuited, and other
+// groups go on; messages without a group id never stop others.
+//
+// Concurrency applies only with skip-group-on-error, per message group: the
+// messages of one group always run one after another in order.
+func NewSQSFIFO(opts ...Option) *SQSProcessor {
+	return must(SQSFIFOFrom(build(KindSQSFIFO, opts)))
+}
+
+// SQSFIFOFrom returns the SQS FIFO processor for c, or the reason c is invalid
+// for it.
+func SQSFIFOFrom(c Config) (*SQSProcessor, error) {
+	if err := c.Validate(KindSQSFIFO); err != nil {
+		return nil, err
+	}
+	src := sqsSource()
+	src.Stop = core.StopBatch
+	if c.SkipGroupOnError {
+		src.Stop = core.StopKey
+	}
+	return core.NewBase(src, c.Options), nil
+}
+
+func sqsSource() core.Source[events.SQSMessage] {
+	return core.Source[events.SQSMessage]{
+		Name:         EventSourceSQS,
+		EventSources: []string{EventSourceSQS},
+		EventSource:  func(m *events.SQSMessage) string { return m.EventSource },
+		Identify:     func(m *events.SQSMessage) core.Identifier { return core.StringID(m.MessageId) },
+		Key:          MessageGroupID,
+	}
+}
+
+// MessageGroupID returns an SQS FIFO message's group id ("" for a standard
+// queue message).
+func MessageGroupID(m *events.SQSMessage) string { return m.Attributes["MessageGroupId"] }
+
+func must[P any](p P, err error) P {
+	if err != nil {
+		panic(err)
+	}
+	return p
+}

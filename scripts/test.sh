@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs and starts the local
+# servers the integration tests need (scripts/lib/server-*.sh) on 127.0.0.1,
+# runs go vet and `go test -race` in every module of the repository, and
+# stops the servers. Under CI=true a server that cannot start is a failure;
+# elsewhere its tests skip with a message. Extra arguments go to `go test`.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+source scripts/lib/common.sh
+trap stop_servers EXIT
+
+shopt -s nullglob
+for f in scripts/lib/server-*.sh; do
+  # shellcheck source=/dev/null
+  source "$f"
+  name=$(basename "$f" .sh); name=${name#server-}
+  "start_${name//-/_}"
+done
+
+# Every module: the root one and the nested ones (hooks, examples with
+# their own dependencies).
+mapfile -t modules < <(git ls-files --cached --others --exclude-standard -- 'go.mod' '**/go.mod' | xargs -n1 dirname | sort)
+status=0
+for m in "${modules[@]}"; do
+  log "module $m: gofmt, go vet, go test -race"
+  unformatted=$(cd "$m" && gofmt -l . | grep -v '^\.cache/' || true)
+  if [ -n "$unformatted" ]; then log "gofmt: not formatted: $unformatted"; status=1; fi
+  (cd "$m" && go vet ./...) || status=1
+  (cd "$m" && go test -race -count=1 "$@" ./...) || status=1
+done
+exit $status
