@@ -5,6 +5,7 @@
 package runlocal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -57,4 +58,12 @@ func Once[E, R any](ctx context.Context, handler func(context.Context, E) (R, er
 	}
 	_, err = fmt.Fprintf(w, "%s\n", out)
 	return err
+}
+
+// Golden runs handler on sampleEvent as `go run` would and returns the
+// printed output, for the examples' tests to compare with response.json.
+func Golden[E, R any](handler func(context.Context, E) (R, error), sampleEvent []byte) (string, error) {
+	var buf bytes.Buffer
+	err := Once(context.Background(), handler, sampleEvent, nil, &buf)
+	return buf.String(), err
 }

@@ -1,0 +1,43 @@
+// Command sqs_fifo is an SQS FIFO-triggered Lambda function. It skips only
+// the failed message's group: when a message fails, the later messages of
+// its group are reported failed without being handled (to keep the group's
+// order), while the other groups go on.
+//
+// Outside Lambda, `go run ./examples/sqs_fifo` processes the bundled sample
+// event (event.json: three groups, the second message is not JSON) and prints
+// the partial batch response (response.json).
+package main
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/processors"
+)
+
+//go:embed event.json
+var sampleEvent []byte
+
+// Order is the message body.
+type Order struct {
+	OrderID string  `json:"orderId"`
+	Amount  float64 `json:"amount"`
+}
+
+var processor = processors.NewSQSFIFO(processors.WithSkipGroupOnError())
+
+func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error {
+	slog.DebugContext(ctx, "order", "group", processors.MessageGroupID(msg), "orderId", order.OrderID)
+	return nil
+}
+
+func handler(ctx context.Context, event events.SQSEvent) (core.Response, error) {
+	return core.Process(ctx, processor, event.Records, processors.SQSJSON(handleOrder))
+}
+
+func main() { runlocal.Main(handler, sampleEvent) }
