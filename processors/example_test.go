@@ -119,3 +119,28 @@ func ExampleDynamoDBNewImage() {
 	// REMOVE without new image
 	// <nil>
 }
+
+// auditing is a custom processor: it embeds the built-in one and overrides
+// ProcessRecord only.
+type auditing struct {
+	*processors.SQSProcessor
+}
+
+func (p auditing) ProcessRecord(ctx context.Context, b *core.Batch[events.SQSMessage], i int) core.Outcome {
+	o := p.SQSProcessor.ProcessRecord(ctx, b, i)
+	if o.Failed() {
+		fmt.Printf("message %d failed: %v\n", i, o.Err)
+	}
+	return o
+}
+
+// Extending a processor by embedding it.
+func ExampleSQSProcessor() {
+	processor := auditing{processors.NewSQS()}
+	event := batchtest.SQSEvent("ok", "fail")
+	_, err := core.Process(context.Background(), processor, event.Records, core.Func(failBodies))
+	fmt.Println(err)
+	// Output:
+	// message 1 failed: bad record
+	// <nil>
+}
