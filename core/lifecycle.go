@@ -100,9 +100,9 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 		ctx = hookCtxs[len(hookCtxs)-1]
 	}
 
-	ctx, cancel := r.setDeadline(ctx)
-	r.schedule(ctx)
-	cancel()
+	runCtx, cancel := r.setDeadline(ctx)
+	r.schedule(runCtx)
+	cancel() // Clean and Response get the invocation's context, not the cut-off one
 
 	cleanErr := p.Clean(ctx, b)
 	resp, err := p.Response(ctx, b)
