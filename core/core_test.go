@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -240,4 +241,33 @@ func TestErrorMessagesSayWhatToDo(t *testing.T) {
 	require.ErrorIs(t, &core.UnexpectedBatchTypeError{}, core.ErrUnexpectedBatchType)
 	require.ErrorIs(t, &core.DeadlineError{}, core.ErrDeadline)
 	require.ErrorIs(t, &core.ShortCircuitError{}, core.ErrShortCircuit)
+}
+
+// cleanCtx records the context error Clean saw.
+type cleanCtx struct {
+	*core.Base[msg]
+	err *error
+}
+
+func (p cleanCtx) Clean(ctx context.Context, _ *core.Batch[msg]) error {
+	*p.err = ctx.Err()
+	return nil
+}
+
+// Past the deadline margin no record starts (each is reported with a
+// DeadlineError), and Clean still gets a live context to release resources.
+func TestDeadlineMarginLeavesCleanALiveContext(t *testing.T) {
+	var seen error = errors.New("Clean not called")
+	p := cleanCtx{Base: core.NewBase(source(core.StopNever), core.Options{DeadlineMargin: time.Hour, SuppressFullBatchError: true}), err: &seen}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := core.NewBatch(records(), core.Func(handle))
+	resp, err := core.Run(ctx, p, b)
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 5)
+	for _, o := range b.Outcomes {
+		require.Equal(t, core.StatusNotStarted, o.Status)
+		require.ErrorIs(t, o.Err, core.ErrDeadline)
+	}
+	require.NoError(t, seen)
 }
