@@ -312,4 +312,3 @@ func Example() {
 	// service: order-intake EventSource: aws:sqs
 	// ProcessedRecords: 3 FailedRecords: 1
 }
-
