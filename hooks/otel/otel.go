@@ -28,12 +28,17 @@
 //
 // By default the hook uses the global TracerProvider, MeterProvider and
 // propagator set with go.opentelemetry.io/otel; [WithTracerProvider],
-// [WithMeterProvider] and [WithPropagator] change them.
+// [WithMeterProvider] and [WithPropagator] change them. [WithForceFlush]
+// flushes the providers before the response is returned, since Lambda may
+// freeze the function as soon as it returns.
 package otel
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"go.opentelemetry.io/otel"
@@ -74,6 +79,8 @@ const operation = "process"
 // concurrent invocations and concurrent records.
 type Hook struct {
 	core.NopHook
+	flushers   []flusher
+	flushAfter time.Duration
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
 	processed  metric.Int64Counter
@@ -85,6 +92,12 @@ type config struct {
 	tp         trace.TracerProvider
 	mp         metric.MeterProvider
 	propagator propagation.TextMapPropagator
+	flush      time.Duration
+}
+
+// flusher is implemented by the SDK's TracerProvider and MeterProvider.
+type flusher interface {
+	ForceFlush(context.Context) error
 }
 
 // Option configures a [Hook].
@@ -104,6 +117,14 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) { c.propagator = p }
 }
 
+// WithForceFlush makes BatchEnd flush the tracer and meter providers (those
+// that have a ForceFlush method, like the SDK's) after the batch span ends,
+// waiting at most timeout, so that a batching exporter sends the batch's
+// telemetry before the function returns and Lambda freezes it. Off by
+// default: flush in the function instead when several things share the
+// providers.
+func WithForceFlush(timeout time.Duration) Option { return func(c *config) { c.flush = timeout } }
+
 // New returns an OpenTelemetry hook. An instrument that cannot be created is
 // reported to otel.Handle and replaced by a no-op one: telemetry never stops
 // a batch.
@@ -122,6 +143,14 @@ func New(opts ...Option) *Hook {
 	h := &Hook{
 		tracer:     c.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
 		propagator: c.propagator,
+		flushAfter: c.flush,
+	}
+	if c.flush > 0 {
+		for _, p := range []any{c.tp, c.mp} {
+			if f, ok := p.(flusher); ok {
+				h.flushers = append(h.flushers, f)
+			}
+		}
 	}
 	var err error
 	if h.processed, err = meter.Int64Counter(MetricProcessed, metric.WithUnit("{record}"),
@@ -251,6 +280,20 @@ func (h *Hook) BatchEnd(ctx context.Context, res core.BatchResult) error {
 		st.span.SetAttributes(semconv.ErrorType(res.Err))
 	}
 	st.span.End(trace.WithTimestamp(res.Start.Add(res.Duration)))
+	if len(h.flushers) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.flushAfter)
+	defer cancel()
+	var errs []error
+	for _, f := range h.flushers {
+		if err := f.ForceFlush(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("batchkit/hooks/otel: flushing telemetry within %v failed (raise WithForceFlush's timeout or check the exporter): %w", h.flushAfter, err)
+	}
 	return nil
 }
 

@@ -466,3 +466,45 @@ func Example() {
 	// record process test-queue Error
 	// batch process test-queue Unset
 }
+
+// failingProvider is a tracer provider whose flush fails.
+type failingProvider struct{ trace.TracerProvider }
+
+var errExporterDown = errors.New("exporter down")
+
+func (failingProvider) ForceFlush(context.Context) error { return errExporterDown }
+
+func TestForceFlush(t *testing.T) {
+	tests := []struct {
+		name      string
+		flush     time.Duration
+		wantSpans int
+	}{
+		{name: "off: spans wait in the batcher", flush: 0, wantSpans: 0},
+		{name: "on: spans exported before Process returns", flush: time.Second, wantSpans: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Hour)))
+			t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			hook := batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithForceFlush(tt.flush))
+			event := batchtest.SQSEvent("ok", "fail")
+			_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, core.Func(handle))
+			require.NoError(t, err)
+			require.Len(t, exp.GetSpans(), tt.wantSpans)
+		})
+	}
+	t.Run("flush error", func(t *testing.T) {
+		tp := failingProvider{sdktrace.NewTracerProvider()}
+		hook := batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithForceFlush(time.Second))
+		ctx := hook.BatchStart(context.Background(), core.BatchInfo{Start: time.Now()})
+		err := hook.BatchEnd(ctx, core.BatchResult{BatchInfo: core.BatchInfo{Start: time.Now()}})
+		require.ErrorIs(t, err, errExporterDown)
+
+		event := batchtest.SQSEvent("ok", "fail")
+		resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, core.Func(handle))
+		require.NoError(t, err, "a flush error does not change the response")
+		require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
+	})
+}
