@@ -79,7 +79,8 @@ const operation = "process"
 // concurrent invocations and concurrent records.
 type Hook struct {
 	core.NopHook
-	flushers   []flusher
+	tp         trace.TracerProvider // nil: the global one
+	mp         metric.MeterProvider // nil: the global one
 	flushAfter time.Duration
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
@@ -133,25 +134,18 @@ func New(opts ...Option) *Hook {
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.tp == nil {
-		c.tp = otel.GetTracerProvider()
+	h := &Hook{tp: c.tp, mp: c.mp, propagator: c.propagator, flushAfter: c.flush}
+	// The global providers delegate to the ones set later with
+	// otel.SetTracerProvider and otel.SetMeterProvider.
+	tp, mp := c.tp, c.mp
+	if tp == nil {
+		tp = otel.GetTracerProvider()
 	}
-	if c.mp == nil {
-		c.mp = otel.GetMeterProvider()
+	if mp == nil {
+		mp = otel.GetMeterProvider()
 	}
-	meter := c.mp.Meter(ScopeName)
-	h := &Hook{
-		tracer:     c.tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL)),
-		propagator: c.propagator,
-		flushAfter: c.flush,
-	}
-	if c.flush > 0 {
-		for _, p := range []any{c.tp, c.mp} {
-			if f, ok := p.(flusher); ok {
-				h.flushers = append(h.flushers, f)
-			}
-		}
-	}
+	h.tracer = tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL))
+	meter := mp.Meter(ScopeName)
 	var err error
 	if h.processed, err = meter.Int64Counter(MetricProcessed, metric.WithUnit("{record}"),
 		metric.WithDescription("Records of a batch given an outcome (success, failure or not_started).")); err != nil {
@@ -280,15 +274,30 @@ func (h *Hook) BatchEnd(ctx context.Context, res core.BatchResult) error {
 		st.span.SetAttributes(semconv.ErrorType(res.Err))
 	}
 	st.span.End(trace.WithTimestamp(res.Start.Add(res.Duration)))
-	if len(h.flushers) == 0 {
+	if h.flushAfter <= 0 {
 		return nil
+	}
+	return h.flush(ctx)
+}
+
+// flush flushes the providers that can be flushed, the global ones as they
+// are now when none was configured.
+func (h *Hook) flush(ctx context.Context) error {
+	var tp, mp any = h.tp, h.mp
+	if h.tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if h.mp == nil {
+		mp = otel.GetMeterProvider()
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.flushAfter)
 	defer cancel()
 	var errs []error
-	for _, f := range h.flushers {
-		if err := f.ForceFlush(ctx); err != nil {
-			errs = append(errs, err)
+	for _, p := range []any{tp, mp} {
+		if f, ok := p.(flusher); ok {
+			if err := f.ForceFlush(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

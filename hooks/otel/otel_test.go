@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -495,6 +496,20 @@ func TestForceFlush(t *testing.T) {
 			require.Len(t, exp.GetSpans(), tt.wantSpans)
 		})
 	}
+	t.Run("global providers, set after New", func(t *testing.T) {
+		hook := batchotel.New(batchotel.WithForceFlush(time.Second))
+		exp := tracetest.NewInMemoryExporter()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(time.Hour)))
+		t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		prev := otel.GetTracerProvider()
+		otel.SetTracerProvider(tp)
+		t.Cleanup(func() { otel.SetTracerProvider(prev) })
+
+		event := batchtest.SQSEvent("ok")
+		_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, core.Func(handle))
+		require.NoError(t, err)
+		require.Len(t, exp.GetSpans(), 2)
+	})
 	t.Run("flush error", func(t *testing.T) {
 		tp := failingProvider{sdktrace.NewTracerProvider()}
 		hook := batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithForceFlush(time.Second))
