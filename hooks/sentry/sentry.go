@@ -103,6 +103,9 @@ func New(opts ...Option) *Hook {
 
 type batchKey struct{}
 
+// recordKey holds the record's cloned hub.
+type recordKey struct{}
+
 // batchState is one batch's hub and count of captured events.
 type batchState struct {
 	hub      *sentry.Hub
@@ -132,7 +135,7 @@ func (h *Hook) RecordStart(ctx context.Context, info core.RecordInfo) context.Co
 	hub.ConfigureScope(func(scope *sentry.Scope) {
 		scope.SetTags(Tags(info))
 	})
-	return sentry.SetHubOnContext(ctx, hub)
+	return context.WithValue(sentry.SetHubOnContext(ctx, hub), recordKey{}, hub)
 }
 
 // RecordEnd captures the record's failure on the record's hub.
@@ -142,8 +145,8 @@ func (h *Hook) RecordEnd(ctx context.Context, info core.RecordInfo) {
 		return
 	}
 	st, _ := ctx.Value(batchKey{}).(*batchState)
-	hub := sentry.GetHubFromContext(ctx)
-	if st == nil || hub == nil || hub == st.hub { // no client at RecordStart
+	hub, _ := ctx.Value(recordKey{}).(*sentry.Hub)
+	if st == nil || hub == nil { // no client at RecordStart
 		return
 	}
 	event := Event(o.Err, hub.Client())

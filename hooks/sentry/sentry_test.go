@@ -276,6 +276,16 @@ func TestCurrentHubWithoutClient(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{event.Records[0].MessageId}, batchtest.FailedIDs(resp))
 	require.False(t, sawHub, "without a client, records get no hub")
+
+	// A hub in the context is not used when WithHub names one without a
+	// client.
+	ctxHub, tr := newHub(t)
+	_, err = core.Process(sentry.SetHubOnContext(context.Background(), ctxHub),
+		processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub)))), event.Records, core.Func(handle))
+	require.NoError(t, err)
+	pending, sent, _ := tr.state()
+	require.Empty(t, pending)
+	require.Empty(t, sent)
 }
 
 func TestFlushTimeout(t *testing.T) {
