@@ -442,3 +442,25 @@ func (c *failureCounter) RecordEnd(_ context.Context, info core.RecordInfo) {
 		c.mu.Unlock()
 	}
 }
+
+// BenchmarkHooks measures what hooks add to a 100-message SQS batch: none
+// (the lifecycle skips all hook work), one NopHook, and three.
+func BenchmarkHooks(b *testing.B) {
+	event := batchtest.SQSEvent(make([]string, 100)...)
+	ok := core.Func(func(context.Context, *events.SQSMessage) error { return nil })
+	for _, n := range []int{0, 1, 3} {
+		hooks := make([]core.Hook, n)
+		for i := range hooks {
+			hooks[i] = core.NopHook{}
+		}
+		p := processors.NewSQS(processors.WithHooks(hooks...))
+		b.Run(fmt.Sprint("hooks=", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := core.Process(context.Background(), p, event.Records, ok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
