@@ -399,8 +399,8 @@ func TestMisbehavingHooksChangeNothing(t *testing.T) {
 // A hook that returns a nil context keeps the context it was given.
 type nilCtxHook struct{ core.NopHook }
 
-func (nilCtxHook) BatchStart(context.Context, core.BatchInfo) context.Context   { return nil } //nolint:staticcheck // the point of the test
-func (nilCtxHook) RecordStart(context.Context, core.RecordInfo) context.Context { return nil } //nolint:staticcheck // the point of the test
+func (nilCtxHook) BatchStart(context.Context, core.BatchInfo) context.Context   { return nil }
+func (nilCtxHook) RecordStart(context.Context, core.RecordInfo) context.Context { return nil }
 
 func TestHookNilContextKeepsContext(t *testing.T) {
 	ctx := context.WithValue(context.Background(), ctxKey("caller"), "x")

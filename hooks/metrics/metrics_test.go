@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -311,4 +312,16 @@ func Example() {
 	// Output:
 	// service: order-intake EventSource: aws:sqs
 	// ProcessedRecords: 3 FailedRecords: 1
+}
+
+// BenchmarkBatchEnd measures the document of one batch, built and written.
+func BenchmarkBatchEnd(b *testing.B) {
+	hook := metrics.New("ns", metrics.WithService("svc"), metrics.WithWriter(io.Discard))
+	res := core.BatchResult{BatchInfo: core.BatchInfo{EventSource: "aws:sqs", Size: 10, Start: time.Now()}, Succeeded: 9, Failed: 1, Duration: time.Millisecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := hook.BatchEnd(context.Background(), res); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

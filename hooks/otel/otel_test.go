@@ -523,3 +523,27 @@ func TestForceFlush(t *testing.T) {
 		require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 	})
 }
+
+// BenchmarkProcess measures a 100-message SQS batch traced and measured by
+// the SDK (sampled spans, no exporter), against no hook.
+func BenchmarkProcess(b *testing.B) {
+	tp := sdktrace.NewTracerProvider()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	event := batchtest.SQSEvent(make([]string, 100)...)
+	ok := core.Func(func(context.Context, *events.SQSMessage) error { return nil })
+	for _, hooked := range []bool{false, true} {
+		var opts []processors.Option
+		if hooked {
+			opts = append(opts, processors.WithHooks(batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithMeterProvider(mp))))
+		}
+		p := processors.NewSQS(opts...)
+		b.Run(fmt.Sprint("otel=", hooked), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := core.Process(context.Background(), p, event.Records, ok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
