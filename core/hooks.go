@@ -42,6 +42,10 @@ type BatchInfo struct {
 	Size int
 	// Start is when processing began.
 	Start time.Time
+	// Records is the batch's record slice, for example []events.SQSMessage,
+	// for hooks that need more than the counts (the event source ARN of a
+	// tracing span, say). Hooks must not modify it.
+	Records any
 }
 
 // RecordInfo describes one record to hooks.

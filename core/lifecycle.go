@@ -92,11 +92,11 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 	}
 	r.hooks = hookSet(r.plan.Options.Hooks)
 
-	var start time.Time
+	var batchInfo BatchInfo
 	var hookCtxs []context.Context
 	if len(r.hooks) > 0 {
-		start = time.Now()
-		hookCtxs = r.hooks.batchStart(ctx, BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: start})
+		batchInfo = BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: time.Now(), Records: b.Records}
+		hookCtxs = r.hooks.batchStart(ctx, batchInfo)
 		ctx = hookCtxs[len(hookCtxs)-1]
 	}
 
@@ -110,7 +110,7 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 		err = errors.Join(err, fmt.Errorf("batchkit: processor Clean failed: %w", cleanErr))
 	}
 	if len(r.hooks) > 0 {
-		res := BatchResult{BatchInfo: BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: start}, Response: resp, Err: err}
+		res := BatchResult{BatchInfo: batchInfo, Response: resp, Err: err}
 		for i := range b.Outcomes {
 			if b.Outcomes[i].Failed() {
 				res.Failed++
@@ -118,7 +118,7 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 				res.Succeeded++
 			}
 		}
-		res.Duration = time.Since(start)
+		res.Duration = time.Since(batchInfo.Start)
 		r.hooks.batchEnd(hookCtxs, res)
 	}
 	return resp, err

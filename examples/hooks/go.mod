@@ -1,0 +1,37 @@
+module github.com/batchkit/batchkit/examples/hooks
+
+go 1.26.0
+
+require (
+	github.com/aws/aws-lambda-go v1.55.1
+	github.com/batchkit/batchkit v0.0.0
+	github.com/batchkit/batchkit/hooks/metrics v0.0.0
+	github.com/batchkit/batchkit/hooks/otel v0.0.0
+	github.com/batchkit/batchkit/hooks/sentry v0.0.0
+	github.com/getsentry/sentry-go v0.50.0
+	github.com/stretchr/testify v1.12.1
+	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/sdk v1.47.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-logr/logr v1.4.4 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/otel/log v1.47.0 // indirect
+	go.opentelemetry.io/otel/metric v1.47.0 // indirect
+	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)
+
+replace (
+	github.com/batchkit/batchkit => ../..
+	github.com/batchkit/batchkit/hooks/metrics => ../../hooks/metrics
+	github.com/batchkit/batchkit/hooks/otel => ../../hooks/otel
+	github.com/batchkit/batchkit/hooks/sentry => ../../hooks/sentry
+)

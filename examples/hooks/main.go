@@ -1,0 +1,144 @@
+// Command hooks is an SQS-triggered Lambda function with the three batchkit
+// hook modules enabled on its processor, one line each:
+//
+//   - hooks/sentry reports every failed message to Sentry (set SENTRY_DSN;
+//     without it the Sentry client is a no-op), tagged with its message id,
+//     receive count and message group, and flushes before the response;
+//   - hooks/otel traces the batch and each message with OpenTelemetry,
+//     linking each message's span to its producer (the AWSTraceHeader and
+//     traceparent of the sample event), and counts records;
+//   - hooks/metrics writes one CloudWatch Embedded Metric Format document
+//     per batch to stdout: ProcessedRecords, FailedRecords, BatchDuration.
+//
+// Outside Lambda, `go run .` in examples/hooks processes the bundled sample
+// event (event.json): the EMF document and the partial batch response go to
+// stdout, and the spans are printed on stderr. Pass another event file as the
+// first argument to process it instead.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/getsentry/sentry-go"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/hooks/metrics"
+	batchotel "github.com/batchkit/batchkit/hooks/otel"
+	batchsentry "github.com/batchkit/batchkit/hooks/sentry"
+	"github.com/batchkit/batchkit/processors"
+)
+
+//go:embed event.json
+var sampleEvent []byte
+
+// Order is the message body.
+type Order struct {
+	Message string `json:"Message"`
+}
+
+// processor is created once and reused by every invocation.
+var processor = newProcessor(os.Stdout)
+
+// newProcessor returns the SQS processor with the three hooks, writing the
+// EMF documents to metricsOut (stdout in Lambda).
+func newProcessor(metricsOut io.Writer) *processors.SQSProcessor {
+	return processors.NewSQS(processors.WithHooks(
+		batchsentry.New(),
+		batchotel.New(batchotel.WithForceFlush(2*time.Second)),
+		metrics.New("BatchkitExample", metrics.WithService("orders"), metrics.WithWriter(metricsOut)),
+	))
+}
+
+// handleOrder handles one decoded message.
+func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error {
+	if order.Message == "" {
+		return errors.New("order has no Message")
+	}
+	slog.DebugContext(ctx, "order", "messageId", msg.MessageId, "message", order.Message)
+	return nil
+}
+
+// handler is the Lambda handler: it returns the partial batch response.
+func handler(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
+	resp, err := core.Process(ctx, processor, event.Records, processors.SQSJSON(handleOrder))
+	return resp.SQS(), err
+}
+
+func main() {
+	// With SENTRY_DSN unset, Sentry captures nothing and sends nothing.
+	if err := sentry.Init(sentry.ClientOptions{Dsn: os.Getenv("SENTRY_DSN")}); err != nil {
+		fmt.Fprintln(os.Stderr, "sentry:", err)
+		os.Exit(1)
+	}
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		// In Lambda, install your OpenTelemetry SDK and exporter here
+		// (for example the ADOT collector's OTLP endpoint) with
+		// otel.SetTracerProvider and otel.SetMeterProvider.
+		lambda.Start(handler)
+		return
+	}
+	// Locally, print the spans on stderr.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spanPrinter{os.Stderr}))
+	otel.SetTracerProvider(tp)
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	if err := runOnce(context.Background(), handler, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// runOnce runs h on the event file named by args[0], or on the sample event,
+// and writes the indented JSON response to w.
+func runOnce(ctx context.Context, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), args []string, w io.Writer) error {
+	data := sampleEvent
+	if len(args) > 0 {
+		var err error
+		if data, err = os.ReadFile(args[0]); err != nil {
+			return err
+		}
+	}
+	var event events.SQSEvent
+	if err := json.Unmarshal(data, &event); err != nil {
+		return fmt.Errorf("decode event: %w", err)
+	}
+	resp, err := h(ctx, event)
+	if err != nil {
+		return fmt.Errorf("handler returned an error (Lambda would retry the whole batch): %w", err)
+	}
+	out, err := json.MarshalIndent(resp, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", out)
+	return err
+}
+
+// spanPrinter is a span exporter that prints one line per span.
+type spanPrinter struct{ w io.Writer }
+
+// ExportSpans prints each span's name, kind, status and links.
+func (p spanPrinter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	for _, s := range spans {
+		kind := "record"
+		if !s.Parent().IsValid() {
+			kind = "batch "
+		}
+		fmt.Fprintf(p.w, "span %s %q trace=%s status=%s links=%d\n", kind, s.Name(), s.SpanContext().TraceID(), s.Status().Code, len(s.Links()))
+	}
+	return nil
+}
+
+// Shutdown does nothing.
+func (spanPrinter) Shutdown(context.Context) error { return nil }

@@ -1,0 +1,16 @@
+module github.com/batchkit/batchkit/hooks/metrics
+
+go 1.26.0
+
+require (
+	github.com/aws/aws-lambda-go v1.55.1
+	github.com/batchkit/batchkit v0.0.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+)
+
+replace github.com/batchkit/batchkit => ../..

@@ -1,0 +1,484 @@
+// Package otel is a batchkit hook that traces and measures batches with
+// OpenTelemetry (go.opentelemetry.io/otel).
+//
+//	var processor = processors.NewSQS(processors.WithHooks(batchotel.New()))
+//
+// Traces follow the OpenTelemetry messaging semantic conventions: one
+// consumer span per batch and, under it, one consumer span per record, each
+// named "process <destination>" (the queue, stream, table or topic name read
+// from the record) with the attributes messaging.system (aws_sqs, kafka, or
+// the event source such as aws:kinesis, which the conventions do not name),
+// messaging.operation.type and messaging.operation.name ("process"),
+// messaging.destination.name, messaging.message.id on record spans and
+// messaging.batch.message_count on the batch span. A record span links to the
+// producer's span when the record carries its context: the SQS AWSTraceHeader
+// system attribute (X-Ray format), or a W3C traceparent SQS message attribute
+// or Kafka header. A failed record's span records the error and has status
+// Error; the batch span has status Error only when the invocation returns an
+// error (a partial failure is the normal, reported outcome).
+//
+// Metrics go through the OpenTelemetry metric API:
+//
+//	batchkit.records.processed  counter    records given an outcome
+//	batchkit.records.failed     counter    records reported failed
+//	batchkit.record.duration    histogram  seconds a handler ran
+//
+// each with the attributes batchkit.event_source, batchkit.outcome (success,
+// failure, not_started) and messaging.destination.name.
+//
+// By default the hook uses the global TracerProvider, MeterProvider and
+// propagator set with go.opentelemetry.io/otel; [WithTracerProvider],
+// [WithMeterProvider] and [WithPropagator] change them. [WithForceFlush]
+// flushes the providers before the response is returned, since Lambda may
+// freeze the function as soon as it returns.
+package otel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// ScopeName is the instrumentation scope of the hook's tracer and meter.
+const ScopeName = "github.com/batchkit/batchkit/hooks/otel"
+
+// Metric and attribute names.
+const (
+	MetricProcessed      = "batchkit.records.processed"
+	MetricFailed         = "batchkit.records.failed"
+	MetricRecordDuration = "batchkit.record.duration"
+
+	AttrEventSource = attribute.Key("batchkit.event_source")
+	AttrOutcome     = attribute.Key("batchkit.outcome")
+	// AttrPosition is the record's position in the batch (record spans).
+	AttrPosition = attribute.Key("batchkit.record.position")
+	// AttrKey is the record's ordering key: SQS FIFO message group,
+	// Kinesis partition key (record spans, when not empty).
+	AttrKey = attribute.Key("batchkit.record.key")
+	// AttrFailed is the number of failed records (batch span).
+	AttrFailed = attribute.Key("batchkit.batch.failed_count")
+)
+
+// operation is the messaging operation name and type of every span.
+const operation = "process"
+
+// Hook traces and measures batches. Create it with [New]; it is safe for
+// concurrent invocations and concurrent records.
+type Hook struct {
+	core.NopHook
+	tp         trace.TracerProvider // nil: the global one
+	mp         metric.MeterProvider // nil: the global one
+	flushAfter time.Duration
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	processed  metric.Int64Counter
+	failed     metric.Int64Counter
+	duration   metric.Float64Histogram
+}
+
+type config struct {
+	tp         trace.TracerProvider
+	mp         metric.MeterProvider
+	propagator propagation.TextMapPropagator
+	flush      time.Duration
+}
+
+// flusher is implemented by the SDK's TracerProvider and MeterProvider.
+type flusher interface {
+	ForceFlush(context.Context) error
+}
+
+// Option configures a [Hook].
+type Option func(*config)
+
+// WithTracerProvider sets the tracer provider (default: otel.GetTracerProvider()).
+func WithTracerProvider(tp trace.TracerProvider) Option { return func(c *config) { c.tp = tp } }
+
+// WithMeterProvider sets the meter provider (default: otel.GetMeterProvider()).
+func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *config) { c.mp = mp } }
+
+// WithPropagator sets the propagator that reads a producer's context from SQS
+// message attributes and Kafka headers (default: otel.GetTextMapPropagator()
+// at the time of the batch, or W3C Trace Context when no global propagator is
+// set).
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(c *config) { c.propagator = p }
+}
+
+// WithForceFlush makes BatchEnd flush the tracer and meter providers (those
+// that have a ForceFlush method, like the SDK's) after the batch span ends,
+// waiting at most timeout, so that a batching exporter sends the batch's
+// telemetry before the function returns and Lambda freezes it. Off by
+// default: flush in the function instead when several things share the
+// providers.
+func WithForceFlush(timeout time.Duration) Option { return func(c *config) { c.flush = timeout } }
+
+// New returns an OpenTelemetry hook. An instrument that cannot be created is
+// reported to otel.Handle and replaced by a no-op one: telemetry never stops
+// a batch.
+func New(opts ...Option) *Hook {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	h := &Hook{tp: c.tp, mp: c.mp, propagator: c.propagator, flushAfter: c.flush}
+	// The global providers delegate to the ones set later with
+	// otel.SetTracerProvider and otel.SetMeterProvider.
+	tp, mp := c.tp, c.mp
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	h.tracer = tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL))
+	meter := mp.Meter(ScopeName)
+	var err error
+	if h.processed, err = meter.Int64Counter(MetricProcessed, metric.WithUnit("{record}"),
+		metric.WithDescription("Records of a batch given an outcome (success, failure or not_started).")); err != nil {
+		otel.Handle(err)
+	}
+	if h.failed, err = meter.Int64Counter(MetricFailed, metric.WithUnit("{record}"),
+		metric.WithDescription("Records of a batch reported failed (failure or not_started).")); err != nil {
+		otel.Handle(err)
+	}
+	if h.duration, err = meter.Float64Histogram(MetricRecordDuration, metric.WithUnit("s"),
+		metric.WithDescription("How long a record's handler ran.")); err != nil {
+		otel.Handle(err)
+	}
+	return h
+}
+
+type batchKey struct{}
+type recordKey struct{}
+
+// batchState is what one batch's records share.
+type batchState struct {
+	span     trace.Span
+	spanName string
+	attrs    []attribute.KeyValue // messaging.* of every span
+	metrics  [3]metric.MeasurementOption
+}
+
+const (
+	outcomeSuccess = iota
+	outcomeFailure
+	outcomeNotStarted
+)
+
+// BatchStart starts the batch span.
+func (h *Hook) BatchStart(ctx context.Context, info core.BatchInfo) context.Context {
+	system, dest := describe(info.EventSource, info.Records)
+	st := &batchState{spanName: operation}
+	if dest != "" {
+		st.spanName = operation + " " + dest
+	}
+	st.attrs = []attribute.KeyValue{
+		semconv.MessagingSystemKey.String(system),
+		semconv.MessagingOperationTypeProcess,
+		semconv.MessagingOperationName(operation),
+	}
+	if dest != "" {
+		st.attrs = append(st.attrs, semconv.MessagingDestinationName(dest))
+	}
+	for i, o := range []string{"success", "failure", "not_started"} {
+		kvs := []attribute.KeyValue{AttrEventSource.String(info.EventSource), AttrOutcome.String(o)}
+		if dest != "" {
+			kvs = append(kvs, semconv.MessagingDestinationName(dest))
+		}
+		st.metrics[i] = metric.WithAttributeSet(attribute.NewSet(kvs...))
+	}
+	attrs := append(append([]attribute.KeyValue(nil), st.attrs...), semconv.MessagingBatchMessageCount(info.Size))
+	ctx, st.span = h.tracer.Start(ctx, st.spanName,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithTimestamp(info.Start),
+		trace.WithAttributes(attrs...),
+	)
+	return context.WithValue(ctx, batchKey{}, st)
+}
+
+// RecordStart starts the record's span, a child of the batch span, linked to
+// the producer's span when the record carries its context.
+func (h *Hook) RecordStart(ctx context.Context, info core.RecordInfo) context.Context {
+	st, _ := ctx.Value(batchKey{}).(*batchState)
+	if st == nil {
+		return ctx
+	}
+	attrs := make([]attribute.KeyValue, 0, len(st.attrs)+3)
+	attrs = append(attrs, st.attrs...)
+	attrs = append(attrs, semconv.MessagingMessageID(info.Identifier.String()), AttrPosition.Int(info.Position))
+	if info.Key != "" {
+		attrs = append(attrs, AttrKey.String(info.Key))
+	}
+	ctx, span := h.tracer.Start(ctx, st.spanName,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attrs...),
+		trace.WithLinks(h.links(info.Record)...),
+	)
+	return context.WithValue(ctx, recordKey{}, span)
+}
+
+// RecordEnd ends the record's span and records the record's metrics.
+func (h *Hook) RecordEnd(ctx context.Context, info core.RecordInfo) {
+	st, _ := ctx.Value(batchKey{}).(*batchState)
+	if st == nil {
+		return
+	}
+	outcome := outcomeSuccess
+	switch info.Outcome.Status {
+	case core.StatusFailure:
+		outcome = outcomeFailure
+	case core.StatusNotStarted:
+		outcome = outcomeNotStarted
+	}
+	if span, ok := ctx.Value(recordKey{}).(trace.Span); ok {
+		if err := info.Outcome.Err; err != nil && info.Outcome.Failed() {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+			span.SetAttributes(semconv.ErrorType(err))
+		}
+		span.End()
+	}
+	h.processed.Add(ctx, 1, st.metrics[outcome])
+	if outcome != outcomeSuccess {
+		h.failed.Add(ctx, 1, st.metrics[outcome])
+	}
+	if info.Outcome.Status == core.StatusSuccess || info.Outcome.Status == core.StatusFailure {
+		h.duration.Record(ctx, info.Duration.Seconds(), st.metrics[outcome])
+	}
+}
+
+// BatchEnd ends the batch span.
+func (h *Hook) BatchEnd(ctx context.Context, res core.BatchResult) error {
+	st, _ := ctx.Value(batchKey{}).(*batchState)
+	if st == nil {
+		return nil
+	}
+	st.span.SetAttributes(AttrFailed.Int(res.Failed))
+	if res.Err != nil {
+		st.span.RecordError(res.Err)
+		st.span.SetStatus(codes.Error, res.Err.Error())
+		st.span.SetAttributes(semconv.ErrorType(res.Err))
+	}
+	st.span.End(trace.WithTimestamp(res.Start.Add(res.Duration)))
+	if h.flushAfter <= 0 {
+		return nil
+	}
+	return h.flush(ctx)
+}
+
+// flush flushes the providers that can be flushed, the global ones as they
+// are now when none was configured.
+func (h *Hook) flush(ctx context.Context) error {
+	var tp, mp any = h.tp, h.mp
+	if h.tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if h.mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.flushAfter)
+	defer cancel()
+	var errs []error
+	for _, p := range []any{tp, mp} {
+		if f, ok := p.(flusher); ok {
+			if err := f.ForceFlush(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("batchkit/hooks/otel: flushing telemetry within %v failed (raise WithForceFlush's timeout or check the exporter): %w", h.flushAfter, err)
+	}
+	return nil
+}
+
+// describe returns the messaging.system and destination name of a batch, read
+// from its first record.
+func describe(eventSource string, records any) (system, dest string) {
+	system = eventSource
+	switch recs := records.(type) {
+	case []events.SQSMessage:
+		system = "aws_sqs"
+		if len(recs) > 0 {
+			dest = arnResource(recs[0].EventSourceARN)
+		}
+	case []events.KinesisEventRecord:
+		if len(recs) > 0 {
+			dest = strings.TrimPrefix(arnResource(recs[0].EventSourceArn), "stream/")
+		}
+	case []events.DynamoDBEventRecord:
+		if len(recs) > 0 {
+			// table/<name>/stream/<label>
+			dest = strings.TrimPrefix(arnResource(recs[0].EventSourceArn), "table/")
+			dest, _, _ = strings.Cut(dest, "/")
+		}
+	case []events.KafkaRecord:
+		system = "kafka"
+		if len(recs) > 0 {
+			dest = recs[0].Topic
+		}
+	}
+	return system, dest
+}
+
+// arnResource returns the resource part of an ARN
+// (arn:partition:service:region:account:resource), or "" for a string that
+// is not an ARN.
+func arnResource(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[5]
+}
+
+// textMapPropagator returns the propagator to read producer contexts with:
+// the configured one, else the global one (resolved per batch, since a
+// package-level processor is built before main sets the global), else W3C
+// Trace Context.
+func (h *Hook) textMapPropagator() propagation.TextMapPropagator {
+	if h.propagator != nil {
+		return h.propagator
+	}
+	if p := otel.GetTextMapPropagator(); len(p.Fields()) > 0 {
+		return p
+	}
+	return propagation.TraceContext{}
+}
+
+// links returns the links to the producer spans a record carries.
+func (h *Hook) links(record any) []trace.Link {
+	var links []trace.Link
+	add := func(sc trace.SpanContext) {
+		if !sc.IsValid() {
+			return
+		}
+		for _, l := range links {
+			if l.SpanContext.Equal(sc) {
+				return
+			}
+		}
+		links = append(links, trace.Link{SpanContext: sc})
+	}
+	switch r := record.(type) {
+	case *events.SQSMessage:
+		if hdr, ok := r.Attributes["AWSTraceHeader"]; ok {
+			add(ParseXRayTraceHeader(hdr))
+		}
+		if len(r.MessageAttributes) > 0 {
+			add(trace.SpanContextFromContext(h.textMapPropagator().Extract(context.Background(), sqsCarrier(r.MessageAttributes))))
+		}
+	case *events.KafkaRecord:
+		if len(r.Headers) > 0 {
+			add(trace.SpanContextFromContext(h.textMapPropagator().Extract(context.Background(), kafkaCarrier(r.Headers))))
+		}
+	}
+	return links
+}
+
+// sqsCarrier reads String message attributes for a propagator.
+type sqsCarrier map[string]events.SQSMessageAttribute
+
+func (c sqsCarrier) Get(key string) string {
+	for k, v := range c {
+		if strings.EqualFold(k, key) && v.StringValue != nil {
+			return *v.StringValue
+		}
+	}
+	return ""
+}
+
+func (c sqsCarrier) Set(string, string) {}
+
+func (c sqsCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// kafkaCarrier reads Kafka record headers for a propagator.
+type kafkaCarrier []map[string]events.JSONNumberBytes
+
+func (c kafkaCarrier) Get(key string) string {
+	for _, h := range c {
+		for k, v := range h {
+			if strings.EqualFold(k, key) {
+				return string(v)
+			}
+		}
+	}
+	return ""
+}
+
+func (c kafkaCarrier) Set(string, string) {}
+
+func (c kafkaCarrier) Keys() []string {
+	var keys []string
+	for _, h := range c {
+		for k := range h {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// ParseXRayTraceHeader returns the remote span context of an AWS X-Ray trace
+// header such as
+// "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+// (the AWSTraceHeader attribute of an SQS message): the trace id is the root's
+// two hex parts joined, the span id is Parent. It returns an invalid span
+// context when the header has no valid root and parent.
+func ParseXRayTraceHeader(header string) trace.SpanContext {
+	var cfg trace.SpanContextConfig
+	var haveTrace, haveSpan bool
+	for field := range strings.SplitSeq(header, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(field), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Root":
+			// 1-<8 hex digits: epoch seconds>-<24 hex digits>
+			parts := strings.Split(v, "-")
+			if len(parts) != 3 || parts[0] != "1" || len(parts[1]) != 8 || len(parts[2]) != 24 {
+				return trace.SpanContext{}
+			}
+			id, err := trace.TraceIDFromHex(parts[1] + parts[2])
+			if err != nil {
+				return trace.SpanContext{}
+			}
+			cfg.TraceID, haveTrace = id, true
+		case "Parent":
+			id, err := trace.SpanIDFromHex(v)
+			if err != nil {
+				return trace.SpanContext{}
+			}
+			cfg.SpanID, haveSpan = id, true
+		case "Sampled":
+			if v == "1" {
+				cfg.TraceFlags = trace.FlagsSampled
+			}
+		}
+	}
+	if !haveTrace || !haveSpan {
+		return trace.SpanContext{}
+	}
+	cfg.Remote = true
+	return trace.NewSpanContext(cfg)
+}
