@@ -175,7 +175,7 @@ func init() {
 		// ignoring it silently.
 		if c.Concurrency > 1 && !c.SkipGroupOnError {
 			return nil, &ConfigError{Processor: string(KindSQSFIFO), Setting: "Concurrency", Value: fmt.Sprint(c.Concurrency),
-				Problem: "the FIFO processor handles one message at a time unless SkipGroupOnError is on (then one per message group)",
+				Problem:  "the FIFO processor handles one message at a time unless SkipGroupOnError is on (then one per message group)",
 				Accepted: "0 or 1, or any with SkipGroupOnError"}
 		}
 		return nilIfErr(SQSFIFOFrom(c))

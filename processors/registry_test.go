@@ -143,8 +143,11 @@ func TestOpenErrors(t *testing.T) {
 			want: []string{"no processor is registered for events.S3EventRecord records", "processors.Register"},
 		},
 		{
-			name:    "skip group on a standard queue",
-			open:    func() error { _, err := processors.Open[events.SQSMessage]("sqs", processors.Config{SkipGroupOnError: true}); return err },
+			name: "skip group on a standard queue",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("sqs", processors.Config{SkipGroupOnError: true})
+				return err
+			},
 			is:      processors.ErrInvalidConfig,
 			setting: "SkipGroupOnError",
 			want:    []string{`SkipGroupOnError=true is invalid for the "sqs" processor`, `only to the "sqs-fifo" processor`, "accepted: false"},
@@ -208,12 +211,18 @@ func TestOpenErrors(t *testing.T) {
 		},
 		{
 			name: "factory returns nil",
-			open: func() error { _, err := processors.Open[events.SQSMessage]("test-nil", processors.Config{}); return err },
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("test-nil", processors.Config{})
+				return err
+			},
 			want: []string{`processor "test-nil": its factory returned a nil processor`},
 		},
 		{
 			name: "factory error comes back",
-			open: func() error { _, err := processors.Open[events.SQSMessage]("test-broken", processors.Config{}); return err },
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("test-broken", processors.Config{})
+				return err
+			},
 			want: []string{"table name missing"},
 		},
 	}
@@ -237,7 +246,9 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestRegisterPanics(t *testing.T) {
-	ok := func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) { return processors.NewSQS(), nil }
+	ok := func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return processors.NewSQS(), nil
+	}
 	okKinesis := func(processors.Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
 		return processors.NewKinesis(), nil
 	}
