@@ -135,7 +135,9 @@ func TestDedupStubbedPaths(t *testing.T) {
 			name:   "empty key",
 			client: &stubClient{},
 			key:    func(*events.SQSMessage) (string, error) { return "", nil },
-			check:  func(t *testing.T, o core.Outcome) { require.ErrorContains(t, o.Err, "record 0 has no deduplication key: the key is empty") },
+			check: func(t *testing.T, o core.Outcome) {
+				require.ErrorContains(t, o.Err, "record 0 has no deduplication key: the key is empty")
+			},
 		},
 	}
 	for _, tt := range tests {

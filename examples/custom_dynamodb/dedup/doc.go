@@ -19,6 +19,8 @@
 //	                      └─ crash (timeout, OOM): in_progress_expiration passes,
 //	                         the next delivery claims it again
 //
+// Step by step, for each record:
+//
 //   - Claim: a conditional PutItem writes {status: IN_PROGRESS,
 //     in_progress_expiration: now + in-progress expiry, owner: a random token}
 //     only if the item is absent, or is IN_PROGRESS with an expiry in the past

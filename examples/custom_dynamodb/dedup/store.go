@@ -48,9 +48,9 @@ const (
 type claimResult int
 
 const (
-	claimed   claimResult = iota // the claim is ours
-	completed                    // the key was already handled: a duplicate
-	inProgress                   // someone else holds an unexpired claim
+	claimed    claimResult = iota // the claim is ours
+	completed                     // the key was already handled: a duplicate
+	inProgress                    // someone else holds an unexpired claim
 )
 
 // store reads and writes claims in one table.
