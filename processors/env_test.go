@@ -249,3 +249,21 @@ func ExampleOpenEnv() {
 	// batchkit: environment variable BATCHKIT_SKIP_GROUP_ON_ERROR="true" is not accepted by the "sqs" processor (BATCHKIT_PROCESSOR): it applies only to the "sqs-fifo" processor; accepted values: false
 	// batchkit: environment variable BATCHKIT_CONCURRENCY="-1" is invalid: it is negative; accepted values: an integer, 0 or more (0 and 1 handle one record at a time)
 }
+
+// OpenSettings takes a processor name and configuration from a Go struct;
+// without the environment, errors are Open's.
+func TestOpenSettings(t *testing.T) {
+	p, err := processors.OpenSettings[events.SQSMessage](processors.Settings{Processor: "sqs-fifo", Config: processors.Config{SkipGroupOnError: true}})
+	require.NoError(t, err)
+	require.Equal(t, core.StopKey, p.(*processors.SQSProcessor).Source().Stop)
+
+	_, err = processors.OpenSettings[events.SQSMessage](processors.Settings{})
+	require.ErrorIs(t, err, processors.ErrUnknownProcessor)
+	require.ErrorContains(t, err, "sqs, sqs-fifo")
+
+	_, err = processors.OpenSettings[events.SQSMessage](processors.Settings{Processor: "sqs", Config: processors.Config{OrderByKey: true}})
+	var ce *processors.ConfigError
+	require.ErrorAs(t, err, &ce)
+	var ee *processors.EnvError
+	require.False(t, errors.As(err, &ee), "no environment, no EnvError")
+}
