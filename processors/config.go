@@ -1,7 +1,9 @@
 package processors
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/batchkit/batchkit/core"
@@ -76,27 +78,64 @@ const (
 )
 
 // Validate reports the first setting that is invalid for a processor of the
-// given kind, naming the setting and what it accepts.
+// given kind as a [*ConfigError] naming the setting and what it accepts.
 func (c Config) Validate(kind Kind) error {
 	if c.Concurrency < 0 {
-		return fmt.Errorf("batchkit: concurrency must be 0 or more (0 and 1 mean one record at a time), got %d", c.Concurrency)
+		return &ConfigError{Processor: string(kind), Setting: "Concurrency", Value: strconv.Itoa(c.Concurrency),
+			Problem: "it is negative", Accepted: "0 or more (0 and 1 handle one record at a time)"}
 	}
 	if c.DeadlineMargin < 0 {
-		return fmt.Errorf("batchkit: deadline margin must be 0 (off) or positive, got %v", c.DeadlineMargin)
+		return &ConfigError{Processor: string(kind), Setting: "DeadlineMargin", Value: c.DeadlineMargin.String(),
+			Problem: "it is negative", Accepted: "0 (off) or a positive duration"}
 	}
 	for i, h := range c.Hooks {
 		if h == nil {
-			return fmt.Errorf("batchkit: hook %d is nil", i)
+			return &ConfigError{Processor: string(kind), Setting: "Hooks", Value: fmt.Sprintf("[%d]=nil", i),
+				Problem: "a hook is nil", Accepted: "non-nil hooks"}
 		}
 	}
 	if c.SkipGroupOnError && kind != KindSQSFIFO {
-		return fmt.Errorf("batchkit: skip group on error applies only to the %q processor, not %q", KindSQSFIFO, kind)
+		return &ConfigError{Processor: string(kind), Setting: "SkipGroupOnError", Value: "true",
+			Problem: fmt.Sprintf("it applies only to the %q processor", KindSQSFIFO), Accepted: "false"}
 	}
-	if (c.StopOnFirstFailure || c.OrderByKey) && kind != KindKinesis && kind != KindDynamoDB {
-		return fmt.Errorf("batchkit: stop on first failure and order by key apply only to the %q and %q processors, not %q", KindKinesis, KindDynamoDB, kind)
+	if c.StopOnFirstFailure && kind != KindKinesis && kind != KindDynamoDB {
+		return &ConfigError{Processor: string(kind), Setting: "StopOnFirstFailure", Value: "true",
+			Problem: fmt.Sprintf("it applies only to the %q and %q processors", KindKinesis, KindDynamoDB), Accepted: "false"}
+	}
+	if c.OrderByKey && kind != KindKinesis && kind != KindDynamoDB {
+		return &ConfigError{Processor: string(kind), Setting: "OrderByKey", Value: "true",
+			Problem: fmt.Sprintf("it applies only to the %q and %q processors", KindKinesis, KindDynamoDB), Accepted: "false"}
 	}
 	return nil
 }
+
+// ErrInvalidConfig: a [Config] setting is invalid, or does not apply to the
+// processor. Matched by [*ConfigError] with errors.Is.
+var ErrInvalidConfig = errors.New("batchkit: invalid processor configuration")
+
+// ConfigError is a [Config] setting that is invalid, or that does not apply
+// to the processor it configures. Custom processors registered with
+// [Register] return it too, so that configuration read from the environment
+// ([OpenEnv]) names the variable behind the setting.
+type ConfigError struct {
+	// Processor is the processor's name, for example "sqs".
+	Processor string
+	// Setting is the [Config] field, for example "SkipGroupOnError".
+	Setting string
+	// Value is the setting's value, as text.
+	Value string
+	// Problem says what is wrong with it.
+	Problem string
+	// Accepted says which values the processor accepts.
+	Accepted string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("batchkit: %s=%s is invalid for the %q processor: %s; accepted: %s", e.Setting, e.Value, e.Processor, e.Problem, e.Accepted)
+}
+
+// Is matches [ErrInvalidConfig].
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
 
 // build applies opts and validates the result; an invalid configuration is a
 // programming error, so it panics with the reason.

@@ -1,0 +1,136 @@
+// Command configured is an SQS-triggered Lambda function whose processor is
+// chosen only by its environment, so that one build serves a standard queue,
+// a FIFO queue, or a FIFO queue that skips only the failed message group,
+// with hooks on or off:
+//
+//	BATCHKIT_PROCESSOR=sqs                                      standard queue
+//	BATCHKIT_PROCESSOR=sqs-fifo                                 FIFO: stop at the first failure
+//	BATCHKIT_PROCESSOR=sqs-fifo BATCHKIT_SKIP_GROUP_ON_ERROR=true   FIFO: stop only the failed group
+//	BATCHKIT_HOOKS=log                                          log one line per failed record
+//
+// (every variable is in the README's table). An invalid setting stops the
+// function at start-up with a message naming the variable and the accepted
+// values.
+//
+// The function registers one hook, "log", which writes one slog line per
+// failed record, so that turning hooks on and off shows.
+//
+// Outside Lambda, `go run ./examples/configured` processes the bundled FIFO
+// sample event (event.json: five orders in two message groups, the second
+// order invalid) and prints the partial batch response, which changes with
+// the variables:
+//
+//	BATCHKIT_PROCESSOR=sqs go run ./examples/configured
+//	BATCHKIT_PROCESSOR=sqs-fifo BATCHKIT_SKIP_GROUP_ON_ERROR=true BATCHKIT_HOOKS=log go run ./examples/configured
+//
+// When BATCHKIT_PROCESSOR is unset outside Lambda, the local run says so and
+// uses sqs-fifo; under Lambda it is required.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/processors"
+)
+
+//go:embed event.json
+var sampleEvent []byte
+
+// logOutput is where the "log" hook writes (tests capture it).
+var logOutput io.Writer = os.Stderr
+
+func init() {
+	core.RegisterHook("log", func() (core.Hook, error) {
+		return failureLog{logger: slog.New(slog.NewTextHandler(logOutput, nil))}, nil
+	})
+}
+
+// failureLog is the "log" hook: one warning line per failed record.
+type failureLog struct {
+	core.NopHook
+	logger *slog.Logger
+}
+
+// RecordEnd logs a failed or not-started record.
+func (h failureLog) RecordEnd(ctx context.Context, info core.RecordInfo) {
+	if !info.Outcome.Failed() {
+		return
+	}
+	h.logger.LogAttrs(ctx, slog.LevelWarn, "record failed",
+		slog.String("messageId", info.Identifier.String()),
+		slog.String("group", info.Key),
+		slog.Int("position", info.Position),
+		slog.String("status", info.Outcome.Status.String()),
+		slog.Any("error", info.Outcome.Err))
+}
+
+// Order is a message body.
+type Order struct {
+	OrderID  string `json:"orderId"`
+	Quantity int    `json:"quantity"`
+}
+
+// Validate refuses an order without a positive quantity.
+func (o *Order) Validate() error {
+	if o.Quantity <= 0 {
+		return fmt.Errorf("order %q: quantity must be positive, got %d", o.OrderID, o.Quantity)
+	}
+	return nil
+}
+
+// handleOrder handles one valid order.
+func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error {
+	slog.DebugContext(ctx, "order", "messageId", msg.MessageId, "orderId", order.OrderID)
+	return nil
+}
+
+// newHandler builds the Lambda handler from the environment that lookup
+// reads: the processor is opened once, at start-up, and reused.
+func newHandler(lookup func(string) (string, bool)) (func(context.Context, events.SQSEvent) (core.Response, error), error) {
+	processor, err := processors.OpenEnv[events.SQSMessage](lookup)
+	if err != nil {
+		return nil, err
+	}
+	handle := processors.SQSJSON(handleOrder)
+	return func(ctx context.Context, event events.SQSEvent) (core.Response, error) {
+		return core.Process(ctx, processor, event.Records, handle)
+	}, nil
+}
+
+// localLookup is os.LookupEnv, except that outside Lambda an unset
+// BATCHKIT_PROCESSOR is reported on stderr and taken as "sqs-fifo", the
+// sample event's queue type.
+func localLookup(name string) (string, bool) {
+	v, ok := os.LookupEnv(name)
+	if !ok && name == processors.EnvProcessor && !runlocal.InLambda() {
+		fmt.Fprintf(os.Stderr, "%s is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)\n", processors.EnvProcessor)
+		return "sqs-fifo", true
+	}
+	return v, ok
+}
+
+func main() {
+	handler, err := newHandler(localLookup)
+	if err != nil {
+		// Under Lambda this fails the function's initialisation, and the
+		// message names the variable to fix.
+		var envErr *processors.EnvError
+		if errors.As(err, &envErr) {
+			slog.Error("invalid configuration", "variable", envErr.Variable, "error", err)
+		} else {
+			slog.Error("invalid configuration", "error", err)
+		}
+		os.Exit(1)
+	}
+	runlocal.Main(handler, sampleEvent)
+}

@@ -1,0 +1,187 @@
+package dedup_test
+
+// Tests with a stub client: the paths DynamoDB Local cannot produce on
+// demand (a completion or release that fails), and configuration errors.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/examples/custom_dynamodb/dedup"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// stubClient answers every call with the configured error (nil: success)
+// and records the calls.
+type stubClient struct {
+	putErr, updateErr, deleteErr error
+	ops                          []string
+}
+
+func (s *stubClient) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	s.ops = append(s.ops, "put "+in.Item["id"].(*types.AttributeValueMemberS).Value)
+	return &dynamodb.PutItemOutput{}, s.putErr
+}
+
+func (s *stubClient) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	s.ops = append(s.ops, "update "+in.Key["id"].(*types.AttributeValueMemberS).Value)
+	return &dynamodb.UpdateItemOutput{}, s.updateErr
+}
+
+func (s *stubClient) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	s.ops = append(s.ops, "delete "+in.Key["id"].(*types.AttributeValueMemberS).Value)
+	return &dynamodb.DeleteItemOutput{}, s.deleteErr
+}
+
+func TestDedupNewValidates(t *testing.T) {
+	base := processors.NewSQS()
+	tests := []struct {
+		name string
+		base *core.Base[events.SQSMessage]
+		c    dedup.Config[events.SQSMessage]
+		want string
+	}{
+		{name: "no base", c: dedup.Config[events.SQSMessage]{Client: &stubClient{}, Table: "t"}, want: "needs a base processor"},
+		{name: "no client", base: base, c: dedup.Config[events.SQSMessage]{Table: "t"}, want: "Config.Client is nil"},
+		{name: "no table", base: base, c: dedup.Config[events.SQSMessage]{Client: &stubClient{}}, want: "Config.Table is empty"},
+		{name: "negative TTL", base: base, c: dedup.Config[events.SQSMessage]{Client: &stubClient{}, Table: "t", TTL: -1}, want: "must be 0 (default) or positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := dedup.New(tt.base, tt.c)
+			require.Nil(t, p)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestDedupStubbedPaths(t *testing.T) {
+	ccf := func(item map[string]types.AttributeValue) error {
+		return fmt.Errorf("operation error DynamoDB: PutItem: %w", &types.ConditionalCheckFailedException{Message: new("The conditional request failed"), Item: item})
+	}
+	handlerErr := errors.New("payment refused")
+	tests := []struct {
+		name    string
+		client  *stubClient
+		handler error
+		key     func(*events.SQSMessage) (string, error)
+		// check inspects the single record's outcome.
+		check func(t *testing.T, o core.Outcome)
+		ops   []string
+	}{
+		{
+			name:   "completed: duplicate, no handler",
+			client: &stubClient{putErr: ccf(map[string]types.AttributeValue{dedup.AttrStatus: &types.AttributeValueMemberS{Value: dedup.StatusCompleted}})},
+			check:  func(t *testing.T, o core.Outcome) { require.Equal(t, dedup.Duplicate{Key: "k"}, o.Result) },
+			ops:    []string{"put k"},
+		},
+		{
+			name:   "blocking item not returned: in progress, expiry unknown",
+			client: &stubClient{putErr: ccf(nil)},
+			check: func(t *testing.T, o core.Outcome) {
+				var ipe *dedup.InProgressError
+				require.ErrorAs(t, o.Err, &ipe)
+				require.True(t, ipe.Until.IsZero())
+				require.Contains(t, ipe.Error(), "claim expires at an unknown time")
+			},
+			ops: []string{"put k"},
+		},
+		{
+			name:   "completion fails: still a success (the handler's work is done)",
+			client: &stubClient{updateErr: errors.New("network down")},
+			check:  func(t *testing.T, o core.Outcome) { require.Equal(t, core.StatusSuccess, o.Status) },
+			ops:    []string{"put k", "update k"},
+		},
+		{
+			name:    "handler fails: the claim is released",
+			client:  &stubClient{},
+			handler: handlerErr,
+			check:   func(t *testing.T, o core.Outcome) { require.Equal(t, handlerErr, o.Err) },
+			ops:     []string{"put k", "delete k"},
+		},
+		{
+			name:    "release fails: both errors kept",
+			client:  &stubClient{deleteErr: errors.New("throttled")},
+			handler: handlerErr,
+			check: func(t *testing.T, o core.Outcome) {
+				require.ErrorIs(t, o.Err, handlerErr)
+				require.ErrorIs(t, o.Err, dedup.ErrStore)
+				var se *dedup.StoreError
+				require.ErrorAs(t, o.Err, &se)
+				require.Equal(t, "release", se.Op)
+				require.Contains(t, o.Err.Error(), "blocks retries of this key until it expires")
+			},
+			ops: []string{"put k", "delete k"},
+		},
+		{
+			name:   "key function fails: no DynamoDB call, no handler",
+			client: &stubClient{},
+			key:    func(*events.SQSMessage) (string, error) { return "", errors.New("body is not JSON") },
+			check: func(t *testing.T, o core.Outcome) {
+				require.ErrorIs(t, o.Err, dedup.ErrKey)
+				require.ErrorContains(t, o.Err, "body is not JSON")
+			},
+		},
+		{
+			name:   "empty key",
+			client: &stubClient{},
+			key:    func(*events.SQSMessage) (string, error) { return "", nil },
+			check: func(t *testing.T, o core.Outcome) {
+				require.ErrorContains(t, o.Err, "record 0 has no deduplication key: the key is empty")
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := tt.key
+			if key == nil {
+				key = func(*events.SQSMessage) (string, error) { return "k", nil }
+			}
+			p, err := dedup.New(processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), dedup.Config[events.SQSMessage]{Client: tt.client, Table: "t", Key: key})
+			require.NoError(t, err)
+			called := 0
+			b := core.NewBatch(batchtest.SQSEvent("body").Records, core.Func(func(context.Context, *events.SQSMessage) error {
+				called++
+				return tt.handler
+			}))
+			_, err = core.Run(t.Context(), p, b)
+			require.NoError(t, err)
+			tt.check(t, b.Outcomes[0])
+			require.Equal(t, tt.ops, tt.client.ops)
+			wantCalls := 0
+			if len(tt.ops) > 1 {
+				wantCalls = 1 // claimed
+			}
+			require.Equal(t, wantCalls, called)
+		})
+	}
+}
+
+// A deduplicating SQS processor: a message whose order id was already
+// handled is skipped as a success.
+func ExampleNew() {
+	var client dedup.Client = &stubClient{} // dynamodb.NewFromConfig(cfg) in a real function
+	p, err := dedup.New(processors.NewSQS(), dedup.Config[events.SQSMessage]{
+		Client: client,
+		Table:  "orders-dedup",
+		Key:    func(m *events.SQSMessage) (string, error) { return m.Body, nil }, // the order id
+	})
+	if err != nil {
+		panic(err)
+	}
+	ev := batchtest.SQSEvent("order-1")
+	resp, err := core.Process(context.Background(), p, ev.Records, core.Func(func(context.Context, *events.SQSMessage) error {
+		return nil // charge the order
+	}))
+	fmt.Println(len(resp.BatchItemFailures), err)
+	// Output: 0 <nil>
+}

@@ -1,0 +1,323 @@
+package processors_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// upperSQS is a custom processor registered under "test-upper": a standard
+// SQS processor that upper-cases identifiers, to see that Open returns what
+// the factory built.
+type upperSQS struct{ *processors.SQSProcessor }
+
+func init() {
+	processors.Register("test-upper", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		base, err := processors.SQSFrom(c)
+		if err != nil {
+			return nil, err
+		}
+		return upperSQS{base}, nil
+	})
+	processors.Register("test-nil", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return nil, nil
+	})
+	processors.Register("test-broken", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return nil, errors.New("table name missing")
+	})
+}
+
+// failBody fails the messages whose body is "fail".
+func failBody(_ context.Context, m *events.SQSMessage) error {
+	if m.Body == "fail" {
+		return errors.New("boom")
+	}
+	return nil
+}
+
+func TestOpenBuiltins(t *testing.T) {
+	// A FIFO batch: a1 fails; b1 is in another group, a2 in a1's.
+	fifo := batchtest.FIFOEvent(
+		batchtest.FIFOMessage{Group: "a", Body: "fail"},
+		batchtest.FIFOMessage{Group: "b", Body: "ok"},
+		batchtest.FIFOMessage{Group: "a", Body: "ok"},
+	)
+	ids := func(is ...int) []string {
+		out := make([]string, len(is))
+		for k, i := range is {
+			out[k] = fifo.Records[i].MessageId
+		}
+		return out
+	}
+	tests := []struct {
+		label   string
+		name    string
+		config  processors.Config
+		want    []string
+		wantErr error
+	}{
+		{label: "standard", name: "sqs", want: ids(0)},
+		{label: "FIFO stops the batch", name: "sqs-fifo", want: ids(0, 1, 2), wantErr: core.ErrFullBatchFailure},
+		{label: "FIFO without raising", name: "sqs-fifo", config: processors.Config{Options: core.Options{SuppressFullBatchError: true}}, want: ids(0, 1, 2)},
+		{label: "FIFO skip group", name: "sqs-fifo", config: processors.Config{SkipGroupOnError: true}, want: ids(0, 2)},
+		{label: "FIFO skip group concurrent", name: "sqs-fifo", config: processors.Config{SkipGroupOnError: true, Options: core.Options{Concurrency: 4}}, want: ids(0, 2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			p, err := processors.Open[events.SQSMessage](tt.name, tt.config)
+			require.NoError(t, err)
+			resp, err := core.Process(t.Context(), p, fifo.Records, core.Func(failBody))
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			require.Equal(t, tt.want, batchtest.FailedIDs(resp))
+		})
+	}
+}
+
+func TestOpenStreams(t *testing.T) {
+	k, err := processors.Open[events.KinesisEventRecord]("kinesis", processors.Config{StopOnFirstFailure: true})
+	require.NoError(t, err)
+	kev := batchtest.KinesisEvent("fail", "ok")
+	resp, err := core.Process(t.Context(), k, kev.Records, core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		if string(r.Kinesis.Data) == "fail" {
+			return errors.New("boom")
+		}
+		return nil
+	}))
+	require.ErrorIs(t, err, core.ErrFullBatchFailure, "the second record is short-circuited: every record failed")
+	require.Equal(t, []string{batchtest.SequenceNumber(0), batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
+
+	d, err := processors.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{})
+	require.NoError(t, err)
+	require.IsType(t, &processors.DynamoDBProcessor{}, d)
+}
+
+func TestOpenCustom(t *testing.T) {
+	p, err := processors.Open[events.SQSMessage]("test-upper", processors.Config{})
+	require.NoError(t, err)
+	require.IsType(t, upperSQS{}, p)
+
+	_, err = processors.Open[events.SQSMessage]("test-upper", processors.Config{SkipGroupOnError: true})
+	var ce *processors.ConfigError
+	require.ErrorAs(t, err, &ce, "the custom factory's ConfigError comes back as is")
+	require.Equal(t, "SkipGroupOnError", ce.Setting)
+}
+
+func TestOpenErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		open    func() error
+		is      error
+		setting string
+		want    []string
+	}{
+		{
+			name:    "unknown name lists the names for the record type",
+			open:    func() error { _, err := processors.Open[events.SQSMessage]("sqs-fof", processors.Config{}); return err },
+			is:      processors.ErrUnknownProcessor,
+			want:    []string{`unknown processor "sqs-fof" for events.SQSMessage records`, "sqs, sqs-fifo", "test-upper"},
+			setting: "",
+		},
+		{
+			name: "registered for another record type",
+			open: func() error { _, err := processors.Open[events.SQSMessage]("kinesis", processors.Config{}); return err },
+			is:   processors.ErrUnknownProcessor,
+			want: []string{`processor "kinesis" handles events.KinesisEventRecord records, not events.SQSMessage`, "sqs, sqs-fifo"},
+		},
+		{
+			name: "no processor for the record type",
+			open: func() error { _, err := processors.Open[events.S3EventRecord]("sqs", processors.Config{}); return err },
+			is:   processors.ErrUnknownProcessor,
+			want: []string{"no processor is registered for events.S3EventRecord records", "processors.Register"},
+		},
+		{
+			name: "skip group on a standard queue",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("sqs", processors.Config{SkipGroupOnError: true})
+				return err
+			},
+			is:      processors.ErrInvalidConfig,
+			setting: "SkipGroupOnError",
+			want:    []string{`SkipGroupOnError=true is invalid for the "sqs" processor`, `only to the "sqs-fifo" processor`, "accepted: false"},
+		},
+		{
+			name: "stop on first failure on SQS",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("sqs-fifo", processors.Config{StopOnFirstFailure: true})
+				return err
+			},
+			is:      processors.ErrInvalidConfig,
+			setting: "StopOnFirstFailure",
+			want:    []string{`"kinesis" and "dynamodb"`},
+		},
+		{
+			name: "order by key on SQS",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("sqs", processors.Config{OrderByKey: true})
+				return err
+			},
+			is:      processors.ErrInvalidConfig,
+			setting: "OrderByKey",
+		},
+		{
+			name: "FIFO concurrency without skip group would be ignored",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("sqs-fifo", processors.Config{Options: core.Options{Concurrency: 4}})
+				return err
+			},
+			is:      processors.ErrInvalidConfig,
+			setting: "Concurrency",
+			want:    []string{"one message at a time unless SkipGroupOnError"},
+		},
+		{
+			name: "negative concurrency",
+			open: func() error {
+				_, err := processors.Open[events.KinesisEventRecord]("kinesis", processors.Config{Options: core.Options{Concurrency: -1}})
+				return err
+			},
+			is:      processors.ErrInvalidConfig,
+			setting: "Concurrency",
+			want:    []string{"Concurrency=-1", "0 or more"},
+		},
+		{
+			name: "negative deadline margin",
+			open: func() error {
+				_, err := processors.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{Options: core.Options{DeadlineMargin: -1}})
+				return err
+			},
+			is:      processors.ErrInvalidConfig,
+			setting: "DeadlineMargin",
+		},
+		{
+			name: "nil hook",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("sqs", processors.Config{Options: core.Options{Hooks: []core.Hook{nil}}})
+				return err
+			},
+			is:      processors.ErrInvalidConfig,
+			setting: "Hooks",
+		},
+		{
+			name: "factory returns nil",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("test-nil", processors.Config{})
+				return err
+			},
+			want: []string{`processor "test-nil": its factory returned a nil processor`},
+		},
+		{
+			name: "factory error comes back",
+			open: func() error {
+				_, err := processors.Open[events.SQSMessage]("test-broken", processors.Config{})
+				return err
+			},
+			want: []string{"table name missing"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.open()
+			require.Error(t, err)
+			if tt.is != nil {
+				require.ErrorIs(t, err, tt.is)
+			}
+			if tt.setting != "" {
+				var ce *processors.ConfigError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, tt.setting, ce.Setting)
+			}
+			for _, s := range tt.want {
+				require.Contains(t, err.Error(), s)
+			}
+		})
+	}
+}
+
+func TestRegisterPanics(t *testing.T) {
+	ok := func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return processors.NewSQS(), nil
+	}
+	okKinesis := func(processors.Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
+		return processors.NewKinesis(), nil
+	}
+	tests := []struct {
+		name     string
+		register func()
+		want     string
+	}{
+		{name: "duplicate", register: func() { processors.Register("sqs", ok) }, want: `called twice for processor "sqs"`},
+		{name: "duplicate with another record type", register: func() { processors.Register("sqs", okKinesis) }, want: `called twice for processor "sqs" (first for events.SQSMessage records)`},
+		{name: "empty name", register: func() { processors.Register("", ok) }, want: `invalid processor name ""`},
+		{name: "space in name", register: func() { processors.Register("my sqs", ok) }, want: `invalid processor name "my sqs"`},
+		{name: "nil factory", register: func() { processors.Register[events.SQSMessage]("test-nil-factory", nil) }, want: `nil factory for processor "test-nil-factory"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				v := recover()
+				require.NotNil(t, v, "Register must panic")
+				require.Contains(t, fmt.Sprint(v), tt.want)
+			}()
+			tt.register()
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	require.Equal(t, []string{"sqs", "sqs-fifo", "test-broken", "test-nil", "test-upper"}, processors.Names[events.SQSMessage]())
+	require.Equal(t, []string{"kinesis"}, processors.Names[events.KinesisEventRecord]())
+	require.Equal(t, []string{"dynamodb"}, processors.Names[events.DynamoDBEventRecord]())
+	require.Empty(t, processors.Names[events.S3EventRecord]())
+}
+
+// Open chooses a processor by name at run time, like sql.Open chooses a
+// driver.
+func ExampleOpen() {
+	p, err := processors.Open[events.SQSMessage]("sqs-fifo", processors.Config{SkipGroupOnError: true})
+	if err != nil {
+		panic(err)
+	}
+	event := batchtest.FIFOEvent(
+		batchtest.FIFOMessage{Group: "a", Body: "fail"},
+		batchtest.FIFOMessage{Group: "b", Body: "ok"},
+		batchtest.FIFOMessage{Group: "a", Body: "ok"},
+	)
+	resp, err := core.Process(context.Background(), p, event.Records, core.Func(failBody))
+	fmt.Println(len(resp.BatchItemFailures), "failed; error:", err)
+
+	_, err = processors.Open[events.KinesisEventRecord]("sqs", processors.Config{})
+	fmt.Println(err)
+	// Output:
+	// 2 failed; error: <nil>
+	// batchkit: processor "sqs" handles events.SQSMessage records, not events.KinesisEventRecord; processors for events.KinesisEventRecord records: kinesis
+}
+
+// A custom processor registers under its own name, once (in an init
+// function, or in main before opening), then configuration chooses it like a
+// built-in: BATCHKIT_PROCESSOR=audited-sqs.
+func ExampleRegister() {
+	processors.Register("audited-sqs", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		base, err := processors.SQSFrom(c)
+		if err != nil {
+			return nil, err
+		}
+		return upperSQS{base}, nil // a type embedding the base, overriding ProcessRecord
+	})
+	p, err := processors.OpenEnv[events.SQSMessage](nil) // reads BATCHKIT_PROCESSOR
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = p
+}
