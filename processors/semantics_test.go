@@ -531,12 +531,12 @@ func TestItemKeyIsStableAcrossAttributeOrder(t *testing.T) {
 // Invalid options are reported, naming the setting.
 func TestInvalidOptions(t *testing.T) {
 	_, err := processors.SQSFrom(processors.Config{SkipGroupOnError: true})
-	require.ErrorContains(t, err, "skip group on error")
+	require.ErrorContains(t, err, "SkipGroupOnError")
 	_, err = processors.KinesisFrom(processors.Config{Options: core.Options{Concurrency: -1}})
-	require.ErrorContains(t, err, "concurrency")
+	require.ErrorContains(t, err, "Concurrency")
 	_, err = processors.SQSFIFOFrom(processors.Config{OrderByKey: true})
-	require.ErrorContains(t, err, "order by key")
+	require.ErrorContains(t, err, "OrderByKey")
 	_, err = processors.DynamoDBFrom(processors.Config{Options: core.Options{DeadlineMargin: -time.Second}})
-	require.ErrorContains(t, err, "deadline margin")
+	require.ErrorContains(t, err, "DeadlineMargin")
 	require.Panics(t, func() { processors.NewSQS(processors.WithConcurrency(-2)) })
 }
