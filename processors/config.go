@@ -73,6 +73,7 @@ const (
 	KindSQSFIFO  Kind = "sqs-fifo"
 	KindKinesis  Kind = "kinesis"
 	KindDynamoDB Kind = "dynamodb"
+	KindKafka    Kind = "kafka"
 )
 
 // Validate reports the first setting that is invalid for a processor of the
@@ -91,6 +92,9 @@ func (c Config) Validate(kind Kind) error {
 	}
 	if c.SkipGroupOnError && kind != KindSQSFIFO {
 		return fmt.Errorf("batchkit: skip group on error applies only to the %q processor, not %q", KindSQSFIFO, kind)
+	}
+	if (c.StopOnFirstFailure || c.OrderByKey) && kind == KindKafka {
+		return fmt.Errorf("batchkit: stop on first failure and order by key do not apply to the %q processor: its ordering is fixed (each topic-partition in offset order, stopping at its first failure); remove them", KindKafka)
 	}
 	if (c.StopOnFirstFailure || c.OrderByKey) && kind != KindKinesis && kind != KindDynamoDB {
 		return fmt.Errorf("batchkit: stop on first failure and order by key apply only to the %q and %q processors, not %q", KindKinesis, KindDynamoDB, kind)
