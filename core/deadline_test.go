@@ -28,9 +28,11 @@ func blockUntilDone(ctx context.Context) error {
 // fail with a DeadlineError, and every record is accounted for.
 func TestDeadlineReturnsBeforeTheDeadline(t *testing.T) {
 	defer goleak.VerifyNone(t)
+	// The margin is generous so that a loaded machine (-race, other tests)
+	// still returns before the deadline: records are cancelled after 500 ms.
 	const (
-		timeout = 1500 * time.Millisecond
-		margin  = 1000 * time.Millisecond
+		timeout = 2500 * time.Millisecond
+		margin  = 2000 * time.Millisecond
 	)
 	// Records 0-3 succeed at once if they run; the others block until
 	// cancelled.
@@ -202,14 +204,14 @@ func TestCleanGetsTheInvocationContext(t *testing.T) {
 	require.NoError(t, p.responseErr)
 }
 
-// ExampleOptions_deadlineMargin keeps 200 ms to return the response: the
+// ExampleOptions_deadlineMargin keeps 1.5 s to return the response: the
 // record that never finishes is cancelled, the ones after it are not
 // started, and all of them are reported failed instead of the whole batch
 // timing out.
 func ExampleOptions_deadlineMargin() {
-	ctx, cancel := batchtest.LambdaContext(context.Background(), 300*time.Millisecond)
+	ctx, cancel := batchtest.LambdaContext(context.Background(), 2*time.Second)
 	defer cancel()
-	p := core.NewBase(itemSource(core.StopNever, false), core.Options{DeadlineMargin: 200 * time.Millisecond})
+	p := core.NewBase(itemSource(core.StopNever, false), core.Options{DeadlineMargin: 1500 * time.Millisecond})
 	b := core.NewBatch(items("a", "b", "c"), core.Func(func(ctx context.Context, r *item) error {
 		if r.ID == "0" {
 			return nil
