@@ -73,6 +73,10 @@ func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, han
 //
 // A Prepare error is returned at once, with an empty response, before any
 // handler runs. A Clean error is joined to the response's error.
+//
+// With a deadline margin (see [Options.DeadlineMargin]), records run under a
+// context cancelled when only the margin is left; Clean, Response and the
+// hooks' BatchEnd get ctx itself, still live, since the margin is their time.
 func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Response, error) {
 	if p == nil {
 		return Response{}, errors.New("batchkit: Run needs a processor, got nil")
