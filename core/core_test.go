@@ -52,7 +52,7 @@ func records(fail ...int) []msg {
 	return rs
 }
 
-func ids(r core.Response) []string {
+func reported(r core.Response) []string {
 	var out []string
 	for _, f := range r.BatchItemFailures {
 		out = append(out, f.ItemIdentifier.String())
@@ -102,7 +102,7 @@ func TestCustomProcessorEmbedsBase(t *testing.T) {
 	ctx := context.WithValue(context.Background(), countKey{}, c)
 	resp, err := core.Process(ctx, p, records(1, 3), core.Func(handle))
 	require.NoError(t, err)
-	require.Equal(t, []string{"m1", "m3"}, ids(resp))
+	require.Equal(t, []string{"m1", "m3"}, reported(resp))
 	require.Equal(t, counts{success: 3, failure: 2, cleaned: 1}, *c)
 }
 
@@ -124,7 +124,7 @@ func TestCleanErrorIsJoinedToTheResponse(t *testing.T) {
 	resp, err := core.Process(ctx, p, records(2), core.Func(handle))
 	require.ErrorIs(t, err, boom)
 	require.ErrorContains(t, err, "Clean failed")
-	require.Equal(t, []string{"m2"}, ids(resp), "the response is still built")
+	require.Equal(t, []string{"m2"}, reported(resp), "the response is still built")
 }
 
 // broken is a processor whose ProcessRecord panics or forgets the outcome.
@@ -144,7 +144,7 @@ func TestProcessorBugsFailTheRecordNotTheBatch(t *testing.T) {
 	b := core.NewBatch(records(), core.Func(handle))
 	resp, err := core.Run(context.Background(), broken{core.NewBase(source(core.StopNever), core.Options{})}, b)
 	require.NoError(t, err)
-	require.Equal(t, []string{"m0", "m1"}, ids(resp))
+	require.Equal(t, []string{"m0", "m1"}, reported(resp))
 	require.ErrorIs(t, b.Outcomes[0].Err, core.ErrPanic)
 	require.ErrorContains(t, b.Outcomes[1].Err, "returned no outcome")
 }
@@ -164,7 +164,7 @@ func (minimal) Response(_ context.Context, b *core.Batch[msg]) (core.Response, e
 func TestProcessorWithoutPlannerHandlesEveryRecord(t *testing.T) {
 	resp, err := core.Process(context.Background(), minimal{}, records(0, 4), core.Func(handle))
 	require.NoError(t, err)
-	require.Equal(t, []string{"m0", "m4"}, ids(resp))
+	require.Equal(t, []string{"m0", "m4"}, reported(resp))
 }
 
 // A record failed before the batch runs (for example, it did not decode) is
@@ -177,7 +177,7 @@ func TestPresetFailureStopsLikeAnyFailure(t *testing.T) {
 	b.Fail(2, decodeErr)
 	resp, err := core.Run(context.Background(), core.NewBase(source(core.StopBatch), core.Options{}), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{"m2", "m3", "m4"}, ids(resp))
+	require.Equal(t, []string{"m2", "m3", "m4"}, reported(resp))
 	require.Equal(t, []string{"m0", "m1"}, handled)
 	require.ErrorIs(t, b.Outcomes[2].Err, decodeErr)
 	require.ErrorIs(t, b.Outcomes[3].Err, core.ErrShortCircuit)
@@ -188,7 +188,7 @@ func TestStopKeyWithoutKeyStopsTheBatch(t *testing.T) {
 	src.Key = nil
 	resp, err := core.Process(context.Background(), core.NewBase(src, core.Options{}), records(1), core.Func(handle))
 	require.NoError(t, err)
-	require.Equal(t, []string{"m1", "m2", "m3", "m4"}, ids(resp))
+	require.Equal(t, []string{"m1", "m2", "m3", "m4"}, reported(resp))
 }
 
 func TestRunRejectsMisuse(t *testing.T) {

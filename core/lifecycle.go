@@ -73,6 +73,10 @@ func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, han
 //
 // A Prepare error is returned at once, with an empty response, before any
 // handler runs. A Clean error is joined to the response's error.
+//
+// With a deadline margin (see [Options.DeadlineMargin]), records run under a
+// context cancelled when only the margin is left; Clean, Response and the
+// hooks' BatchEnd get ctx itself, still live, since the margin is their time.
 func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Response, error) {
 	if p == nil {
 		return Response{}, errors.New("batchkit: Run needs a processor, got nil")
@@ -100,9 +104,12 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 		ctx = hookCtxs[len(hookCtxs)-1]
 	}
 
-	runCtx, cancel := r.setDeadline(ctx)
-	r.schedule(runCtx)
-	cancel() // Clean and Response get the invocation's context, not the cut-off one
+	// Records run under a context cancelled at the deadline margin; Clean,
+	// Response and hooks keep the invocation's context, since the margin is
+	// the time kept for them.
+	rctx, cancel := r.setDeadline(ctx)
+	r.schedule(rctx)
+	cancel()
 
 	cleanErr := p.Clean(ctx, b)
 	resp, err := p.Response(ctx, b)
@@ -154,10 +161,28 @@ func (r *runner[R]) setDeadline(ctx context.Context) (context.Context, context.C
 	return ctx, cancel
 }
 
-// schedule gives every record an outcome.
+// schedule gives every record an outcome, in one of three ways:
+//   - one after another, in input order: no concurrency, a single record, or
+//     [StopBatch] (stopping the batch at its first failure needs that order);
+//   - with bounded concurrency and no ordering key: one goroutine per record;
+//   - with bounded concurrency and OrderByKey (always with [StopKey]): one
+//     goroutine per chain, the records of one non-empty key in input order;
+//     a record without a key is a chain of its own.
+//
+// errgroup.SetLimit bounds the goroutines: Go blocks while the bound is
+// reached, so records (or chains, by their first record) start in input
+// order, and schedule returns only when every goroutine it started has
+// returned. Outcomes are written by position, so the response keeps input
+// order whatever order handlers finish in.
 func (r *runner[R]) schedule(ctx context.Context) {
 	n := len(r.b.Records)
 	src := &r.plan.Source
+	switch { // the rules of NewBase, for a Planner that did not use it
+	case src.Stop == StopKey && src.Key == nil:
+		src.Stop = StopBatch
+	case src.Stop == StopKey:
+		src.OrderByKey = true
+	}
 	if r.plan.Options.Concurrency <= 1 || src.Stop == StopBatch || n <= 1 {
 		var st stopState
 		for i := range n {
@@ -181,29 +206,33 @@ func (r *runner[R]) schedule(ctx context.Context) {
 		_ = g.Wait()
 		return
 	}
-	// One unit per ordering key, running that key's records in input
-	// order; records without a key are units of their own.
-	chains := make(map[string][]int)
-	var order []string
+	// Chains as linked lists: heads in order of their first record, next[i]
+	// the following record with the same key (-1: none).
+	next := make([]int, n)
+	heads := make([]int, 0, n)
+	last := make(map[string]int)
 	for i := range n {
+		next[i] = -1
 		k := src.Key(&r.b.Records[i])
 		if k == "" {
-			g.Go(func() error {
-				r.step(ctx, i, nil)
-				return nil
-			})
+			heads = append(heads, i)
 			continue
 		}
-		if _, ok := chains[k]; !ok {
-			order = append(order, k)
+		if j, ok := last[k]; ok {
+			next[j] = i
+		} else {
+			heads = append(heads, i)
 		}
-		chains[k] = append(chains[k], i)
+		last[k] = i
 	}
-	for _, k := range order {
-		idxs := chains[k]
+	for _, h := range heads {
+		if next[h] < 0 && r.b.Outcomes[h].Status != StatusPending {
+			r.step(ctx, h, nil) // a lone decided record: nothing to run
+			continue
+		}
 		g.Go(func() error {
 			var st stopState
-			for _, i := range idxs {
+			for i := h; i >= 0; i = next[i] {
 				r.step(ctx, i, &st)
 			}
 			return nil
@@ -247,8 +276,24 @@ func (r *runner[R]) step(ctx context.Context, i int, st *stopState) {
 	}
 }
 
-// blocked returns why record i must not start, or nil.
+// blocked returns why record i must not start, or nil. The deadline and the
+// invocation's context come first: a record not started once the margin is
+// reached reports a [DeadlineError] (or a [CanceledError]) even after an
+// earlier failure of its key, so that the deadline's cut is visible; any
+// earlier failure still stops it.
 func (r *runner[R]) blocked(i int, st *stopState) error {
+	if r.margin > 0 {
+		if left := time.Until(r.deadline); left < r.margin {
+			return &DeadlineError{Remaining: left, Margin: r.margin}
+		}
+	}
+	if r.done != nil {
+		select {
+		case <-r.done:
+			return &CanceledError{Cause: context.Cause(r.ctx)}
+		default:
+		}
+	}
 	if st != nil {
 		switch r.plan.Source.Stop {
 		case StopBatch:
@@ -263,18 +308,6 @@ func (r *runner[R]) blocked(i int, st *stopState) error {
 					}
 				}
 			}
-		}
-	}
-	if r.margin > 0 {
-		if left := time.Until(r.deadline); left < r.margin {
-			return &DeadlineError{Remaining: left, Margin: r.margin}
-		}
-	}
-	if r.done != nil {
-		select {
-		case <-r.done:
-			return &CanceledError{Cause: context.Cause(r.ctx)}
-		default:
 		}
 	}
 	return nil

@@ -75,6 +75,7 @@ const (
 	KindSQSFIFO  Kind = "sqs-fifo"
 	KindKinesis  Kind = "kinesis"
 	KindDynamoDB Kind = "dynamodb"
+	KindKafka    Kind = "kafka"
 )
 
 // Validate reports the first setting that is invalid for a processor of the
@@ -97,6 +98,14 @@ func (c Config) Validate(kind Kind) error {
 	if c.SkipGroupOnError && kind != KindSQSFIFO {
 		return &ConfigError{Processor: string(kind), Setting: "SkipGroupOnError", Value: "true",
 			Problem: fmt.Sprintf("it applies only to the %q processor", KindSQSFIFO), Accepted: "false"}
+	}
+	if kind == KindKafka && (c.StopOnFirstFailure || c.OrderByKey) {
+		setting := "StopOnFirstFailure"
+		if c.OrderByKey {
+			setting = "OrderByKey"
+		}
+		return &ConfigError{Processor: string(kind), Setting: setting, Value: "true",
+			Problem: "Kafka's ordering is fixed: each topic-partition runs in offset order and stops at its first failure", Accepted: "false"}
 	}
 	if c.StopOnFirstFailure && kind != KindKinesis && kind != KindDynamoDB {
 		return &ConfigError{Processor: string(kind), Setting: "StopOnFirstFailure", Value: "true",

@@ -1,5 +1,6 @@
 // Package processors holds batchkit's built-in processors, one per Lambda
-// event source: [NewSQS], [NewSQSFIFO], [NewKinesis] and [NewDynamoDB]. Each
+// event source: [NewSQS], [NewSQSFIFO], [NewKinesis], [NewDynamoDB] and
+// [NewKafka] (with [ProcessKafka] for its event). Each
 // is a [core.Base] configured with the event source's knowledge (accepted
 // eventSource, identifier, ordering key, stop policy) and run by
 // [core.Process]:

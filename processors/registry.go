@@ -163,8 +163,8 @@ func (e *UnknownProcessorError) Error() string {
 func (e *UnknownProcessorError) Is(target error) bool { return target == ErrUnknownProcessor }
 
 // The built-in processors register themselves. Processors of other packages
-// register in their own init; a built-in added to this package (such as the
-// Kafka processor, events.KafkaRecord) adds its line here.
+// register in their own init; a built-in added to this package adds its line
+// here.
 func init() {
 	Register(string(KindSQS), func(c Config) (core.PartialProcessor[events.SQSMessage], error) {
 		return nilIfErr(SQSFrom(c))
@@ -186,8 +186,13 @@ func init() {
 	Register(string(KindDynamoDB), func(c Config) (core.PartialProcessor[events.DynamoDBEventRecord], error) {
 		return nilIfErr(DynamoDBFrom(c))
 	})
-	// "kafka" (events.KafkaRecord) registers here once the Kafka processor
-	// exists in this package.
+	Register(string(KindKafka), func(c Config) (core.PartialProcessor[events.KafkaRecord], error) {
+		p, err := KafkaFrom(c)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	})
 }
 
 // nilIfErr turns a (*core.Base[R], error) pair into a (PartialProcessor,

@@ -279,6 +279,10 @@ func TestNames(t *testing.T) {
 	require.Equal(t, []string{"sqs", "sqs-fifo", "test-broken", "test-nil", "test-upper"}, processors.Names[events.SQSMessage]())
 	require.Equal(t, []string{"kinesis"}, processors.Names[events.KinesisEventRecord]())
 	require.Equal(t, []string{"dynamodb"}, processors.Names[events.DynamoDBEventRecord]())
+	require.Equal(t, []string{"kafka"}, processors.Names[events.KafkaRecord]())
+	k, err := processors.Open[events.KafkaRecord]("kafka", processors.Config{})
+	require.NoError(t, err)
+	require.IsType(t, &processors.KafkaProcessor{}, k)
 	require.Empty(t, processors.Names[events.S3EventRecord]())
 }
 

@@ -1,0 +1,221 @@
+package processors
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// The eventSource values of Kafka events: Amazon MSK and self-managed
+// Apache Kafka. Unlike the other sources, Kafka puts it on the event, not on
+// each record; [ProcessKafka] checks it.
+const (
+	EventSourceMSK              = "aws:kafka"
+	EventSourceSelfManagedKafka = "SelfManagedKafka"
+)
+
+// KafkaProcessor is the processor of Kafka events (Amazon MSK and
+// self-managed Apache Kafka). It is a [core.Base] whose response reports
+// only the lowest failed offset of each topic-partition; a custom processor
+// can embed it.
+type KafkaProcessor struct {
+	*core.Base[events.KafkaRecord]
+}
+
+// NewKafka returns the processor for Kafka events (Amazon MSK and
+// self-managed). Its ordering is fixed and follows Kafka's: the records of
+// one topic-partition are handled one after another in offset order, and
+// the partition stops at its first failure (the later records are reported
+// failed with a [core.ShortCircuitError] and are not handled, since Lambda
+// resumes the partition from the failed offset). Different partitions run
+// in parallel under [WithConcurrency]. The response holds one identifier per
+// failed partition, {"partition": "<topic>-<partition>", "offset": N}, with
+// its lowest failed offset.
+//
+// Use it with [ProcessKafka], which checks the event source and orders the
+// event's records. It panics on an invalid option; see [KafkaFrom].
+func NewKafka(opts ...Option) *KafkaProcessor {
+	return must(KafkaFrom(build(KindKafka, opts)))
+}
+
+// KafkaFrom returns the Kafka processor for c, or the reason c is invalid for
+// it.
+func KafkaFrom(c Config) (*KafkaProcessor, error) {
+	if err := c.Validate(KindKafka); err != nil {
+		return nil, err
+	}
+	return &KafkaProcessor{Base: core.NewBase(core.Source[events.KafkaRecord]{
+		Name:         EventSourceMSK,
+		EventSources: []string{EventSourceMSK, EventSourceSelfManagedKafka},
+		Identify: func(r *events.KafkaRecord) core.Identifier {
+			tp := TopicPartition(r)
+			if tp == "" {
+				return core.Identifier{} // unidentifiable: the whole batch is retried
+			}
+			return core.KafkaID(tp, r.Offset)
+		},
+		Key:  TopicPartition,
+		Stop: core.StopKey,
+	}, c.Options)}, nil
+}
+
+// Response reports the failed records (see [core.BuildResponse]), keeping
+// for each topic-partition only the lowest failed offset: Lambda resumes the
+// partition from there, so the later offsets are retried anyway.
+func (p *KafkaProcessor) Response(ctx context.Context, b *core.Batch[events.KafkaRecord]) (core.Response, error) {
+	resp, err := p.Base.Response(ctx, b)
+	resp.BatchItemFailures = lowestOffsets(resp.BatchItemFailures)
+	return resp, err
+}
+
+// lowestOffsets keeps the first entry of each Kafka partition, with the
+// lowest offset reported for it. Other identifiers are kept as they are.
+func lowestOffsets(failures []core.BatchItemFailure) []core.BatchItemFailure {
+	if len(failures) < 2 {
+		return failures
+	}
+	at := make(map[string]int) // partition -> index in out
+	out := failures[:0]
+	for _, f := range failures {
+		id := f.ItemIdentifier
+		if !id.IsKafka() {
+			out = append(out, f)
+			continue
+		}
+		if i, ok := at[id.Partition]; ok {
+			if id.Offset < out[i].ItemIdentifier.Offset {
+				out[i] = f
+			}
+			continue
+		}
+		at[id.Partition] = len(out)
+		out = append(out, f)
+	}
+	return out
+}
+
+// TopicPartition returns a Kafka record's topic-partition, "<topic>-<partition>",
+// the key Lambda uses in the event and in the response. It returns "" for a
+// record without topic.
+func TopicPartition(r *events.KafkaRecord) string {
+	if r.Topic == "" {
+		return ""
+	}
+	return r.Topic + "-" + strconv.FormatInt(r.Partition, 10)
+}
+
+// KafkaRecords returns the records of a Kafka event in a deterministic
+// order: topic-partitions sorted by topic, then by partition number (so
+// "orders-2" comes before "orders-10"), and the records of each partition by
+// offset. The event's records are not modified.
+func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
+	keys := make([]string, 0, len(event.Records))
+	n := 0
+	for k, recs := range event.Records {
+		keys = append(keys, k)
+		n += len(recs)
+	}
+	slices.SortFunc(keys, compareTopicPartitions)
+	out := make([]events.KafkaRecord, 0, n)
+	for _, k := range keys {
+		start := len(out)
+		out = append(out, event.Records[k]...)
+		slices.SortStableFunc(out[start:], func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
+	}
+	return out
+}
+
+// compareTopicPartitions orders "<topic>-<partition>" keys by topic, then
+// by partition number; a key that does not end in a number sorts as a topic
+// of its own (before its partitions, if any). Comparing derived tuples keeps
+// the order total.
+func compareTopicPartitions(a, b string) int {
+	ta, pa := splitTopicPartition(a)
+	tb, pb := splitTopicPartition(b)
+	return cmp.Or(strings.Compare(ta, tb), cmp.Compare(pa, pb), strings.Compare(a, b))
+}
+
+// splitTopicPartition returns the topic and partition of key, or key and
+// -1 when it does not end in "-<number>".
+func splitTopicPartition(key string) (string, int64) {
+	i := strings.LastIndexByte(key, '-')
+	if i < 0 {
+		return key, -1
+	}
+	p, err := strconv.ParseInt(key[i+1:], 10, 64)
+	if err != nil || p < 0 {
+		return key, -1
+	}
+	return key[:i], p
+}
+
+// ProcessKafka runs p over a Kafka event: it refuses, with a
+// [*core.EventSourceMismatchError] and before any handler runs, an event
+// whose eventSource is neither "aws:kafka" (MSK) nor "SelfManagedKafka" (an
+// empty one is accepted), orders the records with [KafkaRecords] and calls
+// [core.Process]. The response marshals as Lambda expects for Kafka; convert
+// it with [KafkaResponse] for a typed value.
+//
+//	var processor = processors.NewKafka(processors.WithConcurrency(8))
+//
+//	func handler(ctx context.Context, event events.KafkaEvent) (core.Response, error) {
+//		return processors.ProcessKafka(ctx, processor, event, core.Func(handleRecord))
+//	}
+func ProcessKafka(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event events.KafkaEvent, handler core.Handler[events.KafkaRecord]) (core.Response, error) {
+	if err := CheckKafkaEventSource(event); err != nil {
+		return core.Response{}, err
+	}
+	return core.Process(ctx, p, KafkaRecords(event), handler)
+}
+
+// CheckKafkaEventSource returns a [*core.EventSourceMismatchError] when a
+// non-empty Kafka event names another event source than MSK or self-managed
+// Kafka (its Position is 0: every record comes from that source). An empty
+// eventSource is accepted.
+func CheckKafkaEventSource(event events.KafkaEvent) error {
+	es := event.EventSource
+	if es == "" || es == EventSourceMSK || es == EventSourceSelfManagedKafka || len(event.Records) == 0 {
+		return nil
+	}
+	return &core.EventSourceMismatchError{Position: 0, Got: es, Want: []string{EventSourceMSK, EventSourceSelfManagedKafka}}
+}
+
+// KafkaEventResponse is the partial batch response of a Kafka-triggered
+// function, the type aws-lambda-go lacks:
+//
+//	{"batchItemFailures": [{"itemIdentifier": {"partition": "orders-0", "offset": 42}}]}
+type KafkaEventResponse struct {
+	BatchItemFailures []KafkaBatchItemFailure `json:"batchItemFailures"`
+}
+
+// KafkaBatchItemFailure is one entry of a [KafkaEventResponse].
+type KafkaBatchItemFailure struct {
+	ItemIdentifier KafkaItemIdentifier `json:"itemIdentifier"`
+}
+
+// KafkaItemIdentifier names a Kafka record: Lambda resumes Partition from
+// Offset.
+type KafkaItemIdentifier struct {
+	// Partition is the topic-partition, "<topic>-<partition>".
+	Partition string `json:"partition"`
+	// Offset is the record's offset in Partition.
+	Offset int64 `json:"offset"`
+}
+
+// KafkaResponse converts a response to a [KafkaEventResponse]. The list is
+// empty, not nil, so it marshals as [] when nothing failed. A string
+// identifier (not from a Kafka processor) is kept with an empty partition,
+// which Lambda refuses by retrying the whole batch: nothing is lost.
+func KafkaResponse(resp core.Response) KafkaEventResponse {
+	out := KafkaEventResponse{BatchItemFailures: make([]KafkaBatchItemFailure, len(resp.BatchItemFailures))}
+	for i, f := range resp.BatchItemFailures {
+		out.BatchItemFailures[i].ItemIdentifier = KafkaItemIdentifier{Partition: f.ItemIdentifier.Partition, Offset: f.ItemIdentifier.Offset}
+	}
+	return out
+}
