@@ -1,0 +1,20 @@
+package otel
+
+import (
+	"time"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// HookName is the name this hook registers under with [core.RegisterHook]
+// when the package is imported, so that configuration can turn it on by
+// name (for example BATCHKIT_HOOKS=otel with processors.OpenEnv).
+const HookName = "otel"
+
+func init() {
+	core.RegisterHook(HookName, func() (core.Hook, error) { return New(WithForceFlush(registeredFlushTimeout)), nil })
+}
+
+// registeredFlushTimeout bounds the provider flush of the hook created by
+// name: a Lambda function may be frozen as soon as it returns.
+const registeredFlushTimeout = 2 * time.Second

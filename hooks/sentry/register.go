@@ -1,0 +1,12 @@
+package sentry
+
+import "github.com/batchkit/batchkit/core"
+
+// HookName is the name this hook registers under with [core.RegisterHook]
+// when the package is imported, so that configuration can turn it on by
+// name (for example BATCHKIT_HOOKS=sentry with processors.OpenEnv).
+const HookName = "sentry"
+
+func init() {
+	core.RegisterHook(HookName, func() (core.Hook, error) { return New(), nil })
+}
