@@ -29,7 +29,9 @@ func createStream(t *testing.T, c *kinesis.Client, name string, shards int32) {
 	ctx := context.Background()
 	_, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)})
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = c.DeleteStream(context.Background(), &kinesis.DeleteStreamInput{StreamName: aws.String(name)}) })
+	t.Cleanup(func() {
+		_, _ = c.DeleteStream(context.Background(), &kinesis.DeleteStreamInput{StreamName: aws.String(name)})
+	})
 	require.Eventually(t, func() bool {
 		out, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
 		return err == nil && out.StreamDescription.StreamStatus == types.StreamStatusActive

@@ -1,12 +1,16 @@
 package driver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -62,6 +66,9 @@ func StartEmulator(ctx context.Context, c EmulatorConfig) (*EmulatorProcess, err
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Stdout, cmd.Stderr = c.Output, c.Output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Do not wait for the output of a function process that outlives the
+	// emulator.
+	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("batchkit/driver: start the emulator %s (install it with `go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest`): %w", c.RIE, err)
 	}
@@ -84,22 +91,76 @@ func StartEmulator(ctx context.Context, c EmulatorConfig) (*EmulatorProcess, err
 	}
 }
 
-// Kill kills the emulator and the function's process at once (SIGKILL to the
-// process group) and waits until the emulator is gone.
+// Kill kills the emulator and the function's process at once, as a crash
+// would (SIGKILL to the emulator's process group and to every process it
+// started, which the emulator puts in process groups of their own), and waits
+// until the emulator is gone.
 func (p *EmulatorProcess) Kill() {
-	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+	p.signal(syscall.SIGKILL)
 	<-p.done
 }
 
 // Close stops the emulator and the function (SIGTERM, then SIGKILL after 5 s).
 func (p *EmulatorProcess) Close() error {
-	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGTERM)
+	p.signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
 		p.Kill()
 	}
 	return nil
+}
+
+// signal sends sig to the emulator's process group and to its descendants.
+func (p *EmulatorProcess) signal(sig syscall.Signal) {
+	pid := p.Cmd.Process.Pid
+	for _, d := range descendants(pid) {
+		_ = syscall.Kill(d, sig)
+	}
+	_ = syscall.Kill(-pid, sig)
+}
+
+// descendants lists the processes below pid, read from /proc (Linux).
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The parent is the second field after the command, which is in
+		// parentheses and may hold spaces.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(stat[i+1:]))
+		if len(fields) < 2 {
+			continue
+		}
+		if parent, err := strconv.Atoi(fields[1]); err == nil {
+			children[parent] = append(children[parent], child)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		for _, c := range children[next] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
 }
 
 // freeAddr returns a free loopback TCP address.

@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/driver"
+	"github.com/batchkit/batchkit/internal/testenv"
+)
+
+// startFunction builds dir as a bootstrap for this machine and starts it
+// under the emulator; it is stopped at the end of the test.
+func startFunction(t *testing.T, bootstrap string, env ...string) *driver.EmulatorProcess {
+	t.Helper()
+	rie := testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := driver.StartEmulator(ctx, driver.EmulatorConfig{RIE: rie, Bootstrap: bootstrap, Env: env, Output: testWriter{t}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// testWriter sends the emulator's output to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("rie: %s", p)
+	return len(p), nil
+}
+
+// The SQS example, built as a bootstrap and run by the emulator, answers
+// its sample event with the sample partial batch response.
+func TestSQSExampleUnderEmulator(t *testing.T) {
+	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
+	if runtime.GOOS != "linux" {
+		t.Skip("the emulator runs linux bootstraps")
+	}
+	fn := startFunction(t, buildBootstrap(t, "examples/sqs", runtime.GOARCH))
+	event, err := os.ReadFile(filepath.Join(root, "examples", "sqs", "event.json"))
+	require.NoError(t, err)
+	want, err := os.ReadFile(filepath.Join("testdata", "getting_started_sqs_response.json"))
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 2 { // cold, then warm: the processor is reused
+		got, err := fn.Invoke(ctx, event)
+		require.NoError(t, err)
+		require.JSONEq(t, string(want), string(got))
+	}
+}
