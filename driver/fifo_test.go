@@ -61,6 +61,8 @@ func TestSQSFIFOOrderAcrossRetries(t *testing.T) {
 					mu.Lock()
 					defer mu.Unlock()
 					attempts[m.Body]++
+					require.NotEmpty(t, m.Attributes["SequenceNumber"], "FIFO messages carry their sequence number")
+					require.NotEmpty(t, m.Attributes["MessageDeduplicationId"])
 					if failOnce[m.Body] && attempts[m.Body] == 1 {
 						return errors.New("first delivery of " + m.Body + " fails")
 					}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
@@ -206,4 +207,59 @@ func TestSQSWholeBatchFailure(t *testing.T) {
 			require.ElementsMatch(t, want, redelivered)
 		})
 	}
+}
+
+// The event is the one Lambda sends: field names, attributes, message
+// attributes, eventSource, eventSourceARN and awsRegion.
+func TestSQSEventFields(t *testing.T) {
+	c := sqsClient(t)
+	url, arn := createQueue(t, c, name("fields"), nil)
+	out, err := c.SendMessage(context.Background(), &sqs.SendMessageInput{
+		QueueUrl:    aws.String(url),
+		MessageBody: aws.String(`{"Message":"hi"}`),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			"kind": {DataType: aws.String("String"), StringValue: aws.String("order")},
+		},
+	})
+	require.NoError(t, err)
+	var event []byte
+	d := &driver.SQS{Client: c, QueueURL: url, Region: "eu-west-1", WaitTime: time.Second}
+	batches, err := d.Poll(context.Background(), driver.FunctionFunc(func(_ context.Context, e []byte) ([]byte, error) {
+		event = e
+		return nil, nil
+	}))
+	require.NoError(t, err)
+	require.Len(t, batches, 1)
+	require.Equal(t, []string{aws.ToString(out.MessageId)}, batches[0].Deleted)
+
+	var raw struct {
+		Records []map[string]json.RawMessage `json:"Records"`
+	}
+	require.NoError(t, json.Unmarshal(event, &raw))
+	require.Len(t, raw.Records, 1)
+	for _, key := range []string{"messageId", "receiptHandle", "body", "md5OfBody", "md5OfMessageAttributes", "attributes", "messageAttributes", "eventSource", "eventSourceARN", "awsRegion"} {
+		require.Contains(t, raw.Records[0], key)
+	}
+	var ev events.SQSEvent
+	require.NoError(t, json.Unmarshal(event, &ev))
+	m := ev.Records[0]
+	require.Equal(t, aws.ToString(out.MessageId), m.MessageId)
+	require.Equal(t, `{"Message":"hi"}`, m.Body)
+	require.Equal(t, aws.ToString(out.MD5OfMessageBody), m.Md5OfBody)
+	require.Equal(t, "1", m.Attributes["ApproximateReceiveCount"])
+	require.NotEmpty(t, m.Attributes["SentTimestamp"])
+	require.NotEmpty(t, m.Attributes["ApproximateFirstReceiveTimestamp"])
+	require.Equal(t, "String", m.MessageAttributes["kind"].DataType)
+	require.Equal(t, "order", aws.ToString(m.MessageAttributes["kind"].StringValue))
+	require.JSONEq(t, `{"stringValue":"order","stringListValues":[],"binaryListValues":[],"dataType":"String"}`, string(mustJSON(t, m.MessageAttributes["kind"])))
+	require.Equal(t, "aws:sqs", m.EventSource)
+	require.Equal(t, arn, m.EventSourceARN)
+	require.Equal(t, "eu-west-1", m.AWSRegion)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }

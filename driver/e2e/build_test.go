@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -65,5 +64,4 @@ func TestExamplesBuildAsBootstrap(t *testing.T) {
 			})
 		}
 	}
-	_ = runtime.GOARCH
 }

@@ -3,8 +3,10 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,4 +57,48 @@ func TestSQSExampleUnderEmulator(t *testing.T) {
 		require.NoError(t, err)
 		require.JSONEq(t, string(want), string(got))
 	}
+}
+
+// Every example answers its bundled event.json the same way under the
+// emulator (as a Lambda function) as when run as a plain program (which
+// processes event.json and prints the response): the runtime path and the
+// local path agree.
+func TestExamplesUnderEmulator(t *testing.T) {
+	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
+	if runtime.GOOS != "linux" {
+		t.Skip("the emulator runs linux bootstraps")
+	}
+	for _, dir := range examples(t) {
+		event, err := os.ReadFile(filepath.Join(root, dir, "event.json"))
+		if os.IsNotExist(err) {
+			continue
+		}
+		require.NoError(t, err)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			bootstrap := buildBootstrap(t, dir, runtime.GOARCH)
+			cmd := exec.Command(bootstrap)
+			cmd.Env = withoutRuntimeAPI(os.Environ())
+			local, err := cmd.Output()
+			require.NoError(t, err, "%s on its sample event, outside Lambda", dir)
+
+			fn := startFunction(t, bootstrap)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			got, err := fn.Invoke(ctx, event)
+			require.NoError(t, err)
+			require.JSONEq(t, string(local), string(got))
+		})
+	}
+}
+
+// withoutRuntimeAPI removes AWS_LAMBDA_RUNTIME_API so that an example runs as
+// a plain program.
+func withoutRuntimeAPI(env []string) []string {
+	out := env[:0:0]
+	for _, e := range env {
+		if !strings.HasPrefix(e, "AWS_LAMBDA_RUNTIME_API=") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
