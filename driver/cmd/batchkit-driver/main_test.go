@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,7 +47,7 @@ func TestRunSQS(t *testing.T) {
 	endpoint := testenv.Endpoint(t, "BATCHKIT_SQS_ENDPOINT", "fauxqs")
 	c := driver.NewSQSClient(endpoint)
 	ctx := context.Background()
-	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cmd-" + strings.ReplaceAll(t.Name(), "/", "-")), Attributes: map[string]string{"VisibilityTimeout": "30"}})
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cmd-" + strconv.FormatInt(time.Now().UnixNano(), 36)), Attributes: map[string]string{"VisibilityTimeout": "30"}})
 	require.NoError(t, err)
 	url := aws.ToString(q.QueueUrl)
 	t.Cleanup(func() { _, _ = c.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(url)}) })
