@@ -51,7 +51,8 @@ type Batch struct {
 // invokes fn with it, and applies Lambda's rules to the response. It returns
 // one [Batch] per invocation (none when the source had nothing), and an error
 // only when the source itself failed; a failed invocation is a Batch with
-// Err set.
+// Err set. A mapping keeps its position (stream checkpoints) between polls;
+// do not call Poll on one mapping from several goroutines at once.
 type Poller interface {
 	Poll(ctx context.Context, fn Function) ([]Batch, error)
 }

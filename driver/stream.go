@@ -31,14 +31,19 @@ type shardReader[R any] interface {
 // read again at the checkpoint.
 type streamMapping[R any] struct {
 	iterators map[string]string
+	positions map[string]position
 	closed    map[string]bool
 }
+
+// position is where a shard is read from, kept beside its iterator so that
+// an expired iterator (they last 5 minutes) can be replaced.
+type position struct{ typ, seq string }
 
 // poll reads one batch from each open shard, in shard order, invokes fn with
 // it and moves the shard's position by Lambda's rules.
 func (m *streamMapping[R]) poll(ctx context.Context, r shardReader[R], fn Function, batchSize int32, start string) ([]Batch, error) {
 	if m.iterators == nil {
-		m.iterators, m.closed = map[string]string{}, map[string]bool{}
+		m.iterators, m.positions, m.closed = map[string]string{}, map[string]position{}, map[string]bool{}
 	}
 	if batchSize <= 0 {
 		batchSize = 100
@@ -55,13 +60,24 @@ func (m *streamMapping[R]) poll(ctx context.Context, r shardReader[R], fn Functi
 		if m.closed[shard] {
 			continue
 		}
+		pos, ok := m.positions[shard]
+		if !ok {
+			pos = position{typ: start}
+		}
 		it, ok := m.iterators[shard]
 		if !ok {
-			if it, err = r.iterator(ctx, shard, start, ""); err != nil {
+			if it, err = r.iterator(ctx, shard, pos.typ, pos.seq); err != nil {
 				return batches, err
 			}
 		}
 		recs, next, err := r.read(ctx, it, batchSize)
+		if err != nil && ok {
+			// The iterator may have expired: read again from the position.
+			if it, err = r.iterator(ctx, shard, pos.typ, pos.seq); err != nil {
+				return batches, err
+			}
+			recs, next, err = r.read(ctx, it, batchSize)
+		}
 		if err != nil {
 			return batches, err
 		}
@@ -87,8 +103,10 @@ func (m *streamMapping[R]) poll(ctx context.Context, r shardReader[R], fn Functi
 			b.Checkpoint = lowest(b.Failed)
 		}
 		if b.Checkpoint == "" {
+			m.positions[shard] = position{"AFTER_SEQUENCE_NUMBER", b.IDs[len(b.IDs)-1]}
 			m.advance(shard, next)
 		} else {
+			m.positions[shard] = position{"AT_SEQUENCE_NUMBER", b.Checkpoint}
 			it, err := r.iterator(ctx, shard, "AT_SEQUENCE_NUMBER", b.Checkpoint)
 			if err != nil {
 				return append(batches, b), err

@@ -20,7 +20,8 @@ import (
 // iterator is the index of the next record.
 type fakeKinesis struct {
 	seqs      []string
-	iterators []string // the iterator types asked for, with their sequence number
+	iterators []string        // the iterator types asked for, with their sequence number
+	expired   map[string]bool // iterators that have expired
 }
 
 func (f *fakeKinesis) DescribeStream(context.Context, *kinesis.DescribeStreamInput, ...func(*kinesis.Options)) (*kinesis.DescribeStreamOutput, error) {
@@ -33,8 +34,12 @@ func (f *fakeKinesis) DescribeStream(context.Context, *kinesis.DescribeStreamInp
 func (f *fakeKinesis) GetShardIterator(_ context.Context, in *kinesis.GetShardIteratorInput, _ ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error) {
 	f.iterators = append(f.iterators, string(in.ShardIteratorType)+" "+aws.ToString(in.StartingSequenceNumber))
 	i := 0
-	if in.ShardIteratorType == ktypes.ShardIteratorTypeAtSequenceNumber {
+	switch in.ShardIteratorType {
+	case ktypes.ShardIteratorTypeAtSequenceNumber, ktypes.ShardIteratorTypeAfterSequenceNumber:
 		for i < len(f.seqs) && f.seqs[i] != aws.ToString(in.StartingSequenceNumber) {
+			i++
+		}
+		if in.ShardIteratorType == ktypes.ShardIteratorTypeAfterSequenceNumber {
 			i++
 		}
 	}
@@ -42,6 +47,10 @@ func (f *fakeKinesis) GetShardIterator(_ context.Context, in *kinesis.GetShardIt
 }
 
 func (f *fakeKinesis) GetRecords(_ context.Context, in *kinesis.GetRecordsInput, _ ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error) {
+	if f.expired[aws.ToString(in.ShardIterator)] {
+		delete(f.expired, aws.ToString(in.ShardIterator)) // a new iterator works
+		return nil, &ktypes.ExpiredIteratorException{Message: aws.String("Iterator expired")}
+	}
 	i, _ := strconv.Atoi(aws.ToString(in.ShardIterator))
 	end := min(i+int(aws.ToInt32(in.Limit)), len(f.seqs))
 	out := &kinesis.GetRecordsOutput{NextShardIterator: aws.String(strconv.Itoa(end))}
@@ -98,6 +107,22 @@ func TestKinesisCheckpointRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An expired iterator is replaced by one at the shard's position: after the
+// last record processed, or at the checkpoint.
+func TestKinesisExpiredIterator(t *testing.T) {
+	f := &fakeKinesis{seqs: []string{"1", "2", "3", "4", "5", "6"}, expired: map[string]bool{}}
+	d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 2}
+	ok := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil })
+	first, err := d.Poll(context.Background(), ok)
+	require.NoError(t, err)
+	require.Equal(t, []string{"1", "2"}, first[0].IDs)
+	f.expired["2"] = true // the iterator the shard would read next
+	second, err := d.Poll(context.Background(), ok)
+	require.NoError(t, err)
+	require.Equal(t, []string{"3", "4"}, second[0].IDs)
+	require.Equal(t, "AFTER_SEQUENCE_NUMBER 2", f.iterators[len(f.iterators)-1])
 }
 
 func TestAttributeValue(t *testing.T) {
