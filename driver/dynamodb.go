@@ -1,0 +1,210 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+)
+
+// DynamoDBStreamsAPI is the part of the DynamoDB Streams client the driver
+// uses; *dynamodbstreams.Client implements it.
+type DynamoDBStreamsAPI interface {
+	DescribeStream(ctx context.Context, in *dynamodbstreams.DescribeStreamInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.DescribeStreamOutput, error)
+	GetShardIterator(ctx context.Context, in *dynamodbstreams.GetShardIteratorInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *dynamodbstreams.GetRecordsInput, opts ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error)
+}
+
+// DynamoDBStreams is a DynamoDB Streams event source mapping. Each Poll reads
+// one batch from every open shard, invokes the function with the
+// events.DynamoDBEvent Lambda would send (eventName INSERT, MODIFY or REMOVE,
+// eventSource "aws:dynamodb", the stream's ARN, and the "dynamodb" record with
+// Keys, NewImage and OldImage converted to events.DynamoDBAttributeValue),
+// and applies the response like [Kinesis]: checkpoint at the lowest reported
+// sequence number and read again from there, or read the whole batch again
+// when the function fails.
+type DynamoDBStreams struct {
+	// Client talks to the stream's server.
+	Client DynamoDBStreamsAPI
+	// StreamARN is the stream to read: the table's LatestStreamArn (see
+	// [LatestStreamARN]).
+	StreamARN string
+	// Region is the records' awsRegion when the stream does not say; empty
+	// means [DefaultRegion].
+	Region string
+	// BatchSize is the most records per invocation; 0 means 100.
+	BatchSize int32
+	// StartingPosition is [TrimHorizon] (the default) or [Latest].
+	StartingPosition string
+
+	mapping streamMapping[types.Record]
+}
+
+// LatestStreamARN returns the ARN of table's stream, to set
+// [DynamoDBStreams.StreamARN].
+func LatestStreamARN(ctx context.Context, client *dynamodb.Client, table string) (string, error) {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return "", fmt.Errorf("batchkit/driver: describe table %s: %w", table, err)
+	}
+	arn := aws.ToString(out.Table.LatestStreamArn)
+	if arn == "" {
+		return "", fmt.Errorf("batchkit/driver: table %s has no stream; create it with a StreamSpecification (StreamEnabled, StreamViewType NEW_AND_OLD_IMAGES)", table)
+	}
+	return arn, nil
+}
+
+// Poll reads and invokes one batch per shard that has records.
+func (d *DynamoDBStreams) Poll(ctx context.Context, fn Function) ([]Batch, error) {
+	return d.mapping.poll(ctx, ddbReader{d}, fn, d.BatchSize, d.StartingPosition)
+}
+
+type ddbReader struct{ d *DynamoDBStreams }
+
+func (r ddbReader) source() string { return "aws:dynamodb" }
+
+func (r ddbReader) shards(ctx context.Context) ([]string, error) {
+	var ids []string
+	in := &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(r.d.StreamARN)}
+	for {
+		out, err := r.d.Client.DescribeStream(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("batchkit/driver: describe DynamoDB stream %s: %w", r.d.StreamARN, err)
+		}
+		for _, s := range out.StreamDescription.Shards {
+			ids = append(ids, aws.ToString(s.ShardId))
+		}
+		if out.StreamDescription.LastEvaluatedShardId == nil {
+			return ids, nil
+		}
+		in.ExclusiveStartShardId = out.StreamDescription.LastEvaluatedShardId
+	}
+}
+
+func (r ddbReader) iterator(ctx context.Context, shard, typ, seq string) (string, error) {
+	in := &dynamodbstreams.GetShardIteratorInput{
+		StreamArn:         aws.String(r.d.StreamARN),
+		ShardId:           aws.String(shard),
+		ShardIteratorType: types.ShardIteratorType(typ),
+	}
+	if seq != "" {
+		in.SequenceNumber = aws.String(seq)
+	}
+	out, err := r.d.Client.GetShardIterator(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("batchkit/driver: get a %s iterator for %s/%s: %w", typ, r.d.StreamARN, shard, err)
+	}
+	return aws.ToString(out.ShardIterator), nil
+}
+
+func (r ddbReader) read(ctx context.Context, iterator string, limit int32) ([]types.Record, string, error) {
+	out, err := r.d.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(iterator), Limit: aws.Int32(limit)})
+	if err != nil {
+		return nil, "", fmt.Errorf("batchkit/driver: read DynamoDB stream %s: %w", r.d.StreamARN, err)
+	}
+	return out.Records, aws.ToString(out.NextShardIterator), nil
+}
+
+func (r ddbReader) sequence(rec *types.Record) string {
+	if rec.Dynamodb == nil {
+		return ""
+	}
+	return aws.ToString(rec.Dynamodb.SequenceNumber)
+}
+
+func (r ddbReader) event(_ string, recs []types.Record) any {
+	ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, len(recs))}
+	for i, rec := range recs {
+		ev.Records[i] = r.record(rec)
+	}
+	return ev
+}
+
+// record converts a stream record to Lambda's.
+func (r ddbReader) record(rec types.Record) events.DynamoDBEventRecord {
+	region := aws.ToString(rec.AwsRegion)
+	if region == "" {
+		region = r.d.Region
+	}
+	if region == "" {
+		region = DefaultRegion
+	}
+	out := events.DynamoDBEventRecord{
+		AWSRegion:      region,
+		EventID:        aws.ToString(rec.EventID),
+		EventName:      string(rec.EventName),
+		EventSource:    "aws:dynamodb",
+		EventVersion:   aws.ToString(rec.EventVersion),
+		EventSourceArn: r.d.StreamARN,
+	}
+	if out.EventVersion == "" {
+		out.EventVersion = "1.1"
+	}
+	if rec.UserIdentity != nil {
+		out.UserIdentity = &events.DynamoDBUserIdentity{Type: aws.ToString(rec.UserIdentity.Type), PrincipalID: aws.ToString(rec.UserIdentity.PrincipalId)}
+	}
+	if s := rec.Dynamodb; s != nil {
+		out.Change = events.DynamoDBStreamRecord{
+			Keys:           Image(s.Keys),
+			NewImage:       Image(s.NewImage),
+			OldImage:       Image(s.OldImage),
+			SequenceNumber: aws.ToString(s.SequenceNumber),
+			SizeBytes:      aws.ToInt64(s.SizeBytes),
+			StreamViewType: string(s.StreamViewType),
+		}
+		if s.ApproximateCreationDateTime != nil {
+			out.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: *s.ApproximateCreationDateTime}
+		}
+	}
+	return out
+}
+
+// Image converts an item image read from DynamoDB Streams to the attribute
+// values of Lambda's events. A nil image stays nil.
+func Image(item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
+	if item == nil {
+		return nil
+	}
+	out := make(map[string]events.DynamoDBAttributeValue, len(item))
+	for k, v := range item {
+		out[k] = AttributeValue(v)
+	}
+	return out
+}
+
+// AttributeValue converts one DynamoDB Streams attribute value to Lambda's
+// events.DynamoDBAttributeValue. An unknown member becomes NULL.
+func AttributeValue(v types.AttributeValue) events.DynamoDBAttributeValue {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return events.NewStringAttribute(v.Value)
+	case *types.AttributeValueMemberN:
+		return events.NewNumberAttribute(v.Value)
+	case *types.AttributeValueMemberB:
+		return events.NewBinaryAttribute(v.Value)
+	case *types.AttributeValueMemberBOOL:
+		return events.NewBooleanAttribute(v.Value)
+	case *types.AttributeValueMemberNULL:
+		return events.NewNullAttribute()
+	case *types.AttributeValueMemberSS:
+		return events.NewStringSetAttribute(v.Value)
+	case *types.AttributeValueMemberNS:
+		return events.NewNumberSetAttribute(v.Value)
+	case *types.AttributeValueMemberBS:
+		return events.NewBinarySetAttribute(v.Value)
+	case *types.AttributeValueMemberL:
+		l := make([]events.DynamoDBAttributeValue, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = AttributeValue(e)
+		}
+		return events.NewListAttribute(l)
+	case *types.AttributeValueMemberM:
+		return events.NewMapAttribute(Image(v.Value))
+	default:
+		return events.NewNullAttribute()
+	}
+}

@@ -1,0 +1,149 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// KinesisAPI is the part of the Kinesis client the driver uses;
+// *kinesis.Client implements it.
+type KinesisAPI interface {
+	DescribeStream(ctx context.Context, in *kinesis.DescribeStreamInput, opts ...func(*kinesis.Options)) (*kinesis.DescribeStreamOutput, error)
+	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, opts ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+}
+
+// Kinesis is a Kinesis Data Streams event source mapping. Each Poll reads one
+// batch from every open shard (GetShardIterator, then GetRecords), invokes the
+// function with the events.KinesisEvent Lambda would send (base64 data,
+// eventID "<shard>:<sequence number>", eventSource "aws:kinesis", the stream's
+// ARN), then:
+//   - goes on after the batch when nothing was reported;
+//   - checkpoints at the lowest reported sequence number and reads the shard
+//     again from there (AT_SEQUENCE_NUMBER), so that every record from it on
+//     is delivered again;
+//   - reads the whole batch again when the function fails or the response is
+//     invalid.
+//
+// Like Lambda with MaximumRetryAttempts -1, it retries without limit; it
+// does not bisect batches.
+type Kinesis struct {
+	// Client talks to the stream's server.
+	Client KinesisAPI
+	// StreamName is the stream to read.
+	StreamName string
+	// Region is the records' awsRegion; empty means [DefaultRegion].
+	Region string
+	// BatchSize is the most records per invocation; 0 means 100.
+	BatchSize int32
+	// StartingPosition is [TrimHorizon] (the default) or [Latest].
+	StartingPosition string
+	// InvokeIdentityARN is the records' invokeIdentityArn, the role of the
+	// mapping; empty means a placeholder role.
+	InvokeIdentityARN string
+
+	arn     string
+	mapping streamMapping[kinesisRecord]
+}
+
+type kinesisRecord struct {
+	types.Record
+}
+
+// Poll reads and invokes one batch per shard that has records.
+func (d *Kinesis) Poll(ctx context.Context, fn Function) ([]Batch, error) {
+	return d.mapping.poll(ctx, kinesisReader{d}, fn, d.BatchSize, d.StartingPosition)
+}
+
+type kinesisReader struct{ d *Kinesis }
+
+func (r kinesisReader) source() string { return "aws:kinesis" }
+
+func (r kinesisReader) shards(ctx context.Context) ([]string, error) {
+	var ids []string
+	in := &kinesis.DescribeStreamInput{StreamName: aws.String(r.d.StreamName)}
+	for {
+		out, err := r.d.Client.DescribeStream(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("batchkit/driver: describe Kinesis stream %s: %w", r.d.StreamName, err)
+		}
+		desc := out.StreamDescription
+		r.d.arn = aws.ToString(desc.StreamARN)
+		for _, s := range desc.Shards {
+			ids = append(ids, aws.ToString(s.ShardId))
+		}
+		if !aws.ToBool(desc.HasMoreShards) || len(desc.Shards) == 0 {
+			return ids, nil
+		}
+		in.ExclusiveStartShardId = desc.Shards[len(desc.Shards)-1].ShardId
+	}
+}
+
+func (r kinesisReader) iterator(ctx context.Context, shard, typ, seq string) (string, error) {
+	in := &kinesis.GetShardIteratorInput{
+		StreamName:        aws.String(r.d.StreamName),
+		ShardId:           aws.String(shard),
+		ShardIteratorType: types.ShardIteratorType(typ),
+	}
+	if seq != "" {
+		in.StartingSequenceNumber = aws.String(seq)
+	}
+	out, err := r.d.Client.GetShardIterator(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("batchkit/driver: get a %s iterator for %s/%s: %w", typ, r.d.StreamName, shard, err)
+	}
+	return aws.ToString(out.ShardIterator), nil
+}
+
+func (r kinesisReader) read(ctx context.Context, iterator string, limit int32) ([]kinesisRecord, string, error) {
+	out, err := r.d.Client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(iterator), Limit: aws.Int32(limit)})
+	if err != nil {
+		return nil, "", fmt.Errorf("batchkit/driver: read Kinesis stream %s: %w", r.d.StreamName, err)
+	}
+	recs := make([]kinesisRecord, len(out.Records))
+	for i, rec := range out.Records {
+		recs[i] = kinesisRecord{rec}
+	}
+	return recs, aws.ToString(out.NextShardIterator), nil
+}
+
+func (r kinesisReader) sequence(rec *kinesisRecord) string { return aws.ToString(rec.SequenceNumber) }
+
+func (r kinesisReader) event(shard string, recs []kinesisRecord) any {
+	region, role := r.d.Region, r.d.InvokeIdentityARN
+	if region == "" {
+		region = DefaultRegion
+	}
+	if role == "" {
+		role = "arn:aws:iam::000000000000:role/batchkit-driver"
+	}
+	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, len(recs))}
+	for i, rec := range recs {
+		k := events.KinesisRecord{
+			Data:                 rec.Data,
+			EncryptionType:       string(rec.EncryptionType),
+			PartitionKey:         aws.ToString(rec.PartitionKey),
+			SequenceNumber:       aws.ToString(rec.SequenceNumber),
+			KinesisSchemaVersion: "1.0",
+		}
+		if rec.ApproximateArrivalTimestamp != nil {
+			k.ApproximateArrivalTimestamp = events.SecondsEpochTime{Time: *rec.ApproximateArrivalTimestamp}
+		}
+		ev.Records[i] = events.KinesisEventRecord{
+			AwsRegion:         region,
+			EventID:           shard + ":" + k.SequenceNumber,
+			EventName:         "aws:kinesis:record",
+			EventSource:       "aws:kinesis",
+			EventSourceArn:    r.d.arn,
+			EventVersion:      "1.0",
+			InvokeIdentityArn: role,
+			Kinesis:           k,
+		}
+	}
+	return ev
+}
