@@ -59,20 +59,25 @@ func TestSQSExampleUnderEmulator(t *testing.T) {
 	}
 }
 
-// Every example answers its bundled event.json the same way under the
-// emulator (as a Lambda function) as when run as a plain program (which
-// processes event.json and prints the response): the runtime path and the
-// local path agree.
+// Every self-contained example (one with a response.json) answers its
+// bundled event.json the same way under the emulator (as a Lambda function)
+// as when run as a plain program (which processes event.json and prints the
+// response), and both equal response.json: the runtime path and the local
+// path agree.
 func TestExamplesUnderEmulator(t *testing.T) {
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
 	if runtime.GOOS != "linux" {
 		t.Skip("the emulator runs linux bootstraps")
 	}
 	for _, dir := range examples(t) {
-		event, err := os.ReadFile(filepath.Join(root, dir, "event.json"))
+		// Examples with a golden response.json are self-contained: the
+		// others need configuration (environment, a table) to run.
+		want, err := os.ReadFile(filepath.Join(root, dir, "response.json"))
 		if os.IsNotExist(err) {
 			continue
 		}
+		require.NoError(t, err)
+		event, err := os.ReadFile(filepath.Join(root, dir, "event.json"))
 		require.NoError(t, err)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			bootstrap := buildBootstrap(t, dir, runtime.GOARCH)
@@ -87,6 +92,7 @@ func TestExamplesUnderEmulator(t *testing.T) {
 			got, err := fn.Invoke(ctx, event)
 			require.NoError(t, err)
 			require.JSONEq(t, string(local), string(got))
+			require.JSONEq(t, string(want), string(got))
 		})
 	}
 }
