@@ -169,12 +169,22 @@ func (p *Base[R]) Prepare(_ context.Context, b *Batch[R]) error {
 	if p.source.EventSource == nil || len(p.source.EventSources) == 0 {
 		return nil
 	}
+	eventSource, want := p.source.EventSource, p.source.EventSources
+	if len(want) == 1 { // the usual case: one accepted value, no slice search
+		w := want[0]
+		for i := range b.Records {
+			if es := eventSource(&b.Records[i]); es != w && es != "" {
+				return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(want)}
+			}
+		}
+		return nil
+	}
 	for i := range b.Records {
-		es := p.source.EventSource(&b.Records[i])
-		if es == "" || slices.Contains(p.source.EventSources, es) {
+		es := eventSource(&b.Records[i])
+		if es == "" || slices.Contains(want, es) {
 			continue
 		}
-		return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(p.source.EventSources)}
+		return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(want)}
 	}
 	return nil
 }
@@ -209,7 +219,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 	var seen idSet
 	for i := range b.Outcomes {
 		o := &b.Outcomes[i]
-		if !o.Failed() {
+		if o.Status < StatusFailure { // pending or success: Failed() is false
 			continue
 		}
 		failed++
