@@ -127,7 +127,8 @@ func splitRecords(s string) ([]span, error) {
 	default:
 		return nil, unexpected(kindOf(c) + " instead of an object")
 	}
-	value := -1
+	found := "missing"
+	var spans []span
 	for first := true; ; first = false {
 		key, more, err := d.nextKey(first)
 		if err != nil {
@@ -136,44 +137,59 @@ func splitRecords(s string) ([]span, error) {
 		if !more {
 			break
 		}
-		if key == recordsKey {
-			value = d.i
+		if key != recordsKey {
+			if err := d.skipFast(); err != nil {
+				return nil, unexpected("malformed JSON: " + err.Error())
+			}
+			continue
 		}
-		if err := d.skipFast(); err != nil {
+		if c := d.peek(); c != '[' {
+			found, spans = kindOf(c), nil
+			if err := d.skipFast(); err != nil {
+				return nil, unexpected("malformed JSON: " + err.Error())
+			}
+			continue
+		}
+		found = ""
+		if spans, err = d.splitArray(spans[:0]); err != nil {
 			return nil, unexpected("malformed JSON: " + err.Error())
 		}
 	}
 	if d.peek() != 0 {
 		return nil, unexpected("malformed JSON: data after the event object")
 	}
-	if value < 0 {
-		return nil, unexpected("missing")
+	if found != "" {
+		return nil, unexpected(found)
 	}
-	d.i = value
-	if c := d.peek(); c != '[' {
-		return nil, unexpected(kindOf(c))
+	if spans == nil {
+		spans = []span{}
 	}
-	d.i++
-	var spans []span
+	return spans, nil
+}
+
+// splitArray appends the byte range of each element of the array at d.i to
+// spans.
+func (d *dec) splitArray(spans []span) ([]span, error) {
+	d.i++ // '['
 	for first := true; ; first = false {
 		c := d.peek()
 		if c == ']' {
-			break
+			d.i++
+			return spans, nil
 		}
 		if !first {
 			if c != ',' {
-				return nil, unexpected("malformed JSON: expected ',' or ']' in the Records array")
+				return nil, d.errorf("expected ',' or ']' in the Records array")
 			}
 			d.i++
 			d.peek()
 		}
 		start := d.i
 		if err := d.skipFast(); err != nil {
-			return nil, unexpected("malformed JSON: " + err.Error())
+			return nil, err
 		}
 		spans = append(spans, span{start, d.i})
 	}
-	return spans, nil
 }
 
 // kindOf names the JSON value starting with c.
@@ -320,18 +336,29 @@ func (d *dec) str() (string, error) {
 	}
 	start := d.i + 1
 	for j := start; j < len(d.s); j++ {
-		c := d.s[j]
-		if c == '"' {
+		if c := d.s[j]; plainByte[c] {
+			continue
+		} else if c == '"' {
 			d.i = j + 1
 			return d.s[start:j], nil
 		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			return d.strSlow(start)
-		}
+		return d.strSlow(start)
 	}
 	d.i = len(d.s)
 	return "", d.errorf("unterminated string")
 }
+
+// plainByte tells the bytes that a string holds as they are: printable
+// ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// quoteOrBackslash tells the bytes that skipString stops at.
+var quoteOrBackslash = [256]bool{'"': true, '\\': true}
 
 // strSlow reads a string with escapes or non-ASCII bytes from start (after
 // the opening quote), with encoding/json's rules: invalid UTF-8 and lone
@@ -419,8 +446,12 @@ func (d *dec) unquote(start, end int) (string, error) {
 				return "", d.errorf("invalid escape in a string")
 			}
 		case c < utf8.RuneSelf:
-			buf = append(buf, c)
-			r++
+			k := r + 1
+			for k < len(s) && s[k] != '\\' && s[k] < utf8.RuneSelf {
+				k++
+			}
+			buf = append(buf, s[r:k]...)
+			r = k
 		default:
 			rr, size := utf8.DecodeRuneInString(s[r:])
 			r += size
@@ -428,7 +459,9 @@ func (d *dec) unquote(start, end int) (string, error) {
 		}
 	}
 	d.i = end + 1
-	return string(buf), nil
+	// buf is never written again: the string can own it (as
+	// strings.Builder does), saving a copy of every escaped string.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
 
 // getu4 decodes \uXXXX at the start of s, or returns -1.
@@ -698,24 +731,22 @@ func (d *dec) skipFast() error {
 
 // skipString skips the string at d.i (its opening quote).
 func (d *dec) skipString() error {
-	s, k := d.s, d.i+1
-	for {
-		q := strings.IndexByte(s[k:], '"')
-		if q < 0 {
-			d.i = len(s)
-			return d.errorf("unterminated string")
+	s := d.s
+	for k := d.i + 1; k < len(s); {
+		for k < len(s) && !quoteOrBackslash[s[k]] {
+			k++
 		}
-		k += q
-		bs := 0
-		for b := k - 1; b > d.i && s[b] == '\\'; b-- {
-			bs++
+		if k >= len(s) {
+			break
 		}
-		k++
-		if bs%2 == 0 {
-			d.i = k
+		if s[k] == '"' {
+			d.i = k + 1
 			return nil
 		}
+		k += 2
 	}
+	d.i = len(s)
+	return d.errorf("unterminated string")
 }
 
 // findString reads the string at the path of keys in the JSON object s,

@@ -196,9 +196,7 @@ func sqsMessageAttribute(d *dec, a *events.SQSMessageAttribute) error {
 		if err != nil || !more {
 			return err
 		}
-		if c := foldKey(key, sqsAttributeKeys); c != "" {
-			key = c
-		}
+	again:
 		switch key {
 		case "stringValue":
 			if isNull, err := d.null(); err != nil {
@@ -221,6 +219,10 @@ func sqsMessageAttribute(d *dec, a *events.SQSMessageAttribute) error {
 		case "dataType":
 			err = d.strField(&a.DataType)
 		default:
+			if c := foldKey(key, sqsAttributeKeys); c != "" && c != key {
+				key = c
+				goto again
+			}
 			err = d.skip()
 		}
 		if err != nil {
