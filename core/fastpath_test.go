@@ -1,0 +1,101 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+type rec struct {
+	id   string
+	fail bool
+	boom bool
+}
+
+func source(stop core.StopPolicy) core.Source[rec] {
+	return core.Source[rec]{
+		Name:     "test",
+		Identify: func(r *rec) core.Identifier { return core.StringID(r.id) },
+		Key:      func(*rec) string { return "k" },
+		Stop:     stop,
+	}
+}
+
+var errRec = errors.New("record failed")
+
+func handle(_ context.Context, r *rec) (any, error) {
+	if r.boom {
+		panic("boom " + r.id)
+	}
+	if r.fail {
+		return nil, errRec
+	}
+	return "ok " + r.id, nil
+}
+
+// TestSequentialFastPath checks the plain-Base sequential path keeps the
+// lifecycle's semantics: panics recovered per record, stop policies, preset
+// failures, results and cancellation.
+func TestSequentialFastPath(t *testing.T) {
+	recs := []rec{{id: "a"}, {id: "b", boom: true}, {id: "c", fail: true}, {id: "d"}}
+	cases := []struct {
+		name     string
+		stop     core.StopPolicy
+		preset   int // -1: none
+		cancel   bool
+		statuses []core.Status
+	}{
+		{"never", core.StopNever, -1, false, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusFailure, core.StatusSuccess}},
+		{"batch", core.StopBatch, -1, false, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusNotStarted, core.StatusNotStarted}},
+		{"key", core.StopKey, -1, false, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusNotStarted, core.StatusNotStarted}},
+		{"batch preset", core.StopBatch, 0, false, []core.Status{core.StatusFailure, core.StatusNotStarted, core.StatusNotStarted, core.StatusNotStarted}},
+		{"never preset", core.StopNever, 3, false, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusFailure, core.StatusFailure}},
+		{"cancelled", core.StopNever, -1, true, []core.Status{core.StatusNotStarted, core.StatusNotStarted, core.StatusNotStarted, core.StatusNotStarted}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.cancel {
+				cancel()
+			}
+			b := core.NewBatch(append([]rec(nil), recs...), handle)
+			if c.preset >= 0 {
+				b.Fail(c.preset, errRec)
+			}
+			_, _ = core.Run(ctx, core.NewBase(source(c.stop), core.Options{}), b)
+			got := make([]core.Status, len(b.Outcomes))
+			for i, o := range b.Outcomes {
+				got[i] = o.Status
+			}
+			require.Equal(t, c.statuses, got)
+			if b.Outcomes[0].Status == core.StatusSuccess {
+				require.Equal(t, "ok a", b.Outcomes[0].Result)
+			}
+			if b.Outcomes[1].Status == core.StatusFailure && c.preset < 0 {
+				var pe *core.PanicError
+				require.ErrorAs(t, b.Outcomes[1].Err, &pe)
+				require.Equal(t, "boom b", pe.Value)
+				require.NotEmpty(t, pe.Stack)
+			}
+		})
+	}
+}
+
+// TestProcessReusesNoState checks Process gives the same answer on repeated
+// calls (its outcome memory is pooled) and reports failures by identifier.
+func TestProcessReusesNoState(t *testing.T) {
+	p := core.NewBase(source(core.StopNever), core.Options{})
+	for range 3 {
+		resp, err := core.Process(context.Background(), p, []rec{{id: "a"}, {id: "b", fail: true}}, handle)
+		require.NoError(t, err)
+		require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.StringID("b")}}, resp.BatchItemFailures)
+		resp, err = core.Process(context.Background(), p, []rec{{id: "a"}}, handle)
+		require.NoError(t, err)
+		require.Empty(t, resp.BatchItemFailures)
+	}
+}
