@@ -750,30 +750,38 @@ func (d *dec) skipString() error {
 }
 
 // findString reads the string at the path of keys in the JSON object s,
-// leniently (case-insensitive keys, any other content ignored), or returns
-// "". It recovers the identifier of a record that did not decode.
+// leniently (keys matched ignoring case, the last match of the right kind
+// winning as in encoding/json, any other content ignored), or returns "". It
+// recovers the identifier of a record that did not decode.
 func findString(s string, path []string) string {
 	d := dec{s: s}
 	for depth, want := range path {
+		last := depth == len(path)-1
 		if d.peek() != '{' {
 			return ""
 		}
 		d.i++
-		found := false
-		for first := true; !found; first = false {
+		at := -1
+		for first := true; ; first = false {
 			key, more, err := d.nextKey(first)
-			if err != nil || !more {
+			if err != nil {
 				return ""
 			}
-			if key == want || strings.EqualFold(key, want) {
-				found = true
+			if !more {
 				break
+			}
+			if c := d.peek(); (key == want || strings.EqualFold(key, want)) && (c == '{' && !last || c == '"' && last) {
+				at = d.i
 			}
 			if d.skipFast() != nil {
 				return ""
 			}
 		}
-		if depth == len(path)-1 {
+		if at < 0 {
+			return ""
+		}
+		d.i = at
+		if last {
 			v, err := d.str()
 			if err != nil {
 				return ""
