@@ -56,6 +56,15 @@ func TestSequentialFastPath(t *testing.T) {
 		{"never preset", core.StopNever, 3, false, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusFailure, core.StatusFailure}},
 		{"cancelled", core.StopNever, -1, true, []core.Status{core.StatusNotStarted, core.StatusNotStarted, core.StatusNotStarted, core.StatusNotStarted}},
 	}
+	okRecs := []rec{{id: "a"}, {id: "b"}}
+	for _, stop := range []core.StopPolicy{core.StopNever, core.StopBatch} {
+		resp, err := core.Process(context.Background(), core.NewBase(source(stop), core.Options{}), okRecs, handle)
+		require.NoError(t, err)
+		require.Empty(t, resp.BatchItemFailures)
+		data, err := resp.MarshalJSON()
+		require.NoError(t, err)
+		require.JSONEq(t, `{"batchItemFailures":[]}`, string(data))
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -67,7 +76,16 @@ func TestSequentialFastPath(t *testing.T) {
 			if c.preset >= 0 {
 				b.Fail(c.preset, errRec)
 			}
-			_, _ = core.Run(ctx, core.NewBase(source(c.stop), core.Options{}), b)
+			p := core.NewBase(source(c.stop), core.Options{})
+			resp, err := core.Run(ctx, p, b)
+			if c.preset < 0 {
+				// Process (hidden outcomes, untouched fast path) answers
+				// exactly as Run does.
+				resp2, err2 := core.Process(ctx, p, append([]rec(nil), recs...), handle)
+				require.Equal(t, resp, resp2)
+				require.Equal(t, err == nil, err2 == nil)
+				require.Equal(t, errors.Is(err, core.ErrFullBatchFailure), errors.Is(err2, core.ErrFullBatchFailure))
+			}
 			got := make([]core.Status, len(b.Outcomes))
 			for i, o := range b.Outcomes {
 				got[i] = o.Status

@@ -23,6 +23,13 @@ type Batch[R any] struct {
 	Outcomes []Outcome
 
 	handler Handler[R]
+	// hidden: the outcomes are seen by no one but the processor's Response
+	// (a [Process] batch), so a successful record without a result may be
+	// left pending: BuildResponse only looks for failures.
+	hidden bool
+	// untouched: after Run, no outcome was written (every record of a
+	// hidden batch succeeded on the fast path), so nothing needs clearing.
+	untouched bool
 }
 
 // NewBatch returns the batch of one invocation. Run it with [Run]; read
@@ -66,8 +73,12 @@ func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 // reuses the memory of the outcomes in later invocations once it returns.
 func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, handler Handler[R]) (Response, error) {
 	outs := getOutcomes(len(records))
-	resp, err := Run(ctx, p, &Batch[R]{Records: records, Outcomes: *outs, handler: handler})
-	putOutcomes(outs)
+	b := &Batch[R]{Records: records, Outcomes: *outs, handler: handler, hidden: true}
+	resp, err := Run(ctx, p, b)
+	if !b.untouched {
+		clear(*outs) // drop the errors and results it references
+	}
+	outcomePool.Put(outs)
 	return resp, err
 }
 
@@ -84,13 +95,6 @@ func getOutcomes(n int) *[]Outcome {
 	}
 	outs := make([]Outcome, n)
 	return &outs
-}
-
-// putOutcomes clears outs (dropping the errors and results it references)
-// and keeps it for a later call.
-func putOutcomes(outs *[]Outcome) {
-	clear(*outs)
-	outcomePool.Put(outs)
 }
 
 // Run drives p through its lifecycle over batch b: Prepare, ProcessRecord for
@@ -135,7 +139,15 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 	cancel()
 
 	cleanErr := p.Clean(ctx, b)
-	resp, err := p.Response(ctx, b)
+	var resp Response
+	var err error
+	if r.untouched {
+		// A plain Base whose records all succeeded: BuildResponse would
+		// scan the outcomes to find no failure.
+		b.untouched = true
+	} else {
+		resp, err = p.Response(ctx, b)
+	}
 	if cleanErr != nil {
 		err = errors.Join(err, fmt.Errorf("batchkit: processor Clean failed: %w", cleanErr))
 	}
@@ -170,6 +182,11 @@ type runner[R any] struct {
 	done <-chan struct{}
 	// plain: p is a *Base, whose ProcessRecord is b.Handle.
 	plain bool
+	// untouched: every record of a hidden batch succeeded on the fast path,
+	// which wrote no outcome.
+	untouched bool
+	// wrote: the fast path wrote an outcome.
+	wrote bool
 }
 
 // setDeadline derives the context records run under: when a deadline margin
@@ -204,6 +221,7 @@ func (r *runner[R]) schedule(ctx context.Context) {
 					break
 				}
 			}
+			r.untouched = r.b.hidden && i == n && !r.wrote
 			if i < n && r.b.Outcomes[i].Status != StatusPending {
 				r.noteFailure(i, &st) // the failure that ended the fast loop
 				i++
@@ -305,7 +323,8 @@ func (r *runner[R]) noteFailure(i int, st *stopState) {
 // deadline margin: it calls the handler of records from, from+1, ... itself,
 // under a single deferred recover instead of two per record (runner.process
 // and Batch.Handle), and stores only the status of a successful record
-// without a result (the outcome's other fields are already zero).
+// without a result (the outcome's other fields are already zero), or nothing
+// at all for a successful record of a hidden batch.
 //
 // It returns where to go on and whether the general step must take over
 // there: stop=true with next == len(records) when every record is done; with
@@ -316,12 +335,13 @@ func (r *runner[R]) noteFailure(i int, st *stopState) {
 // after it with stop=false, and the caller calls it again.
 func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool) {
 	b := r.b
-	recs, outs, h := b.Records, b.Outcomes, b.handler
+	recs, outs, h, hidden := b.Records, b.Outcomes, b.handler, b.hidden
 	stopOnFailure := r.plan.Source.Stop != StopNever
 	done := r.done
 	i := from
 	defer func() {
 		if v := recover(); v != nil {
+			r.wrote = true
 			outs[i] = Failure(&PanicError{Value: v, Stack: debug.Stack()})
 			if stopOnFailure {
 				next, stop = i, true
@@ -332,7 +352,7 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 	}()
 	for ; i < len(recs); i++ {
 		o := &outs[i]
-		if o.Status != StatusPending {
+		if !hidden && o.Status != StatusPending { // a hidden batch has no preset outcome
 			if stopOnFailure && o.Failed() {
 				return i, true
 			}
@@ -348,10 +368,13 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 		res, err := h(ctx, &recs[i])
 		switch {
 		case err != nil:
+			r.wrote = true
 			*o = Outcome{Status: StatusFailure, Err: err}
 			if stopOnFailure {
 				return i, true
 			}
+		case hidden:
+			// Nobody reads a hidden success: leave it pending.
 		case res != nil:
 			*o = Outcome{Status: StatusSuccess, Result: res}
 		default:

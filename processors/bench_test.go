@@ -19,7 +19,8 @@ import (
 // to a hand-written loop that calls the same handler and collects the failed
 // identifiers: the floor any processor is measured against. ns/record is the
 // cost per record of processing alone (records are decoded before the timer
-// starts).
+// starts). loop+check is the loop preceded by the event-source check that
+// batchkit makes on every record before any handler runs (SPEC 7).
 
 var benchSizes = []int{10, 1000, 10000}
 
@@ -27,12 +28,13 @@ var errBench = errors.New("bench: record failed")
 
 // benchCase is one processor under benchmark.
 type benchCase[R any] struct {
-	name    string
 	kind    string
 	records func([]byte) []R
 	proc    core.PartialProcessor[R]
 	id      func(*R) string
 	fails   func(*R) bool // the 10% marker
+	source  func(*R) string
+	want    string
 }
 
 func decodeSQS(data []byte) []events.SQSMessage {
@@ -62,32 +64,36 @@ func decodeDynamoDB(data []byte) []events.DynamoDBEventRecord {
 func BenchmarkSQS(b *testing.B) {
 	runProcessorBench(b, benchCase[events.SQSMessage]{
 		kind: "sqs", records: decodeSQS, proc: processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)),
-		id:    func(m *events.SQSMessage) string { return m.MessageId },
-		fails: func(m *events.SQSMessage) bool { return m.Body[0] == 'x' },
+		id:     func(m *events.SQSMessage) string { return m.MessageId },
+		fails:  func(m *events.SQSMessage) bool { return m.Body[0] == 'x' },
+		source: func(m *events.SQSMessage) string { return m.EventSource }, want: processors.EventSourceSQS,
 	})
 }
 
 func BenchmarkSQSFIFO(b *testing.B) {
 	runProcessorBench(b, benchCase[events.SQSMessage]{
 		kind: "fifo", records: decodeSQS, proc: processors.NewSQSFIFO(processors.WithRaiseOnEntireBatchFailure(false)),
-		id:    func(m *events.SQSMessage) string { return m.MessageId },
-		fails: func(m *events.SQSMessage) bool { return m.Body[0] == 'x' },
+		id:     func(m *events.SQSMessage) string { return m.MessageId },
+		fails:  func(m *events.SQSMessage) bool { return m.Body[0] == 'x' },
+		source: func(m *events.SQSMessage) string { return m.EventSource }, want: processors.EventSourceSQS,
 	})
 }
 
 func BenchmarkKinesis(b *testing.B) {
 	runProcessorBench(b, benchCase[events.KinesisEventRecord]{
 		kind: "kinesis", records: decodeKinesis, proc: processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)),
-		id:    func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber },
-		fails: func(r *events.KinesisEventRecord) bool { return r.Kinesis.PartitionKey == "fail" },
+		id:     func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber },
+		fails:  func(r *events.KinesisEventRecord) bool { return r.Kinesis.PartitionKey == "fail" },
+		source: func(r *events.KinesisEventRecord) string { return r.EventSource }, want: processors.EventSourceKinesis,
 	})
 }
 
 func BenchmarkDynamoDB(b *testing.B) {
 	runProcessorBench(b, benchCase[events.DynamoDBEventRecord]{
 		kind: "dynamodb", records: decodeDynamoDB, proc: processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)),
-		id:    func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber },
-		fails: func(r *events.DynamoDBEventRecord) bool { return r.EventName == "REMOVE" },
+		id:     func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber },
+		fails:  func(r *events.DynamoDBEventRecord) bool { return r.EventName == "REMOVE" },
+		source: func(r *events.DynamoDBEventRecord) string { return r.EventSource }, want: processors.EventSourceDynamoDB,
 	})
 }
 
@@ -112,6 +118,26 @@ func runProcessorBench[R any](b *testing.B, c benchCase[R]) {
 			b.Run(fmt.Sprintf("n=%d/%s/loop", n, h.name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
+					var failed []string
+					for i := range records {
+						if _, err := h.h(ctx, &records[i]); err != nil {
+							failed = append(failed, c.id(&records[i]))
+						}
+					}
+					sinkStrings = failed
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
+			})
+			// loop+check also checks every record's eventSource first, as
+			// batchkit must (SPEC 7): the floor for the same behaviour.
+			b.Run(fmt.Sprintf("n=%d/%s/loop+check", n, h.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					for i := range records {
+						if es := c.source(&records[i]); es != c.want && es != "" {
+							b.Fatal("event source mismatch")
+						}
+					}
 					var failed []string
 					for i := range records {
 						if _, err := h.h(ctx, &records[i]); err != nil {
