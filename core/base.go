@@ -215,14 +215,22 @@ func (p *Base[R]) Response(_ context.Context, b *Batch[R]) (Response, error) {
 func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFullBatchError bool) (Response, error) {
 	var resp Response
 	failed := 0
+	for i := range b.Outcomes {
+		if b.Outcomes[i].Status >= StatusFailure { // failed or not started
+			failed++
+		}
+	}
+	if failed == 0 {
+		return resp, nil
+	}
+	resp.BatchItemFailures = make([]BatchItemFailure, 0, failed)
 	var unidentified *UnidentifiableFailureError
-	var seen idSet
+	seen := idSet{expected: failed}
 	for i := range b.Outcomes {
 		o := &b.Outcomes[i]
 		if o.Status < StatusFailure { // pending or success: Failed() is false
 			continue
 		}
-		failed++
 		id := identify(&b.Records[i])
 		if !id.Valid() {
 			if unidentified == nil {
@@ -236,7 +244,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 			resp.BatchItemFailures = append(resp.BatchItemFailures, BatchItemFailure{ItemIdentifier: id})
 		}
 	}
-	if failed > 0 && failed == len(b.Outcomes) && !suppressFullBatchError {
+	if failed == len(b.Outcomes) && !suppressFullBatchError {
 		errs := make([]error, len(b.Outcomes))
 		for i := range b.Outcomes {
 			errs[i] = b.Outcomes[i].Err
@@ -251,14 +259,19 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 
 // idSet tells whether an identifier was already reported. Failures are
 // usually few: a linear scan of the list beats a map until there are more than
-// linearIDs of them, when an index takes over.
-type idSet struct{ index map[Identifier]struct{} }
+// linearIDs of them, when an index, sized for the expected number of
+// failures, takes over (string identifiers hashed by their ID alone).
+type idSet struct {
+	expected int
+	ids      map[string]struct{}
+	kafka    map[Identifier]struct{}
+}
 
 const linearIDs = 32
 
 // add reports whether id is new, given the identifiers already listed.
 func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
-	if s.index == nil && len(listed) < linearIDs {
+	if s.ids == nil && len(listed) < linearIDs {
 		for i := range listed {
 			if listed[i].ItemIdentifier == id {
 				return false
@@ -266,15 +279,26 @@ func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
 		}
 		return true
 	}
-	if s.index == nil {
-		s.index = make(map[Identifier]struct{}, 2*len(listed))
+	if s.ids == nil {
+		s.ids = make(map[string]struct{}, max(s.expected, 2*len(listed)))
 		for _, f := range listed {
-			s.index[f.ItemIdentifier] = struct{}{}
+			s.index(f.ItemIdentifier)
 		}
 	}
-	if _, ok := s.index[id]; ok {
-		return false
+	return s.index(id)
+}
+
+// index adds id to the index and reports whether it was new.
+func (s *idSet) index(id Identifier) bool {
+	if id.IsKafka() || id.Offset != 0 { // compared whole, as the list does
+		if s.kafka == nil {
+			s.kafka = make(map[Identifier]struct{})
+		}
+		n := len(s.kafka)
+		s.kafka[id] = struct{}{}
+		return len(s.kafka) > n
 	}
-	s.index[id] = struct{}{}
-	return true
+	n := len(s.ids)
+	s.ids[id.ID] = struct{}{}
+	return len(s.ids) > n
 }

@@ -225,6 +225,12 @@ func (r *runner[R]) schedule(ctx context.Context) {
 			if i < n && r.b.Outcomes[i].Status != StatusPending {
 				r.noteFailure(i, &st) // the failure that ended the fast loop
 				i++
+				if src.Stop == StopBatch {
+					// Every later record is short-circuited by this one
+					// failure: one error value serves them all.
+					r.shortCircuitRest(i, &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: i - 1})
+					return
+				}
 			}
 		}
 		for ; i < n; i++ {
@@ -307,6 +313,18 @@ func (r *runner[R]) step(ctx context.Context, i int, st *stopState) {
 	}
 	if st != nil && o.Failed() && r.plan.Source.Stop != StopNever {
 		r.noteFailure(i, st)
+	}
+}
+
+// shortCircuitRest gives every pending record from i on the not-started
+// outcome err (what step gives them after a failure under [StopBatch]),
+// keeping the outcomes set before the batch ran.
+func (r *runner[R]) shortCircuitRest(i int, err *ShortCircuitError) {
+	outs := r.b.Outcomes
+	for ; i < len(outs); i++ {
+		if outs[i].Status == StatusPending {
+			outs[i] = Outcome{Status: StatusNotStarted, Err: err}
+		}
 	}
 }
 

@@ -55,6 +55,7 @@ type RecordDecodeError struct {
 // ErrRecordDecode matches every [*RecordDecodeError] with errors.Is.
 var ErrRecordDecode = errors.New("batchkit: record could not be decoded")
 
+// Error says which record could not be decoded and why.
 func (e *RecordDecodeError) Error() string {
 	id := e.Identifier
 	if id == "" {
