@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -83,39 +84,26 @@ type rawKind[R any] struct {
 // processRaw is the raw-bytes entry for one record type.
 func processRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *rawKind[R]) (core.Response, error) {
 	s := string(event) // one copy: decoded strings share it
-	spans, err := splitRecords(s)
+	records, failures, err := decodeEvent(s, k)
 	if err != nil {
 		return core.Response{}, err
 	}
-	records := make([]R, len(spans))
 	b := core.NewBatch(records, h)
-	for i, sp := range spans {
-		d := dec{s: s[:sp.end], i: sp.start}
-		err := k.decode(&d, &records[i])
-		if err == nil && d.peek() != 0 {
-			err = d.errorf("unexpected data after the record")
-		}
-		if err != nil {
-			var zero R
-			records[i] = zero
-			id := findString(s[sp.start:sp.end], k.idPath)
-			k.setID(&records[i], id)
-			b.Fail(i, &RecordDecodeError{Position: i, Identifier: id, Err: err})
-		}
+	for _, f := range failures {
+		b.Fail(f.Position, f)
 	}
 	return core.Run(ctx, p, b)
 }
 
-// span is the byte range of one record in the event.
-type span struct{ start, end int }
-
 const recordsKey = "Records"
 
-// splitRecords finds the top-level "Records" array of the event (the last one
-// when the key repeats, as encoding/json does) and returns the byte range of
-// each element, without decoding them. An event that is not a JSON object
-// with a "Records" array is a [*core.UnexpectedBatchTypeError].
-func splitRecords(s string) ([]span, error) {
+// decodeEvent finds the top-level "Records" array of the event (the last one
+// when the key repeats, as encoding/json does) and decodes its records in one
+// pass. A record that does not decode is skipped by its structure alone,
+// left zero but for the identifier that can still be read, and listed in
+// failures. An event that is not a JSON object with a "Records" array, or
+// whose structure is broken, is a [*core.UnexpectedBatchTypeError].
+func decodeEvent[R any](s string, k *rawKind[R]) (records []R, failures []*RecordDecodeError, err error) {
 	unexpected := func(found string) error {
 		return &core.UnexpectedBatchTypeError{Key: recordsKey, Found: found}
 	}
@@ -124,72 +112,83 @@ func splitRecords(s string) ([]span, error) {
 	case '{':
 		d.i++
 	case 0:
-		return nil, unexpected("an empty event")
+		return nil, nil, unexpected("an empty event")
 	default:
-		return nil, unexpected(kindOf(c) + " instead of an object")
+		return nil, nil, unexpected(kindOf(c) + " instead of an object")
 	}
 	found := "missing"
-	var spans []span
 	for first := true; ; first = false {
 		key, more, err := d.nextKey(first)
 		if err != nil {
-			return nil, unexpected("malformed JSON: " + err.Error())
+			return nil, nil, unexpected("malformed JSON: " + err.Error())
 		}
 		if !more {
 			break
 		}
-		if key != recordsKey {
-			if err := d.skipFast(); err != nil {
-				return nil, unexpected("malformed JSON: " + err.Error())
+		if key == recordsKey && d.peek() == '[' {
+			found = ""
+			if records, failures, err = decodeRecords(&d, k, records[:0], failures[:0]); err != nil {
+				return nil, nil, unexpected("malformed JSON: " + err.Error())
 			}
 			continue
 		}
-		if c := d.peek(); c != '[' {
-			found, spans = kindOf(c), nil
-			if err := d.skipFast(); err != nil {
-				return nil, unexpected("malformed JSON: " + err.Error())
-			}
-			continue
+		if key == recordsKey {
+			found, records, failures = kindOf(d.peek()), nil, nil
 		}
-		found = ""
-		if spans, err = d.splitArray(spans[:0]); err != nil {
-			return nil, unexpected("malformed JSON: " + err.Error())
+		if err := d.skipFast(); err != nil {
+			return nil, nil, unexpected("malformed JSON: " + err.Error())
 		}
 	}
 	if d.peek() != 0 {
-		return nil, unexpected("malformed JSON: data after the event object")
+		return nil, nil, unexpected("malformed JSON: data after the event object")
 	}
 	if found != "" {
-		return nil, unexpected(found)
+		return nil, nil, unexpected(found)
 	}
-	if spans == nil {
-		spans = []span{}
-	}
-	return spans, nil
+	return records, failures, nil
 }
 
-// splitArray appends the byte range of each element of the array at d.i to
-// spans.
-func (d *dec) splitArray(spans []span) ([]span, error) {
+// decodeRecords decodes the elements of the array at d.i, appending them to
+// records.
+func decodeRecords[R any](d *dec, k *rawKind[R], records []R, failures []*RecordDecodeError) ([]R, []*RecordDecodeError, error) {
 	d.i++ // '['
+	var zero R
 	for first := true; ; first = false {
 		c := d.peek()
 		if c == ']' {
 			d.i++
-			return spans, nil
+			return records, failures, nil
 		}
 		if !first {
 			if c != ',' {
-				return nil, d.errorf("expected ',' or ']' in the Records array")
+				return nil, nil, d.errorf("expected ',' or ']' in the Records array")
 			}
 			d.i++
 			d.peek()
 		}
 		start := d.i
-		if err := d.skipFast(); err != nil {
-			return nil, err
+		records = append(records, zero)
+		i := len(records) - 1
+		rd := dec{s: d.s, i: start}
+		err := k.decode(&rd, &records[i])
+		if err == nil {
+			d.i = rd.i
+			if i == 0 {
+				// Size the slice from the first record: one allocation
+				// for a batch of records of similar size.
+				records = slices.Grow(records, (len(d.s)-start)/(d.i-start+1))
+			}
+			continue
 		}
-		spans = append(spans, span{start, d.i})
+		// Find where the record ends by its structure alone.
+		d.i = start
+		if err := d.skipFast(); err != nil {
+			return nil, nil, err
+		}
+		id := findString(d.s[start:d.i], k.idPath)
+		records[i] = zero
+		k.setID(&records[i], id)
+		failures = append(failures, &RecordDecodeError{Position: i, Identifier: id, Err: err})
 	}
 }
 
@@ -734,17 +733,22 @@ func (d *dec) skipFast() error {
 func (d *dec) skipString() error {
 	s := d.s
 	for k := d.i + 1; k < len(s); {
-		for k < len(s) && !quoteOrBackslash[s[k]] {
-			k++
-		}
-		if k >= len(s) {
+		q := strings.IndexByte(s[k:], '"')
+		if q < 0 {
 			break
 		}
-		if s[k] == '"' {
-			d.i = k + 1
+		k += q
+		// The quote ends the string unless an odd number of backslashes
+		// escapes it.
+		bs := 0
+		for b := k - 1; b > d.i && s[b] == '\\'; b-- {
+			bs++
+		}
+		k++
+		if bs%2 == 0 {
+			d.i = k
 			return nil
 		}
-		k += 2
 	}
 	d.i = len(s)
 	return d.errorf("unterminated string")
