@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -116,4 +117,41 @@ func TestProcessReusesNoState(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, resp.BatchItemFailures)
 	}
+}
+
+// TestBuildResponseDedupManyFailures checks identifiers are reported once,
+// in input order, past the linear scan's range, for string and Kafka
+// identifiers alike.
+func TestBuildResponseDedupManyFailures(t *testing.T) {
+	type krec struct {
+		id   string
+		part string
+		off  int64
+	}
+	var recs []krec
+	var want []core.BatchItemFailure
+	for i := range 300 {
+		r := krec{id: fmt.Sprintf("id-%d", i%70)}
+		if i%3 == 0 {
+			r = krec{part: fmt.Sprintf("topic-%d", i%5), off: int64(i % 40)}
+		}
+		recs = append(recs, r)
+	}
+	seen := map[core.Identifier]bool{}
+	identify := func(r *krec) core.Identifier {
+		if r.part != "" {
+			return core.KafkaID(r.part, r.off)
+		}
+		return core.StringID(r.id)
+	}
+	for i := range recs {
+		if id := identify(&recs[i]); !seen[id] {
+			seen[id] = true
+			want = append(want, core.BatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	p := core.NewBase(core.Source[krec]{Name: "test", Identify: identify}, core.Options{SuppressFullBatchError: true})
+	resp, err := core.Process(context.Background(), p, recs, func(context.Context, *krec) (any, error) { return nil, errRec })
+	require.NoError(t, err)
+	require.Equal(t, want, resp.BatchItemFailures)
 }
