@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -152,6 +153,21 @@ func runProcessorBench[R any](b *testing.B, c benchCase[R]) {
 				b.ReportAllocs()
 				for b.Loop() {
 					resp, _ := core.Process(ctx, c.proc, records, h.h)
+					sinkResp = resp
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
+			})
+			if h.name != "noop" {
+				continue
+			}
+			// A Lambda context has a deadline: its Done channel is then
+			// checked before each record starts.
+			b.Run(fmt.Sprintf("n=%d/%s/batchkit-deadline", n, h.name), func(b *testing.B) {
+				dctx, cancel := context.WithTimeout(ctx, time.Hour)
+				defer cancel()
+				b.ReportAllocs()
+				for b.Loop() {
+					resp, _ := core.Process(dctx, c.proc, records, h.h)
 					sinkResp = resp
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
