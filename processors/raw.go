@@ -771,17 +771,14 @@ func findString(s string, path []string) string {
 		at := -1
 		for first := true; ; first = false {
 			key, more, err := d.nextKey(first)
-			if err != nil {
-				return ""
-			}
-			if !more {
-				break
+			if err != nil || !more {
+				break // a broken object still yields the key read before
 			}
 			if c := d.peek(); (key == want || strings.EqualFold(key, want)) && (c == '{' && !last || c == '"' && last) {
 				at = d.i
 			}
 			if d.skipFast() != nil {
-				return ""
+				break
 			}
 		}
 		if at < 0 {
