@@ -19,6 +19,10 @@ import (
 // An event without a "Records" array returns a [core.UnexpectedBatchTypeError]
 // before any handler runs. For a valid event, h receives exactly the records
 // that json.Unmarshal into events.SQSEvent gives, several times faster.
+//
+// The records' strings share one copy of the event: a handler that keeps a
+// string after the invocation keeps that copy alive, so keep a
+// strings.Clone of it instead. The same holds for the other raw entries.
 func ProcessSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
 	return processRaw(ctx, p, event, h, &sqsRaw)
 }
