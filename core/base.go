@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"hash/maphash"
 	"slices"
 	"time"
 )
@@ -169,12 +170,22 @@ func (p *Base[R]) Prepare(_ context.Context, b *Batch[R]) error {
 	if p.source.EventSource == nil || len(p.source.EventSources) == 0 {
 		return nil
 	}
+	eventSource, want := p.source.EventSource, p.source.EventSources
+	if len(want) == 1 { // the usual case: one accepted value, no slice search
+		w := want[0]
+		for i := range b.Records {
+			if es := eventSource(&b.Records[i]); es != w && es != "" {
+				return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(want)}
+			}
+		}
+		return nil
+	}
 	for i := range b.Records {
-		es := p.source.EventSource(&b.Records[i])
-		if es == "" || slices.Contains(p.source.EventSources, es) {
+		es := eventSource(&b.Records[i])
+		if es == "" || slices.Contains(want, es) {
 			continue
 		}
-		return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(p.source.EventSources)}
+		return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(want)}
 	}
 	return nil
 }
@@ -205,14 +216,22 @@ func (p *Base[R]) Response(_ context.Context, b *Batch[R]) (Response, error) {
 func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFullBatchError bool) (Response, error) {
 	var resp Response
 	failed := 0
+	for i := range b.Outcomes {
+		if b.Outcomes[i].Status >= StatusFailure { // failed or not started
+			failed++
+		}
+	}
+	if failed == 0 {
+		return resp, nil
+	}
+	resp.BatchItemFailures = make([]BatchItemFailure, 0, failed)
 	var unidentified *UnidentifiableFailureError
-	var seen idSet
+	seen := idSet{expected: failed}
 	for i := range b.Outcomes {
 		o := &b.Outcomes[i]
-		if !o.Failed() {
+		if o.Status < StatusFailure { // pending or success: Failed() is false
 			continue
 		}
-		failed++
 		id := identify(&b.Records[i])
 		if !id.Valid() {
 			if unidentified == nil {
@@ -226,7 +245,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 			resp.BatchItemFailures = append(resp.BatchItemFailures, BatchItemFailure{ItemIdentifier: id})
 		}
 	}
-	if failed > 0 && failed == len(b.Outcomes) && !suppressFullBatchError {
+	if failed == len(b.Outcomes) && !suppressFullBatchError {
 		errs := make([]error, len(b.Outcomes))
 		for i := range b.Outcomes {
 			errs[i] = b.Outcomes[i].Err
@@ -240,15 +259,24 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 }
 
 // idSet tells whether an identifier was already reported. Failures are
-// usually few: a linear scan of the list beats a map until there are more than
-// linearIDs of them, when an index takes over.
-type idSet struct{ index map[Identifier]struct{} }
+// usually few: a linear scan of the list beats an index until there are more
+// than linearIDs of them, when an open-addressing hash table of positions in
+// the list, sized for the expected number of failures, takes over (cheaper
+// than a map: one allocation of 4 bytes per slot, no copy of the keys).
+type idSet struct {
+	expected int
+	table    []int32 // 1 + position in the failure list; 0: empty slot
+	used     int
+}
 
 const linearIDs = 32
 
-// add reports whether id is new, given the identifiers already listed.
+var idSeed = maphash.MakeSeed()
+
+// add reports whether id is new, given the identifiers already listed; when
+// it is, the caller appends it to the list.
 func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
-	if s.index == nil && len(listed) < linearIDs {
+	if s.table == nil && len(listed) < linearIDs {
 		for i := range listed {
 			if listed[i].ItemIdentifier == id {
 				return false
@@ -256,15 +284,45 @@ func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
 		}
 		return true
 	}
-	if s.index == nil {
-		s.index = make(map[Identifier]struct{}, 2*len(listed))
-		for _, f := range listed {
-			s.index[f.ItemIdentifier] = struct{}{}
+	if 2*(s.used+1) > len(s.table) {
+		s.rebuild(listed)
+	}
+	mask := uint64(len(s.table) - 1)
+	for h := hashID(id) & mask; ; h = (h + 1) & mask {
+		e := s.table[h]
+		if e == 0 {
+			s.table[h] = int32(len(listed) + 1)
+			s.used++
+			return true
+		}
+		if listed[e-1].ItemIdentifier == id {
+			return false
 		}
 	}
-	if _, ok := s.index[id]; ok {
-		return false
+}
+
+// rebuild sizes the table for at least twice the expected failures and
+// indexes the listed ones (all distinct).
+func (s *idSet) rebuild(listed []BatchItemFailure) {
+	size := 64
+	for size < 2*max(s.expected, 2*(len(listed)+1)) {
+		size *= 2
 	}
-	s.index[id] = struct{}{}
-	return true
+	s.table, s.used = make([]int32, size), len(listed)
+	mask := uint64(size - 1)
+	for i := range listed {
+		h := hashID(listed[i].ItemIdentifier) & mask
+		for s.table[h] != 0 {
+			h = (h + 1) & mask
+		}
+		s.table[h] = int32(i + 1)
+	}
+}
+
+// hashID hashes an identifier: its ID alone for string identifiers.
+func hashID(id Identifier) uint64 {
+	if id.Partition == "" && id.Offset == 0 {
+		return maphash.String(idSeed, id.ID)
+	}
+	return maphash.Comparable(idSeed, id)
 }

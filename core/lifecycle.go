@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -22,6 +23,13 @@ type Batch[R any] struct {
 	Outcomes []Outcome
 
 	handler Handler[R]
+	// hidden: the outcomes are seen by no one but the processor's Response
+	// (a [Process] batch), so a successful record without a result may be
+	// left pending: BuildResponse only looks for failures.
+	hidden bool
+	// untouched: after Run, no outcome was written (every record of a
+	// hidden batch succeeded on the fast path), so nothing needs clearing.
+	untouched bool
 }
 
 // NewBatch returns the batch of one invocation. Run it with [Run]; read
@@ -61,9 +69,32 @@ func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 //	resp, err := core.Process(ctx, processors.NewSQS(), event.Records, core.Func(handle))
 //	return resp, err // or resp.SQS(), err
 //
-// To read each record's outcome afterwards, use [NewBatch] and [Run].
+// To read each record's outcome afterwards, use [NewBatch] and [Run]: Process
+// reuses the memory of the outcomes in later invocations once it returns.
 func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, handler Handler[R]) (Response, error) {
-	return Run(ctx, p, NewBatch(records, handler))
+	outs := getOutcomes(len(records))
+	b := &Batch[R]{Records: records, Outcomes: *outs, handler: handler, hidden: true}
+	resp, err := Run(ctx, p, b)
+	if !b.untouched {
+		clear(*outs) // drop the errors and results it references
+	}
+	outcomePool.Put(outs)
+	return resp, err
+}
+
+// outcomePool keeps the outcome slices of finished [Process] calls (as
+// *[]Outcome), so that a warm function does not allocate and zero one per
+// invocation, nor make the garbage collector scan it.
+var outcomePool sync.Pool
+
+// getOutcomes returns n pending outcomes.
+func getOutcomes(n int) *[]Outcome {
+	if v, ok := outcomePool.Get().(*[]Outcome); ok && cap(*v) >= n {
+		*v = (*v)[:n]
+		return v
+	}
+	outs := make([]Outcome, n)
+	return &outs
 }
 
 // Run drives p through its lifecycle over batch b: Prepare, ProcessRecord for
@@ -94,6 +125,9 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 	if pl, ok := p.(Planner[R]); ok {
 		r.plan = pl.Plan()
 	}
+	// A plain *Base handles a record with b.Handle and nothing else: the
+	// sequential loop may then call the handler itself (see fastLoop).
+	_, r.plain = p.(*Base[R])
 	r.hooks = hookSet(r.plan.Options.Hooks)
 
 	var batchInfo BatchInfo
@@ -112,7 +146,15 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 	cancel()
 
 	cleanErr := p.Clean(ctx, b)
-	resp, err := p.Response(ctx, b)
+	var resp Response
+	var err error
+	if r.untouched {
+		// A plain Base whose records all succeeded: BuildResponse would
+		// scan the outcomes to find no failure.
+		b.untouched = true
+	} else {
+		resp, err = p.Response(ctx, b)
+	}
 	if cleanErr != nil {
 		err = errors.Join(err, fmt.Errorf("batchkit: processor Clean failed: %w", cleanErr))
 	}
@@ -145,6 +187,13 @@ type runner[R any] struct {
 	// when it can never be done), checked before each record starts.
 	ctx  context.Context
 	done <-chan struct{}
+	// plain: p is a *Base, whose ProcessRecord is b.Handle.
+	plain bool
+	// untouched: every record of a hidden batch succeeded on the fast path,
+	// which wrote no outcome.
+	untouched bool
+	// wrote: the fast path wrote an outcome.
+	wrote bool
 }
 
 // setDeadline derives the context records run under: when a deadline margin
@@ -185,7 +234,31 @@ func (r *runner[R]) schedule(ctx context.Context) {
 	}
 	if r.plan.Options.Concurrency <= 1 || src.Stop == StopBatch || n <= 1 {
 		var st stopState
-		for i := range n {
+		i := 0
+		if r.plain && len(r.hooks) == 0 && r.margin == 0 {
+			// Fast path: run the handler directly until the first record
+			// that needs the general step (a failure under a stop policy,
+			// a cancelled context); then go on record by record.
+			for i < n {
+				var stop bool
+				i, stop = r.fastLoop(ctx, i)
+				if stop {
+					break
+				}
+			}
+			r.untouched = r.b.hidden && i == n && !r.wrote
+			if i < n && r.b.Outcomes[i].Status != StatusPending {
+				r.noteFailure(i, &st) // the failure that ended the fast loop
+				i++
+				if src.Stop == StopBatch {
+					// Every later record is short-circuited by this one
+					// failure: one error value serves them all.
+					r.shortCircuitRest(i, &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: i - 1})
+					return
+				}
+			}
+		}
+		for ; i < n; i++ {
 			r.step(ctx, i, &st)
 		}
 		return
@@ -268,12 +341,94 @@ func (r *runner[R]) step(ctx context.Context, i int, st *stopState) {
 		r.handleWithHooks(ctx, i)
 	}
 	if st != nil && o.Failed() && r.plan.Source.Stop != StopNever {
-		var key string
-		if r.plan.Source.Stop == StopKey {
-			key = r.plan.Source.Key(&r.b.Records[i])
-		}
-		st.fail(r.plan.Source.Stop, key, i)
+		r.noteFailure(i, st)
 	}
+}
+
+// shortCircuitRest gives every pending record from i on the not-started
+// outcome err (what step gives them after a failure under [StopBatch]),
+// keeping the outcomes set before the batch ran.
+func (r *runner[R]) shortCircuitRest(i int, err *ShortCircuitError) {
+	outs := r.b.Outcomes
+	for ; i < len(outs); i++ {
+		if outs[i].Status == StatusPending {
+			outs[i] = Outcome{Status: StatusNotStarted, Err: err}
+		}
+	}
+}
+
+// noteFailure tells st that record i failed, for the stop policy.
+func (r *runner[R]) noteFailure(i int, st *stopState) {
+	var key string
+	if r.plan.Source.Stop == StopKey {
+		key = r.plan.Source.Key(&r.b.Records[i])
+	}
+	st.fail(r.plan.Source.Stop, key, i)
+}
+
+// fastLoop is the sequential hot path of a plain [*Base] without hooks or
+// deadline margin: it calls the handler of records from, from+1, ... itself,
+// under a single deferred recover instead of two per record (runner.process
+// and Batch.Handle), and stores only the status of a successful record
+// without a result (the outcome's other fields are already zero), or nothing
+// at all for a successful record of a hidden batch.
+//
+// It returns where to go on and whether the general step must take over
+// there: stop=true with next == len(records) when every record is done; with
+// record next still pending when the context is done (step then reports it
+// not started); with record next failed (here or preset with [Batch.Fail])
+// under a stop policy. A panic fails the record with a [*PanicError], as
+// Batch.Handle does; without a stop policy fastLoop then returns the record
+// after it with stop=false, and the caller calls it again.
+func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool) {
+	b := r.b
+	recs, outs, h, hidden := b.Records, b.Outcomes, b.handler, b.hidden
+	stopOnFailure := r.plan.Source.Stop != StopNever
+	done := r.done
+	i := from
+	defer func() {
+		if v := recover(); v != nil {
+			r.wrote = true
+			outs[i] = Failure(&PanicError{Value: v, Stack: debug.Stack()})
+			if stopOnFailure {
+				next, stop = i, true
+			} else {
+				next, stop = i+1, false
+			}
+		}
+	}()
+	for ; i < len(recs); i++ {
+		o := &outs[i]
+		if !hidden && o.Status != StatusPending { // a hidden batch has no preset outcome
+			if stopOnFailure && o.Failed() {
+				return i, true
+			}
+			continue
+		}
+		if done != nil {
+			select {
+			case <-done:
+				return i, true
+			default:
+			}
+		}
+		res, err := h(ctx, &recs[i])
+		switch {
+		case err != nil:
+			r.wrote = true
+			*o = Outcome{Status: StatusFailure, Err: err}
+			if stopOnFailure {
+				return i, true
+			}
+		case hidden:
+			// Nobody reads a hidden success: leave it pending.
+		case res != nil:
+			*o = Outcome{Status: StatusSuccess, Result: res}
+		default:
+			o.Status = StatusSuccess
+		}
+	}
+	return i, true
 }
 
 // blocked returns why record i must not start, or nil. The deadline and the

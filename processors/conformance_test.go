@@ -43,9 +43,6 @@ var errorKinds = map[string]error{
 	"UnexpectedBatchType":   core.ErrUnexpectedBatchType,
 }
 
-// rawEntries runs a vector's event through the raw-bytes entry of its
-// processor; nil until that entry exists, in which case raw vectors skip.
-var rawEntries map[string]func(t *testing.T, v vector) (core.Response, error, []int)
 
 // TestConformance runs every vector in testdata/conformance, and every
 // *.json in $CONFORMANCE_DIR when set, as its own subtest.
@@ -66,6 +63,14 @@ func TestConformance(t *testing.T) {
 			var v vector
 			require.NoError(t, json.Unmarshal(data, &v))
 			runVector(t, v)
+			if v.Entry != "raw" {
+				// The raw-bytes entry keeps every semantic of the typed
+				// one: run the typed vectors through it too.
+				t.Run("raw", func(t *testing.T) {
+					v.Entry = "raw"
+					runVector(t, v)
+				})
+			}
 		})
 	}
 }
@@ -80,11 +85,7 @@ func runVector(t *testing.T, v vector) {
 	case "typed", "":
 		resp, err, handled = runTyped(t, v)
 	case "raw":
-		run, ok := rawEntries[v.Processor]
-		if !ok {
-			t.Skipf("raw-bytes entry for %q not available", v.Processor)
-		}
-		resp, err, handled = run(t, v)
+		resp, err, handled = runRaw(t, v)
 	default:
 		t.Fatalf("unknown entry %q", v.Entry)
 	}
@@ -179,3 +180,71 @@ var errFailIndex = &failIndexError{}
 type failIndexError struct{}
 
 func (*failIndexError) Error() string { return "record is in failIndexes" }
+
+// runRaw passes the vector's event bytes to the raw-bytes entry of its
+// processor.
+func runRaw(t *testing.T, v vector) (core.Response, error, []int) {
+	ctx := context.Background()
+	switch v.Processor {
+	case "sqs", "sqs-fifo":
+		newProcessor := processors.NewSQS
+		if v.Processor == "sqs-fifo" {
+			newProcessor = processors.NewSQSFIFO
+		}
+		var ev events.SQSEvent
+		_ = json.Unmarshal(v.Event, &ev) // positions of the records, when there are some
+		h, handled := failingByContent(t, ev.Records, v.FailIndexes)
+		resp, err := processors.ProcessSQSRaw(ctx, newProcessor(options(v)...), v.Event, h)
+		return resp, err, handled()
+	case "kinesis":
+		var ev events.KinesisEvent
+		_ = json.Unmarshal(v.Event, &ev)
+		h, handled := failingByContent(t, ev.Records, v.FailIndexes)
+		resp, err := processors.ProcessKinesisRaw(ctx, processors.NewKinesis(options(v)...), v.Event, h)
+		return resp, err, handled()
+	case "dynamodb":
+		var ev events.DynamoDBEvent
+		_ = json.Unmarshal(v.Event, &ev)
+		h, handled := failingByContent(t, ev.Records, v.FailIndexes)
+		resp, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(options(v)...), v.Event, h)
+		return resp, err, handled()
+	}
+	t.Fatalf("unknown processor %q", v.Processor)
+	return core.Response{}, nil, nil
+}
+
+// failingByContent is failing for records the handler receives as copies
+// (the raw entry decodes its own): a record's position is found by its JSON
+// encoding, the first unused position with the same encoding, which is exact
+// for sequential processing.
+func failingByContent[R any](t *testing.T, records []R, fail []int) (core.Handler[R], func() []int) {
+	byJSON := map[string][]int{}
+	for i := range records {
+		b, err := json.Marshal(&records[i])
+		require.NoError(t, err)
+		byJSON[string(b)] = append(byJSON[string(b)], i)
+	}
+	var mu sync.Mutex
+	handled := []int{}
+	h := func(_ context.Context, r *R) (any, error) {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		positions := byJSON[string(b)]
+		if len(positions) == 0 {
+			mu.Unlock()
+			panic("handler received a record unlike any in the event: " + string(b))
+		}
+		i := positions[0]
+		byJSON[string(b)] = positions[1:]
+		handled = append(handled, i)
+		mu.Unlock()
+		if slices.Contains(fail, i) {
+			return nil, errFailIndex
+		}
+		return nil, nil
+	}
+	return h, func() []int { mu.Lock(); defer mu.Unlock(); return slices.Clone(handled) }
+}

@@ -1,0 +1,353 @@
+package processors
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// ProcessDynamoDBRaw is the raw-bytes entry for DynamoDB Streams: like
+// [ProcessSQSRaw], for events.DynamoDBEventRecord. Attribute values are
+// decoded straight into events.DynamoDBAttributeValue (through its
+// constructors) instead of aws-lambda-go's detour through a generic map, and
+// a record with an attribute type aws-lambda-go does not know fails alone
+// with a [*RecordDecodeError] wrapping events.UnsupportedDynamoDBTypeError,
+// reported by its sequence number.
+func ProcessDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
+	return processRaw(ctx, p, event, h, &dynamoDBRaw)
+}
+
+var dynamoDBRaw = rawKind[events.DynamoDBEventRecord]{
+	decode: decodeDynamoDBRecord,
+	idPath: []string{"dynamodb", "SequenceNumber"},
+	setID:  func(r *events.DynamoDBEventRecord, id string) { r.Change.SequenceNumber = id },
+}
+
+var dynamoDBRecordKeys = []string{"awsRegion", "dynamodb", "eventID", "eventName", "eventSource",
+	"eventVersion", "eventSourceARN", "userIdentity"}
+
+func decodeDynamoDBRecord(d *dec, r *events.DynamoDBEventRecord) error {
+	if isNull, err := d.openObject(); err != nil || isNull {
+		if isNull {
+			return d.errorf("the record is null")
+		}
+		return err
+	}
+	for first := true; ; first = false {
+		key, more, err := d.nextKey(first)
+		if err != nil || !more {
+			return err
+		}
+		known, err := dynamoDBRecordField(d, r, key)
+		if !known {
+			if c := foldKey(key, dynamoDBRecordKeys); c != "" {
+				_, err = dynamoDBRecordField(d, r, c)
+			} else {
+				err = d.skip()
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func dynamoDBRecordField(d *dec, r *events.DynamoDBEventRecord, key string) (bool, error) {
+	switch key {
+	case "awsRegion":
+		return true, d.strField(&r.AWSRegion)
+	case "dynamodb":
+		return true, decodeStreamRecord(d, &r.Change)
+	case "eventID":
+		return true, d.strField(&r.EventID)
+	case "eventName":
+		return true, d.strField(&r.EventName)
+	case "eventSource":
+		return true, d.strField(&r.EventSource)
+	case "eventVersion":
+		return true, d.strField(&r.EventVersion)
+	case "eventSourceARN":
+		return true, d.strField(&r.EventSourceArn)
+	case "userIdentity":
+		return true, decodeUserIdentity(d, &r.UserIdentity)
+	}
+	return false, nil
+}
+
+func decodeUserIdentity(d *dec, dst **events.DynamoDBUserIdentity) error {
+	if isNull, err := d.openObject(); err != nil || isNull {
+		if isNull {
+			*dst = nil
+		}
+		return err
+	}
+	if *dst == nil {
+		*dst = new(events.DynamoDBUserIdentity)
+	}
+	u := *dst
+	for first := true; ; first = false {
+		key, more, err := d.nextKey(first)
+		if err != nil || !more {
+			return err
+		}
+		if c := foldKey(key, []string{"type", "principalId"}); c != "" {
+			key = c
+		}
+		switch key {
+		case "type":
+			err = d.strField(&u.Type)
+		case "principalId":
+			err = d.strField(&u.PrincipalID)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var streamRecordKeys = []string{"ApproximateCreationDateTime", "Keys", "NewImage", "OldImage",
+	"SequenceNumber", "SizeBytes", "StreamViewType"}
+
+func decodeStreamRecord(d *dec, c *events.DynamoDBStreamRecord) error {
+	if isNull, err := d.openObject(); err != nil || isNull {
+		return err
+	}
+	for first := true; ; first = false {
+		key, more, err := d.nextKey(first)
+		if err != nil || !more {
+			return err
+		}
+		known, err := streamRecordField(d, c, key)
+		if !known {
+			if k := foldKey(key, streamRecordKeys); k != "" {
+				_, err = streamRecordField(d, c, k)
+			} else {
+				err = d.skip()
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func streamRecordField(d *dec, c *events.DynamoDBStreamRecord, key string) (bool, error) {
+	switch key {
+	case "ApproximateCreationDateTime":
+		sec, nsec, err := d.epochSeconds()
+		if err == nil {
+			c.ApproximateCreationDateTime = events.SecondsEpochTime{Time: time.Unix(sec, nsec)}
+		}
+		return true, err
+	case "Keys":
+		return true, d.attributeMap(&c.Keys, 0)
+	case "NewImage":
+		return true, d.attributeMap(&c.NewImage, 0)
+	case "OldImage":
+		return true, d.attributeMap(&c.OldImage, 0)
+	case "SequenceNumber":
+		return true, d.strField(&c.SequenceNumber)
+	case "SizeBytes":
+		return true, d.int64Field(&c.SizeBytes)
+	case "StreamViewType":
+		return true, d.strField(&c.StreamViewType)
+	}
+	return false, nil
+}
+
+// attributeMap reads an object of attribute values into *dst (made when nil);
+// null sets it to nil.
+func (d *dec) attributeMap(dst *map[string]events.DynamoDBAttributeValue, depth int) error {
+	if isNull, err := d.openObject(); err != nil || isNull {
+		if isNull {
+			*dst = nil
+		}
+		return err
+	}
+	if *dst == nil {
+		*dst = make(map[string]events.DynamoDBAttributeValue, 8)
+	}
+	for first := true; ; first = false {
+		name, more, err := d.nextKey(first)
+		if err != nil || !more {
+			return err
+		}
+		av, err := d.attributeValue(depth + 1)
+		if err != nil {
+			return err
+		}
+		(*dst)[name] = av
+	}
+}
+
+var (
+	errAttributeNotMap    = errors.New("DynamoDBAttributeValue: does not contain a map")
+	errAttributeOneType   = errors.New("DynamoDBAttributeValue: map must contain a single type")
+	errAttributeNotString = errors.New("DynamoDBAttributeValue: expected a string")
+)
+
+// attributeValue reads one attribute value, {"<type>": <value>}, with
+// aws-lambda-go's rules: exactly one type key, among NULL, B, BOOL, BS, L,
+// M, N, NS, S, SS (case-sensitive); any other is an
+// events.UnsupportedDynamoDBTypeError.
+func (d *dec) attributeValue(depth int) (events.DynamoDBAttributeValue, error) {
+	var av events.DynamoDBAttributeValue
+	if depth > maxDepth {
+		return av, d.errorf("exceeded max depth")
+	}
+	if d.peek() != '{' {
+		if d.peek() == 'n' {
+			return av, errAttributeNotMap
+		}
+		return av, d.errorf("attribute value: expected an object, found %s", kindOf(d.peek()))
+	}
+	d.i++
+	label := ""
+	for first := true; ; first = false {
+		key, more, err := d.nextKey(first)
+		if err != nil {
+			return av, err
+		}
+		if !more {
+			if label == "" {
+				return av, errAttributeOneType
+			}
+			return av, nil
+		}
+		if label != "" && key != label {
+			return av, errAttributeOneType
+		}
+		label = key
+		if av, err = d.attributeOf(key, depth); err != nil {
+			return av, err
+		}
+	}
+}
+
+// attributeOf reads the value of an attribute of type label.
+func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValue, error) {
+	switch label {
+	case "S", "N":
+		if d.peek() != '"' {
+			if err := d.skip(); err != nil {
+				return events.DynamoDBAttributeValue{}, err
+			}
+			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: " + label + " type should contain a string")
+		}
+		s, err := d.str()
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		if label == "S" {
+			return events.NewStringAttribute(s), nil
+		}
+		return events.NewNumberAttribute(s), nil
+	case "B":
+		if d.peek() != '"' {
+			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: B type should contain a base64 string")
+		}
+		s, err := d.str()
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		b, err := bytesOf(s)
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		return events.NewBinaryAttribute(b), nil
+	case "BOOL":
+		v, err := d.boolValue()
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		return events.NewBooleanAttribute(v), nil
+	case "NULL":
+		if err := d.skip(); err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		return events.NewNullAttribute(), nil
+	case "SS", "NS":
+		list, err := d.stringList(label)
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		if label == "SS" {
+			return events.NewStringSetAttribute(list), nil
+		}
+		return events.NewNumberSetAttribute(list), nil
+	case "BS":
+		list, err := d.stringList(label)
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		set := make([][]byte, len(list))
+		for i, s := range list {
+			if set[i], err = bytesOf(s); err != nil {
+				return events.DynamoDBAttributeValue{}, err
+			}
+		}
+		return events.NewBinarySetAttribute(set), nil
+	case "L":
+		if d.peek() != '[' {
+			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: L type should contain a list")
+		}
+		d.i++
+		list := []events.DynamoDBAttributeValue{}
+		for first := true; ; first = false {
+			more, err := d.nextElem(first)
+			if err != nil {
+				return events.DynamoDBAttributeValue{}, err
+			}
+			if !more {
+				return events.NewListAttribute(list), nil
+			}
+			av, err := d.attributeValue(depth + 1)
+			if err != nil {
+				return events.DynamoDBAttributeValue{}, err
+			}
+			list = append(list, av)
+		}
+	case "M":
+		if d.peek() != '{' {
+			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: M type should contain a map")
+		}
+		m := map[string]events.DynamoDBAttributeValue{}
+		if err := d.attributeMap(&m, depth); err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		return events.NewMapAttribute(m), nil
+	}
+	return events.NewNullAttribute(), events.UnsupportedDynamoDBTypeError{Type: label}
+}
+
+// stringList reads the array of strings of a set attribute.
+func (d *dec) stringList(label string) ([]string, error) {
+	if d.peek() != '[' {
+		return nil, errors.New("DynamoDBAttributeValue: " + label + " type should contain a list of strings")
+	}
+	d.i++
+	list := []string{}
+	for first := true; ; first = false {
+		more, err := d.nextElem(first)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			return list, nil
+		}
+		if d.peek() != '"' {
+			return nil, errAttributeNotString
+		}
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+}

@@ -1,0 +1,75 @@
+package processors_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// A Lambda handler that takes the event as raw bytes: the second record has
+// a body of the wrong type, so it fails alone, reported by its message id,
+// while the others are handled.
+func ExampleProcessSQSRaw() {
+	processor := processors.NewSQS()
+	handler := func(ctx context.Context, event json.RawMessage) (events.SQSEventResponse, error) {
+		resp, err := processors.ProcessSQSRaw(ctx, processor, event, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+			fmt.Println("handled", m.MessageId, m.Body)
+			return nil
+		}))
+		return resp.SQS(), err
+	}
+
+	event := `{"Records":[
+		{"messageId":"m1","body":"hello","eventSource":"aws:sqs"},
+		{"messageId":"m2","body":{"not":"a string"},"eventSource":"aws:sqs"},
+		{"messageId":"m3","body":"world","eventSource":"aws:sqs"}]}`
+	resp, err := handler(context.Background(), json.RawMessage(event))
+	fmt.Println(resp.BatchItemFailures, err)
+	// Output:
+	// handled m1 hello
+	// handled m3 world
+	// [{m2}] <nil>
+}
+
+// An event that is not a batch of records fails the invocation before any
+// handler runs.
+func ExampleProcessSQSRaw_unexpectedBatchType() {
+	_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(`{"Records":null}`),
+		core.Func(func(context.Context, *events.SQSMessage) error { return nil }))
+	fmt.Println(errors.Is(err, core.ErrUnexpectedBatchType))
+	// Output: true
+}
+
+// A Kinesis record whose data is not base64 fails alone; the error says
+// which record and why.
+func ExampleProcessKinesisRaw() {
+	event := `{"Records":[
+		{"kinesis":{"sequenceNumber":"1","data":"aGVsbG8="}},
+		{"kinesis":{"sequenceNumber":"2","data":"%%%"}}]}`
+	processor := processors.NewKinesis(processors.WithHooks(errorPrinter{}))
+	resp, err := processors.ProcessKinesisRaw(context.Background(), processor, []byte(event),
+		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+			fmt.Printf("handled %s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
+			return nil
+		}))
+	fmt.Println(resp.Kinesis().BatchItemFailures, err)
+	// Output:
+	// handled 1 hello
+	// record 1 failed: decode error: true
+	// [{2}] <nil>
+}
+
+// errorPrinter is a hook that prints why records failed.
+type errorPrinter struct{ core.NopHook }
+
+func (errorPrinter) RecordEnd(_ context.Context, info core.RecordInfo) {
+	if info.Outcome.Failed() {
+		fmt.Printf("record %d failed: decode error: %v\n", info.Position, errors.Is(info.Outcome.Err, processors.ErrRecordDecode))
+	}
+}

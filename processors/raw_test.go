@@ -1,0 +1,258 @@
+package processors_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/benchevents"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// TestRawConformanceVectors runs the vectors whose entry is "raw".
+func TestRawConformanceVectors(t *testing.T) {
+	files, err := filepath.Glob("testdata/conformance/*.json")
+	require.NoError(t, err)
+	ran := 0
+	for _, f := range files {
+		var v struct {
+			Processor string          `json:"processor"`
+			Entry     string          `json:"entry"`
+			Event     json.RawMessage `json:"event"`
+			Expect    struct {
+				Error string `json:"error"`
+			} `json:"expect"`
+		}
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &v))
+		if v.Entry != "raw" {
+			continue
+		}
+		ran++
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			require.Equal(t, "UnexpectedBatchType", v.Expect.Error)
+			called := false
+			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), v.Event,
+				func(context.Context, *events.SQSMessage) (any, error) { called = true; return nil, nil })
+			var ube *core.UnexpectedBatchTypeError
+			require.ErrorAs(t, err, &ube)
+			require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
+			require.False(t, called)
+		})
+	}
+	require.Equal(t, 3, ran, "raw vectors found")
+}
+
+func TestRawUnexpectedBatchType(t *testing.T) {
+	cases := []struct{ event, found string }{
+		{`{}`, "missing"},
+		{`{"Records": null}`, "null"},
+		{`{"Records": {}}`, "object"},
+		{`{"Records": "x"}`, "string"},
+		{`{"records": []}`, "missing"},
+		{`[]`, "array instead of an object"},
+		{``, "an empty event"},
+		{`{"Records": [}`, "malformed JSON"},
+		{`{"Records": []} x`, "malformed JSON"},
+	}
+	for _, c := range cases {
+		t.Run(c.event, func(t *testing.T) {
+			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(c.event), nop[events.SQSMessage])
+			var ube *core.UnexpectedBatchTypeError
+			require.ErrorAs(t, err, &ube)
+			require.Contains(t, ube.Found, c.found)
+		})
+	}
+}
+
+func nop[R any](context.Context, *R) (any, error) { return nil, nil }
+
+// recorder collects the records a handler received.
+type recorder[R any] struct{ got []R }
+
+func (r *recorder[R]) handle(_ context.Context, rec *R) (any, error) {
+	r.got = append(r.got, *rec)
+	return nil, nil
+}
+
+// TestRawEquivalence: for valid events the raw entry hands the handler
+// exactly the records json.Unmarshal gives, and returns the same response.
+func TestRawEquivalence(t *testing.T) {
+	ctx := context.Background()
+	events1 := map[string][]byte{}
+	for _, k := range benchevents.Kinds {
+		events1[k+"-gen"] = benchevents.Event(k, 25)
+	}
+	files, _ := filepath.Glob("testdata/events/*_event.json")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		events1[filepath.Base(f)] = data
+	}
+	vectors, _ := filepath.Glob("testdata/conformance/*.json")
+	for _, f := range vectors {
+		var v struct {
+			Processor string          `json:"processor"`
+			Entry     string          `json:"entry"`
+			Event     json.RawMessage `json:"event"`
+		}
+		data, _ := os.ReadFile(f)
+		require.NoError(t, json.Unmarshal(data, &v))
+		if v.Entry != "raw" {
+			events1["vector-"+v.Processor+"-"+filepath.Base(f)] = v.Event
+		}
+	}
+	for name, data := range events1 {
+		t.Run(name, func(t *testing.T) {
+			switch {
+			case strings.Contains(name, "sqs") || strings.Contains(name, "fifo") || strings.Contains(name, "custom_partial"):
+				var e events.SQSEvent
+				require.NoError(t, json.Unmarshal(data, &e))
+				equivalent(t, ctx, e.Records, data, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessSQSRaw)
+			case strings.Contains(name, "kinesis"):
+				var e events.KinesisEvent
+				require.NoError(t, json.Unmarshal(data, &e))
+				equivalent(t, ctx, e.Records, data, processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessKinesisRaw)
+			case strings.Contains(name, "dynamodb"):
+				var e events.DynamoDBEvent
+				require.NoError(t, json.Unmarshal(data, &e))
+				equivalent(t, ctx, e.Records, data, processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessDynamoDBRaw)
+			default:
+				t.Skip("not an SQS, Kinesis or DynamoDB event")
+			}
+		})
+	}
+}
+
+func equivalent[R any](t *testing.T, ctx context.Context, typed []R, data []byte, p *core.Base[R],
+	raw func(context.Context, core.PartialProcessor[R], []byte, core.Handler[R]) (core.Response, error)) {
+	t.Helper()
+	var a, b recorder[R]
+	respA, errA := core.Process(ctx, p, typed, a.handle)
+	respB, errB := raw(ctx, p, data, b.handle)
+	require.Equal(t, errA, errB)
+	require.Equal(t, respA, respB)
+	require.Equal(t, len(a.got), len(b.got))
+	require.True(t, reflect.DeepEqual(a.got, b.got), "records differ:\n%#v\n%#v", a.got, b.got)
+}
+
+func TestRawBadRecordFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name  string
+		run   func(h func(id string)) (core.Response, error)
+		badID string
+	}{
+		{
+			name:  "sqs type mismatch",
+			badID: "m2",
+			run: func(h func(string)) (core.Response, error) {
+				ev := `{"Records":[{"messageId":"m1","body":"a"},{"messageId":"m2","body":5},{"messageId":"m3","body":"c"}]}`
+				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) (any, error) { h(m.MessageId); return nil, nil })
+			},
+		},
+		{
+			name:  "kinesis invalid base64",
+			badID: "s2",
+			run: func(h func(string)) (core.Response, error) {
+				ev := `{"Records":[{"kinesis":{"sequenceNumber":"s1","data":"aGk="}},{"kinesis":{"data":"!!not base64!!","sequenceNumber":"s2"}},{"kinesis":{"sequenceNumber":"s3","data":""}}]}`
+				return processors.ProcessKinesisRaw(ctx, processors.NewKinesis(), []byte(ev), func(_ context.Context, r *events.KinesisEventRecord) (any, error) {
+					h(r.Kinesis.SequenceNumber)
+					return nil, nil
+				})
+			},
+		},
+		{
+			name:  "dynamodb unknown attribute type",
+			badID: "d2",
+			run: func(h func(string)) (core.Response, error) {
+				ev := `{"Records":[{"dynamodb":{"SequenceNumber":"d1","NewImage":{"a":{"S":"x"}}}},{"dynamodb":{"NewImage":{"a":{"Q":"x"}},"SequenceNumber":"d2"}},{"dynamodb":{"SequenceNumber":"d3"}}]}`
+				return processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) (any, error) {
+					h(r.Change.SequenceNumber)
+					return nil, nil
+				})
+			},
+		},
+		{
+			name:  "sqs syntax error inside a record",
+			badID: "m2",
+			run: func(h func(string)) (core.Response, error) {
+				ev := `{"Records":[{"messageId":"m1"},{"messageId":"m2","x":tru},{"messageId":"m3"}]}`
+				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) (any, error) { h(m.MessageId); return nil, nil })
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var handled []string
+			resp, err := c.run(func(id string) { handled = append(handled, id) })
+			require.NoError(t, err)
+			require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.StringID(c.badID)}}, resp.BatchItemFailures)
+			require.Len(t, handled, 2)
+			require.NotContains(t, handled, c.badID)
+		})
+	}
+}
+
+func TestRawDecodeErrorDetails(t *testing.T) {
+	ctx := context.Background()
+	ev := `{"Records":[{"dynamodb":{"SequenceNumber":"d1","Keys":{"k":{"X":"1"}}}},{"dynamodb":{"SequenceNumber":"d2"}}]}`
+	var seen []string
+	resp, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) (any, error) {
+		seen = append(seen, r.Change.SequenceNumber)
+		return nil, nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"d2"}, seen)
+	require.Equal(t, []string{"d1"}, failedIDs(resp))
+
+	// All records bad: the full-batch error wraps each RecordDecodeError.
+	ev = `{"Records":[{"dynamodb":{"SequenceNumber":"d1","Keys":{"k":{"X":"1"}}}}]}`
+	_, err = processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), nop[events.DynamoDBEventRecord])
+	var rde *processors.RecordDecodeError
+	require.ErrorAs(t, err, &rde)
+	require.ErrorIs(t, err, processors.ErrRecordDecode)
+	require.Equal(t, 0, rde.Position)
+	require.Equal(t, "d1", rde.Identifier)
+	var unsupported events.UnsupportedDynamoDBTypeError
+	require.ErrorAs(t, err, &unsupported)
+	require.Equal(t, "X", unsupported.Type)
+	require.ErrorIs(t, err, core.ErrFullBatchFailure)
+}
+
+func TestRawUnidentifiable(t *testing.T) {
+	cases := []string{
+		`{"Records":[{"messageId":"m1"},{"body":5},{"messageId":"m3"}]}`,
+		`{"Records":[{"messageId":"m1"},{"messageId":7},{"messageId":"m3"}]}`,
+		`{"Records":[{"messageId":"m1"},null,{"messageId":"m3"}]}`,
+		`{"Records":[{"messageId":"m1"},[1,2],{"messageId":"m3"}]}`,
+	}
+	for _, ev := range cases {
+		t.Run(ev, func(t *testing.T) {
+			n := 0
+			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(ev), func(context.Context, *events.SQSMessage) (any, error) { n++; return nil, nil })
+			var ue *core.UnidentifiableFailureError
+			require.ErrorAs(t, err, &ue)
+			require.Equal(t, []int{1}, ue.Positions)
+			require.ErrorIs(t, err, processors.ErrRecordDecode)
+			require.Equal(t, 2, n)
+		})
+	}
+}
+
+func failedIDs(resp core.Response) []string {
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier.String())
+	}
+	return ids
+}
