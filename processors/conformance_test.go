@@ -43,7 +43,6 @@ var errorKinds = map[string]error{
 	"UnexpectedBatchType":   core.ErrUnexpectedBatchType,
 }
 
-
 // TestConformance runs every vector in testdata/conformance, and every
 // *.json in $CONFORMANCE_DIR when set, as its own subtest.
 func TestConformance(t *testing.T) {
