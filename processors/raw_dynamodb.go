@@ -3,7 +3,6 @@ package processors
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -31,52 +30,33 @@ var dynamoDBRecordKeys = []string{"awsRegion", "dynamodb", "eventID", "eventName
 	"eventVersion", "eventSourceARN", "userIdentity"}
 
 func decodeDynamoDBRecord(d *dec, r *events.DynamoDBEventRecord) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
-		if isNull {
-			return d.errorf("the record is null")
-		}
+	if err := d.openRecord(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
+	return d.fields(dynamoDBRecordKeys, func(key string) (bool, error) {
+		switch key {
+		case "awsRegion":
+			return true, d.strField(&r.AWSRegion)
+		case "dynamodb":
+			return true, decodeStreamRecord(d, &r.Change)
+		case "eventID":
+			return true, d.strField(&r.EventID)
+		case "eventName":
+			return true, d.strField(&r.EventName)
+		case "eventSource":
+			return true, d.strField(&r.EventSource)
+		case "eventVersion":
+			return true, d.strField(&r.EventVersion)
+		case "eventSourceARN":
+			return true, d.strField(&r.EventSourceArn)
+		case "userIdentity":
+			return true, decodeUserIdentity(d, &r.UserIdentity)
 		}
-		known, err := dynamoDBRecordField(d, r, key)
-		if !known {
-			if c := foldKey(key, dynamoDBRecordKeys); c != "" {
-				_, err = dynamoDBRecordField(d, r, c)
-			} else {
-				err = d.skip()
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
-func dynamoDBRecordField(d *dec, r *events.DynamoDBEventRecord, key string) (bool, error) {
-	switch key {
-	case "awsRegion":
-		return true, d.strField(&r.AWSRegion)
-	case "dynamodb":
-		return true, decodeStreamRecord(d, &r.Change)
-	case "eventID":
-		return true, d.strField(&r.EventID)
-	case "eventName":
-		return true, d.strField(&r.EventName)
-	case "eventSource":
-		return true, d.strField(&r.EventSource)
-	case "eventVersion":
-		return true, d.strField(&r.EventVersion)
-	case "eventSourceARN":
-		return true, d.strField(&r.EventSourceArn)
-	case "userIdentity":
-		return true, decodeUserIdentity(d, &r.UserIdentity)
-	}
-	return false, nil
-}
+var userIdentityKeys = []string{"type", "principalId"}
 
 func decodeUserIdentity(d *dec, dst **events.DynamoDBUserIdentity) error {
 	if isNull, err := d.openObject(); err != nil || isNull {
@@ -89,26 +69,15 @@ func decodeUserIdentity(d *dec, dst **events.DynamoDBUserIdentity) error {
 		*dst = new(events.DynamoDBUserIdentity)
 	}
 	u := *dst
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
-		}
-		if c := foldKey(key, []string{"type", "principalId"}); c != "" {
-			key = c
-		}
+	return d.fields(userIdentityKeys, func(key string) (bool, error) {
 		switch key {
 		case "type":
-			err = d.strField(&u.Type)
+			return true, d.strField(&u.Type)
 		case "principalId":
-			err = d.strField(&u.PrincipalID)
-		default:
-			err = d.skip()
+			return true, d.strField(&u.PrincipalID)
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
 var streamRecordKeys = []string{"ApproximateCreationDateTime", "Keys", "NewImage", "OldImage",
@@ -118,47 +87,25 @@ func decodeStreamRecord(d *dec, c *events.DynamoDBStreamRecord) error {
 	if isNull, err := d.openObject(); err != nil || isNull {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
+	return d.fields(streamRecordKeys, func(key string) (bool, error) {
+		switch key {
+		case "ApproximateCreationDateTime":
+			return true, d.epochField(&c.ApproximateCreationDateTime)
+		case "Keys":
+			return true, d.attributeMap(&c.Keys, 0)
+		case "NewImage":
+			return true, d.attributeMap(&c.NewImage, 0)
+		case "OldImage":
+			return true, d.attributeMap(&c.OldImage, 0)
+		case "SequenceNumber":
+			return true, d.strField(&c.SequenceNumber)
+		case "SizeBytes":
+			return true, d.int64Field(&c.SizeBytes)
+		case "StreamViewType":
+			return true, d.strField(&c.StreamViewType)
 		}
-		known, err := streamRecordField(d, c, key)
-		if !known {
-			if k := foldKey(key, streamRecordKeys); k != "" {
-				_, err = streamRecordField(d, c, k)
-			} else {
-				err = d.skip()
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func streamRecordField(d *dec, c *events.DynamoDBStreamRecord, key string) (bool, error) {
-	switch key {
-	case "ApproximateCreationDateTime":
-		sec, nsec, err := d.epochSeconds()
-		if err == nil {
-			c.ApproximateCreationDateTime = events.SecondsEpochTime{Time: time.Unix(sec, nsec)}
-		}
-		return true, err
-	case "Keys":
-		return true, d.attributeMap(&c.Keys, 0)
-	case "NewImage":
-		return true, d.attributeMap(&c.NewImage, 0)
-	case "OldImage":
-		return true, d.attributeMap(&c.OldImage, 0)
-	case "SequenceNumber":
-		return true, d.strField(&c.SequenceNumber)
-	case "SizeBytes":
-		return true, d.int64Field(&c.SizeBytes)
-	case "StreamViewType":
-		return true, d.strField(&c.StreamViewType)
-	}
-	return false, nil
+		return false, nil
+	})
 }
 
 // attributeMap reads an object of attribute values into *dst (made when nil);

@@ -28,51 +28,30 @@ var kinesisRecordKeys = []string{"awsRegion", "eventID", "eventName", "eventSour
 	"eventVersion", "invokeIdentityArn", "kinesis"}
 
 func decodeKinesisRecord(d *dec, r *events.KinesisEventRecord) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
-		if isNull {
-			return d.errorf("the record is null")
-		}
+	if err := d.openRecord(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
+	return d.fields(kinesisRecordKeys, func(key string) (bool, error) {
+		switch key {
+		case "awsRegion":
+			return true, d.strField(&r.AwsRegion)
+		case "eventID":
+			return true, d.strField(&r.EventID)
+		case "eventName":
+			return true, d.strField(&r.EventName)
+		case "eventSource":
+			return true, d.strField(&r.EventSource)
+		case "eventSourceARN":
+			return true, d.strField(&r.EventSourceArn)
+		case "eventVersion":
+			return true, d.strField(&r.EventVersion)
+		case "invokeIdentityArn":
+			return true, d.strField(&r.InvokeIdentityArn)
+		case "kinesis":
+			return true, decodeKinesisData(d, &r.Kinesis)
 		}
-		known, err := kinesisRecordField(d, r, key)
-		if !known {
-			if c := foldKey(key, kinesisRecordKeys); c != "" {
-				_, err = kinesisRecordField(d, r, c)
-			} else {
-				err = d.skip()
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func kinesisRecordField(d *dec, r *events.KinesisEventRecord, key string) (bool, error) {
-	switch key {
-	case "awsRegion":
-		return true, d.strField(&r.AwsRegion)
-	case "eventID":
-		return true, d.strField(&r.EventID)
-	case "eventName":
-		return true, d.strField(&r.EventName)
-	case "eventSource":
-		return true, d.strField(&r.EventSource)
-	case "eventSourceARN":
-		return true, d.strField(&r.EventSourceArn)
-	case "eventVersion":
-		return true, d.strField(&r.EventVersion)
-	case "invokeIdentityArn":
-		return true, d.strField(&r.InvokeIdentityArn)
-	case "kinesis":
-		return true, decodeKinesisData(d, &r.Kinesis)
-	}
-	return false, nil
+		return false, nil
+	})
 }
 
 var kinesisDataKeys = []string{"approximateArrivalTimestamp", "data", "encryptionType", "partitionKey",
@@ -82,43 +61,31 @@ func decodeKinesisData(d *dec, k *events.KinesisRecord) error {
 	if isNull, err := d.openObject(); err != nil || isNull {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
+	return d.fields(kinesisDataKeys, func(key string) (bool, error) {
+		switch key {
+		case "approximateArrivalTimestamp":
+			return true, d.epochField(&k.ApproximateArrivalTimestamp)
+		case "data":
+			return true, d.bytesField(&k.Data)
+		case "encryptionType":
+			return true, d.strField(&k.EncryptionType)
+		case "partitionKey":
+			return true, d.strField(&k.PartitionKey)
+		case "sequenceNumber":
+			return true, d.strField(&k.SequenceNumber)
+		case "kinesisSchemaVersion":
+			return true, d.strField(&k.KinesisSchemaVersion)
 		}
-		known, err := kinesisDataField(d, k, key)
-		if !known {
-			if c := foldKey(key, kinesisDataKeys); c != "" {
-				_, err = kinesisDataField(d, k, c)
-			} else {
-				err = d.skip()
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
-func kinesisDataField(d *dec, k *events.KinesisRecord, key string) (bool, error) {
-	switch key {
-	case "approximateArrivalTimestamp":
-		sec, nsec, err := d.epochSeconds()
-		if err == nil {
-			k.ApproximateArrivalTimestamp = events.SecondsEpochTime{Time: time.Unix(sec, nsec)}
-		}
-		return true, err
-	case "data":
-		return true, d.bytesField(&k.Data)
-	case "encryptionType":
-		return true, d.strField(&k.EncryptionType)
-	case "partitionKey":
-		return true, d.strField(&k.PartitionKey)
-	case "sequenceNumber":
-		return true, d.strField(&k.SequenceNumber)
-	case "kinesisSchemaVersion":
-		return true, d.strField(&k.KinesisSchemaVersion)
+// epochField reads aws-lambda-go's SecondsEpochTime into dst, as its
+// UnmarshalJSON does (null is the epoch itself).
+func (d *dec) epochField(dst *events.SecondsEpochTime) error {
+	sec, nsec, err := d.epochSeconds()
+	if err == nil {
+		*dst = events.SecondsEpochTime{Time: time.Unix(sec, nsec)}
 	}
-	return false, nil
+	return err
 }

@@ -37,55 +37,34 @@ var sqsKeys = []string{"messageId", "receiptHandle", "body", "md5OfBody", "md5Of
 	"attributes", "messageAttributes", "eventSourceARN", "eventSource", "awsRegion"}
 
 func decodeSQSMessage(d *dec, m *events.SQSMessage) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
-		if isNull {
-			return d.errorf("the record is null")
-		}
+	if err := d.openRecord(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
+	return d.fields(sqsKeys, func(key string) (bool, error) {
+		switch key {
+		case "messageId":
+			return true, d.strField(&m.MessageId)
+		case "receiptHandle":
+			return true, d.strField(&m.ReceiptHandle)
+		case "body":
+			return true, d.strField(&m.Body)
+		case "md5OfBody":
+			return true, d.strField(&m.Md5OfBody)
+		case "md5OfMessageAttributes":
+			return true, d.strField(&m.Md5OfMessageAttributes)
+		case "attributes":
+			return true, d.stringMap(&m.Attributes)
+		case "messageAttributes":
+			return true, sqsMessageAttributes(d, &m.MessageAttributes)
+		case "eventSourceARN":
+			return true, d.strField(&m.EventSourceARN)
+		case "eventSource":
+			return true, d.strField(&m.EventSource)
+		case "awsRegion":
+			return true, d.strField(&m.AWSRegion)
 		}
-		known, err := sqsField(d, m, key)
-		if !known {
-			if c := foldKey(key, sqsKeys); c != "" {
-				_, err = sqsField(d, m, c)
-			} else {
-				err = d.skip()
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func sqsField(d *dec, m *events.SQSMessage, key string) (bool, error) {
-	switch key {
-	case "messageId":
-		return true, d.strField(&m.MessageId)
-	case "receiptHandle":
-		return true, d.strField(&m.ReceiptHandle)
-	case "body":
-		return true, d.strField(&m.Body)
-	case "md5OfBody":
-		return true, d.strField(&m.Md5OfBody)
-	case "md5OfMessageAttributes":
-		return true, d.strField(&m.Md5OfMessageAttributes)
-	case "attributes":
-		return true, d.stringMap(&m.Attributes)
-	case "messageAttributes":
-		return true, sqsMessageAttributes(d, &m.MessageAttributes)
-	case "eventSourceARN":
-		return true, d.strField(&m.EventSourceARN)
-	case "eventSource":
-		return true, d.strField(&m.EventSource)
-	case "awsRegion":
-		return true, d.strField(&m.AWSRegion)
-	}
-	return false, nil
+		return false, nil
+	})
 }
 
 // stringMap reads an object of strings into *dst (made when nil); null sets
@@ -195,42 +174,35 @@ func sqsMessageAttribute(d *dec, a *events.SQSMessageAttribute) error {
 	if isNull, err := d.openObject(); err != nil || isNull {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
-		}
-	again:
+	return d.fields(sqsAttributeKeys, func(key string) (bool, error) {
 		switch key {
 		case "stringValue":
-			if isNull, err := d.null(); err != nil {
-				return err
-			} else if isNull {
-				a.StringValue = nil
-				continue
-			}
-			v, err := d.str()
-			if err != nil {
-				return err
-			}
-			a.StringValue = &v
+			return true, d.strPtrField(&a.StringValue)
 		case "binaryValue":
-			err = d.bytesField(&a.BinaryValue)
+			return true, d.bytesField(&a.BinaryValue)
 		case "stringListValues":
-			err = d.stringSlice(&a.StringListValues)
+			return true, d.stringSlice(&a.StringListValues)
 		case "binaryListValues":
-			err = d.bytesSlice(&a.BinaryListValues)
+			return true, d.bytesSlice(&a.BinaryListValues)
 		case "dataType":
-			err = d.strField(&a.DataType)
-		default:
-			if c := foldKey(key, sqsAttributeKeys); c != "" && c != key {
-				key = c
-				goto again
-			}
-			err = d.skip()
+			return true, d.strField(&a.DataType)
 		}
-		if err != nil {
-			return err
+		return false, nil
+	})
+}
+
+// strPtrField reads a string into a new *dst; null sets *dst to nil.
+func (d *dec) strPtrField(dst **string) error {
+	if isNull, err := d.null(); isNull || err != nil {
+		if err == nil {
+			*dst = nil
 		}
+		return err
 	}
+	v, err := d.str()
+	if err != nil {
+		return err
+	}
+	*dst = &v
+	return nil
 }
