@@ -91,7 +91,9 @@ type Source[R any] struct {
 	Identify func(*R) Identifier
 	// Key returns the record's ordering key (message group, partition key,
 	// topic-partition), or "" for none. Hooks see it; with OrderByKey or
-	// StopKey it also orders the batch. nil: no key.
+	// StopKey it also orders the batch. nil: no key. Like every function
+	// of a Source it may be called from several goroutines at once and
+	// must not panic.
 	Key func(*R) string
 	// OrderByKey makes records with the same non-empty key run one after
 	// another in input order, even when the processor runs records
