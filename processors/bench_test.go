@@ -105,6 +105,14 @@ func runProcessorBench[R any](b *testing.B, c benchCase[R]) {
 	}{
 		{"noop", func(context.Context, *R) (any, error) { return nil, nil }},
 		{"allfail", func(context.Context, *R) (any, error) { return nil, errBench }},
+		// readid reads the record (its identifier), as a real handler
+		// does: the record's memory is then touched by the loop too.
+		{"readid", func(_ context.Context, r *R) (any, error) {
+			if len(c.id(r)) == 0 {
+				return nil, errBench
+			}
+			return nil, nil
+		}},
 		{"fail10", func(_ context.Context, r *R) (any, error) {
 			if c.fails(r) {
 				return nil, errBench
