@@ -135,8 +135,9 @@ func New(opts ...Option) *Hook {
 		o(&c)
 	}
 	h := &Hook{tp: c.tp, mp: c.mp, propagator: c.propagator, flushAfter: c.flush}
-	// The global providers delegate to the ones set later with
-	// otel.SetTracerProvider and otel.SetMeterProvider.
+	// Without a configured tracer provider, BatchStart resolves the global
+	// one per batch. The global meter provider delegates to the first one
+	// set later with otel.SetMeterProvider.
 	tp, mp := c.tp, c.mp
 	if tp == nil {
 		tp = otel.GetTracerProvider()
@@ -167,6 +168,7 @@ type recordKey struct{}
 
 // batchState is what one batch's records share.
 type batchState struct {
+	tracer   trace.Tracer
 	span     trace.Span
 	spanName string
 	attrs    []attribute.KeyValue // messaging.* of every span
@@ -182,7 +184,12 @@ const (
 // BatchStart starts the batch span.
 func (h *Hook) BatchStart(ctx context.Context, info core.BatchInfo) context.Context {
 	system, dest := describe(info.EventSource, info.Records)
-	st := &batchState{spanName: operation}
+	st := &batchState{spanName: operation, tracer: h.tracer}
+	if h.tp == nil {
+		// The global provider as it is now: a function may set it after
+		// building its package-level processor, and more than once.
+		st.tracer = otel.GetTracerProvider().Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL))
+	}
 	if dest != "" {
 		st.spanName = operation + " " + dest
 	}
@@ -202,7 +209,7 @@ func (h *Hook) BatchStart(ctx context.Context, info core.BatchInfo) context.Cont
 		st.metrics[i] = metric.WithAttributeSet(attribute.NewSet(kvs...))
 	}
 	attrs := append(append([]attribute.KeyValue(nil), st.attrs...), semconv.MessagingBatchMessageCount(info.Size))
-	ctx, st.span = h.tracer.Start(ctx, st.spanName,
+	ctx, st.span = st.tracer.Start(ctx, st.spanName,
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithTimestamp(info.Start),
 		trace.WithAttributes(attrs...),
@@ -223,7 +230,7 @@ func (h *Hook) RecordStart(ctx context.Context, info core.RecordInfo) context.Co
 	if info.Key != "" {
 		attrs = append(attrs, AttrKey.String(info.Key))
 	}
-	ctx, span := h.tracer.Start(ctx, st.spanName,
+	ctx, span := st.tracer.Start(ctx, st.spanName,
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(attrs...),
 		trace.WithLinks(h.links(info.Record)...),
