@@ -19,7 +19,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +33,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/hooks/metrics"
 	batchotel "github.com/batchkit/batchkit/hooks/otel"
 	batchsentry "github.com/batchkit/batchkit/hooks/sentry"
@@ -93,36 +93,10 @@ func main() {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spanPrinter{os.Stderr}))
 	otel.SetTracerProvider(tp)
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	if err := runOnce(context.Background(), handler, os.Args[1:], os.Stdout); err != nil {
+	if err := runlocal.Once(context.Background(), handler, sampleEvent, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-}
-
-// runOnce runs h on the event file named by args[0], or on the sample event,
-// and writes the indented JSON response to w.
-func runOnce(ctx context.Context, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), args []string, w io.Writer) error {
-	data := sampleEvent
-	if len(args) > 0 {
-		var err error
-		if data, err = os.ReadFile(args[0]); err != nil {
-			return err
-		}
-	}
-	var event events.SQSEvent
-	if err := json.Unmarshal(data, &event); err != nil {
-		return fmt.Errorf("decode event: %w", err)
-	}
-	resp, err := h(ctx, event)
-	if err != nil {
-		return fmt.Errorf("handler returned an error (Lambda would retry the whole batch): %w", err)
-	}
-	out, err := json.MarshalIndent(resp, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", out)
-	return err
 }
 
 // spanPrinter is a span exporter that prints one line per span.

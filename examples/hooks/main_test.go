@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/batchkit/batchkit/examples/internal/runlocal"
 )
 
 func TestSampleEvent(t *testing.T) {
@@ -23,7 +25,7 @@ func TestSampleEvent(t *testing.T) {
 	var emf bytes.Buffer
 	processor = newProcessor(&emf)
 	var out bytes.Buffer
-	require.NoError(t, runOnce(context.Background(), handler, nil, &out))
+	require.NoError(t, runlocal.Once(context.Background(), handler, sampleEvent, nil, &out))
 
 	// The message whose body is not JSON is the only failure.
 	var resp events.SQSEventResponse
