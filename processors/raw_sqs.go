@@ -69,6 +69,10 @@ func decodeSQSMessage(d *dec, m *events.SQSMessage) error {
 
 // stringMap reads an object of strings into *dst (made when nil); null sets
 // it to nil, and a null value stores "".
+//
+// The map decoders keep a loop each: a generic one taking the value decoder
+// as a function value makes every value escape (measured: +160 B per SQS
+// record).
 func (d *dec) stringMap(dst *map[string]string) error {
 	if isNull, err := d.openObject(); err != nil || isNull {
 		if isNull {
