@@ -3,6 +3,8 @@ package core
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -191,6 +193,35 @@ type PanicError struct {
 	Value any
 	// Stack is the goroutine's stack at the panic (runtime/debug.Stack).
 	Stack []byte
+	// PCs are the program counters of the panicking goroutine's stack,
+	// innermost first, from the function that panicked (runtime.Callers
+	// taken in the recovering function). Hooks build structured frames from
+	// them with [PanicError.Frames] instead of parsing Stack.
+	PCs []uintptr
+}
+
+// NewPanicError returns the error of a recovered panic with value v. Call it
+// in the deferred function that recovered, so that the stack it records is
+// the panicking goroutine's.
+func NewPanicError(v any) *PanicError {
+	pcs := make([]uintptr, 64)
+	// Skip runtime.Callers, NewPanicError and the deferred function.
+	n := runtime.Callers(3, pcs)
+	return &PanicError{Value: v, Stack: debug.Stack(), PCs: pcs[:n:n]}
+}
+
+// Frames returns the frames of the panicking goroutine's stack, innermost
+// first, starting where the panic was raised (runtime.gopanic and the frames
+// of the runtime above it are skipped).
+func (e *PanicError) Frames() *runtime.Frames {
+	pcs := e.PCs
+	for i, pc := range pcs {
+		if f := runtime.FuncForPC(pc); f != nil && f.Name() == "runtime.gopanic" {
+			pcs = pcs[i+1:]
+			break
+		}
+	}
+	return runtime.CallersFrames(pcs)
 }
 
 func (e *PanicError) Error() string {

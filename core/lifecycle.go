@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -52,7 +51,7 @@ func (b *Batch[R]) Fail(i int, err error) {
 func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 	defer func() {
 		if v := recover(); v != nil {
-			o = Failure(&PanicError{Value: v, Stack: debug.Stack()})
+			o = Failure(NewPanicError(v))
 		}
 	}()
 	result, err := b.handler(ctx, &b.Records[i])
@@ -389,7 +388,7 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 	defer func() {
 		if v := recover(); v != nil {
 			r.wrote = true
-			outs[i] = Failure(&PanicError{Value: v, Stack: debug.Stack()})
+			outs[i] = Failure(NewPanicError(v))
 			if stopOnFailure {
 				next, stop = i, true
 			} else {
@@ -492,7 +491,7 @@ func (st *stopState) fail(stop StopPolicy, key string, i int) {
 func (r *runner[R]) process(ctx context.Context, i int) (o Outcome) {
 	defer func() {
 		if v := recover(); v != nil {
-			o = Failure(&PanicError{Value: v, Stack: debug.Stack()})
+			o = Failure(NewPanicError(v))
 		}
 	}()
 	o = r.p.ProcessRecord(ctx, r.b, i)
