@@ -52,7 +52,7 @@ func TestKafkaRawEquivalence(t *testing.T) {
 		"keys ignoring case and unknown keys": `{"EventSource":"SelfManagedKafka","RECORDS":{"t-3":[
 			{"Topic":"t","Partition":3,"OFFSET":9,"value":"dg==","extra":{"x":[1,2,{"y":null}]}}]},"other":[true,false]}`,
 		"null and empty groups": `{"eventSource":"aws:kafka","records":{"a-0":null,"b-0":[],"c-1":[{"topic":"c","partition":1,"offset":5,"key":"a2V5"}]}}`,
-		"escaped strings": `{"eventSource":"aws:kafka","records":{"t\u00e9-0":[{"topic":"t\u00e9","partition":0,"offset":1,"value":"\"q\" \\ \u263a"}]}}`,
+		"escaped strings":       `{"eventSource":"aws:kafka","records":{"t\u00e9-0":[{"topic":"t\u00e9","partition":0,"offset":1,"value":"\"q\" \\ \u263a"}]}}`,
 	}
 	events := map[string][]byte{}
 	for _, f := range files {
