@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -24,4 +25,28 @@ func Example() {
 		}))
 	fmt.Println(batchtest.FailedIDs(resp)[0] == event.Records[1].MessageId, err)
 	// Output: true <nil>
+}
+
+// Running a Lambda function's handler outside Lambda on an event, as
+// `go run .` of a function whose main is batchtest.Main does: the response
+// is printed as Lambda would receive it.
+func ExampleRunLocal() {
+	handler := processors.SQSHandler(processors.NewSQS(), core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		if m.Body == "bad" {
+			return errors.New("bad message")
+		}
+		return nil
+	}))
+	event := []byte(`{"Records":[{"messageId":"m1","body":"ok","eventSource":"aws:sqs"},{"messageId":"m2","body":"bad","eventSource":"aws:sqs"}]}`)
+	err := batchtest.RunLocal(context.Background(), handler, event, nil, os.Stdout)
+	fmt.Println(err)
+	// Output:
+	// {
+	//   "batchItemFailures": [
+	//     {
+	//       "itemIdentifier": "m2"
+	//     }
+	//   ]
+	// }
+	// <nil>
 }

@@ -1,26 +1,29 @@
 // Package golden checks an example against its golden response: run on its
 // bundled sample event as `go run ./examples/<name>` would, the example must
-// print exactly the response.json beside it. Only the examples' tests import
-// it, so the functions themselves do not link the testing package.
+// print exactly the response.json beside it. It is a thin wrapper over
+// package batchtest's runner, kept so that examples written against it
+// still compile; [batchtest.RequireGolden] is the public, JSON-equality
+// form.
 package golden
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/batchtest"
 )
 
 // Check runs handler on sampleEvent and requires its printed response to
 // equal response.json in the test's directory, byte for byte.
-func Check[E, R any](t *testing.T, handler func(context.Context, E) (R, error), sampleEvent []byte) {
+func Check[H ~func(context.Context, E) (R, error), E, R any](t *testing.T, handler H, sampleEvent []byte) {
 	t.Helper()
 	want, err := os.ReadFile("response.json")
 	require.NoError(t, err)
-	got, err := runlocal.Golden(handler, sampleEvent)
-	require.NoError(t, err)
-	require.Equal(t, string(want), got)
+	var got bytes.Buffer
+	require.NoError(t, batchtest.RunLocal(context.Background(), handler, sampleEvent, nil, &got))
+	require.Equal(t, string(want), got.String())
 }
