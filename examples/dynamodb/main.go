@@ -14,8 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -46,8 +45,6 @@ func handleItem(ctx context.Context, item *Item, rec *events.DynamoDBEventRecord
 	return nil
 }
 
-func handler(ctx context.Context, event events.DynamoDBEvent) (core.Response, error) {
-	return core.Process(ctx, processor, event.Records, processors.DynamoDBNewImage(handleItem))
-}
+var handler = processors.DynamoDBHandler(processor, processors.DynamoDBNewImage(handleItem))
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { batchtest.Main(handler, sampleEvent) }

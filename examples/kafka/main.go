@@ -19,8 +19,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -59,10 +59,9 @@ func handleRecord(ctx context.Context, r *events.KafkaRecord) error {
 	return nil
 }
 
-// handler is the Lambda handler: it returns the partial batch response.
-func handler(ctx context.Context, event events.KafkaEvent) (processors.KafkaEventResponse, error) {
-	resp, err := processors.ProcessKafka(ctx, processor, event, core.Func(handleRecord))
-	return processors.KafkaResponse(resp), err
-}
+// handler is the Lambda handler: it takes the event as Lambda sends it,
+// decodes each record on its own (a record that does not decode fails
+// alone) and returns the partial batch response.
+var handler = processors.KafkaHandler(processor, core.Func(handleRecord))
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { batchtest.Main(handler, sampleEvent) }

@@ -13,8 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -33,8 +32,6 @@ func handleReading(ctx context.Context, r Reading, rec *events.KinesisEventRecor
 	return nil
 }
 
-func handler(ctx context.Context, event events.KinesisEvent) (core.Response, error) {
-	return core.Process(ctx, processor, event.Records, processors.KinesisJSON(handleReading))
-}
+var handler = processors.KinesisHandler(processor, processors.KinesisJSON(handleReading))
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { batchtest.Main(handler, sampleEvent) }

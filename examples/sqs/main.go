@@ -14,8 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -36,9 +35,9 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 	return nil
 }
 
-// handler is the Lambda handler: it returns the partial batch response.
-func handler(ctx context.Context, event events.SQSEvent) (core.Response, error) {
-	return core.Process(ctx, processor, event.Records, processors.SQSJSON(handleOrder))
-}
+// handler is the Lambda handler: it takes the event as Lambda sends it,
+// decodes each record on its own (a record that does not decode fails
+// alone) and returns the partial batch response.
+var handler = processors.SQSHandler(processor, processors.SQSJSON(handleOrder))
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { batchtest.Main(handler, sampleEvent) }

@@ -15,8 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -36,8 +35,6 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 	return nil
 }
 
-func handler(ctx context.Context, event events.SQSEvent) (core.Response, error) {
-	return core.Process(ctx, processor, event.Records, processors.SQSJSON(handleOrder))
-}
+var handler = processors.SQSHandler(processor, processors.SQSJSON(handleOrder))
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { batchtest.Main(handler, sampleEvent) }
