@@ -38,8 +38,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -96,15 +96,12 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 
 // newHandler builds the Lambda handler from the environment that lookup
 // reads: the processor is opened once, at start-up, and reused.
-func newHandler(lookup func(string) (string, bool)) (func(context.Context, events.SQSEvent) (core.Response, error), error) {
+func newHandler(lookup func(string) (string, bool)) (processors.LambdaHandler, error) {
 	processor, err := processors.OpenEnv[events.SQSMessage](lookup)
 	if err != nil {
 		return nil, err
 	}
-	handle := processors.SQSJSON(handleOrder)
-	return func(ctx context.Context, event events.SQSEvent) (core.Response, error) {
-		return core.Process(ctx, processor, event.Records, handle)
-	}, nil
+	return processors.SQSHandler(processor, processors.SQSJSON(handleOrder)), nil
 }
 
 // localLookup is os.LookupEnv, except that outside Lambda an unset
@@ -112,7 +109,7 @@ func newHandler(lookup func(string) (string, bool)) (func(context.Context, event
 // sample event's queue type.
 func localLookup(name string) (string, bool) {
 	v, ok := os.LookupEnv(name)
-	if !ok && name == processors.EnvProcessor && !runlocal.InLambda() {
+	if !ok && name == processors.EnvProcessor && !batchtest.InLambda() {
 		fmt.Fprintf(os.Stderr, "%s is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)\n", processors.EnvProcessor)
 		return "sqs-fifo", true
 	}
@@ -132,5 +129,5 @@ func main() {
 		}
 		os.Exit(1)
 	}
-	runlocal.Main(handler, sampleEvent)
+	batchtest.Main(handler, sampleEvent)
 }

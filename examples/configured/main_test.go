@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -83,7 +83,7 @@ func TestEnvironmentChoosesProcessor(t *testing.T) {
 			logs := captureLog(t)
 			handler, err := newHandler(env(tt.vars))
 			require.NoError(t, err)
-			resp, err := handler(t.Context(), sample(t))
+			resp, err := handler(t.Context(), rawEvent(t, sample(t)))
 			require.NoError(t, err)
 			require.Equal(t, tt.want, failedIDs(resp))
 
@@ -135,7 +135,7 @@ func TestLocalRun(t *testing.T) {
 	handler, err := newHandler(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true"}))
 	require.NoError(t, err)
 	var out bytes.Buffer
-	require.NoError(t, runlocal.Once(t.Context(), handler, sampleEvent, nil, &out))
+	require.NoError(t, batchtest.RunLocal(t.Context(), handler, sampleEvent, nil, &out))
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"`+id2+`"},{"itemIdentifier":"`+id4+`"}]}`, out.String())
 }
 
@@ -147,7 +147,7 @@ func TestRaiseOnEntireBatchFailure(t *testing.T) {
 	for _, raise := range []string{"true", "false"} {
 		handler, err := newHandler(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE": raise}))
 		require.NoError(t, err)
-		resp, err := handler(t.Context(), ev)
+		resp, err := handler(t.Context(), rawEvent(t, ev))
 		require.Equal(t, []string{id2}, failedIDs(resp))
 		if raise == "true" {
 			require.ErrorIs(t, err, core.ErrFullBatchFailure)
@@ -155,4 +155,12 @@ func TestRaiseOnEntireBatchFailure(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
+}
+
+// rawEvent is the event as Lambda sends it.
+func rawEvent(t *testing.T, ev events.SQSEvent) json.RawMessage {
+	t.Helper()
+	data, err := json.Marshal(ev)
+	require.NoError(t, err)
+	return data
 }

@@ -42,9 +42,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/examples/custom_dynamodb/dedup"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -89,13 +89,10 @@ func newProcessor(client dedup.Client, table string, c processors.Config) (core.
 
 // newHandler returns the Lambda handler: charge runs at most once per order
 // id (within the table's TTL).
-func newHandler(p core.PartialProcessor[events.SQSMessage], charge func(context.Context, Order) error) func(context.Context, events.SQSEvent) (core.Response, error) {
-	handle := processors.SQSJSON(func(ctx context.Context, o Order, _ *events.SQSMessage) error {
+func newHandler(p core.PartialProcessor[events.SQSMessage], charge func(context.Context, Order) error) processors.LambdaHandler {
+	return processors.SQSHandler(p, processors.SQSJSON(func(ctx context.Context, o Order, _ *events.SQSMessage) error {
 		return charge(ctx, o)
-	})
-	return func(ctx context.Context, event events.SQSEvent) (core.Response, error) {
-		return core.Process(ctx, p, event.Records, handle)
-	}
+	}))
 }
 
 // charge stands for the side effect that must not happen twice.
@@ -208,7 +205,7 @@ func main() {
 	})
 	p, err := processors.OpenEnv[events.SQSMessage](func(name string) (string, bool) {
 		v, ok := os.LookupEnv(name)
-		if !ok && name == processors.EnvProcessor && !runlocal.InLambda() {
+		if !ok && name == processors.EnvProcessor && !batchtest.InLambda() {
 			return "sqs-dedup", true // the local run's processor; template.yaml sets it under Lambda
 		}
 		return v, ok
@@ -217,5 +214,5 @@ func main() {
 		slog.Error("invalid configuration", "error", err)
 		os.Exit(1)
 	}
-	runlocal.Main(newHandler(p, charge), sampleEvent)
+	batchtest.Main(newHandler(p, charge), sampleEvent)
 }

@@ -94,7 +94,7 @@ func TestDedupExampleFunction(t *testing.T) {
 	bad := ev.Records[3].MessageId
 
 	for range 2 {
-		resp, err := h(t.Context(), ev)
+		resp, err := h(t.Context(), sampleEvent)
 		require.NoError(t, err)
 		require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.StringID(bad)}}, resp.BatchItemFailures)
 	}

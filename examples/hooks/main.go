@@ -32,8 +32,7 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/hooks/metrics"
 	batchotel "github.com/batchkit/batchkit/hooks/otel"
 	batchsentry "github.com/batchkit/batchkit/hooks/sentry"
@@ -49,7 +48,7 @@ type Order struct {
 }
 
 // processor is created once and reused by every invocation.
-var processor = newProcessor(os.Stdout)
+var handler = newHandler(os.Stdout)
 
 // newProcessor returns the SQS processor with the three hooks, writing the
 // EMF documents to metricsOut (stdout in Lambda).
@@ -71,9 +70,9 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 }
 
 // handler is the Lambda handler: it returns the partial batch response.
-func handler(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
-	resp, err := core.Process(ctx, processor, event.Records, processors.SQSJSON(handleOrder))
-	return resp.SQS(), err
+// newHandler builds it, with the metrics hook writing to metricsOut.
+func newHandler(metricsOut io.Writer) processors.LambdaHandler {
+	return processors.SQSHandler(newProcessor(metricsOut), processors.SQSJSON(handleOrder))
 }
 
 func main() {
@@ -93,7 +92,7 @@ func main() {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spanPrinter{os.Stderr}))
 	otel.SetTracerProvider(tp)
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	if err := runlocal.Once(context.Background(), handler, sampleEvent, os.Args[1:], os.Stdout); err != nil {
+	if err := batchtest.RunLocal(context.Background(), handler, sampleEvent, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -12,7 +12,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/batchtest"
 )
 
 func TestSampleEvent(t *testing.T) {
@@ -23,9 +23,9 @@ func TestSampleEvent(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
 	var emf bytes.Buffer
-	processor = newProcessor(&emf)
+	handler = newHandler(&emf)
 	var out bytes.Buffer
-	require.NoError(t, runlocal.Once(context.Background(), handler, sampleEvent, nil, &out))
+	require.NoError(t, batchtest.RunLocal(context.Background(), handler, sampleEvent, nil, &out))
 
 	// The message whose body is not JSON is the only failure.
 	var resp events.SQSEventResponse
