@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -223,7 +224,10 @@ func Event(err error, client *sentry.Client) *sentry.Event {
 	}
 	var pe *core.PanicError
 	if errors.As(err, &pe) {
-		st := PanicStacktrace(pe.Stack)
+		st := PanicFramesStacktrace(pe)
+		if st == nil {
+			st = PanicStacktrace(pe.Stack) // a PanicError built without PCs
+		}
 		for i := range event.Exception {
 			if event.Exception[i].Type == fmt.Sprintf("%T", pe) {
 				event.Exception[i].Stacktrace = st
@@ -243,10 +247,40 @@ func Event(err error, client *sentry.Client) *sentry.Event {
 	return event
 }
 
+// PanicFramesStacktrace builds the Sentry stack trace of a recovered panic
+// from its program counters ([core.PanicError.Frames], taken with
+// runtime.Callers when the panic was recovered): the panicking function and
+// its callers, oldest call first as Sentry expects, each frame built by
+// sentry.NewFrame (module, function, file, line, in-app). No text is parsed.
+// It returns nil when pe has no program counters.
+func PanicFramesStacktrace(pe *core.PanicError) *sentry.Stacktrace {
+	if pe == nil || len(pe.PCs) == 0 {
+		return nil
+	}
+	var frames []sentry.Frame
+	it := pe.Frames()
+	for {
+		f, more := it.Next()
+		if f.Function != "" || f.File != "" {
+			frames = append(frames, sentry.NewFrame(f))
+		}
+		if !more {
+			break
+		}
+	}
+	if len(frames) == 0 {
+		return nil
+	}
+	slices.Reverse(frames)
+	return &sentry.Stacktrace{Frames: frames}
+}
+
 // PanicStacktrace turns the text of runtime/debug.Stack, taken while
 // recovering a panic, into a Sentry stack trace of the frames that led to the
 // panic (the recovery's own frames are dropped), oldest call first as Sentry
-// expects. It returns nil when the text has no frames.
+// expects. It returns nil when the text has no frames. [Event] uses it only
+// for a [core.PanicError] without program counters (one built by hand);
+// [PanicFramesStacktrace] reads the counters instead of parsing text.
 func PanicStacktrace(stack []byte) *sentry.Stacktrace {
 	var frames []runtime.Frame
 	lines := strings.Split(string(stack), "\n")

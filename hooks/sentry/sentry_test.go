@@ -381,6 +381,40 @@ func TestPanicStacktrace(t *testing.T) {
 	require.Nil(t, batchsentry.PanicStacktrace([]byte("goroutine 1 [running]:\n")))
 }
 
+// The stack trace comes from the panic's program counters, not from the
+// text: with the text gone, the frames are still the panicking function and
+// its callers, innermost last, without the runtime's panic frames.
+func TestPanicFramesStacktrace(t *testing.T) {
+	var pe *core.PanicError
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				pe = core.NewPanicError(v)
+			}
+		}()
+		explode()
+	}()
+	pe.Stack = nil
+	for name, st := range map[string]*sentry.Stacktrace{
+		"PanicFramesStacktrace": batchsentry.PanicFramesStacktrace(pe),
+		"Event":                 batchsentry.Event(pe, nil).Exception[0].Stacktrace,
+	} {
+		require.NotNil(t, st, name)
+		last := st.Frames[len(st.Frames)-1]
+		require.Equal(t, "explode", last.Function, name)
+		require.Equal(t, "github.com/batchkit/batchkit/hooks/sentry_test", last.Module, name)
+		require.True(t, strings.HasSuffix(last.AbsPath, "sentry_test.go"), last.AbsPath)
+		require.Positive(t, last.Lineno)
+		require.Equal(t, "TestPanicFramesStacktrace.func1", st.Frames[len(st.Frames)-2].Function, name)
+		for _, f := range st.Frames {
+			require.NotEqual(t, "gopanic", f.Function, name)
+			require.NotEqual(t, "NewPanicError", f.Function, name)
+		}
+	}
+	require.Nil(t, batchsentry.PanicFramesStacktrace(&core.PanicError{Value: 1}))
+	require.Nil(t, batchsentry.PanicFramesStacktrace(nil))
+}
+
 func TestEventOfWrappedPanic(t *testing.T) {
 	var pe *core.PanicError
 	func() {
