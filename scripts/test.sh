@@ -4,6 +4,13 @@
 # runs go vet and `go test -race` in every module of the repository, and
 # stops the servers. Under CI=true a server that cannot start is a failure;
 # elsewhere its tests skip with a message. Extra arguments go to `go test`.
+#
+# The last line of its output is the count of tests (subtests included)
+#
+#   N passed, N failed, N skipped
+#
+# preceded by the list of skipped tests with their reason (scripts/testcount
+# reads `go test -json`). The exit status is 0 only when everything passed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -18,6 +25,12 @@ for f in scripts/lib/server-*.sh; do
   "start_${name//-/_}"
 done
 
+# The test counter, built once.
+COUNTER="$CACHE/bin/testcount"
+mkdir -p "$CACHE/bin"
+go build -o "$COUNTER" ./scripts/testcount
+COUNTS=$(mktemp)
+
 # Every module: the root one and the nested ones (hooks, examples with
 # their own dependencies).
 mapfile -t modules < <(git ls-files --cached --others --exclude-standard -- 'go.mod' '**/go.mod' | xargs -n1 dirname | sort)
@@ -25,8 +38,14 @@ status=0
 for m in "${modules[@]}"; do
   log "module $m: gofmt, go vet, go test -race"
   unformatted=$(cd "$m" && gofmt -l . | grep -v '^\.cache/' || true)
-  if [ -n "$unformatted" ]; then log "gofmt: not formatted: $unformatted"; status=1; fi
-  (cd "$m" && go vet ./...) || status=1
-  (cd "$m" && go test -race -count=1 "$@" ./...) || status=1
+  if [ -n "$unformatted" ]; then log "gofmt: not formatted: $unformatted"; status=1; echo "0 1 0" >>"$COUNTS"; fi
+  (cd "$m" && go vet ./...) || { status=1; echo "0 1 0" >>"$COUNTS"; }
+  (cd "$m" && go test -race -count=1 -json "$@" ./... 2>&1 | "$COUNTER" -counts "$COUNTS") || status=1
 done
+
+stop_servers
+trap - EXIT
+# gofmt and vet failures count as one failed test each.
+awk '{p+=$1; f+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$COUNTS"
+rm -f "$COUNTS"
 exit $status
