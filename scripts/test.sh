@@ -30,6 +30,10 @@ COUNTER="$CACHE/bin/testcount"
 mkdir -p "$CACHE/bin"
 go build -o "$COUNTER" ./scripts/testcount
 COUNTS=$(mktemp)
+counter_flags=()
+for a in "$@"; do
+  case "$a" in -v | -test.v | -v=true | -test.v=true) counter_flags=(-v) ;; esac
+done
 
 # Every module: the root one and the nested ones (hooks, examples with
 # their own dependencies).
@@ -40,7 +44,7 @@ for m in "${modules[@]}"; do
   unformatted=$(cd "$m" && gofmt -l . | grep -v '^\.cache/' || true)
   if [ -n "$unformatted" ]; then log "gofmt: not formatted: $unformatted"; status=1; echo "0 1 0" >>"$COUNTS"; fi
   (cd "$m" && go vet ./...) || { status=1; echo "0 1 0" >>"$COUNTS"; }
-  (cd "$m" && go test -race -count=1 -json "$@" ./... 2>&1 | "$COUNTER" -counts "$COUNTS") || status=1
+  (cd "$m" && go test -race -count=1 -json "$@" ./... 2>&1 | "$COUNTER" "${counter_flags[@]}" -counts "$COUNTS") || status=1
 done
 
 stop_servers

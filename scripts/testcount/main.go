@@ -1,6 +1,7 @@
 // Command testcount reads the output of `go test -json` on stdin, prints the
-// tests' output as `go test` would, and counts the tests (subtests
-// included) that passed, failed and were skipped. scripts/test.sh runs it
+// output as `go test` without -v would (each package's result line, and the
+// output of the tests that failed; with -v, everything), and counts the
+// tests (subtests included) that passed, failed and were skipped. scripts/test.sh runs it
 // after every module's tests:
 //
 //	go test -json ./... | testcount -counts counts.txt
@@ -39,11 +40,20 @@ type Counts struct {
 	SkipReasons map[string]string
 }
 
-// count copies the tests' output to out and counts the results.
-func count(in io.Reader, out io.Writer) (Counts, error) {
+// count copies the output to out (all of it when verbose, else the
+// packages' lines and the output of failed tests) and counts the results.
+func count(in io.Reader, out io.Writer, verbose bool) (Counts, error) {
 	c := Counts{SkipReasons: map[string]string{}}
 	lastLine := map[string]string{}  // test -> last output line
 	failedTests := map[string]bool{} // package -> a test failed
+	held := map[string][]string{}    // test -> its output, until it ends
+	var order []string               // tests holding output, in order
+	flush := func(key string) {
+		for _, o := range held[key] {
+			io.WriteString(out, o)
+		}
+		delete(held, key)
+	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1024*1024), 64*1024*1024)
 	for sc.Scan() {
@@ -57,25 +67,43 @@ func count(in io.Reader, out io.Writer) (Counts, error) {
 		key := e.Package + " " + e.Test
 		switch e.Action {
 		case "output":
-			io.WriteString(out, e.Output)
+			if verbose || e.Test == "" {
+				io.WriteString(out, e.Output)
+			} else {
+				if _, ok := held[key]; !ok {
+					order = append(order, key)
+				}
+				held[key] = append(held[key], e.Output)
+			}
 			if t := strings.TrimSpace(e.Output); t != "" && !strings.HasPrefix(t, "---") && !strings.HasPrefix(t, "===") {
 				lastLine[key] = t
 			}
 		case "pass":
 			if e.Test != "" {
 				c.Passed++
+				delete(held, key)
 			}
 		case "skip":
 			if e.Test != "" {
 				c.Skipped++
 				c.SkipReasons[key] = lastLine[key]
+				delete(held, key)
 			}
 		case "fail":
 			if e.Test != "" {
 				c.Failed++
 				failedTests[e.Package] = true
-			} else if !failedTests[e.Package] {
+				flush(key)
+				continue
+			}
+			if !failedTests[e.Package] {
 				c.Failed++ // the package failed with no failed test
+			}
+			// A crash or a timeout: show what its tests printed.
+			for _, k := range order {
+				if strings.HasPrefix(k, e.Package+" ") {
+					flush(k)
+				}
 			}
 		}
 	}
@@ -84,8 +112,9 @@ func count(in io.Reader, out io.Writer) (Counts, error) {
 
 func main() {
 	countsFile := flag.String("counts", "", "append \"PASSED FAILED SKIPPED\" to this file")
+	verbose := flag.Bool("v", false, "print every test's output, as go test -v does")
 	flag.Parse()
-	c, err := count(os.Stdin, os.Stdout)
+	c, err := count(os.Stdin, os.Stdout, *verbose)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testcount:", err)
 		os.Exit(1)
