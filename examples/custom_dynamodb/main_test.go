@@ -31,7 +31,7 @@ func TestDedupExampleSettings(t *testing.T) {
 		want    settings
 		wantErr string
 	}{
-		{name: "local without endpoint", vars: map[string]string{}, wantErr: "BATCHKIT_DYNAMODB_ENDPOINT=http://127.0.0.1:8000 go run ./examples/custom_dynamodb"},
+		{name: "local without endpoint", vars: map[string]string{}, wantErr: "cd examples/custom_dynamodb && BATCHKIT_DYNAMODB_ENDPOINT=http://127.0.0.1:8000 go run ."},
 		{name: "local with endpoint", vars: map[string]string{"BATCHKIT_DYNAMODB_ENDPOINT": "http://127.0.0.1:8000"},
 			want: settings{table: localTable, endpoint: "http://127.0.0.1:8000", region: "us-east-1"}},
 		{name: "Lambda without table", vars: map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, wantErr: "DEDUP_TABLE is unset"},
