@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,4 +110,61 @@ func TestRootModuleHasNoAWSSDK(t *testing.T) {
 	require.Contains(t, string(out), "github.com/batchkit/batchkit\n")
 	require.Contains(t, string(out), "github.com/aws/aws-lambda-go")
 	require.NotContains(t, string(out), "github.com/aws/aws-sdk-go-v2")
+}
+
+// readmePrelude declares what the README's quick-start fragments use
+// without declaring: the payload types and the SQS handler.
+const readmePrelude = `package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+)
+
+var (
+	_ = context.Background
+	_ = batchtest.InLambda
+	_ = core.StringID
+	_ = processors.NewSQS
+	_ events.SQSMessage
+)
+
+type Order struct{ ID string }
+type Reading struct{ Value float64 }
+type Item struct{ ID string }
+
+func handleOrder(ctx context.Context, o Order, msg *events.SQSMessage) error { return nil }
+`
+
+// Every Go block of the README compiles: a complete program as it is, a
+// fragment of a quick start (one per source) after a prelude that declares
+// the types and handler it assumes.
+func TestReadmeGoBlocksCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates and builds a module")
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	require.NotEmpty(t, blocks)
+	dir := t.TempDir()
+	env := []string{"GOFLAGS=-mod=mod", "GOWORK=off"}
+	goCmd(t, dir, env, "mod", "init", "example.com/readme")
+	goCmd(t, dir, env, "mod", "edit", "-require=github.com/batchkit/batchkit@v0.0.0", "-replace=github.com/batchkit/batchkit="+root)
+	for i, b := range blocks {
+		code := b[1]
+		if !strings.HasPrefix(code, "package ") {
+			code = readmePrelude + "\n" + code
+		}
+		sub := filepath.Join(dir, fmt.Sprintf("block%02d", i))
+		require.NoError(t, os.MkdirAll(sub, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(sub, "main.go"), []byte(code), 0o644))
+	}
+	goCmd(t, dir, env, "mod", "tidy")
+	goCmd(t, dir, env, "vet", "./...")
 }
