@@ -50,3 +50,11 @@ func ExampleRunLocal() {
 	// }
 	// <nil>
 }
+
+// A Lambda function's main: lambda.Start under Lambda, and outside it
+// (`go run . event.json`) one run on the event file, printing the response.
+func ExampleMain() {
+	processor := processors.NewSQS()
+	handle := core.Func(func(ctx context.Context, m *events.SQSMessage) error { return nil })
+	batchtest.Main(processors.SQSHandler(processor, handle), nil)
+}

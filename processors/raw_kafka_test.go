@@ -199,3 +199,34 @@ func TestKafkaRawEmpty(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"batchItemFailures":[]}`, string(out))
 }
+
+// BenchmarkRawKafka compares, on the same 1,000-record event and a no-op
+// handler, the typed path (json.Unmarshal into events.KafkaEvent, then
+// ProcessKafka) with the raw entry.
+func BenchmarkRawKafka(b *testing.B) {
+	data := kafkaBenchEvent(1000)
+	ctx := context.Background()
+	p := processors.NewKafka()
+	b.Run("typed", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			var ev events.KafkaEvent
+			if err := json.Unmarshal(data, &ev); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := processors.ProcessKafka(ctx, p, ev, nopKafka); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := processors.ProcessKafkaRaw(ctx, p, data, nopKafka); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
