@@ -230,3 +230,35 @@ func BenchmarkRawKafka(b *testing.B) {
 		}
 	})
 }
+
+// FuzzKafkaRaw: the raw entry never panics, and when encoding/json accepts
+// the event and the raw entry handles it without failures, the handler saw
+// exactly the records json.Unmarshal and KafkaRecords give, in that order.
+func FuzzKafkaRaw(f *testing.F) {
+	for _, name := range []string{"kafka-msk.json", "kafka-self-managed.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Add([]byte(`{"eventSource":"aws:kafka","records":{"t-0":[{"topic":"t","partition":0,"offset":1,"headers":[{"a":[1,-2]}]}]}}`))
+	f.Add([]byte(`{"records":{"t-1":[{"offset":3},{"offset":2,"timestamp":5}],"u-0":null}}`))
+	f.Add([]byte(`{"eventSource":"aws:kafka","records":{"t-0":[{"offset":"x"}]}}`))
+	p := processors.NewKafka(processors.WithRaiseOnEntireBatchFailure(false))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, seen := recordKafka()
+		resp, err := processors.ProcessKafkaRaw(context.Background(), p, data, h)
+		var ev events.KafkaEvent
+		if json.Unmarshal(data, &ev) != nil || err != nil || len(resp.BatchItemFailures) > 0 {
+			return
+		}
+		want := processors.KafkaRecords(ev)
+		got := seen()
+		require.Len(t, got, len(want))
+		for i := range want {
+			if want[i].Topic == "" { // the raw entry fills it from the map key
+				want[i].Topic, want[i].Partition = got[i].Topic, got[i].Partition
+			}
+			require.Equal(t, want[i], got[i], "record %d", i)
+		}
+	})
+}
