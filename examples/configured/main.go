@@ -8,7 +8,7 @@
 //	BATCHKIT_PROCESSOR=sqs-fifo BATCHKIT_SKIP_GROUP_ON_ERROR=true   FIFO: stop only the failed group
 //	BATCHKIT_HOOKS=log                                          log one line per failed record
 //
-// (every variable is in the README's table). An invalid setting stops the
+// (every variable is in the table of docs/configuration.md). An invalid setting stops the
 // function at start-up with a message naming the variable and the accepted
 // values.
 //

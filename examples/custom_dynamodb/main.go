@@ -15,7 +15,7 @@
 //	DEDUP_TABLE                  the claims table (required under Lambda; template.yaml defines it)
 //	BATCHKIT_PROCESSOR           sqs-dedup (or any registered SQS processor)
 //	BATCHKIT_DYNAMODB_ENDPOINT   a local DynamoDB endpoint, for local runs
-//	(and every BATCHKIT_* variable of the README's configuration table)
+//	(and every BATCHKIT_* variable of docs/configuration.md's table)
 //
 // Outside Lambda it needs a DynamoDB: start DynamoDB Local and set
 // BATCHKIT_DYNAMODB_ENDPOINT, then `go run .` in examples/custom_dynamodb (a
