@@ -8,9 +8,9 @@
 //	BATCHKIT_PROCESSOR=sqs-fifo BATCHKIT_SKIP_GROUP_ON_ERROR=true   FIFO: stop only the failed group
 //	BATCHKIT_HOOKS=log                                          log one line per failed record
 //
-// (every variable is in the table of docs/configuration.md). An invalid setting stops the
-// function at start-up with a message naming the variable and the accepted
-// values.
+// (every variable is in the table of docs/configuration.md). An invalid
+// setting stops the function at start-up with a message naming the variable
+// and the accepted values.
 //
 // The function registers one hook, "log", which writes one slog line per
 // failed record, so that turning hooks on and off shows.
