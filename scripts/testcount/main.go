@@ -68,7 +68,11 @@ func count(in io.Reader, out io.Writer, verbose bool) (Counts, error) {
 		switch e.Action {
 		case "output":
 			if verbose || e.Test == "" {
-				io.WriteString(out, e.Output)
+				// Without -v, go test shows a package's "ok" line, not
+				// the test binary's own PASS line.
+				if verbose || e.Output != "PASS\n" {
+					io.WriteString(out, e.Output)
+				}
 			} else {
 				if _, ok := held[key]; !ok {
 					order = append(order, key)
