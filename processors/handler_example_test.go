@@ -55,3 +55,25 @@ func ExampleKafkaHandler() {
 	// Output:
 	// {"batchItemFailures":[{"itemIdentifier":{"partition":"orders-0","offset":8}}]} <nil>
 }
+
+// The Kafka raw-bytes entry: the record at offset 11 has a header byte out
+// of range, so it fails alone and its partition stops there (offset 12 is
+// left for Lambda to deliver again), while partition 1 is handled.
+func ExampleProcessKafkaRaw() {
+	event := []byte(`{"eventSource":"SelfManagedKafka","records":{
+		"clicks-1":[{"topic":"clicks","partition":1,"offset":3,"value":"eA=="}],
+		"clicks-0":[
+			{"topic":"clicks","partition":0,"offset":10},
+			{"topic":"clicks","partition":0,"offset":11,"headers":[{"h":[200]}]},
+			{"topic":"clicks","partition":0,"offset":12}]}}`)
+	resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), event,
+		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+			fmt.Println("handled", processors.TopicPartition(r), r.Offset)
+			return nil
+		}))
+	fmt.Println(resp.Identifiers(), err)
+	// Output:
+	// handled clicks-0 10
+	// handled clicks-1 3
+	// [clicks-0@11] <nil>
+}
