@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -137,7 +138,7 @@ type Func[T, R any] func(ctx context.Context, payload T, m *Meta[R]) error
 // outermost first. With no layer, the body itself is the payload (as with
 // SNS raw message delivery).
 func SQS[T any](f Func[T, events.SQSMessage], layers ...Layer) core.Handler[events.SQSMessage] {
-	return Wrap("SQS body", func(m *events.SQSMessage) ([]byte, error) { return []byte(m.Body), nil }, f, layers...)
+	return Wrap("SQS body", func(m *events.SQSMessage) ([]byte, error) { return view(m.Body), nil }, f, layers...)
 }
 
 // Kinesis returns a handler of Kinesis records whose data (already
@@ -197,6 +198,9 @@ type run[R, T any] struct {
 	m       Meta[R]
 	skipped *Skipped
 	handled bool
+	// layers backs m.Layers for up to 4 layers: one allocation per record
+	// for the run and its layers together.
+	layers [4]Opened
 }
 
 func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) (any, error) {
@@ -204,9 +208,11 @@ func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) (any, error) {
 	if err != nil {
 		return nil, &UnwrapError{Layer: w.what, Depth: -1, Within: w.what, Err: err}
 	}
-	r := run[R, T]{w: w, m: Meta[R]{Record: rec}}
-	if len(w.layers) > 0 {
-		r.m.Layers = make(Layers, len(w.layers))
+	r := &run[R, T]{w: w, m: Meta[R]{Record: rec}}
+	if n := len(w.layers); n <= len(r.layers) {
+		r.m.Layers = r.layers[:n:n]
+	} else {
+		r.m.Layers = make(Layers, n)
 	}
 	if err := r.open(ctx, data, 0); err != nil {
 		return nil, err
@@ -284,6 +290,11 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 	}
 	return v, validate(&v)
 }
+
+// view returns the bytes of s without a copy. Layers and decoders only read
+// their input (the [Layer] contract), and a []byte payload handed to the
+// user is a copy, so the bytes are never written.
+func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 func validate[T any](v *T) error {
 	if val, ok := any(v).(processors.Validator); ok {

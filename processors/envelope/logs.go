@@ -92,7 +92,7 @@ func (l logsLayerT) Unwrap(data []byte) ([]Part, error) {
 	evs := make([]LogEvent, len(d.LogEvents))
 	for i := range d.LogEvents {
 		evs[i] = LogEvent{CloudwatchLogsLogEvent: d.LogEvents[i], Data: d}
-		parts[i] = Part{Data: []byte(d.LogEvents[i].Message), Meta: &evs[i]}
+		parts[i] = Part{Data: view(d.LogEvents[i].Message), Meta: &evs[i]}
 	}
 	return parts, nil
 }

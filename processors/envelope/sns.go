@@ -110,5 +110,5 @@ func (snsLayerT) Unwrap(data []byte) ([]Part, error) {
 		return nil, errors.New(errNotSNS + ": it has no Message")
 	}
 	n.Message = *raw.Message
-	return []Part{{Data: []byte(n.Message), Meta: n}}, nil
+	return []Part{{Data: view(n.Message), Meta: n}}, nil
 }
