@@ -32,9 +32,9 @@ func snsMessages() []events.SQSMessage {
 		body, _ := json.Marshal(map[string]any{
 			"Type": "Notification", "MessageId": fmt.Sprintf("n-%d", i), "TopicArn": "arn:aws:sns:us-east-1:123456789012:orders",
 			"Subject": "order", "Message": string(inner), "Timestamp": "2024-05-14T10:15:30.118Z", "SignatureVersion": "1",
-			"Signature": "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
-			"SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
-			"UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:123456789012:orders:c7fe3a54",
+			"Signature":         "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
+			"SigningCertURL":    "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+			"UnsubscribeURL":    "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:123456789012:orders:c7fe3a54",
 			"MessageAttributes": map[string]any{"channel": map[string]string{"Type": "String", "Value": "web"}},
 		})
 		msgs[i] = events.SQSMessage{MessageId: fmt.Sprintf("m-%d", i), Body: string(body), EventSource: "aws:sqs"}
