@@ -158,7 +158,18 @@ func Kinesis[T any](f Func[T, events.KinesisEventRecord], layers ...Layer) core.
 // type []byte or string receives the payload bytes as they are (a log
 // message that is plain text), and that a T whose pointer is the innermost
 // layer's [Part.Meta] receives that value.
+//
+// A nil data, f or layer is a programming error: Wrap panics at once, rather
+// than failing every record later.
 func Wrap[R, T any](what string, data func(*R) ([]byte, error), f Func[T, R], layers ...Layer) core.Handler[R] {
+	if data == nil || f == nil {
+		panic("batchkit/envelope: Wrap needs a payload reader and a handler, got nil")
+	}
+	for i, l := range layers {
+		if l == nil {
+			panic(fmt.Sprintf("batchkit/envelope: layer %d of the %s is nil", i, what))
+		}
+	}
 	w := &wrapper[R, T]{what: what, data: data, f: f, layers: layers, payload: payloadName(what, layers)}
 	return w.handle
 }

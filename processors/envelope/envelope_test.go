@@ -587,3 +587,9 @@ func TestConcurrentUnwrapping(t *testing.T) {
 		require.Equal(t, i%4 == 2, o.Err != nil, "record %d", i)
 	}
 }
+
+func TestWrapRefusesNil(t *testing.T) {
+	h := func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }
+	require.PanicsWithValue(t, "batchkit/envelope: layer 1 of the SQS body is nil", func() { envelope.SQS(h, envelope.SNS(), nil) })
+	require.Panics(t, func() { envelope.SQS[string](nil) })
+}
