@@ -593,3 +593,17 @@ func TestWrapRefusesNil(t *testing.T) {
 	require.PanicsWithValue(t, "batchkit/envelope: layer 1 of the SQS body is nil", func() { envelope.SQS(h, envelope.SNS(), nil) })
 	require.Panics(t, func() { envelope.SQS[string](nil) })
 }
+
+// The innermost layer's own type is handed over as the layer decoded it.
+func TestPayloadIsLayerMeta(t *testing.T) {
+	var got envelope.SNSNotification
+	h := envelope.SQS(func(_ context.Context, n envelope.SNSNotification, m *envelope.Meta[events.SQSMessage]) error {
+		got = n
+		require.Equal(t, &got, &n)
+		return nil
+	}, envelope.SNS())
+	_, err := h(context.Background(), &events.SQSMessage{Body: `{"Type":"Notification","TopicArn":"arn:t","Message":"not JSON at all"}`})
+	require.NoError(t, err)
+	require.Equal(t, "not JSON at all", got.Message)
+	require.Equal(t, "arn:t", got.TopicArn)
+}
