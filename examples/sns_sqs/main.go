@@ -31,9 +31,12 @@ var sampleEvent []byte
 
 // Order is what the publisher sends to the topic.
 type Order struct {
-	OrderID  string `json:"orderId"`
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
+	// OrderID identifies the order.
+	OrderID string `json:"orderId"`
+	// SKU is the product ordered.
+	SKU string `json:"sku"`
+	// Quantity is how many, at least 1.
+	Quantity int `json:"quantity"`
 }
 
 // Validate rejects an order that cannot be fulfilled: the message fails

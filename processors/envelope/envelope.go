@@ -63,7 +63,10 @@ type funcLayer struct {
 	unwrap func([]byte) ([]Part, error)
 }
 
-func (l funcLayer) Name() string                       { return l.name }
+// Name names the layer in errors.
+func (l funcLayer) Name() string { return l.name }
+
+// Unwrap opens data; see [Layer].
 func (l funcLayer) Unwrap(data []byte) ([]Part, error) { return l.unwrap(data) }
 
 // Opened is what one layer read about the part being handled.

@@ -21,8 +21,10 @@ func EventBridge() Layer { return eventBridgeLayerT{} }
 
 type eventBridgeLayerT struct{}
 
+// Name names the layer in errors.
 func (eventBridgeLayerT) Name() string { return eventBridgeLayer }
 
+// Unwrap opens data; see [Layer].
 func (eventBridgeLayerT) Unwrap(data []byte) ([]Part, error) {
 	e := new(events.EventBridgeEvent)
 	if err := json.Unmarshal(data, e); err != nil {

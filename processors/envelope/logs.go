@@ -64,8 +64,10 @@ func CloudWatchLogsData() Layer { return logsLayerT{} }
 
 type logsLayerT struct{ perEvent bool }
 
+// Name names the layer in errors.
 func (logsLayerT) Name() string { return logsLayer }
 
+// Unwrap opens data; see [Layer].
 func (l logsLayerT) Unwrap(data []byte) ([]Part, error) {
 	plain, err := gunzip(data)
 	if err != nil {

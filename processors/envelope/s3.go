@@ -36,8 +36,10 @@ func S3() Layer { return s3LayerT{} }
 
 type s3LayerT struct{}
 
+// Name names the layer in errors.
 func (s3LayerT) Name() string { return s3Layer }
 
+// Unwrap opens data; see [Layer].
 func (s3LayerT) Unwrap(data []byte) ([]Part, error) {
 	var n struct {
 		Records *[]json.RawMessage `json:"Records"`

@@ -83,8 +83,10 @@ func SNS() Layer { return snsLayerT{} }
 
 type snsLayerT struct{}
 
+// Name names the layer in errors.
 func (snsLayerT) Name() string { return snsLayer }
 
+// Unwrap opens data; see [Layer].
 func (snsLayerT) Unwrap(data []byte) ([]Part, error) {
 	var raw struct {
 		SNSNotification
