@@ -607,3 +607,36 @@ func TestPayloadIsLayerMeta(t *testing.T) {
 	require.Equal(t, "not JSON at all", got.Message)
 	require.Equal(t, "arn:t", got.TopicArn)
 }
+
+// On a stream with stop-on-first-failure, a record that does not unwrap
+// stops the records after it, reported by sequence number.
+func TestStreamStopsAtRecordThatDoesNotUnwrap(t *testing.T) {
+	var handled []string
+	h := envelope.Kinesis(func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
+		handled = append(handled, o.OrderID)
+		return nil
+	}, envelope.EventBridge())
+	b, failed := runKinesis(t, "eventbridge_kinesis.json", processors.NewKinesis(processors.WithStopOnFirstFailure()), h)
+	require.Equal(t, []string{"49590338271490256608559692540925702759324208523137515618", "49590338271490256608559692541010215237853011296575045634"}, failed)
+	require.Equal(t, []string{"k-1", "k-1"}, handled) // typed and raw runs
+	require.ErrorIs(t, b.Outcomes[1].Err, envelope.ErrUnwrap)
+	require.ErrorIs(t, b.Outcomes[2].Err, core.ErrShortCircuit)
+}
+
+// Envelopes run on the EventBridge Pipes entries too: an SQS queue fed by an
+// SNS topic, piped to the function.
+func TestEnvelopeOnPipes(t *testing.T) {
+	var ev events.SQSEvent
+	require.NoError(t, json.Unmarshal(readEvent(t, "sns_sqs.json"), &ev))
+	pipesEvent, err := json.Marshal(ev.Records) // a bare array, as Pipes sends
+	require.NoError(t, err)
+	var got []string
+	h := envelope.SQS(func(_ context.Context, g greeting, _ *envelope.Meta[events.SQSMessage]) error {
+		got = append(got, g.Username)
+		return nil
+	}, envelope.SNS())
+	resp, err := processors.PipesSQSHandler(processors.NewSQS(), h)(context.Background(), pipesEvent)
+	require.NoError(t, err)
+	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da", "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77"}, ids(resp))
+	require.Equal(t, []string{"lessa", "ana"}, got)
+}
