@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"unsafe"
 
@@ -310,8 +311,18 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 // user is a copy, so the bytes are never written.
 func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
+// validate calls the payload's Validate method: on *T (which has the
+// methods of T), or, for a pointer payload type, on the non-nil pointer.
 func validate[T any](v *T) error {
-	if val, ok := any(v).(processors.Validator); ok {
+	val, ok := any(v).(processors.Validator)
+	if !ok {
+		if val, ok = any(*v).(processors.Validator); ok {
+			if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+				ok = false
+			}
+		}
+	}
+	if ok {
 		if err := val.Validate(); err != nil {
 			return &processors.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
 		}

@@ -640,3 +640,20 @@ func TestEnvelopeOnPipes(t *testing.T) {
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da", "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77"}, ids(resp))
 	require.Equal(t, []string{"lessa", "ana"}, got)
 }
+
+// A pointer payload type is validated too; a JSON null gives a nil pointer,
+// which is not validated.
+func TestPointerPayloadValidated(t *testing.T) {
+	var got []*greeting
+	h := envelope.SQS(func(_ context.Context, g *greeting, _ *envelope.Meta[events.SQSMessage]) error {
+		got = append(got, g)
+		return nil
+	})
+	_, err := h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":""}`})
+	require.ErrorAs(t, err, new(*processors.ValidationError))
+	_, err = h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":"u"}`})
+	require.NoError(t, err)
+	_, err = h(context.Background(), &events.SQSMessage{Body: `null`})
+	require.NoError(t, err)
+	require.Equal(t, []*greeting{{"hi", "u"}, nil}, got)
+}
