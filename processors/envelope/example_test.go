@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,4 +156,51 @@ func ExampleNewLayer() {
 	// acme A-1
 	// [m2] <nil>
 	// batchkit: envelope layer 1 (tenant envelope) in the SQS body does not unwrap, so the record was not handled and is reported failed: no tenant; check the producer and the layers given to the handler, or let the redrive policy move the record to a dead-letter queue
+}
+
+// Wrap serves any record type: here the values of a Kafka event (base64 in
+// the event) that carry EventBridge events. A value that is not base64 fails
+// its record alone.
+func ExampleWrap() {
+	type OrderPlaced struct {
+		OrderID string `json:"orderId"`
+	}
+	value := func(r *events.KafkaRecord) ([]byte, error) { return base64.StdEncoding.DecodeString(r.Value) }
+	handler := envelope.Wrap("Kafka value", value, func(_ context.Context, o OrderPlaced, m *envelope.Meta[events.KafkaRecord]) error {
+		fmt.Println(m.Record.Offset, m.Layers.EventBridge().Source, o.OrderID)
+		return nil
+	}, envelope.EventBridge())
+
+	event := events.KafkaEvent{EventSource: processors.EventSourceMSK, Records: map[string][]events.KafkaRecord{"orders-0": {
+		{Topic: "orders", Partition: 0, Offset: 10, Value: base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-1"}}`))},
+		{Topic: "orders", Partition: 0, Offset: 11, Value: "not base64!"},
+	}}}
+	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), event, handler)
+	out, _ := json.Marshal(resp)
+	fmt.Println(string(out), err)
+	// Output:
+	// 10 com.example.orders o-1
+	// {"batchItemFailures":[{"itemIdentifier":{"partition":"orders-0","offset":11}}]} <nil>
+}
+
+// A user-written layer returns Skip for a record that holds nothing to
+// handle (here a heartbeat): the record succeeds without the handler, and
+// its outcome's Result says why.
+func ExampleSkip() {
+	heartbeats := envelope.NewLayer("heartbeat filter", func(data []byte) ([]envelope.Part, error) {
+		if string(data) == "PING" {
+			return nil, envelope.Skip("heartbeat", nil)
+		}
+		return []envelope.Part{{Data: data}}, nil
+	})
+	handler := envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error {
+		fmt.Println("handled", s)
+		return nil
+	}, heartbeats)
+	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: "PING"}, {MessageId: "m2", Body: "hello"}}, handler)
+	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	fmt.Println(ids(resp), err, b.Outcomes[0].Result.(*envelope.Skipped).Reason)
+	// Output:
+	// handled hello
+	// [] <nil> heartbeat
 }
