@@ -27,8 +27,8 @@ import (
 // succeeds without the handler being called. Unwrap returns every part or an
 // error, never both, so that no handler runs for a record that is not whole.
 //
-// Unwrap may return sub-slices of data; it must not modify data or keep it
-// after it returns. It is called from several goroutines at once when the
+// A user-written layer receives its own copy of data: it may keep it, and
+// return sub-slices of it as parts. It is called from several goroutines at once when the
 // processor runs records concurrently, so it must be safe for concurrent use.
 type Layer interface {
 	// Name names the layer in errors, for example "SNS notification".
@@ -58,6 +58,10 @@ type Part struct {
 func NewLayer(name string, unwrap func(data []byte) ([]Part, error)) Layer {
 	return funcLayer{name: name, unwrap: unwrap}
 }
+
+// readOnlyLayer is implemented by the built-in layers, which never write to
+// their input: they may be given views of strings without a copy.
+type readOnlyLayer interface{ readsOnly() }
 
 type funcLayer struct {
 	name   string
@@ -254,6 +258,12 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 		return w.f(ctx, v, &r.m)
 	}
 	l := w.layers[depth]
+	if _, ok := l.(readOnlyLayer); !ok {
+		// data may be a view of an immutable string (see view): a layer
+		// of the user's own gets a copy, so that even one that writes to
+		// its input cannot corrupt memory.
+		data = bytes.Clone(data)
+	}
 	parts, err := l.Unwrap(data)
 	if err != nil {
 		var skip *SkipError
@@ -306,9 +316,9 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 	return v, validate(&v)
 }
 
-// view returns the bytes of s without a copy. Layers and decoders only read
-// their input (the [Layer] contract), and a []byte payload handed to the
-// user is a copy, so the bytes are never written.
+// view returns the bytes of s without a copy. The built-in layers and
+// encoding/json only read them, a user-written layer gets a copy, and so
+// does a []byte payload handed to the handler: the bytes are never written.
 func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // validate calls the payload's Validate method: on *T (which has the

@@ -657,3 +657,30 @@ func TestPointerPayloadValidated(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []*greeting{{"hi", "u"}, nil}, got)
 }
+
+// A user-written layer that writes to its input (against the Layer
+// contract) works on a copy: it cannot corrupt the record's body, even when
+// the body is a string literal in read-only memory.
+func TestCustomLayerGetsACopy(t *testing.T) {
+	scribble := envelope.NewLayer("scribbler", func(data []byte) ([]envelope.Part, error) {
+		for i := range data {
+			data[i] = 'x'
+		}
+		return []envelope.Part{{Data: data}}, nil
+	})
+	var got string
+	h := envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil }, scribble)
+	msg := &events.SQSMessage{Body: "hello"}
+	_, err := h(context.Background(), msg)
+	require.NoError(t, err)
+	require.Equal(t, "xxxxx", got)
+	require.Equal(t, "hello", msg.Body)
+
+	// Behind a built-in layer too.
+	h = envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil }, envelope.SNS(), scribble)
+	msg = &events.SQSMessage{Body: `{"Type":"Notification","Message":"hello"}`}
+	_, err = h(context.Background(), msg)
+	require.NoError(t, err)
+	require.Equal(t, "xxxxx", got)
+	require.Equal(t, `{"Type":"Notification","Message":"hello"}`, msg.Body)
+}

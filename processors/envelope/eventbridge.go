@@ -21,6 +21,8 @@ func EventBridge() Layer { return eventBridgeLayerT{} }
 
 type eventBridgeLayerT struct{}
 
+func (eventBridgeLayerT) readsOnly() {}
+
 // Name names the layer in errors.
 func (eventBridgeLayerT) Name() string { return eventBridgeLayer }
 

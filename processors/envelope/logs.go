@@ -64,6 +64,8 @@ func CloudWatchLogsData() Layer { return logsLayerT{} }
 
 type logsLayerT struct{ perEvent bool }
 
+func (logsLayerT) readsOnly() {}
+
 // Name names the layer in errors.
 func (logsLayerT) Name() string { return logsLayer }
 

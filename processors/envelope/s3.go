@@ -36,6 +36,8 @@ func S3() Layer { return s3LayerT{} }
 
 type s3LayerT struct{}
 
+func (s3LayerT) readsOnly() {}
+
 // Name names the layer in errors.
 func (s3LayerT) Name() string { return s3Layer }
 

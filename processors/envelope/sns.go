@@ -83,6 +83,8 @@ func SNS() Layer { return snsLayerT{} }
 
 type snsLayerT struct{}
 
+func (snsLayerT) readsOnly() {}
+
 // Name names the layer in errors.
 func (snsLayerT) Name() string { return snsLayer }
 
