@@ -28,8 +28,9 @@ import (
 // error, never both, so that no handler runs for a record that is not whole.
 //
 // A user-written layer receives its own copy of data: it may keep it, and
-// return sub-slices of it as parts. It is called from several goroutines at once when the
-// processor runs records concurrently, so it must be safe for concurrent use.
+// return sub-slices of it as parts. Unwrap is called from several goroutines
+// at once when the processor runs records concurrently, so it must be safe
+// for concurrent use.
 type Layer interface {
 	// Name names the layer in errors, for example "SNS notification".
 	Name() string
