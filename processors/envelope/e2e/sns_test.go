@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,22 +19,16 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/driver"
+	"github.com/batchkit/batchkit/internal/testenv"
 	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/processors/envelope"
 )
 
-// endpoint returns the local SNS/SQS server's endpoint. Without one the test
-// skips, except under CI=true where it fails: CI must run it.
+// endpoint returns the local SNS/SQS server's endpoint (fauxqs serves
+// both). Without one the test skips, except under CI=true where it fails.
 func endpoint(t *testing.T) string {
 	t.Helper()
-	e := os.Getenv("BATCHKIT_SQS_ENDPOINT")
-	if e == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("BATCHKIT_SQS_ENDPOINT is unset under CI=true: start fauxqs (scripts/test.sh does)")
-		}
-		t.Skip("BATCHKIT_SQS_ENDPOINT is unset: run scripts/test.sh, or start fauxqs and export it")
-	}
-	return e
+	return testenv.Endpoint(t, "BATCHKIT_SQS_ENDPOINT", "fauxqs")
 }
 
 type order struct {
