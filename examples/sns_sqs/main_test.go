@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/examples/internal/golden"
+	"github.com/batchkit/batchkit/processors"
+	"github.com/batchkit/batchkit/processors/envelope"
+)
+
+// TestSampleEvent checks that running the example on its bundled sample
+// event prints exactly response.json.
+func TestSampleEvent(t *testing.T) { golden.Check(t, handler, sampleEvent) }
+
+// TestSampleEventOutcomes checks why each message of the sample event
+// succeeded or failed.
+func TestSampleEventOutcomes(t *testing.T) {
+	var ev events.SQSEvent
+	require.NoError(t, json.Unmarshal(sampleEvent, &ev))
+	var orders []string
+	h := envelope.SQS(func(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
+		orders = append(orders, o.OrderID)
+		return handleOrder(ctx, o, m)
+	}, envelope.SNS())
+	b := core.NewBatch(ev.Records, h)
+	_, err := core.Run(context.Background(), processors.NewSQS(), b)
+	require.NoError(t, err)
+	require.Equal(t, []string{"o-1001", "o-1002"}, orders)
+	require.NoError(t, b.Outcomes[0].Err)
+	require.NoError(t, b.Outcomes[1].Err)
+	require.ErrorAs(t, b.Outcomes[2].Err, new(*processors.ValidationError))
+	require.ErrorIs(t, b.Outcomes[3].Err, envelope.ErrUnwrap)
+}

@@ -1,0 +1,41 @@
+// Package envelope opens records as they really arrive: an SQS message whose
+// body is an SNS notification, an S3 event notification (directly or through
+// SNS), an EventBridge event delivered to SQS or Kinesis, or the gzip data that
+// a CloudWatch Logs subscription writes to Kinesis. The handler receives the
+// innermost payload decoded into its own Go type, validated (see
+// [processors.Validator]), together with the source record and what every
+// layer read on the way ([Meta]).
+//
+// Layers compose, outermost first. An S3 notification published to an SNS
+// topic that an SQS queue subscribes to:
+//
+//	h := envelope.SQS(handleObject, envelope.SNS(), envelope.S3())
+//	// handleObject(ctx context.Context, rec events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error
+//
+// The result is a [core.Handler], the same shape as processors.SQSJSON, so it
+// runs on every entry (core.Process, the raw-bytes entries, the Lambda
+// adapters, EventBridge Pipes) with the processor's lifecycle unchanged: a
+// record that does not unwrap ([*UnwrapError]), decode
+// ([*processors.DecodeError]) or validate ([*processors.ValidationError])
+// fails alone, is reported by its own record's identifier, and under an
+// ordering policy (SQS FIFO, streams with stop-on-failure) stops what any
+// failure stops, since it is an ordinary handler failure.
+//
+// A layer may hold several payloads (an S3 notification's Records, the log
+// events of a CloudWatch Logs record): the handler is then called once per
+// payload, in order, and stops at the first failure, which fails the whole
+// source record (wrapped in a [*PartError] naming the payload); the source
+// record is retried as a whole, so handlers must be idempotent, as they must
+// be for any redelivery.
+//
+// A layer may also say that a record holds nothing to handle: the S3 test
+// event (s3:TestEvent), a CloudWatch Logs CONTROL_MESSAGE, an SNS
+// subscription confirmation. Such a record succeeds without calling the
+// handler, and its outcome's Result is a [*Skipped] naming the layer and the
+// reason (see [Skip]).
+//
+// User-written envelopes plug in the same way: implement [Layer], or wrap a
+// function with [NewLayer].
+//
+// The package uses the standard library only (encoding/json, compress/gzip).
+package envelope

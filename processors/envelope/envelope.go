@@ -1,0 +1,342 @@
+package envelope
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"unsafe"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// Layer is one level of wrapping around a payload: SNS, S3, EventBridge,
+// CloudWatch Logs, or one of the user's own.
+//
+// Unwrap opens data, the payload of the layer above (or of the source record
+// for the outermost layer), and returns the parts it holds, each with its own
+// payload for the next layer (or the handler) and what the layer read about
+// it. It returns an error when data is not what the layer expects: the record
+// then fails alone with a [*UnwrapError]. It returns [Skip] when the record
+// holds nothing to handle (a test event, a control message): the record then
+// succeeds without the handler being called. Unwrap returns every part or an
+// error, never both, so that no handler runs for a record that is not whole.
+//
+// A user-written layer receives its own copy of data: it may keep it, and
+// return sub-slices of it as parts. Unwrap is called from several goroutines
+// at once when the processor runs records concurrently, so it must be safe
+// for concurrent use.
+type Layer interface {
+	// Name names the layer in errors, for example "SNS notification".
+	Name() string
+	// Unwrap returns the parts inside data, [Skip], or why data is not
+	// what the layer expects.
+	Unwrap(data []byte) ([]Part, error)
+}
+
+// Part is one payload inside a layer.
+type Part struct {
+	// Data is the payload: the next layer's input, or what the handler's
+	// payload is decoded from.
+	Data []byte
+	// Meta is what the layer read about the part, for example
+	// *SNSNotification. The handler finds it in [Meta.Layers]. When the
+	// innermost layer's Meta is a *T (or a T) for the handler's payload
+	// type T, the handler receives it as is instead of a second decoding of
+	// Data: envelope.S3() gives events.S3EventRecord handlers the record it
+	// decoded, with its URLDecodedKey.
+	Meta any
+}
+
+// NewLayer returns a [Layer] named name that opens payloads with unwrap, for
+// envelopes of the user's own. unwrap follows the contract of
+// [Layer.Unwrap].
+func NewLayer(name string, unwrap func(data []byte) ([]Part, error)) Layer {
+	return funcLayer{name: name, unwrap: unwrap}
+}
+
+// readOnlyLayer is implemented by the built-in layers, which never write to
+// their input: they may be given views of strings without a copy.
+type readOnlyLayer interface{ readsOnly() }
+
+type funcLayer struct {
+	name   string
+	unwrap func([]byte) ([]Part, error)
+}
+
+// Name names the layer in errors.
+func (l funcLayer) Name() string { return l.name }
+
+// Unwrap opens data; see [Layer].
+func (l funcLayer) Unwrap(data []byte) ([]Part, error) { return l.unwrap(data) }
+
+// Opened is what one layer read about the part being handled.
+type Opened struct {
+	// Layer is the layer's name.
+	Layer string
+	// Index is the part's position among the parts of its layer (0 when the
+	// layer holds one payload).
+	Index int
+	// Meta is the part's [Part.Meta].
+	Meta any
+}
+
+// Layers lists what each layer read about the payload being handled,
+// outermost first.
+type Layers []Opened
+
+// SNS returns the SNS notification the payload came in, or nil.
+func (l Layers) SNS() *SNSNotification { v, _ := Find[*SNSNotification](l); return v }
+
+// S3 returns the S3 event notification record being handled, or nil. Its
+// S3.Object.URLDecodedKey holds the object key decoded once.
+func (l Layers) S3() *events.S3EventRecord { v, _ := Find[*events.S3EventRecord](l); return v }
+
+// EventBridge returns the EventBridge event the payload came in (its source,
+// detail-type, time, id...), or nil.
+func (l Layers) EventBridge() *events.EventBridgeEvent {
+	v, _ := Find[*events.EventBridgeEvent](l)
+	return v
+}
+
+// LogEvent returns the CloudWatch Logs log event being handled (with its
+// log group and stream), or nil.
+func (l Layers) LogEvent() *LogEvent { v, _ := Find[*LogEvent](l); return v }
+
+// LogsData returns the CloudWatch Logs subscription data the payload came
+// in (log group, log stream, owner), or nil.
+func (l Layers) LogsData() *events.CloudwatchLogsData {
+	if e := l.LogEvent(); e != nil {
+		return e.Data
+	}
+	v, _ := Find[*events.CloudwatchLogsData](l)
+	return v
+}
+
+// Find returns the innermost layer metadata of type M in l, for layers of
+// the user's own: envelope.Find[*MyHeader](m.Layers).
+func Find[M any](l Layers) (M, bool) {
+	for i := len(l) - 1; i >= 0; i-- {
+		if v, ok := l[i].Meta.(M); ok {
+			return v, true
+		}
+	}
+	var zero M
+	return zero, false
+}
+
+// Meta is what the handler receives beside its payload: the source record
+// and what each layer read. Like the record pointer of a [core.Handler], it
+// is valid only during the call.
+type Meta[R any] struct {
+	// Record is the source record (the SQS message, the Kinesis record).
+	Record *R
+	// Layers holds what each layer read, outermost first.
+	Layers Layers
+}
+
+// Func is a handler of unwrapped payloads of type T from records of type R.
+type Func[T, R any] func(ctx context.Context, payload T, m *Meta[R]) error
+
+// SQS returns a handler of SQS messages whose body is wrapped in layers,
+// outermost first. With no layer, the body itself is the payload (as with
+// SNS raw message delivery).
+func SQS[T any](f Func[T, events.SQSMessage], layers ...Layer) core.Handler[events.SQSMessage] {
+	return Wrap("SQS body", func(m *events.SQSMessage) ([]byte, error) { return view(m.Body), nil }, f, layers...)
+}
+
+// Kinesis returns a handler of Kinesis records whose data (already
+// base64-decoded by the event) is wrapped in layers, outermost first: for
+// example [EventBridge] for a rule that targets the stream, or
+// [CloudWatchLogs] for a subscription filter.
+func Kinesis[T any](f Func[T, events.KinesisEventRecord], layers ...Layer) core.Handler[events.KinesisEventRecord] {
+	return Wrap("Kinesis data", func(r *events.KinesisEventRecord) ([]byte, error) { return r.Kinesis.Data, nil }, f, layers...)
+}
+
+// Wrap returns a handler of records of any type R: data reads the outermost
+// payload from a record (an error fails the record with a [*UnwrapError]
+// naming what), layers open it, outermost first, and f handles each payload
+// decoded into a T. SQS and Kinesis are Wrap with the body and the data.
+//
+// The payload is decoded as JSON into T and validated, except that a T of
+// type []byte or string receives the payload bytes as they are (a log
+// message that is plain text), and that a T whose pointer is the innermost
+// layer's [Part.Meta] receives that value.
+//
+// A nil data, f or layer is a programming error: Wrap panics at once, rather
+// than failing every record later.
+func Wrap[R, T any](what string, data func(*R) ([]byte, error), f Func[T, R], layers ...Layer) core.Handler[R] {
+	if data == nil || f == nil {
+		panic("batchkit/envelope: Wrap needs a payload reader and a handler, got nil")
+	}
+	for i, l := range layers {
+		if l == nil {
+			panic(fmt.Sprintf("batchkit/envelope: layer %d of the %s is nil", i, what))
+		}
+	}
+	w := &wrapper[R, T]{what: what, data: data, f: f, layers: layers, payload: payloadName(what, layers)}
+	return w.handle
+}
+
+type wrapper[R, T any] struct {
+	what    string
+	data    func(*R) ([]byte, error)
+	f       Func[T, R]
+	layers  []Layer
+	payload string
+}
+
+// payloadName names the innermost payload in decoding errors, for example
+// "payload of the S3 event notification in the SNS notification in the SQS
+// body".
+func payloadName(what string, layers []Layer) string {
+	if len(layers) == 0 {
+		return what
+	}
+	var b strings.Builder
+	b.WriteString("payload")
+	for i := len(layers) - 1; i >= 0; i-- {
+		b.WriteString(" of the ")
+		b.WriteString(layers[i].Name())
+		if i > 0 {
+			b.WriteString(" in")
+		}
+	}
+	b.WriteString(" in the ")
+	b.WriteString(what)
+	return b.String()
+}
+
+// run is the state of one record's unwrapping.
+type run[R, T any] struct {
+	w       *wrapper[R, T]
+	m       Meta[R]
+	skipped *Skipped
+	handled bool
+	// layers backs m.Layers for up to 4 layers: one allocation per record
+	// for the run and its layers together.
+	layers [4]Opened
+}
+
+func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) (any, error) {
+	data, err := w.data(rec)
+	if err != nil {
+		return nil, &UnwrapError{Layer: w.what, Depth: -1, Within: w.what, Err: err}
+	}
+	r := &run[R, T]{w: w, m: Meta[R]{Record: rec}}
+	if n := len(w.layers); n <= len(r.layers) {
+		r.m.Layers = r.layers[:n:n]
+	} else {
+		r.m.Layers = make(Layers, n)
+	}
+	if err := r.open(ctx, data, 0); err != nil {
+		return nil, err
+	}
+	if !r.handled && r.skipped != nil {
+		return r.skipped, nil
+	}
+	return nil, nil
+}
+
+// open unwraps data at layer depth and handles what it holds.
+func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
+	w := r.w
+	if depth == len(w.layers) {
+		var meta any
+		if depth > 0 {
+			meta = r.m.Layers[depth-1].Meta
+		}
+		v, err := decode[T](w.payload, data, meta)
+		if err != nil {
+			return err
+		}
+		r.handled = true
+		return w.f(ctx, v, &r.m)
+	}
+	l := w.layers[depth]
+	if _, ok := l.(readOnlyLayer); !ok {
+		// data may be a view of an immutable string (see view): a layer
+		// of the user's own gets a copy, so that even one that writes to
+		// its input cannot corrupt memory.
+		data = bytes.Clone(data)
+	}
+	parts, err := l.Unwrap(data)
+	if err != nil {
+		var skip *SkipError
+		if asSkip(err, &skip) {
+			if r.skipped == nil {
+				r.skipped = &Skipped{Layer: l.Name(), Reason: skip.Reason, Meta: skip.Meta}
+			}
+			return nil
+		}
+		return &UnwrapError{Layer: l.Name(), Depth: depth, Within: w.what, Err: err}
+	}
+	if len(parts) == 0 {
+		return &UnwrapError{Layer: l.Name(), Depth: depth, Within: w.what,
+			Err: fmt.Errorf("the layer holds no payload (return envelope.Skip to let such a record succeed)")}
+	}
+	for i, p := range parts {
+		r.m.Layers[depth] = Opened{Layer: l.Name(), Index: i, Meta: p.Meta}
+		err := r.open(ctx, p.Data, depth+1)
+		if err == nil {
+			continue
+		}
+		if len(parts) > 1 {
+			err = &PartError{Layer: l.Name(), Depth: depth, Index: i, Count: len(parts), Err: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// decode turns the innermost payload into a T: the layer's metadata when it
+// is one, the bytes as they are for []byte and string, JSON otherwise; then
+// validates it.
+func decode[T any](what string, data []byte, meta any) (T, error) {
+	var v T
+	if m, ok := meta.(*T); ok && m != nil {
+		v = *m
+		return v, validate(&v)
+	}
+	switch p := any(&v).(type) {
+	case *[]byte:
+		*p = bytes.Clone(data)
+		return v, nil
+	case *string:
+		*p = string(data)
+		return v, nil
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, &processors.DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
+	}
+	return v, validate(&v)
+}
+
+// view returns the bytes of s without a copy. The built-in layers and
+// encoding/json only read them, a user-written layer gets a copy, and so
+// does a []byte payload handed to the handler: the bytes are never written.
+func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// validate calls the payload's Validate method: on *T (which has the
+// methods of T), or, for a pointer payload type, on the non-nil pointer.
+func validate[T any](v *T) error {
+	val, ok := any(v).(processors.Validator)
+	if !ok {
+		if val, ok = any(*v).(processors.Validator); ok {
+			if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+				ok = false
+			}
+		}
+	}
+	if ok {
+		if err := val.Validate(); err != nil {
+			return &processors.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
+		}
+	}
+	return nil
+}

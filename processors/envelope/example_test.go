@@ -1,0 +1,206 @@
+package envelope_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+	"github.com/batchkit/batchkit/processors/envelope"
+)
+
+// An SQS queue subscribed to an SNS topic: the handler gets the published
+// message decoded into its type, and the notification around it. The second
+// message is not an SNS notification: it fails alone, reported by its
+// message id.
+func ExampleSNS() {
+	type Order struct {
+		ID string `json:"id"`
+	}
+	handler := envelope.SQS(func(_ context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
+		fmt.Printf("order %s from %s (message %s)\n", o.ID, m.Layers.SNS().TopicArn, m.Record.MessageId)
+		return nil
+	}, envelope.SNS())
+
+	event := `{"Records":[
+		{"messageId":"m1","eventSource":"aws:sqs","body":"{\"Type\":\"Notification\",\"MessageId\":\"n1\",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:orders\",\"Message\":\"{\\\"id\\\":\\\"o-1\\\"}\",\"Timestamp\":\"2024-05-14T10:15:30.000Z\"}"},
+		{"messageId":"m2","eventSource":"aws:sqs","body":"{\"id\":\"o-2\"}"}]}`
+	resp, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(event), handler)
+	fmt.Println(ids(resp), err)
+	// Output:
+	// order o-1 from arn:aws:sns:us-east-1:123456789012:orders (message m1)
+	// [m2] <nil>
+}
+
+// S3 event notifications published to SNS and delivered to SQS: layers
+// compose, outermost first. The object key is decoded once; the s3:TestEvent
+// that S3 sends when the notification is configured succeeds without
+// calling the handler, with a Skipped result.
+func ExampleS3() {
+	handler := envelope.SQS(func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
+		fmt.Printf("%s s3://%s/%s\n", r.EventName, r.S3.Bucket.Name, r.S3.Object.URLDecodedKey)
+		return nil
+	}, envelope.SNS(), envelope.S3())
+
+	notification := func(message string) string {
+		b, _ := json.Marshal(map[string]string{"Type": "Notification", "Message": message})
+		return string(b)
+	}
+	msgs := []events.SQSMessage{
+		{MessageId: "m1", Body: notification(`{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"photos"}`)},
+		{MessageId: "m2", Body: notification(`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"photos"},"object":{"key":"red+flower.jpg"}}}]}`)},
+	}
+	b := core.NewBatch(msgs, handler)
+	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	fmt.Println(ids(resp), err)
+	skipped := b.Outcomes[0].Result.(*envelope.Skipped)
+	fmt.Println(skipped.Layer+":", skipped.Reason)
+	// Output:
+	// ObjectCreated:Put s3://photos/red flower.jpg
+	// [] <nil>
+	// S3 event notification: s3:TestEvent
+}
+
+// An EventBridge rule that targets an SQS queue: the payload is the event's
+// detail; source, detail-type, time and id are in the layer.
+func ExampleEventBridge() {
+	type OrderPlaced struct {
+		OrderID string `json:"orderId"`
+	}
+	handler := envelope.SQS(func(_ context.Context, d OrderPlaced, m *envelope.Meta[events.SQSMessage]) error {
+		e := m.Layers.EventBridge()
+		fmt.Println(e.Source, e.DetailType, e.ID, e.Time.Format("2006-01-02"), d.OrderID)
+		return nil
+	}, envelope.EventBridge())
+	body := `{"version":"0","id":"6a7e8feb","detail-type":"Order Placed","source":"com.example.orders","account":"123456789012","time":"2024-05-14T10:15:30Z","region":"us-east-1","resources":[],"detail":{"orderId":"o-1"}}`
+	resp, err := core.Process(context.Background(), processors.NewSQS(), []events.SQSMessage{{MessageId: "m1", Body: body}}, handler)
+	fmt.Println(ids(resp), err)
+	// Output:
+	// com.example.orders Order Placed 6a7e8feb 2024-05-14 o-1
+	// [] <nil>
+}
+
+// A Kinesis stream written by a CloudWatch Logs subscription filter: each
+// log event is a payload (here plain text, as a string). A record whose log
+// event fails is reported by its sequence number; the CONTROL_MESSAGE is
+// skipped.
+func ExampleCloudWatchLogs() {
+	gz := func(s string) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return buf.Bytes()
+	}
+	handler := envelope.Kinesis(func(_ context.Context, line string, m *envelope.Meta[events.KinesisEventRecord]) error {
+		fmt.Printf("%s: %s\n", m.Layers.LogEvent().Data.LogGroup, line)
+		if line == "ERROR disk full" {
+			return errors.New("alert not sent")
+		}
+		return nil
+	}, envelope.CloudWatchLogs())
+	recs := []events.KinesisEventRecord{
+		{Kinesis: events.KinesisRecord{SequenceNumber: "1", Data: gz(`{"messageType":"DATA_MESSAGE","logGroup":"/app","logEvents":[{"id":"a","timestamp":1,"message":"INFO started"}]}`)}},
+		{Kinesis: events.KinesisRecord{SequenceNumber: "2", Data: gz(`{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}`)}},
+		{Kinesis: events.KinesisRecord{SequenceNumber: "3", Data: gz(`{"messageType":"DATA_MESSAGE","logGroup":"/app","logEvents":[{"id":"b","timestamp":2,"message":"ERROR disk full"}]}`)}},
+	}
+	resp, err := core.Process(context.Background(), processors.NewKinesis(), recs, handler)
+	fmt.Println(ids(resp), err)
+	// Output:
+	// /app: INFO started
+	// /app: ERROR disk full
+	// [3] <nil>
+}
+
+// A user-written envelope: a layer made from a function plugs in like the
+// built-in ones, and what it read is found with Find.
+func ExampleNewLayer() {
+	type Header struct {
+		Tenant  string          `json:"tenant"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	tenantLayer := envelope.NewLayer("tenant envelope", func(data []byte) ([]envelope.Part, error) {
+		h := new(Header)
+		if err := json.Unmarshal(data, h); err != nil {
+			return nil, err
+		}
+		if h.Tenant == "" {
+			return nil, errors.New("no tenant")
+		}
+		return []envelope.Part{{Data: h.Payload, Meta: h}}, nil
+	})
+	type Item struct {
+		SKU string `json:"sku"`
+	}
+	handler := envelope.SQS(func(_ context.Context, it Item, m *envelope.Meta[events.SQSMessage]) error {
+		h, _ := envelope.Find[*Header](m.Layers)
+		fmt.Println(h.Tenant, it.SKU)
+		return nil
+	}, tenantLayer)
+	msgs := []events.SQSMessage{
+		{MessageId: "m1", Body: `{"tenant":"acme","payload":{"sku":"A-1"}}`},
+		{MessageId: "m2", Body: `{"payload":{"sku":"B-2"}}`},
+	}
+	b := core.NewBatch(msgs, handler)
+	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	fmt.Println(ids(resp), err)
+	fmt.Println(b.Outcomes[1].Err)
+	// Output:
+	// acme A-1
+	// [m2] <nil>
+	// batchkit: envelope layer 1 (tenant envelope) in the SQS body does not unwrap, so the record was not handled and is reported failed: no tenant; check the producer and the layers given to the handler, or let the redrive policy move the record to a dead-letter queue
+}
+
+// Wrap serves any record type: here the values of a Kafka event (base64 in
+// the event) that carry EventBridge events. A value that is not base64 fails
+// its record alone.
+func ExampleWrap() {
+	type OrderPlaced struct {
+		OrderID string `json:"orderId"`
+	}
+	value := func(r *events.KafkaRecord) ([]byte, error) { return base64.StdEncoding.DecodeString(r.Value) }
+	handler := envelope.Wrap("Kafka value", value, func(_ context.Context, o OrderPlaced, m *envelope.Meta[events.KafkaRecord]) error {
+		fmt.Println(m.Record.Offset, m.Layers.EventBridge().Source, o.OrderID)
+		return nil
+	}, envelope.EventBridge())
+
+	event := events.KafkaEvent{EventSource: processors.EventSourceMSK, Records: map[string][]events.KafkaRecord{"orders-0": {
+		{Topic: "orders", Partition: 0, Offset: 10, Value: base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-1"}}`))},
+		{Topic: "orders", Partition: 0, Offset: 11, Value: "not base64!"},
+	}}}
+	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), event, handler)
+	out, _ := json.Marshal(resp)
+	fmt.Println(string(out), err)
+	// Output:
+	// 10 com.example.orders o-1
+	// {"batchItemFailures":[{"itemIdentifier":{"partition":"orders-0","offset":11}}]} <nil>
+}
+
+// A user-written layer returns Skip for a record that holds nothing to
+// handle (here a heartbeat): the record succeeds without the handler, and
+// its outcome's Result says why.
+func ExampleSkip() {
+	heartbeats := envelope.NewLayer("heartbeat filter", func(data []byte) ([]envelope.Part, error) {
+		if string(data) == "PING" {
+			return nil, envelope.Skip("heartbeat", nil)
+		}
+		return []envelope.Part{{Data: data}}, nil
+	})
+	handler := envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error {
+		fmt.Println("handled", s)
+		return nil
+	}, heartbeats)
+	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: "PING"}, {MessageId: "m2", Body: "hello"}}, handler)
+	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	fmt.Println(ids(resp), err, b.Outcomes[0].Result.(*envelope.Skipped).Reason)
+	// Output:
+	// handled hello
+	// [] <nil> heartbeat
+}

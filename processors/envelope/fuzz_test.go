@@ -1,0 +1,67 @@
+package envelope_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/processors/envelope"
+)
+
+// FuzzLayers feeds arbitrary payloads to every layer, alone and composed,
+// and checks the invariant: a record succeeds only when the handler ran and
+// returned nil for each of its payloads, or when a layer skipped it with a
+// *Skipped result; nothing panics.
+func FuzzLayers(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"Type":"Notification","Message":"{\"Records\":[{\"s3\":{\"object\":{\"key\":\"a+b\"}}}]}"}`))
+	f.Add([]byte(`{"source":"s","detail-type":"d","detail":{"x":1}}`))
+	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"))
+	chains := map[string][]envelope.Layer{
+		"sns":         {envelope.SNS()},
+		"s3":          {envelope.S3()},
+		"sns-s3":      {envelope.SNS(), envelope.S3()},
+		"eventbridge": {envelope.EventBridge()},
+		"logs":        {envelope.CloudWatchLogs()},
+		"logs-data":   {envelope.CloudWatchLogsData()},
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		for name, layers := range chains {
+			calls, fails := 0, 0
+			h := envelope.Kinesis(func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
+				calls++
+				if len(p)%3 == 0 {
+					fails++
+					return errFuzz
+				}
+				return nil
+			}, layers...)
+			res, err := h(context.Background(), &events.KinesisEventRecord{Kinesis: events.KinesisRecord{Data: payload}})
+			if err != nil {
+				continue
+			}
+			if fails > 0 {
+				t.Fatalf("%s: a payload failed but the record succeeded", name)
+			}
+			if _, skipped := res.(*envelope.Skipped); calls == 0 && !skipped {
+				t.Fatalf("%s: the record succeeded without its handler running or a Skipped result (result %#v)", name, res)
+			}
+		}
+	})
+}
+
+var errFuzz = errFuzzT{}
+
+type errFuzzT struct{}
+
+func (errFuzzT) Error() string { return "fuzz: payload length is a multiple of 3" }

@@ -1,0 +1,286 @@
+package processors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+)
+
+// EventBridge Pipes with a Lambda function target invoke it with the source's
+// records as a bare JSON array (no "Records" key), even for one record, and
+// accept the same partial batch response as Lambda's event source mappings:
+// {"batchItemFailures":[{"itemIdentifier":"..."}]}. The identifier Pipes
+// expects is the SQS messageId for SQS sources, and the record's eventID (not
+// the sequence number) for Kinesis and DynamoDB sources; Kinesis records
+// arrive flattened, with the fields of the "kinesis" object at the top level
+// of the record.
+//
+// The Pipes entries below decode each record of the array on its own, with
+// the same guarantees as the raw-bytes entries ([ProcessSQSRaw]): a record
+// that does not decode fails alone, reported by its identifier, and an event
+// that is not a JSON array returns a [core.UnexpectedBatchTypeError] before
+// any handler runs.
+
+// pipesArrayKey names the bare array in [core.UnexpectedBatchTypeError].
+const pipesArrayKey = "EventBridge Pipes records (a top-level JSON array)"
+
+// ProcessPipesSQSRaw is the raw-bytes entry for an EventBridge pipe whose
+// source is an SQS queue (standard or FIFO, by p: [NewSQS] or [NewSQSFIFO])
+// and whose target is the Lambda function. Records are events.SQSMessage, as
+// for [ProcessSQSRaw], and failures are reported by message id.
+func ProcessPipesSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
+	return processPipesRaw(ctx, p, event, h, &sqsRaw, nil)
+}
+
+// ProcessPipesKinesisRaw is the raw-bytes entry for an EventBridge pipe whose
+// source is a Kinesis stream. Each flattened record is decoded into an
+// events.KinesisEventRecord (its kinesisSchemaVersion, partitionKey,
+// sequenceNumber, data and approximateArrivalTimestamp into Kinesis), so
+// handlers written for [ProcessKinesisRaw] run unchanged, and failures are
+// reported by eventID: use [NewPipesKinesis]. A processor that identifies
+// records otherwise (such as [NewKinesis], by sequence number) is refused
+// with a [*PipesIdentifierError] before any handler runs, since Pipes would
+// not recognise its identifiers.
+func ProcessPipesKinesisRaw(ctx context.Context, p core.PartialProcessor[events.KinesisEventRecord], event []byte, h core.Handler[events.KinesisEventRecord]) (core.Response, error) {
+	return processPipesRaw(ctx, p, event, h, &pipesKinesisRaw, func(r *events.KinesisEventRecord) string { return r.EventID })
+}
+
+// ProcessPipesDynamoDBRaw is the raw-bytes entry for an EventBridge pipe
+// whose source is a DynamoDB stream. Records have the shape of Lambda's
+// DynamoDB Streams records; failures are reported by eventID: use
+// [NewPipesDynamoDB]. A processor that identifies records otherwise (such as
+// [NewDynamoDB], by sequence number) is refused with a
+// [*PipesIdentifierError] before any handler runs.
+func ProcessPipesDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
+	return processPipesRaw(ctx, p, event, h, &pipesDynamoDBRaw, func(r *events.DynamoDBEventRecord) string { return r.EventID })
+}
+
+// PipesSQSHandler returns a Lambda handler for an EventBridge pipe from an
+// SQS queue to the function, for lambda.Start: it runs
+// [ProcessPipesSQSRaw] with p and h.
+func PipesSQSHandler(p core.PartialProcessor[events.SQSMessage], h core.Handler[events.SQSMessage]) func(context.Context, json.RawMessage) (core.Response, error) {
+	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
+		return ProcessPipesSQSRaw(ctx, p, event, h)
+	}
+}
+
+// PipesKinesisHandler returns a Lambda handler for an EventBridge pipe from a
+// Kinesis stream to the function, for lambda.Start: it runs
+// [ProcessPipesKinesisRaw] with p (from [NewPipesKinesis]) and h.
+func PipesKinesisHandler(p core.PartialProcessor[events.KinesisEventRecord], h core.Handler[events.KinesisEventRecord]) func(context.Context, json.RawMessage) (core.Response, error) {
+	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
+		return ProcessPipesKinesisRaw(ctx, p, event, h)
+	}
+}
+
+// PipesDynamoDBHandler returns a Lambda handler for an EventBridge pipe from
+// a DynamoDB stream to the function, for lambda.Start: it runs
+// [ProcessPipesDynamoDBRaw] with p (from [NewPipesDynamoDB]) and h.
+func PipesDynamoDBHandler(p core.PartialProcessor[events.DynamoDBEventRecord], h core.Handler[events.DynamoDBEventRecord]) func(context.Context, json.RawMessage) (core.Response, error) {
+	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
+		return ProcessPipesDynamoDBRaw(ctx, p, event, h)
+	}
+}
+
+// NewPipesKinesis returns the processor for Kinesis records delivered by
+// EventBridge Pipes: [NewKinesis] (same options, same ordering policies)
+// reporting failures by eventID, the identifier Pipes expects. It panics on
+// an invalid option; see [PipesKinesisFrom].
+func NewPipesKinesis(opts ...Option) *KinesisProcessor {
+	return must(PipesKinesisFrom(build(KindKinesis, opts)))
+}
+
+// PipesKinesisFrom returns the Pipes Kinesis processor for c, or the reason c
+// is invalid for it.
+func PipesKinesisFrom(c Config) (*KinesisProcessor, error) {
+	if err := c.Validate(KindKinesis); err != nil {
+		return nil, err
+	}
+	return core.NewBase(core.Source[events.KinesisEventRecord]{
+		Name:         EventSourceKinesis,
+		EventSources: []string{EventSourceKinesis},
+		EventSource:  func(r *events.KinesisEventRecord) string { return r.EventSource },
+		Identify:     func(r *events.KinesisEventRecord) core.Identifier { return core.StringID(r.EventID) },
+		Key:          func(r *events.KinesisEventRecord) string { return r.Kinesis.PartitionKey },
+		OrderByKey:   c.OrderByKey,
+		Stop:         c.streamPolicy(),
+	}, c.Options), nil
+}
+
+// NewPipesDynamoDB returns the processor for DynamoDB Streams records
+// delivered by EventBridge Pipes: [NewDynamoDB] (same options, same ordering
+// policies) reporting failures by eventID, the identifier Pipes expects. It
+// panics on an invalid option; see [PipesDynamoDBFrom].
+func NewPipesDynamoDB(opts ...Option) *DynamoDBProcessor {
+	return must(PipesDynamoDBFrom(build(KindDynamoDB, opts)))
+}
+
+// PipesDynamoDBFrom returns the Pipes DynamoDB processor for c, or the reason
+// c is invalid for it.
+func PipesDynamoDBFrom(c Config) (*DynamoDBProcessor, error) {
+	if err := c.Validate(KindDynamoDB); err != nil {
+		return nil, err
+	}
+	return core.NewBase(core.Source[events.DynamoDBEventRecord]{
+		Name:         EventSourceDynamoDB,
+		EventSources: []string{EventSourceDynamoDB},
+		EventSource:  func(r *events.DynamoDBEventRecord) string { return r.EventSource },
+		Identify:     func(r *events.DynamoDBEventRecord) core.Identifier { return core.StringID(r.EventID) },
+		Key:          ItemKey,
+		OrderByKey:   c.OrderByKey,
+		Stop:         c.streamPolicy(),
+	}, c.Options), nil
+}
+
+// ErrPipesIdentifier matches every [*PipesIdentifierError] with errors.Is.
+var ErrPipesIdentifier = errors.New("batchkit: processor does not identify records as EventBridge Pipes expects")
+
+// PipesIdentifierError is returned, before any handler runs, when a Pipes
+// entry for Kinesis or DynamoDB is given a processor that does not identify
+// records by their eventID (for example [NewKinesis], which reports sequence
+// numbers): Pipes would not recognise the reported identifiers. Use
+// [NewPipesKinesis] or [NewPipesDynamoDB].
+type PipesIdentifierError struct {
+	// Position is the first record whose identifier is not its eventID.
+	Position int
+	// Got is the identifier the processor gives the record.
+	Got string
+	// Want is the record's eventID.
+	Want string
+}
+
+// Error says which record is misidentified and what to use instead.
+func (e *PipesIdentifierError) Error() string {
+	return fmt.Sprintf("batchkit: record %d would be reported as %q but EventBridge Pipes identifies it by its eventID %q; use processors.NewPipesKinesis or processors.NewPipesDynamoDB (no record was handled)", e.Position, e.Got, e.Want)
+}
+
+// Is matches [ErrPipesIdentifier].
+func (e *PipesIdentifierError) Is(target error) bool { return target == ErrPipesIdentifier }
+
+// processPipesRaw is the Pipes entry for one record type: the records are
+// the elements of the top-level array. eventID, when not nil, reads the
+// identifier Pipes expects, which p must report.
+func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *rawKind[R], eventID func(*R) string) (core.Response, error) {
+	records, failures, err := decodeArrayEvent(string(event), k)
+	if err != nil {
+		return core.Response{}, err
+	}
+	if eventID != nil {
+		if err := checkPipesIdentifiers(p, records, eventID); err != nil {
+			return core.Response{}, err
+		}
+	}
+	b := core.NewBatch(records, h)
+	for _, f := range failures {
+		b.Fail(f.Position, f)
+	}
+	return core.Run(ctx, p, b)
+}
+
+// checkPipesIdentifiers requires p (when it tells its identifiers, as every
+// [core.Base] does) to identify each record by its eventID.
+func checkPipesIdentifiers[R any](p core.PartialProcessor[R], records []R, eventID func(*R) string) error {
+	pl, ok := p.(core.Planner[R])
+	if !ok {
+		return nil
+	}
+	identify := pl.Plan().Source.Identify
+	if identify == nil {
+		return nil
+	}
+	for i := range records {
+		want := eventID(&records[i])
+		if want == "" {
+			continue // reported as unidentifiable if it fails
+		}
+		if got := identify(&records[i]); got.IsKafka() || got.ID != want {
+			return &PipesIdentifierError{Position: i, Got: got.String(), Want: want}
+		}
+	}
+	return nil
+}
+
+// decodeArrayEvent decodes an event that is a bare JSON array of records,
+// each on its own, like decodeEvent does for the "Records" array.
+func decodeArrayEvent[R any](s string, k *rawKind[R]) ([]R, []*RecordDecodeError, error) {
+	unexpected := func(found string) error {
+		return &core.UnexpectedBatchTypeError{Key: pipesArrayKey, Found: found}
+	}
+	d := dec{s: s}
+	switch c := d.peek(); c {
+	case '[':
+	case 0:
+		return nil, nil, unexpected("an empty event")
+	default:
+		return nil, nil, unexpected(kindOf(c) + " instead of an array; is the function the target of an EventBridge pipe?")
+	}
+	records, failures, err := decodeRecords(&d, k, nil, nil)
+	if err != nil {
+		return nil, nil, unexpected("malformed JSON: " + err.Error())
+	}
+	if d.peek() != 0 {
+		return nil, nil, unexpected("malformed JSON: data after the array")
+	}
+	return records, failures, nil
+}
+
+var pipesKinesisRaw = rawKind[events.KinesisEventRecord]{
+	decode: decodePipesKinesisRecord,
+	idPath: []string{"eventID"},
+	setID:  func(r *events.KinesisEventRecord, id string) { r.EventID = id },
+}
+
+var pipesKinesisKeys = []string{"awsRegion", "eventID", "eventName", "eventSource", "eventSourceARN",
+	"eventVersion", "invokeIdentityArn", "approximateArrivalTimestamp", "data", "encryptionType",
+	"partitionKey", "sequenceNumber", "kinesisSchemaVersion"}
+
+// decodePipesKinesisRecord decodes a flattened Pipes Kinesis record: the
+// record's own fields and those of Lambda's "kinesis" object side by side.
+func decodePipesKinesisRecord(d *dec, r *events.KinesisEventRecord) error {
+	if err := d.openRecord(); err != nil {
+		return err
+	}
+	k := &r.Kinesis
+	return d.fields(pipesKinesisKeys, func(key string) (bool, error) {
+		switch key {
+		case "awsRegion":
+			return true, d.strField(&r.AwsRegion)
+		case "eventID":
+			return true, d.strField(&r.EventID)
+		case "eventName":
+			return true, d.strField(&r.EventName)
+		case "eventSource":
+			return true, d.strField(&r.EventSource)
+		case "eventSourceARN":
+			return true, d.strField(&r.EventSourceArn)
+		case "eventVersion":
+			return true, d.strField(&r.EventVersion)
+		case "invokeIdentityArn":
+			return true, d.strField(&r.InvokeIdentityArn)
+		case "approximateArrivalTimestamp":
+			return true, d.epochField(&k.ApproximateArrivalTimestamp)
+		case "data":
+			return true, d.bytesField(&k.Data)
+		case "encryptionType":
+			return true, d.strField(&k.EncryptionType)
+		case "partitionKey":
+			return true, d.strField(&k.PartitionKey)
+		case "sequenceNumber":
+			return true, d.strField(&k.SequenceNumber)
+		case "kinesisSchemaVersion":
+			return true, d.strField(&k.KinesisSchemaVersion)
+		}
+		return false, nil
+	})
+}
+
+var pipesDynamoDBRaw = rawKind[events.DynamoDBEventRecord]{
+	decode: decodeDynamoDBRecord,
+	idPath: []string{"eventID"},
+	setID:  func(r *events.DynamoDBEventRecord, id string) { r.EventID = id },
+}
