@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/batchkit/batchkit => ../
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
 	github.com/batchkit/batchkit v0.0.0-00010101000000-000000000000
 	github.com/hamba/avro/v2 v2.31.0
 	github.com/linkedin/goavro/v2 v2.15.0
@@ -13,7 +14,6 @@ require (
 )
 
 require (
-	github.com/aws/aws-lambda-go v1.55.1 // indirect
 	github.com/go-viper/mapstructure/v2 v2.4.0 // indirect
 	github.com/golang/snappy v1.0.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
