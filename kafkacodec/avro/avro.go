@@ -112,35 +112,35 @@ func Must[T any](schema string, opts ...Option) *Codec[T] {
 // Format returns [kafkapayload.FormatAvro].
 func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
 
-// Decode decodes payload into out with the writer schema of the record's
-// schema id if one was given, else the reader schema. A panic of the library
-// is returned as an error matching [kafkapayload.ErrPanic].
-func (c *Codec[T]) Decode(payload []byte, s *kafkapayload.Schema, out *T) (err error) {
+// Decode decodes payload with the writer schema of the record's schema id
+// if one was given, else the reader schema. A panic of the library is
+// returned as an error matching [kafkapayload.ErrPanic].
+func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error) {
 	schema := c.reader
-	if c.writers != nil && s != nil {
+	if c.writers != nil {
 		if w, ok := c.writers[s.SchemaID()]; ok {
 			schema = w
 		}
 	}
 	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%w: hamba/avro: %v", kafkapayload.ErrPanic, v)
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: hamba/avro: %v", kafkapayload.ErrPanic, p)
 		}
 	}()
 	r := readers.Get().(*avro.Reader)
 	defer readers.Put(r)
 	r.Reset(payload)
 	r.Error = nil
-	r.ReadVal(schema, out)
+	r.ReadVal(schema, &v)
 	if r.Error != nil {
 		// avro.Unmarshal reports a truncated payload as success (it drops
 		// io.EOF); here any read error, io.EOF included, fails the record.
 		if errors.Is(r.Error, io.EOF) || errors.Is(r.Error, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("%w: payload of %d bytes is truncated for the schema", kafkapayload.ErrDecode, len(payload))
+			return v, fmt.Errorf("%w: payload of %d bytes is truncated for the schema", kafkapayload.ErrDecode, len(payload))
 		}
-		return fmt.Errorf("%w: %w", kafkapayload.ErrDecode, r.Error)
+		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, r.Error)
 	}
-	return nil
+	return v, nil
 }
 
 // readers reuses hamba readers, as avro.Unmarshal does.

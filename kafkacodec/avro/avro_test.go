@@ -72,17 +72,17 @@ func TestDecode(t *testing.T) {
 	c := avro.Must[Order](orderSchema)
 	require.Equal(t, kafkapayload.FormatAvro, c.Format())
 	want := sampleOrder("o-1")
-	var got Order
-	require.NoError(t, c.Decode(encode(t, orderSchema, want), &kafkapayload.Schema{}, &got))
+	got, err := c.Decode(encode(t, orderSchema, want), kafkapayload.Schema{})
+	require.NoError(t, err)
 	require.Equal(t, want, got)
 
 	// Truncated bytes fail with ErrDecode.
 	b := encode(t, orderSchema, want)
-	err := c.Decode(b[:len(b)/2], &kafkapayload.Schema{}, &got)
+	_, err = c.Decode(b[:len(b)/2], kafkapayload.Schema{})
 	require.ErrorIs(t, err, kafkapayload.ErrDecode)
 
 	// A string length far past the payload fails, no allocation bomb.
-	err = c.Decode([]byte{0xfe, 0xff, 0xff, 0xff, 0x0f}, &kafkapayload.Schema{}, &got)
+	_, err = c.Decode([]byte{0xfe, 0xff, 0xff, 0xff, 0x0f}, kafkapayload.Schema{})
 	require.ErrorIs(t, err, kafkapayload.ErrDecode)
 }
 
@@ -114,8 +114,8 @@ func TestWriterSchemas(t *testing.T) {
 	}
 	b := encode(t, v1, old{ID: "o-old", AmountCents: 5, Currency: "USD", Customer: Customer{ID: "c", Email: "e"}})
 	c := avro.Must[Order](reader, avro.WithWriterSchemas(map[string]string{"41": v1}))
-	var got Order
-	require.NoError(t, c.Decode(b, &kafkapayload.Schema{Wire: kafkapayload.WireConfluent, ID: 41}, &got))
+	got, err := c.Decode(b, kafkapayload.Schema{Wire: kafkapayload.WireConfluent, ID: 41})
+	require.NoError(t, err)
 	require.Equal(t, Order{ID: "o-old", AmountCents: 5, Currency: "USD", Customer: Customer{ID: "c", Email: "e"}}, got)
 }
 
@@ -125,7 +125,6 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{0x02, 0x41})
 	c := avro.Must[Order](orderSchema)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var o Order
-		_ = c.Decode(b, &kafkapayload.Schema{}, &o)
+		_, _ = c.Decode(b, kafkapayload.Schema{})
 	})
 }

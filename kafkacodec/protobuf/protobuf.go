@@ -73,33 +73,32 @@ func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatProt
 // Decode checks the message index of s against T and unmarshals payload
 // into a new T. A panic of the library is returned as an error matching
 // [kafkapayload.ErrPanic].
-func (c *Codec[T]) Decode(payload []byte, s *kafkapayload.Schema, out *T) (err error) {
-	if err := c.check(s); err != nil {
-		return err
+func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error) {
+	if err := c.check(&s); err != nil {
+		return v, err
 	}
 	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%w: protobuf: %v", kafkapayload.ErrPanic, v)
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: protobuf: %v", kafkapayload.ErrPanic, p)
 		}
 	}()
 	m := c.typ.New().Interface().(T)
 	if err := c.unmarshal.Unmarshal(payload, m); err != nil {
-		return fmt.Errorf("%w: %w", kafkapayload.ErrDecode, err)
+		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, err)
 	}
-	*out = m
-	return nil
+	return m, nil
 }
 
 // DecodeJSON decodes a value the event source mapping converted to JSON,
 // with protojson (field names in either the .proto or the JSON spelling;
 // unknown fields are ignored).
-func (c *Codec[T]) DecodeJSON(data []byte, out *T) error {
+func (c *Codec[T]) DecodeJSON(data []byte) (T, error) {
 	m := c.typ.New().Interface().(T)
 	if err := c.unmarshalJSON.Unmarshal(data, m); err != nil {
-		return err
+		var zero T
+		return zero, err
 	}
-	*out = m
-	return nil
+	return m, nil
 }
 
 func (c *Codec[T]) check(s *kafkapayload.Schema) error {

@@ -20,15 +20,15 @@ const (
 
 // Codec decodes a part's payload, its framing already removed, into a T.
 // Implementations must be safe for concurrent use: partitions are decoded in
-// parallel. Decode may keep payload in out (the bytes are the record's own).
+// parallel. The result may keep payload (the bytes are the record's own).
 type Codec[T any] interface {
 	// Format names the format in errors; [FormatProtobuf] also makes
 	// [Unframe] read the Protobuf message index.
 	Format() Format
-	// Decode decodes payload into out. schema is what the framing said; a
-	// codec that checks it returns an error matching [ErrSchemaMismatch]
-	// when it names another type.
-	Decode(payload []byte, schema *Schema, out *T) error
+	// Decode decodes payload. schema is what the framing said (read-only:
+	// its Indexes may be shared); a codec that checks it returns an error
+	// matching [ErrSchemaMismatch] when it names another type.
+	Decode(payload []byte, schema Schema) (T, error)
 }
 
 // JSONDecoder is implemented by codecs that decode the value the event source
@@ -36,7 +36,7 @@ type Codec[T any] interface {
 // it decoded with encoding/json into T, so give T json tags matching the
 // schema's field names.
 type JSONDecoder[T any] interface {
-	DecodeJSON(data []byte, out *T) error
+	DecodeJSON(data []byte) (T, error)
 }
 
 // JSON returns the codec that decodes a JSON payload into a T with
@@ -48,8 +48,10 @@ type jsonCodec[T any] struct{}
 
 func (jsonCodec[T]) Format() Format { return FormatJSON }
 
-func (jsonCodec[T]) Decode(payload []byte, _ *Schema, out *T) error {
-	return json.Unmarshal(payload, out)
+func (jsonCodec[T]) Decode(payload []byte, _ Schema) (T, error) {
+	var v T
+	err := json.Unmarshal(payload, &v)
+	return v, err
 }
 
 // String returns the codec that takes the payload as a UTF-8 string (the
@@ -60,12 +62,11 @@ type stringCodec struct{}
 
 func (stringCodec) Format() Format { return FormatString }
 
-func (stringCodec) Decode(payload []byte, _ *Schema, out *string) error {
+func (stringCodec) Decode(payload []byte, _ Schema) (string, error) {
 	if !utf8.Valid(payload) {
-		return fmt.Errorf("%d bytes are not valid UTF-8", len(payload))
+		return "", fmt.Errorf("%d bytes are not valid UTF-8", len(payload))
 	}
-	*out = string(payload)
-	return nil
+	return string(payload), nil
 }
 
 // Bytes returns the codec that hands the payload over as it is.
@@ -75,7 +76,4 @@ type bytesCodec struct{}
 
 func (bytesCodec) Format() Format { return FormatBytes }
 
-func (bytesCodec) Decode(payload []byte, _ *Schema, out *[]byte) error {
-	*out = payload
-	return nil
-}
+func (bytesCodec) Decode(payload []byte, _ Schema) ([]byte, error) { return payload, nil }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -86,7 +87,7 @@ func (d *Decoder[K, V]) Decode(ctx context.Context, r *events.KafkaRecord) (*Rec
 func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part, c Codec[T], wire WireFormat, encoded string, md *SchemaMetadata, idHeader string, out *T, s *Schema) error {
 	format := c.Format()
 	data := make([]byte, base64.StdEncoding.DecodedLen(len(encoded)))
-	n, err := base64.StdEncoding.Decode(data, []byte(encoded))
+	n, err := base64.StdEncoding.Decode(data, stringBytes(encoded))
 	if err != nil {
 		return d.fail(r, part, "", format, wire, fmt.Errorf("%w: %w", ErrBase64, err))
 	}
@@ -97,7 +98,7 @@ func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part,
 	case md != nil && wire == WireAuto && json.Valid(data):
 		// The event source mapping converted the part to JSON.
 		*s = Schema{Wire: WireESMJSON, Metadata: md}
-		if err := safeDecodeJSON(c, data, out); err != nil {
+		if *out, err = safeDecodeJSON(c, data); err != nil {
 			return d.fail(r, part, "", FormatJSON, WireESMJSON, err)
 		}
 		return validate(out)
@@ -117,11 +118,15 @@ func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part,
 		}
 	}
 	s.Metadata = md
-	if err := safeDecode(c, payload, s, out); err != nil {
+	if *out, err = safeDecode(c, payload, *s); err != nil {
 		return d.fail(r, part, "", format, s.Wire, err)
 	}
 	return validate(out)
 }
+
+// stringBytes views s as bytes without copying; the bytes are only read
+// (base64 decoding), never written or kept.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 func (d *Decoder[K, V]) fail(r *events.KafkaRecord, part Part, header string, format Format, wire WireFormat, err error) error {
 	return &DecodeError{Part: part, Header: header, Format: format, Wire: wire, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
@@ -129,46 +134,50 @@ func (d *Decoder[K, V]) fail(r *events.KafkaRecord, part Part, header string, fo
 
 // safeDecode runs the codec, turning a panic into [ErrPanic] and a failure
 // into [ErrDecode] (unless it already is [ErrSchemaMismatch]).
-func safeDecode[T any](c Codec[T], payload []byte, s *Schema, out *T) (err error) {
+func safeDecode[T any](c Codec[T], payload []byte, s Schema) (v T, err error) {
 	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%w: %w", ErrPanic, core.NewPanicError(v))
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %w", ErrPanic, core.NewPanicError(p))
 		}
 	}()
-	if err := c.Decode(payload, s, out); err != nil {
-		if errors.Is(err, ErrSchemaMismatch) || errors.Is(err, ErrDecode) {
-			return err
-		}
-		return fmt.Errorf("%w: %w", ErrDecode, err)
+	v, err = c.Decode(payload, s)
+	if err != nil && !errors.Is(err, ErrSchemaMismatch) && !errors.Is(err, ErrDecode) && !errors.Is(err, ErrPanic) {
+		err = fmt.Errorf("%w: %w", ErrDecode, err)
 	}
-	return nil
+	return v, err
 }
 
 // safeDecodeJSON decodes a value the event source mapping converted to JSON,
 // with the codec's own JSON decoding if it has one.
-func safeDecodeJSON[T any](c Codec[T], data []byte, out *T) (err error) {
+func safeDecodeJSON[T any](c Codec[T], data []byte) (v T, err error) {
 	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("%w: %w", ErrPanic, core.NewPanicError(v))
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %w", ErrPanic, core.NewPanicError(p))
 		}
 	}()
 	if jd, ok := c.(JSONDecoder[T]); ok {
-		err = jd.DecodeJSON(data, out)
+		v, err = jd.DecodeJSON(data)
 	} else {
-		err = json.Unmarshal(data, out)
+		err = json.Unmarshal(data, &v)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrDecode, err)
+		err = fmt.Errorf("%w: %w", ErrDecode, err)
 	}
-	return nil
+	return v, err
 }
 
-// validate runs the Validate method of *T or T, if any.
+// validate runs the Validate method of *T or T, if any. The value is
+// validated through a copy so that v itself does not escape to the heap
+// for the types that have no Validate method.
 func validate[T any](v *T) error {
-	if val, ok := any(v).(processors.Validator); ok {
-		if err := val.Validate(); err != nil {
-			return &processors.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
-		}
+	if _, ok := any((*T)(nil)).(processors.Validator); !ok {
+		return nil
+	}
+	c := *v
+	err := any(&c).(processors.Validator).Validate()
+	*v = c
+	if err != nil {
+		return &processors.ValidationError{Type: fmt.Sprintf("%T", c), Err: err}
 	}
 	return nil
 }

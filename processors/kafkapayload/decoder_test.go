@@ -122,7 +122,7 @@ func TestHandlerFailsBadRecordsAlone(t *testing.T) {
 		"orders-0": {
 			record("orders", 0, 10, []byte("k-10"), good("o-10"), ""),
 			record("orders", 0, 11, []byte("k-11"), []byte(`{"id": "o-11", "amount": "many"}`), ""), // not an order
-			record("orders", 0, 12, []byte("k-12"), good("o-12"), ""),                                   // stopped by 11
+			record("orders", 0, 12, []byte("k-12"), good("o-12"), ""),                               // stopped by 11
 		},
 		"orders-1": {
 			record("orders", 1, 20, []byte("k-20"), confluentID(3, good("o-20")...), ""), // Confluent JSON Schema framing
@@ -214,12 +214,11 @@ func TestDecodeValidation(t *testing.T) {
 type panicky struct{}
 
 func (panicky) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
-func (panicky) Decode(p []byte, _ *kafkapayload.Schema, out *string) error {
+func (panicky) Decode(p []byte, _ kafkapayload.Schema) (string, error) {
 	if len(p) == 0 {
-		return errors.New("empty")
+		return "", errors.New("empty")
 	}
-	_ = p[100] // index out of range
-	return nil
+	return string(p[100:]), nil // index out of range
 }
 
 func TestDecodeRecoversPanics(t *testing.T) {
@@ -270,9 +269,9 @@ func TestHeadersSignedBytes(t *testing.T) {
 type avroOnly struct{ called *bool }
 
 func (avroOnly) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
-func (a avroOnly) Decode(p []byte, _ *kafkapayload.Schema, out *order) error {
+func (a avroOnly) Decode(p []byte, _ kafkapayload.Schema) (order, error) {
 	*a.called = true
-	return errors.New("binary codec called")
+	return order{}, errors.New("binary codec called")
 }
 
 func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {

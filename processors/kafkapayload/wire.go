@@ -108,7 +108,8 @@ type Schema struct {
 	// indexes through the file's messages ([0] is the first top-level
 	// message, [1, 0] the first nested message of the second), for AWS Glue
 	// one index into the file's message types sorted by full name. Nil when
-	// the framing has none or the format is not Protobuf.
+	// the framing has none or the format is not Protobuf. Read-only: the
+	// common one-element lists are shared.
 	Indexes []int
 	// Compressed reports an AWS Glue payload that was zlib-compressed.
 	Compressed bool
@@ -214,7 +215,7 @@ func parseMessageIndexes(data []byte) ([]int, []byte, error) {
 	}
 	data = data[k:]
 	if n == 0 {
-		return []int{0}, data, nil
+		return singleIndex(0), data, nil
 	}
 	if n < 0 || n > int64(len(data)) {
 		return nil, nil, fmt.Errorf("%w: Protobuf message-index count %d does not fit the %d bytes left", ErrFraming, n, len(data))
@@ -228,7 +229,28 @@ func parseMessageIndexes(data []byte) ([]int, []byte, error) {
 		idx[i] = int(v)
 		data = data[k:]
 	}
+	if n == 1 {
+		idx = singleIndex(idx[0])
+	}
 	return idx, data, nil
+}
+
+// singleIndexes are the shared one-element index lists of the first message
+// types, so that the common case decodes without allocating. They are
+// read-only, like every [Schema.Indexes].
+var singleIndexes = func() [][]int {
+	out := make([][]int, 64)
+	for i := range out {
+		out[i] = []int{i}[:1:1]
+	}
+	return out
+}()
+
+func singleIndex(i int) []int {
+	if i >= 0 && i < len(singleIndexes) {
+		return singleIndexes[i]
+	}
+	return []int{i}
 }
 
 func unframeGlue(data []byte, s Schema, protobuf bool) ([]byte, Schema, error) {
@@ -256,7 +278,7 @@ func unframeGlue(data []byte, s Schema, protobuf bool) ([]byte, Schema, error) {
 		if k <= 0 || v > 1<<20 {
 			return nil, s, fmt.Errorf("%w: AWS Glue Protobuf message index is not a varint", ErrFraming)
 		}
-		s.Indexes = []int{int(v)}
+		s.Indexes = singleIndex(int(v))
 		payload = payload[k:]
 	}
 	return payload, s, nil
