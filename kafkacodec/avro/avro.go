@@ -24,13 +24,19 @@
 // avro.Unmarshal reports a truncated payload as success (it drops io.EOF),
 // so [Codec.Decode] reads with a pooled avro.Reader and fails the record on
 // any read error. Trailing bytes after a complete value are ignored, as
-// Avro's reference decoders do.
+// Avro's reference decoders do. And hamba allocates an array from the
+// element count the bytes announce, by default up to the largest heap
+// allocation: FuzzDecode found a 120-byte payload that killed the process
+// with "out of memory", which no recover catches. Each payload is read with
+// limits on array elements and string lengths derived from its own length
+// (see readerPool), so such a record fails alone.
 package avro
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"sync"
 
 	"github.com/hamba/avro/v2"
@@ -127,8 +133,9 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 			err = fmt.Errorf("%w: hamba/avro: %v", kafkapayload.ErrPanic, p)
 		}
 	}()
-	r := readers.Get().(*avro.Reader)
-	defer readers.Put(r)
+	pool := readerPool(len(payload))
+	r := pool.Get().(*avro.Reader)
+	defer pool.Put(r)
 	r.Reset(payload)
 	r.Error = nil
 	r.ReadVal(schema, &v)
@@ -143,8 +150,37 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 	return v, nil
 }
 
-// readers reuses hamba readers, as avro.Unmarshal does.
-var readers = sync.Pool{New: func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(avro.DefaultConfig)) }}
+// Decoding limits. hamba/avro allocates an array's elements from the count
+// the payload announces, before reading them: by default up to the largest
+// heap allocation, so a corrupt count of a few bytes makes the runtime die
+// of "out of memory", which no recover catches (FuzzDecode found it). Each
+// payload is therefore read with a configuration whose MaxSliceAllocSize
+// (array elements) and MaxByteSliceSize (string and bytes length) are the
+// payload's length rounded up to a power of two, at least 4 KiB: a real
+// value never has more elements (each takes at least one byte, but for
+// arrays of null or empty records longer than that bound, which fail) or
+// longer strings than its own bytes.
+const (
+	minLimitShift = 12 // 4 KiB
+	maxLimitShift = 26 // 64 MiB, as kafkapayload.MaxInflatedSize
+)
 
-// Schema returns the reader schema.
-func (c *Codec[T]) Schema() avro.Schema { return c.reader }
+// readerPools holds, for each limit, a pool of readers configured with it.
+var readerPools = func() (pools [maxLimitShift - minLimitShift + 1]*sync.Pool) {
+	for i := range pools {
+		api := avro.Config{
+			MaxByteSliceSize:  1 << (i + minLimitShift),
+			MaxSliceAllocSize: 1 << (i + minLimitShift),
+		}.Freeze()
+		pools[i] = &sync.Pool{New: func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(api)) }}
+	}
+	return pools
+}()
+
+// readerPool returns the pool whose limit is the smallest power of two at
+// least n (and at least 4 KiB).
+func readerPool(n int) *sync.Pool {
+	i := bits.Len(uint(n-1)) - minLimitShift
+	i = max(0, min(i, len(readerPools)-1))
+	return readerPools[i]
+}

@@ -86,6 +86,20 @@ func TestDecode(t *testing.T) {
 	require.ErrorIs(t, err, kafkapayload.ErrDecode)
 }
 
+// TestDecodeHugeArrayCount: a corrupt block count must fail the record, not
+// make the runtime die allocating billions of elements.
+func TestDecodeHugeArrayCount(t *testing.T) {
+	c := avro.Must[Order](orderSchema)
+	b := encode(t, orderSchema, Order{ID: "o", Currency: "EUR"})
+	// The lines array is the byte before the trailing union index (0: null)
+	// and the empty array's 0 block count: replace the count by 2^40.
+	head := b[:len(b)-2]
+	corrupt := append(append(head, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40), 0, 0)
+	_, err := c.Decode(corrupt, kafkapayload.Schema{})
+	require.ErrorIs(t, err, kafkapayload.ErrDecode)
+	require.ErrorContains(t, err, "MaxSliceAllocSize")
+}
+
 func TestNewErrors(t *testing.T) {
 	_, err := avro.New[Order](`{"type": "recrd"}`)
 	require.ErrorContains(t, err, "reader schema does not parse")
