@@ -73,6 +73,9 @@ const (
 // to (64 MiB), so a crafted record cannot exhaust the function's memory.
 const MaxInflatedSize = 64 << 20
 
+// maxInflatedSize is MaxInflatedSize; tests lower it.
+var maxInflatedSize = MaxInflatedSize
+
 // UUID is a 16-byte schema GUID (Confluent) or schema version id (AWS Glue),
 // in the byte order it has on the wire.
 type UUID [16]byte
@@ -289,12 +292,12 @@ func inflate(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompression, err)
 	}
-	out, err := io.ReadAll(io.LimitReader(r, MaxInflatedSize+1))
+	out, err := io.ReadAll(io.LimitReader(r, int64(maxInflatedSize)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompression, err)
 	}
-	if len(out) > MaxInflatedSize {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxInflatedSize)
+	if len(out) > maxInflatedSize {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxInflatedSize)
 	}
 	if err := r.Close(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompression, err)
