@@ -36,6 +36,7 @@ type Codec[T any] interface {
 // it decoded with encoding/json into T, so give T json tags matching the
 // schema's field names.
 type JSONDecoder[T any] interface {
+	// DecodeJSON decodes the JSON form of a part into a T.
 	DecodeJSON(data []byte) (T, error)
 }
 

@@ -46,7 +46,11 @@ type Decoder[K, V any] struct {
 	Value Codec[V]
 	// KeyWire and ValueWire are the framings expected; [WireAuto] (the zero
 	// value) detects them. A Confluent schema-id header takes precedence
-	// over auto-detection.
+	// over auto-detection. A part with the event source mapping's schema
+	// metadata that is valid JSON is decoded as JSON whatever the framing,
+	// unless it is [WirePlain] (then the mapping's SOURCE format is
+	// expected); with [WireAuto], such a part that is not JSON is taken as
+	// plain, since the mapping removed the framing.
 	KeyWire, ValueWire WireFormat
 	// StrictHeaders fails a record whose header values (other than the
 	// binary schema-id headers) are not valid UTF-8, with [ErrHeader].
@@ -95,8 +99,9 @@ func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part,
 	protobuf := format == FormatProtobuf
 	var payload []byte
 	switch hdr, hasHdr := headerBytes(r, idHeader); {
-	case md != nil && wire == WireAuto && json.Valid(data):
-		// The event source mapping converted the part to JSON.
+	case md != nil && wire != WirePlain && json.Valid(data):
+		// The event source mapping converted the part to JSON (no framed
+		// payload is valid JSON: framings start with byte 0, 1 or 3).
 		*s = Schema{Wire: WireESMJSON, Metadata: md}
 		if *out, err = safeDecodeJSON(c, data); err != nil {
 			return d.fail(r, part, "", FormatJSON, WireESMJSON, err)

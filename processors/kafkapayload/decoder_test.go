@@ -347,3 +347,29 @@ func TestBytesCodec(t *testing.T) {
 	require.Equal(t, []byte{0, 1, 2}, got.Key)
 	require.Equal(t, "v", got.Value)
 }
+
+func TestMetadataAndConfiguredWire(t *testing.T) {
+	r := events.KafkaRecord{Topic: "t", Offset: 3, Value: b64(mustJSON(order{ID: "j", Amount: 1}))}
+	ctx := kafkapayload.WithMetadata(context.Background(), kafkapayload.MetadataIndex{
+		{Topic: "t", Offset: 3}: {Value: &kafkapayload.SchemaMetadata{DataFormat: "AVRO", SchemaID: "9"}},
+	})
+	called := false
+	// Configured for Confluent, but the mapping delivered JSON: read as JSON.
+	rec, err := (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, ValueWire: kafkapayload.WireConfluent}).Decode(ctx, &r)
+	require.NoError(t, err)
+	require.Equal(t, "j", rec.Value.ID)
+	require.Equal(t, kafkapayload.WireESMJSON, rec.ValueSchema.Wire)
+	require.False(t, called)
+	// Configured plain: the SOURCE format is expected, the codec runs.
+	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, ValueWire: kafkapayload.WirePlain}).Decode(ctx, &r)
+	require.ErrorIs(t, err, kafkapayload.ErrDecode)
+	require.True(t, called)
+	// SOURCE format under auto-detection: a binary part with metadata is
+	// plain even when it starts like a Confluent frame.
+	r.Value = b64([]byte{0, 0, 0, 0, 7, 1})
+	rec2, err := (&kafkapayload.Decoder[string, []byte]{Value: kafkapayload.Bytes()}).Decode(ctx, &r)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0, 0, 0, 0, 7, 1}, rec2.Value)
+	require.Equal(t, kafkapayload.WirePlain, rec2.ValueSchema.Wire)
+	require.Equal(t, "9", rec2.ValueSchema.SchemaID())
+}
