@@ -373,3 +373,30 @@ func TestMetadataAndConfiguredWire(t *testing.T) {
 	require.Equal(t, kafkapayload.WirePlain, rec2.ValueSchema.Wire)
 	require.Equal(t, "9", rec2.ValueSchema.SchemaID())
 }
+
+func TestWithRawMetadata(t *testing.T) {
+	md := `"valueSchemaMetadata": {"dataFormat": "PROTOBUF", "schemaId": "77"},`
+	rec := record("t", 0, 4, nil, mustJSON(order{ID: "r", Amount: 1}), "")
+	raw := eventJSON(map[string][]string{"t-0": {rec[:1] + md + rec[1:]}})
+	called := false
+	d := &kafkapayload.Decoder[string, order]{Value: avroOnly{&called}}
+	// The entry stands for a raw-bytes Kafka adapter: it decodes the event
+	// and runs the processor.
+	entry := func(ctx context.Context, raw json.RawMessage) (core.Response, error) {
+		var ev events.KafkaEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return core.Response{}, err
+		}
+		return processors.ProcessKafka(ctx, processors.NewKafka(), ev, kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
+			require.Equal(t, "77", rec.ValueSchema.SchemaID())
+			return nil
+		}))
+	}
+	resp, err := kafkapayload.WithRawMetadata(entry)(context.Background(), raw)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.False(t, called)
+
+	_, err = kafkapayload.WithRawMetadata(entry)(context.Background(), json.RawMessage(`{"records": {"t-0": [{"valueSchemaMetadata": []}]}}`))
+	require.ErrorContains(t, err, "do not parse")
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -137,5 +138,24 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 // Context returns ctx carrying the event's schema metadata (see
 // [WithMetadata]).
 func (e *Event) Context(ctx context.Context) context.Context { return WithMetadata(ctx, e.Metadata) }
+
+// WithRawMetadata wraps a raw-bytes Lambda entry, such as the Kafka adapter
+// that runs a processor on the event's JSON, so that the handlers it runs see
+// the records' schema metadata (see [WithMetadata]):
+//
+//	lambda.Start(kafkapayload.WithRawMetadata(rawKafkaEntry))
+//
+// An event whose schema metadata does not parse returns an error before the
+// entry runs: nothing is handled and Lambda retries the batch.
+func WithRawMetadata[R any](entry func(context.Context, json.RawMessage) (R, error)) func(context.Context, json.RawMessage) (R, error) {
+	return func(ctx context.Context, raw json.RawMessage) (R, error) {
+		idx, err := ParseMetadata(raw)
+		if err != nil {
+			var zero R
+			return zero, fmt.Errorf("batchkit: Kafka event's keySchemaMetadata/valueSchemaMetadata do not parse (want {\"dataFormat\": ..., \"schemaId\": ...}): %w", err)
+		}
+		return entry(WithMetadata(ctx, idx), raw)
+	}
+}
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
