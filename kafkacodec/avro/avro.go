@@ -135,17 +135,19 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 	}()
 	pool := readerPool(len(payload))
 	r := pool.Get().(*avro.Reader)
-	defer pool.Put(r)
 	r.Reset(payload)
 	r.Error = nil
 	r.ReadVal(schema, &v)
-	if r.Error != nil {
+	rerr := r.Error
+	r.Reset(nil) // drop the payload before pooling (a panic leaves r unpooled)
+	pool.Put(r)
+	if rerr != nil {
 		// avro.Unmarshal reports a truncated payload as success (it drops
 		// io.EOF); here any read error, io.EOF included, fails the record.
-		if errors.Is(r.Error, io.EOF) || errors.Is(r.Error, io.ErrUnexpectedEOF) {
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
 			return v, fmt.Errorf("%w: payload of %d bytes is truncated for the schema", kafkapayload.ErrDecode, len(payload))
 		}
-		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, r.Error)
+		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, rerr)
 	}
 	return v, nil
 }
