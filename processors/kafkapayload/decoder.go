@@ -23,7 +23,8 @@ type Record[K, V any] struct {
 	// when the [Decoder] has no value codec.
 	Value V
 	// HasKey and HasValue report whether the record carries a key and a
-	// value (a tombstone has none).
+	// value (a tombstone has none; an empty value reads as none, as Lambda
+	// sends both the same way).
 	HasKey, HasValue bool
 	// KeySchema and ValueSchema are what the framing and the event said about
 	// the schemas (schema id, GUID or UUID, Protobuf message indexes,
@@ -64,13 +65,8 @@ type Decoder[K, V any] struct {
 func (d *Decoder[K, V]) Decode(ctx context.Context, r *events.KafkaRecord) (*Record[K, V], error) {
 	rec := &Record[K, V]{Raw: r, Headers: RecordHeaders(r), HasKey: r.Key != "", HasValue: r.Value != ""}
 	if d.StrictHeaders {
-		for _, h := range rec.Headers {
-			if h.Key == KeySchemaIDHeader || h.Key == ValueSchemaIDHeader {
-				continue
-			}
-			if k, bad := firstInvalidHeader(Headers{h}); bad {
-				return rec, d.fail(r, PartHeader, k, "", WireAuto, fmt.Errorf("%w: not valid UTF-8", ErrHeader))
-			}
+		if k, bad := firstInvalidHeader(rec.Headers); bad {
+			return rec, d.fail(r, PartHeader, k, "", WireAuto, fmt.Errorf("%w: not valid UTF-8", ErrHeader))
 		}
 	}
 	md := MetadataFromContext(ctx).Lookup(r)

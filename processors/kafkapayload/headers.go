@@ -78,9 +78,12 @@ func headerBytes(r *events.KafkaRecord, key string) ([]byte, bool) {
 }
 
 // firstInvalidHeader returns the key of the first header whose value is not
-// valid UTF-8.
+// valid UTF-8, the binary schema-id headers excepted.
 func firstInvalidHeader(h Headers) (string, bool) {
 	for _, e := range h {
+		if e.Key == KeySchemaIDHeader || e.Key == ValueSchemaIDHeader {
+			continue
+		}
 		if !utf8.ValidString(e.Value) {
 			return e.Key, true
 		}
