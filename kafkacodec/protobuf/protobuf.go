@@ -12,8 +12,11 @@
 // off, for producers whose registered file is organised differently from
 // the generated one).
 //
-// The test messages are generated with protoc and protoc-gen-go (see
-// internal/testpb), so the tests exercise real generated code.
+// The codec takes generated message types because that is what Go users
+// hold; the test messages are therefore generated with protoc and
+// protoc-gen-go (see internal/testpb, `go generate`) rather than built as
+// descriptors with protodesc and dynamicpb, so the tests exercise the same
+// code path as users' messages, nested types and map entries included.
 package protobuf
 
 import (
