@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/examples/internal/golden"
+	"github.com/batchkit/batchkit/processors"
+	"github.com/batchkit/batchkit/processors/kafkapayload"
+)
+
+// TestSampleEvent checks that running the example on its bundled sample
+// event prints exactly response.json: orders-1 fails at offset 8 (plain JSON
+// on an Avro topic; 9 is left for the retry), orders-0 and orders-2 succeed.
+func TestSampleEvent(t *testing.T) { golden.Check(t, handler, sampleEvent) }
+
+// TestSampleRecords decodes each record of the sample event and checks what
+// the handler gets, and the error of the bad one.
+func TestSampleRecords(t *testing.T) {
+	var ev kafkapayload.Event
+	require.NoError(t, json.Unmarshal(sampleEvent, &ev))
+	ok := 0
+	for _, r := range processors.KafkaRecords(ev.KafkaEvent) {
+		rec, err := decoder.Decode(context.Background(), &r)
+		if r.Partition == 1 && r.Offset == 8 {
+			var de *kafkapayload.DecodeError
+			require.ErrorAs(t, err, &de)
+			require.Equal(t, kafkapayload.PartValue, de.Part)
+			require.Equal(t, kafkapayload.FormatAvro, de.Format)
+			require.ErrorIs(t, err, kafkapayload.ErrDecode)
+			continue
+		}
+		require.NoError(t, err, "offset %d", r.Offset)
+		require.Equal(t, kafkapayload.WireConfluent, rec.ValueSchema.Wire)
+		require.Equal(t, "1", rec.ValueSchema.SchemaID())
+		require.NotEmpty(t, rec.Value.ID)
+		require.NotEmpty(t, rec.Key)
+		if r.Offset == 100 {
+			trace, _ := rec.Headers.Get("trace")
+			require.Equal(t, "régional", trace)
+		}
+		ok++
+	}
+	require.Equal(t, 7, ok)
+}

@@ -1,0 +1,144 @@
+package avro_test
+
+import (
+	"testing"
+
+	hamba "github.com/hamba/avro/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/kafkacodec/avro"
+	"github.com/batchkit/batchkit/processors/kafkapayload"
+)
+
+const orderSchema = `{
+  "type": "record", "name": "Order", "namespace": "com.example.shop",
+  "fields": [
+    {"name": "id", "type": "string"},
+    {"name": "amount_cents", "type": "long"},
+    {"name": "currency", "type": "string"},
+    {"name": "customer", "type": {"type": "record", "name": "Customer", "fields": [
+      {"name": "id", "type": "string"}, {"name": "email", "type": "string"}]}},
+    {"name": "lines", "type": {"type": "array", "items": {"type": "record", "name": "Line", "fields": [
+      {"name": "sku", "type": "string"}, {"name": "quantity", "type": "int"}, {"name": "price_cents", "type": "long"}]}}},
+    {"name": "note", "type": ["null", "string"], "default": null}
+  ]
+}`
+
+// Order is the Go form of orderSchema.
+type Order struct {
+	ID          string   `avro:"id" json:"id"`
+	AmountCents int64    `avro:"amount_cents" json:"amount_cents"`
+	Currency    string   `avro:"currency" json:"currency"`
+	Customer    Customer `avro:"customer" json:"customer"`
+	Lines       []Line   `avro:"lines" json:"lines"`
+	Note        *string  `avro:"note" json:"note"`
+}
+
+// Customer places an order.
+type Customer struct {
+	ID    string `avro:"id" json:"id"`
+	Email string `avro:"email" json:"email"`
+}
+
+// Line is a line of an order.
+type Line struct {
+	SKU        string `avro:"sku" json:"sku"`
+	Quantity   int32  `avro:"quantity" json:"quantity"`
+	PriceCents int64  `avro:"price_cents" json:"price_cents"`
+}
+
+func sampleOrder(id string) Order {
+	note := "leave at the door"
+	return Order{
+		ID: id, AmountCents: 12_345, Currency: "EUR",
+		Customer: Customer{ID: "c-77", Email: "ada@example.com"},
+		Lines: []Line{
+			{SKU: "sku-1", Quantity: 1, PriceCents: 4_000},
+			{SKU: "sku-2", Quantity: 2, PriceCents: 3_000},
+			{SKU: "sku-3", Quantity: 1, PriceCents: 2_345},
+		},
+		Note: &note,
+	}
+}
+
+func encode(t testing.TB, schema string, v any) []byte {
+	t.Helper()
+	b, err := hamba.Marshal(hamba.MustParse(schema), v)
+	require.NoError(t, err)
+	return b
+}
+
+func TestDecode(t *testing.T) {
+	c := avro.Must[Order](orderSchema)
+	require.Equal(t, kafkapayload.FormatAvro, c.Format())
+	want := sampleOrder("o-1")
+	got, err := c.Decode(encode(t, orderSchema, want), kafkapayload.Schema{})
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	// Truncated bytes fail with ErrDecode.
+	b := encode(t, orderSchema, want)
+	_, err = c.Decode(b[:len(b)/2], kafkapayload.Schema{})
+	require.ErrorIs(t, err, kafkapayload.ErrDecode)
+
+	// A string length far past the payload fails, no allocation bomb.
+	_, err = c.Decode([]byte{0xfe, 0xff, 0xff, 0xff, 0x0f}, kafkapayload.Schema{})
+	require.ErrorIs(t, err, kafkapayload.ErrDecode)
+}
+
+// TestDecodeHugeArrayCount: a corrupt block count must fail the record, not
+// make the runtime die allocating billions of elements.
+func TestDecodeHugeArrayCount(t *testing.T) {
+	c := avro.Must[Order](orderSchema)
+	b := encode(t, orderSchema, Order{ID: "o", Currency: "EUR"})
+	// The lines array is the byte before the trailing union index (0: null)
+	// and the empty array's 0 block count: replace the count by 2^40.
+	head := b[:len(b)-2]
+	corrupt := append(append(head, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40), 0, 0)
+	_, err := c.Decode(corrupt, kafkapayload.Schema{})
+	require.ErrorIs(t, err, kafkapayload.ErrDecode)
+	require.ErrorContains(t, err, "MaxSliceAllocSize")
+}
+
+func TestNewErrors(t *testing.T) {
+	_, err := avro.New[Order](`{"type": "recrd"}`)
+	require.ErrorContains(t, err, "reader schema does not parse")
+	_, err = avro.New[Order](orderSchema, avro.WithWriterSchemas(map[string]string{"1": `nope`}))
+	require.ErrorContains(t, err, "writer schema 1 does not parse")
+	_, err = avro.New[Order](orderSchema, avro.WithWriterSchemas(map[string]string{"2": `{"type": "record", "name": "Order", "namespace": "com.example.shop", "fields": [{"name": "id", "type": "long"}]}`}))
+	require.ErrorContains(t, err, "writer schema 2 cannot be read")
+	require.Panics(t, func() { avro.Must[Order](`{`) })
+}
+
+// TestWriterSchemas decodes bytes written with an older schema (no note, no
+// lines) into today's type, by the record's schema id.
+func TestWriterSchemas(t *testing.T) {
+	const v1 = `{"type": "record", "name": "Order", "namespace": "com.example.shop", "fields": [
+	  {"name": "id", "type": "string"}, {"name": "amount_cents", "type": "long"}, {"name": "currency", "type": "string"},
+	  {"name": "customer", "type": {"type": "record", "name": "Customer", "fields": [{"name": "id", "type": "string"}, {"name": "email", "type": "string"}]}}]}`
+	const reader = `{"type": "record", "name": "Order", "namespace": "com.example.shop", "fields": [
+	  {"name": "id", "type": "string"}, {"name": "amount_cents", "type": "long"}, {"name": "currency", "type": "string"},
+	  {"name": "customer", "type": {"type": "record", "name": "Customer", "fields": [{"name": "id", "type": "string"}, {"name": "email", "type": "string"}]}},
+	  {"name": "note", "type": ["null", "string"], "default": null}]}`
+	type old struct {
+		ID          string   `avro:"id"`
+		AmountCents int64    `avro:"amount_cents"`
+		Currency    string   `avro:"currency"`
+		Customer    Customer `avro:"customer"`
+	}
+	b := encode(t, v1, old{ID: "o-old", AmountCents: 5, Currency: "USD", Customer: Customer{ID: "c", Email: "e"}})
+	c := avro.Must[Order](reader, avro.WithWriterSchemas(map[string]string{"41": v1}))
+	got, err := c.Decode(b, kafkapayload.Schema{Wire: kafkapayload.WireConfluent, ID: 41})
+	require.NoError(t, err)
+	require.Equal(t, Order{ID: "o-old", AmountCents: 5, Currency: "USD", Customer: Customer{ID: "c", Email: "e"}}, got)
+}
+
+// FuzzDecode checks that no input makes the codec panic past its recover.
+func FuzzDecode(f *testing.F) {
+	f.Add(encode(f, orderSchema, sampleOrder("o-1")))
+	f.Add([]byte{0x02, 0x41})
+	c := avro.Must[Order](orderSchema)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = c.Decode(b, kafkapayload.Schema{})
+	})
+}

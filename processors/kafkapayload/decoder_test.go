@@ -1,0 +1,402 @@
+package kafkapayload_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+	"github.com/batchkit/batchkit/processors/kafkapayload"
+)
+
+type order struct {
+	ID     string `json:"id"`
+	Amount int    `json:"amount"`
+}
+
+// Validate refuses non-positive amounts.
+func (o *order) Validate() error {
+	if o.Amount <= 0 {
+		return fmt.Errorf("amount must be positive, got %d", o.Amount)
+	}
+	return nil
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// signed renders bytes as Lambda sends header values: a JSON array of signed
+// byte numbers.
+func signed(b []byte) string {
+	n := make([]int8, len(b))
+	for i, c := range b {
+		n[i] = int8(c)
+	}
+	return string(mustJSON(n))
+}
+
+func record(topic string, partition, offset int64, key, value []byte, headers string) string {
+	k, v := "", ""
+	if key != nil {
+		k = fmt.Sprintf(`"key": %q,`, b64(key))
+	}
+	if value != nil {
+		v = fmt.Sprintf(`"value": %q,`, b64(value))
+	}
+	if headers == "" {
+		headers = "[]"
+	}
+	return fmt.Sprintf(`{"topic": %q, "partition": %d, "offset": %d, "timestamp": 1764100000000, "timestampType": "CREATE_TIME", %s %s "headers": %s}`,
+		topic, partition, offset, k, v, headers)
+}
+
+func event(t *testing.T, partitions map[string][]string) events.KafkaEvent {
+	t.Helper()
+	raw := eventJSON(partitions)
+	var ev events.KafkaEvent
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	return ev
+}
+
+func eventJSON(partitions map[string][]string) []byte {
+	recs := map[string]json.RawMessage{}
+	for k, rs := range partitions {
+		recs[k] = json.RawMessage("[" + join(rs) + "]")
+	}
+	return mustJSON(map[string]any{
+		"eventSource":      "aws:kafka",
+		"eventSourceArn":   "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6d1e4b3a-3f0c-4a7e-9c61-0d2a5b7c8e90-2",
+		"bootstrapServers": "b-1.orders.abcd12.c2.kafka.us-east-1.amazonaws.com:9098",
+		"records":          recs,
+	})
+}
+
+func join(rs []string) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += ","
+		}
+		out += r
+	}
+	return out
+}
+
+// seen collects what the handler received, safely across partitions.
+type seen struct {
+	mu   sync.Mutex
+	recs []string
+}
+
+func (s *seen) add(r string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recs = append(s.recs, r)
+}
+
+func (s *seen) sorted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(slices.Values(s.recs))
+}
+
+func TestHandlerFailsBadRecordsAlone(t *testing.T) {
+	good := func(id string) []byte { return mustJSON(order{ID: id, Amount: 5}) }
+	ev := event(t, map[string][]string{
+		"orders-0": {
+			record("orders", 0, 10, []byte("k-10"), good("o-10"), ""),
+			record("orders", 0, 11, []byte("k-11"), []byte(`{"id": "o-11", "amount": "many"}`), ""), // not an order
+			record("orders", 0, 12, []byte("k-12"), good("o-12"), ""),                               // stopped by 11
+		},
+		"orders-1": {
+			record("orders", 1, 20, []byte("k-20"), confluentID(3, good("o-20")...), ""), // Confluent JSON Schema framing
+			record("orders", 1, 21, []byte("k-21"), mustJSON(order{ID: "o-21", Amount: -1}), ""),
+		},
+		"orders-2": {
+			record("orders", 2, 30, []byte{0xff, 0xfe}, good("o-30"), ""), // key is not UTF-8
+		},
+		"orders-3": {
+			record("orders", 3, 40, nil, glue(5, good("o-40")), `[{"source": `+signed([]byte("shop"))+`}]`),
+			record("orders", 3, 41, []byte("k-41"), nil, ""), // tombstone
+		},
+	})
+	var got seen
+	h := kafkapayload.Handler(&kafkapayload.Decoder[string, order]{Key: kafkapayload.String(), Value: kafkapayload.JSON[order]()},
+		func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
+			src, _ := rec.Headers.Get("source")
+			got.add(fmt.Sprintf("%d key=%q/%v value=%s/%v wire=%v id=%s src=%s", rec.Raw.Offset, rec.Key, rec.HasKey, rec.Value.ID, rec.HasValue, rec.ValueSchema.Wire, rec.ValueSchema.SchemaID(), src))
+			return nil
+		})
+	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(4)), ev, h)
+	require.NoError(t, err)
+	require.Equal(t, []processors.KafkaBatchItemFailure{
+		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-0", Offset: 11}},
+		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-1", Offset: 21}},
+		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-2", Offset: 30}},
+	}, processors.KafkaResponse(resp).BatchItemFailures)
+	require.Equal(t, []string{
+		`10 key="k-10"/true value=o-10/true wire=plain id= src=`,
+		`20 key="k-20"/true value=o-20/true wire=Confluent id=3 src=`,
+		`40 key=""/false value=o-40/true wire=AWS Glue id=3f2a1b0c-4d5e-4f60-8192-a3b4c5d6e7f8 src=shop`,
+		`41 key="k-41"/true value=/false wire=auto id= src=`,
+	}, got.sorted())
+}
+
+func TestDecodeErrors(t *testing.T) {
+	d := &kafkapayload.Decoder[string, order]{Key: kafkapayload.String(), Value: kafkapayload.JSON[order](), StrictHeaders: true}
+	tests := []struct {
+		name   string
+		rec    string
+		part   kafkapayload.Part
+		header string
+		format kafkapayload.Format
+		wire   kafkapayload.WireFormat
+		err    error
+	}{
+		{"value not JSON", record("t", 0, 5, []byte("k"), []byte("{nope"), ""), kafkapayload.PartValue, "", kafkapayload.FormatJSON, kafkapayload.WirePlain, kafkapayload.ErrDecode},
+		{"key not UTF-8", record("t", 0, 6, []byte{0xc3, 0x28}, []byte(`{}`), ""), kafkapayload.PartKey, "", kafkapayload.FormatString, kafkapayload.WirePlain, kafkapayload.ErrDecode},
+		{"value framing truncated", record("t", 0, 7, nil, []byte{1, 2, 3, 4}, ""), kafkapayload.PartValue, "", kafkapayload.FormatJSON, kafkapayload.WirePlain, kafkapayload.ErrDecode},
+		{"Glue corrupt zlib", record("t", 0, 8, nil, append(append([]byte{3, 5}, guid[:]...), 9, 9, 9), ""), kafkapayload.PartValue, "", kafkapayload.FormatJSON, kafkapayload.WireGlue, kafkapayload.ErrCompression},
+		{"header not UTF-8", record("t", 0, 9, nil, []byte(`{"amount":1}`), `[{"trace": `+signed([]byte{0xff})+`}]`), kafkapayload.PartHeader, "trace", "", kafkapayload.WireAuto, kafkapayload.ErrHeader},
+		{"schema id header bad", record("t", 0, 10, nil, []byte(`{"amount":1}`), `[{"__value_schema_id": `+signed([]byte{7, 1})+`}]`), kafkapayload.PartHeader, "__value_schema_id", kafkapayload.FormatJSON, kafkapayload.WireHeaderID, kafkapayload.ErrFraming},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r events.KafkaRecord
+			require.NoError(t, json.Unmarshal([]byte(tt.rec), &r))
+			_, err := d.Decode(context.Background(), &r)
+			var de *kafkapayload.DecodeError
+			require.ErrorAs(t, err, &de)
+			require.Equal(t, tt.part, de.Part)
+			require.Equal(t, tt.header, de.Header)
+			require.Equal(t, tt.format, de.Format)
+			require.Equal(t, tt.wire, de.Wire)
+			require.Equal(t, r.Offset, de.Offset)
+			require.Equal(t, "t", de.Topic)
+			require.ErrorIs(t, err, tt.err)
+			require.Contains(t, err.Error(), fmt.Sprintf("t-0 offset %d", r.Offset))
+		})
+	}
+}
+
+func TestDecodeBadBase64(t *testing.T) {
+	r := events.KafkaRecord{Topic: "t", Partition: 2, Offset: 3, Value: "%%%not-base64"}
+	_, err := (&kafkapayload.Decoder[string, order]{Value: kafkapayload.JSON[order]()}).Decode(context.Background(), &r)
+	require.ErrorIs(t, err, kafkapayload.ErrBase64)
+	require.ErrorContains(t, err, "t-2 offset 3: value does not decode as JSON")
+}
+
+func TestDecodeValidation(t *testing.T) {
+	r := events.KafkaRecord{Topic: "t", Value: b64(mustJSON(order{ID: "x", Amount: 0}))}
+	_, err := (&kafkapayload.Decoder[string, order]{Value: kafkapayload.JSON[order]()}).Decode(context.Background(), &r)
+	var ve *processors.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.ErrorContains(t, err, "amount must be positive")
+}
+
+// panicky is a codec whose library panics on some input.
+type panicky struct{}
+
+func (panicky) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
+func (panicky) Decode(p []byte, _ kafkapayload.Schema) (string, error) {
+	if len(p) == 0 {
+		return "", errors.New("empty")
+	}
+	return string(p[100:]), nil // index out of range
+}
+
+func TestDecodeRecoversPanics(t *testing.T) {
+	r := events.KafkaRecord{Topic: "t", Offset: 4, Value: b64([]byte("abc"))}
+	_, err := (&kafkapayload.Decoder[string, string]{Value: panicky{}}).Decode(context.Background(), &r)
+	require.ErrorIs(t, err, kafkapayload.ErrPanic)
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.NotEmpty(t, pe.PCs)
+	var de *kafkapayload.DecodeError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, kafkapayload.FormatAvro, de.Format)
+}
+
+func TestHeaderSchemaID(t *testing.T) {
+	rec := record("t", 0, 1, nil, mustJSON(order{ID: "h", Amount: 2}),
+		`[{"__value_schema_id": `+signed(confluentGUID())+`}, {"a": `+signed([]byte("1"))+`}, {"a": `+signed([]byte("2"))+`}]`)
+	var r events.KafkaRecord
+	require.NoError(t, json.Unmarshal([]byte(rec), &r))
+	got, err := (&kafkapayload.Decoder[string, order]{Value: kafkapayload.JSON[order](), StrictHeaders: true}).Decode(context.Background(), &r)
+	require.NoError(t, err)
+	require.Equal(t, "h", got.Value.ID)
+	require.Equal(t, kafkapayload.WireHeaderID, got.ValueSchema.Wire)
+	require.Equal(t, guid, got.ValueSchema.GUID)
+	require.Equal(t, []string{"1", "2"}, got.Headers.Values("a"))
+	v, ok := got.Headers.Get("a")
+	require.True(t, ok)
+	require.Equal(t, "2", v)
+	_, ok = got.Headers.Get("missing")
+	require.False(t, ok)
+}
+
+func TestHeadersSignedBytes(t *testing.T) {
+	// The header of the aws-lambda-go fixture: signed numbers, some negative.
+	raw := `{"topic":"t","partition":0,"offset":0,"headers":[{"headerKey":[118,-36,0,127,-128]},{"b":[104,105],"a":[]}]}`
+	var r events.KafkaRecord
+	require.NoError(t, json.Unmarshal([]byte(raw), &r))
+	require.Equal(t, kafkapayload.Headers{
+		{Key: "headerKey", Value: string([]byte{118, 0xdc, 0, 127, 0x80})},
+		{Key: "a", Value: ""},
+		{Key: "b", Value: "hi"},
+	}, kafkapayload.RecordHeaders(&r))
+	require.Nil(t, kafkapayload.RecordHeaders(&events.KafkaRecord{}))
+}
+
+// avroOnly stands for a binary codec: the schema-registry JSON form must not
+// reach it.
+type avroOnly struct{ called *bool }
+
+func (avroOnly) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
+func (a avroOnly) Decode(p []byte, _ kafkapayload.Schema) (order, error) {
+	*a.called = true
+	return order{}, errors.New("binary codec called")
+}
+
+func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {
+	md := `"keySchemaMetadata": {"dataFormat": "JSON", "schemaId": "key-schema-001"}, "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "7d3f2b1a-0c9e-4d5f-8a6b-1e2d3c4b5a69"},`
+	withMD := func(r string) string { return r[:1] + md + r[1:] }
+	raw := eventJSON(map[string][]string{
+		"orders-0": {
+			withMD(record("orders", 0, 1, []byte(`"k-1"`), mustJSON(order{ID: "o-1", Amount: 3}), "")),
+			withMD(record("orders", 0, 2, []byte(`"k-2"`), []byte(`{"id": 5}`), "")), // JSON, but not an order
+		},
+		"orders-1": {record("orders", 1, 1, nil, mustJSON(order{ID: "plain", Amount: 1}), "")},
+	})
+	var ev kafkapayload.Event
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	require.Len(t, ev.Metadata, 2)
+
+	called := false
+	var got seen
+	h := kafkapayload.Handler(&kafkapayload.Decoder[string, order]{Key: kafkapayload.JSON[string](), Value: avroOnly{&called}},
+		func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
+			got.add(fmt.Sprintf("%s key=%s value=%s id=%s format=%s", processors.TopicPartition(rec.Raw), rec.Key, rec.Value.ID, rec.ValueSchema.SchemaID(), rec.ValueSchema.Metadata.DataFormat))
+			return nil
+		})
+	resp, err := processors.ProcessKafka(ev.Context(context.Background()), processors.NewKafka(), ev.KafkaEvent, h)
+	require.NoError(t, err)
+	require.Equal(t, []processors.KafkaBatchItemFailure{
+		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-0", Offset: 2}},
+		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-1", Offset: 1}},
+	}, processors.KafkaResponse(resp).BatchItemFailures)
+	require.Equal(t, []string{"orders-0 key=k-1 value=o-1 id=7d3f2b1a-0c9e-4d5f-8a6b-1e2d3c4b5a69 format=AVRO"}, got.sorted())
+	// orders-1 has no metadata: its JSON went to the binary codec, which failed it.
+	require.True(t, called)
+
+	// The failing record's error names the schema-registry JSON form.
+	var r events.KafkaRecord
+	require.NoError(t, json.Unmarshal([]byte(withMD(record("orders", 0, 2, nil, []byte(`{"id": 5}`), ""))), &r))
+	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}}).Decode(ev.Context(context.Background()), &r)
+	var de *kafkapayload.DecodeError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, kafkapayload.WireESMJSON, de.Wire)
+}
+
+func TestParseMetadata(t *testing.T) {
+	idx, err := kafkapayload.ParseMetadata(eventJSON(map[string][]string{"t-0": {record("t", 0, 1, nil, []byte("{}"), "")}}))
+	require.NoError(t, err)
+	require.Nil(t, idx)
+	_, err = kafkapayload.ParseMetadata([]byte(`{"records": {"t-0": [{"valueSchemaMetadata": 5}]}}`))
+	require.Error(t, err)
+	require.Nil(t, kafkapayload.MetadataFromContext(kafkapayload.WithMetadata(context.Background(), nil)))
+}
+
+func TestValues(t *testing.T) {
+	ev := event(t, map[string][]string{"t-0": {
+		record("t", 0, 1, nil, confluentID(9, mustJSON(order{ID: "a", Amount: 1})...), ""),
+		record("t", 0, 2, nil, nil, ""),
+		record("t", 0, 3, nil, []byte("]"), ""),
+	}})
+	var got []string
+	h := kafkapayload.Values(kafkapayload.JSON[order](), func(ctx context.Context, o order, r *events.KafkaRecord) error {
+		got = append(got, fmt.Sprintf("%d:%s", r.Offset, o.ID))
+		return nil
+	})
+	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), ev, h)
+	require.NoError(t, err)
+	require.Equal(t, []string{"1:a", "2:"}, got)
+	require.Equal(t, []processors.KafkaBatchItemFailure{{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "t-0", Offset: 3}}}, processors.KafkaResponse(resp).BatchItemFailures)
+}
+
+func TestBytesCodec(t *testing.T) {
+	r := events.KafkaRecord{Key: b64([]byte{0, 1, 2}), Value: b64([]byte(`"v"`))}
+	got, err := (&kafkapayload.Decoder[[]byte, string]{Key: kafkapayload.Bytes(), KeyWire: kafkapayload.WirePlain, Value: kafkapayload.JSON[string]()}).Decode(context.Background(), &r)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0, 1, 2}, got.Key)
+	require.Equal(t, "v", got.Value)
+}
+
+func TestMetadataAndConfiguredWire(t *testing.T) {
+	r := events.KafkaRecord{Topic: "t", Offset: 3, Value: b64(mustJSON(order{ID: "j", Amount: 1}))}
+	ctx := kafkapayload.WithMetadata(context.Background(), kafkapayload.MetadataIndex{
+		{Topic: "t", Offset: 3}: {Value: &kafkapayload.SchemaMetadata{DataFormat: "AVRO", SchemaID: "9"}},
+	})
+	called := false
+	// Configured for Confluent, but the mapping delivered JSON: read as JSON.
+	rec, err := (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, ValueWire: kafkapayload.WireConfluent}).Decode(ctx, &r)
+	require.NoError(t, err)
+	require.Equal(t, "j", rec.Value.ID)
+	require.Equal(t, kafkapayload.WireESMJSON, rec.ValueSchema.Wire)
+	require.False(t, called)
+	// Configured plain: the SOURCE format is expected, the codec runs.
+	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, ValueWire: kafkapayload.WirePlain}).Decode(ctx, &r)
+	require.ErrorIs(t, err, kafkapayload.ErrDecode)
+	require.True(t, called)
+	// SOURCE format under auto-detection: a binary part with metadata is
+	// plain even when it starts like a Confluent frame.
+	r.Value = b64([]byte{0, 0, 0, 0, 7, 1})
+	rec2, err := (&kafkapayload.Decoder[string, []byte]{Value: kafkapayload.Bytes()}).Decode(ctx, &r)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0, 0, 0, 0, 7, 1}, rec2.Value)
+	require.Equal(t, kafkapayload.WirePlain, rec2.ValueSchema.Wire)
+	require.Equal(t, "9", rec2.ValueSchema.SchemaID())
+}
+
+func TestWithRawMetadata(t *testing.T) {
+	md := `"valueSchemaMetadata": {"dataFormat": "PROTOBUF", "schemaId": "77"},`
+	rec := record("t", 0, 4, nil, mustJSON(order{ID: "r", Amount: 1}), "")
+	raw := eventJSON(map[string][]string{"t-0": {rec[:1] + md + rec[1:]}})
+	called := false
+	d := &kafkapayload.Decoder[string, order]{Value: avroOnly{&called}}
+	// The entry stands for a raw-bytes Kafka adapter: it decodes the event
+	// and runs the processor.
+	entry := func(ctx context.Context, raw json.RawMessage) (core.Response, error) {
+		var ev events.KafkaEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return core.Response{}, err
+		}
+		return processors.ProcessKafka(ctx, processors.NewKafka(), ev, kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
+			require.Equal(t, "77", rec.ValueSchema.SchemaID())
+			return nil
+		}))
+	}
+	resp, err := kafkapayload.WithRawMetadata(entry)(context.Background(), raw)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.False(t, called)
+
+	_, err = kafkapayload.WithRawMetadata(entry)(context.Background(), json.RawMessage(`{"records": {"t-0": [{"valueSchemaMetadata": []}]}}`))
+	require.ErrorContains(t, err, "do not parse")
+}

@@ -1,0 +1,86 @@
+package kafkapayload
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Part names the part of a Kafka record that failed to decode.
+type Part string
+
+// The parts of a Kafka record.
+const (
+	PartKey    Part = "key"
+	PartValue  Part = "value"
+	PartHeader Part = "header"
+)
+
+// Sentinel errors, matched with errors.Is on a [*DecodeError].
+var (
+	// ErrBase64 is returned when the event's key or value is not valid
+	// standard base64, as Lambda sends it.
+	ErrBase64 = errors.New("not valid base64")
+	// ErrFraming is returned when the bytes do not hold the schema-registry
+	// framing configured or announced by their first byte (too short, an
+	// unknown magic byte, a bad message-index list).
+	ErrFraming = errors.New("schema registry framing is invalid")
+	// ErrCompression is returned for an AWS Glue payload with an unknown
+	// compression byte or a zlib stream that does not inflate.
+	ErrCompression = errors.New("compressed payload does not inflate")
+	// ErrTooLarge is returned when a compressed payload inflates past
+	// [MaxInflatedSize].
+	ErrTooLarge = errors.New("inflated payload is too large")
+	// ErrSchemaMismatch is returned by codecs when the record names a schema
+	// or message type other than the one configured (a Protobuf message index
+	// that is not the handler's message type, for example).
+	ErrSchemaMismatch = errors.New("record's schema does not match the configured type")
+	// ErrDecode is returned when the codec rejects the payload.
+	ErrDecode = errors.New("payload does not decode")
+	// ErrPanic is returned when a codec panicked; the panic is recovered and
+	// the error also holds a *core.PanicError.
+	ErrPanic = errors.New("decoder panicked")
+	// ErrHeader is returned for a header value that is not valid UTF-8 when
+	// [Decoder.StrictHeaders] is set, or a schema-id header that does not
+	// parse.
+	ErrHeader = errors.New("header value is invalid")
+)
+
+// DecodeError is the error of a Kafka record whose key, value or header did
+// not decode. The record fails alone; it is still reported by its
+// topic-partition and offset.
+type DecodeError struct {
+	// Part is the part that failed: key, value or header.
+	Part Part
+	// Header is the header's key when Part is [PartHeader].
+	Header string
+	// Format is the codec's format (JSON, AVRO, PROTOBUF, ...), empty for a
+	// header.
+	Format Format
+	// Wire is the framing used or detected when the error happened.
+	Wire WireFormat
+	// Topic, Partition and Offset identify the record.
+	Topic     string
+	Partition int64
+	Offset    int64
+	// Err is the cause; it matches one of the sentinel errors of this
+	// package with errors.Is and wraps the library's error, if any.
+	Err error
+}
+
+// Error says which record and part failed, and why.
+func (e *DecodeError) Error() string {
+	where := e.Topic + "-" + strconv.FormatInt(e.Partition, 10) + " offset " + strconv.FormatInt(e.Offset, 10)
+	part := string(e.Part)
+	if e.Part == PartHeader {
+		part = fmt.Sprintf("header %q", e.Header)
+	}
+	how := ""
+	if e.Format != "" {
+		how = fmt.Sprintf(" as %s (%s framing)", e.Format, e.Wire)
+	}
+	return fmt.Sprintf("batchkit: Kafka record %s: %s does not decode%s: %v; check the producer's serializer against the configured codec and framing", where, part, how, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *DecodeError) Unwrap() error { return e.Err }

@@ -1,0 +1,9 @@
+package kafkapayload
+
+// SetMaxInflatedSize lowers the inflation limit for a test and returns the
+// function that restores it.
+func SetMaxInflatedSize(n int) (restore func()) {
+	old := maxInflatedSize
+	maxInflatedSize = n
+	return func() { maxInflatedSize = old }
+}
