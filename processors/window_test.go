@@ -198,7 +198,9 @@ func TestWindowFinalInvokePublishes(t *testing.T) {
 
 func TestWindowPublishFailureFailsTheInvocation(t *testing.T) {
 	for name, publish := range map[string]func(context.Context, map[string]int, processors.WindowProperties) error{
-		"error": func(context.Context, map[string]int, processors.WindowProperties) error { return errors.New("sink down") },
+		"error": func(context.Context, map[string]int, processors.WindowProperties) error {
+			return errors.New("sink down")
+		},
 		"panic": func(context.Context, map[string]int, processors.WindowProperties) error { panic("sink blew up") },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -238,7 +240,10 @@ func TestWindowStateSizeLimit(t *testing.T) {
 
 func TestWindowStateShapes(t *testing.T) {
 	sum := processors.Aggregate[events.KinesisEventRecord, int]{
-		Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error { *s += len(r.Kinesis.Data); return nil },
+		Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
+			*s += len(r.Kinesis.Data)
+			return nil
+		},
 	}
 	for _, tc := range []struct{ in, want string }{
 		{``, `3`},
