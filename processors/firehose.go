@@ -226,6 +226,9 @@ type FirehoseResponseRecord struct {
 	// [*core.PanicError], a not-started error, a [*RecordDecodeError] or a
 	// [*FirehoseResponseSizeError]. It is not sent.
 	Err error `json:"-"`
+
+	// idSize caches jsonStringSize(RecordID) for BuildResponse; 0: unknown.
+	idSize int
 }
 
 // MarshalJSON writes the response in one buffer of the exact size.
@@ -291,11 +294,25 @@ func (r *FirehoseResponseRecord) appendJSON(buf []byte) []byte {
 
 // jsonSize is the length of appendJSON's output.
 func (r *FirehoseResponseRecord) jsonSize() int {
-	n := len(`{"recordId":`) + jsonStringSize(r.RecordID) + len(`,"result":`) + jsonStringSize(r.Result) +
-		len(r.dataKey()) + base64.StdEncoding.EncodedLen(len(r.Data)) + len(`"}`)
-	if len(r.PartitionKeys) > 0 {
-		n += len(`,"metadata":{"partitionKeys":{}}`) + len(r.PartitionKeys) - 1
-		for k, v := range r.PartitionKeys {
+	idSize := r.idSize
+	if idSize == 0 {
+		idSize = jsonStringSize(r.RecordID)
+	}
+	return firehoseEntrySize(idSize, r.Result, r.MSK, len(r.Data), r.PartitionKeys)
+}
+
+// firehoseEntrySize is the length of a response record's JSON whose
+// quoted record id is idSize bytes long.
+func firehoseEntrySize(idSize int, result string, msk bool, dataLen int, keys map[string]string) int {
+	dataKey := len(`,"data":"`)
+	if msk {
+		dataKey = len(`,"kafkaRecordValue":"`)
+	}
+	n := len(`{"recordId":`) + idSize + len(`,"result":`) + jsonStringSize(result) +
+		dataKey + base64.StdEncoding.EncodedLen(dataLen) + len(`"}`)
+	if len(keys) > 0 {
+		n += len(`,"metadata":{"partitionKeys":{}}`) + len(keys) - 1
+		for k, v := range keys {
 			n += jsonStringSize(k) + 1 + jsonStringSize(v)
 		}
 	}
@@ -312,11 +329,11 @@ func appendJSONString(buf []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainByte[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			buf = append(buf, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -360,13 +377,15 @@ func jsonStringSize(s string) int {
 	n := 2
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainByte[c] {
+			n++
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			switch {
-			case c >= 0x20 && c != '"' && c != '\\':
-				n++
-			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			if c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' {
 				n += 2
-			default:
+			} else {
 				n += 6
 			}
 			i++
@@ -502,7 +521,8 @@ func (p *FirehoseProcessor) BuildResponse(b *core.Batch[FirehoseRecord]) (Fireho
 		}
 		r := &resp.Records[i]
 		r.RecordID, r.Result, r.MSK = rec.RecordID, FirehoseProcessingFailed, rec.FromMSK()
-		total += r.jsonSize()
+		r.idSize = jsonStringSize(r.RecordID)
+		total += firehoseEntrySize(r.idSize, r.Result, r.MSK, 0, nil)
 	}
 	if unidentified != nil {
 		return resp, unidentified
@@ -529,12 +549,13 @@ func (p *FirehoseProcessor) BuildResponse(b *core.Batch[FirehoseRecord]) (Fireho
 			r.Err = err
 			continue
 		}
-		minimal := r.jsonSize()
-		full := FirehoseResponseRecord{RecordID: r.RecordID, Result: FirehoseOk, Data: out.Data, MSK: r.MSK, PartitionKeys: out.PartitionKeys}
+		idSize := r.idSize
+		full := FirehoseResponseRecord{RecordID: r.RecordID, Result: FirehoseOk, Data: out.Data, MSK: r.MSK, PartitionKeys: out.PartitionKeys, idSize: idSize}
 		if out.Drop {
 			full.Result, full.Data = FirehoseDropped, nil
 		}
-		grown := total - minimal + full.jsonSize()
+		grown := total - firehoseEntrySize(idSize, FirehoseProcessingFailed, r.MSK, 0, nil) +
+			firehoseEntrySize(idSize, full.Result, full.MSK, len(full.Data), full.PartitionKeys)
 		if grown > p.maxResponseBytes {
 			r.Err = &FirehoseResponseSizeError{Position: i, Size: grown, Limit: p.maxResponseBytes}
 			continue
