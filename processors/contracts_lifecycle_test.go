@@ -1,0 +1,148 @@
+package processors_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// recordingHook collects what the lifecycle reports, for every contract.
+type recordingHook struct {
+	core.NopHook
+	mu      sync.Mutex
+	source  string
+	ids     []string
+	outcome map[string]core.Status
+}
+
+func (h *recordingHook) BatchStart(ctx context.Context, info core.BatchInfo) context.Context {
+	h.mu.Lock()
+	h.source = info.EventSource
+	h.mu.Unlock()
+	return ctx
+}
+
+func (h *recordingHook) RecordEnd(_ context.Context, info core.RecordInfo) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.outcome == nil {
+		h.outcome = map[string]core.Status{}
+	}
+	h.ids = append(h.ids, info.Identifier.String())
+	h.outcome[info.Identifier.String()] = info.Outcome.Status
+}
+
+// The contracts run on the shared lifecycle: hooks see every record with its
+// identifier and outcome, as for the partial-response processors.
+func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
+	t.Run("s3batch", func(t *testing.T) {
+		hook := &recordingHook{}
+		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+			if task.Key == "b" {
+				return "", errors.New("no")
+			}
+			return "", nil
+		})
+		_, err := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(processors.WithHooks(hook)), s3Event("a", "b"), h)
+		require.NoError(t, err)
+		require.Equal(t, processors.EventSourceS3Batch, hook.source)
+		require.Equal(t, map[string]core.Status{"task-a": core.StatusSuccess, "task-b": core.StatusFailure}, hook.outcome)
+	})
+	t.Run("firehose", func(t *testing.T) {
+		hook := &recordingHook{}
+		_, err := processors.ProcessFirehose(context.Background(), processors.NewFirehose(processors.WithHooks(hook)), firehoseEvent("a", "fail"), processors.FirehoseFunc(upper))
+		require.NoError(t, err)
+		require.Equal(t, processors.EventSourceFirehose, hook.source)
+		require.Equal(t, map[string]core.Status{"rec-0": core.StatusSuccess, "rec-1": core.StatusFailure}, hook.outcome)
+	})
+	t.Run("kinesis-window", func(t *testing.T) {
+		hook := &recordingHook{}
+		p := processors.NewKinesisWindow(processors.WithHooks(hook))
+		_, err := processors.ProcessKinesisWindow(context.Background(), p, windowEvent(`{}`, false, "a", "fail", "b"), kinesisAgg{Fold: countByKey(nil)})
+		require.NoError(t, err)
+		require.Equal(t, processors.EventSourceKinesis, hook.source)
+		require.Len(t, hook.ids, 3, "the record not folded is reported to hooks too")
+		require.Equal(t, core.StatusNotStarted, hook.outcome[hook.ids[2]])
+	})
+}
+
+// A handler that ends its goroutine (runtime.Goexit) under concurrency
+// leaves its record without an outcome: it is reported failed, never a
+// success.
+func TestContractsGoexitIsAFailure(t *testing.T) {
+	t.Run("s3batch", func(t *testing.T) {
+		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+			if task.Key == "b" {
+				runtime.Goexit()
+			}
+			return "ok", nil
+		})
+		resp, err := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(processors.WithConcurrency(2)), s3Event("a", "b", "c"), h)
+		require.NoError(t, err)
+		require.Equal(t, []string{"Succeeded", "TemporaryFailure", "Succeeded"},
+			[]string{resp.Results[0].ResultCode, resp.Results[1].ResultCode, resp.Results[2].ResultCode})
+	})
+	t.Run("firehose", func(t *testing.T) {
+		h := processors.FirehoseFunc(func(ctx context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+			if string(rec.Data) == "b" {
+				runtime.Goexit()
+			}
+			return upper(ctx, rec)
+		})
+		resp, err := processors.ProcessFirehose(context.Background(), processors.NewFirehose(processors.WithConcurrency(2)), firehoseEvent("a", "b", "c"), h)
+		require.NoError(t, err)
+		require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, results(resp))
+	})
+	t.Run("kinesis-window", func(t *testing.T) {
+		agg := processors.Aggregate[events.KinesisEventRecord, int]{
+			Commutative: true,
+			Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
+				if string(r.Kinesis.Data) == "b" {
+					runtime.Goexit()
+				}
+				*s++
+				return nil
+			},
+		}
+		p := processors.NewKinesisWindow(processors.WithConcurrency(2))
+		resp, err := processors.ProcessKinesisWindow(context.Background(), p, windowEvent(`0`, false, "a", "b", "c"), agg)
+		require.NoError(t, err)
+		require.JSONEq(t, `1`, string(resp.State))
+		require.Len(t, resp.BatchItemFailures, 2)
+	})
+}
+
+// One processor value serves concurrent invocations (run with -race).
+func TestContractsConcurrentInvocations(t *testing.T) {
+	s3p, fhp, wp := processors.NewS3Batch(processors.WithConcurrency(3)), processors.NewFirehose(processors.WithConcurrency(3)),
+		processors.NewKinesisWindow(processors.WithConcurrency(3))
+	agg := processors.Aggregate[events.KinesisEventRecord, int]{Commutative: true,
+		Fold: func(_ context.Context, s *int, _ *events.KinesisEventRecord) error { *s++; return nil }}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			resp, err := processors.ProcessS3Batch(context.Background(), s3p, s3Event("a", "b", "c"),
+				processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) { return task.Key, nil }))
+			if err != nil || resp.Results[2].ResultString != "c" {
+				t.Error("s3", err, resp)
+			}
+			fr, err := processors.ProcessFirehose(context.Background(), fhp, firehoseEvent("a", "b"), processors.FirehoseFunc(upper))
+			if err != nil || string(fr.Records[1].Data) != "B" {
+				t.Error("firehose", err)
+			}
+			wr, err := processors.ProcessKinesisWindow(context.Background(), wp, windowEvent(`1`, false, "a", "b", "c"), agg)
+			if err != nil || string(wr.State) != "4" {
+				t.Error("window", err, string(wr.State))
+			}
+		})
+	}
+	wg.Wait()
+}
