@@ -106,11 +106,18 @@ func (r *FirehoseRecord) ArrivalTime() time.Time {
 // numbers and as strings, so they are kept as text ([FlexText]):
 // aws-lambda-go's types refuse one of the two.
 type FirehoseKinesisMetadata struct {
-	ShardID                     string   `json:"shardId"`
-	PartitionKey                string   `json:"partitionKey"`
+	// ShardID is the source record's shard.
+	ShardID string `json:"shardId"`
+	// PartitionKey is the source record's partition key.
+	PartitionKey string `json:"partitionKey"`
+	// ApproximateArrivalTimestamp is the source record's arrival time as
+	// sent: milliseconds since the epoch, or an RFC 3339 string.
 	ApproximateArrivalTimestamp FlexText `json:"approximateArrivalTimestamp"`
-	SequenceNumber              string   `json:"sequenceNumber"`
-	SubsequenceNumber           FlexText `json:"subsequenceNumber"`
+	// SequenceNumber is the source record's sequence number.
+	SequenceNumber string `json:"sequenceNumber"`
+	// SubsequenceNumber is the source record's subsequence number (a
+	// number, or "" when none).
+	SubsequenceNumber FlexText `json:"subsequenceNumber"`
 }
 
 // FlexText is a JSON string or number kept as its text: "12" and 12 both
@@ -205,6 +212,7 @@ func FirehoseJSON[T, O any](f func(ctx context.Context, payload T, rec *Firehose
 // {"records":[{"recordId","result","data"(or "kafkaRecordValue"),
 // "metadata":{"partitionKeys"}}]}.
 type FirehoseResponse struct {
+	// Records holds one result per event record, in input order.
 	Records []FirehoseResponseRecord `json:"records"`
 }
 

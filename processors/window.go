@@ -81,6 +81,7 @@ type WindowProperties struct {
 
 // KinesisWindowEvent is a Kinesis event with tumbling window fields.
 type KinesisWindowEvent struct {
+	// Records are the window's records of this invocation, in shard order.
 	Records []events.KinesisEventRecord `json:"Records"`
 	WindowProperties
 }
@@ -88,6 +89,7 @@ type KinesisWindowEvent struct {
 // DynamoDBWindowEvent is a DynamoDB Streams event with tumbling window
 // fields.
 type DynamoDBWindowEvent struct {
+	// Records are the window's records of this invocation, in shard order.
 	Records []events.DynamoDBEventRecord `json:"Records"`
 	WindowProperties
 }
