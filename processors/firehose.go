@@ -493,6 +493,16 @@ func FirehoseFrom(c FirehoseConfig) (*FirehoseProcessor, error) {
 	return &FirehoseProcessor{Base: base, maxResponseBytes: c.MaxResponseBytes}, nil
 }
 
+// Prepare forgets what an earlier run over the same records stored in
+// them (a [FirehoseFunc] result), so that a record's output is always this
+// run's.
+func (p *FirehoseProcessor) Prepare(ctx context.Context, b *core.Batch[FirehoseRecord]) error {
+	for i := range b.Records {
+		b.Records[i].out, b.Records[i].hasOut = FirehoseResult{}, false
+	}
+	return p.Base.Prepare(ctx, b)
+}
+
 // Response returns no partial batch response and no error: the Firehose
 // response is built from the outcomes by [FirehoseProcessor.BuildResponse].
 func (p *FirehoseProcessor) Response(context.Context, *core.Batch[FirehoseRecord]) (core.Response, error) {

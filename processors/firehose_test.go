@@ -261,3 +261,15 @@ func TestFirehoseHandlerAdapter(t *testing.T) {
 	_, err = processors.FirehoseFrom(processors.FirehoseConfig{MaxResponseBytes: -1})
 	require.ErrorIs(t, err, processors.ErrInvalidConfig)
 }
+
+// Running the same records again uses this run's handler only: nothing an
+// earlier run stored in the records leaks into the response.
+func TestFirehoseRunTwiceOnTheSameRecords(t *testing.T) {
+	ev := firehoseEvent("a")
+	_, err := processors.ProcessFirehose(context.Background(), processors.NewFirehose(), ev, processors.FirehoseFunc(upper))
+	require.NoError(t, err)
+	resp, err := processors.ProcessFirehose(context.Background(), processors.NewFirehose(), ev,
+		core.Func(func(context.Context, *processors.FirehoseRecord) error { return nil }))
+	require.NoError(t, err)
+	require.Equal(t, "a", string(resp.Records[0].Data), "pass-through, not the earlier run's upper case")
+}

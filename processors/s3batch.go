@@ -246,12 +246,13 @@ func S3BatchFrom(c S3BatchConfig) (*S3BatchProcessor, error) {
 	return &S3BatchProcessor{Base: base, treatMissingKeysAs: c.TreatMissingKeysAs}, nil
 }
 
-// Prepare decodes every task's s3Key into Key, exactly once; a key that
-// does not decode fails its task with a [*S3KeyDecodeError] before any
-// handler runs.
+// Prepare decodes every task's s3Key into Key, exactly once (Key is always
+// computed from S3Key, never from an earlier Key); a key that does not
+// decode fails its task with a [*S3KeyDecodeError] before any handler runs.
 func (p *S3BatchProcessor) Prepare(ctx context.Context, b *core.Batch[S3BatchTask]) error {
 	for i := range b.Records {
 		t := &b.Records[i]
+		t.resultString = "" // an earlier run's, when the tasks are run again
 		key, err := url.QueryUnescape(t.S3Key)
 		if err != nil {
 			if b.Outcomes[i].Status == core.StatusPending {
@@ -388,7 +389,8 @@ func S3BatchArgs[A any](f func(ctx context.Context, args A, task *S3BatchTask) (
 }
 
 // ProcessS3Batch runs p over the tasks of event with h and returns the S3
-// Batch Operations response: one result per task, in input order (see
+// Batch Operations response; it sets each task's Key and Job (the tasks
+// share the caller's slice): one result per task, in input order (see
 // [S3BatchProcessor.BuildResponse]). The error is a Prepare error (no task
 // was run), or a [*core.UnidentifiableFailureError] for a task without
 // taskId; only then must the invocation fail.

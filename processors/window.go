@@ -132,6 +132,9 @@ type Aggregate[R, S any] struct {
 	// (with a failure, the records are re-delivered and the window is
 	// published by the invocation that completes it). Its error, or panic,
 	// fails the invocation, so that Lambda retries it with the same state.
+	// When window.IsWindowTerminatedEarly, Lambda ended the window before
+	// its end (its state reached 1 MB): the aggregate covers only part of
+	// the window, and the rest follows in a fresh state, published again.
 	Publish func(ctx context.Context, state S, window WindowProperties) error
 	// Commutative declares that the fold's result does not depend on the
 	// records' order: records may then be folded concurrently (up to the
