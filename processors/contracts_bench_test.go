@@ -50,6 +50,29 @@ func BenchmarkS3Batch(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
 	})
+	// loop: the floor, a hand-written loop calling the same handler and
+	// building aws-lambda-go's response, without panic recovery, key
+	// decoding, deadline or hooks.
+	b.Run("loop/1000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			resp := events.S3BatchJobResponse{InvocationSchemaVersion: ev.InvocationSchemaVersion, TreatMissingKeysAs: "TemporaryFailure", InvocationID: ev.InvocationID,
+				Results: make([]events.S3BatchJobResult, len(ev.Tasks))}
+			for i := range ev.Tasks {
+				r := &resp.Results[i]
+				r.TaskID = ev.Tasks[i].TaskID
+				if _, err := h(ctx, &ev.Tasks[i]); err != nil {
+					r.ResultCode, r.ResultString = "TemporaryFailure", err.Error()
+					continue
+				}
+				r.ResultCode, r.ResultString = "Succeeded", "copied"
+			}
+			if resp.Results[contractBenchN-1].ResultCode != "Succeeded" {
+				b.Fatal(resp.Results[contractBenchN-1])
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
+	})
 	b.Run("raw/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
@@ -94,6 +117,29 @@ func BenchmarkFirehose(b *testing.B) {
 			resp, err := processors.ProcessFirehose(ctx, p, ev, h)
 			if err != nil || resp.Records[contractBenchN-1].Result != processors.FirehoseOk {
 				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
+	})
+	transform := func(_ context.Context, r *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		return processors.FirehoseData(r.Data), nil
+	}
+	b.Run("loop/1000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			resp := events.KinesisFirehoseResponse{Records: make([]events.KinesisFirehoseResponseRecord, len(ev.Records))}
+			for i := range ev.Records {
+				r := &resp.Records[i]
+				r.RecordID = ev.Records[i].RecordID
+				out, err := transform(ctx, &ev.Records[i])
+				if err != nil {
+					r.Result = events.KinesisFirehoseTransformedStateProcessingFailed
+					continue
+				}
+				r.Result, r.Data = events.KinesisFirehoseTransformedStateOk, out.Data
+			}
+			if resp.Records[contractBenchN-1].Result != "Ok" {
+				b.Fatal(resp.Records[contractBenchN-1])
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
@@ -167,6 +213,27 @@ func BenchmarkKinesisWindow(b *testing.B) {
 		for b.Loop() {
 			resp, err := processors.ProcessKinesisWindow(ctx, p, ev, agg)
 			if err != nil || len(resp.BatchItemFailures) != 0 {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
+	})
+	b.Run("loop/1000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var s benchTotals
+			if err := json.Unmarshal(ev.State, &s); err != nil {
+				b.Fatal(err)
+			}
+			var failures []events.KinesisBatchItemFailure
+			for i := range ev.Records {
+				if err := agg.Fold(ctx, &s, &ev.Records[i]); err != nil {
+					failures = append(failures, events.KinesisBatchItemFailure{ItemIdentifier: ev.Records[i].Kinesis.SequenceNumber})
+					break
+				}
+			}
+			state, err := json.Marshal(s)
+			if err != nil || len(failures) != 0 || len(state) == 0 {
 				b.Fatal(err)
 			}
 		}

@@ -486,10 +486,14 @@ func FirehoseFrom(c FirehoseConfig) (*FirehoseProcessor, error) {
 		return nil, &ConfigError{Processor: string(KindFirehose), Setting: "MaxResponseBytes", Value: strconv.Itoa(c.MaxResponseBytes),
 			Problem: "it is negative", Accepted: "0 (Lambda's 6 MB) or a positive number of bytes"}
 	}
+	// Every record has its own result: a batch whose records all failed
+	// is a response, never a full-batch error.
+	opts := c.Options
+	opts.SuppressFullBatchError = true
 	base := core.NewBase(core.Source[FirehoseRecord]{
 		Name:     EventSourceFirehose,
 		Identify: func(r *FirehoseRecord) core.Identifier { return core.StringID(r.RecordID) },
-	}, c.Options)
+	}, opts)
 	return &FirehoseProcessor{Base: base, maxResponseBytes: c.MaxResponseBytes}, nil
 }
 
@@ -497,10 +501,15 @@ func FirehoseFrom(c FirehoseConfig) (*FirehoseProcessor, error) {
 // them (a [FirehoseFunc] result), so that a record's output is always this
 // run's.
 func (p *FirehoseProcessor) Prepare(ctx context.Context, b *core.Batch[FirehoseRecord]) error {
+	resetOutputs(b)
+	return p.Base.Prepare(ctx, b)
+}
+
+// resetOutputs is Prepare's own work.
+func resetOutputs(b *core.Batch[FirehoseRecord]) {
 	for i := range b.Records {
 		b.Records[i].out, b.Records[i].hasOut = FirehoseResult{}, false
 	}
-	return p.Base.Prepare(ctx, b)
 }
 
 // Response returns no partial batch response and no error: the Firehose
@@ -625,7 +634,11 @@ func runFirehose(ctx context.Context, p *FirehoseProcessor, b *core.Batch[Fireho
 	if p == nil {
 		return FirehoseResponse{}, errors.New("batchkit: ProcessFirehose needs a processor (processors.NewFirehose), got nil")
 	}
-	if _, err := core.Run(ctx, p, b); err != nil {
+	// The lifecycle runs the processor's plain Base, after Prepare's own
+	// work, so that core.Run calls the handler directly on its sequential
+	// fast path; driving p itself with core.Run gives the same outcomes.
+	resetOutputs(b)
+	if _, err := core.Run(ctx, p.Base, b); err != nil {
 		return FirehoseResponse{}, err
 	}
 	return p.BuildResponse(b)

@@ -239,10 +239,14 @@ func S3BatchFrom(c S3BatchConfig) (*S3BatchProcessor, error) {
 		return nil, &ConfigError{Processor: string(KindS3Batch), Setting: "TreatMissingKeysAs", Value: c.TreatMissingKeysAs,
 			Problem: "it is not a result code", Accepted: "TemporaryFailure (default), PermanentFailure or Succeeded"}
 	}
+	// Every task has its own result: a batch whose tasks all failed is a
+	// response, never a full-batch error.
+	opts := c.Options
+	opts.SuppressFullBatchError = true
 	base := core.NewBase(core.Source[S3BatchTask]{
 		Name:     EventSourceS3Batch,
 		Identify: func(t *S3BatchTask) core.Identifier { return core.StringID(t.TaskID) },
-	}, c.Options)
+	}, opts)
 	return &S3BatchProcessor{Base: base, treatMissingKeysAs: c.TreatMissingKeysAs}, nil
 }
 
@@ -250,6 +254,12 @@ func S3BatchFrom(c S3BatchConfig) (*S3BatchProcessor, error) {
 // computed from S3Key, never from an earlier Key); a key that does not
 // decode fails its task with a [*S3KeyDecodeError] before any handler runs.
 func (p *S3BatchProcessor) Prepare(ctx context.Context, b *core.Batch[S3BatchTask]) error {
+	p.decodeKeys(b)
+	return p.Base.Prepare(ctx, b)
+}
+
+// decodeKeys is Prepare's own work.
+func (p *S3BatchProcessor) decodeKeys(b *core.Batch[S3BatchTask]) {
 	for i := range b.Records {
 		t := &b.Records[i]
 		t.resultString = "" // an earlier run's, when the tasks are run again
@@ -262,7 +272,6 @@ func (p *S3BatchProcessor) Prepare(ctx context.Context, b *core.Batch[S3BatchTas
 		}
 		t.Key = key
 	}
-	return p.Base.Prepare(ctx, b)
 }
 
 // Response returns no partial batch response and no error: the tasks'
@@ -406,7 +415,13 @@ func runS3Batch(ctx context.Context, p *S3BatchProcessor, event *S3BatchEvent, b
 	if p == nil {
 		return S3BatchResponse{}, errors.New("batchkit: ProcessS3Batch needs a processor (processors.NewS3Batch), got nil")
 	}
-	if _, err := core.Run(ctx, p, b); err != nil {
+	// The lifecycle runs the processor's plain Base, after Prepare's own
+	// work: core.Run then calls the handler directly on its sequential fast
+	// path (a custom Prepare or Response takes the general path, with two
+	// deferred recovers per record). Driving p itself with core.Run gives
+	// the same outcomes.
+	p.decodeKeys(b)
+	if _, err := core.Run(ctx, p.Base, b); err != nil {
 		return S3BatchResponse{}, err
 	}
 	return p.BuildResponse(event, b)

@@ -167,8 +167,11 @@ const (
 // [ProcessDynamoDBWindow]) or raw entries. Immutable and safe for
 // concurrent use: each invocation's state lives in the invocation.
 type WindowProcessor[R any] struct {
-	// ordered folds in input order and stops at the first failure.
-	ordered *windowCore[R]
+	// ordered folds in input order and stops at the first failure: its
+	// failures (the failed record and the ones stopped after it) are the
+	// records from the first failure on, so the plain Base reports them,
+	// and core.Run calls the fold on its sequential fast path.
+	ordered *core.Base[R]
 	// concurrent folds up to the concurrency at once, for commutative
 	// aggregates.
 	concurrent    *windowCore[R]
@@ -300,7 +303,7 @@ func newWindow[R any](kind Kind, c WindowConfig, src core.Source[R]) (*WindowPro
 	concurrent := src
 	concurrent.Stop = core.StopNever
 	return &WindowProcessor[R]{
-		ordered:       &windowCore[R]{core.NewBase(ordered, c.Options)},
+		ordered:       core.NewBase(ordered, c.Options),
 		concurrent:    &windowCore[R]{core.NewBase(concurrent, c.Options)},
 		maxStateBytes: c.MaxStateBytes,
 	}, nil
@@ -456,7 +459,7 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 		ok = err == nil
 		return nil, err
 	}
-	proc := p.ordered
+	var proc core.PartialProcessor[R] = p.ordered
 	if concurrent {
 		proc = p.concurrent
 	}
