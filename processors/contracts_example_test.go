@@ -206,3 +206,85 @@ func ExampleDynamoDBWindowHandler() {
 	// Output:
 	// {"state":{"INSERT":3,"MODIFY":1},"batchItemFailures":[]}
 }
+
+// Job user arguments (invocation schema 2.0) decoded into a typed value and
+// validated; arguments that do not decode fail every task permanently.
+func ExampleS3BatchArgs() {
+	type args struct {
+		StorageClass string `json:"storageClass"`
+	}
+	h := processors.S3BatchArgs(func(_ context.Context, a args, task *processors.S3BatchTask) (string, error) {
+		return "moved " + task.Key + " to " + a.StorageClass, nil
+	})
+	event := processors.S3BatchEvent{
+		InvocationSchemaVersion: "2.0", InvocationID: "inv",
+		Job:   processors.S3BatchJob{ID: "job", UserArguments: map[string]string{"storageClass": "GLACIER"}},
+		Tasks: []processors.S3BatchTask{{TaskID: "t1", S3Key: "logs/2026-01-01.gz", S3Bucket: "logs"}},
+	}
+	resp, _ := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(), event, h)
+	fmt.Println(resp.Results[0].ResultCode, resp.Results[0].ResultString)
+	// Output:
+	// Succeeded moved logs/2026-01-01.gz to GLACIER
+}
+
+// A commutative aggregate (a sum) may be folded concurrently: the records
+// are scheduled up to the processor's concurrency, folds run one at a time,
+// and a failure still leaves the failed record and every later one out of
+// the state.
+func ExampleAggregate_commutative() {
+	processor := processors.NewKinesisWindow(processors.WithConcurrency(4))
+	sum := processors.Aggregate[events.KinesisEventRecord, int]{
+		Commutative: true,
+		Fold: func(_ context.Context, total *int, r *events.KinesisEventRecord) error {
+			if len(r.Kinesis.Data) == 0 {
+				return errors.New("empty record")
+			}
+			*total += len(r.Kinesis.Data)
+			return nil
+		},
+	}
+	data := []string{"aa", "bbb", "", "dddd", "e"}
+	event := processors.KinesisWindowEvent{WindowProperties: processors.WindowProperties{State: json.RawMessage(`10`)}}
+	for i, d := range data {
+		event.Records = append(event.Records, events.KinesisEventRecord{EventSource: "aws:kinesis",
+			Kinesis: events.KinesisRecord{SequenceNumber: fmt.Sprint(i + 1), Data: []byte(d)}})
+	}
+	resp, err := processors.ProcessKinesisWindow(context.Background(), processor, event, sum)
+	if err != nil {
+		panic(err)
+	}
+	out, _ := json.Marshal(resp)
+	fmt.Println(string(out))
+	// Output:
+	// {"state":15,"batchItemFailures":[{"itemIdentifier":"3"},{"itemIdentifier":"4"},{"itemIdentifier":"5"}]}
+}
+
+// The Firehose response stays under Lambda's 6 MB (here a smaller limit, to
+// show it): records whose data no longer fits are ProcessingFailed, and
+// Firehose retries them, instead of the whole response being refused.
+func ExampleFirehoseFrom() {
+	processor, err := processors.FirehoseFrom(processors.FirehoseConfig{MaxResponseBytes: 300})
+	if err != nil {
+		panic(err)
+	}
+	pad := processors.FirehoseFunc(func(_ context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		return processors.FirehoseData(bytes.Repeat(rec.Data, 40)), nil // 40 bytes: 56 in base64
+	})
+	event := processors.FirehoseEvent{Records: []processors.FirehoseRecord{
+		{RecordID: "r1", Data: []byte("a")}, {RecordID: "r2", Data: []byte("b")}, {RecordID: "r3", Data: []byte("c")},
+	}}
+	resp, err := processors.ProcessFirehose(context.Background(), processor, event, pad)
+	if err != nil {
+		panic(err)
+	}
+	out, _ := json.Marshal(resp)
+	for _, r := range resp.Records {
+		fmt.Println(r.RecordID, r.Result)
+	}
+	fmt.Println(len(out) <= 300)
+	// Output:
+	// r1 Ok
+	// r2 Ok
+	// r3 ProcessingFailed
+	// true
+}
