@@ -146,3 +146,39 @@ func TestContractsConcurrentInvocations(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The processors are PartialProcessors: driven by core.Run directly (to
+// read every record's outcome afterwards), they give the same responses.
+func TestContractsDrivenByCoreRun(t *testing.T) {
+	ctx := context.Background()
+	t.Run("s3batch", func(t *testing.T) {
+		p := processors.NewS3Batch()
+		ev := s3Event("a%20b", "bad%zz", "c")
+		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) { return task.Key, nil })
+		b := core.NewBatch(ev.Tasks, h)
+		resp, err := core.Run(ctx, core.PartialProcessor[processors.S3BatchTask](p), b)
+		require.NoError(t, err)
+		require.Empty(t, resp.BatchItemFailures, "no partial batch response: the results are built from the outcomes")
+		require.Equal(t, core.StatusFailure, b.Outcomes[1].Status)
+		var keyErr *processors.S3KeyDecodeError
+		require.ErrorAs(t, b.Outcomes[1].Err, &keyErr)
+		out, err := p.BuildResponse(&ev, b)
+		require.NoError(t, err)
+		want, err := processors.ProcessS3Batch(ctx, p, s3Event("a%20b", "bad%zz", "c"), h)
+		require.NoError(t, err)
+		require.Equal(t, marshal(t, want), marshal(t, out))
+		require.Equal(t, "a b", out.Results[0].ResultString)
+	})
+	t.Run("firehose", func(t *testing.T) {
+		p := processors.NewFirehose()
+		ev := firehoseEvent("a", "fail", "drop")
+		b := core.NewBatch(ev.Records, processors.FirehoseFunc(upper))
+		_, err := core.Run(ctx, core.PartialProcessor[processors.FirehoseRecord](p), b)
+		require.NoError(t, err)
+		out, err := p.BuildResponse(b)
+		require.NoError(t, err)
+		require.Equal(t, []string{"Ok", "ProcessingFailed", "Dropped"}, results(out))
+		require.Equal(t, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusSuccess},
+			[]core.Status{b.Outcomes[0].Status, b.Outcomes[1].Status, b.Outcomes[2].Status})
+	})
+}
