@@ -2,6 +2,7 @@ package processors_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"sync"
@@ -181,4 +182,31 @@ func TestContractsDrivenByCoreRun(t *testing.T) {
 		require.Equal(t, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusSuccess},
 			[]core.Status{b.Outcomes[0].Status, b.Outcomes[1].Status, b.Outcomes[2].Status})
 	})
+}
+
+// The responses decode into aws-lambda-go's response types with the same
+// content: the JSON field names are Lambda's.
+func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
+	ctx := context.Background()
+	fr, err := processors.ProcessFirehose(ctx, processors.NewFirehose(), firehoseEvent("a", "fail", "drop"), processors.FirehoseFunc(
+		func(c context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+			out, err := upper(c, rec)
+			return out.WithPartitionKeys(map[string]string{"k": "v"}), err
+		}))
+	require.NoError(t, err)
+	var theirs events.KinesisFirehoseResponse
+	require.NoError(t, json.Unmarshal([]byte(marshal(t, fr)), &theirs))
+	require.Len(t, theirs.Records, 3)
+	require.Equal(t, events.KinesisFirehoseResponseRecord{RecordID: "rec-0", Result: events.KinesisFirehoseTransformedStateOk, Data: []byte("A"),
+		Metadata: events.KinesisFirehoseResponseRecordMetadata{PartitionKeys: map[string]string{"k": "v"}}}, theirs.Records[0])
+	require.Equal(t, events.KinesisFirehoseTransformedStateProcessingFailed, theirs.Records[1].Result)
+	require.Equal(t, events.KinesisFirehoseTransformedStateDropped, theirs.Records[2].Result)
+
+	sr, err := processors.ProcessS3Batch(ctx, processors.NewS3Batch(), s3Event("x"), processors.S3BatchFunc(
+		func(context.Context, *processors.S3BatchTask) (string, error) { return "done", nil }))
+	require.NoError(t, err)
+	var s3theirs events.S3BatchJobResponse
+	require.NoError(t, json.Unmarshal([]byte(marshal(t, sr)), &s3theirs))
+	require.Equal(t, events.S3BatchJobResponse{InvocationSchemaVersion: "2.0", TreatMissingKeysAs: "TemporaryFailure", InvocationID: "inv-1",
+		Results: []events.S3BatchJobResult{{TaskID: "task-a", ResultCode: "Succeeded", ResultString: "done"}}}, s3theirs)
 }
