@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
@@ -209,4 +210,43 @@ func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(marshal(t, sr)), &s3theirs))
 	require.Equal(t, events.S3BatchJobResponse{InvocationSchemaVersion: "2.0", TreatMissingKeysAs: "TemporaryFailure", InvocationID: "inv-1",
 		Results: []events.S3BatchJobResult{{TaskID: "task-a", ResultCode: "Succeeded", ResultString: "done"}}}, s3theirs)
+}
+
+// Records not started before the deadline margin are ProcessingFailed:
+// Firehose retries them.
+func TestFirehoseNotStartedBeforeDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	calls := 0
+	h := processors.FirehoseFunc(func(c context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		calls++
+		return upper(c, rec)
+	})
+	resp, err := processors.ProcessFirehose(ctx, processors.NewFirehose(processors.WithDeadlineMargin(time.Second)), firehoseEvent("a", "b"), h)
+	require.NoError(t, err)
+	require.Zero(t, calls)
+	require.Equal(t, []string{"ProcessingFailed", "ProcessingFailed"}, results(resp))
+	require.ErrorIs(t, resp.Records[0].Err, core.ErrDeadline)
+}
+
+// A fold that fails again on a record it had folded (it depends on more
+// than the state and the record) cannot rebuild the state: the invocation
+// fails, so that Lambda retries it with the same state.
+func TestWindowRebuildFailureFailsTheInvocation(t *testing.T) {
+	seen := map[string]int{}
+	agg := processors.Aggregate[events.KinesisEventRecord, map[string]int]{
+		Fold: func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
+			seen[r.Kinesis.SequenceNumber]++
+			if string(r.Kinesis.Data) == "fail" || seen[r.Kinesis.SequenceNumber] > 1 {
+				return errors.New("not the same twice")
+			}
+			(*s)["n"]++
+			return nil
+		},
+	}
+	_, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{}`, false, "a", "fail"), agg)
+	var stateErr *processors.WindowStateError
+	require.ErrorAs(t, err, &stateErr)
+	require.Equal(t, "rebuild", stateErr.Op)
+	require.ErrorIs(t, err, processors.ErrWindowState)
 }
