@@ -288,3 +288,37 @@ func ExampleFirehoseFrom() {
 	// r3 ProcessingFailed
 	// true
 }
+
+// A DynamoDB Streams window folding each record's NewImage, decoded into
+// the user's type: here the highest price seen per item over the window.
+func ExampleDynamoDBWindowNewImage() {
+	type item struct {
+		SKU   string  `json:"sku"`
+		Price float64 `json:"price"`
+	}
+	aggregate := processors.Aggregate[events.DynamoDBEventRecord, map[string]float64]{
+		Fold: processors.DynamoDBWindowNewImage(func(_ context.Context, top *map[string]float64, img *item, _ *events.DynamoDBEventRecord) error {
+			if img == nil { // a REMOVE: nothing to fold
+				return nil
+			}
+			if *top == nil {
+				*top = map[string]float64{}
+			}
+			(*top)[img.SKU] = max((*top)[img.SKU], img.Price)
+			return nil
+		}),
+	}
+	event := `{"Records":[
+		{"eventName":"INSERT","eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"1","NewImage":{"sku":{"S":"A1"},"price":{"N":"9.5"}}}},
+		{"eventName":"MODIFY","eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"2","NewImage":{"sku":{"S":"A1"},"price":{"N":"12"}}}},
+		{"eventName":"REMOVE","eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"3"}}],
+		"window":{"start":"2020-07-30T17:00:00Z","end":"2020-07-30T17:05:00Z"},"state":{"B2":3},
+		"shardId":"shard123456789","eventSourceARN":"stream-ARN","isFinalInvokeForWindow":false,"isWindowTerminatedEarly":false}`
+	resp, err := processors.ProcessDynamoDBWindowRaw(context.Background(), processors.NewDynamoDBWindow(), []byte(event), aggregate)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(resp.State))
+	// Output:
+	// {"A1":12,"B2":3}
+}
