@@ -1,0 +1,159 @@
+package processors_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/processors"
+)
+
+// The contract fuzz targets feed arbitrary bytes to the contracts' raw
+// entries and check that nothing panics and no record is lost: without an
+// invocation error, the response holds one result per record of the event
+// (as encoding/json counts them), each echoing its record's identifier, and
+// a success only for a record whose handler returned nil.
+
+// seedContracts adds the contract events and vectors' events to f's corpus.
+func seedContracts(f *testing.F) {
+	files, _ := filepath.Glob("testdata/contracts/events/*.json")
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	vectors, _ := filepath.Glob("testdata/contracts/vectors/*.json")
+	for _, p := range vectors {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var v struct {
+			Event json.RawMessage `json:"event"`
+		}
+		if err := json.Unmarshal(data, &v); err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(v.Event))
+	}
+}
+
+// count returns how many elements encoding/json finds under key, and
+// whether the event is valid JSON with such an array.
+func count(data []byte, key string) (int, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return 0, false
+	}
+	var recs []json.RawMessage
+	if json.Unmarshal(top[key], &recs) != nil || top[key] == nil {
+		return 0, false
+	}
+	return len(recs), true
+}
+
+var errContractFuzz = errors.New("fuzz: odd record fails")
+
+func FuzzFirehoseRaw(f *testing.F) {
+	seedContracts(f)
+	p := processors.NewFirehose()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		handled := map[string]bool{}
+		h := processors.FirehoseFunc(func(_ context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+			if len(rec.Payload())%2 == 1 {
+				return processors.FirehoseResult{}, errContractFuzz
+			}
+			handled[rec.RecordID] = true
+			return processors.FirehoseData(rec.Payload()), nil
+		})
+		resp, err := processors.ProcessFirehoseRaw(context.Background(), p, data, h)
+		if err != nil {
+			return // the invocation fails: Firehose retries the batch
+		}
+		n, ok := count(data, "records")
+		if ok && n != len(resp.Records) {
+			t.Fatalf("%d records in the event, %d in the response", n, len(resp.Records))
+		}
+		for _, r := range resp.Records {
+			if r.RecordID == "" {
+				t.Fatal("a response record without recordId")
+			}
+			if r.Result == processors.FirehoseOk && !handled[r.RecordID] {
+				t.Fatalf("record %q is Ok but its handler did not return nil", r.RecordID)
+			}
+		}
+		if _, err := json.Marshal(resp); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzS3BatchRaw(f *testing.F) {
+	seedContracts(f)
+	p := processors.NewS3Batch()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		handled := map[string]bool{}
+		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+			if len(task.Key)%2 == 1 {
+				return "", errContractFuzz
+			}
+			handled[task.TaskID] = true
+			return "", nil
+		})
+		resp, err := processors.ProcessS3BatchRaw(context.Background(), p, data, h)
+		if err != nil {
+			return
+		}
+		n, ok := count(data, "tasks")
+		if ok && n != len(resp.Results) {
+			t.Fatalf("%d tasks in the event, %d results", n, len(resp.Results))
+		}
+		for _, r := range resp.Results {
+			if r.ResultCode == processors.S3BatchSucceeded && !handled[r.TaskID] {
+				t.Fatalf("task %q succeeded but its handler did not return nil", r.TaskID)
+			}
+		}
+	})
+}
+
+func FuzzKinesisWindowRaw(f *testing.F) {
+	seedContracts(f)
+	p := processors.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		folded := 0
+		agg := processors.Aggregate[events.KinesisEventRecord, int]{
+			Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
+				if len(r.Kinesis.Data)%2 == 1 {
+					return errContractFuzz
+				}
+				folded++
+				*s++
+				return nil
+			},
+		}
+		resp, err := processors.ProcessKinesisWindowRaw(context.Background(), p, data, agg)
+		if err != nil {
+			return
+		}
+		n, ok := count(data, "Records")
+		if !ok {
+			return
+		}
+		var state int
+		if json.Unmarshal(resp.State, &state) != nil {
+			return // a state of another shape, kept as it came
+		}
+		// Every record is folded once, or reported (with the ones after
+		// it); none is both, and none is neither.
+		if len(resp.BatchItemFailures) > n || folded < n-len(resp.BatchItemFailures) {
+			t.Fatalf("%d records, %d folded, %d reported", n, folded, len(resp.BatchItemFailures))
+		}
+	})
+}

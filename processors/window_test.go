@@ -1,0 +1,382 @@
+package processors_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+)
+
+type kinesisAgg = processors.Aggregate[events.KinesisEventRecord, map[string]int]
+
+// countByKey counts records per partition key; data "fail" fails after
+// changing the state (its effect must not stay), "panic" panics.
+func countByKey(calls *atomic.Int32) func(context.Context, *map[string]int, *events.KinesisEventRecord) error {
+	return func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
+		if calls != nil {
+			calls.Add(1)
+		}
+		if *s == nil {
+			*s = map[string]int{}
+		}
+		(*s)[r.Kinesis.PartitionKey]++
+		switch string(r.Kinesis.Data) {
+		case "fail":
+			return errors.New("bad record")
+		case "panic":
+			panic("fold blew up")
+		}
+		return nil
+	}
+}
+
+// windowEvent builds a Kinesis window event with one record per data
+// string, partition key "pk", and the given incoming state.
+func windowEvent(state string, final bool, data ...string) processors.KinesisWindowEvent {
+	ev := processors.KinesisWindowEvent{Records: batchtest.KinesisEvent(data...).Records}
+	ev.Window = processors.WindowRange{Start: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC), End: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}
+	ev.State = json.RawMessage(state)
+	ev.ShardID = "shardId-000000000000"
+	ev.EventSourceARN = "arn:aws:kinesis:us-east-1:123456789012:stream/test-stream"
+	ev.IsFinalInvokeForWindow = final
+	return ev
+}
+
+// windowBoth runs the typed and the raw entries and requires the same
+// outcome.
+func windowBoth[S any](t *testing.T, p *processors.WindowProcessor[events.KinesisEventRecord], ev processors.KinesisWindowEvent, agg processors.Aggregate[events.KinesisEventRecord, S]) (processors.WindowResponse, error) {
+	t.Helper()
+	raw, err := json.Marshal(ev)
+	require.NoError(t, err)
+	typed, terr := processors.ProcessKinesisWindow(context.Background(), p, ev, agg)
+	fromRaw, rerr := processors.ProcessKinesisWindowRaw(context.Background(), p, raw, agg)
+	require.Equal(t, terr == nil, rerr == nil, "typed %v, raw %v", terr, rerr)
+	require.Equal(t, marshal(t, typed), marshal(t, fromRaw), "typed and raw entries agree")
+	return typed, terr
+}
+
+func TestKinesisWindowDocumentedEvent(t *testing.T) {
+	data := readContractEvent(t, "kinesis-window.json")
+	// The documented state holds numbers: aws-lambda-go's
+	// map[string]string state refuses its own documentation's sample.
+	var theirs events.KinesisTimeWindowEvent
+	require.Error(t, json.Unmarshal(data, &theirs))
+
+	agg := kinesisAgg{Fold: countByKey(nil)}
+	resp, err := processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), data, agg)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, marshal(t, resp))
+
+	var ev processors.KinesisWindowEvent
+	require.NoError(t, json.Unmarshal(data, &ev))
+	require.Equal(t, "shardId-000000000006", ev.ShardID)
+	require.Equal(t, time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC), ev.Window.End)
+	typed, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), ev, agg)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, marshal(t, typed))
+}
+
+func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
+	data := readContractEvent(t, "dynamodb-window.json")
+	var theirs events.DynamoDBTimeWindowEvent
+	require.Error(t, json.Unmarshal(data, &theirs))
+
+	type change struct {
+		Message string `json:"Message"`
+	}
+	var messages []string
+	agg := processors.Aggregate[events.DynamoDBEventRecord, map[string]int]{
+		Fold: processors.DynamoDBWindowNewImage(func(_ context.Context, s *map[string]int, img *change, r *events.DynamoDBEventRecord) error {
+			(*s)[r.EventName]++
+			if img != nil {
+				messages = append(messages, img.Message)
+			}
+			return nil
+		}),
+	}
+	resp, err := processors.ProcessDynamoDBWindowRaw(context.Background(), processors.NewDynamoDBWindow(), data, agg)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"state":{"INSERT":5,"MODIFY":3,"REMOVE":2},"batchItemFailures":[]}`, marshal(t, resp))
+	require.Equal(t, []string{"New item!", "This item has changed"}, messages)
+
+	var ev processors.DynamoDBWindowEvent
+	require.NoError(t, json.Unmarshal(data, &ev))
+	typed, err := processors.ProcessDynamoDBWindow(context.Background(), processors.NewDynamoDBWindow(), ev, agg)
+	require.NoError(t, err)
+	require.Equal(t, marshal(t, resp), marshal(t, typed))
+}
+
+// A failed record and every record after it are left out of the state and
+// reported; the records after it are not folded at all.
+func TestWindowFailureLeavesOutTheRestOfTheShard(t *testing.T) {
+	for _, bad := range []string{"fail", "panic"} {
+		t.Run(bad, func(t *testing.T) {
+			var calls atomic.Int32
+			agg := kinesisAgg{Fold: countByKey(&calls)}
+			resp, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
+			require.NoError(t, err)
+			require.JSONEq(t, `{"pk":11}`, string(resp.State), "only the record before the failure is in the state")
+			require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2), batchtest.SequenceNumber(3)}, windowFailedIDs(resp))
+			// 2 folds, then the state (a map) is rebuilt from the
+			// incoming state by folding record 0 again.
+			require.Equal(t, int32(3), calls.Load())
+		})
+	}
+}
+
+func windowFailedIDs(resp processors.WindowResponse) []string {
+	ids := make([]string, len(resp.BatchItemFailures))
+	for i, f := range resp.BatchItemFailures {
+		ids[i] = f.ItemIdentifier.String()
+	}
+	return ids
+}
+
+// A state without pointers is restored from a copy: nothing is folded twice.
+func TestWindowPlainStateRestoredWithoutRefold(t *testing.T) {
+	type totals struct {
+		Count int     `json:"count"`
+		Sum   float64 `json:"sum"`
+	}
+	var calls atomic.Int32
+	agg := processors.Aggregate[events.KinesisEventRecord, totals]{
+		Fold: func(_ context.Context, s *totals, r *events.KinesisEventRecord) error {
+			calls.Add(1)
+			s.Count++
+			v, err := strconv.ParseFloat(string(r.Kinesis.Data), 64)
+			if err != nil {
+				return err // after Count++: must not stay
+			}
+			s.Sum += v
+			return nil
+		},
+	}
+	resp, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`{"count":1,"sum":0.5}`, false, "1", "2", "x", "4"), agg)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"count":3,"sum":3.5}`, string(resp.State))
+	require.Len(t, resp.BatchItemFailures, 2)
+	require.Equal(t, int32(2*3), calls.Load(), "each entry folds 0, 1, 2 and stops: no refold")
+}
+
+func TestWindowFinalInvokePublishes(t *testing.T) {
+	var published []map[string]int
+	agg := kinesisAgg{
+		Fold: countByKey(nil),
+		Publish: func(_ context.Context, s map[string]int, w processors.WindowProperties) error {
+			require.True(t, w.IsFinalInvokeForWindow)
+			published = append(published, s)
+			return nil
+		},
+	}
+	resp, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{"pk":2}`, true, "a", "b"), agg)
+	require.NoError(t, err)
+	require.Equal(t, []map[string]int{{"pk": 4}}, published)
+	require.JSONEq(t, `{"state":{"pk":4},"batchItemFailures":[]}`, marshal(t, resp), "the final response still carries the state")
+
+	// Not final: nothing is published.
+	published = nil
+	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{}`, false, "a"), agg)
+	require.NoError(t, err)
+	require.Empty(t, published)
+
+	// Final with a failure: the records come back, the window is
+	// published by the invocation that completes it.
+	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{}`, true, "a", "fail"), agg)
+	require.NoError(t, err)
+	require.Empty(t, published)
+}
+
+func TestWindowPublishFailureFailsTheInvocation(t *testing.T) {
+	for name, publish := range map[string]func(context.Context, map[string]int, processors.WindowProperties) error{
+		"error": func(context.Context, map[string]int, processors.WindowProperties) error {
+			return errors.New("sink down")
+		},
+		"panic": func(context.Context, map[string]int, processors.WindowProperties) error { panic("sink blew up") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`{}`, true, "a"), kinesisAgg{Fold: countByKey(nil), Publish: publish})
+			require.ErrorIs(t, err, processors.ErrWindowPublish)
+		})
+	}
+}
+
+func TestWindowStateSizeLimit(t *testing.T) {
+	published := false
+	agg := processors.Aggregate[events.KinesisEventRecord, []string]{
+		Fold: func(_ context.Context, s *[]string, r *events.KinesisEventRecord) error {
+			*s = append(*s, string(r.Kinesis.Data))
+			return nil
+		},
+		Publish: func(context.Context, []string, processors.WindowProperties) error { published = true; return nil },
+	}
+	p, err := processors.KinesisWindowFrom(processors.WindowConfig{MaxStateBytes: 20})
+	require.NoError(t, err)
+	_, err = windowBoth(t, p, windowEvent(`[]`, true, "0123456789", "0123456789"), agg)
+	var tooLarge *processors.WindowStateTooLargeError
+	require.ErrorAs(t, err, &tooLarge)
+	require.Equal(t, 20, tooLarge.Limit)
+	require.False(t, published, "the size is checked before publishing")
+
+	// Lambda's 1 MB by default.
+	big := make([]string, 0)
+	for range 2000 {
+		big = append(big, string(make([]byte, 600)))
+	}
+	state, err := json.Marshal(big)
+	require.NoError(t, err)
+	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(string(state), false, "x"), agg)
+	require.ErrorIs(t, err, processors.ErrWindowStateTooLarge)
+}
+
+func TestWindowStateShapes(t *testing.T) {
+	sum := processors.Aggregate[events.KinesisEventRecord, int]{
+		Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
+			*s += len(r.Kinesis.Data)
+			return nil
+		},
+	}
+	for _, tc := range []struct{ in, want string }{
+		{``, `3`},
+		{`null`, `3`},
+		{`{}`, `3`}, // Lambda's empty state, for a number aggregate
+		{`{ }`, `3`},
+		{`39`, `42`},
+	} {
+		resp, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(tc.in, false, "abc"), sum)
+		require.NoError(t, err, "state %q", tc.in)
+		require.JSONEq(t, tc.want, string(resp.State), "state %q", tc.in)
+	}
+	_, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`"text"`, false, "abc"), sum)
+	require.ErrorIs(t, err, processors.ErrWindowState)
+
+	// A state that encodes as null is sent as {}: a response without state
+	// fails the invocation.
+	none := processors.Aggregate[events.KinesisEventRecord, map[string]int]{
+		Fold: func(context.Context, *map[string]int, *events.KinesisEventRecord) error { return nil },
+	}
+	resp, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(``, false), none)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"state":{},"batchItemFailures":[]}`, marshal(t, resp))
+}
+
+func TestWindowCommutativeConcurrent(t *testing.T) {
+	data := make([]string, 100)
+	for i := range data {
+		data[i] = "x"
+	}
+	var active, peak atomic.Int32
+	agg := processors.Aggregate[events.KinesisEventRecord, int]{
+		Commutative: true,
+		Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
+			if n := active.Add(1); n > peak.Load() {
+				peak.Store(n)
+			}
+			defer active.Add(-1)
+			if string(r.Kinesis.Data) == "fail" {
+				*s += 1000
+				return errors.New("bad")
+			}
+			*s++
+			return nil
+		},
+	}
+	p := processors.NewKinesisWindow(processors.WithConcurrency(8))
+	resp, err := processors.ProcessKinesisWindow(context.Background(), p, windowEvent(`5`, false, data...), agg)
+	require.NoError(t, err)
+	require.JSONEq(t, `105`, string(resp.State))
+	require.Equal(t, int32(1), peak.Load(), "one Fold at a time")
+
+	data[50] = "fail"
+	resp, err = windowBoth(t, p, windowEvent(`5`, false, data...), agg)
+	require.NoError(t, err)
+	require.JSONEq(t, `55`, string(resp.State), "the records from the first failure on are left out, even those folded concurrently")
+	require.Len(t, resp.BatchItemFailures, 50)
+	require.Equal(t, batchtest.SequenceNumber(50), resp.BatchItemFailures[0].ItemIdentifier.ID)
+}
+
+func TestWindowRawUndecodableRecord(t *testing.T) {
+	event := `{"Records":[
+		{"kinesis":{"partitionKey":"pk","sequenceNumber":"1","data":"YQ=="},"eventSource":"aws:kinesis"},
+		{"kinesis":{"partitionKey":"pk","sequenceNumber":"2","data":"%%%"},"eventSource":"aws:kinesis"},
+		{"kinesis":{"partitionKey":"pk","sequenceNumber":"3","data":"Yg=="},"eventSource":"aws:kinesis"}],
+		"window":{"start":"2020-12-09T07:04:00Z","end":"2020-12-09T07:06:00Z"},"state":{"pk":1},"shardId":"s","eventSourceARN":"arn",
+		"isFinalInvokeForWindow":false,"isWindowTerminatedEarly":false}`
+	var calls atomic.Int32
+	resp, err := processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), []byte(event), kinesisAgg{Fold: countByKey(&calls)})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"state":{"pk":2},"batchItemFailures":[{"itemIdentifier":"2"},{"itemIdentifier":"3"}]}`, marshal(t, resp))
+	require.Equal(t, int32(1), calls.Load(), "neither the undecodable record nor the one after it is folded")
+
+	_, err = processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), []byte(`{"state":{}}`), kinesisAgg{Fold: countByKey(nil)})
+	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
+	_, err = processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), []byte(`{"Records":[],"window":{"start":"yesterday"}}`), kinesisAgg{Fold: countByKey(nil)})
+	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
+}
+
+func TestWindowAllFailedAndWrongSource(t *testing.T) {
+	agg := kinesisAgg{Fold: countByKey(nil)}
+	_, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`{}`, false, "fail", "x"), agg)
+	require.ErrorIs(t, err, core.ErrFullBatchFailure)
+
+	resp, err := windowBoth(t, processors.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false)), windowEvent(`{"pk":7}`, false, "fail", "x"), agg)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"pk":7}`, string(resp.State))
+	require.Len(t, resp.BatchItemFailures, 2)
+
+	ev := windowEvent(`{}`, false, "a")
+	ev.Records[0].EventSource = "aws:sqs"
+	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), ev, agg)
+	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
+
+	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), ev, kinesisAgg{})
+	require.Error(t, err, "an aggregate needs a Fold")
+	require.Panics(t, func() { processors.NewKinesisWindow(processors.WithStopOnFirstFailure()) })
+	_, err = processors.KinesisWindowFrom(processors.WindowConfig{MaxStateBytes: -1})
+	require.ErrorIs(t, err, processors.ErrInvalidConfig)
+}
+
+func TestWindowDeadlineMargin(t *testing.T) {
+	var calls atomic.Int32
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	p := processors.NewKinesisWindow(processors.WithDeadlineMargin(time.Second), processors.WithRaiseOnEntireBatchFailure(false))
+	resp, err := processors.ProcessKinesisWindow(ctx, p, windowEvent(`{"pk":3}`, false, "a", "b"), kinesisAgg{Fold: countByKey(&calls)})
+	require.NoError(t, err)
+	require.Zero(t, calls.Load())
+	require.JSONEq(t, `{"pk":3}`, string(resp.State), "records not started are not in the state")
+	require.Len(t, resp.BatchItemFailures, 2)
+}
+
+func TestKinesisWindowJSONTyped(t *testing.T) {
+	type reading struct {
+		Celsius float64 `json:"celsius"`
+	}
+	type stats struct {
+		N   int     `json:"n"`
+		Max float64 `json:"max"`
+	}
+	agg := processors.Aggregate[events.KinesisEventRecord, stats]{
+		Fold: processors.KinesisWindowJSON(func(_ context.Context, s *stats, r reading, _ *events.KinesisEventRecord) error {
+			s.N++
+			s.Max = max(s.Max, r.Celsius)
+			return nil
+		}),
+	}
+	fn := processors.KinesisWindowHandler(processors.NewKinesisWindow(), agg)
+	raw, err := json.Marshal(windowEvent(`{"n":1,"max":20}`, false, `{"celsius":21.5}`, `{"celsius":19}`, `oops`))
+	require.NoError(t, err)
+	resp, err := fn(context.Background(), raw)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"n":3,"max":21.5}`, string(resp.State))
+	require.Equal(t, []string{batchtest.SequenceNumber(2)}, windowFailedIDs(resp))
+}
