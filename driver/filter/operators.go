@@ -326,6 +326,11 @@ func compileAnythingBut(arg any, path string) (anythingBut, *PatternError) {
 
 func compileAnythingButOperator(op string, inner any, path string) (anythingBut, *PatternError) {
 	a := anythingBut{stringsOnly: true}
+	switch op {
+	case "prefix", "suffix", "equals-ignore-case", "wildcard":
+	default:
+		return a, &PatternError{Path: path, Reason: fmt.Sprintf("\"anything-but\" cannot hold %q; use prefix, suffix, equals-ignore-case or wildcard", op)}
+	}
 	strs, err := stringList(op, inner, path, op == "equals-ignore-case" || op == "wildcard")
 	if err != nil {
 		return a, err
@@ -344,8 +349,6 @@ func compileAnythingButOperator(op string, inner any, path string) (anythingBut,
 				return a, &PatternError{Path: path, Reason: err.Error()}
 			}
 			a.not = append(a.not, w)
-		default:
-			return a, &PatternError{Path: path, Reason: fmt.Sprintf("\"anything-but\" cannot hold %q; use prefix, suffix, equals-ignore-case or wildcard", op)}
 		}
 	}
 	return a, nil

@@ -191,9 +191,11 @@ func decodeObject(b []byte) (map[string]any, bool) {
 
 // text renders a decoded pattern value for an error message.
 func text(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b strings.Builder
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
 		return fmt.Sprint(v)
 	}
-	return strings.TrimSpace(string(b))
+	return strings.TrimSpace(b.String())
 }

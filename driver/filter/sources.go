@@ -83,12 +83,14 @@ func (c *Criteria) MatchKafka(r events.KafkaRecord) bool {
 	if !ok {
 		return false
 	}
-	raw, err := base64.StdEncoding.DecodeString(r.Value)
-	if err != nil {
-		raw = []byte(r.Value)
+	if r.Value != "" { // a record without a value (a tombstone) has no "value"
+		raw, err := base64.StdEncoding.DecodeString(r.Value)
+		if err != nil {
+			raw = []byte(r.Value)
+		}
+		obj, _ := decodeObject(raw)
+		view["value"] = &data{obj: obj, text: string(raw), nestedOnText: true, listOnJSON: true}
 	}
-	obj, _ := decodeObject(raw)
-	view["value"] = &data{obj: obj, text: string(raw), nestedOnText: true, listOnJSON: true}
 	return c.matchView(view)
 }
 
