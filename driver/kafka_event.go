@@ -164,6 +164,9 @@ func ParseKafkaResponse(response []byte, ids []string) ([]string, error) {
 			low[partition] = offset
 		}
 	}
+	if len(low) == 0 {
+		return nil, nil
+	}
 	failed := make([]string, 0, len(low))
 	for p, o := range low {
 		failed = append(failed, p+"@"+strconv.FormatInt(o, 10))
