@@ -356,7 +356,6 @@ func TestKafkaOrderPerPartition(t *testing.T) {
 	}
 }
 
-
 // BatchSize bounds each invocation.
 func TestKafkaBatchSize(t *testing.T) {
 	brokers := kafkaCluster(t, "t", 1)
