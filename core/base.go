@@ -207,8 +207,8 @@ func (p *Base[R]) Response(_ context.Context, b *Batch[R]) (Response, error) {
 }
 
 // BuildResponse builds the partial batch response of a processed batch:
-//   - the identifiers of the failed and not-started records, in input order,
-//     each identifier once;
+//   - the identifiers of every record that did not succeed (failed, not
+//     started, or without an outcome), in input order, each identifier once;
 //   - a [*FullBatchFailureError], along with the full response, when every
 //     record of a non-empty batch failed, unless suppressFullBatchError;
 //   - otherwise an [*UnidentifiableFailureError] when a failed record has no
@@ -219,7 +219,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 	var resp Response
 	failed := 0
 	for i := range b.Outcomes {
-		if b.Outcomes[i].Status >= StatusFailure { // failed or not started
+		if b.failed(i) { // anything but a success
 			failed++
 		}
 	}
@@ -230,8 +230,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 	var unidentified *UnidentifiableFailureError
 	seen := idSet{expected: failed}
 	for i := range b.Outcomes {
-		o := &b.Outcomes[i]
-		if o.Status < StatusFailure { // pending or success: Failed() is false
+		if !b.failed(i) {
 			continue
 		}
 		id := identify(&b.Records[i])
@@ -240,7 +239,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 				unidentified = &UnidentifiableFailureError{}
 			}
 			unidentified.Positions = append(unidentified.Positions, i)
-			unidentified.Errors = append(unidentified.Errors, o.Err)
+			unidentified.Errors = append(unidentified.Errors, b.outcomeErr(i))
 			continue
 		}
 		if seen.add(resp.BatchItemFailures, id) {
@@ -250,7 +249,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 	if failed == len(b.Outcomes) && !suppressFullBatchError {
 		errs := make([]error, len(b.Outcomes))
 		for i := range b.Outcomes {
-			errs[i] = b.Outcomes[i].Err
+			errs[i] = b.outcomeErr(i)
 		}
 		return resp, &FullBatchFailureError{Errors: errs}
 	}
