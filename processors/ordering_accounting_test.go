@@ -186,7 +186,10 @@ func TestKafkaRecordWithoutTopicKeepsItsPartitionOrder(t *testing.T) {
 	recs := []events.KafkaRecord{{Topic: "t", Offset: 1}, {Offset: 2}, {Topic: "t", Offset: 3}}
 	var l ranLog
 	_, err := core.Process(context.Background(), processors.NewKafka(), recs,
-		core.Func(func(_ context.Context, r *events.KafkaRecord) error { l.add(strconv.FormatInt(r.Offset, 10)); return nil }))
+		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+			l.add(strconv.FormatInt(r.Offset, 10))
+			return nil
+		}))
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	require.ErrorIs(t, err, processors.ErrKafkaNoTopic)
 	require.Equal(t, []string{"1"}, l.ids)
