@@ -556,7 +556,7 @@ func (r *runner[R]) schedule(ctx context.Context) {
 		}
 		g.Go(func() error {
 			cur := h
-			defer func() { r.guard(cur) }()
+			defer func() { r.endChain(ctx, cur, next, recover()) }()
 			var st stopState
 			for ; cur >= 0; cur = next[cur] {
 				r.step(ctx, cur, &st)
@@ -575,6 +575,33 @@ func (r *runner[R]) guard(i int) {
 	if v := recover(); v != nil && i >= 0 {
 		if o := &r.b.Outcomes[i]; o.Status == StatusPending || o.Status == StatusSuccess {
 			*o = Failure(newPanicErrorAt("batchkit (running the record)", v))
+		}
+	}
+}
+
+// endChain is deferred by every chain goroutine, with the record it was on
+// (-1 when the chain ran to its end) and what it recovered. A chain cut
+// short, by a panic that escaped the record's own recovery or by the
+// handler ending the goroutine (runtime.Goexit), fails its current record
+// (a panic) and every later record of the chain that has no outcome yet (an
+// [*AbandonedError]), and reports them all to the hooks: the rest of the
+// chain must not run out of order, and must not count as succeeded.
+func (r *runner[R]) endChain(ctx context.Context, cur int, next []int, v any) {
+	if cur < 0 {
+		return
+	}
+	outs := r.b.Outcomes
+	if v != nil {
+		if o := &outs[cur]; o.Status == StatusPending || o.Status == StatusSuccess {
+			*o = Failure(newPanicErrorAt("batchkit (running the record)", v))
+		}
+	}
+	for j := next[cur]; j >= 0; j = next[j] {
+		if outs[j].Status == StatusPending {
+			outs[j] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: j}}
+		}
+		if len(r.hooks) > 0 {
+			r.report(ctx, j)
 		}
 	}
 }
