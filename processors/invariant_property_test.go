@@ -359,7 +359,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 						recs[i]["body"] = 1
 					}
 					if cr == badKeyUnknown {
-						delete(recs[i]["attributes"].(map[string]any), "MessageGroupId")
+						recs[i]["attributes"] = "unreadable"
 					}
 				}
 			})
@@ -378,9 +378,14 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		}
 		p, perr := processors.KinesisFrom(cfg)
 		require.NoError(t, perr)
-		idx := func(r *events.KinesisEventRecord) int { i, err := strconv.Atoi(string(r.Kinesis.Data)); return orMinus(i, err) }
+		idx := func(r *events.KinesisEventRecord) int {
+			i, err := strconv.Atoi(string(r.Kinesis.Data))
+			return orMinus(i, err)
+		}
 		pp := core.NewBase(faulty(p.Source(), c, idx), p.Options())
-		h := core.Func(func(ctx context.Context, r *events.KinesisEventRecord) error { return l.handle(ctx, idx(r), c.beh[idx(r)]) })
+		h := core.Func(func(ctx context.Context, r *events.KinesisEventRecord) error {
+			return l.handle(ctx, idx(r), c.beh[idx(r)])
+		})
 		if c.raw {
 			data := corrupt(t, ev, func(recs []map[string]any) {
 				for i, cr := range c.corrupt {
@@ -418,7 +423,9 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 			return orMinus(i, err)
 		}
 		pp := core.NewBase(faulty(p.Source(), c, idx), p.Options())
-		h := core.Func(func(ctx context.Context, r *events.DynamoDBEventRecord) error { return l.handle(ctx, idx(r), c.beh[idx(r)]) })
+		h := core.Func(func(ctx context.Context, r *events.DynamoDBEventRecord) error {
+			return l.handle(ctx, idx(r), c.beh[idx(r)])
+		})
 		if c.raw {
 			data := corrupt(t, ev, func(recs []map[string]any) {
 				for i, cr := range c.corrupt {
@@ -592,8 +599,7 @@ func FuzzEveryRecordAccountedFor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed, stream uint64) {
 		c := genCase(rand.New(rand.NewPCG(seed, stream)))
 		if v := c.check(t); v != "" {
-			t.Fatalf("%s
-%v", v, c)
+			t.Fatalf("%s\n%v", v, c)
 		}
 	})
 }

@@ -63,7 +63,7 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 		return func(recs []map[string]any) {
 			recs[1]["body"] = 17 // not a string: does not decode
 			if drop {
-				delete(recs[1]["attributes"].(map[string]any), "MessageGroupId")
+				recs[1]["attributes"] = "unreadable"
 			}
 		}
 	}

@@ -12,17 +12,29 @@ import (
 // in r (zero but for its identifier) where the processor's Source.Key finds
 // it: the SQS message group, the Kinesis partition key, the DynamoDB item
 // keys. It reports false when the key cannot be read (missing, empty, or
-// broken): the record then fails with an unknown key
+// broken; an SQS message without a group is known to have none only when its
+// attributes object reads whole): the record then fails with an unknown key
 // (core.Batch.FailUnknownKey), and under a stop-by-key policy every later
 // keyed record is stopped, since any of them may share it.
 func readRawKey[R any](rec string, r *R) bool {
 	switch r := any(r).(type) {
 	case *events.SQSMessage:
-		g := findString(rec, []string{"attributes", "MessageGroupId"})
-		if g == "" {
+		if g := findString(rec, []string{"attributes", "MessageGroupId"}); g != "" {
+			r.Attributes = map[string]string{"MessageGroupId": g}
+			return true
+		}
+		// No group: known only when the attributes object reads whole and
+		// names none (a standard-queue message, which stops nothing).
+		raw := findRaw(rec, []string{"attributes"})
+		var attrs map[string]any
+		if raw == "" || json.Unmarshal([]byte(raw), &attrs) != nil || attrs == nil {
 			return false
 		}
-		r.Attributes = map[string]string{"MessageGroupId": g}
+		for k, v := range attrs {
+			if strings.EqualFold(k, "MessageGroupId") && v != nil && v != "" {
+				return false // there, but not a readable string
+			}
+		}
 		return true
 	case *events.KinesisEventRecord:
 		pk := findString(rec, []string{"kinesis", "partitionKey"})
