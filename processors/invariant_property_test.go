@@ -102,11 +102,12 @@ type propCase struct {
 	corrupt []corruption
 	fault   []sourceFault
 	noTopic []bool // kafka: the record names no topic
+	lie     int    // a custom Response adds 1: a foreign identifier, 2: an empty one
 }
 
 func (c propCase) String() string {
-	return fmt.Sprintf("%s stream=%d conc=%d hooks=%d raw=%v margin=%v keys=%v beh=%v corrupt=%v fault=%v noTopic=%v",
-		c.kind, c.stream, c.conc, c.hooks, c.raw, c.margin, c.keys, c.beh, c.corrupt, c.fault, c.noTopic)
+	return fmt.Sprintf("%s stream=%d conc=%d hooks=%d raw=%v margin=%v lie=%d keys=%v beh=%v corrupt=%v fault=%v noTopic=%v",
+		c.kind, c.stream, c.conc, c.hooks, c.raw, c.margin, c.lie, c.keys, c.beh, c.corrupt, c.fault, c.noTopic)
 }
 
 func (c propCase) policy() policy {
@@ -148,6 +149,9 @@ func genCase(r *rand.Rand) propCase {
 	c.hooks = r.IntN(3)
 	c.raw = c.kind != "kafka" && r.IntN(2) == 0
 	c.margin = r.IntN(5) == 0
+	if r.IntN(10) == 0 {
+		c.lie = 1 + r.IntN(2)
+	}
 	nKeys := 1 + r.IntN(3)
 	if c.kind == "dynamodb" {
 		nKeys = len(dynamoKeys)
@@ -188,7 +192,7 @@ type propLog struct {
 	clock       atomic.Int64
 	recordEnds  []atomic.Int32
 	mu          sync.Mutex
-	unknownEnds []string
+	batchEnds   []error
 }
 
 func newPropLog(n int) *propLog {
@@ -241,6 +245,43 @@ func (h propHook) RecordEnd(_ context.Context, info core.RecordInfo) {
 	if info.Position >= 0 && info.Position < len(h.log.recordEnds) {
 		h.log.recordEnds[info.Position].Add(1)
 	}
+}
+
+func (h propHook) BatchEnd(_ context.Context, res core.BatchResult) error {
+	h.log.mu.Lock()
+	defer h.log.mu.Unlock()
+	h.log.batchEnds = append(h.log.batchEnds, res.Err)
+	return nil
+}
+
+// lyingProcessor is a custom processor whose Response adds an identifier
+// Lambda would refuse.
+type lyingProcessor[R any] struct {
+	core.PartialProcessor[R]
+	mode int
+}
+
+// Plan forwards the wrapped processor's plan.
+func (p lyingProcessor[R]) Plan() core.Plan[R] {
+	return p.PartialProcessor.(core.Planner[R]).Plan()
+}
+
+func (p lyingProcessor[R]) Response(ctx context.Context, b *core.Batch[R]) (core.Response, error) {
+	resp, err := p.PartialProcessor.Response(ctx, b)
+	id := core.StringID("not-in-the-batch")
+	if p.mode == 2 {
+		id = core.Identifier{}
+	}
+	resp.BatchItemFailures = append(resp.BatchItemFailures, core.BatchItemFailure{ItemIdentifier: id})
+	return resp, err
+}
+
+// lie wraps p in a lyingProcessor when the case says so.
+func lie[R any](c propCase, p core.PartialProcessor[R]) core.PartialProcessor[R] {
+	if c.lie == 0 {
+		return p
+	}
+	return lyingProcessor[R]{PartialProcessor: p, mode: c.lie}
 }
 
 // dropDeadlineHook returns a context without the invocation's deadline.
@@ -350,7 +391,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		}
 		require.NoError(t, perr)
 		idx := func(m *events.SQSMessage) int { i, err := strconv.Atoi(m.Body); return orMinus(i, err) }
-		pp := core.NewBase(faulty(p.Source(), c, idx), p.Options())
+		pp := lie[events.SQSMessage](c, core.NewBase(faulty(p.Source(), c, idx), p.Options()))
 		h := core.Func(func(ctx context.Context, m *events.SQSMessage) error { return l.handle(ctx, idx(m), c.beh[idx(m)]) })
 		if c.raw {
 			data := corrupt(t, ev, func(recs []map[string]any) {
@@ -382,7 +423,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 			i, err := strconv.Atoi(string(r.Kinesis.Data))
 			return orMinus(i, err)
 		}
-		pp := core.NewBase(faulty(p.Source(), c, idx), p.Options())
+		pp := lie[events.KinesisEventRecord](c, core.NewBase(faulty(p.Source(), c, idx), p.Options()))
 		h := core.Func(func(ctx context.Context, r *events.KinesisEventRecord) error {
 			return l.handle(ctx, idx(r), c.beh[idx(r)])
 		})
@@ -422,7 +463,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 			i, err := strconv.Atoi(v.String())
 			return orMinus(i, err)
 		}
-		pp := core.NewBase(faulty(p.Source(), c, idx), p.Options())
+		pp := lie[events.DynamoDBEventRecord](c, core.NewBase(faulty(p.Source(), c, idx), p.Options()))
 		h := core.Func(func(ctx context.Context, r *events.DynamoDBEventRecord) error {
 			return l.handle(ctx, idx(r), c.beh[idx(r)])
 		})
@@ -456,7 +497,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		p, perr := processors.KafkaFrom(cfg)
 		require.NoError(t, perr)
 		idx := func(r *events.KafkaRecord) int { i, err := strconv.Atoi(r.Value); return orMinus(i, err) }
-		pp := &processors.KafkaProcessor{Base: core.NewBase(faulty(p.Source(), c, idx), p.Options())}
+		pp := lie[events.KafkaRecord](c, &processors.KafkaProcessor{Base: core.NewBase(faulty(p.Source(), c, idx), p.Options())})
 		h := core.Func(func(ctx context.Context, r *events.KafkaRecord) error { return l.handle(ctx, idx(r), c.beh[idx(r)]) })
 		invoke = func() { resp, err = processors.ProcessKafka(ctx, pp, ev, h) }
 	}
@@ -504,6 +545,19 @@ func (c propCase) check(t *testing.T) string {
 		}
 		if !failed && s != stNil && !reported(i) {
 			return fmt.Sprintf("record %d (handler state %d) is absent from the failures %v and the invocation returned no error", i, s, resp.Identifiers())
+		}
+	}
+
+	// What leaves is a response Lambda accepts, or an error.
+	if !failed {
+		for _, f := range resp.BatchItemFailures {
+			known := false
+			for i := range n {
+				known = known || f.ItemIdentifier == ids[i]
+			}
+			if !known {
+				return fmt.Sprintf("the response names %q, not a record of the batch, and the invocation returned no error", f.ItemIdentifier.String())
+			}
 		}
 	}
 
@@ -555,8 +609,15 @@ func (c propCase) check(t *testing.T) string {
 		}
 	}
 
-	// Hooks: every record ends once, or none when refused.
+	// Hooks: every invocation ends once, with its error; every record ends
+	// once, or none when refused.
 	if c.hooks > 0 && returned {
+		if len(l.batchEnds) != 1 {
+			return fmt.Sprintf("hooks saw %d batch ends", len(l.batchEnds))
+		}
+		if (l.batchEnds[0] == nil) != (err == nil) {
+			return fmt.Sprintf("hooks saw the batch end with error %v, the invocation returned %v", l.batchEnds[0], err)
+		}
 		total := 0
 		for i := range n {
 			total += int(l.recordEnds[i].Load())
