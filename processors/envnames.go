@@ -45,11 +45,15 @@ func knownEnv() []string {
 }
 
 // checkUnknownEnv returns an [*EnvError] for the first set BATCHKIT_*
-// variable that batchkit does not know, naming the closest known one. With
-// the process environment (lookup nil) every variable is checked; with a
-// lookup function, which cannot list its variables, every name one edit away
-// from a known one (a letter missing, extra, wrong, or two swapped: the usual
-// typing slips) is looked up.
+// variable that batchkit does not know but that is a likely misspelling of
+// one it knows (see [isMisspelling]), naming the closest known one. With the
+// process environment (lookup nil) every BATCHKIT_* variable is checked;
+// with a lookup function, which cannot list its variables, every name one
+// edit away from a known one (a letter missing, extra, wrong, or two
+// swapped: the usual typing slips) is looked up. A BATCHKIT_* variable far
+// from every known name (BATCHKIT_SQS_ENDPOINT, say) is another program's
+// and is left alone; declare it with [RegisterEnvVariable] anyway to make
+// the intent plain.
 func checkUnknownEnv(lookup func(string) (string, bool)) error {
 	known := knownEnv()
 	var candidates []string
@@ -73,7 +77,10 @@ func checkUnknownEnv(lookup func(string) (string, bool)) error {
 		if !ok {
 			continue
 		}
-		closest := closestName(name, known)
+		closest, d := closestName(name, known)
+		if !isMisspelling(closest, d) {
+			continue
+		}
 		return &EnvError{Variable: name, Value: v,
 			Problem:  fmt.Sprintf("batchkit reads no such variable; did you mean %s? (a misspelt variable would otherwise be ignored silently; declare a variable of your own with processors.RegisterEnvVariable)", closest),
 			Accepted: "the variables " + strings.Join(known, ", ")}
@@ -116,15 +123,24 @@ func oneEditAway(names []string) []string {
 }
 
 // closestName returns the name among known with the smallest edit distance
-// to name.
-func closestName(name string, known []string) string {
+// to name, and that distance.
+func closestName(name string, known []string) (string, int) {
 	best, bestD := "", -1
 	for _, k := range known {
 		if d := editDistance(name, k); bestD < 0 || d < bestD {
 			best, bestD = k, d
 		}
 	}
-	return best
+	return best, bestD
+}
+
+// isMisspelling reports whether a name at edit distance d from the known
+// name closest is likely a misspelling of it: at most 2 edits, or a quarter
+// of the known name after the prefix (BATCHKIT_RAISE_ON_BATCH_FAILURE is 7
+// edits from BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE, whose 29 characters
+// allow 7).
+func isMisspelling(closest string, d int) bool {
+	return d <= max(2, (len(closest)-len(envPrefix))/4)
 }
 
 // editDistance is the Damerau-Levenshtein distance (optimal string
