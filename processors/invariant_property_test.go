@@ -187,12 +187,12 @@ func genCase(r *rand.Rand) propCase {
 
 // propLog is what the handlers and hooks did in one invocation.
 type propLog struct {
-	state       []atomic.Int32
-	start, end  []atomic.Int64
-	clock       atomic.Int64
-	recordEnds  []atomic.Int32
-	mu          sync.Mutex
-	batchEnds   []error
+	state      []atomic.Int32
+	start, end []atomic.Int64
+	clock      atomic.Int64
+	recordEnds []atomic.Int32
+	mu         sync.Mutex
+	batchEnds  []error
 }
 
 func newPropLog(n int) *propLog {
