@@ -91,9 +91,13 @@ type Source[R any] struct {
 	Identify func(*R) Identifier
 	// Key returns the record's ordering key (message group, partition key,
 	// topic-partition), or "" for none. Hooks see it; with OrderByKey or
-	// StopKey it also orders the batch. nil: no key. Like every function
-	// of a Source it may be called from several goroutines at once and
-	// must not panic.
+	// StopKey it also orders the batch (it is then read once per record,
+	// before any handler runs). nil: no key. Like every function of a
+	// Source it may be called from several goroutines at once. It should
+	// not panic; if it does, the record fails with a [*PanicError] without
+	// running, and its key counts as unknown (see [Batch.FailUnknownKey]).
+	// A panic in Identify fails the record (or, while the response is
+	// built, the invocation); in EventSource it fails the invocation.
 	Key func(*R) string
 	// OrderByKey makes records with the same non-empty key run one after
 	// another in input order, even when the processor runs records
@@ -113,7 +117,9 @@ type Options struct {
 	SuppressFullBatchError bool
 	// Concurrency is the largest number of records handled at once; 0 or 1
 	// handles them one after another. Results and the response keep input
-	// order whatever order handlers finish in. Ignored with [StopBatch].
+	// order whatever order handlers finish in. It cannot take effect with
+	// [StopBatch] (records then run one at a time); the processors package
+	// refuses such a configuration.
 	Concurrency int
 	// DeadlineMargin, when positive and the invocation context has a
 	// deadline, is the time kept free to return the response: no record is
