@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Batch is the state of one invocation: the records, the handler, and one
@@ -447,22 +445,17 @@ func (r *runner[R]) key(i int) string {
 	return r.plan.Source.Key(&r.b.Records[i])
 }
 
-// schedule gives every record an outcome, in one of three ways:
+// schedule gives every record an outcome, in one of two ways:
 //   - one after another, in input order: no concurrency, a single record, or
 //     [StopBatch] (stopping the batch at its first failure needs that order);
-//   - with bounded concurrency and no ordering key: one goroutine per record;
-//   - with bounded concurrency and OrderByKey (always with [StopKey]): one
-//     goroutine per chain, the records of one non-empty key in input order;
-//     a record without a key is a chain of its own.
+//   - on a fixed set of at most Concurrency workers (see pool) pulling
+//     positions in input order; with OrderByKey (always with [StopKey]) the
+//     records of one non-empty key run one after another in input order.
 //
-// errgroup.SetLimit bounds the goroutines: Go blocks while the bound is
-// reached, so records (or chains, by their first record) start in input
-// order, and schedule returns only when every goroutine it started has
-// returned (or ended: a goroutine ended by runtime.Goexit still counts as
-// done for errgroup, and its records stay pending for sweep). Outcomes are
-// written by position, so the response keeps input order whatever order
-// handlers finish in. Every goroutine it starts is guarded: a panic that
-// escapes a record fails that record instead of the process.
+// Outcomes are written by position, so the response keeps input order
+// whatever order handlers finish in. Every worker is guarded: a panic that
+// escapes a record fails that record instead of the process, and a worker
+// ended by runtime.Goexit leaves its chain's rest failed and is replaced.
 func (r *runner[R]) schedule(ctx context.Context) {
 	n := len(r.b.Records)
 	src := &r.plan.Source
@@ -513,97 +506,7 @@ func (r *runner[R]) schedule(ctx context.Context) {
 		}
 		return
 	}
-	var g errgroup.Group
-	g.SetLimit(r.plan.Options.Concurrency)
-	if !src.OrderByKey || src.Key == nil {
-		for i := range n {
-			if r.b.Outcomes[i].Status != StatusPending {
-				r.step(ctx, i, nil) // already decided: report it, nothing to run
-				continue
-			}
-			g.Go(func() error {
-				defer r.guard(i)
-				r.step(ctx, i, nil)
-				return nil
-			})
-		}
-		_ = g.Wait()
-		return
-	}
-	// Chains as linked lists: heads in order of their first record, next[i]
-	// the following record with the same key (-1: none).
-	next := make([]int, n)
-	heads := make([]int, 0, n)
-	last := make(map[string]int)
-	for i := range n {
-		next[i] = -1
-		k := r.keys[i]
-		if k == "" {
-			heads = append(heads, i)
-			continue
-		}
-		if j, ok := last[k]; ok {
-			next[j] = i
-		} else {
-			heads = append(heads, i)
-		}
-		last[k] = i
-	}
-	for _, h := range heads {
-		if next[h] < 0 && r.b.Outcomes[h].Status != StatusPending {
-			r.step(ctx, h, nil) // a lone decided record: nothing to run
-			continue
-		}
-		g.Go(func() error {
-			cur := h
-			defer func() { r.endChain(ctx, cur, next, recover()) }()
-			var st stopState
-			for ; cur >= 0; cur = next[cur] {
-				r.step(ctx, cur, &st)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-}
-
-// guard is deferred by every goroutine schedule starts, with the record it
-// was on: a panic that escaped the record's own recovery (batchkit's code,
-// a Source function) fails that record instead of crashing the process; the
-// records of its chain not reached stay pending, and sweep fails them.
-func (r *runner[R]) guard(i int) {
-	if v := recover(); v != nil && i >= 0 {
-		if o := &r.b.Outcomes[i]; o.Status == StatusPending || o.Status == StatusSuccess {
-			*o = Failure(newPanicErrorAt("batchkit (running the record)", v))
-		}
-	}
-}
-
-// endChain is deferred by every chain goroutine, with the record it was on
-// (-1 when the chain ran to its end) and what it recovered. A chain cut
-// short, by a panic that escaped the record's own recovery or by the
-// handler ending the goroutine (runtime.Goexit), fails its current record
-// (a panic) and every later record of the chain that has no outcome yet (an
-// [*AbandonedError]), and reports them all to the hooks: the rest of the
-// chain must not run out of order, and must not count as succeeded.
-func (r *runner[R]) endChain(ctx context.Context, cur int, next []int, v any) {
-	if cur < 0 {
-		return
-	}
-	outs := r.b.Outcomes
-	if v != nil {
-		if o := &outs[cur]; o.Status == StatusPending || o.Status == StatusSuccess {
-			*o = Failure(newPanicErrorAt("batchkit (running the record)", v))
-		}
-	}
-	for j := next[cur]; j >= 0; j = next[j] {
-		if outs[j].Status == StatusPending {
-			outs[j] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: j}}
-		}
-		if len(r.hooks) > 0 {
-			r.report(ctx, j)
-		}
-	}
+	r.runWorkers(ctx, src.OrderByKey && src.Key != nil)
 }
 
 // stopState remembers the failures that stop later records of a chain.
