@@ -113,29 +113,30 @@ func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 // To read each record's outcome afterwards, use [NewBatch] and [Run]: Process
 // reuses the memory of the outcomes in later invocations once it returns.
 func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, handler Handler[R]) (Response, error) {
-	outs := getOutcomes(len(records))
-	b := &Batch[R]{Records: records, Outcomes: *outs, handler: handler, hidden: true}
+	b := getBatch(records, handler)
 	resp, err := Run(ctx, p, b)
 	if !b.untouched {
-		clear(*outs) // drop the errors and results it references
+		clear(b.Outcomes) // drop the errors and results it references
 	}
-	outcomePool.Put(outs)
+	*b = Batch[R]{Outcomes: b.Outcomes} // drop the records and the handler
+	batchPool.Put(b)
 	return resp, err
 }
 
-// outcomePool keeps the outcome slices of finished [Process] calls (as
-// *[]Outcome), so that a warm function does not allocate and zero one per
-// invocation, nor make the garbage collector scan it.
-var outcomePool sync.Pool
+// batchPool keeps the batches of finished [Process] calls (a *Batch[R] of
+// any R), with their outcomes, so that a warm function allocates neither
+// per invocation, nor makes the garbage collector scan them.
+var batchPool sync.Pool
 
-// getOutcomes returns n pending outcomes.
-func getOutcomes(n int) *[]Outcome {
-	if v, ok := outcomePool.Get().(*[]Outcome); ok && cap(*v) >= n {
-		*v = (*v)[:n]
-		return v
+// getBatch returns a hidden batch of records with pending outcomes, from the
+// pool when it holds one of this record type and large enough.
+func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
+	n := len(records)
+	if b, ok := batchPool.Get().(*Batch[R]); ok && cap(b.Outcomes) >= n {
+		*b = Batch[R]{Records: records, Outcomes: b.Outcomes[:n], handler: handler, hidden: true}
+		return b
 	}
-	outs := make([]Outcome, n)
-	return &outs
+	return &Batch[R]{Records: records, Outcomes: make([]Outcome, n), handler: handler, hidden: true}
 }
 
 // Run drives p through its lifecycle over batch b: Prepare, ProcessRecord for
@@ -473,7 +474,7 @@ func (r *runner[R]) schedule(ctx context.Context) {
 	if !concurrent {
 		var st stopState
 		i := 0
-		if r.plain && len(r.hooks) == 0 && r.margin == 0 {
+		if r.plain && len(r.hooks) == 0 {
 			// Fast path: run the handler directly until the first record
 			// that needs the general step (a failure under a stop policy,
 			// a cancelled context); then go on record by record.
@@ -493,9 +494,11 @@ func (r *runner[R]) schedule(ctx context.Context) {
 			if i < n && r.b.Outcomes[i].Status != StatusPending {
 				r.noteFailure(i, &st) // the failure that ended the fast loop
 				i++
-				if src.Stop == StopBatch {
+				if src.Stop == StopBatch && !r.isDone() {
 					// Every later record is short-circuited by this one
-					// failure: one error value serves them all.
+					// failure: one error value serves them all. (Once the
+					// context is done, step reports the deadline's cut
+					// instead.)
 					r.shortCircuitRest(i, &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: i - 1})
 					return
 				}
@@ -561,8 +564,8 @@ func (r *runner[R]) noteFailure(i int, st *stopState) {
 	st.fail(r.plan.Source.Stop, key, i)
 }
 
-// fastLoop is the sequential hot path of a plain [*Base] without hooks or
-// deadline margin: it calls the handler of records from, from+1, ... itself,
+// fastLoop is the sequential hot path of a plain [*Base] without hooks: it
+// calls the handler of records from, from+1, ... itself,
 // under a single deferred recover instead of two per record (runner.process
 // and Batch.Handle), and stores only the status of a successful record
 // without a result (the outcome's other fields are already zero), or nothing
@@ -588,7 +591,7 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 	// A hidden batch has no preset outcome, unless Run set one.
 	checkPreset := !hidden || r.preset
 	stopOnFailure := r.plan.Source.Stop != StopNever
-	done := r.done
+	done, rctx := r.done, r.ctx
 	i := from
 	defer func() {
 		if v := recover(); v != nil {
@@ -609,12 +612,11 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 			}
 			continue
 		}
-		if done != nil {
-			select {
-			case <-done:
-				return i, true
-			default:
-			}
+		// ctx.Err is an atomic load for the standard contexts (cheaper
+		// than a select on Done), set before Done is closed and, for a
+		// child context, synchronously with its parent's cancellation.
+		if done != nil && rctx.Err() != nil {
+			return i, true
 		}
 		res, err := h(ctx, &recs[i])
 		switch {
@@ -642,17 +644,8 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 // earlier failure of its key, so that the deadline's cut is visible; any
 // earlier failure still stops it.
 func (r *runner[R]) blocked(i int, st *stopState) error {
-	if r.margin > 0 {
-		if left := time.Until(r.deadline); left < r.margin {
-			return &DeadlineError{Remaining: left, Margin: r.margin}
-		}
-	}
-	if r.done != nil {
-		select {
-		case <-r.done:
-			return &CanceledError{Cause: context.Cause(r.ctx)}
-		default:
-		}
+	if r.done != nil && r.ctx.Err() != nil {
+		return r.notStarted()
 	}
 	if st != nil {
 		switch r.plan.Source.Stop {
@@ -671,6 +664,24 @@ func (r *runner[R]) blocked(i int, st *stopState) error {
 		}
 	}
 	return nil
+}
+
+// isDone reports whether the records' context is done.
+func (r *runner[R]) isDone() bool {
+	return r.done != nil && r.ctx.Err() != nil
+}
+
+// notStarted is the error of a record not started because the records'
+// context is done: a [DeadlineError] when the deadline margin was reached
+// (the context's own deadline is the margin's, so no record pays for a clock
+// reading before it starts), a [CanceledError] otherwise.
+func (r *runner[R]) notStarted() error {
+	if r.margin > 0 {
+		if left := time.Until(r.deadline); left < r.margin {
+			return &DeadlineError{Remaining: left, Margin: r.margin}
+		}
+	}
+	return &CanceledError{Cause: context.Cause(r.ctx)}
 }
 
 // fail records that record i, with ordering key key, failed.

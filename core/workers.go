@@ -54,7 +54,11 @@ type chain struct {
 // every worker has.
 func (r *runner[R]) runWorkers(ctx context.Context, byKey bool) {
 	n := len(r.b.Records)
-	p := &pool[R]{r: r, ctx: ctx, n: n}
+	// The workers share a copy of the runner, so that the sequential path's
+	// runner stays on the caller's stack.
+	rc := new(runner[R])
+	*rc = *r
+	p := &pool[R]{r: rc, ctx: ctx, n: n}
 	if byKey {
 		p.buildChains()
 	}
