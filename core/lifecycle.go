@@ -111,7 +111,8 @@ func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 //	return resp, err // or resp.SQS(), err
 //
 // To read each record's outcome afterwards, use [NewBatch] and [Run]: Process
-// reuses the memory of the outcomes in later invocations once it returns.
+// reuses its batch and the memory of the outcomes in later invocations once
+// it returns (a processor must not keep the *Batch past Response).
 func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, handler Handler[R]) (Response, error) {
 	b := getBatch(records, handler)
 	resp, err := Run(ctx, p, b)

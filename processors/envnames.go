@@ -67,7 +67,7 @@ func checkUnknownEnv(lookup func(string) (string, bool)) error {
 		slices.Sort(candidates)
 		lookup = os.LookupEnv
 	} else {
-		candidates = oneEditAway(known)
+		candidates = cachedOneEditAway(known)
 	}
 	for _, name := range candidates {
 		if slices.Contains(known, name) {
@@ -86,6 +86,23 @@ func checkUnknownEnv(lookup func(string) (string, bool)) error {
 			Accepted: "the variables " + strings.Join(known, ", ")}
 	}
 	return nil
+}
+
+// editCache keeps the names one edit away from the known ones, computed
+// once per set of known names.
+var editCache struct {
+	sync.Mutex
+	known []string
+	names []string
+}
+
+func cachedOneEditAway(known []string) []string {
+	editCache.Lock()
+	defer editCache.Unlock()
+	if !slices.Equal(editCache.known, known) {
+		editCache.known, editCache.names = slices.Clone(known), oneEditAway(known)
+	}
+	return editCache.names
 }
 
 // envAlphabet holds the characters of variable names.

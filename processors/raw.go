@@ -45,8 +45,12 @@ import (
 // read from it (Identifier), and its handler is not called. When even the
 // identifier cannot be read, the invocation returns a
 // [core.UnidentifiableFailureError] wrapping this error, so that Lambda
-// retries the batch and no record is lost. Fix the producer of the record, or
-// let the queue's redrive policy move it to a dead-letter queue.
+// retries the batch and no record is lost. Its ordering key (message group,
+// partition key, item keys) is read from its bytes too, so that it stops
+// what any failure of its key stops; when even that cannot be read, every
+// later record with a key is stopped under a stop-by-key policy (see
+// core.Batch.FailUnknownKey). Fix the producer of the record, or let the
+// queue's redrive policy move it to a dead-letter queue.
 type RecordDecodeError struct {
 	// Position is the record's position in the Records array.
 	Position int
