@@ -225,20 +225,20 @@ func (backgroundHook) BatchStart(context.Context, core.BatchInfo) context.Contex
 // Issue 10 item 9: the deadline margin comes from the invocation's context,
 // whatever context a hook's BatchStart returns.
 func TestDeadlineMarginSurvivesAHookWithoutDeadline(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	p := core.NewBase(source(core.StopNever), core.Options{DeadlineMargin: 150 * time.Millisecond, Hooks: []core.Hook{backgroundHook{}}})
+	deadline, _ := ctx.Deadline()
+	p := core.NewBase(source(core.StopNever), core.Options{DeadlineMargin: 1400 * time.Millisecond, Hooks: []core.Hook{backgroundHook{}}})
 	h := core.Func(func(ctx context.Context, _ *msg) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(5 * time.Second):
 			return nil
 		}
 	})
-	start := time.Now()
 	resp, err := core.Process(ctx, p, records(), h)
-	require.Less(t, time.Since(start), 190*time.Millisecond, "records stop at the margin")
+	require.True(t, time.Now().Before(deadline), "records stop at the margin, before the deadline")
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
 	require.Len(t, resp.BatchItemFailures, 5)
 	require.ErrorIs(t, err, core.ErrDeadline)
