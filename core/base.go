@@ -91,9 +91,13 @@ type Source[R any] struct {
 	Identify func(*R) Identifier
 	// Key returns the record's ordering key (message group, partition key,
 	// topic-partition), or "" for none. Hooks see it; with OrderByKey or
-	// StopKey it also orders the batch. nil: no key. Like every function
-	// of a Source it may be called from several goroutines at once and
-	// must not panic.
+	// StopKey it also orders the batch (it is then read once per record,
+	// before any handler runs). nil: no key. Like every function of a
+	// Source it may be called from several goroutines at once. It should
+	// not panic; if it does, the record fails with a [*PanicError] without
+	// running, and its key counts as unknown (see [Batch.FailUnknownKey]).
+	// A panic in Identify fails the record (or, while the response is
+	// built, the invocation); in EventSource it fails the invocation.
 	Key func(*R) string
 	// OrderByKey makes records with the same non-empty key run one after
 	// another in input order, even when the processor runs records
@@ -113,7 +117,9 @@ type Options struct {
 	SuppressFullBatchError bool
 	// Concurrency is the largest number of records handled at once; 0 or 1
 	// handles them one after another. Results and the response keep input
-	// order whatever order handlers finish in. Ignored with [StopBatch].
+	// order whatever order handlers finish in. It cannot take effect with
+	// [StopBatch] (records then run one at a time); the processors package
+	// refuses such a configuration.
 	Concurrency int
 	// DeadlineMargin, when positive and the invocation context has a
 	// deadline, is the time kept free to return the response: no record is
@@ -207,8 +213,8 @@ func (p *Base[R]) Response(_ context.Context, b *Batch[R]) (Response, error) {
 }
 
 // BuildResponse builds the partial batch response of a processed batch:
-//   - the identifiers of the failed and not-started records, in input order,
-//     each identifier once;
+//   - the identifiers of every record that did not succeed (failed, not
+//     started, or without an outcome), in input order, each identifier once;
 //   - a [*FullBatchFailureError], along with the full response, when every
 //     record of a non-empty batch failed, unless suppressFullBatchError;
 //   - otherwise an [*UnidentifiableFailureError] when a failed record has no
@@ -219,7 +225,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 	var resp Response
 	failed := 0
 	for i := range b.Outcomes {
-		if b.Outcomes[i].Status >= StatusFailure { // failed or not started
+		if b.failed(i) { // anything but a success
 			failed++
 		}
 	}
@@ -230,8 +236,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 	var unidentified *UnidentifiableFailureError
 	seen := idSet{expected: failed}
 	for i := range b.Outcomes {
-		o := &b.Outcomes[i]
-		if o.Status < StatusFailure { // pending or success: Failed() is false
+		if !b.failed(i) {
 			continue
 		}
 		id := identify(&b.Records[i])
@@ -240,7 +245,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 				unidentified = &UnidentifiableFailureError{}
 			}
 			unidentified.Positions = append(unidentified.Positions, i)
-			unidentified.Errors = append(unidentified.Errors, o.Err)
+			unidentified.Errors = append(unidentified.Errors, b.outcomeErr(i))
 			continue
 		}
 		if seen.add(resp.BatchItemFailures, id) {
@@ -250,7 +255,7 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 	if failed == len(b.Outcomes) && !suppressFullBatchError {
 		errs := make([]error, len(b.Outcomes))
 		for i := range b.Outcomes {
-			errs[i] = b.Outcomes[i].Err
+			errs[i] = b.outcomeErr(i)
 		}
 		return resp, &FullBatchFailureError{Errors: errs}
 	}

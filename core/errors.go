@@ -31,8 +31,17 @@ var (
 	// ErrDeadline: a record was not started because the invocation was about
 	// to reach its deadline.
 	ErrDeadline = errors.New("batchkit: record not started before the deadline")
-	// ErrPanic: the handler panicked.
+	// ErrPanic: the handler panicked, or code batchkit runs for a record or
+	// a batch (a Source function, ProcessRecord, Prepare, Response) did.
 	ErrPanic = errors.New("batchkit: record handler panicked")
+	// ErrAbandoned: a record has no outcome when the batch ends: its
+	// handler's goroutine ended without returning (runtime.Goexit, which
+	// t.FailNow and testify's require call), or an earlier record of its
+	// ordering chain did. It is reported failed.
+	ErrAbandoned = errors.New("batchkit: record abandoned without an outcome")
+	// ErrInvalidResponse: a processor's Response returned an identifier that
+	// Lambda would refuse (empty, or not one of the batch's records).
+	ErrInvalidResponse = errors.New("batchkit: invalid partial batch response")
 )
 
 // FullBatchFailureError is returned when every record of a non-empty batch
@@ -51,7 +60,7 @@ func (e *FullBatchFailureError) Error() string {
 	if len(e.Errors) > 0 && e.Errors[0] != nil {
 		fmt.Fprintf(&b, " (first error: %v)", e.Errors[0])
 	}
-	b.WriteString("; to return the failure list instead of an error, turn off raise-on-entire-batch-failure")
+	b.WriteString("; to return the failure list instead of an error, use processors.WithRaiseOnEntireBatchFailure(false) (core.Options.SuppressFullBatchError = true, or the environment variable BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE=false)")
 	return b.String()
 }
 
@@ -72,6 +81,11 @@ const (
 	// ShortCircuitGroup: an earlier record with the same ordering key (FIFO
 	// message group, Kafka topic-partition, stream partition key) failed.
 	ShortCircuitGroup
+	// ShortCircuitUnknownKey: an earlier record failed whose ordering key
+	// could not be read (a record that did not decode, a Source.Key that
+	// panicked), so any later keyed record may share its key: under
+	// [StopKey] every later record with a non-empty key is stopped.
+	ShortCircuitUnknownKey
 )
 
 // ShortCircuitError is the error of a record that was not handled because an
@@ -86,6 +100,9 @@ type ShortCircuitError struct {
 }
 
 func (e *ShortCircuitError) Error() string {
+	if e.Kind == ShortCircuitUnknownKey {
+		return fmt.Sprintf("batchkit: record not handled: record %d failed earlier and its ordering key (message group, partition key) could not be read, so this record may belong to the same group; it is reported failed to keep the group's order and will be delivered again", e.FailedPosition)
+	}
 	if e.Kind == ShortCircuitGroup {
 		return fmt.Sprintf("batchkit: record not handled: record %d of the same message group %q failed earlier; it is reported failed to keep the group's order and will be delivered again", e.FailedPosition, e.Key)
 	}
@@ -166,6 +183,9 @@ type DeadlineError struct {
 }
 
 func (e *DeadlineError) Error() string {
+	if e.Remaining <= 0 {
+		return fmt.Sprintf("batchkit: record not started: the invocation deadline had already passed (by %v; deadline margin %v); it is reported failed and will be delivered again", (-e.Remaining).Round(time.Millisecond), e.Margin)
+	}
 	return fmt.Sprintf("batchkit: record not started: %v left before the invocation deadline, below the margin of %v; it is reported failed and will be delivered again", e.Remaining.Round(time.Millisecond), e.Margin)
 }
 
@@ -187,10 +207,17 @@ func (e *CanceledError) Error() string {
 func (e *CanceledError) Unwrap() error { return e.Cause }
 
 // PanicError is the error of a record whose handler panicked. The panic is
-// recovered, the record fails alone and processing goes on.
+// recovered, the record fails alone and processing goes on. A panic in code
+// batchkit runs for a record (a [Source] function, a hook's record methods
+// aside, ProcessRecord) fails that record the same way, with Where naming
+// the function; a panic where no record can be blamed (Prepare, Response,
+// Identify while checking the response) fails the invocation with it.
 type PanicError struct {
 	// Value is what the handler panicked with.
 	Value any
+	// Where names what panicked when it was not the record handler, for
+	// example "Source.Key" or "ProcessRecord"; "" for the handler.
+	Where string
 	// Stack is the goroutine's stack at the panic (runtime/debug.Stack).
 	Stack []byte
 	// PCs are the program counters of the panicking goroutine's stack,
@@ -225,8 +252,69 @@ func (e *PanicError) Frames() *runtime.Frames {
 }
 
 func (e *PanicError) Error() string {
+	if e.Where != "" {
+		return fmt.Sprintf("batchkit: %s panicked: %v", e.Where, e.Value)
+	}
 	return fmt.Sprintf("batchkit: record handler panicked: %v", e.Value)
 }
+
+// newPanicErrorAt is [NewPanicError] for a panic of code other than the
+// handler; call it in the deferred function that recovered.
+func newPanicErrorAt(where string, v any) *PanicError {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(3, pcs)
+	return &PanicError{Value: v, Where: where, Stack: debug.Stack(), PCs: pcs[:n:n]}
+}
+
+// AbandonedError is the error of a record that had no outcome when its batch
+// ended: its handler never returned, because the goroutine running it ended
+// (runtime.Goexit, which t.FailNow and testify's require call inside a
+// handler), or an earlier record of its ordering chain did so and the chain
+// stopped there. A record counts as succeeded only when its handler returned
+// nil, so such a record is reported failed and delivered again.
+//
+// Run sees it only when records run concurrently: sequentially, the handler
+// runs on the caller's goroutine, which runtime.Goexit ends along with the
+// invocation (Lambda then times the invocation out and retries the whole
+// batch; hooks still get BatchEnd with an AbandonedError).
+type AbandonedError struct {
+	// Position is the record's position in the batch; -1 for the whole
+	// invocation (its goroutine ended, as hooks see in BatchEnd).
+	Position int
+}
+
+func (e *AbandonedError) Error() string {
+	if e.Position < 0 {
+		return "batchkit: the invocation's goroutine ended inside a record handler (runtime.Goexit, t.FailNow or testify's require) before the batch was done; no response is returned, so Lambda retries the whole batch (return an error from the handler instead)"
+	}
+	return fmt.Sprintf("batchkit: record %d has no outcome: its handler (or an earlier record of its ordering chain) ended its goroutine without returning, for example with runtime.Goexit, t.FailNow or testify's require; it is reported failed and will be delivered again (return an error from the handler instead)", e.Position)
+}
+
+// Is matches [ErrAbandoned].
+func (e *AbandonedError) Is(target error) bool { return target == ErrAbandoned }
+
+// InvalidResponseError is returned by [Run] and [Process] when the response
+// a processor built names a record Lambda would not accept: an empty
+// identifier, or one that is not the identifier of any record of the batch
+// (Lambda then fails the whole batch, silently from the function's point of
+// view). The invocation fails with it instead, so the whole batch is retried
+// and the fault is visible. It comes from a custom processor's Response
+// (or an Identify function) that does not report the batch's own records.
+type InvalidResponseError struct {
+	// Index is the entry's index in BatchItemFailures.
+	Index int
+	// Identifier is the entry's identifier.
+	Identifier Identifier
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+func (e *InvalidResponseError) Error() string {
+	return fmt.Sprintf("batchkit: the processor's response is invalid: batchItemFailures[%d] = %q %s; Lambda would fail the whole batch, so the invocation fails instead (check the processor's Response and its Source.Identify)", e.Index, e.Identifier.String(), e.Problem)
+}
+
+// Is matches [ErrInvalidResponse].
+func (e *InvalidResponseError) Is(target error) bool { return target == ErrInvalidResponse }
 
 // Unwrap returns the panic value when it is an error.
 func (e *PanicError) Unwrap() error {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Batch is the state of one invocation: the records, the handler, and one
@@ -29,6 +27,14 @@ type Batch[R any] struct {
 	// untouched: after Run, no outcome was written (every record of a
 	// hidden batch succeeded on the fast path), so nothing needs clearing.
 	untouched bool
+	// successBelow: in a hidden batch, every record before it that is
+	// still pending was passed by the sequential fast path after its
+	// handler returned nil (see runner.fastLoop): it is a success. Any other
+	// pending record has no outcome and is reported failed.
+	successBelow int
+	// unknownKey is 1 + the position of the first record failed with an
+	// unknown ordering key (see [Batch.FailUnknownKey]); 0: none.
+	unknownKey int
 }
 
 // NewBatch returns the batch of one invocation. Run it with [Run]; read
@@ -43,6 +49,42 @@ func NewBatch[R any](records []R, handler Handler[R]) *Batch[R] {
 // policy, stops the records after it like any other failure).
 func (b *Batch[R]) Fail(i int, err error) {
 	b.Outcomes[i] = Failure(err)
+}
+
+// FailUnknownKey marks record i failed with err before the batch runs, like
+// [Batch.Fail], and says that its ordering key (message group, partition
+// key) could not be read: under [StopKey], any later record with a
+// non-empty key might share it, so every such record is short-circuited
+// (with a [ShortCircuitError] of kind [ShortCircuitUnknownKey]) instead of
+// running out of order. The raw-bytes entries call it for a record that did
+// not decode and whose key cannot be read from its bytes.
+func (b *Batch[R]) FailUnknownKey(i int, err error) {
+	b.Outcomes[i] = Failure(err)
+	if b.unknownKey == 0 || i+1 < b.unknownKey {
+		b.unknownKey = i + 1
+	}
+}
+
+// failed reports whether record i is to be reported failed: anything but a
+// success, except a pending record that the hidden fast path passed after
+// its handler returned nil.
+func (b *Batch[R]) failed(i int) bool {
+	switch b.Outcomes[i].Status {
+	case StatusSuccess:
+		return false
+	case StatusPending:
+		return i >= b.successBelow
+	}
+	return true
+}
+
+// outcomeErr is record i's error, an [*AbandonedError] for a record that
+// has no outcome.
+func (b *Batch[R]) outcomeErr(i int) error {
+	if o := &b.Outcomes[i]; o.Status != StatusPending || o.Err != nil {
+		return o.Err
+	}
+	return &AbandonedError{Position: i}
 }
 
 // Handle calls the handler for record i and returns its outcome. A panic in
@@ -69,31 +111,33 @@ func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 //	return resp, err // or resp.SQS(), err
 //
 // To read each record's outcome afterwards, use [NewBatch] and [Run]: Process
-// reuses the memory of the outcomes in later invocations once it returns.
+// reuses its batch and the memory of the outcomes in later invocations once
+// it returns (a processor must not keep the *Batch past Response).
 func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, handler Handler[R]) (Response, error) {
-	outs := getOutcomes(len(records))
-	b := &Batch[R]{Records: records, Outcomes: *outs, handler: handler, hidden: true}
+	b := getBatch(records, handler)
 	resp, err := Run(ctx, p, b)
 	if !b.untouched {
-		clear(*outs) // drop the errors and results it references
+		clear(b.Outcomes) // drop the errors and results it references
 	}
-	outcomePool.Put(outs)
+	*b = Batch[R]{Outcomes: b.Outcomes} // drop the records and the handler
+	batchPool.Put(b)
 	return resp, err
 }
 
-// outcomePool keeps the outcome slices of finished [Process] calls (as
-// *[]Outcome), so that a warm function does not allocate and zero one per
-// invocation, nor make the garbage collector scan it.
-var outcomePool sync.Pool
+// batchPool keeps the batches of finished [Process] calls (a *Batch[R] of
+// any R), with their outcomes, so that a warm function allocates neither
+// per invocation, nor makes the garbage collector scan them.
+var batchPool sync.Pool
 
-// getOutcomes returns n pending outcomes.
-func getOutcomes(n int) *[]Outcome {
-	if v, ok := outcomePool.Get().(*[]Outcome); ok && cap(*v) >= n {
-		*v = (*v)[:n]
-		return v
+// getBatch returns a hidden batch of records with pending outcomes, from the
+// pool when it holds one of this record type and large enough.
+func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
+	n := len(records)
+	if b, ok := batchPool.Get().(*Batch[R]); ok && cap(b.Outcomes) >= n {
+		*b = Batch[R]{Records: records, Outcomes: b.Outcomes[:n], handler: handler, hidden: true}
+		return b
 	}
-	outs := make([]Outcome, n)
-	return &outs
+	return &Batch[R]{Records: records, Outcomes: make([]Outcome, n), handler: handler, hidden: true}
 }
 
 // Run drives p through its lifecycle over batch b: Prepare, ProcessRecord for
@@ -101,13 +145,32 @@ func getOutcomes(n int) *[]Outcome {
 // Response. It returns the response and the error the Lambda function must
 // return; with a [*FullBatchFailureError] the response is still complete.
 //
+// Every record is accounted for: a record counts as succeeded only when its
+// handler returned nil (or a custom ProcessRecord returned a success). After
+// Run returns, every outcome is set: a record that was still pending when
+// the batch ended (its handler's goroutine ended with runtime.Goexit, or an
+// earlier record of its ordering chain's did) is failed with an
+// [*AbandonedError]. Nothing Run runs on a goroutine of its own can crash the
+// process: a panic in a [Source] function, ProcessRecord or batchkit itself
+// fails the record (a [*PanicError] naming what panicked), and a panic where
+// no record can be blamed (Prepare, Clean, Response) fails the invocation.
+// Sequentially the handler runs on the caller's goroutine: runtime.Goexit in
+// it ends the caller's goroutine, and the invocation with it (Lambda times it
+// out and retries the whole batch); hooks still see BatchEnd with an
+// [*AbandonedError].
+//
 // A Prepare error is returned at once, with an empty response, before any
-// handler runs. A Clean error is joined to the response's error.
+// handler runs (hooks see BatchStart and BatchEnd with the error). A Clean
+// error is joined to the response's error. The response is checked before it
+// leaves: an empty identifier, or one that is not a record of the batch, is
+// an [*InvalidResponseError].
 //
 // With a deadline margin (see [Options.DeadlineMargin]), records run under a
-// context cancelled when only the margin is left; Clean, Response and the
-// hooks' BatchEnd get ctx itself, still live, since the margin is their time.
-func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Response, error) {
+// context cancelled when only the margin is left of the deadline of ctx (the
+// invocation's, whatever context a hook's BatchStart returns); Clean,
+// Response and the hooks' BatchEnd get the batch context, still live, since
+// the margin is their time.
+func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp Response, err error) {
 	if p == nil {
 		return Response{}, errors.New("batchkit: Run needs a processor, got nil")
 	}
@@ -117,10 +180,7 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 	if len(b.Outcomes) != len(b.Records) {
 		return Response{}, fmt.Errorf("batchkit: batch has %d records but %d outcomes; create it with core.NewBatch", len(b.Records), len(b.Outcomes))
 	}
-	if err := p.Prepare(ctx, b); err != nil {
-		return Response{}, err
-	}
-	r := runner[R]{p: p, b: b}
+	r := runner[R]{p: p, b: b, invocation: ctx}
 	if pl, ok := p.(Planner[R]); ok {
 		r.plan = pl.Plan()
 	}
@@ -128,48 +188,121 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (Respon
 	// sequential loop may then call the handler itself (see fastLoop).
 	_, r.plain = p.(*Base[R])
 	r.hooks = hookSet(r.plan.Options.Hooks)
-
-	var batchInfo BatchInfo
-	var hookCtxs []context.Context
+	bctx := ctx
 	if len(r.hooks) > 0 {
-		batchInfo = BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: time.Now(), Records: b.Records}
-		hookCtxs = r.hooks.batchStart(ctx, batchInfo)
-		ctx = hookCtxs[len(hookCtxs)-1]
+		r.batchInfo = BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: time.Now(), Records: b.Records}
+		r.hookCtxs = r.hooks.batchStart(ctx, r.batchInfo)
+		bctx = r.hookCtxs[len(r.hookCtxs)-1]
+	}
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// Either batchkit's own code (or a Source function) panicked on
+		// the caller's goroutine, or a handler ended it (runtime.Goexit).
+		if v := recover(); v != nil {
+			resp, err = Response{}, newPanicErrorAt("batchkit (processing the batch)", v)
+			r.batchEnd(resp, err)
+			return
+		}
+		r.batchEnd(Response{}, &AbandonedError{Position: -1})
+	}()
+
+	if err := r.call("Prepare", func() error { return p.Prepare(ctx, b) }); err != nil {
+		finished = true
+		r.batchEnd(Response{}, err)
+		return Response{}, err
 	}
 
 	// Records run under a context cancelled at the deadline margin; Clean,
-	// Response and hooks keep the invocation's context, since the margin is
-	// the time kept for them.
-	rctx, cancel := r.setDeadline(ctx)
+	// Response and hooks keep the batch context, since the margin is the
+	// time kept for them.
+	rctx, cancel := r.setDeadline(bctx)
 	r.schedule(rctx)
+	r.sweep(rctx)
 	cancel()
 
-	cleanErr := p.Clean(ctx, b)
-	var resp Response
-	var err error
+	cleanErr := r.call("Clean", func() error { return p.Clean(bctx, b) })
 	if r.untouched {
 		// A plain Base whose records all succeeded: BuildResponse would
 		// scan the outcomes to find no failure.
 		b.untouched = true
 	} else {
-		resp, err = p.Response(ctx, b)
+		err = r.call("Response", func() error {
+			var rerr error
+			resp, rerr = p.Response(bctx, b)
+			return rerr
+		})
+		if _, isPanic := err.(*PanicError); !isPanic {
+			if gerr := r.call("checking the response", func() error { return r.checkResponse(resp) }); gerr != nil {
+				err = errors.Join(err, gerr)
+			}
+		}
 	}
 	if cleanErr != nil {
 		err = errors.Join(err, fmt.Errorf("batchkit: processor Clean failed: %w", cleanErr))
 	}
-	if len(r.hooks) > 0 {
-		res := BatchResult{BatchInfo: batchInfo, Response: resp, Err: err}
+	finished = true
+	r.batchEnd(resp, err)
+	return resp, err
+}
+
+// Refuse reports to p's hooks an invocation refused before [Run] could
+// start it (for example a raw event without a records array, or a Kafka
+// event from another source): BatchStart, then BatchEnd with err and every
+// record counted failed, so that metrics, traces and error reports see every
+// invocation. It returns an empty response and err. Entries that check the
+// event themselves call it instead of returning err directly.
+func Refuse[R any](ctx context.Context, p PartialProcessor[R], records []R, err error) (Response, error) {
+	pl, ok := p.(Planner[R])
+	if !ok {
+		return Response{}, err
+	}
+	plan := pl.Plan()
+	if len(plan.Options.Hooks) == 0 {
+		return Response{}, err
+	}
+	r := runner[R]{p: p, b: &Batch[R]{Records: records}, plan: plan, hooks: hookSet(plan.Options.Hooks)}
+	r.batchInfo = BatchInfo{EventSource: plan.Source.Name, Size: len(records), Start: time.Now(), Records: records}
+	r.hookCtxs = r.hooks.batchStart(ctx, r.batchInfo)
+	r.batchEnd(Response{}, err)
+	return Response{}, err
+}
+
+// call runs f, one of the processor's batch methods, turning a panic into a
+// [*PanicError] naming it: no record can be blamed, the invocation fails.
+func (r *runner[R]) call(where string, f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicErrorAt(where, v)
+		}
+	}()
+	return f()
+}
+
+// batchEnd tells the hooks the batch ended with resp and err. Records
+// without a success count failed; a refused batch (Prepare error, no
+// outcomes) counts every record failed.
+func (r *runner[R]) batchEnd(resp Response, err error) {
+	if len(r.hooks) == 0 {
+		return
+	}
+	res := BatchResult{BatchInfo: r.batchInfo, Response: resp, Err: err}
+	b := r.b
+	if len(b.Outcomes) != len(b.Records) || (err != nil && !r.ran) {
+		res.Failed = len(b.Records)
+	} else {
 		for i := range b.Outcomes {
-			if b.Outcomes[i].Failed() {
+			if b.failed(i) {
 				res.Failed++
 			} else {
 				res.Succeeded++
 			}
 		}
-		res.Duration = time.Since(batchInfo.Start)
-		r.hooks.batchEnd(hookCtxs, res)
 	}
-	return resp, err
+	res.Duration = time.Since(r.batchInfo.Start)
+	r.hooks.batchEnd(r.hookCtxs, res)
 }
 
 // runner schedules one batch.
@@ -178,6 +311,22 @@ type runner[R any] struct {
 	b     *Batch[R]
 	plan  Plan[R]
 	hooks hookSet
+
+	// invocation is the context Run was given: its deadline is the
+	// invocation's, whatever a hook's BatchStart returns.
+	invocation context.Context
+	batchInfo  BatchInfo
+	hookCtxs   []context.Context
+	// ran: the records were scheduled (Prepare succeeded).
+	ran bool
+
+	// keys holds each record's ordering key when the schedule needs them
+	// (read once, panics recovered); nil otherwise.
+	keys []string
+	// preset: Run itself decided outcomes before scheduling (a Source.Key
+	// panic, records stopped by an unknown key), so even a hidden batch
+	// may hold outcomes that are not pending.
+	preset bool
 
 	// deadline is the invocation's deadline when a margin applies.
 	deadline time.Time
@@ -195,12 +344,13 @@ type runner[R any] struct {
 	wrote bool
 }
 
-// setDeadline derives the context records run under: when a deadline margin
-// applies, it is cancelled once only the margin is left.
+// setDeadline derives the context records run under from ctx (the batch
+// context): when a deadline margin applies to the invocation's deadline, it
+// is cancelled once only the margin is left.
 func (r *runner[R]) setDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	cancel := context.CancelFunc(func() {})
 	if m := r.plan.Options.DeadlineMargin; m > 0 {
-		if d, ok := ctx.Deadline(); ok {
+		if d, ok := r.invocation.Deadline(); ok {
 			r.deadline, r.margin = d, m
 			ctx, cancel = context.WithDeadline(ctx, d.Add(-m))
 		}
@@ -209,19 +359,105 @@ func (r *runner[R]) setDeadline(ctx context.Context) (context.Context, context.C
 	return ctx, cancel
 }
 
-// schedule gives every record an outcome, in one of three ways:
+// sweep fails, with an [*AbandonedError], every record still pending once
+// the schedule returned (but the hidden fast path's successes): a record
+// counts as succeeded only when its handler returned nil.
+func (r *runner[R]) sweep(ctx context.Context) {
+	r.ran = true
+	outs := r.b.Outcomes
+	for i := r.b.successBelow; i < len(outs); i++ {
+		if outs[i].Status == StatusPending {
+			outs[i] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: i}}
+			if len(r.hooks) > 0 {
+				r.report(ctx, i)
+			}
+		}
+	}
+}
+
+// readKeys reads every record's ordering key once, on the caller's
+// goroutine. A Source.Key that panics fails its record (a [*PanicError]) and
+// makes its key unknown.
+func (r *runner[R]) readKeys() {
+	n := len(r.b.Records)
+	r.keys = make([]string, n)
+	key := r.plan.Source.Key
+	for i := 0; i < n; i++ {
+		i = r.readKeysFrom(key, i)
+	}
+}
+
+// readKeysFrom reads the keys from i on until one panics; it returns the
+// position of the record whose key panicked (or the last one).
+func (r *runner[R]) readKeysFrom(key func(*R) string, i int) (last int) {
+	defer func() {
+		if v := recover(); v != nil {
+			last = i
+			r.failUnknownKey(i, newPanicErrorAt("Source.Key", v))
+		}
+	}()
+	recs, keys := r.b.Records, r.keys
+	for ; i < len(recs); i++ {
+		keys[i] = key(&recs[i])
+	}
+	return i
+}
+
+// failUnknownKey fails record i (unless it already has an outcome) and
+// makes its key unknown.
+func (r *runner[R]) failUnknownKey(i int, err error) {
+	r.preset = true
+	if r.b.Outcomes[i].Status == StatusPending {
+		r.b.Outcomes[i] = Failure(err)
+	}
+	if r.b.unknownKey == 0 || i+1 < r.b.unknownKey {
+		r.b.unknownKey = i + 1
+	}
+}
+
+// stopAfterUnknownKey short-circuits, under [StopKey], every record with a
+// non-empty key after the first failed record whose key is unknown: any of
+// them may share it.
+func (r *runner[R]) stopAfterUnknownKey() {
+	if r.b.unknownKey == 0 || r.plan.Source.Stop != StopKey {
+		return
+	}
+	u := r.b.unknownKey - 1
+	var err *ShortCircuitError
+	outs := r.b.Outcomes
+	for j := u + 1; j < len(outs); j++ {
+		if outs[j].Status == StatusPending && r.keys[j] != "" {
+			if err == nil {
+				err = &ShortCircuitError{Kind: ShortCircuitUnknownKey, FailedPosition: u}
+			}
+			outs[j] = Outcome{Status: StatusNotStarted, Err: err}
+			r.preset = true
+		}
+	}
+}
+
+// key returns record i's ordering key, or "" when the source has none.
+func (r *runner[R]) key(i int) string {
+	if r.keys != nil {
+		return r.keys[i]
+	}
+	if r.plan.Source.Key == nil {
+		return ""
+	}
+	return r.plan.Source.Key(&r.b.Records[i])
+}
+
+// schedule gives every record an outcome, in one of two ways:
 //   - one after another, in input order: no concurrency, a single record, or
 //     [StopBatch] (stopping the batch at its first failure needs that order);
-//   - with bounded concurrency and no ordering key: one goroutine per record;
-//   - with bounded concurrency and OrderByKey (always with [StopKey]): one
-//     goroutine per chain, the records of one non-empty key in input order;
-//     a record without a key is a chain of its own.
+//   - on a fixed set of at most Concurrency workers (see pool) pulling
+//     positions in input order; with OrderByKey (always with [StopKey]) the
+//     records of one non-empty key run one after another in input order.
 //
-// errgroup.SetLimit bounds the goroutines: Go blocks while the bound is
-// reached, so records (or chains, by their first record) start in input
-// order, and schedule returns only when every goroutine it started has
-// returned. Outcomes are written by position, so the response keeps input
-// order whatever order handlers finish in.
+// Outcomes are written by position, so the response keeps input order
+// whatever order handlers finish in. Every worker is guarded: a panic that
+// escapes a record fails that record instead of the process, and a worker
+// ended by runtime.Goexit leaves its chain's rest failed and is replaced.
 func (r *runner[R]) schedule(ctx context.Context) {
 	n := len(r.b.Records)
 	src := &r.plan.Source
@@ -231,10 +467,15 @@ func (r *runner[R]) schedule(ctx context.Context) {
 	case src.Stop == StopKey:
 		src.OrderByKey = true
 	}
-	if r.plan.Options.Concurrency <= 1 || src.Stop == StopBatch || n <= 1 {
+	concurrent := r.plan.Options.Concurrency > 1 && src.Stop != StopBatch && n > 1
+	if src.Key != nil && n > 0 && (src.Stop == StopKey || (concurrent && src.OrderByKey)) {
+		r.readKeys()
+		r.stopAfterUnknownKey()
+	}
+	if !concurrent {
 		var st stopState
 		i := 0
-		if r.plain && len(r.hooks) == 0 && r.margin == 0 {
+		if r.plain && len(r.hooks) == 0 {
 			// Fast path: run the handler directly until the first record
 			// that needs the general step (a failure under a stop policy,
 			// a cancelled context); then go on record by record.
@@ -245,13 +486,20 @@ func (r *runner[R]) schedule(ctx context.Context) {
 					break
 				}
 			}
-			r.untouched = r.b.hidden && i == n && !r.wrote
+			if r.b.hidden {
+				// Every pending record before i was passed after its
+				// handler returned nil.
+				r.b.successBelow = i
+			}
+			r.untouched = r.b.hidden && i == n && !r.wrote && !r.preset
 			if i < n && r.b.Outcomes[i].Status != StatusPending {
 				r.noteFailure(i, &st) // the failure that ended the fast loop
 				i++
-				if src.Stop == StopBatch {
+				if src.Stop == StopBatch && !r.isDone() {
 					// Every later record is short-circuited by this one
-					// failure: one error value serves them all.
+					// failure: one error value serves them all. (Once the
+					// context is done, step reports the deadline's cut
+					// instead.)
 					r.shortCircuitRest(i, &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: i - 1})
 					return
 				}
@@ -262,55 +510,7 @@ func (r *runner[R]) schedule(ctx context.Context) {
 		}
 		return
 	}
-	var g errgroup.Group
-	g.SetLimit(r.plan.Options.Concurrency)
-	if !src.OrderByKey || src.Key == nil {
-		for i := range n {
-			if r.b.Outcomes[i].Status != StatusPending {
-				r.step(ctx, i, nil) // already decided: report it, nothing to run
-				continue
-			}
-			g.Go(func() error {
-				r.step(ctx, i, nil)
-				return nil
-			})
-		}
-		_ = g.Wait()
-		return
-	}
-	// Chains as linked lists: heads in order of their first record, next[i]
-	// the following record with the same key (-1: none).
-	next := make([]int, n)
-	heads := make([]int, 0, n)
-	last := make(map[string]int)
-	for i := range n {
-		next[i] = -1
-		k := src.Key(&r.b.Records[i])
-		if k == "" {
-			heads = append(heads, i)
-			continue
-		}
-		if j, ok := last[k]; ok {
-			next[j] = i
-		} else {
-			heads = append(heads, i)
-		}
-		last[k] = i
-	}
-	for _, h := range heads {
-		if next[h] < 0 && r.b.Outcomes[h].Status != StatusPending {
-			r.step(ctx, h, nil) // a lone decided record: nothing to run
-			continue
-		}
-		g.Go(func() error {
-			var st stopState
-			for i := h; i >= 0; i = next[i] {
-				r.step(ctx, i, &st)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
+	r.runWorkers(ctx, src.OrderByKey && src.Key != nil)
 }
 
 // stopState remembers the failures that stop later records of a chain.
@@ -360,17 +560,24 @@ func (r *runner[R]) shortCircuitRest(i int, err *ShortCircuitError) {
 func (r *runner[R]) noteFailure(i int, st *stopState) {
 	var key string
 	if r.plan.Source.Stop == StopKey {
-		key = r.plan.Source.Key(&r.b.Records[i])
+		key = r.key(i)
 	}
 	st.fail(r.plan.Source.Stop, key, i)
 }
 
-// fastLoop is the sequential hot path of a plain [*Base] without hooks or
-// deadline margin: it calls the handler of records from, from+1, ... itself,
+// fastLoop is the sequential hot path of a plain [*Base] without hooks: it
+// calls the handler of records from, from+1, ... itself,
 // under a single deferred recover instead of two per record (runner.process
 // and Batch.Handle), and stores only the status of a successful record
 // without a result (the outcome's other fields are already zero), or nothing
 // at all for a successful record of a hidden batch.
+//
+// That last case is what keeps a pending outcome from ever being mistaken
+// for a success: the loop moves past record i only after its handler
+// returned (nil: nothing written; an error: written) or panicked (written by
+// the deferred recover), and schedule records how far it went
+// (Batch.successBelow). A handler that ends the goroutine (runtime.Goexit)
+// never lets the loop move past its record, nor Run return.
 //
 // It returns where to go on and whether the general step must take over
 // there: stop=true with next == len(records) when every record is done; with
@@ -382,8 +589,10 @@ func (r *runner[R]) noteFailure(i int, st *stopState) {
 func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool) {
 	b := r.b
 	recs, outs, h, hidden := b.Records, b.Outcomes, b.handler, b.hidden
+	// A hidden batch has no preset outcome, unless Run set one.
+	checkPreset := !hidden || r.preset
 	stopOnFailure := r.plan.Source.Stop != StopNever
-	done := r.done
+	done, rctx := r.done, r.ctx
 	i := from
 	defer func() {
 		if v := recover(); v != nil {
@@ -398,18 +607,17 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 	}()
 	for ; i < len(recs); i++ {
 		o := &outs[i]
-		if !hidden && o.Status != StatusPending { // a hidden batch has no preset outcome
+		if checkPreset && o.Status != StatusPending {
 			if stopOnFailure && o.Failed() {
 				return i, true
 			}
 			continue
 		}
-		if done != nil {
-			select {
-			case <-done:
-				return i, true
-			default:
-			}
+		// ctx.Err is an atomic load for the standard contexts (cheaper
+		// than a select on Done), set before Done is closed and, for a
+		// child context, synchronously with its parent's cancellation.
+		if done != nil && rctx.Err() != nil {
+			return i, true
 		}
 		res, err := h(ctx, &recs[i])
 		switch {
@@ -420,7 +628,8 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 				return i, true
 			}
 		case hidden:
-			// Nobody reads a hidden success: leave it pending.
+			// Nobody reads a hidden success: leave it pending, below
+			// successBelow once the loop is done.
 		case res != nil:
 			*o = Outcome{Status: StatusSuccess, Result: res}
 		default:
@@ -436,17 +645,8 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 // earlier failure of its key, so that the deadline's cut is visible; any
 // earlier failure still stops it.
 func (r *runner[R]) blocked(i int, st *stopState) error {
-	if r.margin > 0 {
-		if left := time.Until(r.deadline); left < r.margin {
-			return &DeadlineError{Remaining: left, Margin: r.margin}
-		}
-	}
-	if r.done != nil {
-		select {
-		case <-r.done:
-			return &CanceledError{Cause: context.Cause(r.ctx)}
-		default:
-		}
+	if r.done != nil && r.ctx.Err() != nil {
+		return r.notStarted()
 	}
 	if st != nil {
 		switch r.plan.Source.Stop {
@@ -456,7 +656,7 @@ func (r *runner[R]) blocked(i int, st *stopState) error {
 			}
 		case StopKey:
 			if st.keyFailure != nil {
-				if k := r.plan.Source.Key(&r.b.Records[i]); k != "" {
+				if k := r.key(i); k != "" {
 					if at, ok := st.keyFailure[k]; ok {
 						return &ShortCircuitError{Kind: ShortCircuitGroup, Key: k, FailedPosition: at}
 					}
@@ -465,6 +665,24 @@ func (r *runner[R]) blocked(i int, st *stopState) error {
 		}
 	}
 	return nil
+}
+
+// isDone reports whether the records' context is done.
+func (r *runner[R]) isDone() bool {
+	return r.done != nil && r.ctx.Err() != nil
+}
+
+// notStarted is the error of a record not started because the records'
+// context is done: a [DeadlineError] when the deadline margin was reached
+// (the context's own deadline is the margin's, so no record pays for a clock
+// reading before it starts), a [CanceledError] otherwise.
+func (r *runner[R]) notStarted() error {
+	if r.margin > 0 {
+		if left := time.Until(r.deadline); left < r.margin {
+			return &DeadlineError{Remaining: left, Margin: r.margin}
+		}
+	}
+	return &CanceledError{Cause: context.Cause(r.ctx)}
 }
 
 // fail records that record i, with ordering key key, failed.
@@ -488,45 +706,84 @@ func (st *stopState) fail(stop StopPolicy, key string, i int) {
 }
 
 // process calls ProcessRecord, recovering a panic of the processor itself.
+// When the goroutine ends inside it (runtime.Goexit in the handler), the
+// record gets an [*AbandonedError] on the way out.
 func (r *runner[R]) process(ctx context.Context, i int) (o Outcome) {
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
-			o = Failure(NewPanicError(v))
+			o = Failure(newPanicErrorAt("ProcessRecord", v))
+			return
+		}
+		if !returned { // runtime.Goexit: nobody receives o
+			r.b.Outcomes[i] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: i}}
 		}
 	}()
 	o = r.p.ProcessRecord(ctx, r.b, i)
+	returned = true
 	if o.Status == StatusPending {
 		o = Failure(fmt.Errorf("batchkit: %T.ProcessRecord returned no outcome for record %d; it is reported failed", r.p, i))
 	}
 	return o
 }
 
-func (r *runner[R]) info(i int) RecordInfo {
+// info describes record i to hooks. A Source function that panics leaves
+// its field empty and returns the panic as err.
+func (r *runner[R]) info(i int) (info RecordInfo, err error) {
 	rec := &r.b.Records[i]
-	info := RecordInfo{Position: i, EventSource: r.plan.Source.Name, Record: rec}
+	info = RecordInfo{Position: i, EventSource: r.plan.Source.Name, Record: rec}
+	where := "Source.Identify"
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicErrorAt(where, v)
+		}
+	}()
 	if r.plan.Source.Identify != nil {
 		info.Identifier = r.plan.Source.Identify(rec)
 	}
-	if r.plan.Source.Key != nil {
+	where = "Source.Key"
+	if r.keys != nil {
+		info.Key = r.keys[i]
+	} else if r.plan.Source.Key != nil {
 		info.Key = r.plan.Source.Key(rec)
 	}
-	return info
+	return info, nil
 }
 
+// handleWithHooks runs record i between its hooks' RecordStart and
+// RecordEnd. RecordEnd is called even when the handler's goroutine ends
+// (runtime.Goexit), with the record's [*AbandonedError].
 func (r *runner[R]) handleWithHooks(ctx context.Context, i int) {
-	info := r.info(i)
+	info, err := r.info(i)
+	if err != nil {
+		// The record cannot be described: it fails without running.
+		r.b.Outcomes[i] = Failure(err)
+		info.Outcome = r.b.Outcomes[i]
+		rctx := r.hooks.recordStart(ctx, info)
+		r.hooks.recordEnd(rctx, info)
+		return
+	}
 	rctx := r.hooks.recordStart(ctx, info)
 	start := time.Now()
+	ended := false
+	defer func() {
+		if !ended {
+			info.Duration = time.Since(start)
+			info.Outcome = r.b.Outcomes[i]
+			r.hooks.recordEnd(rctx, info)
+		}
+	}()
 	o := r.process(rctx, i)
 	info.Duration = time.Since(start)
 	info.Outcome = o
 	r.b.Outcomes[i] = o
+	ended = true
 	r.hooks.recordEnd(rctx, info)
 }
 
 // report tells hooks about a record that was decided without running.
 func (r *runner[R]) report(ctx context.Context, i int) {
-	info := r.info(i)
+	info, _ := r.info(i) // the outcome is decided: a panic only empties a field
 	rctx := r.hooks.recordStart(ctx, info)
 	info.Outcome = r.b.Outcomes[i]
 	r.hooks.recordEnd(rctx, info)

@@ -4,7 +4,9 @@ package core
 type Status uint8
 
 const (
-	// StatusPending: the record has not been processed (yet).
+	// StatusPending: the record has no outcome (yet). A pending outcome
+	// never counts as a success: a record still pending when its batch
+	// ends is reported failed with an [*AbandonedError].
 	StatusPending Status = iota
 	// StatusSuccess: the handler returned no error.
 	StatusSuccess
@@ -43,9 +45,9 @@ type Outcome struct {
 	Result any
 }
 
-// Failed reports whether the record is to be reported failed: it failed or
-// was not started.
-func (o Outcome) Failed() bool { return o.Status == StatusFailure || o.Status == StatusNotStarted }
+// Failed reports whether the record is to be reported failed: it failed, was
+// not started, or has no outcome. Only a success is not failed.
+func (o Outcome) Failed() bool { return o.Status != StatusSuccess }
 
 // Success returns a successful outcome carrying result.
 func Success(result any) Outcome { return Outcome{Status: StatusSuccess, Result: result} }

@@ -79,7 +79,11 @@ const (
 )
 
 // Validate reports the first setting that is invalid for a processor of the
-// given kind as a [*ConfigError] naming the setting and what it accepts.
+// given kind as a [*ConfigError] naming the setting and what it accepts. A
+// setting that could not take effect is invalid too, never silently
+// ignored: Concurrency above 1 on "sqs-fifo" without SkipGroupOnError, or on
+// "kinesis" and "dynamodb" with StopOnFirstFailure but without OrderByKey
+// (both handle one record at a time).
 func (c Config) Validate(kind Kind) error {
 	if c.Concurrency < 0 {
 		return &ConfigError{Processor: string(kind), Setting: "Concurrency", Value: strconv.Itoa(c.Concurrency),
@@ -114,6 +118,18 @@ func (c Config) Validate(kind Kind) error {
 	if c.OrderByKey && kind != KindKinesis && kind != KindDynamoDB {
 		return &ConfigError{Processor: string(kind), Setting: "OrderByKey", Value: "true",
 			Problem: fmt.Sprintf("it applies only to the %q and %q processors", KindKinesis, KindDynamoDB), Accepted: "false"}
+	}
+	// Settings that are valid alone but cannot take effect together: an
+	// error, never a silent no-op.
+	if c.Concurrency > 1 && kind == KindSQSFIFO && !c.SkipGroupOnError {
+		return &ConfigError{Processor: string(kind), Setting: "Concurrency", Value: strconv.Itoa(c.Concurrency),
+			Problem:  "the FIFO processor stops the whole batch at the first failure, so it handles one message at a time unless SkipGroupOnError is on (then one message per group at a time)",
+			Accepted: "0 or 1, or any value with SkipGroupOnError"}
+	}
+	if c.Concurrency > 1 && (kind == KindKinesis || kind == KindDynamoDB) && c.StopOnFirstFailure && !c.OrderByKey {
+		return &ConfigError{Processor: string(kind), Setting: "Concurrency", Value: strconv.Itoa(c.Concurrency),
+			Problem:  "StopOnFirstFailure without OrderByKey stops the whole batch at the first failure, so records run one at a time",
+			Accepted: "0 or 1, or any value with OrderByKey (then the failure stops only its key and keys run in parallel)"}
 	}
 	return nil
 }

@@ -1,8 +1,9 @@
 package processors
 
 import (
+	"bytes"
+	"encoding/base64"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -43,44 +44,60 @@ func DynamoDBFrom(c Config) (*DynamoDBProcessor, error) {
 }
 
 // ItemKey returns a DynamoDB stream record's item key as a string, the same
-// for every record of the same item: the key attributes sorted by name, as
-// name=value pairs. It returns "" for a record without keys.
+// for every record of the same item and different for different items: the
+// key attributes sorted by name, each written as its JSON-quoted name, "=",
+// its type (S, N or B) and its JSON-quoted value (base64 for B), separated
+// by commas, for example "pk"=S:"a","sk"=N:"7". Quoting makes the key
+// injective: no attribute name or value can imitate a separator. It returns
+// "" for a record without keys.
 func ItemKey(r *events.DynamoDBEventRecord) string {
 	keys := r.Change.Keys
 	switch len(keys) {
 	case 0:
 		return ""
 	case 1:
+		var b bytes.Buffer
 		for name, v := range keys {
-			return name + "=" + attributeKeyString(v)
+			writeKeyAttribute(&b, name, v)
 		}
+		return b.String()
 	}
 	names := make([]string, 0, len(keys))
 	for name := range keys {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	var b strings.Builder
+	var b bytes.Buffer
 	for i, name := range names {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(name)
-		b.WriteByte('=')
-		b.WriteString(attributeKeyString(keys[name]))
+		writeKeyAttribute(&b, name, keys[name])
 	}
 	return b.String()
 }
 
-// attributeKeyString renders a key attribute (S, N or B).
-func attributeKeyString(v events.DynamoDBAttributeValue) string {
+// writeKeyAttribute writes one key attribute of [ItemKey].
+func writeKeyAttribute(b *bytes.Buffer, name string, v events.DynamoDBAttributeValue) {
+	writeJSONString(b, name)
+	b.WriteByte('=')
 	switch v.DataType() {
 	case events.DataTypeString:
-		return "S:" + v.String()
+		b.WriteString("S:")
+		writeJSONString(b, v.String())
 	case events.DataTypeNumber:
-		return "N:" + v.Number()
+		b.WriteString("N:")
+		writeJSONString(b, v.Number())
 	case events.DataTypeBinary:
-		return "B:" + string(v.Binary())
+		b.WriteString("B:")
+		writeJSONString(b, base64.StdEncoding.EncodeToString(v.Binary()))
+	default:
+		// Not a valid key type: the JSON form keeps the key injective.
+		b.WriteString("?:")
+		data, err := ImageJSON(map[string]events.DynamoDBAttributeValue{"v": v})
+		if err != nil {
+			data = []byte(err.Error())
+		}
+		writeJSONString(b, string(data))
 	}
-	return "?"
 }

@@ -82,9 +82,21 @@ type Settings struct {
 //
 // A variable set to an invalid value (a bad bool, a negative number, a bad
 // duration, an unknown hook, an empty value) is an [*EnvError] naming the
-// variable and the accepted values: there is no silent default. Whether the
-// processor exists and accepts the settings is checked by [OpenEnv].
+// variable and the accepted values: there is no silent default. So is a set
+// BATCHKIT_* variable that batchkit does not read but that is a likely
+// misspelling of one it reads (BATCHKIT_CONCURENCY): the error names the
+// closest known one. With lookup nil every BATCHKIT_* variable of the
+// process is checked; a lookup function cannot list its variables, so the
+// names one typing slip away from a known one are looked up. A BATCHKIT_*
+// variable far from every known name is taken for another program's (the
+// test scripts' BATCHKIT_SQS_ENDPOINT, say); declare such variables with
+// [RegisterEnvVariable] to make it plain.
+// Whether the processor exists and accepts the settings is checked by
+// [OpenEnv].
 func LoadEnv(lookup func(string) (string, bool)) (Settings, error) {
+	if err := checkUnknownEnv(lookup); err != nil {
+		return Settings{}, err
+	}
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
@@ -201,11 +213,10 @@ func OpenSettings[R any](s Settings) (core.PartialProcessor[R], error) {
 		if !fromEnv {
 			return nil, &UnknownProcessorError{Name: "", RecordType: recordType[R]().String(), Registered: Names[R]()}
 		}
-		problem := "it is unset"
-		if _, set := s.vars[EnvProcessor]; set {
-			problem = "it is empty"
+		if _, set := s.vars[EnvProcessor]; !set {
+			return nil, &EnvError{Variable: EnvProcessor, Unset: true, Problem: "it names the processor to use", Accepted: acceptedProcessors[R]()}
 		}
-		return nil, &EnvError{Variable: EnvProcessor, Value: s.vars[EnvProcessor], Problem: problem + "; it names the processor to use", Accepted: acceptedProcessors[R]()}
+		return nil, &EnvError{Variable: EnvProcessor, Value: s.vars[EnvProcessor], Problem: "it is empty; it names the processor to use", Accepted: acceptedProcessors[R]()}
 	}
 	p, err := Open[R](s.Processor, s.Config)
 	if err == nil || !fromEnv {
@@ -243,6 +254,8 @@ type EnvError struct {
 	Variable string
 	// Value is its raw value ("" when unset).
 	Value string
+	// Unset: the variable is required but unset.
+	Unset bool
 	// Processor is the chosen processor when the value is valid in itself
 	// but not accepted by that processor; "" otherwise.
 	Processor string
@@ -256,6 +269,13 @@ type EnvError struct {
 
 func (e *EnvError) Error() string {
 	var b strings.Builder
+	if e.Unset {
+		fmt.Fprintf(&b, "batchkit: environment variable %s is required but unset (%s)", e.Variable, e.Problem)
+		if e.Accepted != "" {
+			fmt.Fprintf(&b, "; accepted values: %s", e.Accepted)
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "batchkit: environment variable %s=%q ", e.Variable, e.Value)
 	if e.Processor != "" {
 		fmt.Fprintf(&b, "is not accepted by the %q processor (%s): %s", e.Processor, EnvProcessor, e.Problem)

@@ -112,7 +112,7 @@ func TestOpenEnvErrors(t *testing.T) {
 		cause error
 	}{
 		{name: "processor unset", vars: map[string]string{}, variable: "BATCHKIT_PROCESSOR",
-			want: []string{"is unset", "one of sqs, sqs-fifo", "events.SQSMessage"}},
+			want: []string{"environment variable BATCHKIT_PROCESSOR is required but unset", "one of sqs, sqs-fifo", "events.SQSMessage"}},
 		{name: "processor empty", vars: map[string]string{"BATCHKIT_PROCESSOR": " "}, variable: "BATCHKIT_PROCESSOR",
 			want: []string{"is empty", "one of sqs, sqs-fifo"}},
 		{name: "processor unknown", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fof"}, variable: "BATCHKIT_PROCESSOR",
@@ -161,7 +161,10 @@ func TestOpenEnvErrors(t *testing.T) {
 			var ee *processors.EnvError
 			require.ErrorAs(t, err, &ee)
 			require.Equal(t, tt.variable, ee.Variable)
-			require.Contains(t, err.Error(), "environment variable "+tt.variable+"=")
+			if !ee.Unset {
+				require.Contains(t, err.Error(), "environment variable "+tt.variable+"=")
+			}
+			require.NotContains(t, err.Error(), `="" is invalid: it is unset`)
 			require.Contains(t, err.Error(), "accepted values: ")
 			for _, s := range tt.want {
 				require.Contains(t, err.Error(), s)
@@ -266,4 +269,108 @@ func TestOpenSettings(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	var ee *processors.EnvError
 	require.False(t, errors.As(err, &ee), "no environment, no EnvError")
+}
+
+// Issue 10 item 11: a misspelt BATCHKIT_* variable is an error naming the
+// closest known one, through a lookup function and through the process
+// environment alike; a variable declared with RegisterEnvVariable is not.
+func TestUnknownEnvVariableNamesTheClosest(t *testing.T) {
+	tests := []struct {
+		name, variable, want string
+	}{
+		{"letter missing", "BATCHKIT_CONCURENCY", "BATCHKIT_CONCURRENCY"},
+		{"letters swapped", "BATCHKIT_ORDER_BY_KYE", "BATCHKIT_ORDER_BY_KEY"},
+		{"wrong letter", "BATCHKIT_HOKS", "BATCHKIT_HOOKS"},
+		{"extra letter", "BATCHKIT_PROCESSORR", "BATCHKIT_PROCESSOR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := processors.LoadEnv(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", tt.variable: "4"}))
+			var ee *processors.EnvError
+			require.ErrorAs(t, err, &ee)
+			require.ErrorIs(t, err, processors.ErrInvalidConfig)
+			require.Equal(t, tt.variable, ee.Variable)
+			require.ErrorContains(t, err, "did you mean "+tt.want+"?")
+		})
+	}
+	t.Run("process environment", func(t *testing.T) {
+		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
+		t.Setenv("BATCHKIT_CONCURENCY", "4")
+		_, err := processors.OpenEnv[events.SQSMessage](nil)
+		require.ErrorContains(t, err, "BATCHKIT_CONCURENCY")
+		require.ErrorContains(t, err, "did you mean BATCHKIT_CONCURRENCY?")
+	})
+	t.Run("a longer slip", func(t *testing.T) {
+		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
+		t.Setenv("BATCHKIT_RAISE_ON_BATCH_FAILURE", "false")
+		_, err := processors.LoadEnv(nil)
+		require.ErrorContains(t, err, "did you mean BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE?")
+	})
+	t.Run("another program's", func(t *testing.T) {
+		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
+		t.Setenv("BATCHKIT_SQS_ENDPOINT", "http://127.0.0.1:4566")
+		_, err := processors.LoadEnv(nil)
+		require.NoError(t, err)
+	})
+	t.Run("declared", func(t *testing.T) {
+		processors.RegisterEnvVariable("BATCHKIT_TEST_DECLARED")
+		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
+		t.Setenv("BATCHKIT_TEST_DECLARED", "x")
+		_, err := processors.OpenEnv[events.SQSMessage](nil)
+		require.NoError(t, err)
+		require.Panics(t, func() { processors.RegisterEnvVariable("OTHER_NAME") })
+	})
+}
+
+// Issue 10 item 10: a setting that cannot take effect is an error, the same
+// in code, in Config and by environment.
+func TestSettingsThatCannotTakeEffectAreErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		kind processors.Kind
+		c    processors.Config
+		vars map[string]string
+		open func(processors.Config) error
+	}{
+		{name: "FIFO concurrency without skip-group", kind: processors.KindSQSFIFO,
+			c:    processors.Config{Options: core.Options{Concurrency: 4}},
+			vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_CONCURRENCY": "4"},
+			open: func(c processors.Config) error { _, err := processors.SQSFIFOFrom(c); return err }},
+		{name: "Kinesis stop-on-first-failure and concurrency without order-by-key", kind: processors.KindKinesis,
+			c:    processors.Config{Options: core.Options{Concurrency: 4}, StopOnFirstFailure: true},
+			vars: map[string]string{"BATCHKIT_PROCESSOR": "kinesis", "BATCHKIT_CONCURRENCY": "4", "BATCHKIT_STOP_ON_FIRST_FAILURE": "true"},
+			open: func(c processors.Config) error { _, err := processors.KinesisFrom(c); return err }},
+		{name: "DynamoDB stop-on-first-failure and concurrency without order-by-key", kind: processors.KindDynamoDB,
+			c:    processors.Config{Options: core.Options{Concurrency: 4}, StopOnFirstFailure: true},
+			vars: map[string]string{"BATCHKIT_PROCESSOR": "dynamodb", "BATCHKIT_CONCURRENCY": "4", "BATCHKIT_STOP_ON_FIRST_FAILURE": "true"},
+			open: func(c processors.Config) error { _, err := processors.DynamoDBFrom(c); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ce *processors.ConfigError
+			require.ErrorAs(t, tt.c.Validate(tt.kind), &ce)
+			require.Equal(t, "Concurrency", ce.Setting)
+			require.ErrorAs(t, tt.open(tt.c), &ce)
+			_, err := processors.Open[events.SQSMessage](string(tt.kind), tt.c)
+			require.Error(t, err)
+			var ee *processors.EnvError
+			var openErr error
+			switch tt.kind {
+			case processors.KindSQSFIFO:
+				_, openErr = processors.OpenEnv[events.SQSMessage](env(tt.vars))
+			case processors.KindKinesis:
+				_, openErr = processors.OpenEnv[events.KinesisEventRecord](env(tt.vars))
+			case processors.KindDynamoDB:
+				_, openErr = processors.OpenEnv[events.DynamoDBEventRecord](env(tt.vars))
+			}
+			require.ErrorAs(t, openErr, &ee)
+			require.Equal(t, "BATCHKIT_CONCURRENCY", ee.Variable)
+		})
+	}
+	require.Panics(t, func() { processors.NewSQSFIFO(processors.WithConcurrency(2)) })
+	require.Panics(t, func() { processors.NewKinesis(processors.WithStopOnFirstFailure(), processors.WithConcurrency(2)) })
+	require.NotPanics(t, func() { processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithConcurrency(2)) })
+	require.NotPanics(t, func() {
+		processors.NewKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2))
+	})
 }

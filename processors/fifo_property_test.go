@@ -113,9 +113,11 @@ func checkFIFO(t *testing.T, c fifoCase) {
 		msgs[i] = batchtest.FIFOMessage{Group: g, Body: strconv.Itoa(i)}
 	}
 	event := batchtest.FIFOEvent(msgs...)
-	opts := []processors.Option{processors.WithConcurrency(c.concurrency)}
+	var opts []processors.Option
 	if c.skipGroup {
-		opts = append(opts, processors.WithSkipGroupOnError())
+		// Concurrency takes effect only with skip-group; without it the
+		// option is refused.
+		opts = append(opts, processors.WithSkipGroupOnError(), processors.WithConcurrency(c.concurrency))
 	}
 	p := processors.NewSQSFIFO(opts...)
 

@@ -3,6 +3,8 @@ package processors
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +67,32 @@ func KafkaFrom(c Config) (*KafkaProcessor, error) {
 	}, c.Options)}, nil
 }
 
+// ErrKafkaNoTopic: a Kafka record has no topic, so it can be neither
+// ordered with its partition nor reported.
+var ErrKafkaNoTopic = errors.New("batchkit: Kafka record without a topic")
+
+// Prepare checks the event source (see [core.Base.Prepare]) and fails, before
+// any handler runs, every record without a topic: its topic-partition is
+// unknown, so it could neither be reported (the invocation fails with a
+// [core.UnidentifiableFailureError], and Lambda retries the batch) nor be
+// kept in order with its partition; every later record is stopped too,
+// since any may share its partition (see core.Batch.FailUnknownKey).
+// [ProcessKafka] takes a missing topic from the event's
+// "<topic>-<partition>" key instead, so this only happens with records
+// passed to core.Process directly, or under a key that does not name a
+// topic-partition.
+func (p *KafkaProcessor) Prepare(ctx context.Context, b *core.Batch[events.KafkaRecord]) error {
+	if err := p.Base.Prepare(ctx, b); err != nil {
+		return err
+	}
+	for i := range b.Records {
+		if b.Records[i].Topic == "" {
+			b.FailUnknownKey(i, fmt.Errorf("%w: record %d (offset %d) names no topic, so its topic-partition is unknown; it is not handled, and the later records are not either, to keep each partition in order", ErrKafkaNoTopic, i, b.Records[i].Offset))
+		}
+	}
+	return nil
+}
+
 // Response reports the failed records (see [core.BuildResponse]), keeping
 // for each topic-partition only the lowest failed offset: Lambda resumes the
 // partition from there, so the later offsets are retried anyway.
@@ -113,7 +141,10 @@ func TopicPartition(r *events.KafkaRecord) string {
 // KafkaRecords returns the records of a Kafka event in a deterministic
 // order: topic-partitions sorted by topic, then by partition number (so
 // "orders-2" comes before "orders-10"), and the records of each partition by
-// offset. The event's records are not modified.
+// offset. A record without a topic takes its topic and partition from the
+// event's "<topic>-<partition>" key, which Lambda always sets, so that it
+// stays in order with its partition and can be reported. The event's
+// records are not modified (the returned slice holds copies).
 func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
 	keys := make([]string, 0, len(event.Records))
 	n := 0
@@ -126,6 +157,16 @@ func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
 	for _, k := range keys {
 		start := len(out)
 		out = append(out, event.Records[k]...)
+		if topic, partition := splitTopicPartition(k); partition >= 0 {
+			// The event's key names the records' topic-partition: a
+			// record without a topic takes it, so that it is ordered
+			// with its partition and reported by it.
+			for j := start; j < len(out); j++ {
+				if out[j].Topic == "" {
+					out[j].Topic, out[j].Partition = topic, partition
+				}
+			}
+		}
 		slices.SortStableFunc(out[start:], func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
 	}
 	return out
@@ -168,10 +209,11 @@ func splitTopicPartition(key string) (string, int64) {
 //		return processors.ProcessKafka(ctx, processor, event, core.Func(handleRecord))
 //	}
 func ProcessKafka(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event events.KafkaEvent, handler core.Handler[events.KafkaRecord]) (core.Response, error) {
+	records := KafkaRecords(event)
 	if err := CheckKafkaEventSource(event); err != nil {
-		return core.Response{}, err
+		return core.Refuse(ctx, p, records, err) // hooks see the refused invocation
 	}
-	return core.Process(ctx, p, KafkaRecords(event), handler)
+	return core.Process(ctx, p, records, handler)
 }
 
 // CheckKafkaEventSource returns a [*core.EventSourceMismatchError] when a

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,7 +19,10 @@ import (
 
 // Validator is implemented by payload types that check themselves. A typed
 // payload whose type (or pointer to it) has a Validate method is validated
-// after decoding; an error fails the record with a [*ValidationError].
+// after decoding; an error fails the record with a [*ValidationError]. This
+// holds for pointer payload types too (SQSJSON[*Order] validates the *Order;
+// a JSON null, which decodes to a nil pointer, fails validation instead of
+// reaching the handler).
 type Validator interface {
 	Validate() error
 }
@@ -54,18 +60,37 @@ func (e *ValidationError) Error() string {
 // Unwrap returns Validate's error.
 func (e *ValidationError) Unwrap() error { return e.Err }
 
+// ErrNilPayload: a payload of a pointer type that validates itself decoded
+// to nil (the JSON was null), so it could not be validated.
+var ErrNilPayload = errors.New("the payload is null, so it cannot be validated")
+
 // decodeJSON decodes data into a T and validates it.
 func decodeJSON[T any](what string, data []byte) (T, error) {
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
 		return v, &DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
 	}
-	if val, ok := any(&v).(Validator); ok {
-		if err := val.Validate(); err != nil {
-			return v, &ValidationError{Type: fmt.Sprintf("%T", v), Err: err}
-		}
+	if err := validate(&v); err != nil {
+		return v, &ValidationError{Type: reflect.TypeFor[T]().String(), Err: err}
 	}
 	return v, nil
+}
+
+// validate calls the Validate method of *v or of v (a value receiver, or T a
+// pointer type such as *Order), whichever exists; a nil pointer with a
+// Validate method is [ErrNilPayload].
+func validate[T any](v *T) error {
+	if val, ok := any(v).(Validator); ok {
+		return val.Validate()
+	}
+	val, ok := any(*v).(Validator)
+	if !ok {
+		return nil
+	}
+	if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return ErrNilPayload
+	}
+	return val.Validate()
 }
 
 // SQSJSON returns a handler that decodes each message body as JSON into a T,
@@ -137,7 +162,7 @@ func writeMap(buf *bytes.Buffer, m map[string]events.DynamoDBAttributeValue) err
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.WriteString(strconv.Quote(k))
+		writeJSONString(buf, k)
 		buf.WriteByte(':')
 		if err := writeAttribute(buf, m[k]); err != nil {
 			return fmt.Errorf("attribute %q: %w", k, err)
@@ -159,7 +184,7 @@ func writeAttribute(buf *bytes.Buffer, v events.DynamoDBAttributeValue) error {
 	case events.DataTypeNull:
 		buf.WriteString("null")
 	case events.DataTypeBinary:
-		buf.WriteString(strconv.Quote(base64.StdEncoding.EncodeToString(v.Binary())))
+		writeJSONString(buf, base64.StdEncoding.EncodeToString(v.Binary()))
 	case events.DataTypeMap:
 		return writeMap(buf, v.Map())
 	case events.DataTypeList:
@@ -191,7 +216,7 @@ func writeAttribute(buf *bytes.Buffer, v events.DynamoDBAttributeValue) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			buf.WriteString(strconv.Quote(base64.StdEncoding.EncodeToString(b)))
+			writeJSONString(buf, base64.StdEncoding.EncodeToString(b))
 		}
 		buf.WriteByte(']')
 	default:
@@ -209,5 +234,54 @@ func writeNumber(buf *bytes.Buffer, n string) {
 			return
 		}
 	}
-	buf.WriteString(strconv.Quote(n))
+	writeJSONString(buf, n)
+}
+
+// writeJSONString writes s as a JSON string. Go's quoting (strconv.Quote)
+// is not JSON: its \x00, \x7f and \U000e0067 escapes make the document
+// invalid. Control characters are escaped as \u00XX, invalid UTF-8 becomes
+// U+FFFD (as encoding/json does), and everything else is written as it is.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			buf.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				buf.WriteByte('\\')
+				buf.WriteByte(c)
+			case '\n':
+				buf.WriteString(`\n`)
+			case '\r':
+				buf.WriteString(`\r`)
+			case '\t':
+				buf.WriteString(`\t`)
+			default:
+				buf.WriteString(`\u00`)
+				buf.WriteByte(hex[c>>4])
+				buf.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\ufffd`)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf.WriteString(s[start:])
+	buf.WriteByte('"')
 }

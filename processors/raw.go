@@ -45,8 +45,12 @@ import (
 // read from it (Identifier), and its handler is not called. When even the
 // identifier cannot be read, the invocation returns a
 // [core.UnidentifiableFailureError] wrapping this error, so that Lambda
-// retries the batch and no record is lost. Fix the producer of the record, or
-// let the queue's redrive policy move it to a dead-letter queue.
+// retries the batch and no record is lost. Its ordering key (message group,
+// partition key, item keys) is read from its bytes too, so that it stops
+// what any failure of its key stops; when even that cannot be read, every
+// later record with a key is stopped under a stop-by-key policy (see
+// core.Batch.FailUnknownKey). Fix the producer of the record, or let the
+// queue's redrive policy move it to a dead-letter queue.
 type RecordDecodeError struct {
 	// Position is the record's position in the Records array.
 	Position int
@@ -56,6 +60,9 @@ type RecordDecodeError struct {
 	// Err says what is wrong with the record, for example an
 	// events.UnsupportedDynamoDBTypeError or a base64 error.
 	Err error
+
+	// keyUnknown: the record's ordering key could not be read either.
+	keyUnknown bool
 }
 
 // ErrRecordDecode matches every [*RecordDecodeError] with errors.Is.
@@ -91,11 +98,15 @@ func processRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []
 	s := string(event) // one copy: decoded strings share it
 	records, failures, err := decodeEvent(s, k)
 	if err != nil {
-		return core.Response{}, err
+		return core.Refuse(ctx, p, records, err) // hooks see the refused invocation
 	}
 	b := core.NewBatch(records, h)
 	for _, f := range failures {
-		b.Fail(f.Position, f)
+		if f.keyUnknown {
+			b.FailUnknownKey(f.Position, f) // may share a later record's key
+		} else {
+			b.Fail(f.Position, f)
+		}
 	}
 	return core.Run(ctx, p, b)
 }
@@ -193,7 +204,9 @@ func decodeRecords[R any](d *dec, k *rawKind[R], records []R, failures []*Record
 		id := findString(d.s[start:d.i], k.idPath)
 		records[i] = zero
 		k.setID(&records[i], id)
-		failures = append(failures, &RecordDecodeError{Position: i, Identifier: id, Err: err})
+		// The ordering key is read as the identifier is (see rawkey.go).
+		keyKnown := readRawKey(d.s[start:d.i], &records[i])
+		failures = append(failures, &RecordDecodeError{Position: i, Identifier: id, Err: err, keyUnknown: !keyKnown})
 	}
 }
 

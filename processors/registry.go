@@ -170,14 +170,7 @@ func init() {
 		return nilIfErr(SQSFrom(c))
 	})
 	Register(string(KindSQSFIFO), func(c Config) (core.PartialProcessor[events.SQSMessage], error) {
-		// Concurrency is ignored when the FIFO processor stops the whole
-		// batch at the first failure; configuration refuses it instead of
-		// ignoring it silently.
-		if c.Concurrency > 1 && !c.SkipGroupOnError {
-			return nil, &ConfigError{Processor: string(KindSQSFIFO), Setting: "Concurrency", Value: fmt.Sprint(c.Concurrency),
-				Problem:  "the FIFO processor handles one message at a time unless SkipGroupOnError is on (then one per message group)",
-				Accepted: "0 or 1, or any with SkipGroupOnError"}
-		}
+		// Concurrency without SkipGroupOnError is refused by Validate.
 		return nilIfErr(SQSFIFOFrom(c))
 	})
 	Register(string(KindKinesis), func(c Config) (core.PartialProcessor[events.KinesisEventRecord], error) {

@@ -511,7 +511,7 @@ func TestStreamIdentifiers(t *testing.T) {
 	ddb := batchtest.DynamoDBEvent(batchtest.Insert("1", nil), batchtest.Insert("2", nil))
 	resp, err = core.Process(context.Background(), processors.NewDynamoDB(), ddb.Records,
 		core.Func(func(_ context.Context, r *events.DynamoDBEventRecord) error {
-			if processors.ItemKey(r) == "id=S:1" {
+			if processors.ItemKey(r) == `"id"=S:"1"` {
 				return errBad
 			}
 			return nil
@@ -524,7 +524,7 @@ func TestItemKeyIsStableAcrossAttributeOrder(t *testing.T) {
 	r := events.DynamoDBEventRecord{Change: events.DynamoDBStreamRecord{Keys: map[string]events.DynamoDBAttributeValue{
 		"pk": events.NewStringAttribute("a"), "sk": events.NewNumberAttribute("7"),
 	}}}
-	require.Equal(t, "pk=S:a,sk=N:7", processors.ItemKey(&r))
+	require.Equal(t, `"pk"=S:"a","sk"=N:"7"`, processors.ItemKey(&r))
 	require.Empty(t, processors.ItemKey(&events.DynamoDBEventRecord{}))
 }
 

@@ -37,7 +37,9 @@ func SQSFrom(c Config) (*SQSProcessor, error) {
 // groups go on; messages without a group id never stop others.
 //
 // Concurrency applies only with skip-group-on-error, per message group: the
-// messages of one group always run one after another in order.
+// messages of one group always run one after another in order. Without it,
+// [WithConcurrency] above 1 could not take effect and is refused (NewSQSFIFO
+// panics, [SQSFIFOFrom] and [Open] return a [*ConfigError]).
 func NewSQSFIFO(opts ...Option) *SQSProcessor {
 	return must(SQSFIFOFrom(build(KindSQSFIFO, opts)))
 }

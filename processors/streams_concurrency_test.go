@@ -171,7 +171,7 @@ var streamCases = []streamCase{
 	},
 	{
 		name:    "stop on first failure, no key: one at a time",
-		opts:    []processors.Option{processors.WithStopOnFirstFailure(), processors.WithConcurrency(4)},
+		opts:    []processors.Option{processors.WithStopOnFirstFailure()},
 		keys:    []string{"a", "b", "c", "a", "b", "a"},
 		fail:    map[int]bool{2: true, 4: true},
 		wantRan: []int{0, 1, 2}, wantFail: []int{2, 3, 4, 5},

@@ -1,0 +1,97 @@
+package processors
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// readRawKey reads the ordering key of a record that the raw entry could not
+// decode from the record's bytes, as the identifier is read, and stores it
+// in r (zero but for its identifier) where the processor's Source.Key finds
+// it: the SQS message group, the Kinesis partition key, the DynamoDB item
+// keys. It reports false when the key cannot be read (missing, empty, or
+// broken; an SQS message without a group is known to have none only when its
+// attributes object reads whole): the record then fails with an unknown key
+// (core.Batch.FailUnknownKey), and under a stop-by-key policy every later
+// keyed record is stopped, since any of them may share it.
+func readRawKey[R any](rec string, r *R) bool {
+	switch r := any(r).(type) {
+	case *events.SQSMessage:
+		if g := findString(rec, []string{"attributes", "MessageGroupId"}); g != "" {
+			r.Attributes = map[string]string{"MessageGroupId": g}
+			return true
+		}
+		// No group: known only when the attributes object reads whole and
+		// names none (a standard-queue message, which stops nothing).
+		raw := findRaw(rec, []string{"attributes"})
+		var attrs map[string]any
+		if raw == "" || json.Unmarshal([]byte(raw), &attrs) != nil || attrs == nil {
+			return false
+		}
+		for k, v := range attrs {
+			if strings.EqualFold(k, "MessageGroupId") && v != nil && v != "" {
+				return false // there, but not a readable string
+			}
+		}
+		return true
+	case *events.KinesisEventRecord:
+		pk := findString(rec, []string{"kinesis", "partitionKey"})
+		if pk == "" {
+			return false
+		}
+		r.Kinesis.PartitionKey = pk
+		return true
+	case *events.DynamoDBEventRecord:
+		raw := findRaw(rec, []string{"dynamodb", "Keys"})
+		if raw == "" {
+			return false
+		}
+		var keys map[string]events.DynamoDBAttributeValue
+		if err := json.Unmarshal([]byte(raw), &keys); err != nil || len(keys) == 0 {
+			return false
+		}
+		r.Change.Keys = keys
+		return true
+	}
+	return false
+}
+
+// findRaw returns the JSON text of the value at the path of keys in the JSON
+// object s, with findString's leniency (keys matched ignoring case, the last
+// match winning), or "".
+func findRaw(s string, path []string) string {
+	d := dec{s: s}
+	for depth, want := range path {
+		last := depth == len(path)-1
+		if d.peek() != '{' {
+			return ""
+		}
+		d.i++
+		at, end := -1, -1
+		for first := true; ; first = false {
+			key, more, err := d.nextKey(first)
+			if err != nil || !more {
+				break
+			}
+			c := d.peek()
+			match := (key == want || strings.EqualFold(key, want)) && (last || c == '{')
+			start := d.i
+			if d.skipFast() != nil {
+				break
+			}
+			if match {
+				at, end = start, d.i
+			}
+		}
+		if at < 0 {
+			return ""
+		}
+		if last {
+			return s[at:end]
+		}
+		d.i = at
+	}
+	return ""
+}
