@@ -87,9 +87,9 @@ func TestContractConformance(t *testing.T) {
 	}
 }
 
-// behaviour is what the vector's handler does with the record at a
+// vectorBehaviour is what the vector's handler does with the record at a
 // position.
-type behaviour struct {
+type vectorBehaviour struct {
 	v       contractVector
 	mu      sync.Mutex
 	handled []int
@@ -102,7 +102,7 @@ var (
 
 // act records that position i was handled and returns its error, panics,
 // or reports a drop.
-func (b *behaviour) act(i int) (drop bool, err error) {
+func (b *vectorBehaviour) act(i int) (drop bool, err error) {
 	b.mu.Lock()
 	b.handled = append(b.handled, i)
 	b.mu.Unlock()
@@ -158,7 +158,7 @@ func field(path ...string) func(json.RawMessage) string {
 
 func runContractVector(t *testing.T, v contractVector, entry string) {
 	ctx := context.Background()
-	b := &behaviour{v: v}
+	b := &vectorBehaviour{v: v}
 	var (
 		resp      any
 		err       error
