@@ -87,7 +87,13 @@ func (p *KafkaProcessor) Prepare(ctx context.Context, b *core.Batch[events.Kafka
 	}
 	for i := range b.Records {
 		if b.Records[i].Topic == "" {
-			b.FailUnknownKey(i, fmt.Errorf("%w: record %d (offset %d) names no topic, so its topic-partition is unknown; it is not handled, and the later records are not either, to keep each partition in order", ErrKafkaNoTopic, i, b.Records[i].Offset))
+			err := fmt.Errorf("%w: record %d (offset %d) names no topic, so its topic-partition is unknown; it is not handled, and the later records are not either, to keep each partition in order", ErrKafkaNoTopic, i, b.Records[i].Offset)
+			if o := b.Outcomes[i]; o.Status == core.StatusFailure && o.Err != nil {
+				// Already failed before the batch ran (a raw record that did
+				// not decode): keep that reason, stop its partition all the same.
+				err = o.Err
+			}
+			b.FailUnknownKey(i, err)
 		}
 	}
 	return nil

@@ -144,20 +144,33 @@ func TestKafkaRawRecordWithoutTopicUsesMapKey(t *testing.T) {
 }
 
 // When a broken record's offset cannot be read, or its map key is not a
-// topic-partition, the invocation fails: the batch is retried whole.
+// topic-partition, the invocation fails: the batch is retried whole. The
+// record's partition is unknown, so no later record that might share it
+// runs.
 func TestKafkaRawUnidentifiable(t *testing.T) {
-	for name, event := range map[string]string{
-		"no offset": `{"eventSource":"aws:kafka","records":{"t-0":[
+	for name, tc := range map[string]struct {
+		event    string
+		fullFail bool
+	}{
+		"no offset": {`{"eventSource":"aws:kafka","records":{"t-0":[
 			{"topic":"t","partition":0,"offset":1},
-			{"topic":"t","partition":0,"offset":"two"}]}}`,
-		"key is not a topic-partition": `{"eventSource":"aws:kafka","records":{"weird":[
-			{"topic":"t","partition":0,"offset":1,"headers":"no"}],"t-1":[{"topic":"t","partition":1,"offset":1}]}}`,
+			{"topic":"t","partition":0,"offset":"two"}]}}`, true},
+		"key is not a topic-partition": {`{"eventSource":"aws:kafka","records":{"weird":[
+			{"topic":"t","partition":0,"offset":1,"headers":"no"}],"t-1":[{"topic":"t","partition":1,"offset":1}]}}`, false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			h, _ := recordKafka()
-			_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(event), h)
-			require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
+			h, seen := recordKafka()
+			_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(tc.event), h)
 			require.ErrorIs(t, err, processors.ErrRecordDecode)
+			if tc.fullFail {
+				// The unreadable offset sorts first; the record after it
+				// may be of its partition, so it does not run.
+				require.ErrorIs(t, err, core.ErrFullBatchFailure)
+				require.Empty(t, seen())
+			} else {
+				require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
+				require.Len(t, seen(), 1)
+			}
 		})
 	}
 }
