@@ -3,6 +3,7 @@ package processors
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -174,10 +175,10 @@ func decodeRecords[R any](d *dec, k *rawKind[R], records []R, failures []*Record
 		start := d.i
 		records = append(records, zero)
 		i := len(records) - 1
-		rd := dec{s: d.s, i: start}
-		err := k.decode(&rd, &records[i])
+		// d itself decodes the record (a copy of it would escape to the
+		// heap once per record through the indirect call).
+		err := k.decode(d, &records[i])
 		if err == nil {
-			d.i = rd.i
 			if i == 0 {
 				// Size the slice from the first record: one allocation
 				// for a batch of records of similar size.
@@ -221,6 +222,7 @@ func kindOf(c byte) string {
 type dec struct {
 	s string
 	i int
+	a arena // the memory of the values decoded from s
 }
 
 // maxDepth bounds nesting, as encoding/json does.
@@ -339,18 +341,50 @@ func (d *dec) str() (string, error) {
 	if d.peek() != '"' {
 		return "", d.errorf("expected a string, found %s", kindOf(d.peek()))
 	}
+	s := d.s
 	start := d.i + 1
-	for j := start; j < len(d.s); j++ {
-		if c := d.s[j]; plainByte[c] {
-			continue
-		} else if c == '"' {
-			d.i = j + 1
-			return d.s[start:j], nil
+	j := start
+	for {
+		// Eight bytes at a time while none is special, then byte by byte
+		// up to the next word.
+		for j+8 <= len(s) && special(load64(s, j)) == 0 {
+			j += 8
 		}
-		return d.strSlow(start)
+		for end := min(j+8, len(s)); j < end; j++ {
+			if c := s[j]; plainByte[c] {
+				continue
+			} else if c == '"' {
+				d.i = j + 1
+				return s[start:j], nil
+			}
+			return d.strSlow(start, j)
+		}
+		if j >= len(s) {
+			d.i = len(s)
+			return "", d.errorf("unterminated string")
+		}
 	}
-	d.i = len(d.s)
-	return "", d.errorf("unterminated string")
+}
+
+// Bytes repeated in every byte of a word, for special.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// load64 reads the 8 bytes of s at i as a little-endian word.
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
+// special is non-zero when a byte of w is not a plainByte: a quote, a
+// backslash, a control character or a non-ASCII byte. (x-ones)&^x has the
+// high bit of a zero byte set; the borrow can flag a byte after a special
+// one too, which only sends the caller to its byte-by-byte loop.
+func special(w uint64) uint64 {
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return (((w - ones*0x20) | (quote - ones) | (backslash - ones)) &^ w | w) & highs
 }
 
 // plainByte tells the bytes that a string holds as they are: printable
@@ -362,18 +396,18 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// strSlow reads a string with escapes or non-ASCII bytes from start (after
-// the opening quote), with encoding/json's rules: invalid UTF-8 and lone
-// surrogates become U+FFFD, control characters are errors.
-func (d *dec) strSlow(start int) (string, error) {
+// strSlow reads a string from start (after the opening quote) whose byte at
+// j (all before it plain) is special, with encoding/json's rules: invalid
+// UTF-8 and lone surrogates become U+FFFD, control characters are errors.
+func (d *dec) strSlow(start, j int) (string, error) {
 	s := d.s
-	// First pass: find the end; valid UTF-8 without escapes stays a
-	// substring.
+	// Find the end: valid UTF-8 without escapes stays a substring.
 	plain := true
-	j := start
 	for j < len(s) {
 		c := s[j]
 		switch {
+		case plainByte[c]:
+			j++
 		case c == '"':
 			if plain {
 				d.i = j + 1
@@ -386,8 +420,6 @@ func (d *dec) strSlow(start int) (string, error) {
 		case c < 0x20:
 			d.i = j
 			return "", d.errorf("control character in a string")
-		case c < utf8.RuneSelf:
-			j++
 		default:
 			r, size := utf8.DecodeRuneInString(s[j:])
 			if r == utf8.RuneError && size == 1 {
@@ -400,10 +432,12 @@ func (d *dec) strSlow(start int) (string, error) {
 	return "", d.errorf("unterminated string")
 }
 
-// unquote decodes the string body s[start:end].
+// unquote decodes the string body s[start:end] into the arena.
 func (d *dec) unquote(start, end int) (string, error) {
 	s := d.s[start:end]
-	buf := make([]byte, 0, len(s))
+	// The result is at most as long as s but for invalid UTF-8 (one byte
+	// becomes three of U+FFFD), in which case append leaves the arena.
+	buf := d.a.takeBytes(len(s))
 	for r := 0; r < len(s); {
 		c := s[r]
 		switch {
@@ -461,6 +495,7 @@ func (d *dec) unquote(start, end int) (string, error) {
 		}
 	}
 	d.i = end + 1
+	buf = d.a.commitBytes(buf, len(s))
 	// buf is never written again: the string can own it (as
 	// strings.Builder does), saving a copy of every escaped string.
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
@@ -503,17 +538,21 @@ func (d *dec) strField(dst *string) error {
 
 var b64 = base64.StdEncoding
 
-// bytesOf decodes standard base64 (encoding/json's []byte encoding); "" is a
-// non-nil empty slice.
-func bytesOf(s string) ([]byte, error) {
+// bytesOf decodes standard base64 (encoding/json's []byte encoding) into
+// the arena; "" is a non-nil empty slice.
+func (d *dec) bytesOf(s string) ([]byte, error) {
+	if s == "" {
+		return []byte{}, nil
+	}
 	// The input is only read: view the string's bytes without a copy.
 	src := unsafe.Slice(unsafe.StringData(s), len(s))
-	b := make([]byte, b64.DecodedLen(len(s)))
+	room := b64.DecodedLen(len(s))
+	b := d.a.takeBytes(room)[:room]
 	n, err := b64.Decode(b, src)
 	if err != nil {
 		return nil, fmt.Errorf("invalid base64 data: %w", err)
 	}
-	return b[:n], nil
+	return d.a.commitBytes(b[:n], room), nil
 }
 
 // bytesField reads a base64 string into dst; null sets dst to nil.
@@ -528,7 +567,7 @@ func (d *dec) bytesField(dst *[]byte) error {
 	if err != nil {
 		return err
 	}
-	b, err := bytesOf(s)
+	b, err := d.bytesOf(s)
 	if err != nil {
 		return err
 	}

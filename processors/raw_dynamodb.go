@@ -203,7 +203,7 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
-		b, err := bytesOf(s)
+		b, err := d.bytesOf(s)
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
@@ -235,7 +235,7 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		set := make([][]byte, len(list))
 		for i, s := range list {
-			if set[i], err = bytesOf(s); err != nil {
+			if set[i], err = d.bytesOf(s); err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 		}
@@ -245,20 +245,21 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: L type should contain a list")
 		}
 		d.i++
-		list := []events.DynamoDBAttributeValue{}
+		base := len(d.a.avStack)
+		defer func() { d.a.avStack = d.a.avStack[:base] }()
 		for first := true; ; first = false {
 			more, err := d.nextElem(first)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 			if !more {
-				return events.NewListAttribute(list), nil
+				return events.NewListAttribute(d.a.avList(d.a.avStack[base:])), nil
 			}
 			av, err := d.attributeValue(depth + 1)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
-			list = append(list, av)
+			d.a.avStack = append(d.a.avStack, av)
 		}
 	case "M":
 		if d.peek() != '{' {
@@ -279,14 +280,15 @@ func (d *dec) stringList(label string) ([]string, error) {
 		return nil, errors.New("DynamoDBAttributeValue: " + label + " type should contain a list of strings")
 	}
 	d.i++
-	list := []string{}
+	base := len(d.a.strStack)
+	defer func() { d.a.strStack = d.a.strStack[:base] }()
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
 			return nil, err
 		}
 		if !more {
-			return list, nil
+			return d.a.strList(d.a.strStack[base:]), nil
 		}
 		if d.peek() != '"' {
 			return nil, errAttributeNotString
@@ -295,6 +297,6 @@ func (d *dec) stringList(label string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, s)
+		d.a.strStack = append(d.a.strStack, s)
 	}
 }

@@ -105,21 +105,22 @@ func (d *dec) stringSlice(dst *[]string) error {
 		}
 		return err
 	}
-	out := []string{}
+	base := len(d.a.strStack)
+	defer func() { d.a.strStack = d.a.strStack[:base] }()
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
 			return err
 		}
 		if !more {
-			*dst = out
+			*dst = d.a.strList(d.a.strStack[base:])
 			return nil
 		}
 		var v string
 		if err := d.strField(&v); err != nil {
 			return err
 		}
-		out = append(out, v)
+		d.a.strStack = append(d.a.strStack, v)
 	}
 }
 
@@ -207,6 +208,6 @@ func (d *dec) strPtrField(dst **string) error {
 	if err != nil {
 		return err
 	}
-	*dst = &v
+	*dst = d.a.strPtr(v)
 	return nil
 }
