@@ -384,7 +384,7 @@ func load64(s string, i int) uint64 {
 func special(w uint64) uint64 {
 	quote := w ^ (ones * '"')
 	backslash := w ^ (ones * '\\')
-	return (((w - ones*0x20) | (quote - ones) | (backslash - ones)) &^ w | w) & highs
+	return (((w-ones*0x20)|(quote-ones)|(backslash-ones))&^w | w) & highs
 }
 
 // plainByte tells the bytes that a string holds as they are: printable

@@ -58,7 +58,7 @@ func (a *arena) takeBytes(n int) []byte {
 		a.bytes = make([]byte, 0, nextChunk(&a.nBytes, n, arenaMinBytes, arenaMaxBytes))
 	}
 	l := len(a.bytes)
-	return a.bytes[l:l:l+n]
+	return a.bytes[l : l : l+n]
 }
 
 // commitBytes marks b, returned by takeBytes and written since, as used and
