@@ -401,35 +401,38 @@ var plainByte = func() (t [256]bool) {
 // UTF-8 and lone surrogates become U+FFFD, control characters are errors.
 func (d *dec) strSlow(start, j int) (string, error) {
 	s := d.s
-	// Find the end: valid UTF-8 without escapes stays a substring.
-	plain := true
-	for j < len(s) {
-		c := s[j]
-		switch {
-		case plainByte[c]:
-			j++
-		case c == '"':
-			if plain {
-				d.i = j + 1
-				return s[start:j], nil
-			}
-			return d.unquote(start, j)
-		case c == '\\':
-			plain = false
-			j += 2
-		case c < 0x20:
-			d.i = j
-			return "", d.errorf("control character in a string")
-		default:
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if r == utf8.RuneError && size == 1 {
-				plain = false
-			}
-			j += size
+	// The string ends at the first quote after j not escaped by an odd
+	// run of backslashes.
+	end := j
+	for {
+		q := strings.IndexByte(s[end:], '"')
+		if q < 0 {
+			d.i = len(s)
+			return "", d.errorf("unterminated string")
+		}
+		end += q
+		bs := 0
+		for b := end - 1; b >= j && s[b] == '\\'; b-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			break
+		}
+		end++
+	}
+	if body := s[j:end]; strings.IndexByte(body, '\\') < 0 {
+		// No escapes: valid UTF-8 without control characters stays a
+		// substring.
+		clean := utf8.ValidString(body)
+		for k := 0; clean && k < len(body); k++ {
+			clean = body[k] >= 0x20
+		}
+		if clean {
+			d.i = end + 1
+			return s[start:end], nil
 		}
 	}
-	d.i = len(s)
-	return "", d.errorf("unterminated string")
+	return d.unquote(start, end)
 }
 
 // unquote decodes the string body s[start:end] into the arena.
@@ -481,9 +484,12 @@ func (d *dec) unquote(start, end int) (string, error) {
 				d.i = start + r
 				return "", d.errorf("invalid escape in a string")
 			}
+		case c < 0x20:
+			d.i = start + r
+			return "", d.errorf("control character in a string")
 		case c < utf8.RuneSelf:
 			k := r + 1
-			for k < len(s) && s[k] != '\\' && s[k] < utf8.RuneSelf {
+			for k < len(s) && plainByte[s[k]] {
 				k++
 			}
 			buf = append(buf, s[r:k]...)
