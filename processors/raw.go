@@ -181,8 +181,11 @@ func decodeRecords[R any](d *dec, k *rawKind[R], records []R, failures []*Record
 		if err == nil {
 			if i == 0 {
 				// Size the slice from the first record: one allocation
-				// for a batch of records of similar size.
-				records = slices.Grow(records, (len(d.s)-start)/(d.i-start+1))
+				// for a batch of records of similar size (an eighth
+				// more, so that records slightly shorter than the
+				// first do not cost a second one and a copy).
+				n := (len(d.s) - start) / (d.i - start + 1)
+				records = slices.Grow(records, n+n/8)
 			}
 			continue
 		}
