@@ -20,6 +20,7 @@ func BenchmarkDecodeByRecord(b *testing.B) {
 	for _, d := range decoders {
 		b.Run(d.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := cpuTime()
 			for b.Loop() {
 				var e struct{ Records []stdjson.RawMessage }
 				if err := d.unmarshal(data, &e); err != nil {
@@ -32,17 +33,18 @@ func BenchmarkDecodeByRecord(b *testing.B) {
 					}
 				}
 			}
-			perRecord(b, benchRecords)
+			perRecord(b, benchRecords, cpu)
 		})
 	}
 	p := processors.NewSQS()
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := cpuTime()
 		for b.Loop() {
 			if _, err := processors.ProcessSQSRaw(context.Background(), p, data, nop[events.SQSMessage]); err != nil {
 				b.Fatal(err)
 			}
 		}
-		perRecord(b, benchRecords)
+		perRecord(b, benchRecords, cpu)
 	})
 }

@@ -43,12 +43,13 @@ func BenchmarkCPUBound(b *testing.B) {
 			p := processors.NewSQS(processors.WithConcurrency(c))
 			b.Run(name, func(b *testing.B) {
 				b.ReportAllocs()
+				cpu := cpuTime()
 				for b.Loop() {
 					if _, err := core.Process(ctx, p, e.Records, h); err != nil {
 						b.Fatal(err)
 					}
 				}
-				perRecord(b, benchRecords)
+				perRecord(b, benchRecords, cpu)
 			})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	stdjson "encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/bytedance/sonic"
@@ -67,6 +68,7 @@ func benchDecode[E, R any](b *testing.B, k kind[E, R]) {
 		b.Run(d.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
+			cpu := cpuTime()
 			for b.Loop() {
 				var e E
 				if err := d.unmarshal(data, &e); err != nil {
@@ -76,18 +78,19 @@ func benchDecode[E, R any](b *testing.B, k kind[E, R]) {
 					b.Fatal(err)
 				}
 			}
-			perRecord(b, benchRecords)
+			perRecord(b, benchRecords, cpu)
 		})
 	}
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
+		cpu := cpuTime()
 		for b.Loop() {
 			if _, err := k.raw(ctx, k.p, data, nop[R]); err != nil {
 				b.Fatal(err)
 			}
 		}
-		perRecord(b, benchRecords)
+		perRecord(b, benchRecords, cpu)
 	})
 }
 
@@ -141,6 +144,7 @@ func benchInvoke[E, R any](b *testing.B, k kind[E, R], marked func(*R) bool) {
 	b.Run("encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
+		cpu := cpuTime()
 		for b.Loop() {
 			var e E
 			if err := stdjson.Unmarshal(data, &e); err != nil {
@@ -149,20 +153,23 @@ func benchInvoke[E, R any](b *testing.B, k kind[E, R], marked func(*R) bool) {
 			resp, err := core.Process(ctx, k.p, k.records(&e), h)
 			check(b, resp, err)
 		}
-		perRecord(b, benchRecords)
+		perRecord(b, benchRecords, cpu)
 	})
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
+		cpu := cpuTime()
 		for b.Loop() {
 			resp, err := k.raw(ctx, k.p, data, h)
 			check(b, resp, err)
 		}
-		perRecord(b, benchRecords)
+		perRecord(b, benchRecords, cpu)
 	})
 }
 
-// perRecord reports the time per record.
-func perRecord(b *testing.B, n int) {
+// perRecord reports the time per record, wall and CPU (since cpu, the
+// cpuTime when the loop started).
+func perRecord(b *testing.B, n int, cpu time.Duration) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/record")
 }

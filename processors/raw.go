@@ -438,8 +438,91 @@ func (d *dec) strSlow(start, j int) (string, error) {
 	return d.unquote(start, end)
 }
 
-// unquote decodes the string body s[start:end] into the arena.
+// unquote decodes the string body s[start:end] (escapes, valid or invalid
+// UTF-8, no control character) into the arena. Escapes and valid UTF-8 never
+// make the result longer than the body, so it is written in place at the
+// arena's end; invalid UTF-8 (one byte becomes the three of U+FFFD) goes to
+// unquoteAppend.
 func (d *dec) unquote(start, end int) (string, error) {
+	s := d.s[start:end]
+	buf := d.a.takeBytes(len(s))[:len(s)]
+	w := 0 // w <= r: buf[w:] has room for what s[r:] decodes to
+	for r := 0; r < len(s); {
+		k := r
+		for k+8 <= len(s) && special(load64(s, k)) == 0 {
+			k += 8
+		}
+		for k < len(s) && plainByte[s[k]] {
+			k++
+		}
+		w += copy(buf[w:], s[r:k])
+		if r = k; r >= len(s) {
+			break
+		}
+		switch c := s[r]; {
+		case c == '\\':
+			if r+1 >= len(s) {
+				d.i = start + r
+				return "", d.errorf("invalid escape in a string")
+			}
+			e := s[r+1]
+			switch e {
+			case '"', '\\', '/':
+			case 'b':
+				e = '\b'
+			case 'f':
+				e = '\f'
+			case 'n':
+				e = '\n'
+			case 'r':
+				e = '\r'
+			case 't':
+				e = '\t'
+			case 'u':
+				rr := getu4(s[r:])
+				if rr < 0 {
+					d.i = start + r
+					return "", d.errorf("invalid \\u escape in a string")
+				}
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					rr1 := getu4(s[r:])
+					if dec := utf16.DecodeRune(rr, rr1); dec != utf8.RuneError {
+						r += 6
+						w += utf8.EncodeRune(buf[w:], dec)
+						continue
+					}
+					rr = utf8.RuneError
+				}
+				w += utf8.EncodeRune(buf[w:], rr)
+				continue
+			default:
+				d.i = start + r
+				return "", d.errorf("invalid escape in a string")
+			}
+			buf[w] = e
+			w++
+			r += 2
+		case c < 0x20:
+			d.i = start + r
+			return "", d.errorf("control character in a string")
+		default:
+			rr, size := utf8.DecodeRuneInString(s[r:])
+			if rr == utf8.RuneError && size == 1 {
+				return d.unquoteAppend(start, end)
+			}
+			w += copy(buf[w:], s[r:r+size])
+			r += size
+		}
+	}
+	d.i = end + 1
+	buf = d.a.commitBytes(buf[:w], len(s))
+	// buf is never written again: the string can own it.
+	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
+}
+
+// unquoteAppend is unquote for a body with invalid UTF-8, appending.
+func (d *dec) unquoteAppend(start, end int) (string, error) {
 	s := d.s[start:end]
 	// The result is at most as long as s but for invalid UTF-8 (one byte
 	// becomes three of U+FFFD), in which case append leaves the arena.
