@@ -191,6 +191,7 @@ func decodeRecords[R any](d *dec, k *rawKind[R], records []R, failures []*Record
 		}
 		// Find where the record ends by its structure alone.
 		d.i = start
+		d.a.strStack, d.a.avStack = d.a.strStack[:0], d.a.avStack[:0]
 		if err := d.skipFast(); err != nil {
 			return nil, nil, err
 		}

@@ -245,15 +245,18 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: L type should contain a list")
 		}
 		d.i++
+		// On an error the stack keeps this list's elements: the record
+		// fails and decodeRecords empties the stacks.
 		base := len(d.a.avStack)
-		defer func() { d.a.avStack = d.a.avStack[:base] }()
 		for first := true; ; first = false {
 			more, err := d.nextElem(first)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 			if !more {
-				return events.NewListAttribute(d.a.avList(d.a.avStack[base:])), nil
+				list := d.a.avList(d.a.avStack[base:])
+				d.a.avStack = d.a.avStack[:base]
+				return events.NewListAttribute(list), nil
 			}
 			av, err := d.attributeValue(depth + 1)
 			if err != nil {
@@ -280,15 +283,16 @@ func (d *dec) stringList(label string) ([]string, error) {
 		return nil, errors.New("DynamoDBAttributeValue: " + label + " type should contain a list of strings")
 	}
 	d.i++
-	base := len(d.a.strStack)
-	defer func() { d.a.strStack = d.a.strStack[:base] }()
+	base := len(d.a.strStack) // see the L case of attributeOf
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
 			return nil, err
 		}
 		if !more {
-			return d.a.strList(d.a.strStack[base:]), nil
+			list := d.a.strList(d.a.strStack[base:])
+			d.a.strStack = d.a.strStack[:base]
+			return list, nil
 		}
 		if d.peek() != '"' {
 			return nil, errAttributeNotString

@@ -105,8 +105,9 @@ func (d *dec) stringSlice(dst *[]string) error {
 		}
 		return err
 	}
+	// On an error the stack keeps this list's elements: the record fails
+	// and decodeRecords empties the stacks.
 	base := len(d.a.strStack)
-	defer func() { d.a.strStack = d.a.strStack[:base] }()
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
@@ -114,6 +115,7 @@ func (d *dec) stringSlice(dst *[]string) error {
 		}
 		if !more {
 			*dst = d.a.strList(d.a.strStack[base:])
+			d.a.strStack = d.a.strStack[:base]
 			return nil
 		}
 		var v string
