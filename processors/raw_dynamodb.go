@@ -155,6 +155,21 @@ func (d *dec) attributeValue(depth int) (events.DynamoDBAttributeValue, error) {
 		return av, d.errorf("attribute value: expected an object, found %s", kindOf(d.peek()))
 	}
 	d.i++
+	// Fast path: {"S":"..."} or {"N":"..."} without whitespace, the shape
+	// DynamoDB Streams sends most; anything else (an error included) takes
+	// the general loop from the start of the object.
+	if s := d.s[d.i:]; len(s) > 5 && s[0] == '"' && (s[1] == 'S' || s[1] == 'N') && s[2] == '"' && s[3] == ':' && s[4] == '"' {
+		open := d.i
+		d.i += 4
+		if v, err := d.str(); err == nil && d.i < len(d.s) && d.s[d.i] == '}' {
+			d.i++
+			if s[1] == 'S' {
+				return events.NewStringAttribute(v), nil
+			}
+			return events.NewNumberAttribute(v), nil
+		}
+		d.i = open
+	}
 	label := ""
 	for first := true; ; first = false {
 		key, more, err := d.nextKey(first)

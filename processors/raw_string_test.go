@@ -112,3 +112,30 @@ func TestArenaValuesAreDistinct(t *testing.T) {
 	_, err = d.bytesOf("not base64!")
 	require.Error(t, err)
 }
+
+// TestAttributeValueMatchesAWSLambdaGo: attribute values, on and off the
+// fast path for S and N, decode as events.DynamoDBAttributeValue's
+// UnmarshalJSON decodes them.
+func TestAttributeValueMatchesAWSLambdaGo(t *testing.T) {
+	for _, lit := range []string{
+		`{"S":"plain"}`, `{"N":"12.5"}`, `{"S":""}`, `{"S":"esc\"aped"}`, `{"S":"caf\u00e9"}`,
+		`{ "S":"space before"}`, `{"S" : "space around"}`, `{"S":"x" }`, `{"S":"x","S":"y"}`,
+		`{"S":"x","N":"1"}`, `{"N":1}`, `{"S":null}`, `{"S":"unterminated}`, `{"SS":["a","b"]}`,
+		`{"L":[{"S":"a"},{"N":"1"}]}`, `{"M":{"k":{"S":"v"}}}`, `{"BOOL":true}`, `{"NULL":true}`,
+		`{"X":"unknown"}`, `{}`, `{"S":"x"`, "{\"S\":\"ctl \x01\"}",
+	} {
+		t.Run(lit, func(t *testing.T) {
+			var want events.DynamoDBAttributeValue
+			wantErr := json.Unmarshal([]byte(lit), &want)
+			d := dec{s: lit}
+			got, err := d.attributeValue(0)
+			if wantErr != nil {
+				require.Error(t, err, "aws-lambda-go rejects %s: %v", lit, wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+			require.Equal(t, len(lit), d.i)
+		})
+	}
+}
