@@ -3,7 +3,7 @@
 # round after round, and prints BENCHMARKS.md's table (cmd/benchtable):
 # min / median / max over the rounds, ratios taken within each round.
 #
-#   bash bench/run.sh                 # from anywhere; about 10 minutes on 2 cores
+#   bash bench/run.sh                 # from anywhere; about 15 minutes on 2 cores
 #   ROUNDS=7 OUT=/tmp/b.txt bash bench/run.sh
 #
 # The raw results stay in $OUT (default: a temporary file, path printed).
@@ -19,8 +19,11 @@ echo "raw results: $OUT" >&2
 for round in $(seq "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
   # Raw entry against the JSON libraries, whole invocations, CPU-bound
-  # concurrency (the bench module: batchkit does not depend on the libraries).
-  (cd "$ROOT/bench" && go test -run '^$' -bench 'Benchmark(Decode|Invoke|CPUBound)$' -benchmem -count 1 .) >>"$OUT"
+  # concurrency, each contender in turn in 30 ms blocks (BenchmarkPaired),
+  # and the raw entry's allocations (the bench module: batchkit does not
+  # depend on the libraries).
+  (cd "$ROOT/bench" && go test -run '^$' -bench 'BenchmarkPaired$' -benchtime 15x -count 1 .) >>"$OUT"
+  (cd "$ROOT/bench" && go test -run '^$' -bench 'BenchmarkDecode$/.*/^raw$' -benchtime 5x -benchmem -count 1 .) >>"$OUT"
   # No-op overhead over the hand loop, the 10-record batch, the deadline.
   (cd "$ROOT" && go test -run '^$' -bench 'Benchmark(SQS|SQSFIFO|Kinesis|DynamoDB)$/^n=(10|10000)$/^(noop|readid)$/' -benchmem -count 1 ./processors/) >>"$OUT"
   # Sleeping handlers under concurrency, against the ideal.
