@@ -144,6 +144,17 @@ func issue11() []row {
 			a:    one(paired, "raw-ns/record"), b: &side{names: []string{paired}, unit: "best-ns/record"},
 			ratioOf: one(paired, "x-best"), unit: "ns/record", goal: fmt.Sprintf(">= %.1fx", k.raw), met: atLeast(k.raw), fmtV: "%.2fx",
 		})
+		for _, lib := range []struct{ metric, title string }{
+			{"sonic", "sonic (default configuration, sonic.Unmarshal)"},
+			{"sonic-fastest", "sonic (ConfigFastest: no UTF-8 check)"},
+			{"goccy", "goccy/go-json"},
+		} {
+			rows = append(rows, row{
+				what: k.title + ": raw entry vs " + lib.title + " alone",
+				a:    one(paired, "raw-ns/record"), b: one(paired, lib.metric+"-ns/record"),
+				ratioOf: one(paired, "x-"+lib.metric), unit: "ns/record", goal: fmt.Sprintf("(>= %.1fx)", k.raw), met: atLeast(k.raw), fmtV: "%.2fx",
+			})
+		}
 	}
 	for _, k := range []struct {
 		name, title string
