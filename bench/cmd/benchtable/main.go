@@ -312,13 +312,30 @@ func write(w io.Writer, r results, rows []row) {
 		bcell := ""
 		if row.b != nil {
 			_, bm, _ := stats(bs)
-			bcell = fmt.Sprintf("%.4g %s", bm, row.unit)
+			bcell = num(bm) + " " + row.unit
 		}
 		met := "no"
 		if row.met(med) {
 			met = "**yes**"
 		}
-		fmt.Fprintf(w, "| %s | %.4g %s | %s | "+row.fmtV+" / **"+row.fmtV+"** / "+row.fmtV+" | %d | %s | %s |\n",
-			row.what, am, row.unit, bcell, lo, med, hi, len(vals), row.goal, met)
+		fmt.Fprintf(w, "| %s | %s %s | %s | "+row.fmtV+" / **"+row.fmtV+"** / "+row.fmtV+" | %d | %s | %s |\n",
+			row.what, num(am), row.unit, bcell, lo, med, hi, len(vals), row.goal, met)
 	}
+}
+
+// num formats a measurement: whole numbers with thousands separators from
+// 100 up, three significant digits below.
+func num(v float64) string {
+	if v < 100 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	digits := strconv.FormatFloat(v, 'f', 0, 64)
+	var out []byte
+	for i, c := range []byte(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, c)
+	}
+	return string(out)
 }

@@ -45,6 +45,11 @@ func TestParseAndRatios(t *testing.T) {
 	// median 1.5, met (>= 1.3).
 	require.Contains(t, out.String(), "| 1.00x / **1.50x** / 2.20x | 3 | >= 1.3x | **yes** |")
 
+	require.Equal(t, "12,290", num(12290.4))
+	require.Equal(t, "4.02", num(4.023))
+	require.Equal(t, "1,234,567", num(1234567))
+	require.Equal(t, "100", num(100))
+
 	out.Reset()
 	write(&out, r, issue11()[3:4])
 	require.Contains(t, out.String(), "not measured")
