@@ -194,7 +194,9 @@ func decodeRecords[R any](d *dec, k *rawKind[R], records []R, failures []*Record
 		}
 		// Find where the record ends by its structure alone.
 		d.i = start
-		d.a.strStack, d.a.avStack = d.a.strStack[:0], d.a.avStack[:0]
+		if ar := d.ar; ar != nil {
+			ar.strStack, ar.avStack = ar.strStack[:0], ar.avStack[:0]
+		}
 		if err := d.skipFast(); err != nil {
 			return nil, nil, err
 		}
@@ -229,7 +231,10 @@ func kindOf(c byte) string {
 type dec struct {
 	s string
 	i int
-	a arena // the memory of the values decoded from s
+	// ar holds the memory of the values decoded from s, made on first
+	// use; a copy of the dec shares it (never two arenas writing one
+	// chunk).
+	ar *arena
 }
 
 // maxDepth bounds nesting, as encoding/json does.
@@ -449,7 +454,7 @@ func (d *dec) strSlow(start, j int) (string, error) {
 // unquoteAppend.
 func (d *dec) unquote(start, end int) (string, error) {
 	s := d.s[start:end]
-	buf := d.a.takeBytes(len(s))[:len(s)]
+	buf := d.arena().takeBytes(len(s))[:len(s)]
 	w := 0 // w <= r: buf[w:] has room for what s[r:] decodes to
 	for r := 0; r < len(s); {
 		k := r
@@ -520,7 +525,7 @@ func (d *dec) unquote(start, end int) (string, error) {
 		}
 	}
 	d.i = end + 1
-	buf = d.a.commitBytes(buf[:w], len(s))
+	buf = d.arena().commitBytes(buf[:w], len(s))
 	// buf is never written again: the string can own it.
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
 }
@@ -530,7 +535,7 @@ func (d *dec) unquoteAppend(start, end int) (string, error) {
 	s := d.s[start:end]
 	// The result is at most as long as s but for invalid UTF-8 (one byte
 	// becomes three of U+FFFD), in which case append leaves the arena.
-	buf := d.a.takeBytes(len(s))
+	buf := d.arena().takeBytes(len(s))
 	for r := 0; r < len(s); {
 		c := s[r]
 		switch {
@@ -591,7 +596,7 @@ func (d *dec) unquoteAppend(start, end int) (string, error) {
 		}
 	}
 	d.i = end + 1
-	buf = d.a.commitBytes(buf, len(s))
+	buf = d.arena().commitBytes(buf, len(s))
 	// buf is never written again: the string can own it (as
 	// strings.Builder does), saving a copy of every escaped string.
 	return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
@@ -634,6 +639,20 @@ func (d *dec) strField(dst *string) error {
 
 var b64 = base64.StdEncoding
 
+// bytesOf decodes standard base64 (encoding/json's []byte encoding) into a
+// slice of its own; "" is a non-nil empty slice. Decoders use dec.bytesOf,
+// which takes the memory from the event's arena.
+func bytesOf(s string) ([]byte, error) {
+	// The input is only read: view the string's bytes without a copy.
+	src := unsafe.Slice(unsafe.StringData(s), len(s))
+	b := make([]byte, b64.DecodedLen(len(s)))
+	n, err := b64.Decode(b, src)
+	if err != nil {
+		return nil, fmt.Errorf("invalid base64 data: %w", err)
+	}
+	return b[:n], nil
+}
+
 // bytesOf decodes standard base64 (encoding/json's []byte encoding) into
 // the arena; "" is a non-nil empty slice.
 func (d *dec) bytesOf(s string) ([]byte, error) {
@@ -643,12 +662,12 @@ func (d *dec) bytesOf(s string) ([]byte, error) {
 	// The input is only read: view the string's bytes without a copy.
 	src := unsafe.Slice(unsafe.StringData(s), len(s))
 	room := b64.DecodedLen(len(s))
-	b := d.a.takeBytes(room)[:room]
+	b := d.arena().takeBytes(room)[:room]
 	n, err := b64.Decode(b, src)
 	if err != nil {
 		return nil, fmt.Errorf("invalid base64 data: %w", err)
 	}
-	return d.a.commitBytes(b[:n], room), nil
+	return d.arena().commitBytes(b[:n], room), nil
 }
 
 // bytesField reads a base64 string into dst; null sets dst to nil.

@@ -18,7 +18,8 @@ import (
 // any other sharing, would let one record's handler see another's writes:
 // the arena never does it.
 //
-// The zero arena is ready to use; its chunks start small (a 10-record batch
+// A decoder reaches its arena through dec.arena. The zero arena is ready to
+// use; its chunks start small (a 10-record batch
 // allocates little) and double up to a bound.
 type arena struct {
 	bytes []byte
@@ -106,4 +107,12 @@ func (a *arena) avList(list []events.DynamoDBAttributeValue) []events.DynamoDBAt
 	l := len(a.avs)
 	a.avs = append(a.avs, list...)
 	return a.avs[l : l+len(list) : l+len(list)]
+}
+
+// arena returns the decoder's arena, made on first use.
+func (d *dec) arena() *arena {
+	if d.ar == nil {
+		d.ar = new(arena)
+	}
+	return d.ar
 }

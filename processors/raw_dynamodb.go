@@ -262,22 +262,22 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		d.i++
 		// On an error the stack keeps this list's elements: the record
 		// fails and decodeRecords empties the stacks.
-		base := len(d.a.avStack)
+		base := len(d.arena().avStack)
 		for first := true; ; first = false {
 			more, err := d.nextElem(first)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 			if !more {
-				list := d.a.avList(d.a.avStack[base:])
-				d.a.avStack = d.a.avStack[:base]
+				list := d.arena().avList(d.arena().avStack[base:])
+				d.arena().avStack = d.arena().avStack[:base]
 				return events.NewListAttribute(list), nil
 			}
 			av, err := d.attributeValue(depth + 1)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
-			d.a.avStack = append(d.a.avStack, av)
+			d.arena().avStack = append(d.arena().avStack, av)
 		}
 	case "M":
 		if d.peek() != '{' {
@@ -298,15 +298,15 @@ func (d *dec) stringList(label string) ([]string, error) {
 		return nil, errors.New("DynamoDBAttributeValue: " + label + " type should contain a list of strings")
 	}
 	d.i++
-	base := len(d.a.strStack) // see the L case of attributeOf
+	base := len(d.arena().strStack) // see the L case of attributeOf
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
 			return nil, err
 		}
 		if !more {
-			list := d.a.strList(d.a.strStack[base:])
-			d.a.strStack = d.a.strStack[:base]
+			list := d.arena().strList(d.arena().strStack[base:])
+			d.arena().strStack = d.arena().strStack[:base]
 			return list, nil
 		}
 		if d.peek() != '"' {
@@ -316,6 +316,6 @@ func (d *dec) stringList(label string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.a.strStack = append(d.a.strStack, s)
+		d.arena().strStack = append(d.arena().strStack, s)
 	}
 }

@@ -112,22 +112,22 @@ func (d *dec) stringSlice(dst *[]string) error {
 	}
 	// On an error the stack keeps this list's elements: the record fails
 	// and decodeRecords empties the stacks.
-	base := len(d.a.strStack)
+	base := len(d.arena().strStack)
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
 			return err
 		}
 		if !more {
-			*dst = d.a.strList(d.a.strStack[base:])
-			d.a.strStack = d.a.strStack[:base]
+			*dst = d.arena().strList(d.arena().strStack[base:])
+			d.arena().strStack = d.arena().strStack[:base]
 			return nil
 		}
 		var v string
 		if err := d.strField(&v); err != nil {
 			return err
 		}
-		d.a.strStack = append(d.a.strStack, v)
+		d.arena().strStack = append(d.arena().strStack, v)
 	}
 }
 
@@ -215,6 +215,6 @@ func (d *dec) strPtrField(dst **string) error {
 	if err != nil {
 		return err
 	}
-	*dst = d.a.strPtr(v)
+	*dst = d.arena().strPtr(v)
 	return nil
 }

@@ -106,6 +106,21 @@ func TestArenaValuesAreDistinct(t *testing.T) {
 	_ = append(b1, '!')
 	require.Equal(t, "hello", string(b1))
 	require.Equal(t, "world", string(b2))
+	own, err := bytesOf("aGVsbG8=")
+	require.NoError(t, err)
+	require.Equal(t, b1, own, "the arena and the standalone decoders agree")
+
+	// A copy of a decoder shares its arena: values from either never
+	// overlap.
+	c := d
+	b3, err := c.bytesOf("Zm9v")
+	require.NoError(t, err)
+	b4, err := d.bytesOf("YmFy")
+	require.NoError(t, err)
+	require.Equal(t, "foo", string(b3))
+	require.Equal(t, "bar", string(b4))
+	require.Equal(t, "hello", string(b1))
+
 	empty, err := d.bytesOf("")
 	require.NoError(t, err)
 	require.NotNil(t, empty)
