@@ -302,10 +302,12 @@ func (h *Hook) RecordStart(ctx context.Context, info core.RecordInfo) context.Co
 	return context.WithValue(ctx, recordKey{}, span)
 }
 
-// recordSpan returns the span RecordStart started for the record, or nil.
+// recordSpan returns the span RecordStart started for the record, or nil,
+// and forgets it (an ended span is not kept until the batch ends).
 func (st *batchState) recordSpan(ctx context.Context, pos int) trace.Span {
 	if pos >= 0 && pos < len(st.spans) {
 		if span := st.spans[pos]; span != nil {
+			st.spans[pos] = nil
 			return span
 		}
 	}
