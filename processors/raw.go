@@ -32,7 +32,7 @@ import (
 // github.com/goccy/go-json decoding the whole event into the same types
 // (which fails every record for one bad one) and core.Process, on 1,000
 // records of a shared 2-core machine, it took about a sixth of the time on
-// DynamoDB Streams, 0.7 to 0.9 of the fastest library's on Kinesis, and
+// DynamoDB Streams, 0.8 to 0.9 of the fastest library's on Kinesis, and
 // about sonic's on SQS (0.9x to 1.1x over two runs), with the fewest
 // allocations and no dependency.
 //
