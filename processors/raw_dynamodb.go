@@ -155,6 +155,21 @@ func (d *dec) attributeValue(depth int) (events.DynamoDBAttributeValue, error) {
 		return av, d.errorf("attribute value: expected an object, found %s", kindOf(d.peek()))
 	}
 	d.i++
+	// Fast path: {"S":"..."} or {"N":"..."} without whitespace, the shape
+	// DynamoDB Streams sends most; anything else (an error included) takes
+	// the general loop from the start of the object.
+	if s := d.s[d.i:]; len(s) > 5 && s[0] == '"' && (s[1] == 'S' || s[1] == 'N') && s[2] == '"' && s[3] == ':' && s[4] == '"' {
+		open := d.i
+		d.i += 4
+		if v, err := d.str(); err == nil && d.i < len(d.s) && d.s[d.i] == '}' {
+			d.i++
+			if s[1] == 'S' {
+				return events.NewStringAttribute(v), nil
+			}
+			return events.NewNumberAttribute(v), nil
+		}
+		d.i = open
+	}
 	label := ""
 	for first := true; ; first = false {
 		key, more, err := d.nextKey(first)
@@ -203,7 +218,7 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
-		b, err := bytesOf(s)
+		b, err := d.bytesOf(s)
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
@@ -235,7 +250,7 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		set := make([][]byte, len(list))
 		for i, s := range list {
-			if set[i], err = bytesOf(s); err != nil {
+			if set[i], err = d.bytesOf(s); err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 		}
@@ -245,20 +260,24 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: L type should contain a list")
 		}
 		d.i++
-		list := []events.DynamoDBAttributeValue{}
+		// On an error the stack keeps this list's elements: the record
+		// fails and decodeRecords empties the stacks.
+		base := len(d.arena().avStack)
 		for first := true; ; first = false {
 			more, err := d.nextElem(first)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 			if !more {
+				list := d.arena().avList(d.arena().avStack[base:])
+				d.arena().avStack = d.arena().avStack[:base]
 				return events.NewListAttribute(list), nil
 			}
 			av, err := d.attributeValue(depth + 1)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
-			list = append(list, av)
+			d.arena().avStack = append(d.arena().avStack, av)
 		}
 	case "M":
 		if d.peek() != '{' {
@@ -279,13 +298,15 @@ func (d *dec) stringList(label string) ([]string, error) {
 		return nil, errors.New("DynamoDBAttributeValue: " + label + " type should contain a list of strings")
 	}
 	d.i++
-	list := []string{}
+	base := len(d.arena().strStack) // see the L case of attributeOf
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
 			return nil, err
 		}
 		if !more {
+			list := d.arena().strList(d.arena().strStack[base:])
+			d.arena().strStack = d.arena().strStack[:base]
 			return list, nil
 		}
 		if d.peek() != '"' {
@@ -295,6 +316,6 @@ func (d *dec) stringList(label string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, s)
+		d.arena().strStack = append(d.arena().strStack, s)
 	}
 }

@@ -20,9 +20,14 @@ import (
 // before any handler runs. For a valid event, h receives exactly the records
 // that json.Unmarshal into events.SQSEvent gives, several times faster.
 //
-// The records' strings share one copy of the event: a handler that keeps a
-// string after the invocation keeps that copy alive, so keep a
-// strings.Clone of it instead. The same holds for the other raw entries.
+// The records' strings share one copy of the event, and the values that
+// need memory of their own (strings with escapes, base64 data, string and
+// attribute lists, *string fields) share a few chunks allocated per event:
+// a handler that keeps such a value after the invocation keeps its copy or
+// chunk alive, so keep a strings.Clone or bytes.Clone of it instead. Every
+// record's values are its own: writing to one never changes another's (a
+// slice's capacity ends at its length). The same holds for the other raw
+// entries.
 func ProcessSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
 	return processRaw(ctx, p, event, h, &sqsRaw)
 }
@@ -105,21 +110,24 @@ func (d *dec) stringSlice(dst *[]string) error {
 		}
 		return err
 	}
-	out := []string{}
+	// On an error the stack keeps this list's elements: the record fails
+	// and decodeRecords empties the stacks.
+	base := len(d.arena().strStack)
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil {
 			return err
 		}
 		if !more {
-			*dst = out
+			*dst = d.arena().strList(d.arena().strStack[base:])
+			d.arena().strStack = d.arena().strStack[:base]
 			return nil
 		}
 		var v string
 		if err := d.strField(&v); err != nil {
 			return err
 		}
-		out = append(out, v)
+		d.arena().strStack = append(d.arena().strStack, v)
 	}
 }
 
@@ -207,6 +215,6 @@ func (d *dec) strPtrField(dst **string) error {
 	if err != nil {
 		return err
 	}
-	*dst = &v
+	*dst = d.arena().strPtr(v)
 	return nil
 }

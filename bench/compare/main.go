@@ -1,8 +1,8 @@
 // Command compare generates the events of the peer comparison and times
 // batchkit on them; run.sh drives it next to the TypeScript peer.
 //
-//	go run ./bench/compare gen DIR N   # writes DIR/{sqs,fifo,kinesis,dynamodb}.json with N records
-//	go run ./bench/compare run DIR     # prints "<kind> <process> <typed> <raw>" in ns per record
+//	go run ./compare gen DIR N   (from bench/)   # writes DIR/{sqs,fifo,kinesis,dynamodb}.json with N records
+//	go run ./compare run DIR     # prints "<kind> <process> <typed> <raw>" in ns per record
 //
 // For each event, "run" prints the median over repeated runs of: process,
 // core.Process with a no-op handler over records decoded beforehand with

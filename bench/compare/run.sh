@@ -11,9 +11,10 @@
 # decoded beforehand (median of repeated runs, ns per record) and prints the
 # ratio per scenario; then batchkit's raw-bytes entry against json.Unmarshal
 # into aws-lambda-go's types plus processing, on the same bytes. JSONLIBS=1
-# also benchmarks encoding/json, goccy/go-json and sonic decoding the SQS
-# event (whole, and record by record) next to the raw entry, in a temporary
-# module so that batchkit does not depend on them.
+# also runs the bench module's BenchmarkDecode and BenchmarkDecodeByRecord:
+# encoding/json, goccy/go-json and sonic decoding the events (whole, and the
+# SQS event record by record) next to the raw entry (the bench module holds
+# the libraries, so that batchkit does not depend on them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${N:-10000}
@@ -23,10 +24,10 @@ mkdir -p "$TMP/events" "$TMP/peer"
 
 cd "$ROOT"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), node $(node --version); $N records per event"
-go run ./bench/compare gen "$TMP/events" "$N"
+(cd bench && go run ./compare gen "$TMP/events" "$N")
 (cd "$TMP/peer" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @aws-lambda-powertools/batch@2.35.0 >/dev/null)
 
-go run ./bench/compare run "$TMP/events" >"$TMP/go.txt"
+(cd bench && go run ./compare run "$TMP/events") >"$TMP/go.txt"
 node bench/compare/bench.mjs "$TMP/events" "$TMP/peer/node_modules" >"$TMP/node.txt"
 
 echo
@@ -44,18 +45,6 @@ done
 
 if [ "${JSONLIBS:-0}" = 1 ]; then
   echo
-  echo "JSON libraries on the SQS event:"
-  mkdir -p "$TMP/jsonlibs"
-  cp bench/compare/jsonlibs_test.go.txt "$TMP/jsonlibs/jsonlibs_test.go"
-  cat >"$TMP/jsonlibs/go.mod" <<MOD
-module jsonlibs
-
-go 1.26.0
-
-require github.com/batchkit/batchkit v0.0.0
-
-replace github.com/batchkit/batchkit => $ROOT
-MOD
-  (cd "$TMP/jsonlibs" && go get github.com/goccy/go-json@v0.10.5 github.com/bytedance/sonic@v1.15.5 >/dev/null 2>&1 && go mod tidy >/dev/null 2>&1 &&
-    EVENTS="$TMP/events" go test -run '^$' -bench . -benchmem . | grep -E '^Benchmark')
+  echo "JSON libraries (1,000-record events):"
+  (cd bench && go test -run '^$' -bench 'Benchmark(Decode|DecodeByRecord)$' -benchmem . | grep -E '^Benchmark')
 fi

@@ -1,0 +1,203 @@
+package bench
+
+import (
+	"context"
+	stdjson "encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/benchevents"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// BenchmarkPaired runs the contenders of a comparison in alternating blocks
+// of about 30 ms (each contender in turn, the order rotating), so that all of
+// them see the same machine: on a shared machine, benchmarks that run one
+// after the other for a second each see different loads, and their ratio
+// says more about the load than about the code. Each b.Loop iteration is
+// one round; a ratio is taken within each round, and the benchmark reports
+// the medians over its rounds: "<contender>-ns/record" and
+// "x-<contender>" (the contender's time over the first contender's, so
+// above 1 when the first, batchkit, is faster), plus "x-best" against the
+// fastest other contender of each round.
+//
+//	go test -run '^$' -bench Paired -benchtime 15x
+func BenchmarkPaired(b *testing.B) {
+	ctx := context.Background()
+	b.Run("decode/sqs", func(b *testing.B) {
+		pairedDecode(b, ctx, kind[events.SQSEvent, events.SQSMessage]{"sqs", processors.NewSQS(),
+			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, processors.ProcessSQSRaw})
+	})
+	b.Run("decode/kinesis", func(b *testing.B) {
+		pairedDecode(b, ctx, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", processors.NewKinesis(),
+			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, processors.ProcessKinesisRaw})
+	})
+	b.Run("decode/dynamodb", func(b *testing.B) {
+		pairedDecode(b, ctx, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", processors.NewDynamoDB(),
+			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, processors.ProcessDynamoDBRaw})
+	})
+	for _, rounds := range []int{10, 200} {
+		b.Run(fmt.Sprintf("cpubound/sha%d", rounds), func(b *testing.B) {
+			var e events.SQSEvent
+			if err := stdjson.Unmarshal(benchevents.SQS(benchRecords, false), &e); err != nil {
+				b.Fatal(err)
+			}
+			h := shaHandler(rounds)
+			seq, two := processors.NewSQS(), processors.NewSQS(processors.WithConcurrency(2))
+			paired(b, []contender{
+				{"concurrency2", func() error { _, err := core.Process(ctx, two, e.Records, h); return err }},
+				{"sequential", func() error { _, err := core.Process(ctx, seq, e.Records, h); return err }},
+			})
+		})
+	}
+	b.Run("invoke/sqs", func(b *testing.B) {
+		pairedInvoke(b, ctx, kind[events.SQSEvent, events.SQSMessage]{"sqs", processors.NewSQS(),
+			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, processors.ProcessSQSRaw},
+			func(m *events.SQSMessage) bool { return m.Body != "" && m.Body[0] == 'x' })
+	})
+	b.Run("invoke/kinesis", func(b *testing.B) {
+		pairedInvoke(b, ctx, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", processors.NewKinesis(),
+			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, processors.ProcessKinesisRaw},
+			func(r *events.KinesisEventRecord) bool { return r.Kinesis.PartitionKey == "fail" })
+	})
+	b.Run("invoke/dynamodb", func(b *testing.B) {
+		pairedInvoke(b, ctx, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", processors.NewDynamoDB(),
+			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, processors.ProcessDynamoDBRaw},
+			func(r *events.DynamoDBEventRecord) bool { return r.EventName == "REMOVE" })
+	})
+}
+
+// contender is one side of a paired comparison: run does one operation.
+type contender struct {
+	name string
+	run  func() error
+}
+
+func pairedDecode[E, R any](b *testing.B, ctx context.Context, k kind[E, R]) {
+	data := benchevents.Event(k.name, benchRecords)
+	cs := []contender{{"raw", func() error {
+		_, err := k.raw(ctx, k.p, data, nop[R])
+		return err
+	}}}
+	for _, d := range decoders {
+		cs = append(cs, contender{d.name, func() error {
+			var e E
+			if err := d.unmarshal(data, &e); err != nil {
+				return err
+			}
+			_, err := core.Process(ctx, k.p, k.records(&e), nop[R])
+			return err
+		}})
+	}
+	paired(b, cs, "encoding-json")
+}
+
+func pairedInvoke[E, R any](b *testing.B, ctx context.Context, k kind[E, R], marked func(*R) bool) {
+	data := benchevents.Event(k.name, benchRecords)
+	h := func(_ context.Context, r *R) (any, error) {
+		if marked(r) {
+			return nil, errMarked
+		}
+		return nil, nil
+	}
+	respond := func(resp core.Response, err error) error {
+		if err != nil {
+			return err
+		}
+		if len(resp.BatchItemFailures) != benchRecords/10 {
+			return fmt.Errorf("%d failures reported, want %d", len(resp.BatchItemFailures), benchRecords/10)
+		}
+		_, err = stdjson.Marshal(resp)
+		return err
+	}
+	paired(b, []contender{
+		{"raw", func() error { return respond(k.raw(ctx, k.p, data, h)) }},
+		{"encoding-json", func() error {
+			var e E
+			if err := stdjson.Unmarshal(data, &e); err != nil {
+				return err
+			}
+			return respond(core.Process(ctx, k.p, k.records(&e), h))
+		}},
+	})
+}
+
+// blockTarget is how long one contender runs before the next one's turn.
+const blockTarget = 30 * time.Millisecond
+
+// paired runs the contenders in rotating blocks, one round per b.Loop
+// iteration, and reports the medians (see BenchmarkPaired). The contenders
+// named in notBest are left out of "x-best".
+func paired(b *testing.B, cs []contender, notBest ...string) {
+	// Calibrate: operations per block, per contender.
+	block := make([]int, len(cs))
+	for i, c := range cs {
+		start := time.Now()
+		if err := c.run(); err != nil {
+			b.Fatal(c.name, err)
+		}
+		block[i] = max(1, int(blockTarget/max(time.Since(start), time.Microsecond)))
+	}
+	perRound := make([][]float64, len(cs)) // ns per record, per round
+	round := 0
+	b.ResetTimer()
+	for b.Loop() {
+		for j := range cs {
+			i := (j + round) % len(cs)
+			start := time.Now()
+			for range block[i] {
+				if err := cs[i].run(); err != nil {
+					b.Fatal(cs[i].name, err)
+				}
+			}
+			perRound[i] = append(perRound[i], float64(time.Since(start).Nanoseconds())/float64(block[i]*benchRecords))
+		}
+		round++
+	}
+	var best, bestNs []float64
+	for r := range round {
+		ns := 0.0
+		for i := 1; i < len(cs); i++ {
+			if slices.Contains(notBest, cs[i].name) {
+				continue
+			}
+			if v := perRound[i][r]; ns == 0 || v < ns {
+				ns = v
+			}
+		}
+		bestNs = append(bestNs, ns)
+		best = append(best, ns/perRound[0][r])
+	}
+	for i, c := range cs {
+		b.ReportMetric(median(perRound[i]), c.name+"-ns/record")
+		if i > 0 {
+			ratios := make([]float64, round)
+			for r := range round {
+				ratios[r] = perRound[i][r] / perRound[0][r]
+			}
+			b.ReportMetric(median(ratios), "x-"+c.name)
+		}
+	}
+	if len(cs) > 2 {
+		b.ReportMetric(median(bestNs), "best-ns/record")
+		b.ReportMetric(median(best), "x-best")
+	}
+	b.ReportMetric(0, "ns/op") // the per-contender metrics replace it
+}
+
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
