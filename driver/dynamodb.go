@@ -2,7 +2,9 @@ package driver
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,8 +40,12 @@ type DynamoDBStreams struct {
 	Region string
 	// BatchSize is the most records per invocation; 0 means 100.
 	BatchSize int32
-	// StartingPosition is [TrimHorizon] (the default) or [Latest].
+	// StartingPosition is [TrimHorizon] (the default) or [Latest]; DynamoDB
+	// Streams has no AT_TIMESTAMP.
 	StartingPosition string
+	// StreamSettings are the mapping's retry, bisection, age, on-failure,
+	// parallelization, batching window, tumbling window and filter settings.
+	StreamSettings
 
 	mapping streamMapping[types.Record]
 }
@@ -60,8 +66,14 @@ func LatestStreamARN(ctx context.Context, client *dynamodb.Client, table string)
 
 // Poll reads and invokes one batch per shard that has records.
 func (d *DynamoDBStreams) Poll(ctx context.Context, fn Function) ([]Batch, error) {
-	return d.mapping.poll(ctx, ddbReader{d}, fn, d.BatchSize, d.StartingPosition)
+	if d.StartingPosition == AtTimestamp {
+		return nil, &ConfigError{Setting: "StartingPosition", Reason: "DynamoDB Streams takes TRIM_HORIZON or LATEST, not AT_TIMESTAMP"}
+	}
+	return d.mapping.poll(ctx, ddbReader{d}, fn, d.BatchSize, d.StartingPosition, &d.StreamSettings)
 }
+
+// Stats returns what the mapping did so far.
+func (d *DynamoDBStreams) Stats() Stats { return d.mapping.stats.get() }
 
 type ddbReader struct{ d *DynamoDBStreams }
 
@@ -85,7 +97,29 @@ func (r ddbReader) shards(ctx context.Context) ([]string, error) {
 	}
 }
 
-func (r ddbReader) iterator(ctx context.Context, shard, typ, seq string) (string, error) {
+func (r ddbReader) arn() string { return r.d.StreamARN }
+
+func (r ddbReader) arrival(rec *types.Record) time.Time {
+	if rec.Dynamodb == nil {
+		return time.Time{}
+	}
+	return aws.ToTime(rec.Dynamodb.ApproximateCreationDateTime)
+}
+
+// key is the item's key attributes, in a canonical form.
+func (r ddbReader) key(rec *types.Record) string {
+	if rec.Dynamodb == nil {
+		return ""
+	}
+	b, _ := json.Marshal(Image(rec.Dynamodb.Keys)) // maps marshal with sorted keys
+	return string(b)
+}
+
+func (r ddbReader) keep(f RecordFilter, _ string, rec *types.Record) bool {
+	return f.MatchDynamoDB(r.record(*rec))
+}
+
+func (r ddbReader) iterator(ctx context.Context, shard, typ, seq string, _ time.Time) (string, error) {
 	in := &dynamodbstreams.GetShardIteratorInput{
 		StreamArn:         aws.String(r.d.StreamARN),
 		ShardId:           aws.String(shard),
