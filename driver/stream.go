@@ -321,7 +321,8 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 		m.stats.add(func(x *Stats) { x.Bisections++ })
 	case s.BisectBatchOnFunctionError && remaining > 1 && !invalid:
 		ln.limits = ln.limits[:len(ln.limits)-1]
-		ln.limits = append(ln.limits, remaining-remaining/2, remaining/2)
+		// The first half on top: it is invoked first.
+		ln.limits = append(ln.limits, remaining/2, remaining-remaining/2)
 		ln.attempts = 0
 		m.stats.add(func(x *Stats) { x.Bisections++ })
 	default:
