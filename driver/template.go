@@ -411,3 +411,43 @@ func integer(v any) (int, bool, error) {
 	}
 	return 0, false, fmt.Errorf("%v is not an integer", v)
 }
+
+// FunctionConfig is what the driver reads of a function to run it under the
+// emulator.
+type FunctionConfig struct {
+	// CodeURI is the function's CodeUri, relative to the template's
+	// directory.
+	CodeURI string
+	// Timeout is its Timeout in seconds; 0 when unset.
+	Timeout int
+	// Environment are its Environment.Variables, as KEY=value, with the
+	// intrinsics resolved for the local servers.
+	Environment []string
+}
+
+// Function returns the configuration of the function with logical ID id.
+func (t *Template) Function(id string) (FunctionConfig, error) {
+	r, ok := t.Resources[id]
+	if !ok || r.Type != "AWS::Serverless::Function" {
+		return FunctionConfig{}, &TemplateError{Path: t.Path, Where: id, Reason: "not an AWS::Serverless::Function"}
+	}
+	var c FunctionConfig
+	c.CodeURI, _ = r.Properties["CodeUri"].(string)
+	c.Timeout, _, _ = integer(r.Properties["Timeout"])
+	if env, ok := r.Properties["Environment"].(map[string]any); ok {
+		vars, _ := env["Variables"].(map[string]any)
+		keys := make([]string, 0, len(vars))
+		for k := range vars {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v, err := t.scalar(vars[k], DefaultRegion)
+			if err != nil {
+				return c, &TemplateError{Path: t.Path, Where: id + ".Properties.Environment.Variables." + k, Reason: err.Error()}
+			}
+			c.Environment = append(c.Environment, k+"="+v)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,90 @@
+package driver
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Report is what one mapping did in a [Run].
+type Report struct {
+	// Mapping is the mapping's name, "<function>/<event>".
+	Mapping string `json:"mapping"`
+	// Type is the event source type: SQS, Kinesis or DynamoDB.
+	Type string `json:"type"`
+	// Source is the queue URL, stream name or table name.
+	Source string `json:"source"`
+	// Stats are the mapping's counters.
+	Stats
+}
+
+// RunOptions says how long [Run] goes on.
+type RunOptions struct {
+	// Idle stops a mapping after this many polls in a row found nothing; 0
+	// means 3.
+	Idle int
+	// Pause is the wait after an empty poll; 0 means 200 ms.
+	Pause time.Duration
+	// OnBatch, if set, sees every batch as it is done (from several
+	// goroutines, one per mapping).
+	OnBatch func(m *OpenMapping, b Batch)
+}
+
+// Run polls every enabled mapping at once, each until idle, invoking fn,
+// and returns one report per mapping, in order. An error of a source stops
+// its mapping and is returned (the first one) with the reports.
+func Run(ctx context.Context, mappings []*OpenMapping, fn Function, opts RunOptions) ([]Report, error) {
+	idle := opts.Idle
+	if idle <= 0 {
+		idle = 3
+	}
+	pause := opts.Pause
+	if pause <= 0 {
+		pause = 200 * time.Millisecond
+	}
+	errs := make([]error, len(mappings))
+	var wg sync.WaitGroup
+	for i, m := range mappings {
+		if !m.Enabled {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for empty := 0; empty < idle; {
+				if ctx.Err() != nil {
+					return
+				}
+				batches, err := m.Poller.Poll(ctx, fn)
+				for _, b := range batches {
+					if opts.OnBatch != nil {
+						opts.OnBatch(m, b)
+					}
+				}
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				if len(batches) > 0 {
+					empty = 0
+					continue
+				}
+				empty++
+				select {
+				case <-ctx.Done():
+				case <-time.After(pause):
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	reports := make([]Report, len(mappings))
+	var first error
+	for i, m := range mappings {
+		reports[i] = Report{Mapping: m.Name(), Type: m.Type, Source: m.SourceName, Stats: m.Stats()}
+		if errs[i] != nil && first == nil {
+			first = errs[i]
+		}
+	}
+	return reports, first
+}
