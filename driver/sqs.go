@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,6 +77,7 @@ type SQS struct {
 	once            sync.Mutex
 	maxReceiveCount int
 	stats           statsBox
+	seen, done      map[string]bool // message ids received, processed
 }
 
 // Stats returns what the mapping did so far.
@@ -119,6 +121,7 @@ func (d *SQS) init(ctx context.Context) error {
 		d.QueueARN = out.Attributes[string(types.QueueAttributeNameQueueArn)]
 	}
 	d.maxReceiveCount = -1
+	d.seen, d.done = map[string]bool{}, map[string]bool{}
 	var rp struct {
 		MaxReceiveCount json.Number `json:"maxReceiveCount"`
 	}
@@ -206,7 +209,12 @@ func (d *SQS) pollOne(ctx context.Context, fn Function) (*Batch, error) {
 		}
 	}
 	d.stats.add(func(s *Stats) {
-		s.Succeeded += len(b.IDs) - len(failed)
+		for _, id := range b.IDs {
+			if !failed[id] && !d.done[id] {
+				d.done[id] = true
+				s.Succeeded++
+			}
+		}
 		for id := range failed {
 			if d.maxReceiveCount > 0 && counts[id] >= d.maxReceiveCount {
 				s.DeadLetter++
@@ -265,7 +273,18 @@ func (d *SQS) gather(ctx context.Context) ([]events.SQSMessage, error) {
 		var putBack []types.Message
 		for _, m := range out.Messages {
 			r := d.record(m)
-			d.stats.add(func(s *Stats) { s.Records++ })
+			if i := slices.IndexFunc(msgs, func(x events.SQSMessage) bool { return x.MessageId == r.MessageId }); i >= 0 {
+				// Received again during the window (its visibility timeout
+				// is shorter): keep the newest receipt.
+				msgs[i] = r
+				continue
+			}
+			d.stats.add(func(s *Stats) {
+				if !d.seen[r.MessageId] {
+					d.seen[r.MessageId] = true
+					s.Records++
+				}
+			})
 			if d.Filter != nil && !d.Filter.MatchSQS(r) {
 				dropped = append(dropped, r.MessageId)
 				receipts[r.MessageId] = r.ReceiptHandle
