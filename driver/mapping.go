@@ -118,6 +118,16 @@ func (t *Template) mapping(function, event, typ string, p map[string]any) (Mappi
 		return &TemplateError{Path: t.Path, Where: where + ".Properties." + prop, Reason: err.Error()}
 	}
 	m := Mapping{Function: function, Event: event, Type: typ, Enabled: true}
+	integer := func(v any) (int, bool, error) {
+		if x, ok := v.(map[string]any); ok {
+			s, err := t.scalar(x, DefaultRegion)
+			if err != nil {
+				return 0, false, err
+			}
+			return integer(s)
+		}
+		return integer(v)
+	}
 	srcProp := map[string]string{TypeSQS: "Queue", TypeKinesis: "Stream", TypeDynamoDB: "Stream"}[typ]
 	src, err := t.resourceOf(p[srcProp], map[string]string{TypeSQS: "AWS::SQS::Queue", TypeKinesis: "AWS::Kinesis::Stream", TypeDynamoDB: "AWS::DynamoDB::Table"}[typ])
 	if err != nil {
