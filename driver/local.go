@@ -17,6 +17,8 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/batchkit/batchkit/driver/filter"
 )
 
 // Env is where a template's mappings run: the local servers' clients, and
@@ -37,8 +39,7 @@ type Env struct {
 	// several runs of one template do not share queues.
 	Prefix string
 	// Filter builds the RecordFilter of a mapping's FilterCriteria patterns;
-	// nil means a mapping with patterns fails to open. (Connect it to
-	// package driver/filter.)
+	// nil means package driver/filter, Lambda's pattern syntax.
 	Filter func(patterns []string) (RecordFilter, error)
 	// WaitTime is the SQS long-poll wait; 0 means 1 s.
 	WaitTime time.Duration
@@ -75,13 +76,14 @@ func (o *OpenMapping) Stats() Stats {
 // settings.
 func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping, error) {
 	o := &OpenMapping{Mapping: *m}
-	var filter RecordFilter
+	var rf RecordFilter
 	if len(m.FilterPatterns) > 0 {
-		if env.Filter == nil {
-			return nil, &ConfigError{Setting: "FilterCriteria", Reason: m.Name() + " has filter patterns but no filter is configured (set Env.Filter)"}
+		build := env.Filter
+		if build == nil {
+			build = func(p []string) (RecordFilter, error) { return filter.New(p...) }
 		}
 		var err error
-		if filter, err = env.Filter(m.FilterPatterns); err != nil {
+		if rf, err = build(m.FilterPatterns); err != nil {
 			return nil, fmt.Errorf("batchkit/driver: %s: FilterCriteria: %w", m.Name(), err)
 		}
 	}
@@ -103,7 +105,7 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 		MaximumBatchingWindow:      m.MaximumBatchingWindow,
 		TumblingWindow:             m.TumblingWindow,
 		StartingPositionTimestamp:  m.StartingPositionTimestamp,
-		Filter:                     filter,
+		Filter:                     rf,
 		NoReportBatchItemFailures:  !m.ReportBatchItemFailures,
 		FunctionARN:                fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", DefaultRegion, LocalAccountID, m.Function),
 	}
@@ -125,7 +127,7 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 		o.SourceName = url
 		o.Poller = &SQS{Client: env.SQS, QueueURL: url, BatchSize: int32(m.BatchSize), WaitTime: wait,
 			VisibilityTimeout: env.VisibilityTimeout, MaximumBatchingWindow: m.MaximumBatchingWindow,
-			MaximumConcurrency: m.MaximumConcurrency, Filter: filter, NoReportBatchItemFailures: !m.ReportBatchItemFailures}
+			MaximumConcurrency: m.MaximumConcurrency, Filter: rf, NoReportBatchItemFailures: !m.ReportBatchItemFailures}
 	case TypeKinesis:
 		name, err := t.stream(ctx, env, m.Source)
 		if err != nil {

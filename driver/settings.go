@@ -11,10 +11,6 @@ import (
 // the driver never builds a larger event, it delivers fewer records instead.
 const MaxPayload = 6 * 1024 * 1024
 
-// AtTimestamp starts a Kinesis mapping at the first record that arrived at
-// or after [StreamSettings.StartingPositionTimestamp].
-const AtTimestamp = "AT_TIMESTAMP"
-
 // Conditions of an invocation record sent to an on-failure destination.
 const (
 	// RetryAttemptsExhausted: the batch failed MaximumRetryAttempts + 1

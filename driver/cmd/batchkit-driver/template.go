@@ -90,7 +90,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(maps) == 0 {
 		return errors.New("the function has no SQS, Kinesis or DynamoDB event: nothing to run")
 	}
-	env := &driver.Env{Create: o.create, Prefix: o.prefix, VisibilityTimeout: o.visibility, Filter: newFilter}
+	env := &driver.Env{Create: o.create, Prefix: o.prefix, VisibilityTimeout: o.visibility}
 	if o.sqsEndpoint != "" {
 		env.SQS = driver.NewSQSClient(o.sqsEndpoint)
 	}
