@@ -488,3 +488,46 @@ func TestKinesisTumblingWindow(t *testing.T) {
 	require.True(t, slices.IndexFunc(seen[1:], func(e tw) bool { return e.State["count"] > 0 && !e.Final }) >= 0 || inFirst <= 2,
 		"the state returned comes back in the window's next invocation")
 }
+
+// A state over 1 MB terminates the window early: the next invocation is the
+// final one of the window (isWindowTerminatedEarly) with that state, then
+// the same window goes on with a fresh state.
+func TestKinesisTumblingWindowTerminatedEarly(t *testing.T) {
+	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
+	stream := name("early")
+	createStream(t, kc, stream, 1)
+	putRecords(t, kc, stream, []string{"1", "2", "3", "4"}, []string{"k", "k", "k", "k"})
+	type tw struct {
+		Records []events.KinesisEventRecord `json:"Records"`
+		Window  struct{ Start time.Time }
+		State   map[string]string `json:"state"`
+		Final   bool              `json:"isFinalInvokeForWindow"`
+		Early   bool              `json:"isWindowTerminatedEarly"`
+	}
+	var seen []tw
+	big := strings.Repeat("x", 1<<20)
+	fn := driver.Handler(func(_ context.Context, e tw) (map[string]any, error) {
+		seen = append(seen, e)
+		if len(seen) == 1 {
+			return map[string]any{"state": map[string]string{"big": big}}, nil
+		}
+		return map[string]any{"state": map[string]string{"n": fmt.Sprint(len(e.Records))}}, nil
+	})
+	// A window long enough not to end during the test.
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2, StreamSettings: driver.StreamSettings{TumblingWindow: 15 * time.Minute}}
+	for range 3 {
+		_, err := d.Poll(context.Background(), fn)
+		require.NoError(t, err)
+	}
+	require.Len(t, seen, 3)
+	require.Len(t, seen[0].Records, 2)
+	require.False(t, seen[0].Final)
+	require.True(t, seen[1].Final, "the state outgrew 1 MB: final invocation")
+	require.True(t, seen[1].Early)
+	require.Empty(t, seen[1].Records)
+	require.Equal(t, big, seen[1].State["big"], "the final invocation carries the state")
+	require.False(t, seen[2].Final)
+	require.Len(t, seen[2].Records, 2)
+	require.Empty(t, seen[2].State, "the window goes on with a fresh state")
+	require.Equal(t, seen[0].Window.Start, seen[2].Window.Start, "in the same window")
+}
