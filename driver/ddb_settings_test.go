@@ -44,6 +44,7 @@ func createStreamTable(t *testing.T, db *dynamodb.Client) (string, string) {
 // bisected out and, after its retries, described by DDBStreamBatchInfo in
 // the on-failure queue.
 func TestDynamoDBParallelBisect(t *testing.T) {
+	t.Parallel()
 	endpoint := testenv.Endpoint(t, "BATCHKIT_DYNAMODB_ENDPOINT", "DynamoDB Local")
 	db := driver.NewDynamoDBClient(endpoint)
 	qc := sqsClient(t)

@@ -68,6 +68,7 @@ Resources:
 // skipped (streams) without an invocation, and counted in the report. The
 // mappings run from Go with an in-process handler.
 func TestTemplateFilterCriteria(t *testing.T) {
+	t.Parallel()
 	sqsEndpoint := testenv.Endpoint(t, "BATCHKIT_SQS_ENDPOINT", "fauxqs")
 	kinesisEndpoint := testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite")
 	ddbEndpoint := testenv.Endpoint(t, "BATCHKIT_DYNAMODB_ENDPOINT", "DynamoDB Local")

@@ -148,6 +148,7 @@ func onFailureRecords(t *testing.T, c *sqs.Client, url string) []map[string]any 
 // times and then sent to the on-failure queue with its sequence range; every
 // other record is processed exactly once, in order per partition key.
 func TestKinesisBisectRetriesOnFailure(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	qc := sqsClient(t)
 	tests := []struct {
@@ -231,6 +232,7 @@ func TestKinesisBisectRetriesOnFailure(t *testing.T) {
 // identifier that is not in the batch fails it whole and counts as a retry.
 // MaximumRetryAttempts 0 sends the batch on at its first failure.
 func TestKinesisRetryLimit(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	qc := sqsClient(t)
 	tests := []struct {
@@ -279,17 +281,18 @@ func TestKinesisRetryLimit(t *testing.T) {
 // invocation; the invocation record says RecordAgeExceeded and has no
 // response context.
 func TestKinesisMaximumRecordAge(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	qc := sqsClient(t)
 	stream := name("age")
 	createStream(t, kc, stream, 1)
 	dlqURL, _ := createQueue(t, qc, name("on-failure"), nil)
 	old := putRecords(t, kc, stream, []string{"old-1", "old-2"}, []string{"a", "b"})
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(3500 * time.Millisecond)
 	fresh := putRecords(t, kc, stream, []string{"new"}, []string{"a"})
 	rec := &recorder{}
 	d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{
-		MaximumRecordAge: time.Second,
+		MaximumRecordAge: 3 * time.Second,
 		OnFailure:        &driver.SQSDestination{Client: qc, QueueURL: dlqURL},
 	}}
 	batches, err := driver.Drain(context.Background(), d, rec.wholeBatch(), 2)
@@ -311,6 +314,7 @@ func TestKinesisMaximumRecordAge(t *testing.T) {
 // ParallelizationFactor 4 on one shard: up to 4 batches in flight at once,
 // and each partition key's records in order, each once.
 func TestKinesisParallelizationFactor(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	stream := name("parallel")
 	createStream(t, kc, stream, 1)
@@ -350,6 +354,7 @@ func TestKinesisParallelizationFactor(t *testing.T) {
 // StartingPosition AT_TIMESTAMP starts at the records that arrived at or
 // after the timestamp; LATEST at the records put after the first poll.
 func TestKinesisStartingPosition(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	stream := name("start")
 	createStream(t, kc, stream, 1)
@@ -401,6 +406,7 @@ func TestKinesisBatchingWindow(t *testing.T) {
 // Records of about 1 MB: no event exceeds Lambda's 6 MB payload limit, and
 // every record is delivered once.
 func TestKinesisPayloadLimit(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	stream := name("payload")
 	createStream(t, kc, stream, 1)
@@ -426,6 +432,7 @@ func TestKinesisPayloadLimit(t *testing.T) {
 // without records carries the whole window's state. A response without
 // state fails the invocation, which is retried.
 func TestKinesisTumblingWindow(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	stream := name("tumbling")
 	createStream(t, kc, stream, 1)
@@ -493,6 +500,7 @@ func TestKinesisTumblingWindow(t *testing.T) {
 // final one of the window (isWindowTerminatedEarly) with that state, then
 // the same window goes on with a fresh state.
 func TestKinesisTumblingWindowTerminatedEarly(t *testing.T) {
+	t.Parallel()
 	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
 	stream := name("early")
 	createStream(t, kc, stream, 1)

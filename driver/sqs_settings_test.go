@@ -77,6 +77,7 @@ func TestSQSSettingsValidate(t *testing.T) {
 // BatchSize over 10 with a batching window: several receives fill one
 // invocation, up to BatchSize, each message once.
 func TestSQSLargeBatchWithWindow(t *testing.T) {
+	t.Parallel()
 	c := sqsClient(t)
 	url, _ := createQueue(t, c, name("large"), map[string]string{"VisibilityTimeout": "30"})
 	sendMany(t, c, url, 45, func(i int) string { return fmt.Sprint(i) }, nil)
@@ -103,6 +104,7 @@ func TestSQSLargeBatchWithWindow(t *testing.T) {
 // Messages of about 1 MB: no event exceeds 6 MB; the messages that do not
 // fit are delivered in the next batch.
 func TestSQSPayloadLimit(t *testing.T) {
+	t.Parallel()
 	c := sqsClient(t)
 	url, _ := createQueue(t, c, name("payload"), map[string]string{"VisibilityTimeout": "30"})
 	big := strings.Repeat("x", 1000*1024)
@@ -125,6 +127,7 @@ func TestSQSPayloadLimit(t *testing.T) {
 // ScalingConfig.MaximumConcurrency: several invocations at once, never more
 // than the maximum.
 func TestSQSMaximumConcurrency(t *testing.T) {
+	t.Parallel()
 	c := sqsClient(t)
 	url, _ := createQueue(t, c, name("concurrency"), map[string]string{"VisibilityTimeout": "30"})
 	sendMany(t, c, url, 40, func(i int) string { return fmt.Sprint(i) }, nil)
@@ -159,6 +162,7 @@ func TestSQSMaximumConcurrency(t *testing.T) {
 // batches in flight at once, and each group's messages are processed in
 // order, once.
 func TestSQSFIFOConcurrentGroups(t *testing.T) {
+	t.Parallel()
 	c := sqsClient(t)
 	url, _ := createQueue(t, c, name("fifo-conc")+".fifo", map[string]string{"FifoQueue": "true", "VisibilityTimeout": "30"})
 	groups := []string{"a", "b", "c", "d"}
@@ -217,6 +221,7 @@ func (f keepFilter) MatchDynamoDB(r events.DynamoDBEventRecord) bool {
 // Messages the filter does not match are deleted without an invocation;
 // Kinesis records are skipped.
 func TestFilterDropsRecords(t *testing.T) {
+	t.Parallel()
 	t.Run("sqs", func(t *testing.T) {
 		c := sqsClient(t)
 		url, _ := createQueue(t, c, name("filter"), map[string]string{"VisibilityTimeout": "1"})
