@@ -33,7 +33,9 @@ func createStreamTable(t *testing.T, db *dynamodb.Client) (string, string) {
 		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
 	})
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 	arn, err := driver.LatestStreamARN(ctx, db, table)
 	require.NoError(t, err)
 	return table, arn
