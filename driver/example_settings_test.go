@@ -4,14 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"strconv"
-	"time"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/batchkit/batchkit/driver"
 )
@@ -57,57 +53,47 @@ Resources:
 	// Fn/Nightly: events of type Schedule are not an SQS, Kinesis or DynamoDB event source mapping; batchkit-driver ignores it
 }
 
-// A Kinesis mapping with bisection, two retries and an on-failure queue: a
-// poison record is isolated, invoked three times, and its invocation record
-// goes to the queue; the other records are processed.
+// A Kinesis mapping with bisection, two retries and an on-failure
+// destination: a poison record is isolated, invoked three times, and its
+// invocation record is sent on; the other records are processed. (The
+// stream here is an in-memory fake of one shard; the tests use kinesalite.)
 func ExampleStreamSettings() {
-	kinesisEndpoint, sqsEndpoint := os.Getenv("BATCHKIT_KINESIS_ENDPOINT"), os.Getenv("BATCHKIT_SQS_ENDPOINT")
-	if kinesisEndpoint == "" || sqsEndpoint == "" {
-		// Without the servers, print what the run prints.
-		fmt.Println("processed: [r0 r1 r3] on-failure: 1 record(s)")
-		return
-	}
-	ctx := context.Background()
-	kc, qc := driver.NewKinesisClient(kinesisEndpoint), driver.NewSQSClient(sqsEndpoint)
-	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	stream := "example-" + suffix
-	_, _ = kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)})
-	defer kc.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(stream)})
-	for {
-		out, err := kc.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(stream)})
-		if err == nil && out.StreamDescription.StreamStatus == "ACTIVE" {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	for _, data := range []string{"r0", "r1", "poison", "r3"} {
-		_, _ = kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(stream), Data: []byte(data), PartitionKey: aws.String("k")})
-	}
-	q, _ := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("example-failed-" + suffix)})
-
+	stream := &fakeKinesis{seqs: []string{"1", "2", "3", "4"}}
 	var processed []string
 	fn := driver.FunctionFunc(func(_ context.Context, event []byte) ([]byte, error) {
 		recs := kinesisData(event)
-		for _, r := range recs {
-			if r == "poison" {
-				return nil, &driver.FunctionError{Type: "errorString", Message: "poison"}
-			}
+		if slices.Contains(recs, "3") {
+			return nil, &driver.FunctionError{Type: "errorString", Message: "record 3 is poison"}
 		}
 		processed = append(processed, recs...)
 		return nil, nil
 	})
-	d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{
+	onFailure := destinationFunc(func(_ context.Context, record []byte) error {
+		var r driver.InvocationRecord
+		_ = json.Unmarshal(record, &r)
+		fmt.Println(r.RequestContext.Condition, r.RequestContext.ApproximateInvokeCount,
+			r.KinesisBatchInfo.StartSequenceNumber, r.KinesisBatchInfo.EndSequenceNumber, r.KinesisBatchInfo.BatchSize)
+		return nil
+	})
+	d := &driver.Kinesis{Client: stream, StreamName: "s", StreamSettings: driver.StreamSettings{
 		BisectBatchOnFunctionError: true,
 		MaximumRetryAttempts:       aws.Int(2),
-		OnFailure:                  &driver.SQSDestination{Client: qc, QueueURL: aws.ToString(q.QueueUrl)},
+		OnFailure:                  onFailure,
 	}}
-	if _, err := driver.Drain(ctx, d, fn, 2); err != nil {
+	if _, err := driver.Drain(context.Background(), d, fn, 2); err != nil {
 		panic(err)
 	}
-	fmt.Println("processed:", processed, "on-failure:", d.Stats().OnFailure, "record(s)")
+	s := d.Stats()
+	fmt.Println("processed:", processed, "bisections:", s.Bisections, "invocations:", s.Invocations)
 	// Output:
-	// processed: [r0 r1 r3] on-failure: 1 record(s)
+	// RetryAttemptsExhausted 3 3 3 1
+	// processed: [1 2 4] bisections: 2 invocations: 7
 }
+
+// destinationFunc adapts a function to driver.Destination.
+type destinationFunc func(ctx context.Context, record []byte) error
+
+func (f destinationFunc) Send(ctx context.Context, record []byte) error { return f(ctx, record) }
 
 // kinesisData returns the data of a Kinesis event's records.
 func kinesisData(event []byte) []string {

@@ -39,7 +39,7 @@ func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
 	fs.StringVar(&o.template, "template", "template.yaml", "the SAM template")
 	fs.StringVar(&o.function, "function", "", "the function's logical ID (needed when the template has several)")
 	fs.BoolVar(&o.create, "create", false, "create the queues, streams and tables of the template on the local servers")
-	fs.StringVar(&o.bootstrap, "bootstrap", "", "the function's bootstrap; default: build the Go package in the template's directory")
+	fs.StringVar(&o.bootstrap, "bootstrap", "", "the function's bootstrap; default: build the Go package in the template's directory, or CodeUri/bootstrap when there is none")
 	fs.StringVar(&o.rie, "rie", envOr("BATCHKIT_RIE", "aws-lambda-rie"), "the Lambda Runtime Interface Emulator binary")
 	fs.StringVar(&o.emulator, "emulator", "", "address of an emulator already running the function (skips building and starting one)")
 	fs.StringVar(&o.sqsEndpoint, "sqs-endpoint", os.Getenv("BATCHKIT_SQS_ENDPOINT"), "SQS server (fauxqs) URL")
@@ -148,6 +148,11 @@ func startFunction(ctx context.Context, t *driver.Template, id string, o templat
 		return nil, nil, err
 	}
 	bootstrap := o.bootstrap
+	if gofiles, _ := filepath.Glob(filepath.Join(t.Dir(), "*.go")); bootstrap == "" && len(gofiles) == 0 && cfg.CodeURI != "" {
+		// No Go package beside the template: the function's CodeUri holds
+		// its built bootstrap.
+		bootstrap = filepath.Join(t.Dir(), cfg.CodeURI, "bootstrap")
+	}
 	var cleanup func()
 	if bootstrap == "" {
 		dir, err := os.MkdirTemp("", "batchkit-driver-")
