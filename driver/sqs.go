@@ -114,8 +114,12 @@ func (d *SQS) init(ctx context.Context) error {
 		QueueUrl:       aws.String(d.QueueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn, types.QueueAttributeNameRedrivePolicy},
 	})
+	if err != nil && d.QueueARN == "" {
+		return fmt.Errorf("batchkit/driver: read the attributes of queue %s (set SQS.QueueARN to skip this): %w", d.QueueURL, err)
+	}
 	if err != nil {
-		return fmt.Errorf("batchkit/driver: read the attributes of queue %s: %w", d.QueueURL, err)
+		// Without the redrive policy, the report counts no dead letters.
+		out = &sqs.GetQueueAttributesOutput{}
 	}
 	if d.QueueARN == "" {
 		d.QueueARN = out.Attributes[string(types.QueueAttributeNameQueueArn)]
