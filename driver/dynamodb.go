@@ -75,6 +75,12 @@ func (d *DynamoDBStreams) Poll(ctx context.Context, fn Function) ([]Batch, error
 // Stats returns what the mapping did so far.
 func (d *DynamoDBStreams) Stats() Stats { return d.mapping.stats.get() }
 
+// Pending reports whether the mapping holds records it has not finished
+// with (a retry or the other half of a bisected batch to come) or an open
+// tumbling window whose final invocation is still to come. [Run] does not
+// count a poll as idle while it does. Do not call it during a Poll.
+func (d *DynamoDBStreams) Pending() bool { return d.mapping.pending() }
+
 type ddbReader struct{ d *DynamoDBStreams }
 
 func (r ddbReader) source() string { return "aws:dynamodb" }

@@ -69,6 +69,12 @@ func (d *Kinesis) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 // Stats returns what the mapping did so far.
 func (d *Kinesis) Stats() Stats { return d.mapping.stats.get() }
 
+// Pending reports whether the mapping holds records it has not finished
+// with (a retry or the other half of a bisected batch to come) or an open
+// tumbling window whose final invocation is still to come. [Run] does not
+// count a poll as idle while it does. Do not call it during a Poll.
+func (d *Kinesis) Pending() bool { return d.mapping.pending() }
+
 type kinesisReader struct{ d *Kinesis }
 
 func (r kinesisReader) source() string { return "aws:kinesis" }

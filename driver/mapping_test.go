@@ -163,3 +163,54 @@ func TestTemplateFilterCriteria(t *testing.T) {
 	visible, inFlight := queueDepth(t, env.SQS, opened["FromQueue"].SourceName)
 	require.Zero(t, visible+inFlight, "filtered messages are deleted from the queue")
 }
+
+// Run goes on while a tumbling window is open: the window's final
+// invocation happens before Run returns, with the state of all its records.
+func TestRunTumblingWindowToTheEnd(t *testing.T) {
+	t.Parallel()
+	kinesisEndpoint := testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite")
+	tpl, err := driver.ParseTemplate([]byte(`
+Resources:
+  Clicks: {Type: AWS::Kinesis::Stream}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Counts:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Clicks.Arn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 2
+            TumblingWindowInSeconds: 2
+            FunctionResponseTypes: [ReportBatchItemFailures]
+`))
+	require.NoError(t, err)
+	maps, _, err := tpl.Mappings("")
+	require.NoError(t, err)
+	env := &driver.Env{Kinesis: driver.NewKinesisClient(kinesisEndpoint), Create: true, Prefix: name("window") + "-"}
+	o, err := maps[0].Open(context.Background(), tpl, env)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = env.Kinesis.DeleteStream(context.Background(), &kinesis.DeleteStreamInput{StreamName: aws.String(o.SourceName)})
+	})
+	putRecords(t, env.Kinesis, o.SourceName, []string{"a", "b", "c"}, []string{"k", "k", "k"})
+	type tw struct {
+		Records []json.RawMessage `json:"Records"`
+		State   map[string]int    `json:"state"`
+		Final   bool              `json:"isFinalInvokeForWindow"`
+	}
+	finalCount := 0
+	fn := driver.Handler(func(_ context.Context, e tw) (map[string]any, error) {
+		if e.Final {
+			finalCount += e.State["n"]
+			return map[string]any{"state": map[string]int{}}, nil
+		}
+		e.State["n"] += len(e.Records)
+		return map[string]any{"state": e.State}, nil
+	})
+	reports, err := driver.Run(context.Background(), []*driver.OpenMapping{o}, fn, driver.RunOptions{Idle: 1, Pause: 50 * time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, 3, finalCount, "every record counted in a final state")
+	require.Equal(t, 3, reports[0].Succeeded)
+}

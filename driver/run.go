@@ -30,8 +30,10 @@ type RunOptions struct {
 	OnBatch func(m *OpenMapping, b Batch)
 }
 
-// Run polls every enabled mapping at once, each until idle, invoking fn,
-// and returns one report per mapping, in order. An error of a source stops
+// Run polls every enabled mapping at once, each until idle (Idle polls in a
+// row delivered nothing and, for streams, nothing is pending: no retry to
+// come, no tumbling window open), invoking fn, and returns one report per
+// mapping, in order. An error of a source stops
 // its mapping and is returned (the first one) with the reports.
 func Run(ctx context.Context, mappings []*OpenMapping, fn Function, opts RunOptions) ([]Report, error) {
 	idle := opts.Idle
@@ -69,7 +71,9 @@ func Run(ctx context.Context, mappings []*OpenMapping, fn Function, opts RunOpti
 					empty = 0
 					continue
 				}
-				empty++
+				if p, ok := m.Poller.(interface{ Pending() bool }); !ok || !p.Pending() {
+					empty++
+				}
 				select {
 				case <-ctx.Done():
 				case <-time.After(pause):

@@ -418,6 +418,19 @@ func (m *streamMapping[R]) encode(r shardReader[R], shard string, recs []R, w *w
 	return w.event(ev, shard, r.arn(), final)
 }
 
+// pending reports whether a lane holds records not yet done with or an open
+// tumbling window: the mapping is not idle.
+func (m *streamMapping[R]) pending() bool {
+	for _, st := range m.shards {
+		for _, ln := range st.lanes {
+			if len(ln.buf) > 0 || ln.win != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // lowest returns the lowest of decimal sequence numbers.
 func lowest(seqs []string) string {
 	low := seqs[0]
