@@ -74,6 +74,17 @@ type lane[R any] struct {
 	win      *window
 }
 
+// retrying reports whether a lane has a batch to deliver again (or the half
+// of a bisected one): it is not gathered again for a batching window.
+func (s *shardState[R]) retrying() bool {
+	for _, l := range s.lanes {
+		if len(l.limits) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *shardState[R]) buffered() int {
 	n := 0
 	for _, l := range s.lanes {
@@ -201,7 +212,7 @@ func (m *streamMapping[R]) fill(ctx context.Context, r shardReader[R], st *shard
 		}
 		st.iterator = next
 		wait := time.Until(deadline)
-		if st.buffered() >= int(batchSize)*len(st.lanes) || s.MaximumBatchingWindow <= 0 || wait <= 0 {
+		if st.buffered() >= int(batchSize)*len(st.lanes) || s.MaximumBatchingWindow <= 0 || wait <= 0 || st.retrying() {
 			return nil
 		}
 		select {

@@ -53,6 +53,9 @@ type Template struct {
 	Parameters map[string]map[string]any
 	// Resources are the template's resources, by logical ID.
 	Resources map[string]Resource
+	// Globals are the template's Globals.Function properties, which SAM
+	// gives every function that does not set them.
+	Globals map[string]any
 }
 
 // Resource is one resource of a [Template].
@@ -105,6 +108,9 @@ func ParseTemplate(data []byte) (*Template, error) {
 				t.Parameters[k] = m
 			}
 		}
+	}
+	if g, ok := root["Globals"].(map[string]any); ok {
+		t.Globals, _ = g["Function"].(map[string]any)
 	}
 	res, ok := root["Resources"].(map[string]any)
 	if !ok {
@@ -425,29 +431,42 @@ type FunctionConfig struct {
 	Environment []string
 }
 
-// Function returns the configuration of the function with logical ID id.
+// Function returns the configuration of the function with logical ID id,
+// with the template's Globals.Function where the function sets nothing
+// (environment variables are merged, the function's winning).
 func (t *Template) Function(id string) (FunctionConfig, error) {
 	r, ok := t.Resources[id]
 	if !ok || r.Type != "AWS::Serverless::Function" {
 		return FunctionConfig{}, &TemplateError{Path: t.Path, Where: id, Reason: "not an AWS::Serverless::Function"}
 	}
+	prop := func(k string) any {
+		if v, ok := r.Properties[k]; ok {
+			return v
+		}
+		return t.Globals[k]
+	}
 	var c FunctionConfig
-	c.CodeURI, _ = r.Properties["CodeUri"].(string)
-	c.Timeout, _, _ = integer(r.Properties["Timeout"])
-	if env, ok := r.Properties["Environment"].(map[string]any); ok {
-		vars, _ := env["Variables"].(map[string]any)
-		keys := make([]string, 0, len(vars))
-		for k := range vars {
-			keys = append(keys, k)
+	c.CodeURI, _ = prop("CodeUri").(string)
+	c.Timeout, _, _ = integer(prop("Timeout"))
+	vars := map[string]any{}
+	for _, src := range []any{t.Globals["Environment"], r.Properties["Environment"]} {
+		env, _ := src.(map[string]any)
+		v, _ := env["Variables"].(map[string]any)
+		for k, x := range v {
+			vars[k] = x
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v, err := t.scalar(vars[k], DefaultRegion)
-			if err != nil {
-				return c, &TemplateError{Path: t.Path, Where: id + ".Properties.Environment.Variables." + k, Reason: err.Error()}
-			}
-			c.Environment = append(c.Environment, k+"="+v)
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, err := t.scalar(vars[k], DefaultRegion)
+		if err != nil {
+			return c, &TemplateError{Path: t.Path, Where: id + ".Properties.Environment.Variables." + k, Reason: err.Error()}
 		}
+		c.Environment = append(c.Environment, k+"="+v)
 	}
 	return c, nil
 }

@@ -15,6 +15,12 @@ import (
 const fullTemplate = `
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 3
+    CodeUri: build/
+    Environment:
+      Variables: {LOG_LEVEL: debug, QUEUE: global}
 Parameters:
   Retries:
     Type: Number
@@ -128,8 +134,8 @@ func TestTemplateMappings(t *testing.T) {
 	fn, err := tpl.Function("Fn")
 	require.NoError(t, err)
 	require.Equal(t, driver.FunctionConfig{CodeURI: "dist/", Timeout: 7, Environment: []string{
-		"QUEUE=Queue.fifo", "REGION=us-east-1-000000000000", "TABLE_ARN=arn:aws:dynamodb:us-east-1:000000000000:table/orders",
-	}}, fn)
+		"LOG_LEVEL=debug", "QUEUE=Queue.fifo", "REGION=us-east-1-000000000000", "TABLE_ARN=arn:aws:dynamodb:us-east-1:000000000000:table/orders",
+	}}, fn, "the function's own settings win over Globals; variables merge")
 }
 
 // Templates the driver cannot map fail with a TemplateError that says where
