@@ -15,11 +15,13 @@ import (
 // Destination is an on-failure destination (DestinationConfig.OnFailure):
 // it receives the JSON invocation record of each skipped batch.
 type Destination interface {
+	// Send delivers one invocation record.
 	Send(ctx context.Context, record []byte) error
 }
 
 // SQSSendAPI is the part of the SQS client an [SQSDestination] uses.
 type SQSSendAPI interface {
+	// SendMessage sends one message.
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 

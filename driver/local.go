@@ -29,8 +29,9 @@ type Env struct {
 	SQS *sqs.Client
 	// Kinesis talks to the streams' server (kinesalite).
 	Kinesis *kinesis.Client
-	// DynamoDB and DynamoDBStreams talk to DynamoDB Local.
-	DynamoDB        *dynamodb.Client
+	// DynamoDB talks to DynamoDB Local's tables.
+	DynamoDB *dynamodb.Client
+	// DynamoDBStreams talks to DynamoDB Local's streams.
 	DynamoDBStreams *dynamodbstreams.Client
 	// Create creates the resources that do not exist yet, with the
 	// template's properties; otherwise they must exist.

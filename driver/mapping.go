@@ -10,8 +10,11 @@ import (
 
 // Event source types of a SAM function's Events that the driver maps.
 const (
-	TypeSQS      = "SQS"
-	TypeKinesis  = "Kinesis"
+	// TypeSQS is an SQS queue (standard or FIFO).
+	TypeSQS = "SQS"
+	// TypeKinesis is a Kinesis data stream.
+	TypeKinesis = "Kinesis"
+	// TypeDynamoDB is a DynamoDB table's stream.
 	TypeDynamoDB = "DynamoDB"
 )
 
