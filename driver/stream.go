@@ -78,7 +78,7 @@ type lane[R any] struct {
 // of a bisected one): it is not gathered again for a batching window.
 func (s *shardState[R]) retrying() bool {
 	for _, l := range s.lanes {
-		if len(l.limits) > 0 {
+		if len(l.limits) > 0 || l.attempts > 0 {
 			return true
 		}
 	}
@@ -320,11 +320,17 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 		ln.attempts = 0
 		return append(out, b), nil
 	}
-	// The records from idx on failed: they are the lane's next batch.
+	// The records from idx on failed. Bisected, or inside a half of a
+	// bisected batch, they are the lane's next batch; otherwise the next
+	// batch starts with them, up to BatchSize, as Lambda reads again from
+	// the checkpoint.
 	remaining := n - idx
-	ln.replaceHead(n, remaining)
-	ln.buf = ln.buf[idx:]
 	_, invalid := b.Err.(*InvalidResponseError)
+	bisect := s.BisectBatchOnFunctionError && (idx > 0 || (remaining > 1 && !invalid))
+	if bisect || len(ln.limits) > 0 {
+		ln.replaceHead(n, remaining)
+	}
+	ln.buf = ln.buf[idx:]
 	switch {
 	case s.BisectBatchOnFunctionError && idx > 0:
 		// Split at the returned sequence number: not a retry.
