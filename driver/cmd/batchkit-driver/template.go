@@ -101,6 +101,11 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		env.DynamoDB = driver.NewDynamoDBClient(o.dynamodbEndpoint)
 		env.DynamoDBStreams = driver.NewDynamoDBStreamsClient(o.dynamodbEndpoint)
 	}
+	for _, m := range maps {
+		if o.visibility > 0 && m.Type == driver.TypeSQS && m.MaximumBatchingWindow >= o.visibility {
+			fmt.Fprintf(stderr, "batchkit-driver: note: %s: the visibility timeout (%s) is not longer than the batching window (%s): messages come back while a batch is gathered\n", m.Name(), o.visibility, m.MaximumBatchingWindow)
+		}
+	}
 	opened := make([]*driver.OpenMapping, len(maps))
 	for i := range maps {
 		if opened[i], err = maps[i].Open(ctx, t, env); err != nil {
