@@ -85,8 +85,8 @@ type ddbReader struct{ d *DynamoDBStreams }
 
 func (r ddbReader) source() string { return "aws:dynamodb" }
 
-func (r ddbReader) shards(ctx context.Context) ([]string, error) {
-	var ids []string
+func (r ddbReader) shards(ctx context.Context) ([]shardInfo, error) {
+	var infos []shardInfo
 	in := &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(r.d.StreamARN)}
 	for {
 		out, err := r.d.Client.DescribeStream(ctx, in)
@@ -94,10 +94,14 @@ func (r ddbReader) shards(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("batchkit/driver: describe DynamoDB stream %s: %w", r.d.StreamARN, err)
 		}
 		for _, s := range out.StreamDescription.Shards {
-			ids = append(ids, aws.ToString(s.ShardId))
+			info := shardInfo{id: aws.ToString(s.ShardId)}
+			if p := aws.ToString(s.ParentShardId); p != "" {
+				info.parents = []string{p}
+			}
+			infos = append(infos, info)
 		}
 		if out.StreamDescription.LastEvaluatedShardId == nil {
-			return ids, nil
+			return infos, nil
 		}
 		in.ExclusiveStartShardId = out.StreamDescription.LastEvaluatedShardId
 	}

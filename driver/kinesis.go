@@ -79,8 +79,8 @@ type kinesisReader struct{ d *Kinesis }
 
 func (r kinesisReader) source() string { return "aws:kinesis" }
 
-func (r kinesisReader) shards(ctx context.Context) ([]string, error) {
-	var ids []string
+func (r kinesisReader) shards(ctx context.Context) ([]shardInfo, error) {
+	var infos []shardInfo
 	in := &kinesis.DescribeStreamInput{StreamName: aws.String(r.d.StreamName)}
 	for {
 		out, err := r.d.Client.DescribeStream(ctx, in)
@@ -90,10 +90,16 @@ func (r kinesisReader) shards(ctx context.Context) ([]string, error) {
 		desc := out.StreamDescription
 		r.d.arn = aws.ToString(desc.StreamARN)
 		for _, s := range desc.Shards {
-			ids = append(ids, aws.ToString(s.ShardId))
+			info := shardInfo{id: aws.ToString(s.ShardId)}
+			for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+				if aws.ToString(p) != "" {
+					info.parents = append(info.parents, *p)
+				}
+			}
+			infos = append(infos, info)
 		}
 		if !aws.ToBool(desc.HasMoreShards) || len(desc.Shards) == 0 {
-			return ids, nil
+			return infos, nil
 		}
 		in.ExclusiveStartShardId = desc.Shards[len(desc.Shards)-1].ShardId
 	}

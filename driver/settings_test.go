@@ -539,3 +539,37 @@ func TestKinesisTumblingWindowTerminatedEarly(t *testing.T) {
 	require.Empty(t, seen[2].State, "the window goes on with a fresh state")
 	require.Equal(t, seen[0].Window.Start, seen[2].Window.Start, "in the same window")
 }
+
+// A shard split mid-stream: the children are read once the parent is done,
+// so a partition key's records stay in order across the split, each once.
+func TestKinesisShardSplitKeepsOrder(t *testing.T) {
+	t.Parallel()
+	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
+	stream := name("split")
+	createStream(t, kc, stream, 1)
+	keys := []string{"k", "k", "k", "k", "k", "k"}
+	before := putRecords(t, kc, stream, []string{"1", "2", "3"}, keys[:3])
+
+	rec := &recorder{}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2}
+	// One batch of the parent before the split.
+	_, err := d.Poll(context.Background(), rec.wholeBatch())
+	require.NoError(t, err)
+
+	out, err := kc.DescribeStream(context.Background(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)})
+	require.NoError(t, err)
+	_, err = kc.SplitShard(context.Background(), &kinesis.SplitShardInput{
+		StreamName: aws.String(stream), ShardToSplit: out.StreamDescription.Shards[0].ShardId,
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728"),
+	})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		out, err := kc.DescribeStream(context.Background(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)})
+		return err == nil && out.StreamDescription.StreamStatus == "ACTIVE" && len(out.StreamDescription.Shards) == 3
+	}, 10*time.Second, 50*time.Millisecond)
+	after := putRecords(t, kc, stream, []string{"4", "5", "6"}, keys[3:])
+
+	_, err = driver.Drain(context.Background(), d, rec.wholeBatch(), 2)
+	require.NoError(t, err)
+	require.Equal(t, append(before, after...), rec.processed, "the parent's records, then the child's")
+}

@@ -21,7 +21,7 @@ const (
 // shardReader is what differs between Kinesis and DynamoDB Streams: listing
 // shards, getting iterators, reading records and building the event.
 type shardReader[R any] interface {
-	shards(ctx context.Context) ([]string, error)
+	shards(ctx context.Context) ([]shardInfo, error)
 	iterator(ctx context.Context, shard, typ, seq string, ts time.Time) (string, error)
 	read(ctx context.Context, iterator string, limit int32) (recs []R, next string, err error)
 	sequence(r *R) string
@@ -33,13 +33,20 @@ type shardReader[R any] interface {
 	arn() string
 }
 
+// shardInfo is a shard and the shards it was split or merged from.
+type shardInfo struct {
+	id      string
+	parents []string
+}
+
 // streamMapping is the loop shared by Kinesis and DynamoDB Streams: per
 // shard, read records, split them into ParallelizationFactor lanes by key,
 // and per lane invoke one batch at a time, applying Lambda's retry,
 // bisection, age, on-failure and window rules.
 type streamMapping[R any] struct {
-	shards map[string]*shardState[R]
-	stats  statsBox
+	shards  map[string]*shardState[R]
+	started bool // a poll has listed the shards
+	stats   statsBox
 }
 
 // position is where a shard is read from, kept beside its iterator so that
@@ -72,6 +79,20 @@ type lane[R any] struct {
 	limits   []int
 	attempts int
 	win      *window
+}
+
+// done reports whether the shard is closed and every record of it is done
+// with.
+func (s *shardState[R]) done() bool {
+	if !s.ended {
+		return false
+	}
+	for _, l := range s.lanes {
+		if len(l.buf) > 0 || l.win != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // retrying reports whether a lane has a batch to deliver again (or the half
@@ -109,9 +130,28 @@ func (m *streamMapping[R]) poll(ctx context.Context, r shardReader[R], fn Functi
 	if start == "" {
 		start = TrimHorizon
 	}
-	ids, err := r.shards(ctx)
+	infos, err := r.shards(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// A shard is read once its parents are done, so that a key's records
+	// stay in order across a split or merge, as Lambda does.
+	listed := make(map[string]bool, len(infos))
+	for _, info := range infos {
+		listed[info.id] = true
+	}
+	var ids []string
+	for _, info := range infos {
+		ready := true
+		for _, p := range info.parents {
+			// A parent no longer listed has been trimmed: nothing to wait for.
+			if ps, ok := m.shards[p]; listed[p] && (!ok || !ps.done()) {
+				ready = false
+			}
+		}
+		if ready {
+			ids = append(ids, info.id)
+		}
 	}
 	type job struct {
 		st *shardState[R]
@@ -121,7 +161,13 @@ func (m *streamMapping[R]) poll(ctx context.Context, r shardReader[R], fn Functi
 	for _, id := range ids {
 		st, ok := m.shards[id]
 		if !ok {
-			st = &shardState[R]{id: id, pos: position{typ: start}, lanes: make([]*lane[R], s.factor())}
+			pos := position{typ: start}
+			if m.started {
+				// A shard born after the mapping started (a split or
+				// merge) is read from its beginning.
+				pos = position{typ: TrimHorizon}
+			}
+			st = &shardState[R]{id: id, pos: pos, lanes: make([]*lane[R], s.factor())}
 			for i := range st.lanes {
 				st.lanes[i] = &lane[R]{}
 			}
@@ -138,6 +184,7 @@ func (m *streamMapping[R]) poll(ctx context.Context, r shardReader[R], fn Functi
 			}
 		}
 	}
+	m.started = true
 	results := make([][]Batch, len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
