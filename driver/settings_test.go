@@ -573,3 +573,47 @@ func TestKinesisShardSplitKeepsOrder(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, append(before, after...), rec.processed, "the parent's records, then the child's")
 }
+
+// When its shard ends (a split), a tumbling window closes: its final
+// invocation comes without waiting for the window's end.
+func TestKinesisTumblingWindowClosesAtShardEnd(t *testing.T) {
+	t.Parallel()
+	kc := driver.NewKinesisClient(testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite"))
+	stream := name("window-split")
+	createStream(t, kc, stream, 1)
+	putRecords(t, kc, stream, []string{"1", "2"}, []string{"k", "k"})
+	type tw struct {
+		Records []json.RawMessage `json:"Records"`
+		State   map[string]int    `json:"state"`
+		ShardID string            `json:"shardId"`
+		Final   bool              `json:"isFinalInvokeForWindow"`
+	}
+	var finals []tw
+	fn := driver.Handler(func(_ context.Context, e tw) (map[string]any, error) {
+		if e.Final {
+			finals = append(finals, e)
+		}
+		e.State["n"] += len(e.Records)
+		return map[string]any{"state": e.State}, nil
+	})
+	d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{TumblingWindow: 15 * time.Minute}}
+	_, err := d.Poll(context.Background(), fn)
+	require.NoError(t, err)
+	out, err := kc.DescribeStream(context.Background(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)})
+	require.NoError(t, err)
+	parent := aws.ToString(out.StreamDescription.Shards[0].ShardId)
+	_, err = kc.SplitShard(context.Background(), &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: aws.String(parent), NewStartingHashKey: aws.String("170141183460469231731687303715884105728")})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		out, err := kc.DescribeStream(context.Background(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)})
+		return err == nil && out.StreamDescription.StreamStatus == "ACTIVE"
+	}, 10*time.Second, 50*time.Millisecond)
+	for range 3 {
+		_, err = d.Poll(context.Background(), fn)
+		require.NoError(t, err)
+	}
+	require.Len(t, finals, 1, "the parent's window closed with the shard")
+	require.Equal(t, parent, finals[0].ShardID)
+	require.Equal(t, 2, finals[0].State["n"])
+	require.False(t, d.Pending())
+}

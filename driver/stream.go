@@ -290,7 +290,9 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 	}
 	if s.TumblingWindow > 0 && ln.win != nil {
 		w := ln.win
-		if w.early || !time.Now().Before(w.end) || (len(ln.buf) > 0 && !ln.buf[0].arrival.Before(w.end)) {
+		// The window closes at its end, at a later record, when the state
+		// outgrew 1 MB, or when the shard ends (a split or merge).
+		if w.early || !time.Now().Before(w.end) || (len(ln.buf) > 0 && !ln.buf[0].arrival.Before(w.end)) || (st.ended && len(ln.buf) == 0) {
 			b, err := m.closeWindow(ctx, r, fn, st, ln, s)
 			return append(out, b), err
 		}
