@@ -46,7 +46,8 @@ type Batch struct {
 	// succeeded and reading goes on after it.
 	Checkpoint string
 	// Attempt is 1 for the first invocation of these records as a batch, 2
-	// for its first retry, and so on (streams).
+	// for its first retry, and so on (streams); for SQS, the highest
+	// ApproximateReceiveCount of its messages.
 	Attempt int
 	// Discarded is set when the batch's records were skipped (streams): their
 	// retries were exhausted (the batch is then the last invocation) or they
