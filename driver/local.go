@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -145,6 +146,51 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 		o.Poller = &DynamoDBStreams{Client: env.DynamoDBStreams, StreamARN: arn, BatchSize: int32(m.BatchSize), StartingPosition: m.StartingPosition, StreamSettings: settings}
 	}
 	return o, nil
+}
+
+// Create creates every queue, stream and table of the template on the
+// local servers, not only the mappings' sources (a function may use a table
+// of its own), and returns a note for each it skipped because env has no
+// client for its server.
+func (t *Template) Create(ctx context.Context, env *Env) ([]string, error) {
+	if !env.Create {
+		c := *env
+		c.Create = true
+		env = &c
+	}
+	ids := make([]string, 0, len(t.Resources))
+	for id := range t.Resources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var notes []string
+	for _, id := range ids {
+		var err error
+		switch t.Resources[id].Type {
+		case "AWS::SQS::Queue":
+			if env.SQS == nil {
+				notes = append(notes, id+": no SQS endpoint, not created")
+				continue
+			}
+			_, err = t.queue(ctx, env, id)
+		case "AWS::Kinesis::Stream":
+			if env.Kinesis == nil {
+				notes = append(notes, id+": no Kinesis endpoint, not created")
+				continue
+			}
+			_, err = t.stream(ctx, env, id)
+		case "AWS::DynamoDB::Table":
+			if env.DynamoDB == nil || env.DynamoDBStreams == nil {
+				notes = append(notes, id+": no DynamoDB endpoint, not created")
+				continue
+			}
+			_, _, err = t.table(ctx, env, id)
+		}
+		if err != nil {
+			return notes, err
+		}
+	}
+	return notes, nil
 }
 
 // deadLetterQueue returns the logical ID of the queue that a queue's

@@ -56,6 +56,17 @@ type Template struct {
 	// Globals are the template's Globals.Function properties, which SAM
 	// gives every function that does not set them.
 	Globals map[string]any
+
+	prefix string // of the resources' names, see WithPrefix
+}
+
+// WithPrefix returns the template with prefix before its resources' names
+// when it resolves !Ref, !GetAtt and !Sub, as [Env.Prefix] names them on the
+// servers: use it to read a function's environment for a run with a prefix.
+func (t *Template) WithPrefix(prefix string) *Template {
+	c := *t
+	c.prefix = prefix
+	return &c
 }
 
 // Resource is one resource of a [Template].
@@ -380,12 +391,12 @@ func (t *Template) physicalName(id string) string {
 	r := t.Resources[id]
 	key := map[string]string{"AWS::SQS::Queue": "QueueName", "AWS::Kinesis::Stream": "Name", "AWS::DynamoDB::Table": "TableName"}[r.Type]
 	if s, ok := r.Properties[key].(string); ok && s != "" {
-		return s
+		return t.prefix + s
 	}
 	if r.Type == "AWS::SQS::Queue" && truthy(r.Properties["FifoQueue"]) {
-		return id + ".fifo"
+		return t.prefix + id + ".fifo"
 	}
-	return id
+	return t.prefix + id
 }
 
 // truthy reads a boolean property written as a boolean or a string.

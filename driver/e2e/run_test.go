@@ -141,6 +141,22 @@ func TestExampleTemplatesRun(t *testing.T) {
 		require.Equal(t, 1, rec.KinesisBatchInfo.BatchSize)
 		require.True(t, strings.HasSuffix(rec.KinesisBatchInfo.StreamARN, "/"+prefix+"OrdersStream"))
 	})
+	t.Run("custom_dynamodb", func(t *testing.T) {
+		t.Parallel()
+		endpoint := testenv.Endpoint(t, "BATCHKIT_DYNAMODB_ENDPOINT", "DynamoDB Local")
+		prefix := uniquePrefix()
+		// -create makes the function's own claims table too; the function
+		// finds it through DEDUP_TABLE (!Ref DedupTable, with the prefix).
+		reports := runCommand(t, "-template", filepath.Join(root, "examples/custom_dynamodb/template.yaml"), "-create", "-prefix", prefix,
+			"-send", filepath.Join(root, "examples/custom_dynamodb/event.json"), "-idle", "2")
+		r := reports["DedupFunction/Orders"]
+		require.Equal(t, 4, r.Records)
+		require.Equal(t, 3, r.Succeeded, "o-1, o-2 and the duplicate o-1; not the message that is not JSON")
+		db := driver.NewDynamoDBClient(endpoint)
+		scan, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(prefix + "DedupTable")})
+		require.NoError(t, err)
+		require.EqualValues(t, 2, scan.Count, "one claim per order")
+	})
 	t.Run("dynamodb", func(t *testing.T) {
 		t.Parallel()
 		endpoint := testenv.Endpoint(t, "BATCHKIT_DYNAMODB_ENDPOINT", "DynamoDB Local")

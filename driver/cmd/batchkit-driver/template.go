@@ -106,6 +106,15 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(stderr, "batchkit-driver: note: %s: the visibility timeout (%s) is not longer than the batching window (%s): messages come back while a batch is gathered\n", m.Name(), o.visibility, m.MaximumBatchingWindow)
 		}
 	}
+	if o.create {
+		created, err := t.Create(ctx, env)
+		for _, n := range created {
+			fmt.Fprintln(stderr, "batchkit-driver: note:", n)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	opened := make([]*driver.OpenMapping, len(maps))
 	for i := range maps {
 		if opened[i], err = maps[i].Open(ctx, t, env); err != nil {
@@ -148,7 +157,7 @@ func startFunction(ctx context.Context, t *driver.Template, id string, o templat
 	if o.emulator != "" {
 		return driver.NewEmulator(o.emulator), func() {}, nil
 	}
-	cfg, err := t.Function(id)
+	cfg, err := t.WithPrefix(o.prefix).Function(id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -174,7 +183,20 @@ func startFunction(ctx context.Context, t *driver.Template, id string, o templat
 			return nil, nil, fmt.Errorf("build the function in %s (or pass --bootstrap): %v: %s", t.Dir(), err, out)
 		}
 	}
-	env := cfg.Environment
+	// The function reaches the local servers as the driver does: their
+	// endpoints, the region and test credentials (unless set).
+	env := []string{"AWS_REGION=" + driver.DefaultRegion, "AWS_DEFAULT_REGION=" + driver.DefaultRegion}
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"} {
+		if os.Getenv(k) == "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	for k, v := range map[string]string{"BATCHKIT_SQS_ENDPOINT": o.sqsEndpoint, "BATCHKIT_KINESIS_ENDPOINT": o.kinesisEndpoint, "BATCHKIT_DYNAMODB_ENDPOINT": o.dynamodbEndpoint} {
+		if v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, cfg.Environment...)
 	if cfg.Timeout > 0 {
 		env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(cfg.Timeout))
 	}
