@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/batchkit/batchkit/driver"
@@ -27,9 +28,8 @@ type templateOptions struct {
 	dynamodbEndpoint, prefix     string
 	idle                         int
 	visibility                   time.Duration
-	jsonOut                      bool
+	jsonOut, verbose             bool
 	sendFile, sendMapping        string
-	skipBuild                    bool
 }
 
 func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
@@ -49,6 +49,7 @@ func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
 	fs.IntVar(&o.idle, "idle", 3, "stop a mapping after this many polls in a row find nothing")
 	fs.DurationVar(&o.visibility, "visibility-timeout", 0, "override the queues' visibility timeout at receive (to see retries sooner)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON lines")
+	fs.BoolVar(&o.verbose, "v", false, "print a JSON line per invocation to stderr as it happens")
 	fs.StringVar(&o.sendFile, "send", "", "a Lambda event JSON file (such as the example's event.json) whose records are first put on the source")
 	fs.StringVar(&o.sendMapping, "send-to", "", "the event name of the mapping --send feeds; default: the first mapping")
 	if err := fs.Parse(args); err != nil {
@@ -139,7 +140,25 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeFn()
-	reports, runErr := driver.Run(ctx, opened, fn, driver.RunOptions{Idle: o.idle})
+	opts := driver.RunOptions{Idle: o.idle}
+	if o.verbose {
+		var mu sync.Mutex
+		enc := json.NewEncoder(stderr)
+		opts.OnBatch = func(m *driver.OpenMapping, b driver.Batch) {
+			l := batchLine{Mapping: m.Name(), Shard: b.Shard, Records: len(b.IDs), Attempt: b.Attempt, Failed: b.Failed,
+				Deleted: len(b.Deleted), Checkpoint: b.Checkpoint, FinalForWindow: b.FinalForWindow}
+			if b.Err != nil {
+				l.Error = b.Err.Error()
+			}
+			if b.Discarded != nil {
+				l.Discarded = b.Discarded.RequestContext.Condition
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			_ = enc.Encode(l)
+		}
+	}
+	reports, runErr := driver.Run(ctx, opened, fn, opts)
 	for _, r := range reports {
 		if o.jsonOut {
 			b, _ := json.Marshal(r)
@@ -149,6 +168,20 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return runErr
+}
+
+// batchLine is one invocation, as -v prints it.
+type batchLine struct {
+	Mapping        string   `json:"mapping"`
+	Shard          string   `json:"shard,omitempty"`
+	Records        int      `json:"records"`
+	Attempt        int      `json:"attempt"`
+	Failed         []string `json:"failed,omitempty"`
+	Deleted        int      `json:"deleted,omitempty"`
+	Checkpoint     string   `json:"checkpoint,omitempty"`
+	Discarded      string   `json:"discarded,omitempty"`
+	FinalForWindow bool     `json:"finalForWindow,omitempty"`
+	Error          string   `json:"error,omitempty"`
 }
 
 // startFunction starts the function under the emulator (building its

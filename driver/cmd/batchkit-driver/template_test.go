@@ -72,8 +72,9 @@ Resources:
 	var stdout, stderr bytes.Buffer
 	prefix := "cmd" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + "-"
 	err := runTemplate(context.Background(), []string{"-template", tpl, "-create", "-prefix", prefix, "-sqs-endpoint", endpoint,
-		"-send", event, "-emulator", rie.URL, "-idle", "1", "-json"}, &stdout, &stderr)
+		"-send", event, "-emulator", rie.URL, "-idle", "1", "-json", "-v"}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
+	require.Contains(t, stderr.String(), `{"mapping":"Fn/Orders","records":3,"attempt":1,"failed":[`, "-v prints each invocation")
 	require.Contains(t, stderr.String(), "Fn/Files: events of type S3 are not an SQS, Kinesis or DynamoDB event source mapping")
 	var r driver.Report
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &r), stdout.String())
