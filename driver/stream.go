@@ -489,7 +489,7 @@ func (m *streamMapping[R]) encode(r shardReader[R], shard string, recs []R, w *w
 func (m *streamMapping[R]) pending() bool {
 	for _, st := range m.shards {
 		for _, ln := range st.lanes {
-			if len(ln.buf) > 0 || ln.win != nil {
+			if len(ln.buf) > 0 || ln.win != nil || len(ln.limits) > 0 || ln.attempts > 0 {
 				return true
 			}
 		}

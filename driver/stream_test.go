@@ -153,3 +153,25 @@ func TestAttributeValue(t *testing.T) {
 	}
 	require.Nil(t, driver.Image(nil), "no image stays no image")
 }
+
+// A stream mapping is pending while a failed batch is to be delivered again
+// (even when its records are to be read again from the checkpoint), and not
+// once everything read is done.
+func TestKinesisPending(t *testing.T) {
+	f := &fakeKinesis{seqs: []string{"1", "2"}}
+	d := &driver.Kinesis{Client: f, StreamName: "s"}
+	calls := 0
+	fn := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) {
+		if calls++; calls == 1 {
+			return nil, &driver.FunctionError{Type: "x", Message: "boom"}
+		}
+		return nil, nil
+	})
+	require.False(t, d.Pending())
+	_, err := d.Poll(context.Background(), fn)
+	require.NoError(t, err)
+	require.True(t, d.Pending(), "the failed batch is to be delivered again")
+	_, err = d.Poll(context.Background(), fn)
+	require.NoError(t, err)
+	require.False(t, d.Pending())
+}
