@@ -25,6 +25,11 @@ type RunOptions struct {
 	Idle int
 	// Pause is the wait after an empty poll; 0 means 200 ms.
 	Pause time.Duration
+	// WaitInFlight keeps an SQS mapping polling while its queue has
+	// messages in flight (reported failures waiting for their visibility
+	// timeout), so that their retries, and their move to the dead-letter
+	// queue, happen before Run returns.
+	WaitInFlight bool
 	// OnBatch, if set, sees every batch as it is done (from several
 	// goroutines, one per mapping).
 	OnBatch func(m *OpenMapping, b Batch)
@@ -71,7 +76,7 @@ func Run(ctx context.Context, mappings []*OpenMapping, fn Function, opts RunOpti
 					empty = 0
 					continue
 				}
-				if p, ok := m.Poller.(interface{ Pending() bool }); !ok || !p.Pending() {
+				if !busy(ctx, m.Poller, opts.WaitInFlight) {
 					empty++
 				}
 				select {
@@ -91,4 +96,20 @@ func Run(ctx context.Context, mappings []*OpenMapping, fn Function, opts RunOpti
 		}
 	}
 	return reports, first
+}
+
+// busy reports whether a poller has work to come although its last poll
+// delivered nothing: a stream's pending retry or open window, or (with
+// waitInFlight) an SQS queue's messages in flight.
+func busy(ctx context.Context, p Poller, waitInFlight bool) bool {
+	if s, ok := p.(interface{ Pending() bool }); ok && s.Pending() {
+		return true
+	}
+	if q, ok := p.(interface {
+		InFlight(context.Context) (int, error)
+	}); ok && waitInFlight {
+		n, err := q.InFlight(ctx)
+		return err == nil && n > 0
+	}
+	return false
 }

@@ -83,6 +83,21 @@ type SQS struct {
 // Stats returns what the mapping did so far.
 func (d *SQS) Stats() Stats { return d.stats.get() }
 
+// InFlight returns the number of the queue's messages in flight (received,
+// neither deleted nor visible again): reported failures waiting for their
+// visibility timeout, or messages another consumer holds.
+func (d *SQS) InFlight(ctx context.Context) (int, error) {
+	out, err := d.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(d.QueueURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("batchkit/driver: read the messages in flight of %s: %w", d.QueueURL, err)
+	}
+	n, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+	return n, nil
+}
+
 // validate checks the settings against Lambda's limits.
 func (d *SQS) validate() error {
 	fifo := strings.HasSuffix(d.QueueURL, ".fifo")

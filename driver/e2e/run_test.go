@@ -205,11 +205,10 @@ func TestExampleTemplatesRun(t *testing.T) {
 // dead-letter queue.
 func runSQSExample(t *testing.T, c *sqs.Client, example string) {
 	prefix := uniquePrefix()
-	// Idle polls must outlast the visibility timeout: 3 of up to 5 s (the
-	// window) for the standard queue, 10 of 1 s for the FIFO one.
-	idle := map[string]string{"sqs": "3", "sqs_fifo": "10"}[example]
+	// -wait-in-flight: the run goes on until the failed messages have come
+	// back and reached the DLQ.
 	reports := runCommand(t, "-template", filepath.Join(root, "examples", example, "template.yaml"), "-create", "-prefix", prefix,
-		"-send", filepath.Join(root, "examples", example, "event.json"), "-visibility-timeout", "6s", "-idle", idle)
+		"-send", filepath.Join(root, "examples", example, "event.json"), "-visibility-timeout", "6s", "-idle", "1", "-wait-in-flight")
 	r := reports["OrdersFunction/Orders"]
 	records, failures := eventRecords(t, example), expectedFailures(t, example)
 	require.Equal(t, "SQS", r.Type)

@@ -21,15 +21,15 @@ import (
 
 // templateOptions are the flags of `batchkit-driver run`.
 type templateOptions struct {
-	template, function           string
-	create                       bool
-	bootstrap, rie, emulator     string
-	sqsEndpoint, kinesisEndpoint string
-	dynamodbEndpoint, prefix     string
-	idle                         int
-	visibility                   time.Duration
-	jsonOut, verbose             bool
-	sendFile, sendMapping        string
+	template, function             string
+	create                         bool
+	bootstrap, rie, emulator       string
+	sqsEndpoint, kinesisEndpoint   string
+	dynamodbEndpoint, prefix       string
+	idle                           int
+	visibility                     time.Duration
+	jsonOut, verbose, waitInFlight bool
+	sendFile, sendMapping          string
 }
 
 func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
@@ -50,6 +50,7 @@ func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
 	fs.DurationVar(&o.visibility, "visibility-timeout", 0, "override the queues' visibility timeout at receive (to see retries sooner)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON lines")
 	fs.BoolVar(&o.verbose, "v", false, "print a JSON line per invocation to stderr as it happens")
+	fs.BoolVar(&o.waitInFlight, "wait-in-flight", false, "SQS: not idle while the queue has messages in flight (their retries and redrive happen before the report)")
 	fs.StringVar(&o.sendFile, "send", "", "a Lambda event JSON file (such as the example's event.json) whose records are first put on the source")
 	fs.StringVar(&o.sendMapping, "send-to", "", "the event name of the mapping --send feeds; default: the first mapping")
 	if err := fs.Parse(args); err != nil {
@@ -140,7 +141,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeFn()
-	opts := driver.RunOptions{Idle: o.idle}
+	opts := driver.RunOptions{Idle: o.idle, WaitInFlight: o.waitInFlight}
 	if o.verbose {
 		var mu sync.Mutex
 		enc := json.NewEncoder(stderr)
