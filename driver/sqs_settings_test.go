@@ -256,3 +256,36 @@ func TestFilterDropsRecords(t *testing.T) {
 		require.Equal(t, 3, d.Stats().Records)
 	})
 }
+
+// With WaitInFlight, Run goes on until a reported message has come back
+// after its visibility timeout; without it, Run stops at the first idle
+// poll.
+func TestRunWaitInFlight(t *testing.T) {
+	t.Parallel()
+	c := sqsClient(t)
+	tests := []struct {
+		wait      bool
+		wantCalls int32
+	}{{false, 1}, {true, 2}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.wait), func(t *testing.T) {
+			t.Parallel()
+			url, _ := createQueue(t, c, name("inflight"), map[string]string{"VisibilityTimeout": "1"})
+			sendMany(t, c, url, 1, func(int) string { return "fail once" }, nil)
+			var calls atomic.Int32
+			fn := driver.FunctionFunc(func(_ context.Context, event []byte) ([]byte, error) {
+				if calls.Add(1) == 1 {
+					id := sqsBodies(t, event)[0].MessageId
+					return []byte(`{"batchItemFailures":[{"itemIdentifier":"` + id + `"}]}`), nil
+				}
+				return nil, nil
+			})
+			m := &driver.OpenMapping{Mapping: driver.Mapping{Function: "Fn", Event: "E", Type: driver.TypeSQS, Enabled: true},
+				Poller: &driver.SQS{Client: c, QueueURL: url}}
+			reports, err := driver.Run(context.Background(), []*driver.OpenMapping{m}, fn, driver.RunOptions{Idle: 1, Pause: 100 * time.Millisecond, WaitInFlight: tt.wait})
+			require.NoError(t, err)
+			require.Equal(t, tt.wantCalls, calls.Load())
+			require.Equal(t, int(tt.wantCalls)-1, reports[0].Succeeded)
+		})
+	}
+}
