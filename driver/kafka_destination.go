@@ -132,10 +132,14 @@ type KafkaBatchInfo struct {
 // KafkaRecordsInfo is the range of records of one topic-partition in a
 // [KafkaBatchInfo]; offsets are decimal strings.
 type KafkaRecordsInfo struct {
-	FirstRecordOffset    string `json:"firstRecordOffset"`
-	LastRecordOffset     string `json:"lastRecordOffset"`
+	// FirstRecordOffset is the offset of the first record discarded.
+	FirstRecordOffset string `json:"firstRecordOffset"`
+	// LastRecordOffset is the offset of the last record discarded.
+	LastRecordOffset string `json:"lastRecordOffset"`
+	// FirstRecordTimestamp is the first record's timestamp (RFC 3339, ms).
 	FirstRecordTimestamp string `json:"firstRecordTimestamp"`
-	LastRecordTimestamp  string `json:"lastRecordTimestamp"`
+	// LastRecordTimestamp is the last record's timestamp (RFC 3339, ms).
+	LastRecordTimestamp string `json:"lastRecordTimestamp"`
 }
 
 const kafkaTimestampLayout = "2006-01-02T15:04:05.000Z"

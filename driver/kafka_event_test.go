@@ -54,3 +54,28 @@ func TestParseKafkaResponse(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseKafkaResponse: no response makes the parser panic, and what it
+// reports is always a record of the batch.
+func FuzzParseKafkaResponse(f *testing.F) {
+	f.Add(`{"batchItemFailures":[{"itemIdentifier":{"partition":"t-0","offset":1}}]}`)
+	f.Add(`{"batchItemFailures":[{"itemIdentifier":{"partition":"t-1","offset":-1}}]}`)
+	f.Add(`{"batchItemFailures":[{"itemIdentifier":"t-0@1"}]}`)
+	f.Add(`null`)
+	ids := []string{"t-0@0", "t-0@1", "t-1@7"}
+	known := map[string]bool{}
+	for _, id := range ids {
+		known[id] = true
+	}
+	f.Fuzz(func(t *testing.T, response string) {
+		failed, err := driver.ParseKafkaResponse([]byte(response), ids)
+		if err != nil {
+			require.ErrorIs(t, err, driver.ErrWholeBatchFailed)
+			require.Nil(t, failed)
+			return
+		}
+		for _, id := range failed {
+			require.True(t, known[id], id)
+		}
+	})
+}

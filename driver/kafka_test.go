@@ -554,3 +554,27 @@ func TestKafkaMissingTopic(t *testing.T) {
 	_, err := k.Poll(context.Background(), driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil }))
 	require.ErrorContains(t, err, `"nope"`)
 }
+
+// The batching window gathers records that arrive while it is open into one
+// invocation.
+func TestKafkaBatchingWindow(t *testing.T) {
+	brokers := kafkaCluster(t, "t", 1)
+	produce(t, brokers, valueRecords("t", 0, "first")...)
+	k := kafkaMapping(t, brokers, "t")
+	k.MaximumBatchingWindow = 3 * time.Second
+	produced := make(chan error, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+		if err == nil {
+			err = cl.ProduceSync(context.Background(), &kgo.Record{Topic: "t", Value: []byte("second")}).FirstErr()
+			cl.Close()
+		}
+		produced <- err
+	}()
+	batches, err := k.Poll(context.Background(), driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil }))
+	require.NoError(t, err)
+	require.NoError(t, <-produced)
+	require.Len(t, batches, 1)
+	require.Equal(t, []string{"t-0@0", "t-0@1"}, batches[0].IDs)
+}

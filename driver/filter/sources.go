@@ -17,10 +17,7 @@ func (c *Criteria) MatchSQS(m events.SQSMessage) bool {
 	if c.Len() == 0 {
 		return true
 	}
-	view, ok := recordView(m)
-	if !ok {
-		return false
-	}
+	view := sqsView(m)
 	obj, _ := decodeObject([]byte(m.Body))
 	view["body"] = &data{obj: obj, text: m.Body}
 	return c.matchView(view)
