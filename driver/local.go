@@ -82,7 +82,15 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 	if len(m.FilterPatterns) > 0 {
 		build := env.Filter
 		if build == nil {
-			build = func(p []string) (RecordFilter, error) { return filter.New(p...) }
+			source := map[string]string{TypeSQS: "aws:sqs", TypeKinesis: "aws:kinesis", TypeDynamoDB: "aws:dynamodb"}[m.Type]
+			build = func(p []string) (RecordFilter, error) {
+				c, err := filter.New(p...)
+				if err == nil {
+					// The checks Lambda makes when the mapping is created.
+					err = c.ValidateFor(source)
+				}
+				return c, err
+			}
 		}
 		var err error
 		if rf, err = build(m.FilterPatterns); err != nil {

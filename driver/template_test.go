@@ -1,6 +1,7 @@
 package driver_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -220,6 +221,39 @@ func TestStreamSettingsValidate(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, driver.ErrInvalidConfig)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+// Open refuses what Lambda refuses when it creates a mapping: a pattern
+// that is not valid, or a Kinesis filter on "data" that is not an object.
+func TestOpenRejectsFilterPatterns(t *testing.T) {
+	tests := []struct{ typ, source, pattern, want string }{
+		{"Kinesis", "S", `{"data": ["plain"]}`, "data"},
+		{"SQS", "Q", `{"body": {"n": [{"numeric": [">"]}]}}`, "numeric"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			tpl, err := driver.ParseTemplate([]byte(fmt.Sprintf(`
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  S: {Type: AWS::Kinesis::Stream}
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        E:
+          Type: %s
+          Properties:
+            %s: !GetAtt %s.Arn
+            FilterCriteria: {Filters: [{Pattern: '%s'}]}
+`, tt.typ, map[string]string{"Kinesis": "Stream", "SQS": "Queue"}[tt.typ], tt.source, tt.pattern)))
+			require.NoError(t, err)
+			maps, _, err := tpl.Mappings("")
+			require.NoError(t, err)
+			_, err = maps[0].Open(context.Background(), tpl, &driver.Env{})
+			require.ErrorContains(t, err, "FilterCriteria")
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
