@@ -37,7 +37,7 @@
 // # The SAM template as the configuration
 //
 // [LoadTemplate] reads a SAM template; [Template.Mappings] returns a
-// function's SQS, Kinesis and DynamoDB events as [Mapping]s with their
+// function's SQS, Kinesis, DynamoDB and Kafka events as [Mapping]s with their
 // settings; [Mapping.Open] creates (or finds) their queues, streams and
 // tables on the local servers ([Env]); [Run] polls them until idle and
 // returns a [Report] per mapping. `batchkit-driver run -template

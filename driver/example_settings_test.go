@@ -14,7 +14,7 @@ import (
 	"github.com/batchkit/batchkit/driver"
 )
 
-// A SAM template is the configuration: each SQS, Kinesis or DynamoDB event
+// A SAM template is the configuration: each SQS, Kinesis, DynamoDB or Kafka event
 // of the function is a mapping with Lambda's settings.
 func ExampleParseTemplate() {
 	tpl, err := driver.ParseTemplate([]byte(`
@@ -52,7 +52,7 @@ Resources:
 	fmt.Println(notes[0])
 	// Output:
 	// Fn/Orders Kinesis Stream 100 true 2 Failed
-	// Fn/Nightly: events of type Schedule are not an SQS, Kinesis or DynamoDB event source mapping; batchkit-driver ignores it
+	// Fn/Nightly: events of type Schedule are not an SQS, Kinesis, DynamoDB or Kafka event source mapping; batchkit-driver ignores it
 }
 
 // A Kinesis mapping with bisection, two retries and an on-failure

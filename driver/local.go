@@ -43,6 +43,10 @@ type Env struct {
 	// Filter builds the RecordFilter of a mapping's FilterCriteria patterns;
 	// nil means package driver/filter, Lambda's pattern syntax.
 	Filter func(patterns []string) (RecordFilter, error)
+	// KafkaBrokers are the brokers of the Kafka mappings (MSK and
+	// SelfManagedKafka events) on this machine; empty means the event's
+	// KafkaBootstrapServers.
+	KafkaBrokers []string
 	// WaitTime is the SQS long-poll wait; 0 means 1 s.
 	WaitTime time.Duration
 	// VisibilityTimeout, when positive, overrides the queues' visibility
@@ -56,7 +60,8 @@ type OpenMapping struct {
 	Mapping
 	// Poller polls its source: a *SQS, *Kinesis or *DynamoDBStreams.
 	Poller Poller
-	// SourceName is the queue URL, stream name or table name it reads.
+	// SourceName is the queue URL, stream name, table name or Kafka topics
+	// it reads.
 	SourceName string
 	// OnFailureURL is the URL of the on-failure queue, if any.
 	OnFailureURL string
@@ -67,10 +72,22 @@ type OpenMapping struct {
 
 // Stats returns what the mapping did so far.
 func (o *OpenMapping) Stats() Stats {
-	if s, ok := o.Poller.(interface{ Stats() Stats }); ok {
-		return s.Stats()
+	switch p := o.Poller.(type) {
+	case interface{ Stats() Stats }:
+		return p.Stats()
+	case *Kafka:
+		k := p.Stats()
+		return Stats{Batches: k.Invocations - k.Retries, Records: k.Records, Invocations: k.Invocations, Retries: k.Retries,
+			Bisections: k.Bisections, Filtered: k.Filtered, OnFailure: k.Discarded, RecordAgeExceeded: k.RecordAgeExceeded}
 	}
 	return Stats{}
+}
+
+// Close releases the mapping's connections (a Kafka client).
+func (o *OpenMapping) Close() {
+	if c, ok := o.Poller.(interface{ Close() }); ok {
+		c.Close()
+	}
 }
 
 // Open creates (with env.Create) or finds the mapping's resources on the
@@ -82,7 +99,7 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 	if len(m.FilterPatterns) > 0 {
 		build := env.Filter
 		if build == nil {
-			source := map[string]string{TypeSQS: "aws:sqs", TypeKinesis: "aws:kinesis", TypeDynamoDB: "aws:dynamodb"}[m.Type]
+			source := map[string]string{TypeSQS: "aws:sqs", TypeKinesis: "aws:kinesis", TypeDynamoDB: "aws:dynamodb", TypeMSK: KafkaSourceMSK, TypeSelfManagedKafka: KafkaSourceSelfManaged}[m.Type]
 			build = func(p []string) (RecordFilter, error) {
 				c, err := filter.New(p...)
 				if err == nil {
@@ -105,6 +122,9 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 		}
 		o.OnFailureURL = url
 		onFailure = &SQSDestination{Client: env.SQS, QueueURL: url}
+	}
+	if m.Type == TypeMSK || m.Type == TypeSelfManagedKafka {
+		return o, m.openKafka(o, env, rf)
 	}
 	settings := StreamSettings{
 		BisectBatchOnFunctionError: m.BisectBatchOnFunctionError,
@@ -199,6 +219,54 @@ func (t *Template) Create(ctx context.Context, env *Env) ([]string, error) {
 		}
 	}
 	return notes, nil
+}
+
+// openKafka builds the [Kafka] poller of an MSK or SelfManagedKafka event.
+func (m *Mapping) openKafka(o *OpenMapping, env *Env, rf RecordFilter) error {
+	brokers := env.KafkaBrokers
+	if len(brokers) == 0 {
+		brokers = m.KafkaBootstrapServers
+	}
+	if len(brokers) == 0 {
+		return &ConfigError{Setting: "KafkaBootstrapServers", Reason: m.Name() + ": no brokers to read " + strings.Join(m.Topics, ", ") + " from; give them (Env.KafkaBrokers, -kafka-brokers)"}
+	}
+	k := NewKafka(brokers, m.Topics...)
+	k.EventSource = KafkaSourceMSK
+	if m.Type == TypeSelfManagedKafka {
+		k.EventSource = KafkaSourceSelfManaged
+	}
+	k.FunctionARN = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", DefaultRegion, LocalAccountID, m.Function)
+	k.ConsumerGroupID = m.ConsumerGroupID
+	if m.BatchSize > 0 {
+		k.BatchSize = m.BatchSize
+	}
+	if m.MaximumBatchingWindow > 0 {
+		k.MaximumBatchingWindow = m.MaximumBatchingWindow
+	}
+	if m.StartingPosition != "" {
+		k.StartingPosition = m.StartingPosition
+	}
+	k.StartingPositionTimestamp = m.StartingPositionTimestamp
+	if m.MaximumRetryAttempts != nil {
+		k.MaximumRetryAttempts = *m.MaximumRetryAttempts
+	}
+	k.BisectBatchOnFunctionError = m.BisectBatchOnFunctionError
+	if m.MaximumRecordAge > 0 {
+		k.MaximumRecordAgeInSeconds = int(m.MaximumRecordAge / time.Second)
+	}
+	if o.OnFailureURL != "" {
+		k.OnFailure = &KafkaSQSDestination{Client: env.SQS, QueueURL: o.OnFailureURL}
+	}
+	if rf != nil {
+		c, ok := rf.(*filter.Criteria)
+		if !ok {
+			return &ConfigError{Setting: "FilterCriteria", Reason: m.Name() + ": a Kafka mapping filters with package driver/filter; Env.Filter must return a *filter.Criteria"}
+		}
+		k.Filter = c
+	}
+	o.SourceName = strings.Join(m.Topics, ",")
+	o.Poller = k
+	return k.Validate()
 }
 
 // deadLetterQueue returns the logical ID of the queue that a queue's

@@ -16,11 +16,16 @@ const (
 	TypeKinesis = "Kinesis"
 	// TypeDynamoDB is a DynamoDB table's stream.
 	TypeDynamoDB = "DynamoDB"
+	// TypeMSK is an Amazon MSK cluster's topics (run as [Kafka]).
+	TypeMSK = "MSK"
+	// TypeSelfManagedKafka is a Kafka cluster's topics (run as [Kafka]).
+	TypeSelfManagedKafka = "SelfManagedKafka"
 )
 
 // Mapping is one event source mapping of a SAM function: an entry of its
-// Events of type SQS, Kinesis or DynamoDB, with its settings as Lambda
-// reads them. Open it on local servers with [Mapping.Open].
+// Events of type SQS, Kinesis, DynamoDB, MSK or SelfManagedKafka, with its
+// settings as Lambda reads them. Open it on local servers with
+// [Mapping.Open].
 type Mapping struct {
 	// Function is the function's logical ID.
 	Function string
@@ -29,7 +34,7 @@ type Mapping struct {
 	// Type is [TypeSQS], [TypeKinesis] or [TypeDynamoDB].
 	Type string
 	// Source is the logical ID of the queue, stream or table the mapping
-	// reads.
+	// reads; empty for Kafka (see Topics).
 	Source string
 	// BatchSize is the most records per invocation; 0 means Lambda's
 	// default (10 for SQS, 100 for streams).
@@ -62,6 +67,14 @@ type Mapping struct {
 	MaximumConcurrency int
 	// Enabled is false when the event says Enabled: false.
 	Enabled bool
+	// Topics are the Kafka topics (MSK, SelfManagedKafka).
+	Topics []string
+	// KafkaBootstrapServers are a self-managed cluster's brokers; the local
+	// run's brokers come from [Env.KafkaBrokers].
+	KafkaBootstrapServers []string
+	// ConsumerGroupID is the Kafka consumer group (the
+	// *KafkaEventSourceConfig's ConsumerGroupId); empty means the mapping's.
+	ConsumerGroupID string
 }
 
 // Name is "<function>/<event>", the mapping's name in reports.
@@ -99,9 +112,9 @@ func (t *Template) Mappings(function string) ([]Mapping, []string, error) {
 		ev, _ := evs[name].(map[string]any)
 		typ, _ := ev["Type"].(string)
 		switch typ {
-		case TypeSQS, TypeKinesis, TypeDynamoDB:
+		case TypeSQS, TypeKinesis, TypeDynamoDB, TypeMSK, TypeSelfManagedKafka:
 		default:
-			notes = append(notes, fmt.Sprintf("%s/%s: events of type %s are not an SQS, Kinesis or DynamoDB event source mapping; batchkit-driver ignores it", function, name, typ))
+			notes = append(notes, fmt.Sprintf("%s/%s: events of type %s are not an SQS, Kinesis, DynamoDB or Kafka event source mapping; batchkit-driver ignores it", function, name, typ))
 			continue
 		}
 		props, _ := ev["Properties"].(map[string]any)
@@ -131,12 +144,29 @@ func (t *Template) mapping(function, event, typ string, p map[string]any) (Mappi
 		}
 		return integer(v)
 	}
-	srcProp := map[string]string{TypeSQS: "Queue", TypeKinesis: "Stream", TypeDynamoDB: "Stream"}[typ]
-	src, err := t.resourceOf(p[srcProp], map[string]string{TypeSQS: "AWS::SQS::Queue", TypeKinesis: "AWS::Kinesis::Stream", TypeDynamoDB: "AWS::DynamoDB::Table"}[typ])
-	if err != nil {
-		return m, bad(srcProp, err)
+	var err error
+	if typ == TypeMSK || typ == TypeSelfManagedKafka {
+		if m.Topics, err = t.strings(p["Topics"]); err != nil || len(m.Topics) == 0 {
+			return m, bad("Topics", fmt.Errorf("a Kafka event needs its Topics"))
+		}
+		if m.KafkaBootstrapServers, err = t.strings(p["KafkaBootstrapServers"]); err != nil {
+			return m, bad("KafkaBootstrapServers", err)
+		}
+		for _, k := range []string{"AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig"} {
+			if c, ok := p[k].(map[string]any); ok {
+				if m.ConsumerGroupID, err = t.scalar(c["ConsumerGroupId"], DefaultRegion); c["ConsumerGroupId"] != nil && err != nil {
+					return m, bad(k+".ConsumerGroupId", err)
+				}
+			}
+		}
+	} else {
+		srcProp := map[string]string{TypeSQS: "Queue", TypeKinesis: "Stream", TypeDynamoDB: "Stream"}[typ]
+		src, err := t.resourceOf(p[srcProp], map[string]string{TypeSQS: "AWS::SQS::Queue", TypeKinesis: "AWS::Kinesis::Stream", TypeDynamoDB: "AWS::DynamoDB::Table"}[typ])
+		if err != nil {
+			return m, bad(srcProp, err)
+		}
+		m.Source = src
 	}
-	m.Source = src
 	ints := map[string]*int{"BatchSize": &m.BatchSize, "ParallelizationFactor": &m.ParallelizationFactor}
 	for k, dst := range ints {
 		if n, _, err := integer(p[k]); err != nil {
@@ -221,6 +251,26 @@ func (t *Template) mapping(function, event, typ string, p map[string]any) (Mappi
 		}
 	}
 	return m, nil
+}
+
+// strings reads a list of strings (each a literal or an intrinsic).
+func (t *Template) strings(v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	l, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("not a list")
+	}
+	out := make([]string, len(l))
+	for i, x := range l {
+		s, err := t.scalar(x, DefaultRegion)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
 }
 
 // resourceOf returns the logical ID of the resource of type typ that v

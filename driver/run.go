@@ -10,7 +10,8 @@ import (
 type Report struct {
 	// Mapping is the mapping's name, "<function>/<event>".
 	Mapping string `json:"mapping"`
-	// Type is the event source type: SQS, Kinesis or DynamoDB.
+	// Type is the event source type: SQS, Kinesis, DynamoDB, MSK or
+	// SelfManagedKafka.
 	Type string `json:"type"`
 	// Source is the queue URL, stream name or table name.
 	Source string `json:"source"`

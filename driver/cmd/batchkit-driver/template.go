@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ type templateOptions struct {
 	bootstrap, rie, emulator       string
 	sqsEndpoint, kinesisEndpoint   string
 	dynamodbEndpoint, prefix       string
+	kafkaBrokers                   string
 	idle                           int
 	visibility                     time.Duration
 	jsonOut, verbose, waitInFlight bool
@@ -45,6 +47,7 @@ func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
 	fs.StringVar(&o.sqsEndpoint, "sqs-endpoint", os.Getenv("BATCHKIT_SQS_ENDPOINT"), "SQS server (fauxqs) URL")
 	fs.StringVar(&o.kinesisEndpoint, "kinesis-endpoint", os.Getenv("BATCHKIT_KINESIS_ENDPOINT"), "Kinesis server (kinesalite) URL")
 	fs.StringVar(&o.dynamodbEndpoint, "dynamodb-endpoint", os.Getenv("BATCHKIT_DYNAMODB_ENDPOINT"), "DynamoDB Local URL")
+	fs.StringVar(&o.kafkaBrokers, "kafka-brokers", os.Getenv("BATCHKIT_KAFKA_BROKERS"), "Kafka brokers (host:port,...) of the MSK and SelfManagedKafka events")
 	fs.StringVar(&o.prefix, "prefix", "", "prefix of the resource names on the servers")
 	fs.IntVar(&o.idle, "idle", 3, "stop a mapping after this many polls in a row find nothing")
 	fs.DurationVar(&o.visibility, "visibility-timeout", 0, "override the queues' visibility timeout at receive (to see retries sooner)")
@@ -90,7 +93,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "batchkit-driver: note:", n)
 	}
 	if len(maps) == 0 {
-		return errors.New("the function has no SQS, Kinesis or DynamoDB event: nothing to run")
+		return errors.New("the function has no SQS, Kinesis, DynamoDB or Kafka event: nothing to run")
 	}
 	env := &driver.Env{Create: o.create, Prefix: o.prefix, VisibilityTimeout: o.visibility}
 	if o.sqsEndpoint != "" {
@@ -98,6 +101,9 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if o.kinesisEndpoint != "" {
 		env.Kinesis = driver.NewKinesisClient(o.kinesisEndpoint)
+	}
+	if o.kafkaBrokers != "" {
+		env.KafkaBrokers = strings.Split(o.kafkaBrokers, ",")
 	}
 	if o.dynamodbEndpoint != "" {
 		env.DynamoDB = driver.NewDynamoDBClient(o.dynamodbEndpoint)
@@ -122,6 +128,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if opened[i], err = maps[i].Open(ctx, t, env); err != nil {
 			return err
 		}
+		defer opened[i].Close()
 	}
 	if o.sendFile != "" {
 		target := opened[0]

@@ -75,7 +75,7 @@ Resources:
 		"-send", event, "-emulator", rie.URL, "-idle", "1", "-json", "-v"}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
 	require.Contains(t, stderr.String(), `{"mapping":"Fn/Orders","records":3,"attempt":1,"failed":[`, "-v prints each invocation")
-	require.Contains(t, stderr.String(), "Fn/Files: events of type S3 are not an SQS, Kinesis or DynamoDB event source mapping")
+	require.Contains(t, stderr.String(), "Fn/Files: events of type S3 are not an SQS, Kinesis, DynamoDB or Kafka event source mapping")
 	var r driver.Report
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &r), stdout.String())
 	require.Equal(t, "Fn/Orders", r.Mapping)

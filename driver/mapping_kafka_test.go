@@ -1,0 +1,83 @@
+package driver_test
+
+import (
+	"context"
+	"encoding/base64"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/driver"
+)
+
+// A SelfManagedKafka event of a template runs as a Kafka mapping on the
+// brokers the run gives (here kfake, in-process), with its batch size,
+// starting position and FilterCriteria.
+func TestTemplateKafkaEvent(t *testing.T) {
+	t.Parallel()
+	brokers := kafkaCluster(t, "orders", 2)
+	for i, v := range []string{`{"kind":"order","n":1}`, `{"kind":"refund","n":2}`, `{"kind":"order","n":3}`, `{"kind":"order","n":4}`} {
+		produce(t, brokers, &kgo.Record{Topic: "orders", Partition: int32(i % 2), Value: []byte(v)})
+	}
+	tpl, err := driver.ParseTemplate([]byte(`
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Orders:
+          Type: SelfManagedKafka
+          Properties:
+            KafkaBootstrapServers: [broker.example.com:9092]
+            Topics: [orders]
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 10
+            MaximumBatchingWindowInSeconds: 1
+            SelfManagedKafkaEventSourceConfig: {ConsumerGroupId: template-group}
+            FilterCriteria: {Filters: [{Pattern: '{"value": {"kind": ["order"]}}'}]}
+`))
+	require.NoError(t, err)
+	maps, notes, err := tpl.Mappings("")
+	require.NoError(t, err)
+	require.Empty(t, notes)
+	require.Equal(t, []string{"orders"}, maps[0].Topics)
+	require.Equal(t, []string{"broker.example.com:9092"}, maps[0].KafkaBootstrapServers)
+	require.Equal(t, "template-group", maps[0].ConsumerGroupID)
+
+	msk := maps[0]
+	msk.Type, msk.KafkaBootstrapServers = driver.TypeMSK, nil // an MSK event names its cluster, not brokers
+	_, err = msk.Open(context.Background(), tpl, &driver.Env{})
+	require.ErrorIs(t, err, driver.ErrInvalidConfig, "no brokers to read from")
+	o, err := maps[0].Open(context.Background(), tpl, &driver.Env{KafkaBrokers: brokers})
+	require.NoError(t, err)
+	defer o.Close()
+	require.Equal(t, "orders", o.SourceName)
+
+	var mu sync.Mutex
+	var values []string
+	fn := driver.Handler(func(_ context.Context, e events.KafkaEvent) (core.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		require.Equal(t, "SelfManagedKafka", e.EventSource)
+		for _, recs := range e.Records {
+			for _, r := range recs {
+				v, err := base64.StdEncoding.DecodeString(r.Value)
+				require.NoError(t, err)
+				values = append(values, string(v))
+			}
+		}
+		return core.Response{}, nil
+	})
+	reports, err := driver.Run(context.Background(), []*driver.OpenMapping{o}, fn, driver.RunOptions{Idle: 2})
+	require.NoError(t, err)
+	sort.Strings(values)
+	require.Equal(t, []string{`{"kind":"order","n":1}`, `{"kind":"order","n":3}`, `{"kind":"order","n":4}`}, values)
+	require.Equal(t, 4, reports[0].Records)
+	require.Equal(t, 1, reports[0].Filtered)
+	require.Positive(t, reports[0].Invocations)
+}
