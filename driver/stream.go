@@ -290,9 +290,12 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 	}
 	if s.TumblingWindow > 0 && ln.win != nil {
 		w := ln.win
-		// The window closes at its end, at a later record, when the state
-		// outgrew 1 MB, or when the shard ends (a split or merge).
-		if w.early || !time.Now().Before(w.end) || (len(ln.buf) > 0 && !ln.buf[0].arrival.Before(w.end)) || (st.ended && len(ln.buf) == 0) {
+		// The window closes when the state outgrew 1 MB, or once none of its
+		// records is left to process (none buffered, no retry to come) and
+		// a later record came, its end has passed or the shard ended (a
+		// split or merge).
+		left := (len(ln.buf) > 0 && ln.buf[0].arrival.Before(w.end)) || ln.attempts > 0 || len(ln.limits) > 0
+		if w.early || (!left && (len(ln.buf) > 0 || !time.Now().Before(w.end) || st.ended)) {
 			b, err := m.closeWindow(ctx, r, fn, st, ln, s)
 			return append(out, b), err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -174,4 +175,36 @@ func TestKinesisPending(t *testing.T) {
 	_, err = d.Poll(context.Background(), fn)
 	require.NoError(t, err)
 	require.False(t, d.Pending())
+}
+
+// A window whose end has passed is closed only once its records are done:
+// a failed invocation is retried before the final invocation, which then
+// carries the state of every record of the window.
+func TestTumblingWindowClosesAfterRetries(t *testing.T) {
+	f := &fakeKinesis{seqs: []string{"1", "2", "3"}} // no arrival times: a window long past
+	type tw struct {
+		Records []events.KinesisEventRecord `json:"Records"`
+		State   map[string]int              `json:"state"`
+		Final   bool                        `json:"isFinalInvokeForWindow"`
+	}
+	var seen []tw
+	fn := driver.Handler(func(_ context.Context, e tw) (map[string]any, error) {
+		seen = append(seen, e)
+		if len(seen) == 1 {
+			return map[string]any{}, nil // no state: the invocation fails
+		}
+		e.State["n"] += len(e.Records)
+		return map[string]any{"state": e.State}, nil
+	})
+	d := &driver.Kinesis{Client: f, StreamName: "s", StreamSettings: driver.StreamSettings{TumblingWindow: time.Minute}}
+	for range 3 {
+		_, err := d.Poll(context.Background(), fn)
+		require.NoError(t, err)
+	}
+	require.Len(t, seen, 3)
+	require.False(t, seen[0].Final)
+	require.False(t, seen[1].Final, "the failed batch is retried before the window closes")
+	require.Len(t, seen[1].Records, 3)
+	require.True(t, seen[2].Final)
+	require.Equal(t, 3, seen[2].State["n"])
 }
