@@ -258,3 +258,17 @@ Resources:
 		})
 	}
 }
+
+// Create skips, with a note, the resources whose server has no client.
+func TestTemplateCreateWithoutServers(t *testing.T) {
+	tpl, err := driver.ParseTemplate([]byte(fullTemplate))
+	require.NoError(t, err)
+	notes, err := tpl.Create(context.Background(), &driver.Env{})
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		"Failed: no SQS endpoint, not created",
+		"Queue: no SQS endpoint, not created",
+		"Stream: no Kinesis endpoint, not created",
+		"Table: no DynamoDB endpoint, not created",
+	}, notes)
+}
