@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -267,6 +266,7 @@ func (d *SQS) gather(ctx context.Context) ([]events.SQSMessage, error) {
 	}
 	deadline := time.Now().Add(d.MaximumBatchingWindow)
 	var msgs []events.SQSMessage
+	index := map[string]int{} // message id -> position in msgs
 	payload := len(`{"Records":[]}`)
 	for len(msgs) < size {
 		wait := d.WaitTime
@@ -292,7 +292,7 @@ func (d *SQS) gather(ctx context.Context) ([]events.SQSMessage, error) {
 		var putBack []types.Message
 		for _, m := range out.Messages {
 			r := d.record(m)
-			if i := slices.IndexFunc(msgs, func(x events.SQSMessage) bool { return x.MessageId == r.MessageId }); i >= 0 {
+			if i, ok := index[r.MessageId]; ok {
 				// Received again during the window (its visibility timeout
 				// is shorter): keep the newest receipt.
 				msgs[i] = r
@@ -315,6 +315,7 @@ func (d *SQS) gather(ctx context.Context) ([]events.SQSMessage, error) {
 				continue
 			}
 			payload += len(enc) + 1
+			index[r.MessageId] = len(msgs)
 			msgs = append(msgs, r)
 		}
 		if len(dropped) > 0 {
