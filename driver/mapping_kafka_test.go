@@ -3,6 +3,9 @@ package driver_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -80,4 +83,40 @@ Resources:
 	require.Equal(t, 4, reports[0].Records)
 	require.Equal(t, 1, reports[0].Filtered)
 	require.Positive(t, reports[0].Invocations)
+}
+
+// SendEvent produces a Kafka event's records (key, value, headers) to their
+// topic and partition; the mapping then delivers them as they were.
+func TestSendEventKafka(t *testing.T) {
+	t.Parallel()
+	brokers := kafkaCluster(t, "payments", 2)
+	k := kafkaMapping(t, brokers, "payments")
+	o := &driver.OpenMapping{Mapping: driver.Mapping{Function: "Fn", Event: "E", Type: driver.TypeSelfManagedKafka, Enabled: true}, Poller: k}
+	b64 := base64.StdEncoding.EncodeToString
+	event := events.KafkaEvent{Records: map[string][]events.KafkaRecord{
+		"payments-1": {{Topic: "payments", Partition: 1, Key: b64([]byte("k1")), Value: b64([]byte(`{"n":1}`)),
+			Headers: []map[string]events.JSONNumberBytes{{"trace": events.JSONNumberBytes("abc")}}}},
+		"payments-0": {{Topic: "payments", Partition: 0, Key: b64([]byte("k0")), Value: b64([]byte(`{"n":0}`))}},
+	}}
+	data, err := json.Marshal(event)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "event.json")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	n, err := driver.SendEvent(context.Background(), &driver.Env{}, o, path)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+
+	var got []events.KafkaRecord
+	fn := driver.Handler(func(_ context.Context, e events.KafkaEvent) (core.Response, error) {
+		for _, recs := range e.Records {
+			got = append(got, recs...)
+		}
+		return core.Response{}, nil
+	})
+	_ = drainKafka(t, k, fn)
+	require.Len(t, got, 2)
+	sort.Slice(got, func(i, j int) bool { return got[i].Partition < got[j].Partition })
+	require.Equal(t, b64([]byte("k0")), got[0].Key)
+	require.Equal(t, b64([]byte(`{"n":1}`)), got[1].Value)
+	require.Equal(t, events.JSONNumberBytes("abc"), got[1].Headers[0]["trace"])
 }

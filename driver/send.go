@@ -2,9 +2,11 @@ package driver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +14,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // SendEvent puts the records of a Lambda event file (such as an example's
@@ -74,8 +77,55 @@ func SendEvent(ctx context.Context, env *Env, m *OpenMapping, path string) (int,
 			}
 		}
 		return len(ev.Records), nil
+	case TypeMSK, TypeSelfManagedKafka:
+		k, ok := m.Poller.(*Kafka)
+		if !ok {
+			return 0, fmt.Errorf("batchkit/driver: %s is not open as a Kafka mapping", m.Name())
+		}
+		var ev events.KafkaEvent
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return 0, fmt.Errorf("batchkit/driver: %s is not a Kafka event: %w", path, err)
+		}
+		return sendKafka(ctx, k.SeedBrokers, ev)
 	}
 	return 0, fmt.Errorf("batchkit/driver: cannot send to a %s mapping", m.Type)
+}
+
+// sendKafka produces a Kafka event's records to their topic and partition,
+// in order of partition then offset, with their keys, values and headers.
+func sendKafka(ctx context.Context, brokers []string, ev events.KafkaEvent) (int, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		return 0, fmt.Errorf("batchkit/driver: connect to Kafka %v: %w", brokers, err)
+	}
+	defer cl.Close()
+	tps := make([]string, 0, len(ev.Records))
+	for tp := range ev.Records {
+		tps = append(tps, tp)
+	}
+	sort.Strings(tps)
+	n := 0
+	for _, tp := range tps {
+		for _, r := range ev.Records[tp] {
+			rec := &kgo.Record{Topic: r.Topic, Partition: int32(r.Partition)}
+			if rec.Key, err = base64.StdEncoding.DecodeString(r.Key); err != nil {
+				return n, fmt.Errorf("batchkit/driver: the key of %s offset %d is not base64: %w", tp, r.Offset, err)
+			}
+			if rec.Value, err = base64.StdEncoding.DecodeString(r.Value); err != nil {
+				return n, fmt.Errorf("batchkit/driver: the value of %s offset %d is not base64: %w", tp, r.Offset, err)
+			}
+			for _, h := range r.Headers {
+				for k, v := range h {
+					rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+				}
+			}
+			if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+				return n, fmt.Errorf("batchkit/driver: produce record %d to %s: %w", n, tp, err)
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // toItem converts Lambda's attribute values to the DynamoDB API's.
