@@ -119,3 +119,40 @@ func TestDynamoDBRejectsAtTimestamp(t *testing.T) {
 	require.ErrorIs(t, err, driver.ErrInvalidConfig)
 	require.ErrorContains(t, err, "TRIM_HORIZON or LATEST")
 }
+
+// A tumbling window on DynamoDB Streams: the state comes back, and the
+// window's final invocation carries the count of its changes.
+func TestDynamoDBTumblingWindow(t *testing.T) {
+	t.Parallel()
+	endpoint := testenv.Endpoint(t, "BATCHKIT_DYNAMODB_ENDPOINT", "DynamoDB Local")
+	db := driver.NewDynamoDBClient(endpoint)
+	table, arn := createStreamTable(t, db)
+	for _, id := range []string{"a", "b", "c"} {
+		_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}})
+		require.NoError(t, err)
+	}
+	type tw struct {
+		Records []events.DynamoDBEventRecord `json:"Records"`
+		State   map[string]int               `json:"state"`
+		ShardID string                       `json:"shardId"`
+		ARN     string                       `json:"eventSourceARN"`
+		Final   bool                         `json:"isFinalInvokeForWindow"`
+	}
+	total := 0
+	var shard string
+	fn := driver.Handler(func(_ context.Context, e tw) (map[string]any, error) {
+		if e.Final {
+			total += e.State["n"]
+			shard = e.ShardID
+			require.Equal(t, arn, e.ARN)
+			return map[string]any{"state": map[string]int{}}, nil
+		}
+		return map[string]any{"state": map[string]int{"n": e.State["n"] + len(e.Records)}}, nil
+	})
+	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn, BatchSize: 2, StreamSettings: driver.StreamSettings{TumblingWindow: time.Second}}
+	m := &driver.OpenMapping{Mapping: driver.Mapping{Function: "Fn", Event: "E", Type: driver.TypeDynamoDB, Enabled: true}, Poller: d}
+	_, err := driver.Run(context.Background(), []*driver.OpenMapping{m}, fn, driver.RunOptions{Idle: 1, Pause: 50 * time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, 3, total, "every change counted in a final state")
+	require.NotEmpty(t, shard)
+}
