@@ -208,3 +208,32 @@ func TestTumblingWindowClosesAfterRetries(t *testing.T) {
 	require.True(t, seen[2].Final)
 	require.Equal(t, 3, seen[2].State["n"])
 }
+
+// Without ReportBatchItemFailures in FunctionResponseTypes, Lambda ignores
+// the response: reported records count as processed, only an error fails
+// the batch.
+func TestWithoutReportBatchItemFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		noReport bool
+		wantNext string
+	}{
+		{"with ReportBatchItemFailures", false, "2"},
+		{"without", true, "4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeKinesis{seqs: []string{"1", "2", "3", "4"}}
+			d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 3, StreamSettings: driver.StreamSettings{NoReportBatchItemFailures: tt.noReport}}
+			fn := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) {
+				return []byte(`{"batchItemFailures":[{"itemIdentifier":"2"}]}`), nil
+			})
+			first, err := d.Poll(context.Background(), fn)
+			require.NoError(t, err)
+			require.NoError(t, first[0].Err)
+			second, err := d.Poll(context.Background(), fn)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantNext, second[0].IDs[0])
+		})
+	}
+}
