@@ -45,6 +45,19 @@ type Batch struct {
 	// record's when the whole batch failed. Empty when the whole batch
 	// succeeded and reading goes on after it.
 	Checkpoint string
+	// Attempt is 1 for the first invocation of these records as a batch, 2
+	// for its first retry, and so on (streams); for SQS, the highest
+	// ApproximateReceiveCount of its messages.
+	Attempt int
+	// Discarded is set when the batch's records were skipped (streams): their
+	// retries were exhausted (the batch is then the last invocation) or they
+	// were older than MaximumRecordAge (the batch was then not invoked:
+	// Event is nil). It is the invocation record sent to the on-failure
+	// destination, if any.
+	Discarded *InvocationRecord
+	// FinalForWindow is set on the final invocation of a tumbling window,
+	// which has no records.
+	FinalForWindow bool
 }
 
 // Poller is one event source mapping: each Poll reads what the source has,

@@ -26,10 +26,24 @@
 // ([Emulator], [StartEmulator]), invoked through Lambda's Invoke API. The
 // emulator runs one invocation at a time; [Emulator] serializes them.
 //
-// What it does not do: bisect a failing batch (BisectBatchOnFunctionError),
-// limit retries (MaximumRetryAttempts: it retries without end, like -1) or
-// record age, send to on-failure destinations, batching windows, or poll
-// shards in parallel. It polls when you call [SQS.Poll] (or [Drain]).
+// The streams take Lambda's other settings in [StreamSettings]:
+// BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds,
+// an on-failure destination ([SQSDestination], which receives Lambda's
+// [InvocationRecord]), ParallelizationFactor, batching and tumbling windows,
+// and FilterCriteria. [SQS] takes batches up to 10,000 with a batching
+// window, MaximumConcurrency and filters. No event is larger than 6 MB
+// ([MaxPayload]). A mapping polls when you call Poll (or [Drain], or [Run]).
+//
+// # The SAM template as the configuration
+//
+// [LoadTemplate] reads a SAM template; [Template.Mappings] returns a
+// function's SQS, Kinesis, DynamoDB and Kafka events as [Mapping]s with their
+// settings; [Mapping.Open] creates (or finds) their queues, streams and
+// tables on the local servers ([Env]); [Run] polls them until idle and
+// returns a [Report] per mapping. `batchkit-driver run -template
+// template.yaml -create` does it all from a shell, building the function
+// and running it under the emulator. The table of settings, what Lambda
+// does with each and the test that shows it is in docs/driver.md.
 //
 // # A complete test
 //

@@ -2,7 +2,9 @@ package driver
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,8 +40,12 @@ type DynamoDBStreams struct {
 	Region string
 	// BatchSize is the most records per invocation; 0 means 100.
 	BatchSize int32
-	// StartingPosition is [TrimHorizon] (the default) or [Latest].
+	// StartingPosition is [TrimHorizon] (the default) or [Latest]; DynamoDB
+	// Streams has no AT_TIMESTAMP.
 	StartingPosition string
+	// StreamSettings are the mapping's retry, bisection, age, on-failure,
+	// parallelization, batching window, tumbling window and filter settings.
+	StreamSettings
 
 	mapping streamMapping[types.Record]
 }
@@ -60,15 +66,27 @@ func LatestStreamARN(ctx context.Context, client *dynamodb.Client, table string)
 
 // Poll reads and invokes one batch per shard that has records.
 func (d *DynamoDBStreams) Poll(ctx context.Context, fn Function) ([]Batch, error) {
-	return d.mapping.poll(ctx, ddbReader{d}, fn, d.BatchSize, d.StartingPosition)
+	if d.StartingPosition == AtTimestamp {
+		return nil, &ConfigError{Setting: "StartingPosition", Reason: "DynamoDB Streams takes TRIM_HORIZON or LATEST, not AT_TIMESTAMP"}
+	}
+	return d.mapping.poll(ctx, ddbReader{d}, fn, d.BatchSize, d.StartingPosition, &d.StreamSettings)
 }
+
+// Stats returns what the mapping did so far.
+func (d *DynamoDBStreams) Stats() Stats { return d.mapping.stats.get() }
+
+// Pending reports whether the mapping holds records it has not finished
+// with (a retry or the other half of a bisected batch to come) or an open
+// tumbling window whose final invocation is still to come. [Run] does not
+// count a poll as idle while it does. Do not call it during a Poll.
+func (d *DynamoDBStreams) Pending() bool { return d.mapping.pending() }
 
 type ddbReader struct{ d *DynamoDBStreams }
 
 func (r ddbReader) source() string { return "aws:dynamodb" }
 
-func (r ddbReader) shards(ctx context.Context) ([]string, error) {
-	var ids []string
+func (r ddbReader) shards(ctx context.Context) ([]shardInfo, error) {
+	var infos []shardInfo
 	in := &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(r.d.StreamARN)}
 	for {
 		out, err := r.d.Client.DescribeStream(ctx, in)
@@ -76,16 +94,42 @@ func (r ddbReader) shards(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("batchkit/driver: describe DynamoDB stream %s: %w", r.d.StreamARN, err)
 		}
 		for _, s := range out.StreamDescription.Shards {
-			ids = append(ids, aws.ToString(s.ShardId))
+			info := shardInfo{id: aws.ToString(s.ShardId)}
+			if p := aws.ToString(s.ParentShardId); p != "" {
+				info.parents = []string{p}
+			}
+			infos = append(infos, info)
 		}
 		if out.StreamDescription.LastEvaluatedShardId == nil {
-			return ids, nil
+			return infos, nil
 		}
 		in.ExclusiveStartShardId = out.StreamDescription.LastEvaluatedShardId
 	}
 }
 
-func (r ddbReader) iterator(ctx context.Context, shard, typ, seq string) (string, error) {
+func (r ddbReader) arn() string { return r.d.StreamARN }
+
+func (r ddbReader) arrival(rec *types.Record) time.Time {
+	if rec.Dynamodb == nil {
+		return time.Time{}
+	}
+	return aws.ToTime(rec.Dynamodb.ApproximateCreationDateTime)
+}
+
+// key is the item's key attributes, in a canonical form.
+func (r ddbReader) key(rec *types.Record) string {
+	if rec.Dynamodb == nil {
+		return ""
+	}
+	b, _ := json.Marshal(Image(rec.Dynamodb.Keys)) // maps marshal with sorted keys
+	return string(b)
+}
+
+func (r ddbReader) keep(f RecordFilter, _ string, rec *types.Record) bool {
+	return f.MatchDynamoDB(r.record(*rec))
+}
+
+func (r ddbReader) iterator(ctx context.Context, shard, typ, seq string, _ time.Time) (string, error) {
 	in := &dynamodbstreams.GetShardIteratorInput{
 		StreamArn:         aws.String(r.d.StreamARN),
 		ShardId:           aws.String(shard),

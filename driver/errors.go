@@ -87,3 +87,22 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
+
+// ErrInvalidConfig matches, with errors.Is, every [*ConfigError].
+var ErrInvalidConfig = errors.New("batchkit/driver: invalid event source mapping setting")
+
+// ConfigError is a mapping setting that Lambda would reject.
+type ConfigError struct {
+	// Setting is the setting's name, as in an event source mapping.
+	Setting string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error names the setting and says what Lambda accepts.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("batchkit/driver: invalid %s: %s (Lambda rejects this mapping; fix the setting)", e.Setting, e.Reason)
+}
+
+// Is matches [ErrInvalidConfig].
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }

@@ -72,3 +72,7 @@ func pollUntil(t *testing.T, p driver.Poller, fn driver.Function, timeout time.D
 	}
 	return all
 }
+
+func testenvKinesis(t *testing.T) string {
+	return testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite")
+}

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,8 +31,9 @@ type KinesisAPI interface {
 //   - reads the whole batch again when the function fails or the response is
 //     invalid.
 //
-// Like Lambda with MaximumRetryAttempts -1, it retries without limit; it
-// does not bisect batches.
+// Its [StreamSettings] add Lambda's other stream settings: retry limit,
+// bisection, maximum record age, on-failure destination, parallelization
+// factor, batching and tumbling windows, and filtering.
 type Kinesis struct {
 	// Client talks to the stream's server.
 	Client KinesisAPI
@@ -41,8 +43,12 @@ type Kinesis struct {
 	Region string
 	// BatchSize is the most records per invocation; 0 means 100.
 	BatchSize int32
-	// StartingPosition is [TrimHorizon] (the default) or [Latest].
+	// StartingPosition is [TrimHorizon] (the default), [Latest] or
+	// [AtTimestamp] (with StreamSettings.StartingPositionTimestamp).
 	StartingPosition string
+	// StreamSettings are the mapping's retry, bisection, age, on-failure,
+	// parallelization, batching window, tumbling window and filter settings.
+	StreamSettings
 	// InvokeIdentityARN is the records' invokeIdentityArn, the role of the
 	// mapping; empty means a placeholder role.
 	InvokeIdentityARN string
@@ -57,15 +63,24 @@ type kinesisRecord struct {
 
 // Poll reads and invokes one batch per shard that has records.
 func (d *Kinesis) Poll(ctx context.Context, fn Function) ([]Batch, error) {
-	return d.mapping.poll(ctx, kinesisReader{d}, fn, d.BatchSize, d.StartingPosition)
+	return d.mapping.poll(ctx, kinesisReader{d}, fn, d.BatchSize, d.StartingPosition, &d.StreamSettings)
 }
+
+// Stats returns what the mapping did so far.
+func (d *Kinesis) Stats() Stats { return d.mapping.stats.get() }
+
+// Pending reports whether the mapping holds records it has not finished
+// with (a retry or the other half of a bisected batch to come) or an open
+// tumbling window whose final invocation is still to come. [Run] does not
+// count a poll as idle while it does. Do not call it during a Poll.
+func (d *Kinesis) Pending() bool { return d.mapping.pending() }
 
 type kinesisReader struct{ d *Kinesis }
 
 func (r kinesisReader) source() string { return "aws:kinesis" }
 
-func (r kinesisReader) shards(ctx context.Context) ([]string, error) {
-	var ids []string
+func (r kinesisReader) shards(ctx context.Context) ([]shardInfo, error) {
+	var infos []shardInfo
 	in := &kinesis.DescribeStreamInput{StreamName: aws.String(r.d.StreamName)}
 	for {
 		out, err := r.d.Client.DescribeStream(ctx, in)
@@ -75,16 +90,35 @@ func (r kinesisReader) shards(ctx context.Context) ([]string, error) {
 		desc := out.StreamDescription
 		r.d.arn = aws.ToString(desc.StreamARN)
 		for _, s := range desc.Shards {
-			ids = append(ids, aws.ToString(s.ShardId))
+			info := shardInfo{id: aws.ToString(s.ShardId)}
+			for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+				if aws.ToString(p) != "" {
+					info.parents = append(info.parents, *p)
+				}
+			}
+			infos = append(infos, info)
 		}
 		if !aws.ToBool(desc.HasMoreShards) || len(desc.Shards) == 0 {
-			return ids, nil
+			return infos, nil
 		}
 		in.ExclusiveStartShardId = desc.Shards[len(desc.Shards)-1].ShardId
 	}
 }
 
-func (r kinesisReader) iterator(ctx context.Context, shard, typ, seq string) (string, error) {
+func (r kinesisReader) arn() string { return r.d.arn }
+
+func (r kinesisReader) arrival(rec *kinesisRecord) time.Time {
+	return aws.ToTime(rec.ApproximateArrivalTimestamp)
+}
+
+func (r kinesisReader) key(rec *kinesisRecord) string { return aws.ToString(rec.PartitionKey) }
+
+func (r kinesisReader) keep(f RecordFilter, shard string, rec *kinesisRecord) bool {
+	ev := r.event(shard, []kinesisRecord{*rec}).(events.KinesisEvent)
+	return f.MatchKinesis(ev.Records[0])
+}
+
+func (r kinesisReader) iterator(ctx context.Context, shard, typ, seq string, ts time.Time) (string, error) {
 	in := &kinesis.GetShardIteratorInput{
 		StreamName:        aws.String(r.d.StreamName),
 		ShardId:           aws.String(shard),
@@ -92,6 +126,9 @@ func (r kinesisReader) iterator(ctx context.Context, shard, typ, seq string) (st
 	}
 	if seq != "" {
 		in.StartingSequenceNumber = aws.String(seq)
+	}
+	if typ == AtTimestamp {
+		in.Timestamp = aws.Time(ts)
 	}
 	out, err := r.d.Client.GetShardIterator(ctx, in)
 	if err != nil {

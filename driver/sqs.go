@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -22,14 +24,18 @@ type SQSAPI interface {
 }
 
 // SQS is an SQS event source mapping (standard or FIFO queue). Each Poll
-// receives up to BatchSize messages with all their attributes, invokes the
-// function with the events.SQSEvent Lambda would send, then:
+// gathers batches of messages with all their attributes (with
+// MaximumConcurrency, several at once), invokes the function with the
+// events.SQSEvent Lambda would send, then:
 //   - deletes the messages the response does not report;
 //   - leaves the reported ones in flight: they reappear after the queue's
 //     visibility timeout (and go to the dead-letter queue once the redrive
 //     policy's maxReceiveCount is reached);
 //   - deletes nothing when the function fails or the response is invalid
 //     (an empty or unknown itemIdentifier): the whole batch reappears.
+//
+// Messages that Filter does not match are deleted without an invocation,
+// as Lambda does.
 type SQS struct {
 	// Client talks to the queue's server.
 	Client SQSAPI
@@ -40,7 +46,9 @@ type SQS struct {
 	QueueARN string
 	// Region is the records' awsRegion; empty means [DefaultRegion].
 	Region string
-	// BatchSize is the most messages per invocation, 1 to 10; 0 means 10.
+	// BatchSize is the most messages per invocation: 1 to 10 for a FIFO
+	// queue, to 10,000 for a standard one (more than 10 needs a
+	// MaximumBatchingWindow of at least 1 s); 0 means 10.
 	BatchSize int32
 	// WaitTime is the long-poll wait of each receive, 0 to 20 s; 0 returns
 	// at once.
@@ -48,85 +56,327 @@ type SQS struct {
 	// VisibilityTimeout overrides the queue's visibility timeout for the
 	// received messages when positive (whole seconds).
 	VisibilityTimeout time.Duration
+	// MaximumBatchingWindow is how long a batch is gathered (several
+	// receives) before an invocation with fewer than BatchSize messages; 0
+	// invokes with what one receive returned.
+	MaximumBatchingWindow time.Duration
+	// MaximumConcurrency is ScalingConfig.MaximumConcurrency, 2 to 1,000:
+	// each Poll runs that many pollers, each gathering and invoking one
+	// batch, at once. 0 runs one.
+	MaximumConcurrency int
+	// Filter drops (deletes) the messages it does not match; nil delivers
+	// every message.
+	Filter RecordFilter
+	// NoReportBatchItemFailures is true when the mapping's
+	// FunctionResponseTypes lacks ReportBatchItemFailures: Lambda then
+	// ignores the response and deletes the whole batch when the invocation
+	// succeeds.
+	NoReportBatchItemFailures bool
+
+	once            sync.Mutex
+	maxReceiveCount int
+	stats           statsBox
+	seen, done      map[string]bool // message ids received, processed
 }
 
-// Poll receives one batch, invokes fn and applies the response. It returns
-// no batch when the queue had no visible message.
-func (d *SQS) Poll(ctx context.Context, fn Function) ([]Batch, error) {
+// Stats returns what the mapping did so far.
+func (d *SQS) Stats() Stats { return d.stats.get() }
+
+// InFlight returns the number of the queue's messages in flight (received,
+// neither deleted nor visible again): reported failures waiting for their
+// visibility timeout, or messages another consumer holds.
+func (d *SQS) InFlight(ctx context.Context) (int, error) {
+	out, err := d.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(d.QueueURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("batchkit/driver: read the messages in flight of %s: %w", d.QueueURL, err)
+	}
+	n, _ := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+	return n, nil
+}
+
+// validate checks the settings against Lambda's limits.
+func (d *SQS) validate() error {
+	fifo := strings.HasSuffix(d.QueueURL, ".fifo")
+	switch {
+	case d.BatchSize < 0 || d.BatchSize > 10000:
+		return &ConfigError{Setting: "BatchSize", Reason: fmt.Sprintf("%d is outside 1-10,000", d.BatchSize)}
+	case fifo && d.BatchSize > 10:
+		return &ConfigError{Setting: "BatchSize", Reason: fmt.Sprintf("%d: a FIFO queue's batches hold at most 10 messages", d.BatchSize)}
+	case d.BatchSize > 10 && d.MaximumBatchingWindow < time.Second:
+		return &ConfigError{Setting: "MaximumBatchingWindowInSeconds", Reason: fmt.Sprintf("a BatchSize of %d (over 10) needs a batching window of at least 1 second", d.BatchSize)}
+	case fifo && d.MaximumBatchingWindow > 0:
+		return &ConfigError{Setting: "MaximumBatchingWindowInSeconds", Reason: "FIFO queues take no batching window"}
+	case d.MaximumBatchingWindow < 0 || d.MaximumBatchingWindow > 300*time.Second:
+		return &ConfigError{Setting: "MaximumBatchingWindowInSeconds", Reason: fmt.Sprintf("%s is outside 0-300 s", d.MaximumBatchingWindow)}
+	case d.MaximumConcurrency != 0 && (d.MaximumConcurrency < 2 || d.MaximumConcurrency > 1000):
+		return &ConfigError{Setting: "ScalingConfig.MaximumConcurrency", Reason: fmt.Sprintf("%d is outside 2-1,000", d.MaximumConcurrency)}
+	}
+	return nil
+}
+
+// init reads the queue's ARN and redrive policy once.
+func (d *SQS) init(ctx context.Context) error {
+	d.once.Lock()
+	defer d.once.Unlock()
+	if d.maxReceiveCount != 0 {
+		return nil
+	}
+	out, err := d.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(d.QueueURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn, types.QueueAttributeNameRedrivePolicy},
+	})
+	if err != nil && d.QueueARN == "" {
+		return fmt.Errorf("batchkit/driver: read the attributes of queue %s (set SQS.QueueARN to skip this): %w", d.QueueURL, err)
+	}
+	if err != nil {
+		// Without the redrive policy, the report counts no dead letters.
+		out = &sqs.GetQueueAttributesOutput{}
+	}
 	if d.QueueARN == "" {
-		out, err := d.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-			QueueUrl:       aws.String(d.QueueURL),
-			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("batchkit/driver: read the ARN of queue %s (set SQS.QueueARN to skip this): %w", d.QueueURL, err)
-		}
 		d.QueueARN = out.Attributes[string(types.QueueAttributeNameQueueArn)]
 	}
-	size := d.BatchSize
-	if size <= 0 || size > 10 {
-		size = 10
+	d.maxReceiveCount = -1
+	d.seen, d.done = map[string]bool{}, map[string]bool{}
+	var rp struct {
+		MaxReceiveCount json.Number `json:"maxReceiveCount"`
 	}
-	in := &sqs.ReceiveMessageInput{
-		QueueUrl:                    aws.String(d.QueueURL),
-		MaxNumberOfMessages:         size,
-		WaitTimeSeconds:             int32(d.WaitTime / time.Second),
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-		MessageAttributeNames:       []string{"All"},
+	if json.Unmarshal([]byte(out.Attributes[string(types.QueueAttributeNameRedrivePolicy)]), &rp) == nil {
+		if n, err := rp.MaxReceiveCount.Int64(); err == nil && n > 0 {
+			d.maxReceiveCount = int(n)
+		}
 	}
-	if d.VisibilityTimeout > 0 {
-		in.VisibilityTimeout = int32((d.VisibilityTimeout + time.Second - 1) / time.Second)
+	return nil
+}
+
+// Poll gathers and invokes one batch per poller (MaximumConcurrency, or
+// one). It returns no batch when the queue had no visible message.
+func (d *SQS) Poll(ctx context.Context, fn Function) ([]Batch, error) {
+	if err := d.validate(); err != nil {
+		return nil, err
 	}
-	out, err := d.Client.ReceiveMessage(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("batchkit/driver: receive from %s: %w", d.QueueURL, err)
+	if err := d.init(ctx); err != nil {
+		return nil, err
 	}
-	if len(out.Messages) == 0 {
-		return nil, nil
+	n := max(1, d.MaximumConcurrency)
+	results := make([]*Batch, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = d.pollOne(ctx, fn)
+		}()
 	}
-	event := events.SQSEvent{Records: make([]events.SQSMessage, len(out.Messages))}
-	b := Batch{Source: "aws:sqs", IDs: make([]string, len(out.Messages))}
-	receipts := make(map[string]string, len(out.Messages))
-	for i, m := range out.Messages {
-		event.Records[i] = d.record(m)
-		b.IDs[i] = event.Records[i].MessageId
-		receipts[b.IDs[i]] = aws.ToString(m.ReceiptHandle)
+	wg.Wait()
+	var batches []Batch
+	var err error
+	for i := range n {
+		if results[i] != nil {
+			batches = append(batches, *results[i])
+		}
+		if errs[i] != nil && err == nil {
+			err = errs[i]
+		}
+	}
+	return batches, err
+}
+
+// pollOne is one poller: gather a batch, invoke, apply the response.
+func (d *SQS) pollOne(ctx context.Context, fn Function) (*Batch, error) {
+	msgs, err := d.gather(ctx)
+	if err != nil || len(msgs) == 0 {
+		return nil, err
+	}
+	event := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	b := Batch{Source: "aws:sqs", IDs: make([]string, len(msgs)), Attempt: 1}
+	receipts := make(map[string]string, len(msgs))
+	counts := make(map[string]int, len(msgs))
+	for i, m := range msgs {
+		event.Records[i] = m
+		b.IDs[i] = m.MessageId
+		receipts[m.MessageId] = m.ReceiptHandle
+		counts[m.MessageId], _ = strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+		b.Attempt = max(b.Attempt, counts[m.MessageId])
 	}
 	if b.Event, err = json.Marshal(event); err != nil {
 		return nil, fmt.Errorf("batchkit/driver: encode the SQS event: %w", err)
 	}
+	d.stats.add(func(s *Stats) {
+		s.Invocations++
+		if b.Attempt > 1 {
+			s.Retries++
+		} else {
+			s.Batches++
+		}
+	})
 	b.Response, b.Err = fn.Invoke(ctx, b.Event)
-	if b.Err == nil {
+	if b.Err == nil && !d.NoReportBatchItemFailures {
 		b.Failed, b.Err = ParseResponse(b.Response, b.IDs)
-	}
-	if b.Err != nil {
-		return []Batch{b}, nil
 	}
 	failed := make(map[string]bool, len(b.Failed))
 	for _, id := range b.Failed {
 		failed[id] = true
 	}
-	var del []types.DeleteMessageBatchRequestEntry
-	for i, id := range b.IDs {
-		if !failed[id] {
-			del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(receipts[id])})
+	if b.Err != nil {
+		for _, id := range b.IDs {
+			failed[id] = true
 		}
 	}
-	if len(del) > 0 {
-		res, err := d.Client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(d.QueueURL), Entries: del})
+	d.stats.add(func(s *Stats) {
+		for _, id := range b.IDs {
+			if !failed[id] && !d.done[id] {
+				d.done[id] = true
+				s.Succeeded++
+			}
+		}
+		for id := range failed {
+			if d.maxReceiveCount > 0 && counts[id] >= d.maxReceiveCount {
+				s.DeadLetter++
+			}
+		}
+	})
+	if b.Err != nil {
+		return &b, nil
+	}
+	var del []string
+	for _, id := range b.IDs {
+		if !failed[id] {
+			del = append(del, id)
+		}
+	}
+	if err := d.delete(ctx, del, receipts); err != nil {
+		return &b, err
+	}
+	b.Deleted = del
+	return &b, nil
+}
+
+// gather receives up to BatchSize messages: one receive, or, with a batching
+// window, receives until the batch is full, the window has passed, or the
+// next message would take the event over 6 MB (that message is made visible
+// again). Filtered-out messages are deleted.
+func (d *SQS) gather(ctx context.Context) ([]events.SQSMessage, error) {
+	size := int(d.BatchSize)
+	if size <= 0 {
+		size = 10
+	}
+	deadline := time.Now().Add(d.MaximumBatchingWindow)
+	var msgs []events.SQSMessage
+	index := map[string]int{} // message id -> position in msgs
+	payload := len(`{"Records":[]}`)
+	for len(msgs) < size {
+		wait := d.WaitTime
+		if d.MaximumBatchingWindow > 0 {
+			wait = min(time.Until(deadline), 20*time.Second)
+		}
+		in := &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(d.QueueURL),
+			MaxNumberOfMessages:         int32(min(10, size-len(msgs))),
+			WaitTimeSeconds:             int32(max(0, wait/time.Second)),
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		}
+		if d.VisibilityTimeout > 0 {
+			in.VisibilityTimeout = int32((d.VisibilityTimeout + time.Second - 1) / time.Second)
+		}
+		out, err := d.Client.ReceiveMessage(ctx, in)
 		if err != nil {
-			return []Batch{b}, fmt.Errorf("batchkit/driver: delete the %d processed messages from %s: %w", len(del), d.QueueURL, err)
+			return msgs, fmt.Errorf("batchkit/driver: receive from %s: %w", d.QueueURL, err)
+		}
+		var dropped []string
+		receipts := map[string]string{}
+		var putBack []types.Message
+		for _, m := range out.Messages {
+			r := d.record(m)
+			if i, ok := index[r.MessageId]; ok {
+				// Received again during the window (its visibility timeout
+				// is shorter): keep the newest receipt.
+				msgs[i] = r
+				continue
+			}
+			d.stats.add(func(s *Stats) {
+				if !d.seen[r.MessageId] {
+					d.seen[r.MessageId] = true
+					s.Records++
+				}
+			})
+			if d.Filter != nil && !d.Filter.MatchSQS(r) {
+				dropped = append(dropped, r.MessageId)
+				receipts[r.MessageId] = r.ReceiptHandle
+				continue
+			}
+			enc, _ := json.Marshal(r)
+			if len(msgs) > 0 && payload+len(enc)+1 > MaxPayload {
+				putBack = append(putBack, m)
+				continue
+			}
+			payload += len(enc) + 1
+			index[r.MessageId] = len(msgs)
+			msgs = append(msgs, r)
+		}
+		if len(dropped) > 0 {
+			if err := d.delete(ctx, dropped, receipts); err != nil {
+				return msgs, err
+			}
+			d.stats.add(func(s *Stats) { s.Filtered += len(dropped) })
+		}
+		if len(putBack) > 0 {
+			d.release(ctx, putBack)
+			return msgs, nil
+		}
+		if d.MaximumBatchingWindow <= 0 || !time.Now().Before(deadline) {
+			return msgs, nil
+		}
+		if len(out.Messages) == 0 && wait < time.Second {
+			select {
+			case <-ctx.Done():
+				return msgs, ctx.Err()
+			case <-time.After(min(time.Until(deadline), 100*time.Millisecond)):
+			}
+		}
+	}
+	return msgs, nil
+}
+
+// visibilityChanger is implemented by *sqs.Client.
+type visibilityChanger interface {
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// release makes messages visible again at once, when the client can;
+// otherwise they reappear after the visibility timeout.
+func (d *SQS) release(ctx context.Context, msgs []types.Message) {
+	c, ok := d.Client.(visibilityChanger)
+	if !ok {
+		return
+	}
+	for _, m := range msgs {
+		_, _ = c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(d.QueueURL), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
+	}
+}
+
+// delete deletes messages by id, 10 per call.
+func (d *SQS) delete(ctx context.Context, ids []string, receipts map[string]string) error {
+	for start := 0; start < len(ids); start += 10 {
+		chunk := ids[start:min(start+10, len(ids))]
+		entries := make([]types.DeleteMessageBatchRequestEntry, len(chunk))
+		for i, id := range chunk {
+			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(receipts[id])}
+		}
+		res, err := d.Client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(d.QueueURL), Entries: entries})
+		if err != nil {
+			return fmt.Errorf("batchkit/driver: delete the %d processed messages from %s: %w", len(chunk), d.QueueURL, err)
 		}
 		if len(res.Failed) > 0 {
 			f := res.Failed[0]
-			return []Batch{b}, fmt.Errorf("batchkit/driver: delete failed for %d messages of %s (first: %s %s); they will be delivered again", len(res.Failed), d.QueueURL, aws.ToString(f.Code), aws.ToString(f.Message))
-		}
-		for _, e := range del {
-			i, _ := strconv.Atoi(aws.ToString(e.Id))
-			b.Deleted = append(b.Deleted, b.IDs[i])
+			return fmt.Errorf("batchkit/driver: delete failed for %d messages of %s (first: %s %s); they will be delivered again", len(res.Failed), d.QueueURL, aws.ToString(f.Code), aws.ToString(f.Message))
 		}
 	}
-	return []Batch{b}, nil
+	return nil
 }
 
 // record builds the Lambda record of a received message.

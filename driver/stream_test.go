@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,4 +153,87 @@ func TestAttributeValue(t *testing.T) {
 		})
 	}
 	require.Nil(t, driver.Image(nil), "no image stays no image")
+}
+
+// A stream mapping is pending while a failed batch is to be delivered again
+// (even when its records are to be read again from the checkpoint), and not
+// once everything read is done.
+func TestKinesisPending(t *testing.T) {
+	f := &fakeKinesis{seqs: []string{"1", "2"}}
+	d := &driver.Kinesis{Client: f, StreamName: "s"}
+	calls := 0
+	fn := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) {
+		if calls++; calls == 1 {
+			return nil, &driver.FunctionError{Type: "x", Message: "boom"}
+		}
+		return nil, nil
+	})
+	require.False(t, d.Pending())
+	_, err := d.Poll(context.Background(), fn)
+	require.NoError(t, err)
+	require.True(t, d.Pending(), "the failed batch is to be delivered again")
+	_, err = d.Poll(context.Background(), fn)
+	require.NoError(t, err)
+	require.False(t, d.Pending())
+}
+
+// A window whose end has passed is closed only once its records are done:
+// a failed invocation is retried before the final invocation, which then
+// carries the state of every record of the window.
+func TestTumblingWindowClosesAfterRetries(t *testing.T) {
+	f := &fakeKinesis{seqs: []string{"1", "2", "3"}} // no arrival times: a window long past
+	type tw struct {
+		Records []events.KinesisEventRecord `json:"Records"`
+		State   map[string]int              `json:"state"`
+		Final   bool                        `json:"isFinalInvokeForWindow"`
+	}
+	var seen []tw
+	fn := driver.Handler(func(_ context.Context, e tw) (map[string]any, error) {
+		seen = append(seen, e)
+		if len(seen) == 1 {
+			return map[string]any{}, nil // no state: the invocation fails
+		}
+		e.State["n"] += len(e.Records)
+		return map[string]any{"state": e.State}, nil
+	})
+	d := &driver.Kinesis{Client: f, StreamName: "s", StreamSettings: driver.StreamSettings{TumblingWindow: time.Minute}}
+	for range 3 {
+		_, err := d.Poll(context.Background(), fn)
+		require.NoError(t, err)
+	}
+	require.Len(t, seen, 3)
+	require.False(t, seen[0].Final)
+	require.False(t, seen[1].Final, "the failed batch is retried before the window closes")
+	require.Len(t, seen[1].Records, 3)
+	require.True(t, seen[2].Final)
+	require.Equal(t, 3, seen[2].State["n"])
+}
+
+// Without ReportBatchItemFailures in FunctionResponseTypes, Lambda ignores
+// the response: reported records count as processed, only an error fails
+// the batch.
+func TestWithoutReportBatchItemFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		noReport bool
+		wantNext string
+	}{
+		{"with ReportBatchItemFailures", false, "2"},
+		{"without", true, "4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeKinesis{seqs: []string{"1", "2", "3", "4"}}
+			d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 3, StreamSettings: driver.StreamSettings{NoReportBatchItemFailures: tt.noReport}}
+			fn := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) {
+				return []byte(`{"batchItemFailures":[{"itemIdentifier":"2"}]}`), nil
+			})
+			first, err := d.Poll(context.Background(), fn)
+			require.NoError(t, err)
+			require.NoError(t, first[0].Err)
+			second, err := d.Poll(context.Background(), fn)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantNext, second[0].IDs[0])
+		})
+	}
 }

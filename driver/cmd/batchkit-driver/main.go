@@ -13,7 +13,25 @@
 //	batchkit-driver -source kinesis -endpoint http://127.0.0.1:4567 -stream orders -function 127.0.0.1:8080
 //	batchkit-driver -source dynamodb -endpoint http://127.0.0.1:8000 -table orders -function 127.0.0.1:8080
 //
-// Start the function with
+// With a SAM template, `run` reads the function's Events (SQS, Kinesis,
+// DynamoDB, MSK and SelfManagedKafka, with their settings: batch size,
+// batching window, starting position, bisection, retries, record age,
+// on-failure queue, parallelization factor, tumbling window, filters,
+// maximum concurrency), creates the template's queues, streams and tables
+// on the local servers (-create), builds the function in the template's
+// directory and starts it under the emulator, runs the mappings until idle
+// and prints a report per mapping (batches, records, invocations, retries,
+// bisections, filtered, succeeded, on-failure, dead-letter):
+//
+//	batchkit-driver run -template examples/kinesis/template.yaml -create \
+//	    -send examples/kinesis/event.json
+//
+// The endpoints default to $BATCHKIT_SQS_ENDPOINT, $BATCHKIT_KINESIS_ENDPOINT,
+// $BATCHKIT_DYNAMODB_ENDPOINT and $BATCHKIT_KAFKA_BROKERS, the emulator to
+// $BATCHKIT_RIE; `batchkit-driver run -h` lists every flag, and
+// docs/driver.md what each setting does.
+//
+// Without `run`, start the function with
 // `aws-lambda-rie --runtime-interface-emulator-address 127.0.0.1:8080 ./bootstrap`.
 // By default it stops after 3 polls in a row find nothing (-idle); -idle 0
 // polls until interrupted.
@@ -34,7 +52,12 @@ import (
 )
 
 func main() {
-	err := run(context.Background(), os.Args[1:], os.Stdout)
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		err = runTemplate(context.Background(), os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		err = run(context.Background(), os.Args[1:], os.Stdout)
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
