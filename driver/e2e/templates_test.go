@@ -114,6 +114,8 @@ func TestSAMTemplates(t *testing.T) {
 		{"sqs_fifo", "SQS", "SQSPollerPolicy", "Queue", "AWS::SQS::Queue", "Arn", false, true},
 		{"kinesis", "Kinesis", "KinesisStreamReadPolicy", "Stream", "AWS::Kinesis::Stream", "Arn", true, false},
 		{"dynamodb", "DynamoDB", "DynamoDBStreamReadPolicy", "Stream", "AWS::DynamoDB::Table", "StreamArn", true, false},
+		{"sns_sqs", "SQS", "SQSPollerPolicy", "Queue", "AWS::SQS::Queue", "Arn", false, false},
+		{"kinesis_window", "Kinesis", "KinesisStreamReadPolicy", "Stream", "AWS::Kinesis::Stream", "Arn", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.example, func(t *testing.T) {
@@ -161,7 +163,14 @@ func TestSAMTemplates(t *testing.T) {
 
 				if tt.stream {
 					require.Equal(t, "TRIM_HORIZON", props["StartingPosition"])
-					require.Equal(t, true, props["BisectBatchOnFunctionError"])
+					if w, windowed := props["TumblingWindowInSeconds"]; windowed {
+						// A window's state follows the shard's records in
+						// order: no bisection, at most 15 minutes.
+						require.Positive(t, number(t, w))
+						require.LessOrEqual(t, number(t, w), 900)
+					} else {
+						require.Equal(t, true, props["BisectBatchOnFunctionError"])
+					}
 					require.Positive(t, number(t, get(t, props, "MaximumRetryAttempts")), "bounded retries, then the on-failure destination")
 					require.Equal(t, 1, number(t, get(t, props, "ParallelizationFactor")))
 					require.GreaterOrEqual(t, number(t, get(t, props, "MaximumBatchingWindowInSeconds")), 0)
