@@ -83,14 +83,14 @@ type Settings struct {
 // A variable set to an invalid value (a bad bool, a negative number, a bad
 // duration, an unknown hook, an empty value) is an [*EnvError] naming the
 // variable and the accepted values: there is no silent default. So is a set
-// BATCHKIT_* variable that batchkit does not read but that is a likely
-// misspelling of one it reads (BATCHKIT_CONCURENCY): the error names the
-// closest known one. With lookup nil every BATCHKIT_* variable of the
-// process is checked; a lookup function cannot list its variables, so the
-// names one typing slip away from a known one are looked up. A BATCHKIT_*
-// variable far from every known name is taken for another program's (the
-// test scripts' BATCHKIT_SQS_ENDPOINT, say); declare such variables with
-// [RegisterEnvVariable] to make it plain.
+// BATCHKIT_* variable that batchkit does not know (BATCHKIT_CONCURENCY): the
+// error names the closest known one. With the process environment (lookup
+// nil or os.LookupEnv) every BATCHKIT_* variable must be known: LoadEnv's
+// own, those of batchkit's tools (the local servers' endpoints the test
+// scripts export and the driver passes on, BATCHKIT_SQS_ENDPOINT say), or
+// one declared with [RegisterEnvVariable]. A lookup function of your own
+// cannot list its variables, so the names one typing slip away from a known
+// one are looked up instead.
 // Whether the processor exists and accepts the settings is checked by
 // [OpenEnv].
 func LoadEnv(lookup func(string) (string, bool)) (Settings, error) {

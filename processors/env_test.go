@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -306,10 +307,28 @@ func TestUnknownEnvVariableNamesTheClosest(t *testing.T) {
 		_, err := processors.LoadEnv(nil)
 		require.ErrorContains(t, err, "did you mean BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE?")
 	})
-	t.Run("another program's", func(t *testing.T) {
+	t.Run("batchkit's tools' variables", func(t *testing.T) {
 		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
 		t.Setenv("BATCHKIT_SQS_ENDPOINT", "http://127.0.0.1:4566")
+		t.Setenv("BATCHKIT_RIE", "aws-lambda-rie")
 		_, err := processors.LoadEnv(nil)
+		require.NoError(t, err)
+	})
+	t.Run("any other unknown variable of the process environment", func(t *testing.T) {
+		for _, lookup := range []func(string) (string, bool){nil, os.LookupEnv} {
+			t.Setenv("BATCHKIT_PROCESSOR", "sqs")
+			t.Setenv("BATCHKIT_PARALLELISM", "4")
+			_, err := processors.LoadEnv(lookup)
+			var ee *processors.EnvError
+			require.ErrorAs(t, err, &ee)
+			require.Equal(t, "BATCHKIT_PARALLELISM", ee.Variable)
+			require.ErrorContains(t, err, "batchkit reads no such variable; did you mean BATCHKIT_")
+		}
+	})
+	t.Run("far from every name, through a lookup function", func(t *testing.T) {
+		// A lookup function cannot list its variables: only names one
+		// typing slip away from a known one are looked up.
+		_, err := processors.LoadEnv(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_PARALLELISM": "4"}))
 		require.NoError(t, err)
 	})
 	t.Run("declared", func(t *testing.T) {

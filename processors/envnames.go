@@ -3,6 +3,7 @@ package processors
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,16 @@ const envPrefix = "BATCHKIT_"
 var builtinEnv = []string{
 	EnvProcessor, EnvSkipGroupOnError, EnvRaiseOnEntireBatchFailure, EnvConcurrency,
 	EnvDeadlineMargin, EnvStopOnFirstFailure, EnvOrderByKey, EnvHooks,
+}
+
+// toolEnv lists the BATCHKIT_* variables that batchkit's own tools read:
+// the local servers' endpoints that scripts/test.sh exports and the driver
+// (batchkit-driver) reads and passes to the function it runs, and the test
+// scripts' cache folders. A function run by the driver sees them, so they
+// are known, not misspellings.
+var toolEnv = []string{
+	"BATCHKIT_SQS_ENDPOINT", "BATCHKIT_KINESIS_ENDPOINT", "BATCHKIT_DYNAMODB_ENDPOINT",
+	"BATCHKIT_KAFKA_BROKERS", "BATCHKIT_RIE", "BATCHKIT_CACHE", "BATCHKIT_LOGS",
 }
 
 var extraEnv struct {
@@ -41,23 +52,27 @@ func RegisterEnvVariable(name string) {
 func knownEnv() []string {
 	extraEnv.RLock()
 	defer extraEnv.RUnlock()
-	return append(slices.Clone(builtinEnv), extraEnv.names...)
+	known := make([]string, 0, len(builtinEnv)+len(toolEnv)+len(extraEnv.names))
+	known = append(known, builtinEnv...)
+	known = append(known, toolEnv...)
+	return append(known, extraEnv.names...)
 }
 
 // checkUnknownEnv returns an [*EnvError] for the first set BATCHKIT_*
-// variable that batchkit does not know but that is a likely misspelling of
-// one it knows (see [isMisspelling]), naming the closest known one. With the
-// process environment (lookup nil) every BATCHKIT_* variable is checked;
-// with a lookup function, which cannot list its variables, every name one
+// variable that batchkit does not know, naming the closest known one.
+//
+// With the process environment (lookup nil, or os.LookupEnv itself), which
+// can be listed, every set BATCHKIT_* variable must be known: one of
+// [LoadEnv]'s own, one of batchkit's tools' (the local servers' endpoints,
+// see toolEnv), or one declared with [RegisterEnvVariable]. A lookup
+// function of your own cannot list its variables, so there every name one
 // edit away from a known one (a letter missing, extra, wrong, or two
-// swapped: the usual typing slips) is looked up. A BATCHKIT_* variable far
-// from every known name (BATCHKIT_SQS_ENDPOINT, say) is another program's
-// and is left alone; declare it with [RegisterEnvVariable] anyway to make
-// the intent plain.
+// swapped: the usual typing slips) is looked up instead.
 func checkUnknownEnv(lookup func(string) (string, bool)) error {
 	known := knownEnv()
 	var candidates []string
-	if lookup == nil {
+	strict := lookup == nil || isOSLookupEnv(lookup)
+	if strict {
 		for _, kv := range os.Environ() {
 			name, _, _ := strings.Cut(kv, "=")
 			if strings.HasPrefix(name, envPrefix) {
@@ -78,7 +93,7 @@ func checkUnknownEnv(lookup func(string) (string, bool)) error {
 			continue
 		}
 		closest, d := closestName(name, known)
-		if !isMisspelling(closest, d) {
+		if !strict && !isMisspelling(closest, d) {
 			continue
 		}
 		return &EnvError{Variable: name, Value: v,
@@ -86,6 +101,12 @@ func checkUnknownEnv(lookup func(string) (string, bool)) error {
 			Accepted: "the variables " + strings.Join(known, ", ")}
 	}
 	return nil
+}
+
+// isOSLookupEnv reports whether lookup is os.LookupEnv itself, whose
+// variables can be listed with os.Environ.
+func isOSLookupEnv(lookup func(string) (string, bool)) bool {
+	return reflect.ValueOf(lookup).Pointer() == reflect.ValueOf(os.LookupEnv).Pointer()
 }
 
 // editCache keeps the names one edit away from the known ones, computed
