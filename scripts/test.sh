@@ -40,7 +40,10 @@ done
 mapfile -t modules < <(git ls-files --cached --others --exclude-standard -- 'go.mod' '**/go.mod' | xargs -n1 dirname | sort)
 status=0
 for m in "${modules[@]}"; do
-  log "module $m: gofmt, go vet, go test -race"
+  log "module $m: go mod tidy -diff, gofmt, go vet, go test -race"
+  # A go.mod or go.sum that go mod tidy would change breaks `go get` for
+  # users (and the nested modules' replace of the root): a failure.
+  if ! (cd "$m" && go mod tidy -diff >/dev/null); then log "go.mod/go.sum of $m are not tidy: run go mod tidy there"; status=1; echo "0 1 0" >>"$COUNTS"; fi
   unformatted=$(cd "$m" && gofmt -l . | grep -v '^\.cache/' || true)
   if [ -n "$unformatted" ]; then log "gofmt: not formatted: $unformatted"; status=1; echo "0 1 0" >>"$COUNTS"; fi
   (cd "$m" && go vet ./...) || { status=1; echo "0 1 0" >>"$COUNTS"; }
@@ -49,7 +52,7 @@ done
 
 stop_servers
 trap - EXIT
-# gofmt and vet failures count as one failed test each.
+# tidy, gofmt and vet failures count as one failed test each.
 awk '{p+=$1; f+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$COUNTS"
 rm -f "$COUNTS"
 exit $status
