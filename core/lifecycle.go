@@ -229,7 +229,10 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 	r.sweep(rctx)
 	cancel()
 
-	cleanErr := r.call("Clean", func() error { return p.Clean(bctx, b) })
+	var cleanErr error
+	if !r.plain { // a plain Base's Clean does nothing
+		cleanErr = r.call("Clean", func() error { return p.Clean(bctx, b) })
+	}
 	if r.untouched {
 		// A plain Base whose records all succeeded: BuildResponse would
 		// scan the outcomes to find no failure.
