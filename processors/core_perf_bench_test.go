@@ -72,15 +72,28 @@ func BenchmarkCPUBoundConcurrency(b *testing.B) {
 				wg.Wait()
 			}
 		})
+		run := func(bound int) func() {
+			p := processors.NewSQS(processors.WithConcurrency(bound))
+			return func() {
+				if _, err := core.Process(context.Background(), p, event.Records, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
 		for _, bound := range []int{1, 2, 4, 8, 1000} {
 			b.Run("sha256x"+strconv.Itoa(rounds)+"/bound="+strconv.Itoa(bound), func(b *testing.B) {
-				p := processors.NewSQS(processors.WithConcurrency(bound))
-				ctx := context.Background()
+				f := run(bound)
 				for b.Loop() {
-					if _, err := core.Process(ctx, p, event.Records, h); err != nil {
-						b.Fatal(err)
-					}
+					f()
 				}
+			})
+		}
+		// speedup: sequential and bound b in turns; x-speedup is the
+		// sequential time over the bound's, taken in the same turns.
+		for _, bound := range []int{2, 4, 8, 1000} {
+			b.Run("sha256x"+strconv.Itoa(rounds)+"/speedup-bound="+strconv.Itoa(bound), func(b *testing.B) {
+				seq, par := turns(b, 1, run(1), run(bound))
+				b.ReportMetric(seq/par, "x-speedup")
 			})
 		}
 	}
@@ -115,9 +128,14 @@ func BenchmarkSleepAtFullBound(b *testing.B) {
 		bareOp = b.Elapsed() / time.Duration(b.N)
 		reportIdeal(b, 1)
 	})
+	p := processors.NewSQS(processors.WithConcurrency(1000))
+	h := sleepHandler[events.SQSMessage](time.Millisecond)
+	// interleaved: batchkit and the bare loop in turns; x-compared is
+	// x-bare taken turn by turn.
+	b.Run("interleaved", func(b *testing.B) {
+		interleaved(b, 1, func() { _, _ = core.Process(context.Background(), p, event.Records, h) }, bare)
+	})
 	b.Run("batchkit", func(b *testing.B) {
-		p := processors.NewSQS(processors.WithConcurrency(1000))
-		h := sleepHandler[events.SQSMessage](time.Millisecond)
 		for b.Loop() {
 			if _, err := core.Process(context.Background(), p, event.Records, h); err != nil {
 				b.Fatal(err)
@@ -158,26 +176,33 @@ func BenchmarkKinesisOrdered16Keys(b *testing.B) {
 // the machine drifts during the run, which separate sub-benchmarks do not.
 func interleaved(b *testing.B, reps int, batchkit, compared func()) {
 	b.Helper()
+	nb, nc := turns(b, reps, batchkit, compared)
+	b.ReportMetric(nb, "ns/batchkit")
+	b.ReportMetric(nc, "ns/compared")
+	b.ReportMetric(nb/nc, "x-compared")
+	b.ReportMetric(nb-nc, "ns-over")
+}
+
+// turns runs first and second in turns, reps calls of each per turn, and
+// returns the mean time of a call of each, in ns.
+func turns(b *testing.B, reps int, first, second func()) (float64, float64) {
+	b.Helper()
 	var tb, tc time.Duration
 	calls := 0
 	for b.Loop() {
 		t0 := time.Now()
 		for range reps {
-			batchkit()
+			first()
 		}
 		t1 := time.Now()
 		for range reps {
-			compared()
+			second()
 		}
 		tc += time.Since(t1)
 		tb += t1.Sub(t0)
 		calls += reps
 	}
-	nb, nc := float64(tb.Nanoseconds())/float64(calls), float64(tc.Nanoseconds())/float64(calls)
-	b.ReportMetric(nb, "ns/batchkit")
-	b.ReportMetric(nc, "ns/compared")
-	b.ReportMetric(nb/nc, "x-compared")
-	b.ReportMetric(nb-nc, "ns-over")
+	return float64(tb.Nanoseconds()) / float64(calls), float64(tc.Nanoseconds()) / float64(calls)
 }
 
 // handLoop is what batchkit must do at the least, written by hand: for each
