@@ -201,25 +201,30 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 		bctx = r.hookCtxs[len(r.hookCtxs)-1]
 	}
 	finished := false
+	// stage names what runs on the caller's goroutine, for a panic: this
+	// one deferred recover serves Prepare too (no closure, no second defer).
+	stage := "Prepare"
 	defer func() {
 		if finished {
 			return
 		}
-		// Either batchkit's own code (or a Source function) panicked on
-		// the caller's goroutine, or a handler ended it (runtime.Goexit).
+		// Either Prepare, batchkit's own code (or a Source function)
+		// panicked on the caller's goroutine, or a handler ended it
+		// (runtime.Goexit).
 		if v := recover(); v != nil {
-			resp, err = Response{}, newPanicErrorAt("batchkit (processing the batch)", v)
+			resp, err = Response{}, newPanicErrorAt(stage, v)
 			r.batchEnd(resp, err)
 			return
 		}
 		r.batchEnd(Response{}, &AbandonedError{Position: -1})
 	}()
 
-	if err := r.call("Prepare", func() error { return p.Prepare(ctx, b) }); err != nil {
+	if err := p.Prepare(ctx, b); err != nil {
 		finished = true
 		r.batchEnd(Response{}, err)
 		return Response{}, err
 	}
+	stage = "batchkit (processing the batch)"
 
 	// Records run under a context cancelled at the deadline margin; Clean,
 	// Response and hooks keep the batch context, since the margin is the
