@@ -322,6 +322,22 @@ func BenchmarkDeadlineContext(b *testing.B) {
 	}
 	recs := batchtest.SQSEvent(bodies...).Records
 	h := noop[events.SQSMessage]()
+	// floor: one ctx.Err() on the Lambda-like context, the check a record
+	// needs so that none starts once the context is cancelled (background
+	// contexts are never cancelled: they skip it).
+	b.Run("floor/ctx.Err", func(b *testing.B) {
+		ctx, cancel := batchtest.LambdaContext(context.Background(), time.Hour)
+		defer cancel()
+		n := 0
+		for b.Loop() {
+			if ctx.Err() != nil {
+				n++
+			}
+		}
+		if n != 0 {
+			b.Fatal("context cancelled")
+		}
+	})
 	for _, margin := range []time.Duration{0, time.Second} {
 		p := processors.NewSQS(processors.WithDeadlineMargin(margin))
 		for _, withDeadline := range []bool{false, true} {
