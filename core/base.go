@@ -136,8 +136,8 @@ type Options struct {
 // processors are a Base, and custom processors embed one and override what
 // they change. A Base is immutable after [NewBase] and safe for concurrent use.
 type Base[R any] struct {
-	source  Source[R]
-	options Options
+	// plan is what Plan returns; Run reads it in place, without a copy.
+	plan Plan[R]
 }
 
 // NewBase returns a Base for the given source and options. [StopKey] implies
@@ -151,34 +151,34 @@ func NewBase[R any](source Source[R], options Options) *Base[R] {
 	}
 	source.EventSources = slices.Clone(source.EventSources)
 	options.Hooks = slices.Clone(options.Hooks)
-	return &Base[R]{source: source, options: options}
+	return &Base[R]{plan: Plan[R]{Source: source, Options: options}}
 }
 
 // Plan implements [Planner].
-func (p *Base[R]) Plan() Plan[R] { return Plan[R]{Source: p.source, Options: p.options} }
+func (p *Base[R]) Plan() Plan[R] { return p.plan }
 
 // Source returns the processor's source description.
-func (p *Base[R]) Source() Source[R] { return p.source }
+func (p *Base[R]) Source() Source[R] { return p.plan.Source }
 
 // Options returns the processor's options.
-func (p *Base[R]) Options() Options { return p.options }
+func (p *Base[R]) Options() Options { return p.plan.Options }
 
 // Identify returns the identifier of a record, or the zero Identifier when
 // the source has no Identify function.
 func (p *Base[R]) Identify(record *R) Identifier {
-	if p.source.Identify == nil {
+	if p.plan.Source.Identify == nil {
 		return Identifier{}
 	}
-	return p.source.Identify(record)
+	return p.plan.Source.Identify(record)
 }
 
 // Prepare refuses, with an [EventSourceMismatchError], a batch holding a
 // record whose non-empty eventSource the source does not accept.
 func (p *Base[R]) Prepare(_ context.Context, b *Batch[R]) error {
-	if p.source.EventSource == nil || len(p.source.EventSources) == 0 {
+	if p.plan.Source.EventSource == nil || len(p.plan.Source.EventSources) == 0 {
 		return nil
 	}
-	eventSource, want := p.source.EventSource, p.source.EventSources
+	eventSource, want := p.plan.Source.EventSource, p.plan.Source.EventSources
 	if len(want) == 1 { // the usual case: one accepted value, no slice search
 		w := want[0]
 		for i := range b.Records {
@@ -209,7 +209,7 @@ func (p *Base[R]) Clean(context.Context, *Batch[R]) error { return nil }
 // Response reports the failed records by their identifiers (see
 // [BuildResponse]).
 func (p *Base[R]) Response(_ context.Context, b *Batch[R]) (Response, error) {
-	return BuildResponse(b, p.Identify, p.options.SuppressFullBatchError)
+	return BuildResponse(b, p.Identify, p.plan.Options.SuppressFullBatchError)
 }
 
 // BuildResponse builds the partial batch response of a processed batch:

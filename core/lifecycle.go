@@ -181,12 +181,18 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 		return Response{}, fmt.Errorf("batchkit: batch has %d records but %d outcomes; create it with core.NewBatch", len(b.Records), len(b.Outcomes))
 	}
 	r := runner[R]{p: p, b: b, invocation: ctx}
-	if pl, ok := p.(Planner[R]); ok {
-		r.plan = pl.Plan()
+	switch pl := p.(type) {
+	case *Base[R]:
+		// A plain *Base handles a record with b.Handle and nothing else:
+		// the loops may then call the handler themselves (see fastLoop).
+		// Its plan is immutable and already follows NewBase's rules.
+		r.plan, r.plain = &pl.plan, true
+	case Planner[R]:
+		plan := pl.Plan()
+		r.plan = &plan
+	default:
+		r.plan = new(Plan[R])
 	}
-	// A plain *Base handles a record with b.Handle and nothing else: the
-	// sequential loop may then call the handler itself (see fastLoop).
-	_, r.plain = p.(*Base[R])
 	r.hooks = hookSet(r.plan.Options.Hooks)
 	bctx := ctx
 	if len(r.hooks) > 0 {
@@ -195,25 +201,30 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 		bctx = r.hookCtxs[len(r.hookCtxs)-1]
 	}
 	finished := false
+	// stage names what runs on the caller's goroutine, for a panic: this
+	// one deferred recover serves Prepare too (no closure, no second defer).
+	stage := "Prepare"
 	defer func() {
 		if finished {
 			return
 		}
-		// Either batchkit's own code (or a Source function) panicked on
-		// the caller's goroutine, or a handler ended it (runtime.Goexit).
+		// Either Prepare, batchkit's own code (or a Source function)
+		// panicked on the caller's goroutine, or a handler ended it
+		// (runtime.Goexit).
 		if v := recover(); v != nil {
-			resp, err = Response{}, newPanicErrorAt("batchkit (processing the batch)", v)
+			resp, err = Response{}, newPanicErrorAt(stage, v)
 			r.batchEnd(resp, err)
 			return
 		}
 		r.batchEnd(Response{}, &AbandonedError{Position: -1})
 	}()
 
-	if err := r.call("Prepare", func() error { return p.Prepare(ctx, b) }); err != nil {
+	if err := p.Prepare(ctx, b); err != nil {
 		finished = true
 		r.batchEnd(Response{}, err)
 		return Response{}, err
 	}
+	stage = "batchkit (processing the batch)"
 
 	// Records run under a context cancelled at the deadline margin; Clean,
 	// Response and hooks keep the batch context, since the margin is the
@@ -223,7 +234,10 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 	r.sweep(rctx)
 	cancel()
 
-	cleanErr := r.call("Clean", func() error { return p.Clean(bctx, b) })
+	var cleanErr error
+	if !r.plain { // a plain Base's Clean does nothing
+		cleanErr = r.call("Clean", func() error { return p.Clean(bctx, b) })
+	}
 	if r.untouched {
 		// A plain Base whose records all succeeded: BuildResponse would
 		// scan the outcomes to find no failure.
@@ -263,7 +277,7 @@ func Refuse[R any](ctx context.Context, p PartialProcessor[R], records []R, err 
 	if len(plan.Options.Hooks) == 0 {
 		return Response{}, err
 	}
-	r := runner[R]{p: p, b: &Batch[R]{Records: records}, plan: plan, hooks: hookSet(plan.Options.Hooks)}
+	r := runner[R]{p: p, b: &Batch[R]{Records: records}, plan: &plan, hooks: hookSet(plan.Options.Hooks)}
 	r.batchInfo = BatchInfo{EventSource: plan.Source.Name, Size: len(records), Start: time.Now(), Records: records}
 	r.hookCtxs = r.hooks.batchStart(ctx, r.batchInfo)
 	r.batchEnd(Response{}, err)
@@ -309,7 +323,7 @@ func (r *runner[R]) batchEnd(resp Response, err error) {
 type runner[R any] struct {
 	p     PartialProcessor[R]
 	b     *Batch[R]
-	plan  Plan[R]
+	plan  *Plan[R]
 	hooks hookSet
 
 	// invocation is the context Run was given: its deadline is the
@@ -344,11 +358,16 @@ type runner[R any] struct {
 	wrote bool
 }
 
+// noCancel is the cancel function of a context that setDeadline did not
+// derive (a function, not a literal: in a generic method a literal would be
+// allocated for every batch).
+func noCancel() {}
+
 // setDeadline derives the context records run under from ctx (the batch
 // context): when a deadline margin applies to the invocation's deadline, it
 // is cancelled once only the margin is left.
 func (r *runner[R]) setDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	cancel := context.CancelFunc(func() {})
+	cancel := context.CancelFunc(noCancel)
 	if m := r.plan.Options.DeadlineMargin; m > 0 {
 		if d, ok := r.invocation.Deadline(); ok {
 			r.deadline, r.margin = d, m
@@ -464,7 +483,9 @@ func (r *runner[R]) schedule(ctx context.Context) {
 	switch { // the rules of NewBase, for a Planner that did not use it
 	case src.Stop == StopKey && src.Key == nil:
 		src.Stop = StopBatch
-	case src.Stop == StopKey:
+	case src.Stop == StopKey && !src.OrderByKey:
+		// Never written for a *Base (whose plan is shared, read in place):
+		// NewBase set it.
 		src.OrderByKey = true
 	}
 	concurrent := r.plan.Options.Concurrency > 1 && src.Stop != StopBatch && n > 1

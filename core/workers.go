@@ -24,12 +24,35 @@ import (
 // while the other workers go on with the next positions: the bound is used
 // record by record, not chain by chain, so 16 keys on 10 workers finish
 // within a record of the ideal instead of in two rounds of whole chains.
+//
+// Workers start lazily: the caller starts one, and each worker starts the
+// next (once, before running its first record, while positions are left
+// and fewer than the bound were started). A handler that blocks lets the
+// next worker run at once, so blocking handlers still reach the bound; a
+// CPU-bound handler keeps its processor busy, so no more workers than
+// processors ever get to run and the rest are never created (1,000 workers
+// for 1,000 records cost a CPU-bound batch more than the records did).
+//
+// A plain [*Base] without hooks runs its unkeyed records on the direct
+// path (see pool.direct): the handler is called from the worker's loop,
+// under the worker's one deferred recover, like the sequential fast loop.
 type pool[R any] struct {
 	r   *runner[R]
 	ctx context.Context
 	g   errgroup.Group
 	n   int
-	pos atomic.Int64
+	// fn is the worker function, made once (a method value allocates).
+	fn func() error
+	// limit is the most workers to start; started counts them (not the
+	// replacements of dead ones). It is apart from pos, which every record
+	// writes, to keep the cache line of one from bouncing with the other.
+	limit   int64
+	started atomic.Int64
+	_       [56]byte
+	pos     atomic.Int64
+	_       [56]byte
+	// direct: the handler is called directly (a plain Base, no hooks).
+	direct bool
 	// chainOf[i] is record i's chain, -1 for a record without key (it runs
 	// alone); nil without ordering keys. next[i] is the chain's record
 	// after i, -1 for none.
@@ -58,14 +81,23 @@ func (r *runner[R]) runWorkers(ctx context.Context, byKey bool) {
 	// runner stays on the caller's stack.
 	rc := new(runner[R])
 	*rc = *r
-	p := &pool[R]{r: rc, ctx: ctx, n: n}
+	p := &pool[R]{r: rc, ctx: ctx, n: n, limit: int64(min(r.plan.Options.Concurrency, n))}
+	p.direct = r.plain && len(r.hooks) == 0
 	if byKey {
 		p.buildChains()
 	}
-	for range min(r.plan.Options.Concurrency, n) {
-		p.g.Go(p.worker)
-	}
+	p.fn = p.worker
+	p.started.Store(1)
+	p.g.Go(p.fn)
 	_ = p.g.Wait()
+}
+
+// startNext starts one more worker when positions are left and fewer than
+// the bound were started.
+func (p *pool[R]) startNext() {
+	if p.pos.Load() < int64(p.n) && p.started.Load() < p.limit && p.started.Add(1) <= p.limit {
+		p.g.Go(p.fn)
+	}
 }
 
 // buildChains links the records of each non-empty key, in input order.
@@ -109,17 +141,29 @@ func (p *pool[R]) buildChains() {
 func (p *pool[R]) worker() error {
 	cur := -1        // the record being run, for exit
 	var owned *chain // the chain being run, for exit
-	defer func() { p.exit(cur, owned, recover()) }()
+	inHandler := false
+	defer func() { p.exit(cur, owned, inHandler, recover()) }()
 	r, ctx := p.r, p.ctx
+	first := true
 	for {
 		i := int(p.pos.Add(1)) - 1
 		if i >= p.n {
 			cur = -1
 			return nil
 		}
+		if first {
+			first = false
+			p.startNext()
+		}
 		if p.chainOf == nil || p.chainOf[i] < 0 {
 			cur = i
-			r.step(ctx, i, nil)
+			if p.direct {
+				inHandler = true
+				p.direct1(ctx, i)
+				inHandler = false
+			} else {
+				r.step(ctx, i, nil)
+			}
 			continue
 		}
 		c := &p.chains[p.chainOf[i]]
@@ -158,7 +202,12 @@ func (p *pool[R]) worker() error {
 // run out of order nor count as succeeded, so they get an [*AbandonedError]
 // and are reported to the hooks. A replacement worker goes on with the
 // positions left.
-func (p *pool[R]) exit(cur int, owned *chain, v any) {
+//
+// On the direct path (inHandler), a panic is the handler's own: the record
+// fails with a [*PanicError], as [Batch.Handle] would fail it; a Goexit
+// leaves the record pending, and the sweep after the schedule fails it with
+// an [*AbandonedError].
+func (p *pool[R]) exit(cur int, owned *chain, inHandler bool, v any) {
 	if cur < 0 && v == nil {
 		return // done
 	}
@@ -166,7 +215,11 @@ func (p *pool[R]) exit(cur int, owned *chain, v any) {
 	outs := r.b.Outcomes
 	if v != nil && cur >= 0 {
 		if o := &outs[cur]; o.Status == StatusPending || o.Status == StatusSuccess {
-			*o = Failure(newPanicErrorAt("batchkit (running the record)", v))
+			if inHandler {
+				*o = Failure(NewPanicError(v))
+			} else {
+				*o = Failure(newPanicErrorAt("batchkit (running the record)", v))
+			}
 		}
 	}
 	if owned != nil {
@@ -183,5 +236,27 @@ func (p *pool[R]) exit(cur int, owned *chain, v any) {
 			}
 		}
 	}
-	p.g.Go(p.worker)
+	p.g.Go(p.fn)
+}
+
+// direct1 gives record i, which no other record can stop, its outcome on
+// the direct path: the outcome set before the batch ran, a not-started one
+// once the records' context is done, or the handler's, called here with no
+// frame nor deferred call of its own (the worker's recover covers it).
+func (p *pool[R]) direct1(ctx context.Context, i int) {
+	r := p.r
+	o := &r.b.Outcomes[i]
+	if o.Status != StatusPending {
+		return
+	}
+	if r.done != nil && r.ctx.Err() != nil {
+		*o = Outcome{Status: StatusNotStarted, Err: r.notStarted()}
+		return
+	}
+	res, err := r.b.handler(ctx, &r.b.Records[i])
+	if err != nil {
+		*o = Outcome{Status: StatusFailure, Err: err}
+	} else {
+		*o = Outcome{Status: StatusSuccess, Result: res}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,22 +50,60 @@ func BenchmarkCPUBoundConcurrency(b *testing.B) {
 	event := batchtest.SQSEvent(bodies...)
 	for _, rounds := range []int{10, 200} {
 		h := sha256Handler(rounds)
+		// bare: the same work on 2 goroutines pulling positions from an
+		// atomic counter, written by hand: what 2 cores give at best here.
+		b.Run("sha256x"+strconv.Itoa(rounds)+"/bare-2", func(b *testing.B) {
+			ctx := context.Background()
+			recs := event.Records
+			for b.Loop() {
+				var pos atomic.Int64
+				var wg sync.WaitGroup
+				for range 2 {
+					wg.Go(func() {
+						for {
+							i := int(pos.Add(1)) - 1
+							if i >= len(recs) {
+								return
+							}
+							_, _ = h(ctx, &recs[i])
+						}
+					})
+				}
+				wg.Wait()
+			}
+		})
+		run := func(bound int) func() {
+			p := processors.NewSQS(processors.WithConcurrency(bound))
+			return func() {
+				if _, err := core.Process(context.Background(), p, event.Records, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
 		for _, bound := range []int{1, 2, 4, 8, 1000} {
 			b.Run("sha256x"+strconv.Itoa(rounds)+"/bound="+strconv.Itoa(bound), func(b *testing.B) {
-				p := processors.NewSQS(processors.WithConcurrency(bound))
-				ctx := context.Background()
+				f := run(bound)
 				for b.Loop() {
-					if _, err := core.Process(ctx, p, event.Records, h); err != nil {
-						b.Fatal(err)
-					}
+					f()
 				}
+			})
+		}
+		// speedup: sequential and bound b in turns; x-speedup is the
+		// sequential time over the bound's, taken in the same turns.
+		for _, bound := range []int{2, 4, 8, 1000} {
+			b.Run("sha256x"+strconv.Itoa(rounds)+"/speedup-bound="+strconv.Itoa(bound), func(b *testing.B) {
+				seq, par := turns(b, 1, run(1), run(bound))
+				b.ReportMetric(seq/par, "x-speedup")
 			})
 		}
 	}
 }
 
 // BenchmarkSleepAtFullBound: 1,000 records sleeping 1 ms at concurrency
-// 1,000: ideal 1 ms; x-ideal is the wall time over it (goal 1.3x).
+// 1,000: ideal 1 ms; x-ideal is the wall time over it (goal 1.3x). The
+// bare loop beside it (a goroutine per sleep and a WaitGroup, no records,
+// no outcomes) is the floor of this machine; batchkit reports x-bare, its
+// wall time over the bare loop's median, measured in the same run.
 //
 //	go test -run '^$' -bench SleepAtFullBound -benchtime 50x -count 5 ./processors
 func BenchmarkSleepAtFullBound(b *testing.B) {
@@ -72,14 +112,40 @@ func BenchmarkSleepAtFullBound(b *testing.B) {
 		bodies[i] = strconv.Itoa(i)
 	}
 	event := batchtest.SQSEvent(bodies...)
+	bare := func() {
+		var wg sync.WaitGroup
+		for range 1000 {
+			wg.Add(1)
+			go func() { time.Sleep(time.Millisecond); wg.Done() }()
+		}
+		wg.Wait()
+	}
+	var bareOp time.Duration
+	b.Run("bare", func(b *testing.B) {
+		for b.Loop() {
+			bare()
+		}
+		bareOp = b.Elapsed() / time.Duration(b.N)
+		reportIdeal(b, 1)
+	})
 	p := processors.NewSQS(processors.WithConcurrency(1000))
 	h := sleepHandler[events.SQSMessage](time.Millisecond)
-	for b.Loop() {
-		if _, err := core.Process(context.Background(), p, event.Records, h); err != nil {
-			b.Fatal(err)
+	// interleaved: batchkit and the bare loop in turns; x-compared is
+	// x-bare taken turn by turn.
+	b.Run("interleaved", func(b *testing.B) {
+		interleaved(b, 1, func() { _, _ = core.Process(context.Background(), p, event.Records, h) }, bare)
+	})
+	b.Run("batchkit", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := core.Process(context.Background(), p, event.Records, h); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	reportIdeal(b, 1)
+		if bareOp > 0 {
+			b.ReportMetric(float64(b.Elapsed()/time.Duration(b.N))/float64(bareOp), "x-bare")
+		}
+		reportIdeal(b, 1)
+	})
 }
 
 // BenchmarkKinesisOrdered16Keys: 320 Kinesis records over 16 partition
@@ -102,6 +168,41 @@ func BenchmarkKinesisOrdered16Keys(b *testing.B) {
 		}
 	}
 	reportIdeal(b, records/bound)
+}
+
+// interleaved runs batchkit and its comparison in turns, reps calls of each
+// per turn, and reports both times per call and their ratio (x-compared)
+// and difference (ns-over): taken turn by turn, they hold when the load of
+// the machine drifts during the run, which separate sub-benchmarks do not.
+func interleaved(b *testing.B, reps int, batchkit, compared func()) {
+	b.Helper()
+	nb, nc := turns(b, reps, batchkit, compared)
+	b.ReportMetric(nb, "ns/batchkit")
+	b.ReportMetric(nc, "ns/compared")
+	b.ReportMetric(nb/nc, "x-compared")
+	b.ReportMetric(nb-nc, "ns-over")
+}
+
+// turns runs first and second in turns, reps calls of each per turn, and
+// returns the mean time of a call of each, in ns.
+func turns(b *testing.B, reps int, first, second func()) (float64, float64) {
+	b.Helper()
+	var tb, tc time.Duration
+	calls := 0
+	for b.Loop() {
+		t0 := time.Now()
+		for range reps {
+			first()
+		}
+		t1 := time.Now()
+		for range reps {
+			second()
+		}
+		tc += time.Since(t1)
+		tb += t1.Sub(t0)
+		calls += reps
+	}
+	return float64(tb.Nanoseconds()) / float64(calls), float64(tc.Nanoseconds()) / float64(calls)
 }
 
 // handLoop is what batchkit must do at the least, written by hand: for each
@@ -160,6 +261,7 @@ func BenchmarkSequentialOverhead(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/record")
 		})
+		b.Run(name+"/interleaved", func(b *testing.B) { interleaved(b, 1, batchkit, hand) })
 	}
 	sqsP, fifoP := processors.NewSQS(), processors.NewSQSFIFO()
 	kinP, ddbP := processors.NewKinesis(), processors.NewDynamoDB()
@@ -192,11 +294,18 @@ func BenchmarkSmallBatch(b *testing.B) {
 			_, _ = core.Process(ctx, p, recs, h)
 		}
 	})
+	hand := func() {
+		handLoop(ctx, recs, func(m *events.SQSMessage) string { return m.MessageId }, func(m *events.SQSMessage) string { return m.EventSource }, h)
+	}
 	b.Run("hand-loop", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			handLoop(ctx, recs, func(m *events.SQSMessage) string { return m.MessageId }, func(m *events.SQSMessage) string { return m.EventSource }, h)
+			hand()
 		}
+	})
+	// ns-over is the fixed cost per batch.
+	b.Run("interleaved", func(b *testing.B) {
+		interleaved(b, 1000, func() { _, _ = core.Process(ctx, p, recs, h) }, hand)
 	})
 }
 
@@ -213,6 +322,22 @@ func BenchmarkDeadlineContext(b *testing.B) {
 	}
 	recs := batchtest.SQSEvent(bodies...).Records
 	h := noop[events.SQSMessage]()
+	// floor: one ctx.Err() on the Lambda-like context, the check a record
+	// needs so that none starts once the context is cancelled (background
+	// contexts are never cancelled: they skip it).
+	b.Run("floor/ctx.Err", func(b *testing.B) {
+		ctx, cancel := batchtest.LambdaContext(context.Background(), time.Hour)
+		defer cancel()
+		n := 0
+		for b.Loop() {
+			if ctx.Err() != nil {
+				n++
+			}
+		}
+		if n != 0 {
+			b.Fatal("context cancelled")
+		}
+	})
 	for _, margin := range []time.Duration{0, time.Second} {
 		p := processors.NewSQS(processors.WithDeadlineMargin(margin))
 		for _, withDeadline := range []bool{false, true} {
