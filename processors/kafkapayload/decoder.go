@@ -97,11 +97,17 @@ func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part,
 	}
 	data = data[:n]
 	protobuf := format == FormatProtobuf
-	if md == nil && wire == WireAuto && !protobuf && len(r.Headers) == 0 && len(data) >= 5 && data[0] == confluentMagicID {
+	if md == nil && wire == WireAuto && len(r.Headers) == 0 && len(data) >= 5 && data[0] == confluentMagicID {
 		// The common case, Confluent's framing with a schema id and no
 		// header or metadata to consult: what Unframe would find.
 		*s = Schema{Wire: WireConfluent, ID: binary.BigEndian.Uint32(data[1:5])}
-		if *out, err = safeDecode(c, data[5:], *s); err != nil {
+		payload := data[5:]
+		if protobuf {
+			if s.Indexes, payload, err = parseMessageIndexes(payload); err != nil {
+				return d.fail(r, part, "", format, WireConfluent, err)
+			}
+		}
+		if *out, err = safeDecode(c, payload, *s); err != nil {
 			return d.fail(r, part, "", format, WireConfluent, err)
 		}
 		return validateIf(check, out)

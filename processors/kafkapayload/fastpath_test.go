@@ -3,6 +3,7 @@ package kafkapayload_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -53,6 +54,32 @@ func TestConfluentFastPathMatchesUnframe(t *testing.T) {
 			require.Equal(t, wantSchema, rec.ValueSchema)
 		})
 	}
+	protobufTests := []struct {
+		name string
+		data []byte
+	}{
+		{"indexes [0]", []byte{0, 0, 0, 0, 7, 0, 'p'}},
+		{"indexes [2]", []byte{0, 0, 0, 0, 7, 2, 4, 'p'}},
+		{"indexes [1, 0]", []byte{0, 0, 0, 0, 7, 4, 2, 0, 'p'}},
+		{"index count too large", []byte{0, 0, 0, 0, 7, 40, 2}},
+		{"no index count", []byte{0, 0, 0, 0, 7}},
+	}
+	for _, tt := range protobufTests {
+		t.Run("protobuf "+tt.name, func(t *testing.T) {
+			wantPayload, wantSchema, wantErr := kafkapayload.Unframe(tt.data, kafkapayload.WireAuto, true)
+			r := &events.KafkaRecord{Topic: "t", Value: base64.StdEncoding.EncodeToString(tt.data)}
+			d := &kafkapayload.Decoder[struct{}, []byte]{Value: protobufEcho{}}
+			rec, err := d.Decode(ctx, r)
+			if wantErr != nil {
+				require.ErrorIs(t, err, kafkapayload.ErrFraming)
+				require.Equal(t, wantErr.Error(), errors.Unwrap(err).Error())
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, wantPayload, rec.Value)
+			require.Equal(t, wantSchema, rec.ValueSchema)
+		})
+	}
 	t.Run("header schema id wins", func(t *testing.T) {
 		data := []byte{0, 0, 0, 0, 7, 'x'}
 		r := &events.KafkaRecord{Topic: "t", Value: base64.StdEncoding.EncodeToString(data),
@@ -63,4 +90,13 @@ func TestConfluentFastPathMatchesUnframe(t *testing.T) {
 		require.Equal(t, kafkapayload.WireHeaderID, rec.ValueSchema.Wire)
 		require.Equal(t, data, rec.Value)
 	})
+}
+
+// protobufEcho is a codec of format Protobuf that returns the payload.
+type protobufEcho struct{}
+
+func (protobufEcho) Format() kafkapayload.Format { return kafkapayload.FormatProtobuf }
+
+func (protobufEcho) Decode(payload []byte, _ kafkapayload.Schema) ([]byte, error) {
+	return payload, nil
 }
