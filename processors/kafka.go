@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -52,17 +53,18 @@ func KafkaFrom(c Config) (*KafkaProcessor, error) {
 	if err := c.Validate(KindKafka); err != nil {
 		return nil, err
 	}
+	keys := new(topicPartitionKeys)
 	return &KafkaProcessor{Base: core.NewBase(core.Source[events.KafkaRecord]{
 		Name:         EventSourceMSK,
 		EventSources: []string{EventSourceMSK, EventSourceSelfManagedKafka},
 		Identify: func(r *events.KafkaRecord) core.Identifier {
-			tp := TopicPartition(r)
+			tp := keys.of(r)
 			if tp == "" {
 				return core.Identifier{} // unidentifiable: the whole batch is retried
 			}
 			return core.KafkaID(tp, r.Offset)
 		},
-		Key:  TopicPartition,
+		Key:  keys.of,
 		Stop: core.StopKey,
 	}, c.Options)}, nil
 }
@@ -144,6 +146,37 @@ func TopicPartition(r *events.KafkaRecord) string {
 	return r.Topic + "-" + strconv.FormatInt(r.Partition, 10)
 }
 
+// topicPartitionKeys is [TopicPartition] remembering its last result, so
+// that the records of one partition, which come one after another, share
+// one key string instead of building one each. Safe for concurrent use: a
+// goroutine reads or replaces the whole remembered entry at once.
+type topicPartitionKeys struct {
+	last atomic.Pointer[topicPartitionKey]
+}
+
+// topicPartitionKey is a key and where its topic ends. The topic is read
+// from the key (a string of its own), not kept from the record: the record's
+// strings may share a whole event's memory, which must not outlive the
+// invocation.
+type topicPartitionKey struct {
+	key       string
+	topicLen  int
+	partition int64
+}
+
+// of returns TopicPartition(r).
+func (c *topicPartitionKeys) of(r *events.KafkaRecord) string {
+	if r.Topic == "" {
+		return ""
+	}
+	if k := c.last.Load(); k != nil && k.partition == r.Partition && k.topicLen == len(r.Topic) && k.key[:k.topicLen] == r.Topic {
+		return k.key
+	}
+	k := &topicPartitionKey{key: TopicPartition(r), topicLen: len(r.Topic), partition: r.Partition}
+	c.last.Store(k)
+	return k.key
+}
+
 // KafkaRecords returns the records of a Kafka event in a deterministic
 // order: topic-partitions sorted by topic, then by partition number (so
 // "orders-2" comes before "orders-10"), and the records of each partition by
@@ -152,30 +185,62 @@ func TopicPartition(r *events.KafkaRecord) string {
 // stays in order with its partition and can be reported. The event's
 // records are not modified (the returned slice holds copies).
 func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
-	keys := make([]string, 0, len(event.Records))
+	// The keys are split once (not at every comparison of the sort), and a
+	// partition already in offset order, as Lambda sends it, is not sorted.
+	parts := make([]splitKey, 0, len(event.Records))
 	n := 0
 	for k, recs := range event.Records {
-		keys = append(keys, k)
+		topic, partition := splitTopicPartition(k)
+		parts = append(parts, splitKey{key: k, topic: topic, partition: partition, recs: recs})
 		n += len(recs)
 	}
-	slices.SortFunc(keys, compareTopicPartitions)
+	if len(parts) > 1 {
+		slices.SortFunc(parts, compareSplitKeys)
+	}
 	out := make([]events.KafkaRecord, 0, n)
-	for _, k := range keys {
+	for _, part := range parts {
 		start := len(out)
-		out = append(out, event.Records[k]...)
-		if topic, partition := splitTopicPartition(k); partition >= 0 {
+		out = append(out, part.recs...)
+		if part.partition >= 0 {
 			// The event's key names the records' topic-partition: a
 			// record without a topic takes it, so that it is ordered
 			// with its partition and reported by it.
 			for j := start; j < len(out); j++ {
 				if out[j].Topic == "" {
-					out[j].Topic, out[j].Partition = topic, partition
+					out[j].Topic, out[j].Partition = part.topic, part.partition
 				}
 			}
 		}
-		slices.SortStableFunc(out[start:], func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
+		if recs := out[start:]; !offsetsAscending(recs) {
+			slices.SortStableFunc(recs, func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
+		}
 	}
 	return out
+}
+
+// splitKey is a "<topic>-<partition>" key of a Kafka event, split, with its
+// records.
+type splitKey struct {
+	key       string
+	topic     string
+	partition int64
+	recs      []events.KafkaRecord
+}
+
+// compareSplitKeys is compareTopicPartitions on keys already split.
+func compareSplitKeys(a, b splitKey) int {
+	return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition), strings.Compare(a.key, b.key))
+}
+
+// offsetsAscending reports whether recs are in non-decreasing offset order
+// (a stable sort would leave them as they are).
+func offsetsAscending(recs []events.KafkaRecord) bool {
+	for i := 1; i < len(recs); i++ {
+		if recs[i].Offset < recs[i-1].Offset {
+			return false
+		}
+	}
+	return true
 }
 
 // compareTopicPartitions orders "<topic>-<partition>" keys by topic, then

@@ -346,7 +346,9 @@ func findInt(s, key string) (int64, bool) {
 // orderKafka lays the groups' records out in [KafkaRecords]' order and
 // returns the decoding failures at their new positions.
 func orderKafka(groups []kafkaGroup) ([]events.KafkaRecord, []*RecordDecodeError) {
-	slices.SortFunc(groups, func(a, b kafkaGroup) int { return compareTopicPartitions(a.key, b.key) })
+	if len(groups) > 1 {
+		slices.SortFunc(groups, func(a, b kafkaGroup) int { return compareTopicPartitions(a.key, b.key) })
+	}
 	n := 0
 	for _, g := range groups {
 		n += len(g.records)
@@ -357,7 +359,9 @@ func orderKafka(groups []kafkaGroup) ([]events.KafkaRecord, []*RecordDecodeError
 		start := len(out)
 		if len(g.failures) == 0 {
 			out = append(out, g.records...)
-			slices.SortStableFunc(out[start:], func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
+			if recs := out[start:]; !offsetsAscending(recs) { // as Lambda sends them: nothing to sort
+				slices.SortStableFunc(recs, func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
+			}
 			continue
 		}
 		// Sort positions, so that failures follow their records.

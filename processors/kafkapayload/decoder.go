@@ -3,6 +3,7 @@ package kafkapayload
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,20 +72,23 @@ func (d *Decoder[K, V]) Decode(ctx context.Context, r *events.KafkaRecord) (*Rec
 	}
 	md := MetadataFromContext(ctx).Lookup(r)
 	if rec.HasKey && d.Key != nil {
-		if err := decodePart(d, r, PartKey, d.Key, d.KeyWire, r.Key, md.Key, KeySchemaIDHeader, &rec.Key, &rec.KeySchema); err != nil {
+		if err := decodePart(d, r, PartKey, d.Key, d.KeyWire, r.Key, md.Key, KeySchemaIDHeader, &rec.Key, &rec.KeySchema, hasValidator[K]()); err != nil {
 			return rec, err
 		}
 	}
 	if rec.HasValue && d.Value != nil {
-		if err := decodePart(d, r, PartValue, d.Value, d.ValueWire, r.Value, md.Value, ValueSchemaIDHeader, &rec.Value, &rec.ValueSchema); err != nil {
+		if err := decodePart(d, r, PartValue, d.Value, d.ValueWire, r.Value, md.Value, ValueSchemaIDHeader, &rec.Value, &rec.ValueSchema, hasValidator[V]()); err != nil {
 			return rec, err
 		}
 	}
 	return rec, nil
 }
 
-// decodePart decodes one part into out and its schema into s.
-func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part, c Codec[T], wire WireFormat, encoded string, md *SchemaMetadata, idHeader string, out *T, s *Schema) error {
+// decodePart decodes one part into out and its schema into s, and validates
+// it when check is set.
+// check tells whether T has a Validate method (hasValidator[T], which the
+// caller may compute once for many records).
+func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part, c Codec[T], wire WireFormat, encoded string, md *SchemaMetadata, idHeader string, out *T, s *Schema, check bool) error {
 	format := c.Format()
 	data := make([]byte, base64.StdEncoding.DecodedLen(len(encoded)))
 	n, err := base64.StdEncoding.Decode(data, stringBytes(encoded))
@@ -93,6 +97,21 @@ func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part,
 	}
 	data = data[:n]
 	protobuf := format == FormatProtobuf
+	if md == nil && wire == WireAuto && len(r.Headers) == 0 && len(data) >= 5 && data[0] == confluentMagicID {
+		// The common case, Confluent's framing with a schema id and no
+		// header or metadata to consult: what Unframe would find.
+		*s = Schema{Wire: WireConfluent, ID: binary.BigEndian.Uint32(data[1:5])}
+		payload := data[5:]
+		if protobuf {
+			if s.Indexes, payload, err = parseMessageIndexes(payload); err != nil {
+				return d.fail(r, part, "", format, WireConfluent, err)
+			}
+		}
+		if *out, err = safeDecode(c, payload, *s); err != nil {
+			return d.fail(r, part, "", format, WireConfluent, err)
+		}
+		return validateIf(check, out)
+	}
 	var payload []byte
 	switch hdr, hasHdr := headerBytes(r, idHeader); {
 	case md != nil && wire != WirePlain && json.Valid(data):
@@ -102,7 +121,7 @@ func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part,
 		if *out, err = safeDecodeJSON(c, data); err != nil {
 			return d.fail(r, part, "", FormatJSON, WireESMJSON, err)
 		}
-		return validate(out)
+		return validateIf(check, out)
 	case md != nil && wire == WireAuto:
 		// SOURCE record format: the mapping removed the framing.
 		payload, *s = data, Schema{Wire: WirePlain}
@@ -122,7 +141,7 @@ func decodePart[K, V, T any](d *Decoder[K, V], r *events.KafkaRecord, part Part,
 	if *out, err = safeDecode(c, payload, *s); err != nil {
 		return d.fail(r, part, "", format, s.Wire, err)
 	}
-	return validate(out)
+	return validateIf(check, out)
 }
 
 // stringBytes views s as bytes without copying; the bytes are only read
@@ -167,11 +186,18 @@ func safeDecodeJSON[T any](c Codec[T], data []byte) (v T, err error) {
 	return v, err
 }
 
-// validate runs the Validate method of *T or T, if any. The value is
-// validated through a copy so that v itself does not escape to the heap
-// for the types that have no Validate method.
-func validate[T any](v *T) error {
-	if _, ok := any((*T)(nil)).(processors.Validator); !ok {
+// hasValidator reports whether *T or T has a Validate method (see
+// processors.Validator).
+func hasValidator[T any]() bool {
+	_, ok := any((*T)(nil)).(processors.Validator)
+	return ok
+}
+
+// validateIf runs the Validate method of *T or T when check (hasValidator[T])
+// is set. The value is validated through a copy so that v itself does not
+// escape to the heap for the types that have no Validate method.
+func validateIf[T any](check bool, v *T) error {
+	if !check {
 		return nil
 	}
 	c := *v
@@ -204,11 +230,12 @@ func Handler[K, V any](d *Decoder[K, V], f func(ctx context.Context, rec *Record
 // to decode the key too, configure the framing or read the schema.
 func Values[V any](c Codec[V], f func(ctx context.Context, value V, rec *events.KafkaRecord) error) core.Handler[events.KafkaRecord] {
 	d := &Decoder[struct{}, V]{Value: c}
+	check := hasValidator[V]()
 	return func(ctx context.Context, r *events.KafkaRecord) (any, error) {
 		var v V
 		if r.Value != "" {
 			var s Schema
-			if err := decodePart(d, r, PartValue, c, WireAuto, r.Value, MetadataFromContext(ctx).Lookup(r).Value, ValueSchemaIDHeader, &v, &s); err != nil {
+			if err := decodePart(d, r, PartValue, c, WireAuto, r.Value, MetadataFromContext(ctx).Lookup(r).Value, ValueSchemaIDHeader, &v, &s, check); err != nil {
 				return nil, err
 			}
 		}
