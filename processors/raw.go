@@ -124,8 +124,28 @@ const recordsKey = "Records"
 // failures. An event that is not a JSON object with a "Records" array, or
 // whose structure is broken, is a [*core.UnexpectedBatchTypeError].
 func decodeEvent[R any](s string, k *rawKind[R]) (records []R, failures []*RecordDecodeError, err error) {
+	return decodeEnvelope(s, k, recordsKey, nil, skipEveryField)
+}
+
+// skipEveryField is the field function of an event whose only key of
+// interest is its records array: every other key is skipped.
+func skipEveryField(*dec, string) (bool, error) { return false, nil }
+
+// decodeEnvelope is the raw decoding of an event object holding a records
+// array: [decodeEvent]'s for the partial-response sources, and the per-record
+// result contracts' (S3 Batch Operations, Firehose, tumbling windows), whose
+// records array is under arrayKey ("tasks", "records", "Records") and
+// the event's other top-level keys (invocation id, window, state, ...) are
+// read by field, which decodes the value of a key it knows and reports true,
+// or reports false without reading anything. Keys are matched exactly, then
+// ignoring case against names, as encoding/json does; other keys are
+// skipped. A record that does not decode is listed in failures, as the
+// partial-response raw entries do. An event that is not an object holding an
+// arrayKey array, or whose structure is broken, is a
+// [*core.UnexpectedBatchTypeError].
+func decodeEnvelope[R any](s string, k *rawKind[R], arrayKey string, names []string, field func(d *dec, key string) (bool, error)) (records []R, failures []*RecordDecodeError, err error) {
 	unexpected := func(found string) error {
-		return &core.UnexpectedBatchTypeError{Key: recordsKey, Found: found}
+		return &core.UnexpectedBatchTypeError{Key: arrayKey, Found: found}
 	}
 	d := dec{s: s}
 	switch c := d.peek(); c {
@@ -145,18 +165,33 @@ func decodeEvent[R any](s string, k *rawKind[R]) (records []R, failures []*Recor
 		if !more {
 			break
 		}
-		if key == recordsKey && d.peek() == '[' {
+		if key == arrayKey && d.peek() == '[' {
 			found = ""
 			if records, failures, err = decodeRecords(&d, k, records[:0], failures[:0]); err != nil {
 				return nil, nil, unexpected("malformed JSON: " + err.Error())
 			}
 			continue
 		}
-		if key == recordsKey {
+		if key == arrayKey {
 			found, records, failures = kindOf(d.peek()), nil, nil
+			if err := d.skipFast(); err != nil {
+				return nil, nil, unexpected("malformed JSON: " + err.Error())
+			}
+			continue
 		}
-		if err := d.skipFast(); err != nil {
-			return nil, nil, unexpected("malformed JSON: " + err.Error())
+		known, err := field(&d, key)
+		if !known && err == nil {
+			c := foldKey(key, names)
+			if c == "" {
+				if err := d.skipFast(); err != nil {
+					return nil, nil, unexpected("malformed JSON: " + err.Error())
+				}
+				continue
+			}
+			_, err = field(&d, c)
+		}
+		if err != nil {
+			return nil, nil, unexpected("malformed JSON or a wrong type under " + quote(key) + ": " + err.Error())
 		}
 	}
 	if d.peek() != 0 {
