@@ -1,0 +1,1043 @@
+package processors_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+	"github.com/batchkit/batchkit/processors/envelope"
+)
+
+// The invariant's property test for the contracts added after the original
+// five processors: tumbling windows, S3 Batch Operations, Firehose, the
+// EventBridge Pipes entries, the envelopes and the Lambda adapters (with the
+// Kafka raw entry behind KafkaHandler). Random batches x options (typed, raw
+// and adapter entries, sequential and concurrent, commutative folds, hooks,
+// a deadline margin) x random handler behaviours (nil, error, panic, Goexit,
+// blocking past the margin), each checked against its contract's form of
+// the invariant: a record counts as succeeded only when its handler
+// returned nil; every other record is reported or the invocation errors (or
+// never returns: a sequential runtime.Goexit ends the caller's goroutine).
+
+// The contracts under test.
+var contracts = []string{
+	"window-kinesis", "window-dynamodb", "s3batch", "firehose",
+	"pipes-sqs", "pipes-kinesis", "pipes-dynamodb",
+	"adapter-sqs", "adapter-kinesis", "adapter-dynamodb", "adapter-kafka",
+	"envelope-sqs",
+}
+
+// maxParts bounds the S3 records in one enveloped SQS message.
+const maxParts = 3
+
+// contractCase is one random invocation of one contract.
+type contractCase struct {
+	contract string
+	entry    int  // 0 typed, 1 raw bytes, 2 Lambda adapter (lambda.Start's function)
+	conc     int  // processor concurrency
+	hooks    bool // a counting hook
+	margin   bool // 80 ms invocation, 40 ms deadline margin
+	ordered  bool // FIFO skip-group, or streams with stop-on-failure + order-by-key
+	commut   bool // window: commutative aggregate
+	ptrState bool // window: a state with pointers (rebuilt after a failure)
+	final    bool // window: the window's final invocation (publishes)
+	keys     []int
+	beh      []behaviour // per record; envelope: per part, at i*maxParts+j
+	dirty    []bool      // window: the fold changes the state before it fails
+	alt      []bool      // s3batch: a permanent error; firehose: drop the record
+	parts    []int       // envelope: S3 records in the message
+}
+
+func (c contractCase) String() string {
+	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v commut=%v ptrState=%v final=%v keys=%v beh=%v dirty=%v alt=%v parts=%v",
+		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.commut, c.ptrState, c.final, c.keys, c.beh, c.dirty, c.alt, c.parts)
+}
+
+func genContractCase(r *rand.Rand) contractCase {
+	c := contractCase{contract: contracts[r.IntN(len(contracts))], entry: r.IntN(3), conc: 1}
+	isWindow := strings.HasPrefix(c.contract, "window")
+	switch c.contract {
+	case "pipes-sqs", "pipes-kinesis", "pipes-dynamodb", "adapter-sqs", "adapter-kinesis", "adapter-dynamodb":
+		c.entry = 1 + r.IntN(2) // raw-bytes only
+		c.ordered = r.IntN(2) == 0
+	case "adapter-kafka":
+		c.entry, c.ordered = 1+r.IntN(2), true
+	}
+	if r.IntN(2) == 0 {
+		c.conc = 2 + r.IntN(3)
+	}
+	c.hooks = r.IntN(2) == 0
+	c.margin = r.IntN(5) == 0
+	if isWindow {
+		c.commut = r.IntN(2) == 0
+		c.ptrState = r.IntN(2) == 0
+		c.final = r.IntN(2) == 0
+	}
+	n := 1 + r.IntN(8)
+	slots := 1
+	if c.contract == "envelope-sqs" {
+		slots = maxParts
+	}
+	for i := 0; i < n; i++ {
+		c.keys = append(c.keys, r.IntN(3))
+		c.dirty = append(c.dirty, r.IntN(2) == 0)
+		c.alt = append(c.alt, r.IntN(3) == 0)
+		c.parts = append(c.parts, 1+r.IntN(maxParts))
+		for j := 0; j < slots; j++ {
+			b := behaviour(r.IntN(int(numBehaviours)))
+			if (b == behBlock || b == behBlockThenOK) && !c.margin || r.IntN(2) == 0 {
+				b = behOK
+			}
+			c.beh = append(c.beh, b)
+		}
+	}
+	return c
+}
+
+// verdict is what an invocation told Lambda about each record.
+type verdict struct {
+	returned bool
+	err      error
+	ok       []bool // the record counts as succeeded
+	note     string // a contract-specific violation
+}
+
+// guarded runs f on a goroutine of its own and reports whether it returned
+// (a sequential runtime.Goexit ends that goroutine).
+func guarded(f func()) bool {
+	done := make(chan bool)
+	go func() {
+		returned := false
+		defer func() { done <- returned }()
+		f()
+		returned = true
+	}()
+	return <-done
+}
+
+func (c contractCase) options(l *propLog) processors.Config {
+	var cfg processors.Config
+	cfg.Concurrency = c.conc
+	if c.margin {
+		cfg.DeadlineMargin = 40 * time.Millisecond
+	}
+	if c.hooks {
+		cfg.Hooks = []core.Hook{propHook{log: l}}
+	}
+	return cfg
+}
+
+func (c contractCase) invocationContext() (context.Context, context.CancelFunc) {
+	if c.margin {
+		return context.WithTimeout(context.Background(), 80*time.Millisecond)
+	}
+	return context.WithCancel(context.Background())
+}
+
+// reportedIn reads a partial batch response: the records it reports.
+func reportedIn(ids []core.Identifier, failures []core.Identifier, kafka bool) ([]bool, string) {
+	ok := make([]bool, len(ids))
+	for i := range ok {
+		ok[i] = true
+	}
+	for _, f := range failures {
+		known := false
+		for i, id := range ids {
+			if f == id {
+				known, ok[i] = true, false
+			}
+			if kafka && f.Partition == id.Partition && f.Offset <= id.Offset {
+				ok[i] = false // Lambda resumes the partition from there
+			}
+		}
+		if !known {
+			return ok, fmt.Sprintf("the response names %q, not a record of the batch", f.String())
+		}
+	}
+	return ok, ""
+}
+
+// responseIDs decodes a partial batch response's JSON into identifiers.
+func responseIDs(data []byte) ([]core.Identifier, error) {
+	var out struct {
+		BatchItemFailures []struct {
+			ItemIdentifier json.RawMessage `json:"itemIdentifier"`
+		} `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	ids := make([]core.Identifier, 0, len(out.BatchItemFailures))
+	for _, f := range out.BatchItemFailures {
+		var s string
+		if json.Unmarshal(f.ItemIdentifier, &s) == nil {
+			ids = append(ids, core.StringID(s))
+			continue
+		}
+		var k struct {
+			Partition string `json:"partition"`
+			Offset    int64  `json:"offset"`
+		}
+		if err := json.Unmarshal(f.ItemIdentifier, &k); err != nil {
+			return nil, err
+		}
+		ids = append(ids, core.KafkaID(k.Partition, k.Offset))
+	}
+	return ids, nil
+}
+
+func identifiers(resp core.Response) []core.Identifier {
+	ids := make([]core.Identifier, len(resp.BatchItemFailures))
+	for i, f := range resp.BatchItemFailures {
+		ids[i] = f.ItemIdentifier
+	}
+	return ids
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	return data
+}
+
+// kinesisRecords and dynamoRecords carry their position in their payload.
+func kinesisRecords(c contractCase) []events.KinesisEventRecord {
+	recs := make([]batchtest.KinesisRecord, len(c.keys))
+	for i, k := range c.keys {
+		recs[i] = batchtest.KinesisRecord{PartitionKey: "p" + strconv.Itoa(k), Data: []byte(strconv.Itoa(i))}
+	}
+	return batchtest.KinesisEventOf(recs...).Records
+}
+
+func kinesisIdx(r *events.KinesisEventRecord) int {
+	i, err := strconv.Atoi(string(r.Kinesis.Data))
+	return orMinus(i, err)
+}
+
+func dynamoRecords(c contractCase) []events.DynamoDBEventRecord {
+	changes := make([]batchtest.Change, len(c.keys))
+	for i, k := range c.keys {
+		changes[i] = batchtest.Change{EventName: "INSERT",
+			Keys:     map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute("k" + strconv.Itoa(k))},
+			NewImage: map[string]events.DynamoDBAttributeValue{"i": events.NewStringAttribute(strconv.Itoa(i))}}
+	}
+	recs := batchtest.DynamoDBEvent(changes...).Records
+	for i := range recs {
+		recs[i].EventID = "ev-" + strconv.Itoa(i) // distinct from the sequence number
+	}
+	return recs
+}
+
+func dynamoIdx(r *events.DynamoDBEventRecord) int {
+	v, ok := r.Change.NewImage["i"]
+	if !ok {
+		return -1
+	}
+	i, err := strconv.Atoi(v.String())
+	return orMinus(i, err)
+}
+
+// ---- tumbling windows ----
+
+// winArr is a pointer-free window state (restored by value after a failed
+// fold); winPtr has pointers (rebuilt from the incoming state).
+type winArr struct {
+	Prior int
+	N     int
+	Seen  [16]int
+	Order [16]int
+}
+
+type winPtr struct {
+	Prior int
+	Seen  map[string]int
+	Order []int
+}
+
+type winState interface {
+	touch(i int)
+	norm(n int) (prior int, seen []int, order []int)
+}
+
+func (s *winArr) touch(i int) {
+	s.Seen[i]++
+	if s.N < len(s.Order) {
+		s.Order[s.N] = i
+	}
+	s.N++
+}
+
+func (s *winArr) norm(n int) (int, []int, []int) {
+	return s.Prior, s.Seen[:n], s.Order[:min(s.N, len(s.Order))]
+}
+
+func (s *winPtr) touch(i int) {
+	if s.Seen == nil {
+		s.Seen = map[string]int{}
+	}
+	s.Seen["r"+strconv.Itoa(i)]++
+	s.Order = append(s.Order, i)
+}
+
+func (s *winPtr) norm(n int) (int, []int, []int) {
+	seen := make([]int, n)
+	for i := range seen {
+		seen[i] = s.Seen["r"+strconv.Itoa(i)]
+	}
+	return s.Prior, seen, s.Order
+}
+
+const windowPrior = 7
+
+// windowOut is a window response in a form common to every entry.
+type windowOut struct {
+	State             json.RawMessage `json:"state"`
+	BatchItemFailures []struct {
+		ItemIdentifier string `json:"itemIdentifier"`
+	} `json:"batchItemFailures"`
+}
+
+func runWindowCase[R any, S any, PS interface {
+	*S
+	winState
+}](t *testing.T, c contractCase, l *propLog, p *processors.WindowProcessor[R], records []R, idx func(*R) int, seq func(*R) string) verdict {
+	ctx, cancel := c.invocationContext()
+	defer cancel()
+	published := 0
+	var publishedState S
+	agg := processors.Aggregate[R, S]{
+		Commutative: c.commut,
+		Fold: func(ctx context.Context, s *S, r *R) error {
+			i := idx(r)
+			if c.dirty[i] {
+				PS(s).touch(i) // an effect the failure must undo
+			}
+			if err := l.handle(ctx, i, c.beh[i]); err != nil {
+				return err
+			}
+			if !c.dirty[i] {
+				PS(s).touch(i)
+			}
+			return nil
+		},
+		Publish: func(_ context.Context, s S, _ processors.WindowProperties) error {
+			published++
+			publishedState = s
+			return nil
+		},
+	}
+	props := processors.WindowProperties{
+		State: json.RawMessage(`{"Prior":` + strconv.Itoa(windowPrior) + `}`), ShardID: "shardId-000000000000",
+		EventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s", IsFinalInvokeForWindow: c.final,
+		Window: processors.WindowRange{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
+	}
+	raw := mustJSON(t, struct {
+		Records []R `json:"Records"`
+		processors.WindowProperties
+	}{records, props})
+	var out windowOut
+	var err error
+	v := verdict{}
+	v.returned = guarded(func() {
+		var resp processors.WindowResponse
+		switch c.entry {
+		case 0:
+			resp, err = processors.ProcessWindow(ctx, p, props, records, agg)
+		case 1:
+			resp, err = windowRaw(ctx, p, raw, agg)
+		case 2:
+			resp, err = windowAdapter(ctx, p, raw, agg)
+		}
+		if err == nil {
+			err = json.Unmarshal(mustJSON(t, resp), &out)
+		}
+	})
+	v.err = err
+	if !v.returned || err != nil {
+		return v
+	}
+	var st S
+	if e := json.Unmarshal(out.State, &st); e != nil {
+		v.note = fmt.Sprintf("the state %s does not decode: %v", out.State, e)
+		return v
+	}
+	n := len(records)
+	prior, seen, order := PS(&st).norm(n)
+	ids := make([]core.Identifier, n)
+	for i := range records {
+		ids[i] = core.StringID(seq(&records[i]))
+	}
+	failures := make([]core.Identifier, len(out.BatchItemFailures))
+	for i, f := range out.BatchItemFailures {
+		failures[i] = core.StringID(f.ItemIdentifier)
+	}
+	v.ok, v.note = reportedIn(ids, failures, false)
+	if v.note != "" {
+		return v
+	}
+	if prior != windowPrior {
+		v.note = fmt.Sprintf("the incoming state's Prior %d became %d", windowPrior, prior)
+		return v
+	}
+	k := -1 // the first reported record
+	for i := range n {
+		if seen[i] > 1 || seen[i] == 1 != v.ok[i] {
+			v.note = fmt.Sprintf("record %d is %d times in the state and reported=%v", i, seen[i], !v.ok[i])
+			return v
+		}
+		if !v.ok[i] && k < 0 {
+			k = i
+		}
+		if v.ok[i] && k >= 0 {
+			v.note = fmt.Sprintf("record %d is in the state although the earlier record %d of its shard is not", i, k)
+			return v
+		}
+	}
+	if !c.commut {
+		for j, i := range order {
+			if i != j {
+				v.note = fmt.Sprintf("records folded in the order %v, not in input order", order)
+				return v
+			}
+		}
+	}
+	if published > 0 && (!c.final || k >= 0) {
+		v.note = fmt.Sprintf("published (final=%v) although record %d failed", c.final, k)
+		return v
+	}
+	if c.final && k < 0 && published != 1 {
+		v.note = fmt.Sprintf("the final invocation published %d times", published)
+		return v
+	}
+	if published == 1 {
+		_, pseen, _ := PS(&publishedState).norm(n)
+		for i := range n {
+			if pseen[i] != seen[i] {
+				v.note = "the published state is not the returned state"
+				return v
+			}
+		}
+	}
+	// Liveness: without a margin or a Goexit, the first failure is the
+	// first record whose fold did not return nil.
+	if clean(c) {
+		want := -1
+		for i := range n {
+			if c.beh[i] != behOK {
+				want = i
+				break
+			}
+		}
+		if want != k {
+			v.note = fmt.Sprintf("the first reported record is %d, want %d", k, want)
+		}
+	}
+	return v
+}
+
+func windowRaw[R, S any](ctx context.Context, p *processors.WindowProcessor[R], raw []byte, agg processors.Aggregate[R, S]) (processors.WindowResponse, error) {
+	switch p := any(p).(type) {
+	case *processors.WindowProcessor[events.KinesisEventRecord]:
+		return processors.ProcessKinesisWindowRaw(ctx, p, raw, any(agg).(processors.Aggregate[events.KinesisEventRecord, S]))
+	case *processors.WindowProcessor[events.DynamoDBEventRecord]:
+		return processors.ProcessDynamoDBWindowRaw(ctx, p, raw, any(agg).(processors.Aggregate[events.DynamoDBEventRecord, S]))
+	}
+	panic("unknown window processor")
+}
+
+func windowAdapter[R, S any](ctx context.Context, p *processors.WindowProcessor[R], raw []byte, agg processors.Aggregate[R, S]) (processors.WindowResponse, error) {
+	switch p := any(p).(type) {
+	case *processors.WindowProcessor[events.KinesisEventRecord]:
+		return processors.KinesisWindowHandler(p, any(agg).(processors.Aggregate[events.KinesisEventRecord, S]))(ctx, raw)
+	case *processors.WindowProcessor[events.DynamoDBEventRecord]:
+		return processors.DynamoDBWindowHandler(p, any(agg).(processors.Aggregate[events.DynamoDBEventRecord, S]))(ctx, raw)
+	}
+	panic("unknown window processor")
+}
+
+func clean(c contractCase) bool {
+	if c.margin {
+		return false
+	}
+	for _, b := range c.beh {
+		if b == behGoexit {
+			return false
+		}
+	}
+	return true
+}
+
+func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
+	cfg := processors.WindowConfig{Config: c.options(l)}
+	if c.contract == "window-kinesis" {
+		p, err := processors.KinesisWindowFrom(cfg)
+		require.NoError(t, err)
+		seq := func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber }
+		if c.ptrState {
+			return runWindowCase[events.KinesisEventRecord, winPtr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
+		}
+		return runWindowCase[events.KinesisEventRecord, winArr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
+	}
+	p, err := processors.DynamoDBWindowFrom(cfg)
+	require.NoError(t, err)
+	seq := func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber }
+	if c.ptrState {
+		return runWindowCase[events.DynamoDBEventRecord, winPtr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq)
+	}
+	return runWindowCase[events.DynamoDBEventRecord, winArr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq)
+}
+
+// ---- S3 Batch Operations ----
+
+func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
+	p, err := processors.S3BatchFrom(processors.S3BatchConfig{Config: c.options(l)})
+	require.NoError(t, err)
+	ev := processors.S3BatchEvent{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: processors.S3BatchJob{ID: "job"}}
+	for i := range c.keys {
+		ev.Tasks = append(ev.Tasks, processors.S3BatchTask{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
+	}
+	h := processors.S3BatchFunc(func(ctx context.Context, task *processors.S3BatchTask) (string, error) {
+		i, _ := strconv.Atoi(strings.TrimPrefix(task.TaskID, "t"))
+		if err := l.handle(ctx, i, c.beh[i]); err != nil {
+			if c.alt[i] {
+				return "", processors.Permanent(err)
+			}
+			return "", err
+		}
+		return "r" + strconv.Itoa(i), nil
+	})
+	ctx, cancel := c.invocationContext()
+	defer cancel()
+	raw := mustJSON(t, ev)
+	var resp processors.S3BatchResponse
+	v := verdict{}
+	v.returned = guarded(func() {
+		switch c.entry {
+		case 0:
+			resp, v.err = processors.ProcessS3Batch(ctx, p, ev, h)
+		case 1:
+			resp, v.err = processors.ProcessS3BatchRaw(ctx, p, raw, h)
+		case 2:
+			var got processors.S3BatchResponse
+			if got, v.err = processors.S3BatchHandler(p, h)(ctx, raw); v.err == nil {
+				v.err = json.Unmarshal(mustJSON(t, got), &resp) // as S3 reads it
+			}
+		}
+	})
+	if !v.returned || v.err != nil {
+		return v
+	}
+	if len(resp.Results) != len(c.keys) {
+		v.note = fmt.Sprintf("%d results for %d tasks", len(resp.Results), len(c.keys))
+		return v
+	}
+	v.ok = make([]bool, len(c.keys))
+	for i, r := range resp.Results {
+		if r.TaskID != "t"+strconv.Itoa(i) {
+			v.note = fmt.Sprintf("result %d is task %q", i, r.TaskID)
+			return v
+		}
+		switch r.ResultCode {
+		case processors.S3BatchSucceeded:
+			v.ok[i] = true
+			if r.ResultString != "r"+strconv.Itoa(i) {
+				v.note = fmt.Sprintf("task %d succeeded with result string %q, not its handler's", i, r.ResultString)
+				return v
+			}
+		case processors.S3BatchPermanentFailure:
+			if !c.alt[i] || l.state[i].Load() != stErr {
+				v.note = fmt.Sprintf("task %d (handler state %d) reported PermanentFailure without a permanent error", i, l.state[i].Load())
+				return v
+			}
+		case processors.S3BatchTemporaryFailure:
+			if c.alt[i] && l.state[i].Load() == stErr {
+				v.note = fmt.Sprintf("task %d failed permanently but is reported TemporaryFailure", i)
+				return v
+			}
+		default:
+			v.note = fmt.Sprintf("task %d has result code %q", i, r.ResultCode)
+			return v
+		}
+	}
+	return v
+}
+
+// ---- Firehose ----
+
+func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
+	p, err := processors.FirehoseFrom(processors.FirehoseConfig{Config: c.options(l)})
+	require.NoError(t, err)
+	ev := processors.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
+	for i := range c.keys {
+		ev.Records = append(ev.Records, processors.FirehoseRecord{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte("in-" + strconv.Itoa(i))})
+	}
+	h := processors.FirehoseFunc(func(ctx context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		i, _ := strconv.Atoi(strings.TrimPrefix(rec.RecordID, "r"))
+		if err := l.handle(ctx, i, c.beh[i]); err != nil {
+			return processors.FirehoseResult{}, err
+		}
+		if c.alt[i] {
+			return processors.FirehoseDrop(), nil
+		}
+		return processors.FirehoseData([]byte("out-" + strconv.Itoa(i))), nil
+	})
+	ctx, cancel := c.invocationContext()
+	defer cancel()
+	raw := mustJSON(t, ev)
+	var out struct {
+		Records []struct {
+			RecordID string `json:"recordId"`
+			Result   string `json:"result"`
+			Data     []byte `json:"data"`
+		} `json:"records"`
+	}
+	v := verdict{}
+	v.returned = guarded(func() {
+		var resp processors.FirehoseResponse
+		switch c.entry {
+		case 0:
+			resp, v.err = processors.ProcessFirehose(ctx, p, ev, h)
+		case 1:
+			resp, v.err = processors.ProcessFirehoseRaw(ctx, p, raw, h)
+		case 2:
+			resp, v.err = processors.FirehoseHandler(p, h)(ctx, raw)
+		}
+		if v.err == nil {
+			v.err = json.Unmarshal(mustJSON(t, resp), &out)
+		}
+	})
+	if !v.returned || v.err != nil {
+		return v
+	}
+	if len(out.Records) != len(c.keys) {
+		v.note = fmt.Sprintf("%d results for %d records", len(out.Records), len(c.keys))
+		return v
+	}
+	v.ok = make([]bool, len(c.keys))
+	for i, r := range out.Records {
+		if r.RecordID != "r"+strconv.Itoa(i) {
+			v.note = fmt.Sprintf("result %d is record %q", i, r.RecordID)
+			return v
+		}
+		switch r.Result {
+		case processors.FirehoseOk:
+			v.ok[i] = true
+			if c.alt[i] || string(r.Data) != "out-"+strconv.Itoa(i) {
+				v.note = fmt.Sprintf("record %d is Ok with data %q, not its handler's result (drop=%v)", i, r.Data, c.alt[i])
+				return v
+			}
+		case processors.FirehoseDropped:
+			v.ok[i] = true
+			if !c.alt[i] {
+				v.note = fmt.Sprintf("record %d is Dropped, but its handler did not drop it", i)
+				return v
+			}
+		case processors.FirehoseProcessingFailed:
+		default:
+			v.note = fmt.Sprintf("record %d has result %q", i, r.Result)
+			return v
+		}
+	}
+	return v
+}
+
+// ---- partial batch responses: Pipes entries and Lambda adapters ----
+
+// sqsMessages builds the SQS messages (FIFO groups when ordered).
+func sqsMessages(c contractCase) []events.SQSMessage {
+	msgs := make([]batchtest.FIFOMessage, len(c.keys))
+	for i, k := range c.keys {
+		msgs[i].Body = strconv.Itoa(i)
+		if c.ordered {
+			msgs[i].Group = "g" + strconv.Itoa(k)
+		}
+	}
+	return batchtest.FIFOEvent(msgs...).Records
+}
+
+func sqsIdx(m *events.SQSMessage) int { i, err := strconv.Atoi(m.Body); return orMinus(i, err) }
+
+// pipesKinesisEvent flattens each record's kinesis object into the record,
+// as EventBridge Pipes delivers it.
+func pipesKinesisEvent(t *testing.T, recs []events.KinesisEventRecord) []byte {
+	var nested []map[string]any
+	require.NoError(t, json.Unmarshal(mustJSON(t, recs), &nested))
+	for _, r := range nested {
+		for k, v := range r["kinesis"].(map[string]any) {
+			r[k] = v
+		}
+		delete(r, "kinesis")
+	}
+	return mustJSON(t, nested)
+}
+
+func streamConfig(c contractCase, l *propLog) processors.Config {
+	cfg := c.options(l)
+	if c.ordered {
+		cfg.StopOnFirstFailure, cfg.OrderByKey = true, true
+	}
+	return cfg
+}
+
+func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
+	ctx, cancel := c.invocationContext()
+	defer cancel()
+	var ids []core.Identifier
+	var invoke func() (core.Response, error)
+	var adapter processors.LambdaHandler
+	var raw []byte
+	kafka := false
+	switch c.contract {
+	case "pipes-sqs", "adapter-sqs", "envelope-sqs":
+		cfg := c.options(l)
+		var p *processors.SQSProcessor
+		var err error
+		if c.ordered {
+			cfg.SkipGroupOnError = true
+			p, err = processors.SQSFIFOFrom(cfg)
+		} else {
+			p, err = processors.SQSFrom(cfg)
+		}
+		require.NoError(t, err)
+		msgs := sqsMessages(c)
+		h := core.Func(func(ctx context.Context, m *events.SQSMessage) error { i := sqsIdx(m); return l.handle(ctx, i, c.beh[i]) })
+		if c.contract == "envelope-sqs" {
+			msgs = envelopeMessages(t, c, msgs)
+			h = envelopeHandler(c, l)
+		}
+		for i := range msgs {
+			ids = append(ids, core.StringID(msgs[i].MessageId))
+		}
+		switch {
+		case c.contract == "pipes-sqs":
+			raw = mustJSON(t, msgs)
+			invoke = func() (core.Response, error) { return processors.ProcessPipesSQSRaw(ctx, p, raw, h) }
+			if c.entry == 2 {
+				invoke = func() (core.Response, error) { return processors.PipesSQSHandler(p, h)(ctx, raw) }
+			}
+		case c.entry == 0:
+			invoke = func() (core.Response, error) { return core.Process(ctx, p, msgs, h) }
+		default:
+			raw = mustJSON(t, events.SQSEvent{Records: msgs})
+			invoke = func() (core.Response, error) { return processors.ProcessSQSRaw(ctx, p, raw, h) }
+			adapter = processors.SQSHandler(p, h)
+		}
+	case "pipes-kinesis", "adapter-kinesis":
+		recs := kinesisRecords(c)
+		h := core.Func(func(ctx context.Context, r *events.KinesisEventRecord) error {
+			i := kinesisIdx(r)
+			return l.handle(ctx, i, c.beh[i])
+		})
+		if c.contract == "pipes-kinesis" {
+			p, err := processors.PipesKinesisFrom(streamConfig(c, l))
+			require.NoError(t, err)
+			for i := range recs {
+				ids = append(ids, core.StringID(recs[i].EventID))
+			}
+			raw = pipesKinesisEvent(t, recs)
+			invoke = func() (core.Response, error) { return processors.ProcessPipesKinesisRaw(ctx, p, raw, h) }
+			if c.entry == 2 {
+				invoke = func() (core.Response, error) { return processors.PipesKinesisHandler(p, h)(ctx, raw) }
+			}
+			break
+		}
+		p, err := processors.KinesisFrom(streamConfig(c, l))
+		require.NoError(t, err)
+		for i := range recs {
+			ids = append(ids, core.StringID(recs[i].Kinesis.SequenceNumber))
+		}
+		raw = mustJSON(t, events.KinesisEvent{Records: recs})
+		invoke = func() (core.Response, error) { return processors.ProcessKinesisRaw(ctx, p, raw, h) }
+		adapter = processors.KinesisHandler(p, h)
+	case "pipes-dynamodb", "adapter-dynamodb":
+		recs := dynamoRecords(c)
+		h := core.Func(func(ctx context.Context, r *events.DynamoDBEventRecord) error {
+			i := dynamoIdx(r)
+			return l.handle(ctx, i, c.beh[i])
+		})
+		if c.contract == "pipes-dynamodb" {
+			p, err := processors.PipesDynamoDBFrom(streamConfig(c, l))
+			require.NoError(t, err)
+			for i := range recs {
+				ids = append(ids, core.StringID(recs[i].EventID))
+			}
+			raw = mustJSON(t, recs)
+			invoke = func() (core.Response, error) { return processors.ProcessPipesDynamoDBRaw(ctx, p, raw, h) }
+			if c.entry == 2 {
+				invoke = func() (core.Response, error) { return processors.PipesDynamoDBHandler(p, h)(ctx, raw) }
+			}
+			break
+		}
+		p, err := processors.DynamoDBFrom(streamConfig(c, l))
+		require.NoError(t, err)
+		for i := range recs {
+			ids = append(ids, core.StringID(recs[i].Change.SequenceNumber))
+		}
+		raw = mustJSON(t, events.DynamoDBEvent{Records: recs})
+		invoke = func() (core.Response, error) { return processors.ProcessDynamoDBRaw(ctx, p, raw, h) }
+		adapter = processors.DynamoDBHandler(p, h)
+	case "adapter-kafka":
+		kafka = true
+		p, err := processors.KafkaFrom(c.options(l))
+		require.NoError(t, err)
+		msgs := make([]batchtest.KafkaMessage, len(c.keys))
+		for i, k := range c.keys {
+			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: strconv.Itoa(i)}
+			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
+		}
+		raw = mustJSON(t, batchtest.KafkaEvent("aws:kafka", msgs...))
+		h := core.Func(func(ctx context.Context, r *events.KafkaRecord) error {
+			i := int(r.Offset)
+			return l.handle(ctx, i, c.beh[i])
+		})
+		invoke = func() (core.Response, error) { return processors.ProcessKafkaRaw(ctx, p, raw, h) }
+		adapter = processors.KafkaHandler(p, h)
+	}
+	v := verdict{}
+	var failures []core.Identifier
+	v.returned = guarded(func() {
+		if c.entry == 2 && adapter != nil {
+			var out []byte
+			if out, v.err = adapter.Invoke(ctx, raw); v.err == nil {
+				failures, v.err = responseIDs(out)
+			}
+			return
+		}
+		var resp core.Response
+		resp, v.err = invoke()
+		failures = identifiers(resp)
+	})
+	if !v.returned || v.err != nil {
+		return v
+	}
+	v.ok, v.note = reportedIn(ids, failures, kafka)
+	if v.note != "" {
+		return v
+	}
+	// Ordering: under a stop policy no record of a key succeeds after an
+	// earlier record of its key did not.
+	if c.ordered {
+		for j := range ids {
+			for i := range j {
+				if c.keys[i] == c.keys[j] && !v.ok[i] && v.ok[j] {
+					v.note = fmt.Sprintf("record %d succeeded although the earlier record %d of its key did not", j, i)
+					return v
+				}
+			}
+		}
+	}
+	// Liveness: without a margin or a Goexit, and without a stop policy,
+	// exactly the records whose handler returned nil succeed.
+	if clean(c) && !c.ordered {
+		for i := range ids {
+			if want := recordNil(c, l, i); v.ok[i] != want {
+				v.note = fmt.Sprintf("record %d succeeded=%v, but its handler returned nil=%v", i, v.ok[i], want)
+				return v
+			}
+		}
+	}
+	return v
+}
+
+// ---- envelopes: SQS <- SNS <- S3 notification with several records ----
+
+func envelopeMessages(t *testing.T, c contractCase, msgs []events.SQSMessage) []events.SQSMessage {
+	for i := range msgs {
+		var recs []map[string]any
+		for j := 0; j < c.parts[i]; j++ {
+			recs = append(recs, map[string]any{
+				"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+				"eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+				"s3": map[string]any{"s3SchemaVersion": "1.0", "bucket": map[string]any{"name": "b", "arn": "arn:aws:s3:::b"},
+					"object": map[string]any{"key": strconv.Itoa(i) + "-" + strconv.Itoa(j), "size": 1}},
+			})
+		}
+		s3 := mustJSON(t, map[string]any{"Records": recs})
+		sns := mustJSON(t, map[string]any{"Type": "Notification", "MessageId": "sns-" + strconv.Itoa(i),
+			"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": string(s3), "Timestamp": "2026-01-01T00:00:00.000Z"})
+		msgs[i].Body = string(sns)
+	}
+	return msgs
+}
+
+func envelopeHandler(c contractCase, l *propLog) core.Handler[events.SQSMessage] {
+	return envelope.SQS(func(ctx context.Context, rec events.S3EventRecord, _ *envelope.Meta[events.SQSMessage]) error {
+		i, j, _ := strings.Cut(rec.S3.Object.Key, "-")
+		a, _ := strconv.Atoi(i)
+		b, _ := strconv.Atoi(j)
+		slot := a*maxParts + b
+		return l.handle(ctx, slot, c.beh[slot])
+	}, envelope.SNS(), envelope.S3())
+}
+
+// recordNil reports whether record i's handler returned nil: for an
+// enveloped message, every payload's handler.
+func recordNil(c contractCase, l *propLog, i int) bool {
+	if c.contract != "envelope-sqs" {
+		return l.state[i].Load() == stNil
+	}
+	for j := 0; j < c.parts[i]; j++ {
+		if l.state[i*maxParts+j].Load() != stNil {
+			return false
+		}
+	}
+	return true
+}
+
+// ---- the property ----
+
+func (c contractCase) slots() int {
+	if c.contract == "envelope-sqs" {
+		return len(c.keys) * maxParts
+	}
+	return len(c.keys)
+}
+
+// check runs the case and returns the first violation, or "".
+func (c contractCase) check(t *testing.T) string {
+	l := newPropLog(c.slots())
+	var v verdict
+	switch {
+	case strings.HasPrefix(c.contract, "window"):
+		v = runWindow(t, c, l)
+	case c.contract == "s3batch":
+		v = runS3Batch(t, c, l)
+	case c.contract == "firehose":
+		v = runFirehose(t, c, l)
+	default:
+		v = runPartial(t, c, l)
+	}
+	for i := range c.slots() {
+		if l.state[i].Load() == stOverran {
+			return fmt.Sprintf("slot %d blocked past the deadline margin", i)
+		}
+	}
+	if !v.returned || v.err != nil {
+		return "" // the invocation fails: Lambda retries every record
+	}
+	if v.note != "" {
+		return v.note
+	}
+	// The invariant.
+	for i := range c.keys {
+		if v.ok[i] && !recordNil(c, l, i) {
+			return fmt.Sprintf("record %d counts as succeeded, but its handler did not return nil (state %d)", i, l.state[i].Load())
+		}
+	}
+	// Liveness for the contracts where every record has its own result.
+	if (c.contract == "s3batch" || c.contract == "firehose") && clean(c) {
+		for i := range c.keys {
+			if want := c.beh[i] == behOK; v.ok[i] != want {
+				return fmt.Sprintf("record %d succeeded=%v, but its handler returned nil=%v", i, v.ok[i], want)
+			}
+		}
+	}
+	// Hooks: every record ends once, the invocation once.
+	if c.hooks && !strings.HasPrefix(c.contract, "window") {
+		l.mu.Lock()
+		ends := len(l.batchEnds)
+		l.mu.Unlock()
+		if ends != 1 {
+			return fmt.Sprintf("hooks saw %d batch ends", ends)
+		}
+		for i := range c.keys {
+			if e := l.recordEnds[i].Load(); e != 1 && c.contract != "envelope-sqs" {
+				return fmt.Sprintf("hooks saw record %d end %d times", i, e)
+			}
+		}
+	}
+	return ""
+}
+
+// TestEveryContractAccountsForEveryRecord is the property test of the
+// invariant over the contracts added after the original five processors.
+func TestEveryContractAccountsForEveryRecord(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s, ok := lookupSeed(); ok {
+		seed = s
+	}
+	cases := 1500
+	if testing.Short() {
+		cases = 200
+	}
+	r := rand.New(rand.NewPCG(seed, 11))
+	deadline := time.Now().Add(10 * time.Second)
+	seen := map[string]int{}
+	for k := 0; k < cases && time.Now().Before(deadline); k++ {
+		c := genContractCase(r)
+		seen[c.contract]++
+		if v := c.check(t); v != "" {
+			t.Fatalf("seed %d (PROPERTY_SEED=%d), case %d: %s\n%v", seed, seed, k, v, c)
+		}
+	}
+	for _, name := range contracts {
+		require.NotZero(t, seen[name], "no case ran contract %s", name)
+	}
+}
+
+// FuzzEveryContractAccountsForEveryRecord checks the same property on the
+// case a fuzzed seed generates.
+func FuzzEveryContractAccountsForEveryRecord(f *testing.F) {
+	for _, s := range []uint64{1, 2, 3, 42} {
+		f.Add(s, uint64(11))
+	}
+	f.Fuzz(func(t *testing.T, seed, stream uint64) {
+		c := genContractCase(rand.New(rand.NewPCG(seed, stream)))
+		if v := c.check(t); v != "" {
+			t.Fatalf("%s\n%v", v, c)
+		}
+	})
+}
+
+// TestContractsAccountingRegressions replays hand-picked cases: a failing,
+// panicking or Goexit-ing record in each contract.
+func TestContractsAccountingRegressions(t *testing.T) {
+	ok, fail, panicking, goexit := behOK, behFail, behPanic, behGoexit
+	base := func(contract string, entry, conc int, beh ...behaviour) contractCase {
+		c := contractCase{contract: contract, entry: entry, conc: conc, hooks: true}
+		for i := range beh {
+			c.keys = append(c.keys, i%2)
+			c.dirty = append(c.dirty, true)
+			c.alt = append(c.alt, i%2 == 1)
+			c.parts = append(c.parts, 1)
+		}
+		c.beh = beh
+		return c
+	}
+	cases := []contractCase{
+		base("window-kinesis", 0, 1, ok, fail, ok),
+		base("window-dynamodb", 1, 3, ok, panicking, ok),
+		base("window-kinesis", 2, 3, ok, goexit, ok),
+		base("s3batch", 1, 2, ok, fail, panicking, goexit),
+		base("firehose", 2, 2, ok, ok, fail, goexit),
+		base("pipes-kinesis", 1, 2, ok, fail, ok),
+		base("pipes-dynamodb", 2, 2, panicking, ok),
+		base("adapter-kafka", 2, 2, fail, ok, ok),
+	}
+	ptr := base("window-dynamodb", 0, 3, ok, ok, fail, ok)
+	ptr.commut, ptr.ptrState = true, true
+	cases = append(cases, ptr)
+	env := base("envelope-sqs", 1, 2, ok, ok, ok, ok, fail, ok)
+	env.keys, env.dirty, env.alt, env.parts = []int{0, 1}, []bool{false, false}, []bool{false, false}, []int{3, 3}
+	cases = append(cases, env)
+	for i, c := range cases {
+		t.Run(strconv.Itoa(i)+" "+c.contract, func(t *testing.T) {
+			if v := c.check(t); v != "" {
+				t.Fatalf("%s\n%v", v, c)
+			}
+		})
+	}
+}
