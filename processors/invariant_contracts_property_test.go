@@ -3,7 +3,6 @@ package processors_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -198,7 +197,7 @@ func responseIDs(data []byte) ([]core.Identifier, error) {
 	return ids, nil
 }
 
-func identifiers(resp core.Response) []core.Identifier {
+func failureIDs(resp core.Response) []core.Identifier {
 	ids := make([]core.Identifier, len(resp.BatchItemFailures))
 	for i, f := range resp.BatchItemFailures {
 		ids[i] = f.ItemIdentifier
@@ -206,7 +205,7 @@ func identifiers(resp core.Response) []core.Identifier {
 	return ids
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func toJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	data, err := json.Marshal(v)
 	require.NoError(t, err)
@@ -344,7 +343,7 @@ func runWindowCase[R any, S any, PS interface {
 		EventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s", IsFinalInvokeForWindow: c.final,
 		Window: processors.WindowRange{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
 	}
-	raw := mustJSON(t, struct {
+	raw := toJSON(t, struct {
 		Records []R `json:"Records"`
 		processors.WindowProperties
 	}{records, props})
@@ -362,7 +361,7 @@ func runWindowCase[R any, S any, PS interface {
 			resp, err = windowAdapter(ctx, p, raw, agg)
 		}
 		if err == nil {
-			err = json.Unmarshal(mustJSON(t, resp), &out)
+			err = json.Unmarshal(toJSON(t, resp), &out)
 		}
 	})
 	v.err = err
@@ -521,7 +520,7 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 	})
 	ctx, cancel := c.invocationContext()
 	defer cancel()
-	raw := mustJSON(t, ev)
+	raw := toJSON(t, ev)
 	var resp processors.S3BatchResponse
 	v := verdict{}
 	v.returned = guarded(func() {
@@ -533,7 +532,7 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 		case 2:
 			var got processors.S3BatchResponse
 			if got, v.err = processors.S3BatchHandler(p, h)(ctx, raw); v.err == nil {
-				v.err = json.Unmarshal(mustJSON(t, got), &resp) // as S3 reads it
+				v.err = json.Unmarshal(toJSON(t, got), &resp) // as S3 reads it
 			}
 		}
 	})
@@ -596,7 +595,7 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 	})
 	ctx, cancel := c.invocationContext()
 	defer cancel()
-	raw := mustJSON(t, ev)
+	raw := toJSON(t, ev)
 	var out struct {
 		Records []struct {
 			RecordID string `json:"recordId"`
@@ -616,7 +615,7 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			resp, v.err = processors.FirehoseHandler(p, h)(ctx, raw)
 		}
 		if v.err == nil {
-			v.err = json.Unmarshal(mustJSON(t, resp), &out)
+			v.err = json.Unmarshal(toJSON(t, resp), &out)
 		}
 	})
 	if !v.returned || v.err != nil {
@@ -674,14 +673,14 @@ func sqsIdx(m *events.SQSMessage) int { i, err := strconv.Atoi(m.Body); return o
 // as EventBridge Pipes delivers it.
 func pipesKinesisEvent(t *testing.T, recs []events.KinesisEventRecord) []byte {
 	var nested []map[string]any
-	require.NoError(t, json.Unmarshal(mustJSON(t, recs), &nested))
+	require.NoError(t, json.Unmarshal(toJSON(t, recs), &nested))
 	for _, r := range nested {
 		for k, v := range r["kinesis"].(map[string]any) {
 			r[k] = v
 		}
 		delete(r, "kinesis")
 	}
-	return mustJSON(t, nested)
+	return toJSON(t, nested)
 }
 
 func streamConfig(c contractCase, l *propLog) processors.Config {
@@ -713,7 +712,10 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		require.NoError(t, err)
 		msgs := sqsMessages(c)
-		h := core.Func(func(ctx context.Context, m *events.SQSMessage) error { i := sqsIdx(m); return l.handle(ctx, i, c.beh[i]) })
+		h := core.Func(func(ctx context.Context, m *events.SQSMessage) error {
+			i := sqsIdx(m)
+			return l.handle(ctx, i, c.beh[i])
+		})
 		if c.contract == "envelope-sqs" {
 			msgs = envelopeMessages(t, c, msgs)
 			h = envelopeHandler(c, l)
@@ -723,7 +725,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		switch {
 		case c.contract == "pipes-sqs":
-			raw = mustJSON(t, msgs)
+			raw = toJSON(t, msgs)
 			invoke = func() (core.Response, error) { return processors.ProcessPipesSQSRaw(ctx, p, raw, h) }
 			if c.entry == 2 {
 				invoke = func() (core.Response, error) { return processors.PipesSQSHandler(p, h)(ctx, raw) }
@@ -731,7 +733,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		case c.entry == 0:
 			invoke = func() (core.Response, error) { return core.Process(ctx, p, msgs, h) }
 		default:
-			raw = mustJSON(t, events.SQSEvent{Records: msgs})
+			raw = toJSON(t, events.SQSEvent{Records: msgs})
 			invoke = func() (core.Response, error) { return processors.ProcessSQSRaw(ctx, p, raw, h) }
 			adapter = processors.SQSHandler(p, h)
 		}
@@ -759,7 +761,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		for i := range recs {
 			ids = append(ids, core.StringID(recs[i].Kinesis.SequenceNumber))
 		}
-		raw = mustJSON(t, events.KinesisEvent{Records: recs})
+		raw = toJSON(t, events.KinesisEvent{Records: recs})
 		invoke = func() (core.Response, error) { return processors.ProcessKinesisRaw(ctx, p, raw, h) }
 		adapter = processors.KinesisHandler(p, h)
 	case "pipes-dynamodb", "adapter-dynamodb":
@@ -774,7 +776,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
 			}
-			raw = mustJSON(t, recs)
+			raw = toJSON(t, recs)
 			invoke = func() (core.Response, error) { return processors.ProcessPipesDynamoDBRaw(ctx, p, raw, h) }
 			if c.entry == 2 {
 				invoke = func() (core.Response, error) { return processors.PipesDynamoDBHandler(p, h)(ctx, raw) }
@@ -786,7 +788,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		for i := range recs {
 			ids = append(ids, core.StringID(recs[i].Change.SequenceNumber))
 		}
-		raw = mustJSON(t, events.DynamoDBEvent{Records: recs})
+		raw = toJSON(t, events.DynamoDBEvent{Records: recs})
 		invoke = func() (core.Response, error) { return processors.ProcessDynamoDBRaw(ctx, p, raw, h) }
 		adapter = processors.DynamoDBHandler(p, h)
 	case "adapter-kafka":
@@ -798,7 +800,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: strconv.Itoa(i)}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
-		raw = mustJSON(t, batchtest.KafkaEvent("aws:kafka", msgs...))
+		raw = toJSON(t, batchtest.KafkaEvent("aws:kafka", msgs...))
 		h := core.Func(func(ctx context.Context, r *events.KafkaRecord) error {
 			i := int(r.Offset)
 			return l.handle(ctx, i, c.beh[i])
@@ -818,7 +820,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		var resp core.Response
 		resp, v.err = invoke()
-		failures = identifiers(resp)
+		failures = failureIDs(resp)
 	})
 	if !v.returned || v.err != nil {
 		return v
@@ -865,8 +867,8 @@ func envelopeMessages(t *testing.T, c contractCase, msgs []events.SQSMessage) []
 					"object": map[string]any{"key": strconv.Itoa(i) + "-" + strconv.Itoa(j), "size": 1}},
 			})
 		}
-		s3 := mustJSON(t, map[string]any{"Records": recs})
-		sns := mustJSON(t, map[string]any{"Type": "Notification", "MessageId": "sns-" + strconv.Itoa(i),
+		s3 := toJSON(t, map[string]any{"Records": recs})
+		sns := toJSON(t, map[string]any{"Type": "Notification", "MessageId": "sns-" + strconv.Itoa(i),
 			"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": string(s3), "Timestamp": "2026-01-01T00:00:00.000Z"})
 		msgs[i].Body = string(sns)
 	}
