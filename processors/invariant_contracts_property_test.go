@@ -1,6 +1,8 @@
 package processors_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,7 +38,7 @@ var contracts = []string{
 	"window-kinesis", "window-dynamodb", "s3batch", "firehose",
 	"pipes-sqs", "pipes-kinesis", "pipes-dynamodb",
 	"adapter-sqs", "adapter-kinesis", "adapter-dynamodb", "adapter-kafka",
-	"envelope-sqs",
+	"envelope-sqs", "envelope-kinesis",
 }
 
 // maxParts bounds the S3 records in one enveloped SQS message.
@@ -75,6 +77,8 @@ func genContractCase(r *rand.Rand) contractCase {
 		c.ordered = r.IntN(2) == 0
 	case "adapter-kafka":
 		c.entry, c.ordered = 1+r.IntN(2), true
+	case "envelope-sqs", "envelope-kinesis":
+		c.ordered = r.IntN(2) == 0
 	}
 	if r.IntN(2) == 0 {
 		c.conc = 2 + r.IntN(3)
@@ -88,7 +92,7 @@ func genContractCase(r *rand.Rand) contractCase {
 	}
 	n := 1 + r.IntN(8)
 	slots := 1
-	if c.contract == "envelope-sqs" {
+	if strings.HasPrefix(c.contract, "envelope") {
 		slots = maxParts
 	}
 	for i := 0; i < n; i++ {
@@ -788,12 +792,16 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			invoke = func() (core.Response, error) { return processors.ProcessSQSRaw(ctx, p, raw, h) }
 			adapter = processors.SQSHandler(p, h)
 		}
-	case "pipes-kinesis", "adapter-kinesis":
+	case "pipes-kinesis", "adapter-kinesis", "envelope-kinesis":
 		recs := kinesisRecords(c)
 		h := core.Func(func(ctx context.Context, r *events.KinesisEventRecord) error {
 			i := kinesisIdx(r)
 			return l.handle(ctx, i, c.beh[i])
 		})
+		if c.contract == "envelope-kinesis" {
+			recs = logsRecords(t, c, recs)
+			h = logsHandler(c, l)
+		}
 		if c.contract == "pipes-kinesis" {
 			p, err := processors.PipesKinesisFrom(streamConfig(c, l))
 			require.NoError(t, err)
@@ -814,6 +822,9 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		raw = breakRecords(t, c, toJSON(t, events.KinesisEvent{Records: recs}), "Records", breakKinesis)
 		invoke = func() (core.Response, error) { return processors.ProcessKinesisRaw(ctx, p, raw, h) }
+		if c.entry == 0 {
+			invoke = func() (core.Response, error) { return core.Process(ctx, p, recs, h) }
+		}
 		adapter = processors.KinesisHandler(p, h)
 	case "pipes-dynamodb", "adapter-dynamodb":
 		recs := dynamoRecords(c)
@@ -936,10 +947,40 @@ func envelopeHandler(c contractCase, l *propLog) core.Handler[events.SQSMessage]
 	}, envelope.SNS(), envelope.S3())
 }
 
+// logsRecords makes each Kinesis record's data the gzip data of a
+// CloudWatch Logs subscription, with c.parts[i] log events "i-j".
+func logsRecords(t *testing.T, c contractCase, recs []events.KinesisEventRecord) []events.KinesisEventRecord {
+	for i := range recs {
+		var evs []map[string]any
+		for j := 0; j < c.parts[i]; j++ {
+			evs = append(evs, map[string]any{"id": strconv.Itoa(i*maxParts + j), "timestamp": 1700000000000 + j,
+				"message": strconv.Itoa(i) + "-" + strconv.Itoa(j)})
+		}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, err := zw.Write(toJSON(t, map[string]any{"messageType": "DATA_MESSAGE", "owner": "123456789012",
+			"logGroup": "/aws/lambda/f", "logStream": "s", "subscriptionFilters": []string{"all"}, "logEvents": evs}))
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		recs[i].Kinesis.Data = buf.Bytes()
+	}
+	return recs
+}
+
+func logsHandler(c contractCase, l *propLog) core.Handler[events.KinesisEventRecord] {
+	return envelope.Kinesis(func(ctx context.Context, msg string, _ *envelope.Meta[events.KinesisEventRecord]) error {
+		i, j, _ := strings.Cut(msg, "-")
+		a, _ := strconv.Atoi(i)
+		b, _ := strconv.Atoi(j)
+		slot := a*maxParts + b
+		return l.handle(ctx, slot, c.beh[slot])
+	}, envelope.CloudWatchLogs())
+}
+
 // recordNil reports whether record i's handler returned nil: for an
 // enveloped message, every payload's handler.
 func recordNil(c contractCase, l *propLog, i int) bool {
-	if c.contract != "envelope-sqs" {
+	if !strings.HasPrefix(c.contract, "envelope") {
 		return l.state[i].Load() == stNil
 	}
 	for j := 0; j < c.parts[i]; j++ {
@@ -953,7 +994,7 @@ func recordNil(c contractCase, l *propLog, i int) bool {
 // ---- the property ----
 
 func (c contractCase) slots() int {
-	if c.contract == "envelope-sqs" {
+	if strings.HasPrefix(c.contract, "envelope") {
 		return len(c.keys) * maxParts
 	}
 	return len(c.keys)
@@ -1020,7 +1061,7 @@ func (c contractCase) checkEnd(t *testing.T) (violation, end string) {
 			return fmt.Sprintf("hooks saw %d batch ends", ends), end
 		}
 		for i := range c.keys {
-			if e := l.recordEnds[i].Load(); e != 1 && c.contract != "envelope-sqs" {
+			if e := l.recordEnds[i].Load(); e != 1 && !strings.HasPrefix(c.contract, "envelope") {
 				return fmt.Sprintf("hooks saw record %d end %d times", i, e), end
 			}
 		}
