@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -61,11 +62,12 @@ type contractCase struct {
 	alt      []bool      // s3batch: a permanent error; firehose: drop the record
 	parts    []int       // envelope: S3 records in the message
 	bad      []bool      // raw entries: the record does not decode
+	limit    int         // window: 1 Publish fails, 2 Publish panics; firehose: a small response limit
 }
 
 func (c contractCase) String() string {
-	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v commut=%v ptrState=%v final=%v keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v",
-		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.commut, c.ptrState, c.final, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad)
+	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v commut=%v ptrState=%v final=%v limit=%d keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v",
+		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.commut, c.ptrState, c.final, c.limit, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad)
 }
 
 func genContractCase(r *rand.Rand) contractCase {
@@ -89,6 +91,9 @@ func genContractCase(r *rand.Rand) contractCase {
 		c.commut = r.IntN(2) == 0
 		c.ptrState = r.IntN(2) == 0
 		c.final = r.IntN(2) == 0
+	}
+	if (isWindow || c.contract == "firehose") && r.IntN(5) == 0 {
+		c.limit = 1 + r.IntN(2)
 	}
 	n := 1 + r.IntN(8)
 	slots := 1
@@ -385,6 +390,12 @@ func runWindowCase[R any, S any, PS interface {
 		Publish: func(_ context.Context, s S, _ processors.WindowProperties) error {
 			published++
 			publishedState = s
+			switch c.limit {
+			case 1:
+				return errors.New("publish failed")
+			case 2:
+				panic("publish panicked")
+			}
 			return nil
 		},
 	}
@@ -421,6 +432,10 @@ func runWindowCase[R any, S any, PS interface {
 	})
 	v.err = err
 	if !v.returned || err != nil {
+		return v
+	}
+	if published > 0 && c.limit > 0 {
+		v.note = "the window's Publish failed, but the invocation returned no error"
 		return v
 	}
 	var st S
@@ -632,7 +647,11 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- Firehose ----
 
 func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
-	p, err := processors.FirehoseFrom(processors.FirehoseConfig{Config: c.options(l)})
+	cfg := processors.FirehoseConfig{Config: c.options(l)}
+	if c.limit > 0 {
+		cfg.MaxResponseBytes = 70*len(c.keys) + 30*c.limit // every record fits as ProcessingFailed, not every one as Ok
+	}
+	p, err := processors.FirehoseFrom(cfg)
 	require.NoError(t, err)
 	ev := processors.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
 	for i := range c.keys {
@@ -1045,7 +1064,7 @@ func (c contractCase) checkEnd(t *testing.T) (violation, end string) {
 		}
 	}
 	// Liveness for the contracts where every record has its own result.
-	if (c.contract == "s3batch" || c.contract == "firehose") && clean(c) {
+	if (c.contract == "s3batch" || c.contract == "firehose" && c.limit == 0) && clean(c) {
 		for i := range c.keys {
 			if want := c.beh[i] == behOK && !c.bad[i]; v.ok[i] != want {
 				return fmt.Sprintf("record %d succeeded=%v, but its handler returned nil=%v", i, v.ok[i], want), end
