@@ -62,7 +62,7 @@ type contractCase struct {
 	alt      []bool      // s3batch: a permanent error; firehose: drop the record
 	parts    []int       // envelope: S3 records in the message
 	bad      []bool      // raw entries: the record does not decode
-	limit    int         // window: 1 Publish fails, 2 Publish panics; firehose: a small response limit
+	limit    int         // window: 1 Publish fails, 2 Publish panics; firehose: 1, 2 a small response limit, 3 a limit nothing fits
 }
 
 func (c contractCase) String() string {
@@ -94,6 +94,9 @@ func genContractCase(r *rand.Rand) contractCase {
 	}
 	if (isWindow || c.contract == "firehose") && r.IntN(5) == 0 {
 		c.limit = 1 + r.IntN(2)
+		if c.contract == "firehose" {
+			c.limit = 1 + r.IntN(3)
+		}
 	}
 	n := 1 + r.IntN(8)
 	slots := 1
@@ -648,8 +651,11 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 
 func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 	cfg := processors.FirehoseConfig{Config: c.options(l)}
-	if c.limit > 0 {
+	switch c.limit {
+	case 1, 2:
 		cfg.MaxResponseBytes = 70*len(c.keys) + 30*c.limit // every record fits as ProcessingFailed, not every one as Ok
+	case 3:
+		cfg.MaxResponseBytes = 20 // not even an empty list fits: the invocation fails
 	}
 	p, err := processors.FirehoseFrom(cfg)
 	require.NoError(t, err)

@@ -497,7 +497,7 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 	finished := false
 	var finishErr error
 	if len(p.concurrent.Options().Hooks) > 0 {
-		proc = windowFinisher[R]{PartialProcessor: proc, finish: func() error {
+		proc = finisher[R]{PartialProcessor: proc, finish: func() error {
 			finished, finishErr = true, finish()
 			return finishErr
 		}}
@@ -515,27 +515,6 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 		}
 	}
 	return WindowResponse{State: data, BatchItemFailures: resp.BatchItemFailures}, nil
-}
-
-// windowFinisher runs a window's own work after the records (finish) as
-// its processor's Clean, inside core.Run, so that the hooks' BatchEnd sees
-// its error.
-type windowFinisher[R any] struct {
-	core.PartialProcessor[R]
-	finish func() error
-}
-
-// Plan forwards the wrapped processor's plan (source and options).
-func (w windowFinisher[R]) Plan() core.Plan[R] {
-	return w.PartialProcessor.(core.Planner[R]).Plan()
-}
-
-// Clean runs the wrapped processor's Clean, then finish.
-func (w windowFinisher[R]) Clean(ctx context.Context, b *core.Batch[R]) error {
-	if err := w.PartialProcessor.Clean(ctx, b); err != nil {
-		return err
-	}
-	return w.finish()
 }
 
 // anySuccessFrom reports whether a record from position k on succeeded.

@@ -72,3 +72,50 @@ func TestWindowHooksSeeTheInvocationFail(t *testing.T) {
 		})
 	}
 }
+
+// TestFirehoseAndS3HooksSeeTheInvocationFail: the same defect in the
+// contracts whose response is built after the records: a Firehose response
+// that cannot fit, an S3 Batch Operations task without taskId. The
+// invocation fails; the hooks must see it fail.
+func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
+	ok := func(context.Context, *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		return processors.FirehoseDrop(), nil
+	}
+	tests := []struct {
+		name string
+		run  func(hook core.Hook) error
+		want error
+	}{{
+		name: "firehose response over its limit",
+		run: func(hook core.Hook) error {
+			cfg := processors.FirehoseConfig{MaxResponseBytes: 20}
+			cfg.Hooks = []core.Hook{hook}
+			p, err := processors.FirehoseFrom(cfg)
+			require.NoError(t, err)
+			ev := processors.FirehoseEvent{Records: []processors.FirehoseRecord{{RecordID: "r0", Data: []byte("x")}}}
+			_, err = processors.ProcessFirehose(context.Background(), p, ev, processors.FirehoseFunc(ok))
+			return err
+		},
+		want: processors.ErrFirehoseResponseSize,
+	}, {
+		name: "s3 task without taskId",
+		run: func(hook core.Hook) error {
+			p := processors.NewS3Batch(processors.WithHooks(hook))
+			ev := processors.S3BatchEvent{InvocationSchemaVersion: "1.0", Tasks: []processors.S3BatchTask{{S3Key: "k"}}}
+			_, err := processors.ProcessS3Batch(context.Background(), p, ev, processors.S3BatchFunc(func(context.Context, *processors.S3BatchTask) (string, error) {
+				return "", errors.New("failed")
+			}))
+			return err
+		},
+		want: core.ErrUnidentifiableFailure,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook := &endHook{}
+			err := tt.run(hook)
+			require.ErrorIs(t, err, tt.want)
+			require.Len(t, hook.errs, 1)
+			require.ErrorIs(t, hook.errs[0], tt.want, "the hooks saw the invocation end with %v", hook.errs[0])
+		})
+	}
+}
