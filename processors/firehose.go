@@ -637,9 +637,20 @@ func runFirehose(ctx context.Context, p *FirehoseProcessor, b *core.Batch[Fireho
 	// The lifecycle runs the processor's plain Base, after Prepare's own
 	// work, so that core.Run calls the handler directly on its sequential
 	// fast path; driving p itself with core.Run gives the same outcomes.
+	// With hooks, the response is built inside the lifecycle, so that
+	// BatchEnd sees an invocation that fails building it.
 	resetOutputs(b)
-	if _, err := core.Run(ctx, p.Base, b); err != nil {
+	var resp FirehoseResponse
+	var buildErr error
+	err := runFinished(ctx, p.Base, b, func() error {
+		resp, buildErr = p.BuildResponse(b)
+		return buildErr
+	})
+	if buildErr != nil {
+		return resp, buildErr // as BuildResponse returns it
+	}
+	if err != nil {
 		return FirehoseResponse{}, err
 	}
-	return p.BuildResponse(b)
+	return resp, nil
 }

@@ -34,7 +34,7 @@ const pipesArrayKey = "EventBridge Pipes records (a top-level JSON array)"
 // and whose target is the Lambda function. Records are events.SQSMessage, as
 // for [ProcessSQSRaw], and failures are reported by message id.
 func ProcessPipesSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &sqsRaw, nil)
+	return processPipesRaw(ctx, p, event, h, &sqsRaw, nil, nil)
 }
 
 // ProcessPipesKinesisRaw is the raw-bytes entry for an EventBridge pipe whose
@@ -47,7 +47,7 @@ func ProcessPipesSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSM
 // with a [*PipesIdentifierError] before any handler runs, since Pipes would
 // not recognise its identifiers.
 func ProcessPipesKinesisRaw(ctx context.Context, p core.PartialProcessor[events.KinesisEventRecord], event []byte, h core.Handler[events.KinesisEventRecord]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &pipesKinesisRaw, func(r *events.KinesisEventRecord) string { return r.EventID })
+	return processPipesRaw(ctx, p, event, h, &pipesKinesisRaw, func(r *events.KinesisEventRecord) string { return r.EventID }, readPipesKinesisKeys)
 }
 
 // ProcessPipesDynamoDBRaw is the raw-bytes entry for an EventBridge pipe
@@ -57,7 +57,7 @@ func ProcessPipesKinesisRaw(ctx context.Context, p core.PartialProcessor[events.
 // [NewDynamoDB], by sequence number) is refused with a
 // [*PipesIdentifierError] before any handler runs.
 func ProcessPipesDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &pipesDynamoDBRaw, func(r *events.DynamoDBEventRecord) string { return r.EventID })
+	return processPipesRaw(ctx, p, event, h, &pipesDynamoDBRaw, func(r *events.DynamoDBEventRecord) string { return r.EventID }, nil)
 }
 
 // PipesSQSHandler returns a Lambda handler for an EventBridge pipe from an
@@ -164,11 +164,23 @@ func (e *PipesIdentifierError) Is(target error) bool { return target == ErrPipes
 
 // processPipesRaw is the Pipes entry for one record type: the records are
 // the elements of the top-level array. eventID, when not nil, reads the
-// identifier Pipes expects, which p must report.
-func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *rawKind[R], eventID func(*R) string) (core.Response, error) {
+// identifier Pipes expects, which p must report. readKeys, when not nil,
+// reads the ordering key of the records that did not decode where the
+// record's shape differs from the event source mapping's (the flattened
+// Kinesis record).
+//
+// A record that did not decode fails with its ordering key when it could be
+// read, and otherwise with an unknown key (core.Batch.FailUnknownKey), so
+// that under a stop-by-key policy (FIFO skip-group, streams with
+// stop-on-first-failure) no later record of its key runs and succeeds
+// before it.
+func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *rawKind[R], eventID func(*R) string, readKeys func(event string, records []R, failures []*RecordDecodeError)) (core.Response, error) {
 	records, failures, err := decodeArrayEvent(string(event), k)
 	if err != nil {
 		return core.Response{}, err
+	}
+	if readKeys != nil && len(failures) > 0 {
+		readKeys(string(event), records, failures)
 	}
 	if eventID != nil {
 		if err := checkPipesIdentifiers(p, records, eventID); err != nil {
@@ -177,9 +189,36 @@ func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], eve
 	}
 	b := core.NewBatch(records, h)
 	for _, f := range failures {
-		b.Fail(f.Position, f)
+		if f.keyUnknown {
+			b.FailUnknownKey(f.Position, f) // may share a later record's key
+		} else {
+			b.Fail(f.Position, f)
+		}
 	}
 	return core.Run(ctx, p, b)
+}
+
+// readPipesKinesisKeys reads the partition key of each flattened Kinesis
+// record that did not decode from its top-level "partitionKey" (the raw
+// entry's reader looks in the "kinesis" object, which Pipes records lack).
+// A key that cannot be read leaves the record's key unknown.
+func readPipesKinesisKeys(event string, records []events.KinesisEventRecord, failures []*RecordDecodeError) {
+	var raws []json.RawMessage
+	if json.Unmarshal([]byte(event), &raws) != nil || len(raws) != len(records) {
+		for _, f := range failures {
+			f.keyUnknown = true
+		}
+		return
+	}
+	for _, f := range failures {
+		pk := findString(string(raws[f.Position]), []string{"partitionKey"})
+		if pk == "" {
+			f.keyUnknown = true
+			continue
+		}
+		records[f.Position].Kinesis.PartitionKey = pk
+		f.keyUnknown = false
+	}
 }
 
 // checkPipesIdentifiers requires p (when it tells its identifiers, as every

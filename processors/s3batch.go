@@ -419,10 +419,20 @@ func runS3Batch(ctx context.Context, p *S3BatchProcessor, event *S3BatchEvent, b
 	// work: core.Run then calls the handler directly on its sequential fast
 	// path (a custom Prepare or Response takes the general path, with two
 	// deferred recovers per record). Driving p itself with core.Run gives
-	// the same outcomes.
+	// the same outcomes. With hooks, the response is built inside the
+	// lifecycle, so that BatchEnd sees an invocation that fails building it.
 	p.decodeKeys(b)
-	if _, err := core.Run(ctx, p.Base, b); err != nil {
+	var resp S3BatchResponse
+	var buildErr error
+	err := runFinished(ctx, p.Base, b, func() error {
+		resp, buildErr = p.BuildResponse(event, b)
+		return buildErr
+	})
+	if buildErr != nil {
+		return resp, buildErr // the results, with the tasks that cannot be reported
+	}
+	if err != nil {
 		return S3BatchResponse{}, err
 	}
-	return p.BuildResponse(event, b)
+	return resp, nil
 }

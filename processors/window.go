@@ -467,25 +467,50 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 	for _, f := range failures {
 		b.Fail(f.Position, f)
 	}
+	// finish is the window's own work once the records have run: rebuild
+	// the state after a failure, encode it, check its size, publish.
+	var data []byte
+	finish := func() error {
+		k := firstFailed(b.Outcomes)
+		if k >= 0 && (dirty || concurrent && anySuccessFrom(b.Outcomes, k)) {
+			var err error
+			if state, err = rebuildWindowState(ctx, props.State, b.Records[:k], fold); err != nil {
+				return err
+			}
+		}
+		var err error
+		if data, err = json.Marshal(state); err != nil {
+			return &WindowStateError{Op: "encode", Type: typeName[S](), Err: err}
+		}
+		if len(data) > p.maxStateBytes {
+			return &WindowStateTooLargeError{Size: len(data), Limit: p.maxStateBytes}
+		}
+		if props.IsFinalInvokeForWindow && k < 0 && agg.Publish != nil {
+			return publishWindow(ctx, agg.Publish, state, props)
+		}
+		return nil
+	}
+	// With hooks, finish runs in the lifecycle (as the processor's Clean,
+	// before the hooks' BatchEnd), so that hooks see the invocation fail
+	// when it does; without, the plain Base keeps core.Run's sequential
+	// fast path.
+	finished := false
+	var finishErr error
+	if len(p.concurrent.Options().Hooks) > 0 {
+		proc = finisher[R]{PartialProcessor: proc, finish: func() error {
+			finished, finishErr = true, finish()
+			return finishErr
+		}}
+	}
 	resp, err := core.Run(ctx, proc, b)
+	if finishErr != nil {
+		return WindowResponse{}, finishErr
+	}
 	if err != nil {
 		return WindowResponse{}, err
 	}
-	k := firstFailed(b.Outcomes)
-	if k >= 0 && (dirty || concurrent && anySuccessFrom(b.Outcomes, k)) {
-		if state, err = rebuildWindowState(ctx, props.State, b.Records[:k], fold); err != nil {
-			return WindowResponse{}, err
-		}
-	}
-	data, err := json.Marshal(state)
-	if err != nil {
-		return WindowResponse{}, &WindowStateError{Op: "encode", Type: typeName[S](), Err: err}
-	}
-	if len(data) > p.maxStateBytes {
-		return WindowResponse{}, &WindowStateTooLargeError{Size: len(data), Limit: p.maxStateBytes}
-	}
-	if props.IsFinalInvokeForWindow && k < 0 && agg.Publish != nil {
-		if err := publishWindow(ctx, agg.Publish, state, props); err != nil {
+	if !finished {
+		if err := finish(); err != nil {
 			return WindowResponse{}, err
 		}
 	}

@@ -1,0 +1,121 @@
+package processors_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
+)
+
+// endHook records the errors its BatchEnd sees.
+type endHook struct {
+	core.NopHook
+	mu   sync.Mutex
+	errs []error
+}
+
+func (h *endHook) BatchEnd(_ context.Context, res core.BatchResult) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.errs = append(h.errs, res.Err)
+	return nil
+}
+
+// TestWindowHooksSeeTheInvocationFail is the regression test of a defect
+// the contracts property test found: a window invocation that failed after
+// its records had run (Publish failed or panicked, the state was over its
+// limit) returned an error, but the hooks' BatchEnd had already seen a
+// success, so metrics, traces and error reports missed the failed
+// invocation. Hooks must see every invocation with its error.
+func TestWindowHooksSeeTheInvocationFail(t *testing.T) {
+	type state struct{ N int }
+	tests := []struct {
+		name     string
+		publish  func(context.Context, state, processors.WindowProperties) error
+		maxState int
+		conc     int
+		want     error
+	}{
+		{name: "publish fails", publish: func(context.Context, state, processors.WindowProperties) error { return errors.New("sink down") }, want: processors.ErrWindowPublish},
+		{name: "publish panics", conc: 3, publish: func(context.Context, state, processors.WindowProperties) error { panic("sink bug") }, want: processors.ErrWindowPublish},
+		{name: "state too large", maxState: 3, want: processors.ErrWindowStateTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook := &endHook{}
+			cfg := processors.WindowConfig{MaxStateBytes: tt.maxState}
+			cfg.Hooks = []core.Hook{hook}
+			cfg.Concurrency = max(tt.conc, 1)
+			p, err := processors.KinesisWindowFrom(cfg)
+			require.NoError(t, err)
+			ev := processors.KinesisWindowEvent{Records: batchtest.KinesisEvent("a", "b").Records}
+			ev.IsFinalInvokeForWindow = true
+			ev.State = json.RawMessage(`{}`)
+			_, err = processors.ProcessKinesisWindow(context.Background(), p, ev, processors.Aggregate[events.KinesisEventRecord, state]{
+				Commutative: tt.conc > 1,
+				Fold:        func(_ context.Context, s *state, _ *events.KinesisEventRecord) error { s.N++; return nil },
+				Publish:     tt.publish,
+			})
+			require.ErrorIs(t, err, tt.want)
+			require.Len(t, hook.errs, 1)
+			require.ErrorIs(t, hook.errs[0], tt.want, "the hooks saw the invocation end with %v", hook.errs[0])
+			require.False(t, strings.Contains(err.Error(), "Clean failed"), "the error is the window's own: %v", err)
+		})
+	}
+}
+
+// TestFirehoseAndS3HooksSeeTheInvocationFail: the same defect in the
+// contracts whose response is built after the records: a Firehose response
+// that cannot fit, an S3 Batch Operations task without taskId. The
+// invocation fails; the hooks must see it fail.
+func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
+	ok := func(context.Context, *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		return processors.FirehoseDrop(), nil
+	}
+	tests := []struct {
+		name string
+		run  func(hook core.Hook) error
+		want error
+	}{{
+		name: "firehose response over its limit",
+		run: func(hook core.Hook) error {
+			cfg := processors.FirehoseConfig{MaxResponseBytes: 20}
+			cfg.Hooks = []core.Hook{hook}
+			p, err := processors.FirehoseFrom(cfg)
+			require.NoError(t, err)
+			ev := processors.FirehoseEvent{Records: []processors.FirehoseRecord{{RecordID: "r0", Data: []byte("x")}}}
+			_, err = processors.ProcessFirehose(context.Background(), p, ev, processors.FirehoseFunc(ok))
+			return err
+		},
+		want: processors.ErrFirehoseResponseSize,
+	}, {
+		name: "s3 task without taskId",
+		run: func(hook core.Hook) error {
+			p := processors.NewS3Batch(processors.WithHooks(hook))
+			ev := processors.S3BatchEvent{InvocationSchemaVersion: "1.0", Tasks: []processors.S3BatchTask{{S3Key: "k"}}}
+			_, err := processors.ProcessS3Batch(context.Background(), p, ev, processors.S3BatchFunc(func(context.Context, *processors.S3BatchTask) (string, error) {
+				return "", errors.New("failed")
+			}))
+			return err
+		},
+		want: core.ErrUnidentifiableFailure,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook := &endHook{}
+			err := tt.run(hook)
+			require.ErrorIs(t, err, tt.want)
+			require.Len(t, hook.errs, 1)
+			require.ErrorIs(t, hook.errs[0], tt.want, "the hooks saw the invocation end with %v", hook.errs[0])
+		})
+	}
+}
