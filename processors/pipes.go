@@ -284,37 +284,11 @@ func decodePipesKinesisRecord(d *dec, r *events.KinesisEventRecord) error {
 	if err := d.openRecord(); err != nil {
 		return err
 	}
-	k := &r.Kinesis
 	return d.fields(pipesKinesisKeys, func(key string) (bool, error) {
-		switch key {
-		case "awsRegion":
-			return true, d.strField(&r.AwsRegion)
-		case "eventID":
-			return true, d.strField(&r.EventID)
-		case "eventName":
-			return true, d.strField(&r.EventName)
-		case "eventSource":
-			return true, d.strField(&r.EventSource)
-		case "eventSourceARN":
-			return true, d.strField(&r.EventSourceArn)
-		case "eventVersion":
-			return true, d.strField(&r.EventVersion)
-		case "invokeIdentityArn":
-			return true, d.strField(&r.InvokeIdentityArn)
-		case "approximateArrivalTimestamp":
-			return true, d.epochField(&k.ApproximateArrivalTimestamp)
-		case "data":
-			return true, d.bytesField(&k.Data)
-		case "encryptionType":
-			return true, d.strField(&k.EncryptionType)
-		case "partitionKey":
-			return true, d.strField(&k.PartitionKey)
-		case "sequenceNumber":
-			return true, d.strField(&k.SequenceNumber)
-		case "kinesisSchemaVersion":
-			return true, d.strField(&k.KinesisSchemaVersion)
+		if known, err := kinesisEventField(d, r, key); known {
+			return true, err
 		}
-		return false, nil
+		return kinesisDataField(d, &r.Kinesis, key)
 	})
 }
 

@@ -32,26 +32,34 @@ func decodeKinesisRecord(d *dec, r *events.KinesisEventRecord) error {
 		return err
 	}
 	return d.fields(kinesisRecordKeys, func(key string) (bool, error) {
-		switch key {
-		case "awsRegion":
-			return true, d.strField(&r.AwsRegion)
-		case "eventID":
-			return true, d.strField(&r.EventID)
-		case "eventName":
-			return true, d.strField(&r.EventName)
-		case "eventSource":
-			return true, d.strField(&r.EventSource)
-		case "eventSourceARN":
-			return true, d.strField(&r.EventSourceArn)
-		case "eventVersion":
-			return true, d.strField(&r.EventVersion)
-		case "invokeIdentityArn":
-			return true, d.strField(&r.InvokeIdentityArn)
-		case "kinesis":
+		if key == "kinesis" {
 			return true, decodeKinesisData(d, &r.Kinesis)
 		}
-		return false, nil
+		return kinesisEventField(d, r, key)
 	})
+}
+
+// kinesisEventField decodes the record-level field key of a Kinesis event
+// record (everything but the "kinesis" object), reporting false for another
+// key.
+func kinesisEventField(d *dec, r *events.KinesisEventRecord, key string) (bool, error) {
+	switch key {
+	case "awsRegion":
+		return true, d.strField(&r.AwsRegion)
+	case "eventID":
+		return true, d.strField(&r.EventID)
+	case "eventName":
+		return true, d.strField(&r.EventName)
+	case "eventSource":
+		return true, d.strField(&r.EventSource)
+	case "eventSourceARN":
+		return true, d.strField(&r.EventSourceArn)
+	case "eventVersion":
+		return true, d.strField(&r.EventVersion)
+	case "invokeIdentityArn":
+		return true, d.strField(&r.InvokeIdentityArn)
+	}
+	return false, nil
 }
 
 var kinesisDataKeys = []string{"approximateArrivalTimestamp", "data", "encryptionType", "partitionKey",
@@ -61,23 +69,27 @@ func decodeKinesisData(d *dec, k *events.KinesisRecord) error {
 	if isNull, err := d.openObject(); err != nil || isNull {
 		return err
 	}
-	return d.fields(kinesisDataKeys, func(key string) (bool, error) {
-		switch key {
-		case "approximateArrivalTimestamp":
-			return true, d.epochField(&k.ApproximateArrivalTimestamp)
-		case "data":
-			return true, d.bytesField(&k.Data)
-		case "encryptionType":
-			return true, d.strField(&k.EncryptionType)
-		case "partitionKey":
-			return true, d.strField(&k.PartitionKey)
-		case "sequenceNumber":
-			return true, d.strField(&k.SequenceNumber)
-		case "kinesisSchemaVersion":
-			return true, d.strField(&k.KinesisSchemaVersion)
-		}
-		return false, nil
-	})
+	return d.fields(kinesisDataKeys, func(key string) (bool, error) { return kinesisDataField(d, k, key) })
+}
+
+// kinesisDataField decodes field key of Lambda's "kinesis" object, reporting
+// false for another key.
+func kinesisDataField(d *dec, k *events.KinesisRecord, key string) (bool, error) {
+	switch key {
+	case "approximateArrivalTimestamp":
+		return true, d.epochField(&k.ApproximateArrivalTimestamp)
+	case "data":
+		return true, d.bytesField(&k.Data)
+	case "encryptionType":
+		return true, d.strField(&k.EncryptionType)
+	case "partitionKey":
+		return true, d.strField(&k.PartitionKey)
+	case "sequenceNumber":
+		return true, d.strField(&k.SequenceNumber)
+	case "kinesisSchemaVersion":
+		return true, d.strField(&k.KinesisSchemaVersion)
+	}
+	return false, nil
 }
 
 // epochField reads aws-lambda-go's SecondsEpochTime into dst, as its
