@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -111,24 +110,10 @@ func kafkaRecordSize(r *kgo.Record) int {
 // the batch (a string identifier, an empty partition, a missing or
 // non-integer offset, an offset or partition not in the batch).
 func ParseKafkaResponse(response []byte, ids []string) ([]string, error) {
-	body := bytes.TrimSpace(response)
-	if len(body) == 0 || string(body) == "null" {
-		return nil, nil
-	}
-	invalid := func(format string, args ...any) error {
-		return &InvalidResponseError{Response: response, Reason: fmt.Sprintf(format, args...)}
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, invalid("not a JSON object: %v", err)
-	}
-	raw, ok := obj["batchItemFailures"]
-	if !ok || string(raw) == "null" {
-		return nil, nil
-	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(raw, &entries); err != nil {
-		return nil, invalid("batchItemFailures is not a list")
+	invalid := func(format string, args ...any) error { return invalidResponse(response, format, args...) }
+	entries, err := failureEntries(response)
+	if err != nil || len(entries) == 0 {
+		return nil, err
 	}
 	known := make(map[string]bool, len(ids))
 	for _, id := range ids {

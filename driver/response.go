@@ -18,24 +18,10 @@ import (
 // missing (for instance under another key), null, empty, not a string, or not
 // one of ids.
 func ParseResponse(response []byte, ids []string) ([]string, error) {
-	body := bytes.TrimSpace(response)
-	if len(body) == 0 || string(body) == "null" {
-		return nil, nil
-	}
-	invalid := func(format string, args ...any) error {
-		return &InvalidResponseError{Response: response, Reason: fmt.Sprintf(format, args...)}
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, invalid("not a JSON object: %v", err)
-	}
-	raw, ok := obj["batchItemFailures"]
-	if !ok || string(raw) == "null" {
-		return nil, nil
-	}
-	var entries []json.RawMessage
-	if err := json.Unmarshal(raw, &entries); err != nil {
-		return nil, invalid("batchItemFailures is not a list")
+	invalid := func(format string, args ...any) error { return invalidResponse(response, format, args...) }
+	entries, err := failureEntries(response)
+	if err != nil || len(entries) == 0 {
+		return nil, err
 	}
 	known := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -70,4 +56,34 @@ func ParseResponse(response []byte, ids []string) ([]string, error) {
 		}
 	}
 	return failed, nil
+}
+
+// failureEntries returns the entries of a partial batch response's
+// batchItemFailures list: none for an empty or null response, an object
+// without the list, or a null list; an [*InvalidResponseError] when the
+// response is not a JSON object or the list is not a list.
+func failureEntries(response []byte) ([]json.RawMessage, error) {
+	body := bytes.TrimSpace(response)
+	if len(body) == 0 || string(body) == "null" {
+		return nil, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, invalidResponse(response, "not a JSON object: %v", err)
+	}
+	raw, ok := obj["batchItemFailures"]
+	if !ok || string(raw) == "null" {
+		return nil, nil
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, invalidResponse(response, "batchItemFailures is not a list")
+	}
+	return entries, nil
+}
+
+// invalidResponse is the [*InvalidResponseError] of response, with the
+// reason formatted from format and args.
+func invalidResponse(response []byte, format string, args ...any) error {
+	return &InvalidResponseError{Response: response, Reason: fmt.Sprintf(format, args...)}
 }
