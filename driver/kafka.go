@@ -143,7 +143,10 @@ type Kafka struct {
 	// [MaxInvocationPayload].
 	MaxPayloadBytes int
 	// IdleWait is how long a Poll waits for a first record when the
-	// batching window is shorter; 0 means 100 ms.
+	// batching window is shorter; 0 means 100 ms. Records that were already
+	// in the topics when the mapping opened are waited for up to 10 s
+	// instead, whatever IdleWait says: the client's first fetch can take
+	// longer than IdleWait, and that is not an idle source.
 	IdleWait time.Duration
 
 	mu        sync.Mutex
@@ -153,7 +156,13 @@ type Kafka struct {
 	carry     []*kgo.Record
 	next      map[kafkaTP]int64
 	committed map[kafkaTP]int64
-	stats     KafkaStats
+	// waiting: when the client was opened, records were already there to
+	// read (the end offsets were past the positions to read from), and none
+	// has been fetched yet. The client's first fetch (metadata, offsets,
+	// the fetch itself) can take longer than IdleWait on a loaded machine;
+	// while waiting, an empty wait is not taken for an idle source.
+	waiting bool
+	stats   KafkaStats
 }
 
 // kafkaTP is a topic-partition.
@@ -414,10 +423,48 @@ func (k *Kafka) open(ctx context.Context) error {
 			assign[topic][p] = at
 		}
 	}
+	k.waiting = k.StartingPosition != Latest && k.StartingPosition != AtTimestamp &&
+		recordsToRead(ctx, admin, k.Topics, k.next)
 	cl.AddConsumePartitions(assign)
 	k.client, k.admin = cl, admin
 	return nil
 }
+
+// recordsToRead reports whether a partition of topics holds records past
+// where the mapping reads from: its position in next (a committed offset),
+// or else the start of the partition. Errors count as nothing to read.
+func recordsToRead(ctx context.Context, admin *kadm.Client, topics []string, next map[kafkaTP]int64) bool {
+	ends, err := admin.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return false
+	}
+	starts, err := admin.ListStartOffsets(ctx, topics...)
+	if err != nil {
+		return false
+	}
+	found := false
+	ends.Each(func(end kadm.ListedOffset) {
+		if end.Err != nil {
+			return
+		}
+		pos, ok := next[kafkaTP{end.Topic, end.Partition}]
+		if !ok {
+			start, ok := starts.Lookup(end.Topic, end.Partition)
+			if !ok || start.Err != nil {
+				return
+			}
+			pos = start.Offset
+		}
+		if pos < end.Offset {
+			found = true
+		}
+	})
+	return found
+}
+
+// firstFetchWait bounds how long a Poll waits for the first records that
+// were already there when the client was opened.
+const firstFetchWait = 10 * time.Second
 
 // fetch gathers a new batch: records carried over from the last fetch, then
 // records polled until BatchSize, the batching window or the payload limit;
@@ -455,6 +502,12 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 		if len(batch) == 0 && k.MaximumBatchingWindow < idle {
 			until = began.Add(idle)
 		}
+		if len(batch) == 0 && k.waiting {
+			until = began.Add(firstFetchWait)
+			if time.Now().After(until) {
+				k.waiting = false // waited once: nothing came
+			}
+		}
 		wait := time.Until(until)
 		if wait <= 0 {
 			break
@@ -475,6 +528,9 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 			return nil, ferr
 		}
 		recs := fetches.Records()
+		if len(recs) > 0 {
+			k.waiting = false
+		}
 		for i, r := range recs {
 			k.next[kafkaTP{r.Topic, r.Partition}] = r.Offset + 1
 			k.count(func(s *KafkaStats) { s.Records++ })
