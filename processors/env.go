@@ -13,7 +13,7 @@ import (
 )
 
 // Environment variables read by [LoadEnv] and [OpenEnv]: the Lambda way to
-// configure a function without rebuilding it. The README lists them in one
+// configure a function without rebuilding it. docs/configuration.md lists them in one
 // table. An unset variable keeps the [Config] zero value (Powertools'
 // default); a set variable must hold an accepted value, or loading fails
 // with an [*EnvError] naming the variable and the accepted values.
@@ -41,7 +41,7 @@ const (
 	EnvHooks = "BATCHKIT_HOOKS"
 )
 
-// Accepted values, as error messages and the README state them.
+// Accepted values, as error messages and docs/configuration.md state them.
 const (
 	acceptedBool        = "true or false (or 1 or 0, any case)"
 	acceptedConcurrency = "an integer, 0 or more (0 and 1 handle one record at a time)"

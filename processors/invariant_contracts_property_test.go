@@ -21,12 +21,14 @@ import (
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/processors/kafkapayload"
 )
 
 // The invariant's property test for the contracts added after the original
 // five processors: tumbling windows, S3 Batch Operations, Firehose, the
 // EventBridge Pipes entries, the envelopes and the Lambda adapters (with the
-// Kafka raw entry behind KafkaHandler). Random batches x options (typed, raw
+// Kafka raw entry behind KafkaHandler, and kafkapayload's value decoding on
+// it). Random batches x options (typed, raw
 // and adapter entries, sequential and concurrent, commutative folds, hooks,
 // a deadline margin) x random handler behaviours (nil, error, panic, Goexit,
 // blocking past the margin), each checked against its contract's form of
@@ -39,7 +41,7 @@ var contracts = []string{
 	"window-kinesis", "window-dynamodb", "s3batch", "firehose",
 	"pipes-sqs", "pipes-kinesis", "pipes-dynamodb",
 	"adapter-sqs", "adapter-kinesis", "adapter-dynamodb", "adapter-kafka",
-	"envelope-sqs", "envelope-kinesis",
+	"envelope-sqs", "envelope-kinesis", "kafka-payload",
 }
 
 // maxParts bounds the S3 records in one enveloped SQS message.
@@ -77,7 +79,7 @@ func genContractCase(r *rand.Rand) contractCase {
 	case "pipes-sqs", "pipes-kinesis", "pipes-dynamodb", "adapter-sqs", "adapter-kinesis", "adapter-dynamodb":
 		c.entry = 1 + r.IntN(2) // raw-bytes only
 		c.ordered = r.IntN(2) == 0
-	case "adapter-kafka":
+	case "adapter-kafka", "kafka-payload":
 		c.entry, c.ordered = 1+r.IntN(2), true
 	case "envelope-sqs", "envelope-kinesis":
 		c.ordered = r.IntN(2) == 0
@@ -242,7 +244,7 @@ func breakRecords(t *testing.T, c contractCase, raw []byte, key string, edit fun
 	switch {
 	case key == "":
 		recs = ev.([]any)
-	case c.contract == "adapter-kafka":
+	case c.contract == "adapter-kafka" || c.contract == "kafka-payload":
 		for _, group := range ev.(map[string]any)[key].(map[string]any) {
 			recs = append(recs, group.([]any)...)
 		}
@@ -891,6 +893,28 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		h := core.Func(func(ctx context.Context, r *events.KafkaRecord) error {
 			i := int(r.Offset)
 			return l.handle(ctx, i, c.beh[i])
+		})
+		invoke = func() (core.Response, error) { return processors.ProcessKafkaRaw(ctx, p, raw, h) }
+		adapter = processors.KafkaHandler(p, h)
+	case "kafka-payload":
+		// Kafka values decoded by kafkapayload: a value that is not JSON
+		// (alt) fails its record without a handler call.
+		kafka = true
+		p, err := processors.KafkaFrom(c.options(l))
+		require.NoError(t, err)
+		msgs := make([]batchtest.KafkaMessage, len(c.keys))
+		for i, k := range c.keys {
+			value := `{"n":` + strconv.Itoa(i) + `}`
+			if c.alt[i] {
+				value = "not json"
+			}
+			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: value}
+			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
+		}
+		raw = breakRecords(t, c, toJSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
+		type payload struct{ N int }
+		h := kafkapayload.Values(kafkapayload.JSON[payload](), func(ctx context.Context, v payload, _ *events.KafkaRecord) error {
+			return l.handle(ctx, v.N, c.beh[v.N])
 		})
 		invoke = func() (core.Response, error) { return processors.ProcessKafkaRaw(ctx, p, raw, h) }
 		adapter = processors.KafkaHandler(p, h)
