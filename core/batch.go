@@ -1,0 +1,100 @@
+package core
+
+import (
+	"context"
+)
+
+// Batch is the state of one invocation: the records, the handler, and one
+// [Outcome] per record, indexed by position. It is created per invocation
+// (by [Process], or by [NewBatch] for [Run]) and handed to every
+// [PartialProcessor] method, so the processor itself keeps no state.
+type Batch[R any] struct {
+	// Records are the batch's records, in input order.
+	Records []R
+	// Outcomes holds one outcome per record, in input order. After Run
+	// returns, every outcome is set: Powertools' "processed messages".
+	Outcomes []Outcome
+
+	handler Handler[R]
+	// hidden: the outcomes are seen by no one but the processor's Response
+	// (a [Process] batch), so a successful record without a result may be
+	// left pending: BuildResponse only looks for failures.
+	hidden bool
+	// untouched: after Run, no outcome was written (every record of a
+	// hidden batch succeeded on the fast path), so nothing needs clearing.
+	untouched bool
+	// successBelow: in a hidden batch, every record before it that is
+	// still pending was passed by the sequential fast path after its
+	// handler returned nil (see runner.fastLoop): it is a success. Any other
+	// pending record has no outcome and is reported failed.
+	successBelow int
+	// unknownKey is 1 + the position of the first record failed with an
+	// unknown ordering key (see [Batch.FailUnknownKey]); 0: none.
+	unknownKey int
+}
+
+// NewBatch returns the batch of one invocation. Run it with [Run]; read
+// b.Outcomes afterwards.
+func NewBatch[R any](records []R, handler Handler[R]) *Batch[R] {
+	return &Batch[R]{Records: records, Outcomes: make([]Outcome, len(records)), handler: handler}
+}
+
+// Fail marks record i failed with err before the batch runs, so that its
+// handler is not called: for example a record that could not be decoded. The
+// record is then reported like any other failure (and, under an ordering
+// policy, stops the records after it like any other failure).
+func (b *Batch[R]) Fail(i int, err error) {
+	b.Outcomes[i] = Failure(err)
+}
+
+// FailUnknownKey marks record i failed with err before the batch runs, like
+// [Batch.Fail], and says that its ordering key (message group, partition
+// key) could not be read: under [StopKey], any later record with a
+// non-empty key might share it, so every such record is short-circuited
+// (with a [ShortCircuitError] of kind [ShortCircuitUnknownKey]) instead of
+// running out of order. The raw-bytes entries call it for a record that did
+// not decode and whose key cannot be read from its bytes.
+func (b *Batch[R]) FailUnknownKey(i int, err error) {
+	b.Outcomes[i] = Failure(err)
+	if b.unknownKey == 0 || i+1 < b.unknownKey {
+		b.unknownKey = i + 1
+	}
+}
+
+// failed reports whether record i is to be reported failed: anything but a
+// success, except a pending record that the hidden fast path passed after
+// its handler returned nil.
+func (b *Batch[R]) failed(i int) bool {
+	switch b.Outcomes[i].Status {
+	case StatusSuccess:
+		return false
+	case StatusPending:
+		return i >= b.successBelow
+	}
+	return true
+}
+
+// outcomeErr is record i's error, an [*AbandonedError] for a record that
+// has no outcome.
+func (b *Batch[R]) outcomeErr(i int) error {
+	if o := &b.Outcomes[i]; o.Status != StatusPending || o.Err != nil {
+		return o.Err
+	}
+	return &AbandonedError{Position: i}
+}
+
+// Handle calls the handler for record i and returns its outcome. A panic in
+// the handler is recovered as a failure with a [*PanicError] that keeps the
+// stack. Custom processors call it from ProcessRecord.
+func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
+	defer func() {
+		if v := recover(); v != nil {
+			o = Failure(NewPanicError(v))
+		}
+	}()
+	result, err := b.handler(ctx, &b.Records[i])
+	if err != nil {
+		return Failure(err)
+	}
+	return Success(result)
+}

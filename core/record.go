@@ -1,0 +1,91 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// process calls ProcessRecord, recovering a panic of the processor itself.
+// When the goroutine ends inside it (runtime.Goexit in the handler), the
+// record gets an [*AbandonedError] on the way out.
+func (r *runner[R]) process(ctx context.Context, i int) (o Outcome) {
+	returned := false
+	defer func() {
+		if v := recover(); v != nil {
+			o = Failure(newPanicErrorAt("ProcessRecord", v))
+			return
+		}
+		if !returned { // runtime.Goexit: nobody receives o
+			r.b.Outcomes[i] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: i}}
+		}
+	}()
+	o = r.p.ProcessRecord(ctx, r.b, i)
+	returned = true
+	if o.Status == StatusPending {
+		o = Failure(fmt.Errorf("batchkit: %T.ProcessRecord returned no outcome for record %d; it is reported failed", r.p, i))
+	}
+	return o
+}
+
+// info describes record i to hooks. A Source function that panics leaves
+// its field empty and returns the panic as err.
+func (r *runner[R]) info(i int) (info RecordInfo, err error) {
+	rec := &r.b.Records[i]
+	info = RecordInfo{Position: i, EventSource: r.plan.Source.Name, Record: rec}
+	where := "Source.Identify"
+	defer func() {
+		if v := recover(); v != nil {
+			err = newPanicErrorAt(where, v)
+		}
+	}()
+	if r.plan.Source.Identify != nil {
+		info.Identifier = r.plan.Source.Identify(rec)
+	}
+	where = "Source.Key"
+	if r.keys != nil {
+		info.Key = r.keys[i]
+	} else if r.plan.Source.Key != nil {
+		info.Key = r.plan.Source.Key(rec)
+	}
+	return info, nil
+}
+
+// handleWithHooks runs record i between its hooks' RecordStart and
+// RecordEnd. RecordEnd is called even when the handler's goroutine ends
+// (runtime.Goexit), with the record's [*AbandonedError].
+func (r *runner[R]) handleWithHooks(ctx context.Context, i int) {
+	info, err := r.info(i)
+	if err != nil {
+		// The record cannot be described: it fails without running.
+		r.b.Outcomes[i] = Failure(err)
+		info.Outcome = r.b.Outcomes[i]
+		rctx := r.hooks.recordStart(ctx, info)
+		r.hooks.recordEnd(rctx, info)
+		return
+	}
+	rctx := r.hooks.recordStart(ctx, info)
+	start := time.Now()
+	ended := false
+	defer func() {
+		if !ended {
+			info.Duration = time.Since(start)
+			info.Outcome = r.b.Outcomes[i]
+			r.hooks.recordEnd(rctx, info)
+		}
+	}()
+	o := r.process(rctx, i)
+	info.Duration = time.Since(start)
+	info.Outcome = o
+	r.b.Outcomes[i] = o
+	ended = true
+	r.hooks.recordEnd(rctx, info)
+}
+
+// report tells hooks about a record that was decided without running.
+func (r *runner[R]) report(ctx context.Context, i int) {
+	info, _ := r.info(i) // the outcome is decided: a panic only empties a field
+	rctx := r.hooks.recordStart(ctx, info)
+	info.Outcome = r.b.Outcomes[i]
+	r.hooks.recordEnd(rctx, info)
+}
