@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // Amazon Data Firehose data transformation sends a Lambda function a batch
@@ -126,12 +127,12 @@ type FlexText string
 
 // UnmarshalJSON accepts a string, a number or null (left unchanged).
 func (t *FlexText) UnmarshalJSON(data []byte) error {
-	d := dec{s: string(data)}
+	d := raw.NewDec(string(data))
 	s := string(*t)
-	if err := d.textField(&s); err != nil {
+	if err := d.TextField(&s); err != nil {
 		return fmt.Errorf("batchkit: expected a string or a number: %w", err)
 	}
-	if d.peek() != 0 {
+	if d.Peek() != 0 {
 		return errors.New("batchkit: expected a string or a number, found more data")
 	}
 	*t = FlexText(s)
@@ -231,7 +232,7 @@ type FirehoseResponseRecord struct {
 	// PartitionKeys are written as metadata.partitionKeys when not empty.
 	PartitionKeys map[string]string `json:"-"`
 	// Err is why the record is ProcessingFailed: the handler's error, a
-	// [*core.PanicError], a not-started error, a [*RecordDecodeError] or a
+	// [*core.PanicError], a not-started error, a [*core.RecordDecodeError] or a
 	// [*FirehoseResponseSizeError]. It is not sent.
 	Err error `json:"-"`
 
@@ -337,7 +338,7 @@ func appendJSONString(buf []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if plainByte[c] {
+		if raw.PlainByte[c] {
 			i++
 			continue
 		}
@@ -385,7 +386,7 @@ func jsonStringSize(s string) int {
 	n := 2
 	for i := 0; i < len(s); {
 		c := s[i]
-		if plainByte[c] {
+		if raw.PlainByte[c] {
 			n++
 			i++
 			continue

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // ProcessFirehoseRaw is the raw-bytes entry for Firehose data
@@ -12,21 +13,21 @@ import (
 // record of its "records" array on its own and runs p over them with h,
 // like [ProcessFirehose]. A record that does not decode (bad base64, a
 // wrong type) is not handed to h: it is reported ProcessingFailed by its
-// recordId with a [*RecordDecodeError], and every other record still gets
+// recordId with a [*core.RecordDecodeError], and every other record still gets
 // its result. An event without a "records" array returns a
 // [core.UnexpectedBatchTypeError] before any handler runs.
 func ProcessFirehoseRaw(ctx context.Context, p *FirehoseProcessor, event []byte, h core.Handler[FirehoseRecord]) (FirehoseResponse, error) {
 	var ev FirehoseEvent
-	records, failures, err := decodeEnvelope(string(event), &firehoseRaw, "records", firehoseEventKeys, func(d *dec, key string) (bool, error) {
+	records, failures, err := raw.DecodeEnvelope(string(event), &firehoseRaw, "records", firehoseEventKeys, func(d *raw.Dec, key string) (bool, error) {
 		switch key {
 		case "invocationId":
-			return true, d.strField(&ev.InvocationID)
+			return true, d.StrField(&ev.InvocationID)
 		case "deliveryStreamArn":
-			return true, d.strField(&ev.DeliveryStreamArn)
+			return true, d.StrField(&ev.DeliveryStreamArn)
 		case "sourceKinesisStreamArn":
-			return true, d.strField(&ev.SourceKinesisStreamArn)
+			return true, d.StrField(&ev.SourceKinesisStreamArn)
 		case "region":
-			return true, d.strField(&ev.Region)
+			return true, d.StrField(&ev.Region)
 		}
 		return false, nil
 	})
@@ -53,28 +54,28 @@ func FirehoseHandler(p *FirehoseProcessor, h core.Handler[FirehoseRecord]) func(
 
 var firehoseEventKeys = []string{"invocationId", "deliveryStreamArn", "sourceKinesisStreamArn", "region"}
 
-var firehoseRaw = rawKind[FirehoseRecord]{
-	decode: decodeFirehoseRecord,
-	idPath: []string{"recordId"},
-	setID:  func(r *FirehoseRecord, id string) { r.RecordID = id },
+var firehoseRaw = raw.Kind[FirehoseRecord]{
+	Decode: decodeFirehoseRecord,
+	IDPath: []string{"recordId"},
+	SetID:  func(r *FirehoseRecord, id string) { r.RecordID = id },
 }
 
 var firehoseRecordKeys = []string{"recordId", "approximateArrivalTimestamp", "data", "kafkaRecordValue", "kinesisRecordMetadata"}
 
-func decodeFirehoseRecord(d *dec, r *FirehoseRecord) error {
-	if err := d.openRecord(); err != nil {
+func decodeFirehoseRecord(d *raw.Dec, r *FirehoseRecord) error {
+	if err := d.OpenRecord(); err != nil {
 		return err
 	}
-	return d.fields(firehoseRecordKeys, func(key string) (bool, error) {
+	return d.Fields(firehoseRecordKeys, func(key string) (bool, error) {
 		switch key {
 		case "recordId":
-			return true, d.strField(&r.RecordID)
+			return true, d.StrField(&r.RecordID)
 		case "approximateArrivalTimestamp":
-			return true, d.int64Field(&r.ApproximateArrivalTimestamp)
+			return true, d.Int64Field(&r.ApproximateArrivalTimestamp)
 		case "data":
-			return true, d.bytesField(&r.Data)
+			return true, d.BytesField(&r.Data)
 		case "kafkaRecordValue":
-			return true, d.bytesField(&r.KafkaRecordValue)
+			return true, d.BytesField(&r.KafkaRecordValue)
 		case "kinesisRecordMetadata":
 			return true, decodeFirehoseMetadata(d, &r.KinesisRecordMetadata)
 		}
@@ -84,8 +85,8 @@ func decodeFirehoseRecord(d *dec, r *FirehoseRecord) error {
 
 var firehoseMetadataKeys = []string{"shardId", "partitionKey", "approximateArrivalTimestamp", "sequenceNumber", "subsequenceNumber"}
 
-func decodeFirehoseMetadata(d *dec, dst **FirehoseKinesisMetadata) error {
-	isNull, err := d.openObject()
+func decodeFirehoseMetadata(d *raw.Dec, dst **FirehoseKinesisMetadata) error {
+	isNull, err := d.OpenObject()
 	if err != nil || isNull {
 		if isNull {
 			*dst = nil
@@ -97,18 +98,18 @@ func decodeFirehoseMetadata(d *dec, dst **FirehoseKinesisMetadata) error {
 		m = new(FirehoseKinesisMetadata)
 		*dst = m
 	}
-	return d.fields(firehoseMetadataKeys, func(key string) (bool, error) {
+	return d.Fields(firehoseMetadataKeys, func(key string) (bool, error) {
 		switch key {
 		case "shardId":
-			return true, d.strField(&m.ShardID)
+			return true, d.StrField(&m.ShardID)
 		case "partitionKey":
-			return true, d.strField(&m.PartitionKey)
+			return true, d.StrField(&m.PartitionKey)
 		case "approximateArrivalTimestamp":
-			return true, d.textField((*string)(&m.ApproximateArrivalTimestamp))
+			return true, d.TextField((*string)(&m.ApproximateArrivalTimestamp))
 		case "sequenceNumber":
-			return true, d.strField(&m.SequenceNumber)
+			return true, d.StrField(&m.SequenceNumber)
 		case "subsequenceNumber":
-			return true, d.textField((*string)(&m.SubsequenceNumber))
+			return true, d.TextField((*string)(&m.SubsequenceNumber))
 		}
 		return false, nil
 	})

@@ -113,7 +113,7 @@ func TestFirehoseRawUndecodableRecordFailsAlone(t *testing.T) {
 	resp, err := processors.ProcessFirehoseRaw(context.Background(), processors.NewFirehose(), []byte(event), processors.FirehoseFunc(upper))
 	require.NoError(t, err)
 	require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, results(resp))
-	require.ErrorIs(t, resp.Records[1].Err, processors.ErrRecordDecode)
+	require.ErrorIs(t, resp.Records[1].Err, core.ErrRecordDecode)
 	require.Equal(t, "r2", resp.Records[1].RecordID)
 
 	_, err = processors.ProcessFirehoseRaw(context.Background(), processors.NewFirehose(), []byte(`{"invocationId":"i"}`), processors.FirehoseFunc(upper))

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // The eventSource values of Kafka events: Amazon MSK and self-managed
@@ -139,12 +139,7 @@ func lowestOffsets(failures []core.BatchItemFailure) []core.BatchItemFailure {
 // TopicPartition returns a Kafka record's topic-partition, "<topic>-<partition>",
 // the key Lambda uses in the event and in the response. It returns "" for a
 // record without topic.
-func TopicPartition(r *events.KafkaRecord) string {
-	if r.Topic == "" {
-		return ""
-	}
-	return r.Topic + "-" + strconv.FormatInt(r.Partition, 10)
-}
+func TopicPartition(r *events.KafkaRecord) string { return raw.TopicPartition(r) }
 
 // topicPartitionKeys is [TopicPartition] remembering its last result, so
 // that the records of one partition, which come one after another, share
@@ -190,7 +185,7 @@ func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
 	parts := make([]splitKey, 0, len(event.Records))
 	n := 0
 	for k, recs := range event.Records {
-		topic, partition := splitTopicPartition(k)
+		topic, partition := raw.SplitTopicPartition(k)
 		parts = append(parts, splitKey{key: k, topic: topic, partition: partition, recs: recs})
 		n += len(recs)
 	}
@@ -211,7 +206,7 @@ func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
 				}
 			}
 		}
-		if recs := out[start:]; !offsetsAscending(recs) {
+		if recs := out[start:]; !raw.OffsetsAscending(recs) {
 			slices.SortStableFunc(recs, func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
 		}
 	}
@@ -227,44 +222,9 @@ type splitKey struct {
 	recs      []events.KafkaRecord
 }
 
-// compareSplitKeys is compareTopicPartitions on keys already split.
+// compareSplitKeys is [raw.CompareTopicPartitions] on keys already split.
 func compareSplitKeys(a, b splitKey) int {
 	return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition), strings.Compare(a.key, b.key))
-}
-
-// offsetsAscending reports whether recs are in non-decreasing offset order
-// (a stable sort would leave them as they are).
-func offsetsAscending(recs []events.KafkaRecord) bool {
-	for i := 1; i < len(recs); i++ {
-		if recs[i].Offset < recs[i-1].Offset {
-			return false
-		}
-	}
-	return true
-}
-
-// compareTopicPartitions orders "<topic>-<partition>" keys by topic, then
-// by partition number; a key that does not end in a number sorts as a topic
-// of its own (before its partitions, if any). Comparing derived tuples keeps
-// the order total.
-func compareTopicPartitions(a, b string) int {
-	ta, pa := splitTopicPartition(a)
-	tb, pb := splitTopicPartition(b)
-	return cmp.Or(strings.Compare(ta, tb), cmp.Compare(pa, pb), strings.Compare(a, b))
-}
-
-// splitTopicPartition returns the topic and partition of key, or key and
-// -1 when it does not end in "-<number>".
-func splitTopicPartition(key string) (string, int64) {
-	i := strings.LastIndexByte(key, '-')
-	if i < 0 {
-		return key, -1
-	}
-	p, err := strconv.ParseInt(key[i+1:], 10, 64)
-	if err != nil || p < 0 {
-		return key, -1
-	}
-	return key[:i], p
 }
 
 // ProcessKafka runs p over a Kafka event: it refuses, with a

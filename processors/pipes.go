@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // EventBridge Pipes with a Lambda function target invoke it with the source's
@@ -26,15 +27,12 @@ import (
 // that is not a JSON array returns a [core.UnexpectedBatchTypeError] before
 // any handler runs.
 
-// pipesArrayKey names the bare array in [core.UnexpectedBatchTypeError].
-const pipesArrayKey = "EventBridge Pipes records (a top-level JSON array)"
-
 // ProcessPipesSQSRaw is the raw-bytes entry for an EventBridge pipe whose
 // source is an SQS queue (standard or FIFO, by p: [NewSQS] or [NewSQSFIFO])
 // and whose target is the Lambda function. Records are events.SQSMessage, as
 // for [ProcessSQSRaw], and failures are reported by message id.
 func ProcessPipesSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &sqsRaw, nil, nil)
+	return processPipesRaw(ctx, p, event, h, &raw.SQS, nil, nil)
 }
 
 // ProcessPipesKinesisRaw is the raw-bytes entry for an EventBridge pipe whose
@@ -47,7 +45,7 @@ func ProcessPipesSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSM
 // with a [*PipesIdentifierError] before any handler runs, since Pipes would
 // not recognise its identifiers.
 func ProcessPipesKinesisRaw(ctx context.Context, p core.PartialProcessor[events.KinesisEventRecord], event []byte, h core.Handler[events.KinesisEventRecord]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &pipesKinesisRaw, func(r *events.KinesisEventRecord) string { return r.EventID }, readPipesKinesisKeys)
+	return processPipesRaw(ctx, p, event, h, &raw.PipesKinesis, func(r *events.KinesisEventRecord) string { return r.EventID }, readPipesKinesisKeys)
 }
 
 // ProcessPipesDynamoDBRaw is the raw-bytes entry for an EventBridge pipe
@@ -57,7 +55,7 @@ func ProcessPipesKinesisRaw(ctx context.Context, p core.PartialProcessor[events.
 // [NewDynamoDB], by sequence number) is refused with a
 // [*PipesIdentifierError] before any handler runs.
 func ProcessPipesDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &pipesDynamoDBRaw, func(r *events.DynamoDBEventRecord) string { return r.EventID }, nil)
+	return processPipesRaw(ctx, p, event, h, &raw.PipesDynamoDB, func(r *events.DynamoDBEventRecord) string { return r.EventID }, nil)
 }
 
 // PipesSQSHandler returns a Lambda handler for an EventBridge pipe from an
@@ -174,8 +172,8 @@ func (e *PipesIdentifierError) Is(target error) bool { return target == ErrPipes
 // that under a stop-by-key policy (FIFO skip-group, streams with
 // stop-on-first-failure) no later record of its key runs and succeeds
 // before it.
-func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *rawKind[R], eventID func(*R) string, readKeys func(event string, records []R, failures []*RecordDecodeError)) (core.Response, error) {
-	records, failures, err := decodeArrayEvent(string(event), k)
+func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *raw.Kind[R], eventID func(*R) string, readKeys func(event string, records []R, failures []*core.RecordDecodeError)) (core.Response, error) {
+	records, failures, err := raw.DecodeArrayEvent(string(event), k)
 	if err != nil {
 		return core.Response{}, err
 	}
@@ -189,7 +187,7 @@ func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], eve
 	}
 	b := core.NewBatch(records, h)
 	for _, f := range failures {
-		if f.keyUnknown {
+		if f.KeyUnknown {
 			b.FailUnknownKey(f.Position, f) // may share a later record's key
 		} else {
 			b.Fail(f.Position, f)
@@ -202,22 +200,22 @@ func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], eve
 // record that did not decode from its top-level "partitionKey" (the raw
 // entry's reader looks in the "kinesis" object, which Pipes records lack).
 // A key that cannot be read leaves the record's key unknown.
-func readPipesKinesisKeys(event string, records []events.KinesisEventRecord, failures []*RecordDecodeError) {
+func readPipesKinesisKeys(event string, records []events.KinesisEventRecord, failures []*core.RecordDecodeError) {
 	var raws []json.RawMessage
 	if json.Unmarshal([]byte(event), &raws) != nil || len(raws) != len(records) {
 		for _, f := range failures {
-			f.keyUnknown = true
+			f.KeyUnknown = true
 		}
 		return
 	}
 	for _, f := range failures {
-		pk := findString(string(raws[f.Position]), []string{"partitionKey"})
+		pk := raw.FindString(string(raws[f.Position]), []string{"partitionKey"})
 		if pk == "" {
-			f.keyUnknown = true
+			f.KeyUnknown = true
 			continue
 		}
 		records[f.Position].Kinesis.PartitionKey = pk
-		f.keyUnknown = false
+		f.KeyUnknown = false
 	}
 }
 
@@ -242,58 +240,4 @@ func checkPipesIdentifiers[R any](p core.PartialProcessor[R], records []R, event
 		}
 	}
 	return nil
-}
-
-// decodeArrayEvent decodes an event that is a bare JSON array of records,
-// each on its own, like decodeEvent does for the "Records" array.
-func decodeArrayEvent[R any](s string, k *rawKind[R]) ([]R, []*RecordDecodeError, error) {
-	unexpected := func(found string) error {
-		return &core.UnexpectedBatchTypeError{Key: pipesArrayKey, Found: found}
-	}
-	d := dec{s: s}
-	switch c := d.peek(); c {
-	case '[':
-	case 0:
-		return nil, nil, unexpected("an empty event")
-	default:
-		return nil, nil, unexpected(kindOf(c) + " instead of an array; is the function the target of an EventBridge pipe?")
-	}
-	records, failures, err := decodeRecords(&d, k, nil, nil)
-	if err != nil {
-		return nil, nil, unexpected("malformed JSON: " + err.Error())
-	}
-	if d.peek() != 0 {
-		return nil, nil, unexpected("malformed JSON: data after the array")
-	}
-	return records, failures, nil
-}
-
-var pipesKinesisRaw = rawKind[events.KinesisEventRecord]{
-	decode: decodePipesKinesisRecord,
-	idPath: []string{"eventID"},
-	setID:  func(r *events.KinesisEventRecord, id string) { r.EventID = id },
-}
-
-var pipesKinesisKeys = []string{"awsRegion", "eventID", "eventName", "eventSource", "eventSourceARN",
-	"eventVersion", "invokeIdentityArn", "approximateArrivalTimestamp", "data", "encryptionType",
-	"partitionKey", "sequenceNumber", "kinesisSchemaVersion"}
-
-// decodePipesKinesisRecord decodes a flattened Pipes Kinesis record: the
-// record's own fields and those of Lambda's "kinesis" object side by side.
-func decodePipesKinesisRecord(d *dec, r *events.KinesisEventRecord) error {
-	if err := d.openRecord(); err != nil {
-		return err
-	}
-	return d.fields(pipesKinesisKeys, func(key string) (bool, error) {
-		if known, err := kinesisEventField(d, r, key); known {
-			return true, err
-		}
-		return kinesisDataField(d, &r.Kinesis, key)
-	})
-}
-
-var pipesDynamoDBRaw = rawKind[events.DynamoDBEventRecord]{
-	decode: decodeDynamoDBRecord,
-	idPath: []string{"eventID"},
-	setID:  func(r *events.DynamoDBEventRecord, id string) { r.EventID = id },
 }

@@ -334,7 +334,7 @@ func TestPipesUnidentifiableFailure(t *testing.T) {
 	_, err := processors.ProcessPipesKinesisRaw(context.Background(), processors.NewPipesKinesis(), []byte(event),
 		core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil }))
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
-	require.ErrorIs(t, err, processors.ErrRecordDecode)
+	require.ErrorIs(t, err, core.ErrRecordDecode)
 }
 
 func TestPipesProcessorConfig(t *testing.T) {

@@ -74,7 +74,7 @@ func sameRecords[R any](t *testing.T, ctx context.Context, typed []R, data []byt
 }
 
 // TestRawRecordErrors: records that json.Unmarshal rejects fail alone with a
-// RecordDecodeError naming their identifier.
+// core.RecordDecodeError naming their identifier.
 func TestRawRecordErrors(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
@@ -95,7 +95,7 @@ func TestRawRecordErrors(t *testing.T) {
 			var e events.SQSEvent
 			require.Error(t, json.Unmarshal([]byte(c.event), &e), "encoding/json accepts it too")
 			_, err := processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(c.event), nop[events.SQSMessage])
-			var rde *processors.RecordDecodeError
+			var rde *core.RecordDecodeError
 			require.ErrorAs(t, err, &rde)
 			require.Equal(t, "x", rde.Identifier)
 			require.Contains(t, rde.Error(), "record 0 (x)")
@@ -116,7 +116,7 @@ func TestRawRecordErrors(t *testing.T) {
 			var e events.DynamoDBEvent
 			require.Error(t, json.Unmarshal([]byte(c.event), &e), "encoding/json accepts it too")
 			_, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(c.event), nop[events.DynamoDBEventRecord])
-			var rde *processors.RecordDecodeError
+			var rde *core.RecordDecodeError
 			require.ErrorAs(t, err, &rde)
 			require.Equal(t, "x", rde.Identifier)
 		})

@@ -114,7 +114,7 @@ func TestKafkaRawBadRecordFailsAlone(t *testing.T) {
 	require.Equal(t, []string{"orders-0@10", "orders-1@4", "orders-2@7"}, handled)
 }
 
-// The failed record's error is a RecordDecodeError naming the record by its
+// The failed record's error is a core.RecordDecodeError naming the record by its
 // place in the handling order and its partition and offset.
 func TestKafkaRawDecodeErrorDetails(t *testing.T) {
 	event := `{"eventSource":"aws:kafka","records":{"t-0":[
@@ -124,11 +124,11 @@ func TestKafkaRawDecodeErrorDetails(t *testing.T) {
 	// Offset 2 did not decode, offset 3 was short-circuited after it: the
 	// whole batch failed.
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
-	var de *processors.RecordDecodeError
+	var de *core.RecordDecodeError
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, 0, de.Position)
 	require.Equal(t, "t-0@2", de.Identifier)
-	require.ErrorIs(t, err, processors.ErrRecordDecode)
+	require.ErrorIs(t, err, core.ErrRecordDecode)
 }
 
 // A record without topic belongs to the topic-partition of its map key: it
@@ -161,7 +161,7 @@ func TestKafkaRawUnidentifiable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, seen := recordKafka()
 			_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(tc.event), h)
-			require.ErrorIs(t, err, processors.ErrRecordDecode)
+			require.ErrorIs(t, err, core.ErrRecordDecode)
 			if tc.fullFail {
 				// The unreadable offset sorts first; the record after it
 				// may be of its partition, so it does not run.

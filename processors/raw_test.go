@@ -215,12 +215,12 @@ func TestRawDecodeErrorDetails(t *testing.T) {
 	require.Equal(t, []string{"d2"}, seen)
 	require.Equal(t, []string{"d1"}, failedIDs(resp))
 
-	// All records bad: the full-batch error wraps each RecordDecodeError.
+	// All records bad: the full-batch error wraps each core.RecordDecodeError.
 	ev = `{"Records":[{"dynamodb":{"SequenceNumber":"d1","Keys":{"k":{"X":"1"}}}}]}`
 	_, err = processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), nop[events.DynamoDBEventRecord])
-	var rde *processors.RecordDecodeError
+	var rde *core.RecordDecodeError
 	require.ErrorAs(t, err, &rde)
-	require.ErrorIs(t, err, processors.ErrRecordDecode)
+	require.ErrorIs(t, err, core.ErrRecordDecode)
 	require.Equal(t, 0, rde.Position)
 	require.Equal(t, "d1", rde.Identifier)
 	var unsupported events.UnsupportedDynamoDBTypeError
@@ -243,7 +243,7 @@ func TestRawUnidentifiable(t *testing.T) {
 			var ue *core.UnidentifiableFailureError
 			require.ErrorAs(t, err, &ue)
 			require.Equal(t, []int{1}, ue.Positions)
-			require.ErrorIs(t, err, processors.ErrRecordDecode)
+			require.ErrorIs(t, err, core.ErrRecordDecode)
 			require.Equal(t, 2, n)
 		})
 	}

@@ -5,23 +5,24 @@ import (
 	"encoding/json"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // ProcessS3BatchRaw is the raw-bytes entry for S3 Batch Operations: it takes
 // the event as S3 sent it, decodes each task of its "tasks" array on its own
 // and runs p over them with h, like [ProcessS3Batch]. A task that does not
 // decode is not handed to h: it is reported PermanentFailure by its taskId
-// with a [*RecordDecodeError] (retrying the same bytes cannot succeed). An
+// with a [*core.RecordDecodeError] (retrying the same bytes cannot succeed). An
 // event without a "tasks" array returns a [core.UnexpectedBatchTypeError]
 // before any handler runs.
 func ProcessS3BatchRaw(ctx context.Context, p *S3BatchProcessor, event []byte, h core.Handler[S3BatchTask]) (S3BatchResponse, error) {
 	var ev S3BatchEvent
-	tasks, failures, err := decodeEnvelope(string(event), &s3TaskRaw, "tasks", s3EventKeys, func(d *dec, key string) (bool, error) {
+	tasks, failures, err := raw.DecodeEnvelope(string(event), &s3TaskRaw, "tasks", s3EventKeys, func(d *raw.Dec, key string) (bool, error) {
 		switch key {
 		case "invocationSchemaVersion":
-			return true, d.strField(&ev.InvocationSchemaVersion)
+			return true, d.StrField(&ev.InvocationSchemaVersion)
 		case "invocationId":
-			return true, d.strField(&ev.InvocationID)
+			return true, d.StrField(&ev.InvocationID)
 		case "job":
 			return true, decodeS3Job(d, &ev.Job)
 		}
@@ -53,30 +54,30 @@ func S3BatchHandler(p *S3BatchProcessor, h core.Handler[S3BatchTask]) func(conte
 
 var s3EventKeys = []string{"invocationSchemaVersion", "invocationId", "job"}
 
-var s3TaskRaw = rawKind[S3BatchTask]{
-	decode: decodeS3Task,
-	idPath: []string{"taskId"},
-	setID:  func(t *S3BatchTask, id string) { t.TaskID = id },
+var s3TaskRaw = raw.Kind[S3BatchTask]{
+	Decode: decodeS3Task,
+	IDPath: []string{"taskId"},
+	SetID:  func(t *S3BatchTask, id string) { t.TaskID = id },
 }
 
 var s3TaskKeys = []string{"taskId", "s3Key", "s3VersionId", "s3BucketArn", "s3Bucket"}
 
-func decodeS3Task(d *dec, t *S3BatchTask) error {
-	if err := d.openRecord(); err != nil {
+func decodeS3Task(d *raw.Dec, t *S3BatchTask) error {
+	if err := d.OpenRecord(); err != nil {
 		return err
 	}
-	return d.fields(s3TaskKeys, func(key string) (bool, error) {
+	return d.Fields(s3TaskKeys, func(key string) (bool, error) {
 		switch key {
 		case "taskId":
-			return true, d.strField(&t.TaskID)
+			return true, d.StrField(&t.TaskID)
 		case "s3Key":
-			return true, d.strField(&t.S3Key)
+			return true, d.StrField(&t.S3Key)
 		case "s3VersionId":
-			return true, d.strField(&t.S3VersionID)
+			return true, d.StrField(&t.S3VersionID)
 		case "s3BucketArn":
-			return true, d.strField(&t.S3BucketARN)
+			return true, d.StrField(&t.S3BucketARN)
 		case "s3Bucket":
-			return true, d.strField(&t.S3Bucket)
+			return true, d.StrField(&t.S3Bucket)
 		}
 		return false, nil
 	})
@@ -84,16 +85,16 @@ func decodeS3Task(d *dec, t *S3BatchTask) error {
 
 var s3JobKeys = []string{"id", "userArguments"}
 
-func decodeS3Job(d *dec, j *S3BatchJob) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
+func decodeS3Job(d *raw.Dec, j *S3BatchJob) error {
+	if isNull, err := d.OpenObject(); err != nil || isNull {
 		return err
 	}
-	return d.fields(s3JobKeys, func(key string) (bool, error) {
+	return d.Fields(s3JobKeys, func(key string) (bool, error) {
 		switch key {
 		case "id":
-			return true, d.strField(&j.ID)
+			return true, d.StrField(&j.ID)
 		case "userArguments":
-			return true, d.stringMap(&j.UserArguments)
+			return true, d.StringMap(&j.UserArguments)
 		}
 		return false, nil
 	})

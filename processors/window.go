@@ -414,7 +414,7 @@ func ProcessWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props W
 	return runWindow(ctx, p, props, records, nil, agg)
 }
 
-func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props WindowProperties, records []R, failures []*RecordDecodeError, agg Aggregate[R, S]) (WindowResponse, error) {
+func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props WindowProperties, records []R, failures []*core.RecordDecodeError, agg Aggregate[R, S]) (WindowResponse, error) {
 	if p == nil {
 		return WindowResponse{}, errors.New("batchkit: ProcessWindow needs a processor (processors.NewKinesisWindow or NewDynamoDBWindow), got nil")
 	}

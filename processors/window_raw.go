@@ -3,9 +3,9 @@ package processors
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // ProcessKinesisWindowRaw is the raw-bytes entry for Kinesis tumbling
@@ -17,13 +17,13 @@ import (
 // event without a "Records" array returns a [core.UnexpectedBatchTypeError]
 // before anything is folded.
 func ProcessKinesisWindowRaw[S any](ctx context.Context, p *WindowProcessor[events.KinesisEventRecord], event []byte, agg Aggregate[events.KinesisEventRecord, S]) (WindowResponse, error) {
-	return processWindowRaw(ctx, p, event, &kinesisRaw, agg)
+	return processWindowRaw(ctx, p, event, &raw.Kinesis, agg)
 }
 
 // ProcessDynamoDBWindowRaw is the raw-bytes entry for DynamoDB Streams
 // tumbling windows; see [ProcessKinesisWindowRaw].
 func ProcessDynamoDBWindowRaw[S any](ctx context.Context, p *WindowProcessor[events.DynamoDBEventRecord], event []byte, agg Aggregate[events.DynamoDBEventRecord, S]) (WindowResponse, error) {
-	return processWindowRaw(ctx, p, event, &dynamoDBRaw, agg)
+	return processWindowRaw(ctx, p, event, &raw.DynamoDB, agg)
 }
 
 // KinesisWindowHandler returns the Lambda handler of a Kinesis tumbling
@@ -48,24 +48,24 @@ func DynamoDBWindowHandler[S any](p *WindowProcessor[events.DynamoDBEventRecord]
 
 var windowEventKeys = []string{"window", "state", "shardId", "eventSourceARN", "isFinalInvokeForWindow", "isWindowTerminatedEarly"}
 
-func processWindowRaw[R, S any](ctx context.Context, p *WindowProcessor[R], event []byte, k *rawKind[R], agg Aggregate[R, S]) (WindowResponse, error) {
+func processWindowRaw[R, S any](ctx context.Context, p *WindowProcessor[R], event []byte, k *raw.Kind[R], agg Aggregate[R, S]) (WindowResponse, error) {
 	var props WindowProperties
-	records, failures, err := decodeEnvelope(string(event), k, recordsKey, windowEventKeys, func(d *dec, key string) (bool, error) {
+	records, failures, err := raw.DecodeEnvelope(string(event), k, raw.RecordsKey, windowEventKeys, func(d *raw.Dec, key string) (bool, error) {
 		switch key {
 		case "window":
 			return true, decodeWindowRange(d, &props.Window)
 		case "state":
-			raw, err := d.rawValue()
+			raw, err := d.RawValue()
 			props.State = json.RawMessage(raw)
 			return true, err
 		case "shardId":
-			return true, d.strField(&props.ShardID)
+			return true, d.StrField(&props.ShardID)
 		case "eventSourceARN":
-			return true, d.strField(&props.EventSourceARN)
+			return true, d.StrField(&props.EventSourceARN)
 		case "isFinalInvokeForWindow":
-			return true, d.boolField(&props.IsFinalInvokeForWindow)
+			return true, d.BoolField(&props.IsFinalInvokeForWindow)
 		case "isWindowTerminatedEarly":
-			return true, d.boolField(&props.IsWindowTerminatedEarly)
+			return true, d.BoolField(&props.IsWindowTerminatedEarly)
 		}
 		return false, nil
 	})
@@ -77,35 +77,17 @@ func processWindowRaw[R, S any](ctx context.Context, p *WindowProcessor[R], even
 
 var windowRangeKeys = []string{"start", "end"}
 
-func decodeWindowRange(d *dec, w *WindowRange) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
+func decodeWindowRange(d *raw.Dec, w *WindowRange) error {
+	if isNull, err := d.OpenObject(); err != nil || isNull {
 		return err
 	}
-	return d.fields(windowRangeKeys, func(key string) (bool, error) {
+	return d.Fields(windowRangeKeys, func(key string) (bool, error) {
 		switch key {
 		case "start":
-			return true, d.timeField(&w.Start)
+			return true, d.TimeField(&w.Start)
 		case "end":
-			return true, d.timeField(&w.End)
+			return true, d.TimeField(&w.End)
 		}
 		return false, nil
 	})
-}
-
-// timeField reads an RFC 3339 time, as time.Time's UnmarshalJSON does;
-// null leaves it.
-func (d *dec) timeField(dst *time.Time) error {
-	if isNull, err := d.null(); isNull || err != nil {
-		return err
-	}
-	s, err := d.str()
-	if err != nil {
-		return err
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return d.errorf("invalid RFC 3339 time %q", s)
-	}
-	*dst = t
-	return nil
 }

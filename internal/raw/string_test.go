@@ -1,4 +1,4 @@
-package processors
+package raw
 
 import (
 	"encoding/json"
@@ -42,8 +42,8 @@ func checkStr(t *testing.T, lit, tail string) {
 	if wantErr != nil && tail != "" {
 		return // an unterminated literal would end inside the tail
 	}
-	d := dec{s: lit + tail}
-	got, err := d.str()
+	d := Dec{s: lit + tail}
+	got, err := d.Str()
 	if wantErr != nil {
 		// Invalid as a whole: the scanner rejects the string, or it
 		// ends before the end of lit (data after the string).
@@ -97,10 +97,10 @@ func TestArenaValuesAreDistinct(t *testing.T) {
 	*p1 = "changed"
 	require.Equal(t, "two", *p2)
 
-	var d dec
-	b1, err := d.bytesOf("aGVsbG8=")
+	var d Dec
+	b1, err := d.BytesOf("aGVsbG8=")
 	require.NoError(t, err)
-	b2, err := d.bytesOf("d29ybGQ=")
+	b2, err := d.BytesOf("d29ybGQ=")
 	require.NoError(t, err)
 	require.Equal(t, len(b1), cap(b1))
 	_ = append(b1, '!')
@@ -113,18 +113,18 @@ func TestArenaValuesAreDistinct(t *testing.T) {
 	// A copy of a decoder shares its arena: values from either never
 	// overlap.
 	c := d
-	b3, err := c.bytesOf("Zm9v")
+	b3, err := c.BytesOf("Zm9v")
 	require.NoError(t, err)
-	b4, err := d.bytesOf("YmFy")
+	b4, err := d.BytesOf("YmFy")
 	require.NoError(t, err)
 	require.Equal(t, "foo", string(b3))
 	require.Equal(t, "bar", string(b4))
 	require.Equal(t, "hello", string(b1))
 
-	empty, err := d.bytesOf("")
+	empty, err := d.BytesOf("")
 	require.NoError(t, err)
 	require.NotNil(t, empty)
-	_, err = d.bytesOf("not base64!")
+	_, err = d.BytesOf("not base64!")
 	require.Error(t, err)
 }
 
@@ -142,8 +142,8 @@ func TestAttributeValueMatchesAWSLambdaGo(t *testing.T) {
 		t.Run(lit, func(t *testing.T) {
 			var want events.DynamoDBAttributeValue
 			wantErr := json.Unmarshal([]byte(lit), &want)
-			d := dec{s: lit}
-			got, err := d.attributeValue(0)
+			d := Dec{s: lit}
+			got, err := d.AttributeValue(0)
 			if wantErr != nil {
 				require.Error(t, err, "aws-lambda-go rejects %s: %v", lit, wantErr)
 				return

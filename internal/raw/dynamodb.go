@@ -1,54 +1,40 @@
-package processors
+package raw
 
 import (
-	"context"
 	"errors"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/batchkit/batchkit/core"
 )
 
-// ProcessDynamoDBRaw is the raw-bytes entry for DynamoDB Streams: like
-// [ProcessSQSRaw], for events.DynamoDBEventRecord. Attribute values are
-// decoded straight into events.DynamoDBAttributeValue (through its
-// constructors) instead of aws-lambda-go's detour through a generic map, and
-// a record with an attribute type aws-lambda-go does not know fails alone
-// with a [*RecordDecodeError] wrapping events.UnsupportedDynamoDBTypeError,
-// reported by its sequence number.
-func ProcessDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
-	return processRaw(ctx, p, event, h, &dynamoDBRaw)
-}
-
-var dynamoDBRaw = rawKind[events.DynamoDBEventRecord]{
-	decode: decodeDynamoDBRecord,
-	idPath: []string{"dynamodb", "SequenceNumber"},
-	setID:  func(r *events.DynamoDBEventRecord, id string) { r.Change.SequenceNumber = id },
+var DynamoDB = Kind[events.DynamoDBEventRecord]{
+	Decode: decodeDynamoDBRecord,
+	IDPath: []string{"dynamodb", "SequenceNumber"},
+	SetID:  func(r *events.DynamoDBEventRecord, id string) { r.Change.SequenceNumber = id },
 }
 
 var dynamoDBRecordKeys = []string{"awsRegion", "dynamodb", "eventID", "eventName", "eventSource",
 	"eventVersion", "eventSourceARN", "userIdentity"}
 
-func decodeDynamoDBRecord(d *dec, r *events.DynamoDBEventRecord) error {
-	if err := d.openRecord(); err != nil {
+func decodeDynamoDBRecord(d *Dec, r *events.DynamoDBEventRecord) error {
+	if err := d.OpenRecord(); err != nil {
 		return err
 	}
-	return d.fields(dynamoDBRecordKeys, func(key string) (bool, error) {
+	return d.Fields(dynamoDBRecordKeys, func(key string) (bool, error) {
 		switch key {
 		case "awsRegion":
-			return true, d.strField(&r.AWSRegion)
+			return true, d.StrField(&r.AWSRegion)
 		case "dynamodb":
 			return true, decodeStreamRecord(d, &r.Change)
 		case "eventID":
-			return true, d.strField(&r.EventID)
+			return true, d.StrField(&r.EventID)
 		case "eventName":
-			return true, d.strField(&r.EventName)
+			return true, d.StrField(&r.EventName)
 		case "eventSource":
-			return true, d.strField(&r.EventSource)
+			return true, d.StrField(&r.EventSource)
 		case "eventVersion":
-			return true, d.strField(&r.EventVersion)
+			return true, d.StrField(&r.EventVersion)
 		case "eventSourceARN":
-			return true, d.strField(&r.EventSourceArn)
+			return true, d.StrField(&r.EventSourceArn)
 		case "userIdentity":
 			return true, decodeUserIdentity(d, &r.UserIdentity)
 		}
@@ -58,8 +44,8 @@ func decodeDynamoDBRecord(d *dec, r *events.DynamoDBEventRecord) error {
 
 var userIdentityKeys = []string{"type", "principalId"}
 
-func decodeUserIdentity(d *dec, dst **events.DynamoDBUserIdentity) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
+func decodeUserIdentity(d *Dec, dst **events.DynamoDBUserIdentity) error {
+	if isNull, err := d.OpenObject(); err != nil || isNull {
 		if isNull {
 			*dst = nil
 		}
@@ -69,12 +55,12 @@ func decodeUserIdentity(d *dec, dst **events.DynamoDBUserIdentity) error {
 		*dst = new(events.DynamoDBUserIdentity)
 	}
 	u := *dst
-	return d.fields(userIdentityKeys, func(key string) (bool, error) {
+	return d.Fields(userIdentityKeys, func(key string) (bool, error) {
 		switch key {
 		case "type":
-			return true, d.strField(&u.Type)
+			return true, d.StrField(&u.Type)
 		case "principalId":
-			return true, d.strField(&u.PrincipalID)
+			return true, d.StrField(&u.PrincipalID)
 		}
 		return false, nil
 	})
@@ -83,11 +69,11 @@ func decodeUserIdentity(d *dec, dst **events.DynamoDBUserIdentity) error {
 var streamRecordKeys = []string{"ApproximateCreationDateTime", "Keys", "NewImage", "OldImage",
 	"SequenceNumber", "SizeBytes", "StreamViewType"}
 
-func decodeStreamRecord(d *dec, c *events.DynamoDBStreamRecord) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
+func decodeStreamRecord(d *Dec, c *events.DynamoDBStreamRecord) error {
+	if isNull, err := d.OpenObject(); err != nil || isNull {
 		return err
 	}
-	return d.fields(streamRecordKeys, func(key string) (bool, error) {
+	return d.Fields(streamRecordKeys, func(key string) (bool, error) {
 		switch key {
 		case "ApproximateCreationDateTime":
 			return true, d.epochField(&c.ApproximateCreationDateTime)
@@ -98,11 +84,11 @@ func decodeStreamRecord(d *dec, c *events.DynamoDBStreamRecord) error {
 		case "OldImage":
 			return true, d.attributeMap(&c.OldImage, 0)
 		case "SequenceNumber":
-			return true, d.strField(&c.SequenceNumber)
+			return true, d.StrField(&c.SequenceNumber)
 		case "SizeBytes":
-			return true, d.int64Field(&c.SizeBytes)
+			return true, d.Int64Field(&c.SizeBytes)
 		case "StreamViewType":
-			return true, d.strField(&c.StreamViewType)
+			return true, d.StrField(&c.StreamViewType)
 		}
 		return false, nil
 	})
@@ -110,8 +96,8 @@ func decodeStreamRecord(d *dec, c *events.DynamoDBStreamRecord) error {
 
 // attributeMap reads an object of attribute values into *dst (made when nil);
 // null sets it to nil.
-func (d *dec) attributeMap(dst *map[string]events.DynamoDBAttributeValue, depth int) error {
-	if isNull, err := d.openObject(); err != nil || isNull {
+func (d *Dec) attributeMap(dst *map[string]events.DynamoDBAttributeValue, depth int) error {
+	if isNull, err := d.OpenObject(); err != nil || isNull {
 		if isNull {
 			*dst = nil
 		}
@@ -125,7 +111,7 @@ func (d *dec) attributeMap(dst *map[string]events.DynamoDBAttributeValue, depth 
 		if err != nil || !more {
 			return err
 		}
-		av, err := d.attributeValue(depth + 1)
+		av, err := d.AttributeValue(depth + 1)
 		if err != nil {
 			return err
 		}
@@ -139,20 +125,20 @@ var (
 	errAttributeNotString = errors.New("DynamoDBAttributeValue: expected a string")
 )
 
-// attributeValue reads one attribute value, {"<type>": <value>}, with
+// AttributeValue reads one attribute value, {"<type>": <value>}, with
 // aws-lambda-go's rules: exactly one type key, among NULL, B, BOOL, BS, L,
 // M, N, NS, S, SS (case-sensitive); any other is an
 // events.UnsupportedDynamoDBTypeError.
-func (d *dec) attributeValue(depth int) (events.DynamoDBAttributeValue, error) {
+func (d *Dec) AttributeValue(depth int) (events.DynamoDBAttributeValue, error) {
 	var av events.DynamoDBAttributeValue
 	if depth > maxDepth {
-		return av, d.errorf("exceeded max depth")
+		return av, d.Errorf("exceeded max depth")
 	}
-	if d.peek() != '{' {
-		if d.peek() == 'n' {
+	if d.Peek() != '{' {
+		if d.Peek() == 'n' {
 			return av, errAttributeNotMap
 		}
-		return av, d.errorf("attribute value: expected an object, found %s", kindOf(d.peek()))
+		return av, d.Errorf("attribute value: expected an object, found %s", kindOf(d.Peek()))
 	}
 	d.i++
 	// Fast path: {"S":"..."} or {"N":"..."} without whitespace, the shape
@@ -161,7 +147,7 @@ func (d *dec) attributeValue(depth int) (events.DynamoDBAttributeValue, error) {
 	if s := d.s[d.i:]; len(s) > 5 && s[0] == '"' && (s[1] == 'S' || s[1] == 'N') && s[2] == '"' && s[3] == ':' && s[4] == '"' {
 		open := d.i
 		d.i += 4
-		if v, err := d.str(); err == nil && d.i < len(d.s) && d.s[d.i] == '}' {
+		if v, err := d.Str(); err == nil && d.i < len(d.s) && d.s[d.i] == '}' {
 			d.i++
 			if s[1] == 'S' {
 				return events.NewStringAttribute(v), nil
@@ -193,16 +179,16 @@ func (d *dec) attributeValue(depth int) (events.DynamoDBAttributeValue, error) {
 }
 
 // attributeOf reads the value of an attribute of type label.
-func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValue, error) {
+func (d *Dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValue, error) {
 	switch label {
 	case "S", "N":
-		if d.peek() != '"' {
-			if err := d.skip(); err != nil {
+		if d.Peek() != '"' {
+			if err := d.Skip(); err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: " + label + " type should contain a string")
 		}
-		s, err := d.str()
+		s, err := d.Str()
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
@@ -211,14 +197,14 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		return events.NewNumberAttribute(s), nil
 	case "B":
-		if d.peek() != '"' {
+		if d.Peek() != '"' {
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: B type should contain a base64 string")
 		}
-		s, err := d.str()
+		s, err := d.Str()
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
-		b, err := d.bytesOf(s)
+		b, err := d.BytesOf(s)
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
@@ -230,7 +216,7 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		return events.NewBooleanAttribute(v), nil
 	case "NULL":
-		if err := d.skip(); err != nil {
+		if err := d.Skip(); err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
 		return events.NewNullAttribute(), nil
@@ -250,13 +236,13 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		set := make([][]byte, len(list))
 		for i, s := range list {
-			if set[i], err = d.bytesOf(s); err != nil {
+			if set[i], err = d.BytesOf(s); err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 		}
 		return events.NewBinarySetAttribute(set), nil
 	case "L":
-		if d.peek() != '[' {
+		if d.Peek() != '[' {
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: L type should contain a list")
 		}
 		d.i++
@@ -273,14 +259,14 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 				d.arena().avStack = d.arena().avStack[:base]
 				return events.NewListAttribute(list), nil
 			}
-			av, err := d.attributeValue(depth + 1)
+			av, err := d.AttributeValue(depth + 1)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 			d.arena().avStack = append(d.arena().avStack, av)
 		}
 	case "M":
-		if d.peek() != '{' {
+		if d.Peek() != '{' {
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: M type should contain a map")
 		}
 		m := map[string]events.DynamoDBAttributeValue{}
@@ -293,8 +279,8 @@ func (d *dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 }
 
 // stringList reads the array of strings of a set attribute.
-func (d *dec) stringList(label string) ([]string, error) {
-	if d.peek() != '[' {
+func (d *Dec) stringList(label string) ([]string, error) {
+	if d.Peek() != '[' {
 		return nil, errors.New("DynamoDBAttributeValue: " + label + " type should contain a list of strings")
 	}
 	d.i++
@@ -309,10 +295,10 @@ func (d *dec) stringList(label string) ([]string, error) {
 			d.arena().strStack = d.arena().strStack[:base]
 			return list, nil
 		}
-		if d.peek() != '"' {
+		if d.Peek() != '"' {
 			return nil, errAttributeNotString
 		}
-		s, err := d.str()
+		s, err := d.Str()
 		if err != nil {
 			return nil, err
 		}

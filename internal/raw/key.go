@@ -1,4 +1,4 @@
-package processors
+package raw
 
 import (
 	"encoding/json"
@@ -19,7 +19,7 @@ import (
 func readRawKey[R any](rec string, r *R) bool {
 	switch r := any(r).(type) {
 	case *events.SQSMessage:
-		if g := findString(rec, []string{"attributes", "MessageGroupId"}); g != "" {
+		if g := FindString(rec, []string{"attributes", "MessageGroupId"}); g != "" {
 			r.Attributes = map[string]string{"MessageGroupId": g}
 			return true
 		}
@@ -37,7 +37,7 @@ func readRawKey[R any](rec string, r *R) bool {
 		}
 		return true
 	case *events.KinesisEventRecord:
-		pk := findString(rec, []string{"kinesis", "partitionKey"})
+		pk := FindString(rec, []string{"kinesis", "partitionKey"})
 		if pk == "" {
 			return false
 		}
@@ -62,10 +62,10 @@ func readRawKey[R any](rec string, r *R) bool {
 // object s, with findString's leniency (keys matched ignoring case, the last
 // match winning), or "".
 func findRaw(s string, path []string) string {
-	d := dec{s: s}
+	d := Dec{s: s}
 	for depth, want := range path {
 		last := depth == len(path)-1
-		if d.peek() != '{' {
+		if d.Peek() != '{' {
 			return ""
 		}
 		d.i++
@@ -75,10 +75,10 @@ func findRaw(s string, path []string) string {
 			if err != nil || !more {
 				break
 			}
-			c := d.peek()
+			c := d.Peek()
 			match := (key == want || strings.EqualFold(key, want)) && (last || c == '{')
 			start := d.i
-			if d.skipFast() != nil {
+			if d.SkipFast() != nil {
 				break
 			}
 			if match {

@@ -1,8 +1,7 @@
-package processors
+package raw
 
 import (
 	"cmp"
-	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,64 +12,10 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// ProcessKafkaRaw is the raw-bytes entry for Kafka (Amazon MSK and
-// self-managed Apache Kafka): it takes the event as Lambda sent it (declare
-// the Lambda handler's event as json.RawMessage), decodes each record of its
-// "records" object on its own and runs p over them with h, with the
-// guarantees of [ProcessKafka]:
-//
-//   - an event whose eventSource is neither "aws:kafka" nor
-//     "SelfManagedKafka" is refused with a [*core.EventSourceMismatchError]
-//     before any handler runs ([CheckKafkaEventSource]);
-//   - the records are handled in the order of [KafkaRecords]: topic-partitions
-//     by topic then partition number, each partition's records by offset;
-//   - a record that does not decode (a field of the wrong type, a header byte
-//     out of range) is not handed to h: it fails alone with a
-//     [*RecordDecodeError] (its Position is its place in that order, its
-//     Identifier "<topic>-<partition>@<offset>"), reported by its partition
-//     and offset, and, Kafka stopping a partition at its first failure, the
-//     later offsets of its partition are not handled. When its offset cannot
-//     be read, or its map key is not "<topic>-<partition>", the invocation
-//     returns a [core.UnidentifiableFailureError]: the batch is retried and
-//     nothing is lost;
-//   - a record without "topic" belongs to the topic-partition of the event's
-//     map key that holds it: its Topic and Partition are set from that key
-//     (when the key reads as "<topic>-<partition>"), so that it is
-//     identified as Lambda names it;
-//   - an event without a "records" object (missing, null, not an object)
-//     returns a [*core.UnexpectedBatchTypeError] before any handler runs.
-//
-// For a valid event, h receives exactly the records that json.Unmarshal into
-// events.KafkaEvent followed by [KafkaRecords] gives. The response marshals
-// as Lambda expects for Kafka ({"partition": "<topic>-<partition>",
-// "offset": N} identifiers). Like the other raw entries, record strings share
-// one copy of the event.
-func ProcessKafkaRaw(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event []byte, h core.Handler[events.KafkaRecord]) (core.Response, error) {
-	ev, groups, err := decodeKafkaEvent(string(event))
-	if err != nil {
-		return core.Response{}, err
-	}
-	// The event-source check is the typed entry's; it looks at the source
-	// and whether the event holds records.
-	ev.Records = make(map[string][]events.KafkaRecord, len(groups))
-	for _, g := range groups {
-		ev.Records[g.key] = nil
-	}
-	if err := CheckKafkaEventSource(ev); err != nil {
-		return core.Response{}, err
-	}
-	records, failures := orderKafka(groups)
-	b := core.NewBatch(records, h)
-	for _, f := range failures {
-		b.Fail(f.Position, f)
-	}
-	return core.Run(ctx, p, b)
-}
-
-// kafkaGroup is the records of one key of the event's "records" object, in
+// KafkaGroup is the records of one key of the event's "records" object, in
 // event order, with the ones that did not decode.
-type kafkaGroup struct {
-	key      string
+type KafkaGroup struct {
+	Key      string
 	records  []events.KafkaRecord
 	failures []kafkaFailure
 }
@@ -85,15 +30,15 @@ const kafkaRecordsKey = "records"
 
 var kafkaEventKeys = []string{"eventSource", "eventSourceArn", kafkaRecordsKey, "bootstrapServers"}
 
-// decodeKafkaEvent reads the event's fields and its records, by key of the
+// DecodeKafkaEvent reads the event's fields and its records, by key of the
 // "records" object (a repeated key replaces the earlier one, as in
 // encoding/json's map decoding).
-func decodeKafkaEvent(s string) (ev events.KafkaEvent, groups []kafkaGroup, err error) {
+func DecodeKafkaEvent(s string) (ev events.KafkaEvent, groups []KafkaGroup, err error) {
 	unexpected := func(found string) error {
 		return &core.UnexpectedBatchTypeError{Key: kafkaRecordsKey, Found: found}
 	}
-	d := dec{s: s}
-	switch c := d.peek(); c {
+	d := Dec{s: s}
+	switch c := d.Peek(); c {
 	case '{':
 		d.i++
 	case 0:
@@ -102,18 +47,18 @@ func decodeKafkaEvent(s string) (ev events.KafkaEvent, groups []kafkaGroup, err 
 		return ev, nil, unexpected(kindOf(c) + " instead of an object")
 	}
 	found := "missing"
-	err = d.fields(kafkaEventKeys, func(key string) (bool, error) {
+	err = d.Fields(kafkaEventKeys, func(key string) (bool, error) {
 		switch key {
 		case "eventSource":
-			return true, d.strField(&ev.EventSource)
+			return true, d.StrField(&ev.EventSource)
 		case "eventSourceArn":
-			return true, d.strField(&ev.EventSourceARN)
+			return true, d.StrField(&ev.EventSourceARN)
 		case "bootstrapServers":
-			return true, d.strField(&ev.BootstrapServers)
+			return true, d.StrField(&ev.BootstrapServers)
 		case kafkaRecordsKey:
-			if c := d.peek(); c != '{' {
+			if c := d.Peek(); c != '{' {
 				found, groups = kindOf(c), nil
-				return true, d.skipFast()
+				return true, d.SkipFast()
 			}
 			found = ""
 			var err error
@@ -125,7 +70,7 @@ func decodeKafkaEvent(s string) (ev events.KafkaEvent, groups []kafkaGroup, err 
 	if err != nil {
 		return ev, nil, unexpected("malformed JSON: " + err.Error())
 	}
-	if d.peek() != 0 {
+	if d.Peek() != 0 {
 		return ev, nil, unexpected("malformed JSON: data after the event object")
 	}
 	if found != "" {
@@ -136,14 +81,14 @@ func decodeKafkaEvent(s string) (ev events.KafkaEvent, groups []kafkaGroup, err 
 
 // decodeKafkaGroups reads the "records" object at d.i, adding its keys to
 // groups (a key already there is replaced).
-func decodeKafkaGroups(d *dec, groups []kafkaGroup) ([]kafkaGroup, error) {
+func decodeKafkaGroups(d *Dec, groups []KafkaGroup) ([]KafkaGroup, error) {
 	d.i++ // '{'
 	for first := true; ; first = false {
 		key, more, err := d.nextKey(first)
 		if err != nil || !more {
 			return groups, err
 		}
-		g := kafkaGroup{key: key}
+		g := KafkaGroup{Key: key}
 		if isNull, err := d.openArray(); err != nil {
 			return nil, err
 		} else if !isNull {
@@ -151,7 +96,7 @@ func decodeKafkaGroups(d *dec, groups []kafkaGroup) ([]kafkaGroup, error) {
 				return nil, err
 			}
 		}
-		if i := slices.IndexFunc(groups, func(o kafkaGroup) bool { return o.key == key }); i >= 0 {
+		if i := slices.IndexFunc(groups, func(o KafkaGroup) bool { return o.Key == key }); i >= 0 {
 			groups[i] = g
 		} else {
 			groups = append(groups, g)
@@ -160,8 +105,8 @@ func decodeKafkaGroups(d *dec, groups []kafkaGroup) ([]kafkaGroup, error) {
 }
 
 // decodeKafkaGroup reads the elements of the array just opened into g.
-func decodeKafkaGroup(d *dec, g *kafkaGroup) error {
-	topic, partition := splitTopicPartition(g.key)
+func decodeKafkaGroup(d *Dec, g *KafkaGroup) error {
+	topic, partition := SplitTopicPartition(g.Key)
 	for first := true; ; first = false {
 		more, err := d.nextElem(first)
 		if err != nil || !more {
@@ -170,7 +115,7 @@ func decodeKafkaGroup(d *dec, g *kafkaGroup) error {
 		start := d.i
 		g.records = append(g.records, events.KafkaRecord{})
 		r := &g.records[len(g.records)-1]
-		rd := dec{s: d.s, i: start}
+		rd := Dec{s: d.s, i: start}
 		decodeErr := decodeKafkaRecord(&rd, r)
 		if decodeErr == nil {
 			d.i = rd.i
@@ -182,7 +127,7 @@ func decodeKafkaGroup(d *dec, g *kafkaGroup) error {
 		// Find where the record ends by its structure alone, and identify
 		// it by its map key and its offset.
 		d.i = start
-		if err := d.skipFast(); err != nil {
+		if err := d.SkipFast(); err != nil {
 			return err
 		}
 		*r = events.KafkaRecord{}
@@ -196,33 +141,33 @@ func decodeKafkaGroup(d *dec, g *kafkaGroup) error {
 var kafkaRecordKeys = []string{"topic", "partition", "offset", "timestamp", "timestampType", "key", "value", "headers"}
 
 // decodeKafkaRecord decodes one events.KafkaRecord, as encoding/json does.
-func decodeKafkaRecord(d *dec, r *events.KafkaRecord) error {
-	if err := d.openRecord(); err != nil {
+func decodeKafkaRecord(d *Dec, r *events.KafkaRecord) error {
+	if err := d.OpenRecord(); err != nil {
 		return err
 	}
-	return d.fields(kafkaRecordKeys, func(key string) (bool, error) {
+	return d.Fields(kafkaRecordKeys, func(key string) (bool, error) {
 		switch key {
 		case "topic":
-			return true, d.strField(&r.Topic)
+			return true, d.StrField(&r.Topic)
 		case "partition":
-			return true, d.int64Field(&r.Partition)
+			return true, d.Int64Field(&r.Partition)
 		case "offset":
-			return true, d.int64Field(&r.Offset)
+			return true, d.Int64Field(&r.Offset)
 		case "timestamp":
 			// MilliSecondsEpochTime: an integer of milliseconds; null
 			// is the epoch.
 			var ms int64
-			if err := d.int64Field(&ms); err != nil {
+			if err := d.Int64Field(&ms); err != nil {
 				return true, err
 			}
 			r.Timestamp = events.MilliSecondsEpochTime{Time: time.Unix(ms/1000, (ms%1000)*1000000)}
 			return true, nil
 		case "timestampType":
-			return true, d.strField(&r.TimestampType)
+			return true, d.StrField(&r.TimestampType)
 		case "key":
-			return true, d.strField(&r.Key)
+			return true, d.StrField(&r.Key)
 		case "value":
-			return true, d.strField(&r.Value)
+			return true, d.StrField(&r.Value)
 		case "headers":
 			return true, d.kafkaHeaders(&r.Headers)
 		}
@@ -234,7 +179,7 @@ func decodeKafkaRecord(d *dec, r *events.KafkaRecord) error {
 // arrays of signed bytes (events.JSONNumberBytes), as Lambda sends them.
 // null sets dst to nil; a null object is a nil map; a null value is an
 // empty (non-nil) byte slice, as JSONNumberBytes.UnmarshalJSON makes it.
-func (d *dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
+func (d *Dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
 	isNull, err := d.openArray()
 	if err != nil {
 		return err
@@ -256,7 +201,7 @@ func (d *dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
 			*dst = out
 			return nil
 		}
-		isNull, err := d.openObject()
+		isNull, err := d.OpenObject()
 		if err != nil {
 			return err
 		}
@@ -285,7 +230,7 @@ func (d *dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
 
 // signedBytes reads an array of numbers in [-128, 127] as bytes; null is an
 // empty slice.
-func (d *dec) signedBytes() (events.JSONNumberBytes, error) {
+func (d *Dec) signedBytes() (events.JSONNumberBytes, error) {
 	isNull, err := d.openArray()
 	if err != nil || isNull {
 		return events.JSONNumberBytes{}, err
@@ -296,8 +241,8 @@ func (d *dec) signedBytes() (events.JSONNumberBytes, error) {
 		if err != nil || !more {
 			return b, err
 		}
-		if c := d.peek(); c != '-' && (c < '0' || c > '9') {
-			return nil, d.errorf("expected a header byte, found %s", kindOf(c))
+		if c := d.Peek(); c != '-' && (c < '0' || c > '9') {
+			return nil, d.Errorf("expected a header byte, found %s", kindOf(c))
 		}
 		lit, err := d.number()
 		if err != nil {
@@ -305,7 +250,7 @@ func (d *dec) signedBytes() (events.JSONNumberBytes, error) {
 		}
 		v, err := strconv.ParseInt(lit, 10, 8)
 		if err != nil {
-			return nil, d.errorf("header byte %s is not an int8", lit)
+			return nil, d.Errorf("header byte %s is not an int8", lit)
 		}
 		b = append(b, byte(int8(v)))
 	}
@@ -315,8 +260,8 @@ func (d *dec) signedBytes() (events.JSONNumberBytes, error) {
 // key matched ignoring case, the last integer winning, anything else
 // ignored), as findString does for strings.
 func findInt(s, key string) (int64, bool) {
-	d := dec{s: s}
-	if d.peek() != '{' {
+	d := Dec{s: s}
+	if d.Peek() != '{' {
 		return 0, false
 	}
 	d.i++
@@ -327,7 +272,7 @@ func findInt(s, key string) (int64, bool) {
 		if err != nil || !more {
 			break
 		}
-		if c := d.peek(); strings.EqualFold(k, key) && (c == '-' || '0' <= c && c <= '9') {
+		if c := d.Peek(); strings.EqualFold(k, key) && (c == '-' || '0' <= c && c <= '9') {
 			at := d.i
 			if lit, err := d.number(); err == nil {
 				if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
@@ -336,30 +281,30 @@ func findInt(s, key string) (int64, bool) {
 			}
 			d.i = at
 		}
-		if d.skipFast() != nil {
+		if d.SkipFast() != nil {
 			break
 		}
 	}
 	return v, ok
 }
 
-// orderKafka lays the groups' records out in [KafkaRecords]' order and
+// OrderKafka lays the groups' records out in [KafkaRecords]' order and
 // returns the decoding failures at their new positions.
-func orderKafka(groups []kafkaGroup) ([]events.KafkaRecord, []*RecordDecodeError) {
+func OrderKafka(groups []KafkaGroup) ([]events.KafkaRecord, []*core.RecordDecodeError) {
 	if len(groups) > 1 {
-		slices.SortFunc(groups, func(a, b kafkaGroup) int { return compareTopicPartitions(a.key, b.key) })
+		slices.SortFunc(groups, func(a, b KafkaGroup) int { return CompareTopicPartitions(a.Key, b.Key) })
 	}
 	n := 0
 	for _, g := range groups {
 		n += len(g.records)
 	}
 	out := make([]events.KafkaRecord, 0, n)
-	var failures []*RecordDecodeError
+	var failures []*core.RecordDecodeError
 	for _, g := range groups {
 		start := len(out)
 		if len(g.failures) == 0 {
 			out = append(out, g.records...)
-			if recs := out[start:]; !offsetsAscending(recs) { // as Lambda sends them: nothing to sort
+			if recs := out[start:]; !OffsetsAscending(recs) { // as Lambda sends them: nothing to sort
 				slices.SortStableFunc(recs, func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
 			}
 			continue
@@ -381,7 +326,7 @@ func orderKafka(groups []kafkaGroup) ([]events.KafkaRecord, []*RecordDecodeError
 				if r.Topic != "" {
 					id = TopicPartition(&r) + "@" + strconv.FormatInt(r.Offset, 10)
 				}
-				failures = append(failures, &RecordDecodeError{Position: len(out), Identifier: id, Err: err})
+				failures = append(failures, &core.RecordDecodeError{Position: len(out), Identifier: id, Err: err})
 			}
 			out = append(out, r)
 		}

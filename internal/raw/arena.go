@@ -1,4 +1,4 @@
-package processors
+package raw
 
 import (
 	"github.com/aws/aws-lambda-go/events"
@@ -110,7 +110,7 @@ func (a *arena) avList(list []events.DynamoDBAttributeValue) []events.DynamoDBAt
 }
 
 // arena returns the decoder's arena, made on first use.
-func (d *dec) arena() *arena {
+func (d *Dec) arena() *arena {
 	if d.ar == nil {
 		d.ar = new(arena)
 	}
