@@ -49,4 +49,3 @@ func (e *RecordDecodeError) Unwrap() error { return e.Err }
 
 // Is matches [ErrRecordDecode].
 func (e *RecordDecodeError) Is(target error) bool { return target == ErrRecordDecode }
-
