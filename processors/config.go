@@ -162,9 +162,10 @@ func (e *ConfigError) Error() string {
 // Is matches [ErrInvalidConfig].
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
 
-// build applies opts and validates the result; an invalid configuration is a
+// BuildConfig applies opts and validates the result (for the contract
+// packages; to be replaced by their own configuration); an invalid configuration is a
 // programming error, so it panics with the reason.
-func build(kind Kind, opts []Option) Config {
+func BuildConfig(kind Kind, opts []Option) Config {
 	var c Config
 	for _, o := range opts {
 		o(&c)

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
 
-	"github.com/batchkit/batchkit/processors"
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // The contract benchmarks run each per-record result contract over 1,000
@@ -23,17 +25,17 @@ import (
 
 const contractBenchN = 1000
 
-func benchS3Event(n int) processors.S3BatchEvent {
-	ev := processors.S3BatchEvent{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: processors.S3BatchJob{ID: "job", UserArguments: map[string]string{"k": "v"}}}
+func benchS3Event(n int) s3batch.S3BatchEvent {
+	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: s3batch.S3BatchJob{ID: "job", UserArguments: map[string]string{"k": "v"}}}
 	for i := range n {
-		ev.Tasks = append(ev.Tasks, processors.S3BatchTask{TaskID: fmt.Sprintf("task-%06d", i), S3Key: fmt.Sprintf("images/photo-%06d.jpg", i), S3Bucket: "bucket"})
+		ev.Tasks = append(ev.Tasks, s3batch.S3BatchTask{TaskID: fmt.Sprintf("task-%06d", i), S3Key: fmt.Sprintf("images/photo-%06d.jpg", i), S3Bucket: "bucket"})
 	}
 	return ev
 }
 
 func BenchmarkS3Batch(b *testing.B) {
-	p := processors.NewS3Batch()
-	h := processors.S3BatchFunc(func(_ context.Context, t *processors.S3BatchTask) (string, error) { return "copied", nil })
+	p := s3batch.NewS3Batch()
+	h := s3batch.S3BatchFunc(func(_ context.Context, t *s3batch.S3BatchTask) (string, error) { return "copied", nil })
 	ev := benchS3Event(contractBenchN)
 	raw, err := json.Marshal(ev)
 	if err != nil {
@@ -43,8 +45,8 @@ func BenchmarkS3Batch(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := processors.ProcessS3Batch(ctx, p, ev, h)
-			if err != nil || resp.Results[contractBenchN-1].ResultCode != processors.S3BatchSucceeded {
+			resp, err := s3batch.ProcessS3Batch(ctx, p, ev, h)
+			if err != nil || resp.Results[contractBenchN-1].ResultCode != s3batch.S3BatchSucceeded {
 				b.Fatal(err, resp.Results[contractBenchN-1])
 			}
 		}
@@ -77,8 +79,8 @@ func BenchmarkS3Batch(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			resp, err := processors.ProcessS3BatchRaw(ctx, p, raw, h)
-			if err != nil || resp.Results[contractBenchN-1].ResultCode != processors.S3BatchSucceeded {
+			resp, err := s3batch.ProcessS3BatchRaw(ctx, p, raw, h)
+			if err != nil || resp.Results[contractBenchN-1].ResultCode != s3batch.S3BatchSucceeded {
 				b.Fatal(err)
 			}
 		}
@@ -86,10 +88,10 @@ func BenchmarkS3Batch(b *testing.B) {
 	})
 }
 
-func benchFirehoseEvent(n int) processors.FirehoseEvent {
-	ev := processors.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Region: "us-east-1"}
+func benchFirehoseEvent(n int) firehose.FirehoseEvent {
+	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Region: "us-east-1"}
 	for i := range n {
-		ev.Records = append(ev.Records, processors.FirehoseRecord{
+		ev.Records = append(ev.Records, firehose.FirehoseRecord{
 			RecordID:                    fmt.Sprintf("49546986683135544286507457936321625675700192471156785154%06d", i),
 			ApproximateArrivalTimestamp: 1510772160000,
 			Data:                        fmt.Appendf(nil, `{"id":%d,"message":"hello world","level":"info"}`, i),
@@ -99,11 +101,11 @@ func benchFirehoseEvent(n int) processors.FirehoseEvent {
 }
 
 func BenchmarkFirehose(b *testing.B) {
-	p := processors.NewFirehose()
+	p := firehose.NewFirehose()
 	// The transformation returns the record's own data (a pass-through),
 	// so the benchmark measures batchkit, not a copy.
-	h := processors.FirehoseFunc(func(_ context.Context, r *processors.FirehoseRecord) (processors.FirehoseResult, error) {
-		return processors.FirehoseData(r.Data), nil
+	h := firehose.FirehoseFunc(func(_ context.Context, r *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+		return firehose.FirehoseData(r.Data), nil
 	})
 	ev := benchFirehoseEvent(contractBenchN)
 	raw, err := json.Marshal(ev)
@@ -114,15 +116,15 @@ func BenchmarkFirehose(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := processors.ProcessFirehose(ctx, p, ev, h)
-			if err != nil || resp.Records[contractBenchN-1].Result != processors.FirehoseOk {
+			resp, err := firehose.ProcessFirehose(ctx, p, ev, h)
+			if err != nil || resp.Records[contractBenchN-1].Result != firehose.FirehoseOk {
 				b.Fatal(err)
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
 	})
-	transform := func(_ context.Context, r *processors.FirehoseRecord) (processors.FirehoseResult, error) {
-		return processors.FirehoseData(r.Data), nil
+	transform := func(_ context.Context, r *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+		return firehose.FirehoseData(r.Data), nil
 	}
 	b.Run("loop/1000", func(b *testing.B) {
 		b.ReportAllocs()
@@ -148,14 +150,14 @@ func BenchmarkFirehose(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			resp, err := processors.ProcessFirehoseRaw(ctx, p, raw, h)
-			if err != nil || resp.Records[contractBenchN-1].Result != processors.FirehoseOk {
+			resp, err := firehose.ProcessFirehoseRaw(ctx, p, raw, h)
+			if err != nil || resp.Records[contractBenchN-1].Result != firehose.FirehoseOk {
 				b.Fatal(err)
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
 	})
-	resp, err := processors.ProcessFirehose(ctx, p, ev, h)
+	resp, err := firehose.ProcessFirehose(ctx, p, ev, h)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -176,8 +178,8 @@ type benchTotals struct {
 	Bytes int64 `json:"bytes"`
 }
 
-func benchWindowEvent(n int) processors.KinesisWindowEvent {
-	ev := processors.KinesisWindowEvent{}
+func benchWindowEvent(n int) window.KinesisWindowEvent {
+	ev := window.KinesisWindowEvent{}
 	for i := range n {
 		seq := fmt.Sprintf("49590338271490256608559692538361571095921575989136%06d", i)
 		ev.Records = append(ev.Records, events.KinesisEventRecord{
@@ -187,15 +189,15 @@ func benchWindowEvent(n int) processors.KinesisWindowEvent {
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1607497475, 0)}},
 		})
 	}
-	ev.Window = processors.WindowRange{Start: time.Unix(1607497440, 0).UTC(), End: time.Unix(1607497560, 0).UTC()}
+	ev.Window = window.WindowRange{Start: time.Unix(1607497440, 0).UTC(), End: time.Unix(1607497560, 0).UTC()}
 	ev.State = json.RawMessage(`{"count":10,"bytes":200}`)
 	ev.ShardID = "shardId-000000000006"
 	return ev
 }
 
 func BenchmarkKinesisWindow(b *testing.B) {
-	p := processors.NewKinesisWindow()
-	agg := processors.Aggregate[events.KinesisEventRecord, benchTotals]{
+	p := window.NewKinesisWindow()
+	agg := window.Aggregate[events.KinesisEventRecord, benchTotals]{
 		Fold: func(_ context.Context, s *benchTotals, r *events.KinesisEventRecord) error {
 			s.Count++
 			s.Bytes += int64(len(r.Kinesis.Data))
@@ -211,7 +213,7 @@ func BenchmarkKinesisWindow(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := processors.ProcessKinesisWindow(ctx, p, ev, agg)
+			resp, err := window.ProcessKinesisWindow(ctx, p, ev, agg)
 			if err != nil || len(resp.BatchItemFailures) != 0 {
 				b.Fatal(err)
 			}
@@ -243,7 +245,7 @@ func BenchmarkKinesisWindow(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			resp, err := processors.ProcessKinesisWindowRaw(ctx, p, raw, agg)
+			resp, err := window.ProcessKinesisWindowRaw(ctx, p, raw, agg)
 			if err != nil || len(resp.BatchItemFailures) != 0 {
 				b.Fatal(err)
 			}

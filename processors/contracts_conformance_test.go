@@ -11,6 +11,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/internal/contracttest"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
@@ -49,17 +54,17 @@ var contractErrorKinds = map[string]error{
 	"UnexpectedBatchType":   core.ErrUnexpectedBatchType,
 	"UnidentifiableFailure": core.ErrUnidentifiableFailure,
 	"EventSourceMismatch":   core.ErrEventSourceMismatch,
-	"WindowStateTooLarge":   processors.ErrWindowStateTooLarge,
-	"WindowState":           processors.ErrWindowState,
-	"WindowPublish":         processors.ErrWindowPublish,
-	"FirehoseResponseSize":  processors.ErrFirehoseResponseSize,
+	"WindowStateTooLarge":   window.ErrWindowStateTooLarge,
+	"WindowState":           window.ErrWindowState,
+	"WindowPublish":         window.ErrWindowPublish,
+	"FirehoseResponseSize":  firehose.ErrFirehoseResponseSize,
 }
 
 // TestContractConformance runs every vector in testdata/contracts/vectors,
 // and every *.json in $CONTRACTS_DIR when set, each as its own subtest,
 // through the typed and the raw entries (or the one the vector names).
 func TestContractConformance(t *testing.T) {
-	files, err := filepath.Glob("testdata/contracts/vectors/*.json")
+	files, err := filepath.Glob(filepath.Join(contracttest.Dir, "vectors/*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no contract vectors found")
 	if dir := os.Getenv("CONTRACTS_DIR"); dir != "" {
@@ -110,7 +115,7 @@ func (b *vectorBehaviour) act(i int) (drop bool, err error) {
 	case slices.Contains(b.v.PanicIndexes, i):
 		panic("record panicked")
 	case slices.Contains(b.v.PermanentIndexes, i):
-		return false, processors.Permanent(errVectorPermanent)
+		return false, s3batch.Permanent(errVectorPermanent)
 	case slices.Contains(b.v.FailIndexes, i):
 		return false, errVector
 	}
@@ -167,84 +172,84 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 	switch v.Contract {
 	case "s3batch":
 		pos := positions(t, v.Event, "tasks", field("taskId"))
-		p, perr := processors.S3BatchFrom(processors.S3BatchConfig{Config: vectorOptions(v)})
+		p, perr := s3batch.S3BatchFrom(s3batch.S3BatchConfig{Config: vectorOptions(v)})
 		require.NoError(t, perr)
-		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 			if _, err := b.act(pos[task.TaskID]); err != nil {
 				return "", err
 			}
 			return "ok " + task.Bucket() + "/" + task.Key, nil
 		})
 		if entry == "raw" {
-			resp, err = processors.ProcessS3BatchRaw(ctx, p, v.Event, h)
+			resp, err = s3batch.ProcessS3BatchRaw(ctx, p, v.Event, h)
 		} else {
-			var ev processors.S3BatchEvent
+			var ev s3batch.S3BatchEvent
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = processors.ProcessS3Batch(ctx, p, ev, h)
+			resp, err = s3batch.ProcessS3Batch(ctx, p, ev, h)
 		}
 	case "firehose":
 		pos := positions(t, v.Event, "records", field("recordId"))
-		p, perr := processors.FirehoseFrom(processors.FirehoseConfig{Config: vectorOptions(v), MaxResponseBytes: v.Options.MaxResponseBytes})
+		p, perr := firehose.FirehoseFrom(firehose.FirehoseConfig{Config: vectorOptions(v), MaxResponseBytes: v.Options.MaxResponseBytes})
 		require.NoError(t, perr)
-		h := processors.FirehoseFunc(func(_ context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		h := firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 			drop, err := b.act(pos[rec.RecordID])
 			if err != nil || drop {
-				return processors.FirehoseDrop(), err
+				return firehose.FirehoseDrop(), err
 			}
-			return processors.FirehoseData(bytes.ToUpper(rec.Payload())), nil
+			return firehose.FirehoseData(bytes.ToUpper(rec.Payload())), nil
 		})
 		if entry == "raw" {
-			resp, err = processors.ProcessFirehoseRaw(ctx, p, v.Event, h)
+			resp, err = firehose.ProcessFirehoseRaw(ctx, p, v.Event, h)
 		} else {
-			var ev processors.FirehoseEvent
+			var ev firehose.FirehoseEvent
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = processors.ProcessFirehose(ctx, p, ev, h)
+			resp, err = firehose.ProcessFirehose(ctx, p, ev, h)
 		}
 	case "kinesis-window":
 		pos := positions(t, v.Event, "Records", field("kinesis", "sequenceNumber"))
-		p, perr := processors.KinesisWindowFrom(processors.WindowConfig{Config: vectorOptions(v), MaxStateBytes: v.Options.MaxStateBytes})
+		p, perr := window.KinesisWindowFrom(window.WindowConfig{Config: vectorOptions(v), MaxStateBytes: v.Options.MaxStateBytes})
 		require.NoError(t, perr)
-		agg := processors.Aggregate[events.KinesisEventRecord, map[string]int]{
+		agg := window.Aggregate[events.KinesisEventRecord, map[string]int]{
 			Commutative: v.Options.Commutative,
 			Fold: func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
 				(*s)[r.Kinesis.PartitionKey]++ // before failing: must not stay
 				_, err := b.act(pos[r.Kinesis.SequenceNumber])
 				return err
 			},
-			Publish: func(_ context.Context, s map[string]int, _ processors.WindowProperties) error {
+			Publish: func(_ context.Context, s map[string]int, _ window.WindowProperties) error {
 				published = mustJSON(t, s)
 				return nil
 			},
 		}
 		if entry == "raw" {
-			resp, err = processors.ProcessKinesisWindowRaw(ctx, p, v.Event, agg)
+			resp, err = window.ProcessKinesisWindowRaw(ctx, p, v.Event, agg)
 		} else {
-			var ev processors.KinesisWindowEvent
+			var ev window.KinesisWindowEvent
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = processors.ProcessKinesisWindow(ctx, p, ev, agg)
+			resp, err = window.ProcessKinesisWindow(ctx, p, ev, agg)
 		}
 	case "dynamodb-window":
 		pos := positions(t, v.Event, "Records", field("dynamodb", "SequenceNumber"))
-		p, perr := processors.DynamoDBWindowFrom(processors.WindowConfig{Config: vectorOptions(v), MaxStateBytes: v.Options.MaxStateBytes})
+		p, perr := window.DynamoDBWindowFrom(window.WindowConfig{Config: vectorOptions(v), MaxStateBytes: v.Options.MaxStateBytes})
 		require.NoError(t, perr)
-		agg := processors.Aggregate[events.DynamoDBEventRecord, map[string]int]{
+		agg := window.Aggregate[events.DynamoDBEventRecord, map[string]int]{
 			Commutative: v.Options.Commutative,
 			Fold: func(_ context.Context, s *map[string]int, r *events.DynamoDBEventRecord) error {
 				(*s)[r.EventName]++
 				_, err := b.act(pos[r.Change.SequenceNumber])
 				return err
 			},
-			Publish: func(_ context.Context, s map[string]int, _ processors.WindowProperties) error {
+			Publish: func(_ context.Context, s map[string]int, _ window.WindowProperties) error {
 				published = mustJSON(t, s)
 				return nil
 			},
 		}
 		if entry == "raw" {
-			resp, err = processors.ProcessDynamoDBWindowRaw(ctx, p, v.Event, agg)
+			resp, err = window.ProcessDynamoDBWindowRaw(ctx, p, v.Event, agg)
 		} else {
-			var ev processors.DynamoDBWindowEvent
+			var ev window.DynamoDBWindowEvent
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = processors.ProcessDynamoDBWindow(ctx, p, ev, agg)
+			resp, err = window.ProcessDynamoDBWindow(ctx, p, ev, agg)
 		}
 	default:
 		t.Fatalf("unknown contract %q", v.Contract)

@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/processors"
@@ -15,29 +19,29 @@ import (
 
 // An S3 Batch Operations function: one result per task. A handler error is
 // a TemporaryFailure (S3 retries the task) unless it is wrapped with
-// processors.Permanent; keys arrive URL-encoded and Key is decoded once.
+// s3batch.Permanent; keys arrive URL-encoded and Key is decoded once.
 func ExampleProcessS3Batch() {
-	processor := processors.NewS3Batch() // once, at package level
+	processor := s3batch.NewS3Batch() // once, at package level
 
-	handle := func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+	handle := func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 		switch {
 		case strings.HasSuffix(task.Key, ".tmp"):
-			return "", processors.Permanent(errors.New("temporary files are not archived"))
+			return "", s3batch.Permanent(errors.New("temporary files are not archived"))
 		case strings.HasPrefix(task.Key, "locked/"):
 			return "", errors.New("object is locked, try later")
 		}
 		return "archived " + task.Bucket() + "/" + task.Key, nil
 	}
 
-	event := processors.S3BatchEvent{
-		InvocationSchemaVersion: "2.0", InvocationID: "inv-1", Job: processors.S3BatchJob{ID: "job-1"},
-		Tasks: []processors.S3BatchTask{
+	event := s3batch.S3BatchEvent{
+		InvocationSchemaVersion: "2.0", InvocationID: "inv-1", Job: s3batch.S3BatchJob{ID: "job-1"},
+		Tasks: []s3batch.S3BatchTask{
 			{TaskID: "t1", S3Key: "reports/q1+2026.pdf", S3Bucket: "docs"},
 			{TaskID: "t2", S3Key: "scratch.tmp", S3Bucket: "docs"},
 			{TaskID: "t3", S3Key: "locked/q2.pdf", S3Bucket: "docs"},
 		},
 	}
-	resp, err := processors.ProcessS3Batch(context.Background(), processor, event, processors.S3BatchFunc(handle))
+	resp, err := s3batch.ProcessS3Batch(context.Background(), processor, event, s3batch.S3BatchFunc(handle))
 	if err != nil {
 		panic(err)
 	}
@@ -54,8 +58,8 @@ func ExampleProcessS3Batch() {
 // it decodes the event bytes itself, so a task that does not decode fails
 // alone.
 func ExampleS3BatchHandler() {
-	handler := processors.S3BatchHandler(processors.NewS3Batch(), processors.S3BatchFunc(
-		func(_ context.Context, task *processors.S3BatchTask) (string, error) { return "ok", nil }))
+	handler := s3batch.S3BatchHandler(s3batch.NewS3Batch(), s3batch.S3BatchFunc(
+		func(_ context.Context, task *s3batch.S3BatchTask) (string, error) { return "ok", nil }))
 	// lambda.Start(handler)
 
 	event := `{"invocationSchemaVersion":"1.0","invocationId":"inv","job":{"id":"job"},
@@ -74,26 +78,26 @@ func ExampleS3BatchHandler() {
 // data, Dropped, or ProcessingFailed (Firehose retries it). Partition keys
 // feed dynamic partitioning.
 func ExampleProcessFirehose() {
-	processor := processors.NewFirehose() // once, at package level
+	processor := firehose.NewFirehose() // once, at package level
 
 	type logLine struct {
 		Level   string `json:"level"`
 		Message string `json:"message"`
 	}
-	transform := processors.FirehoseJSON(func(_ context.Context, in logLine, _ *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+	transform := firehose.FirehoseJSON(func(_ context.Context, in logLine, _ *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 		if in.Level == "debug" {
-			return processors.FirehoseDrop(), nil
+			return firehose.FirehoseDrop(), nil
 		}
 		line := in.Level + ": " + in.Message + "\n"
-		return processors.FirehoseData([]byte(line)).WithPartitionKeys(map[string]string{"level": in.Level}), nil
+		return firehose.FirehoseData([]byte(line)).WithPartitionKeys(map[string]string{"level": in.Level}), nil
 	})
 
-	event := processors.FirehoseEvent{InvocationID: "inv", Region: "us-east-1", Records: []processors.FirehoseRecord{
+	event := firehose.FirehoseEvent{InvocationID: "inv", Region: "us-east-1", Records: []firehose.FirehoseRecord{
 		{RecordID: "r1", Data: []byte(`{"level":"error","message":"disk full"}`)},
 		{RecordID: "r2", Data: []byte(`{"level":"debug","message":"tick"}`)},
 		{RecordID: "r3", Data: []byte(`not json`)},
 	}}
-	resp, err := processors.ProcessFirehose(context.Background(), processor, event, transform)
+	resp, err := firehose.ProcessFirehose(context.Background(), processor, event, transform)
 	if err != nil {
 		panic(err)
 	}
@@ -108,9 +112,9 @@ func ExampleProcessFirehose() {
 
 // The Lambda handler of a Firehose transformation, for lambda.Start.
 func ExampleFirehoseHandler() {
-	handler := processors.FirehoseHandler(processors.NewFirehose(), processors.FirehoseFunc(
-		func(_ context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
-			return processors.FirehoseData(bytes.ToUpper(rec.Payload())), nil
+	handler := firehose.FirehoseHandler(firehose.NewFirehose(), firehose.FirehoseFunc(
+		func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+			return firehose.FirehoseData(bytes.ToUpper(rec.Payload())), nil
 		}))
 	// lambda.Start(handler)
 
@@ -130,7 +134,7 @@ func ExampleFirehoseHandler() {
 // by record; the failed record and the ones after it are left out of the
 // state and reported, and the final invocation publishes the aggregate.
 func ExampleProcessKinesisWindow() {
-	processor := processors.NewKinesisWindow() // once, at package level
+	processor := window.NewKinesisWindow() // once, at package level
 
 	type totals struct {
 		Orders int     `json:"orders"`
@@ -139,8 +143,8 @@ func ExampleProcessKinesisWindow() {
 	type order struct {
 		Amount float64 `json:"amount"`
 	}
-	aggregate := processors.Aggregate[events.KinesisEventRecord, totals]{
-		Fold: processors.KinesisWindowJSON(func(_ context.Context, s *totals, o order, _ *events.KinesisEventRecord) error {
+	aggregate := window.Aggregate[events.KinesisEventRecord, totals]{
+		Fold: window.KinesisWindowJSON(func(_ context.Context, s *totals, o order, _ *events.KinesisEventRecord) error {
 			if o.Amount < 0 {
 				return errors.New("negative amount")
 			}
@@ -148,13 +152,13 @@ func ExampleProcessKinesisWindow() {
 			s.Amount += o.Amount
 			return nil
 		}),
-		Publish: func(_ context.Context, s totals, w processors.WindowProperties) error {
+		Publish: func(_ context.Context, s totals, w window.WindowProperties) error {
 			fmt.Printf("window %s: %d orders, %.2f\n", w.Window.End.Format("15:04"), s.Orders, s.Amount)
 			return nil
 		},
 	}
 
-	var event processors.KinesisWindowEvent
+	var event window.KinesisWindowEvent
 	_ = json.Unmarshal([]byte(`{
 		"Records": [
 			{"eventSource":"aws:kinesis","kinesis":{"partitionKey":"p","sequenceNumber":"1","data":"eyJhbW91bnQiOjEwfQ=="}},
@@ -165,7 +169,7 @@ func ExampleProcessKinesisWindow() {
 		"shardId": "shardId-000000000006",
 		"isFinalInvokeForWindow": true
 	}`), &event)
-	resp, err := processors.ProcessKinesisWindow(context.Background(), processor, event, aggregate)
+	resp, err := window.ProcessKinesisWindow(context.Background(), processor, event, aggregate)
 	if err != nil {
 		panic(err)
 	}
@@ -179,7 +183,7 @@ func ExampleProcessKinesisWindow() {
 // The Lambda handler of a DynamoDB Streams tumbling window, for
 // lambda.Start: the state can be any JSON, here a count per event name.
 func ExampleDynamoDBWindowHandler() {
-	aggregate := processors.Aggregate[events.DynamoDBEventRecord, map[string]int]{
+	aggregate := window.Aggregate[events.DynamoDBEventRecord, map[string]int]{
 		Fold: func(_ context.Context, s *map[string]int, r *events.DynamoDBEventRecord) error {
 			if *s == nil {
 				*s = map[string]int{}
@@ -188,7 +192,7 @@ func ExampleDynamoDBWindowHandler() {
 			return nil
 		},
 	}
-	handler := processors.DynamoDBWindowHandler(processors.NewDynamoDBWindow(), aggregate)
+	handler := window.DynamoDBWindowHandler(window.NewDynamoDBWindow(), aggregate)
 	// lambda.Start(handler)
 
 	event := `{"Records":[
@@ -213,15 +217,15 @@ func ExampleS3BatchArgs() {
 	type args struct {
 		StorageClass string `json:"storageClass"`
 	}
-	h := processors.S3BatchArgs(func(_ context.Context, a args, task *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchArgs(func(_ context.Context, a args, task *s3batch.S3BatchTask) (string, error) {
 		return "moved " + task.Key + " to " + a.StorageClass, nil
 	})
-	event := processors.S3BatchEvent{
+	event := s3batch.S3BatchEvent{
 		InvocationSchemaVersion: "2.0", InvocationID: "inv",
-		Job:   processors.S3BatchJob{ID: "job", UserArguments: map[string]string{"storageClass": "GLACIER"}},
-		Tasks: []processors.S3BatchTask{{TaskID: "t1", S3Key: "logs/2026-01-01.gz", S3Bucket: "logs"}},
+		Job:   s3batch.S3BatchJob{ID: "job", UserArguments: map[string]string{"storageClass": "GLACIER"}},
+		Tasks: []s3batch.S3BatchTask{{TaskID: "t1", S3Key: "logs/2026-01-01.gz", S3Bucket: "logs"}},
 	}
-	resp, _ := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(), event, h)
+	resp, _ := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(), event, h)
 	fmt.Println(resp.Results[0].ResultCode, resp.Results[0].ResultString)
 	// Output:
 	// Succeeded moved logs/2026-01-01.gz to GLACIER
@@ -232,8 +236,8 @@ func ExampleS3BatchArgs() {
 // and a failure still leaves the failed record and every later one out of
 // the state.
 func ExampleAggregate_commutative() {
-	processor := processors.NewKinesisWindow(processors.WithConcurrency(4))
-	sum := processors.Aggregate[events.KinesisEventRecord, int]{
+	processor := window.NewKinesisWindow(processors.WithConcurrency(4))
+	sum := window.Aggregate[events.KinesisEventRecord, int]{
 		Commutative: true,
 		Fold: func(_ context.Context, total *int, r *events.KinesisEventRecord) error {
 			if len(r.Kinesis.Data) == 0 {
@@ -244,12 +248,12 @@ func ExampleAggregate_commutative() {
 		},
 	}
 	data := []string{"aa", "bbb", "", "dddd", "e"}
-	event := processors.KinesisWindowEvent{WindowProperties: processors.WindowProperties{State: json.RawMessage(`10`)}}
+	event := window.KinesisWindowEvent{WindowProperties: window.WindowProperties{State: json.RawMessage(`10`)}}
 	for i, d := range data {
 		event.Records = append(event.Records, events.KinesisEventRecord{EventSource: "aws:kinesis",
 			Kinesis: events.KinesisRecord{SequenceNumber: fmt.Sprint(i + 1), Data: []byte(d)}})
 	}
-	resp, err := processors.ProcessKinesisWindow(context.Background(), processor, event, sum)
+	resp, err := window.ProcessKinesisWindow(context.Background(), processor, event, sum)
 	if err != nil {
 		panic(err)
 	}
@@ -263,17 +267,17 @@ func ExampleAggregate_commutative() {
 // show it): records whose data no longer fits are ProcessingFailed, and
 // Firehose retries them, instead of the whole response being refused.
 func ExampleFirehoseFrom() {
-	processor, err := processors.FirehoseFrom(processors.FirehoseConfig{MaxResponseBytes: 300})
+	processor, err := firehose.FirehoseFrom(firehose.FirehoseConfig{MaxResponseBytes: 300})
 	if err != nil {
 		panic(err)
 	}
-	pad := processors.FirehoseFunc(func(_ context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
-		return processors.FirehoseData(bytes.Repeat(rec.Data, 40)), nil // 40 bytes: 56 in base64
+	pad := firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+		return firehose.FirehoseData(bytes.Repeat(rec.Data, 40)), nil // 40 bytes: 56 in base64
 	})
-	event := processors.FirehoseEvent{Records: []processors.FirehoseRecord{
+	event := firehose.FirehoseEvent{Records: []firehose.FirehoseRecord{
 		{RecordID: "r1", Data: []byte("a")}, {RecordID: "r2", Data: []byte("b")}, {RecordID: "r3", Data: []byte("c")},
 	}}
-	resp, err := processors.ProcessFirehose(context.Background(), processor, event, pad)
+	resp, err := firehose.ProcessFirehose(context.Background(), processor, event, pad)
 	if err != nil {
 		panic(err)
 	}
@@ -296,8 +300,8 @@ func ExampleDynamoDBWindowNewImage() {
 		SKU   string  `json:"sku"`
 		Price float64 `json:"price"`
 	}
-	aggregate := processors.Aggregate[events.DynamoDBEventRecord, map[string]float64]{
-		Fold: processors.DynamoDBWindowNewImage(func(_ context.Context, top *map[string]float64, img *item, _ *events.DynamoDBEventRecord) error {
+	aggregate := window.Aggregate[events.DynamoDBEventRecord, map[string]float64]{
+		Fold: window.DynamoDBWindowNewImage(func(_ context.Context, top *map[string]float64, img *item, _ *events.DynamoDBEventRecord) error {
 			if img == nil { // a REMOVE: nothing to fold
 				return nil
 			}
@@ -314,7 +318,7 @@ func ExampleDynamoDBWindowNewImage() {
 		{"eventName":"REMOVE","eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"3"}}],
 		"window":{"start":"2020-07-30T17:00:00Z","end":"2020-07-30T17:05:00Z"},"state":{"B2":3},
 		"shardId":"shard123456789","eventSourceARN":"stream-ARN","isFinalInvokeForWindow":false,"isWindowTerminatedEarly":false}`
-	resp, err := processors.ProcessDynamoDBWindowRaw(context.Background(), processors.NewDynamoDBWindow(), []byte(event), aggregate)
+	resp, err := window.ProcessDynamoDBWindowRaw(context.Background(), window.NewDynamoDBWindow(), []byte(event), aggregate)
 	if err != nil {
 		panic(err)
 	}

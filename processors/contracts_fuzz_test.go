@@ -8,6 +8,11 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/internal/contracttest"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/processors"
@@ -21,7 +26,7 @@ import (
 
 // seedContracts adds the contract events and vectors' events to f's corpus.
 func seedContracts(f *testing.F) {
-	files, _ := filepath.Glob("testdata/contracts/events/*.json")
+	files, _ := filepath.Glob(filepath.Join(contracttest.Dir, "events/*.json"))
 	for _, p := range files {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -29,7 +34,7 @@ func seedContracts(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	vectors, _ := filepath.Glob("testdata/contracts/vectors/*.json")
+	vectors, _ := filepath.Glob(filepath.Join(contracttest.Dir, "vectors/*.json"))
 	for _, p := range vectors {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -63,17 +68,17 @@ var errContractFuzz = errors.New("fuzz: odd record fails")
 
 func FuzzFirehoseRaw(f *testing.F) {
 	seedContracts(f)
-	p := processors.NewFirehose()
+	p := firehose.NewFirehose()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		handled := map[string]bool{}
-		h := processors.FirehoseFunc(func(_ context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		h := firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 			if len(rec.Payload())%2 == 1 {
-				return processors.FirehoseResult{}, errContractFuzz
+				return firehose.FirehoseResult{}, errContractFuzz
 			}
 			handled[rec.RecordID] = true
-			return processors.FirehoseData(rec.Payload()), nil
+			return firehose.FirehoseData(rec.Payload()), nil
 		})
-		resp, err := processors.ProcessFirehoseRaw(context.Background(), p, data, h)
+		resp, err := firehose.ProcessFirehoseRaw(context.Background(), p, data, h)
 		if err != nil {
 			return // the invocation fails: Firehose retries the batch
 		}
@@ -85,7 +90,7 @@ func FuzzFirehoseRaw(f *testing.F) {
 			if r.RecordID == "" {
 				t.Fatal("a response record without recordId")
 			}
-			if r.Result == processors.FirehoseOk && !handled[r.RecordID] {
+			if r.Result == firehose.FirehoseOk && !handled[r.RecordID] {
 				t.Fatalf("record %q is Ok but its handler did not return nil", r.RecordID)
 			}
 		}
@@ -97,17 +102,17 @@ func FuzzFirehoseRaw(f *testing.F) {
 
 func FuzzS3BatchRaw(f *testing.F) {
 	seedContracts(f)
-	p := processors.NewS3Batch()
+	p := s3batch.NewS3Batch()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		handled := map[string]bool{}
-		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 			if len(task.Key)%2 == 1 {
 				return "", errContractFuzz
 			}
 			handled[task.TaskID] = true
 			return "", nil
 		})
-		resp, err := processors.ProcessS3BatchRaw(context.Background(), p, data, h)
+		resp, err := s3batch.ProcessS3BatchRaw(context.Background(), p, data, h)
 		if err != nil {
 			return
 		}
@@ -116,7 +121,7 @@ func FuzzS3BatchRaw(f *testing.F) {
 			t.Fatalf("%d tasks in the event, %d results", n, len(resp.Results))
 		}
 		for _, r := range resp.Results {
-			if r.ResultCode == processors.S3BatchSucceeded && !handled[r.TaskID] {
+			if r.ResultCode == s3batch.S3BatchSucceeded && !handled[r.TaskID] {
 				t.Fatalf("task %q succeeded but its handler did not return nil", r.TaskID)
 			}
 		}
@@ -125,10 +130,10 @@ func FuzzS3BatchRaw(f *testing.F) {
 
 func FuzzKinesisWindowRaw(f *testing.F) {
 	seedContracts(f)
-	p := processors.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false))
+	p := window.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		folded := 0
-		agg := processors.Aggregate[events.KinesisEventRecord, int]{
+		agg := window.Aggregate[events.KinesisEventRecord, int]{
 			Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
 				if len(r.Kinesis.Data)%2 == 1 {
 					return errContractFuzz
@@ -138,7 +143,7 @@ func FuzzKinesisWindowRaw(f *testing.F) {
 				return nil
 			},
 		}
-		resp, err := processors.ProcessKinesisWindowRaw(context.Background(), p, data, agg)
+		resp, err := window.ProcessKinesisWindowRaw(context.Background(), p, data, agg)
 		if err != nil {
 			return
 		}

@@ -8,6 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
@@ -40,27 +44,27 @@ func TestWindowHooksSeeTheInvocationFail(t *testing.T) {
 	type state struct{ N int }
 	tests := []struct {
 		name     string
-		publish  func(context.Context, state, processors.WindowProperties) error
+		publish  func(context.Context, state, window.WindowProperties) error
 		maxState int
 		conc     int
 		want     error
 	}{
-		{name: "publish fails", publish: func(context.Context, state, processors.WindowProperties) error { return errors.New("sink down") }, want: processors.ErrWindowPublish},
-		{name: "publish panics", conc: 3, publish: func(context.Context, state, processors.WindowProperties) error { panic("sink bug") }, want: processors.ErrWindowPublish},
-		{name: "state too large", maxState: 3, want: processors.ErrWindowStateTooLarge},
+		{name: "publish fails", publish: func(context.Context, state, window.WindowProperties) error { return errors.New("sink down") }, want: window.ErrWindowPublish},
+		{name: "publish panics", conc: 3, publish: func(context.Context, state, window.WindowProperties) error { panic("sink bug") }, want: window.ErrWindowPublish},
+		{name: "state too large", maxState: 3, want: window.ErrWindowStateTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hook := &endHook{}
-			cfg := processors.WindowConfig{MaxStateBytes: tt.maxState}
+			cfg := window.WindowConfig{MaxStateBytes: tt.maxState}
 			cfg.Hooks = []core.Hook{hook}
 			cfg.Concurrency = max(tt.conc, 1)
-			p, err := processors.KinesisWindowFrom(cfg)
+			p, err := window.KinesisWindowFrom(cfg)
 			require.NoError(t, err)
-			ev := processors.KinesisWindowEvent{Records: batchtest.KinesisEvent("a", "b").Records}
+			ev := window.KinesisWindowEvent{Records: batchtest.KinesisEvent("a", "b").Records}
 			ev.IsFinalInvokeForWindow = true
 			ev.State = json.RawMessage(`{}`)
-			_, err = processors.ProcessKinesisWindow(context.Background(), p, ev, processors.Aggregate[events.KinesisEventRecord, state]{
+			_, err = window.ProcessKinesisWindow(context.Background(), p, ev, window.Aggregate[events.KinesisEventRecord, state]{
 				Commutative: tt.conc > 1,
 				Fold:        func(_ context.Context, s *state, _ *events.KinesisEventRecord) error { s.N++; return nil },
 				Publish:     tt.publish,
@@ -78,8 +82,8 @@ func TestWindowHooksSeeTheInvocationFail(t *testing.T) {
 // that cannot fit, an S3 Batch Operations task without taskId. The
 // invocation fails; the hooks must see it fail.
 func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
-	ok := func(context.Context, *processors.FirehoseRecord) (processors.FirehoseResult, error) {
-		return processors.FirehoseDrop(), nil
+	ok := func(context.Context, *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+		return firehose.FirehoseDrop(), nil
 	}
 	tests := []struct {
 		name string
@@ -88,21 +92,21 @@ func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
 	}{{
 		name: "firehose response over its limit",
 		run: func(hook core.Hook) error {
-			cfg := processors.FirehoseConfig{MaxResponseBytes: 20}
+			cfg := firehose.FirehoseConfig{MaxResponseBytes: 20}
 			cfg.Hooks = []core.Hook{hook}
-			p, err := processors.FirehoseFrom(cfg)
+			p, err := firehose.FirehoseFrom(cfg)
 			require.NoError(t, err)
-			ev := processors.FirehoseEvent{Records: []processors.FirehoseRecord{{RecordID: "r0", Data: []byte("x")}}}
-			_, err = processors.ProcessFirehose(context.Background(), p, ev, processors.FirehoseFunc(ok))
+			ev := firehose.FirehoseEvent{Records: []firehose.FirehoseRecord{{RecordID: "r0", Data: []byte("x")}}}
+			_, err = firehose.ProcessFirehose(context.Background(), p, ev, firehose.FirehoseFunc(ok))
 			return err
 		},
-		want: processors.ErrFirehoseResponseSize,
+		want: firehose.ErrFirehoseResponseSize,
 	}, {
 		name: "s3 task without taskId",
 		run: func(hook core.Hook) error {
-			p := processors.NewS3Batch(processors.WithHooks(hook))
-			ev := processors.S3BatchEvent{InvocationSchemaVersion: "1.0", Tasks: []processors.S3BatchTask{{S3Key: "k"}}}
-			_, err := processors.ProcessS3Batch(context.Background(), p, ev, processors.S3BatchFunc(func(context.Context, *processors.S3BatchTask) (string, error) {
+			p := s3batch.NewS3Batch(processors.WithHooks(hook))
+			ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "1.0", Tasks: []s3batch.S3BatchTask{{S3Key: "k"}}}
+			_, err := s3batch.ProcessS3Batch(context.Background(), p, ev, s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) {
 				return "", errors.New("failed")
 			}))
 			return err

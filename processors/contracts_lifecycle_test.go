@@ -9,6 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/internal/contracttest"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
@@ -47,28 +52,28 @@ func (h *recordingHook) RecordEnd(_ context.Context, info core.RecordInfo) {
 func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
 	t.Run("s3batch", func(t *testing.T) {
 		hook := &recordingHook{}
-		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 			if task.Key == "b" {
 				return "", errors.New("no")
 			}
 			return "", nil
 		})
-		_, err := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(processors.WithHooks(hook)), s3Event("a", "b"), h)
+		_, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(processors.WithHooks(hook)), contracttest.S3Event("a", "b"), h)
 		require.NoError(t, err)
-		require.Equal(t, processors.EventSourceS3Batch, hook.source)
+		require.Equal(t, s3batch.EventSourceS3Batch, hook.source)
 		require.Equal(t, map[string]core.Status{"task-a": core.StatusSuccess, "task-b": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("firehose", func(t *testing.T) {
 		hook := &recordingHook{}
-		_, err := processors.ProcessFirehose(context.Background(), processors.NewFirehose(processors.WithHooks(hook)), firehoseEvent("a", "fail"), processors.FirehoseFunc(upper))
+		_, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(processors.WithHooks(hook)), contracttest.FirehoseEvent("a", "fail"), firehose.FirehoseFunc(contracttest.Upper))
 		require.NoError(t, err)
-		require.Equal(t, processors.EventSourceFirehose, hook.source)
+		require.Equal(t, firehose.EventSourceFirehose, hook.source)
 		require.Equal(t, map[string]core.Status{"rec-0": core.StatusSuccess, "rec-1": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("kinesis-window", func(t *testing.T) {
 		hook := &recordingHook{}
-		p := processors.NewKinesisWindow(processors.WithHooks(hook))
-		_, err := processors.ProcessKinesisWindow(context.Background(), p, windowEvent(`{}`, false, "a", "fail", "b"), kinesisAgg{Fold: countByKey(nil)})
+		p := window.NewKinesisWindow(processors.WithHooks(hook))
+		_, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, "a", "fail", "b"), window.Aggregate[events.KinesisEventRecord, map[string]int]{Fold: contracttest.CountByKey(nil)})
 		require.NoError(t, err)
 		require.Equal(t, processors.EventSourceKinesis, hook.source)
 		require.Len(t, hook.ids, 3, "the record not folded is reported to hooks too")
@@ -81,30 +86,30 @@ func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
 // success.
 func TestContractsGoexitIsAFailure(t *testing.T) {
 	t.Run("s3batch", func(t *testing.T) {
-		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 			if task.Key == "b" {
 				runtime.Goexit()
 			}
 			return "ok", nil
 		})
-		resp, err := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(processors.WithConcurrency(2)), s3Event("a", "b", "c"), h)
+		resp, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(processors.WithConcurrency(2)), contracttest.S3Event("a", "b", "c"), h)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Succeeded", "TemporaryFailure", "Succeeded"},
 			[]string{resp.Results[0].ResultCode, resp.Results[1].ResultCode, resp.Results[2].ResultCode})
 	})
 	t.Run("firehose", func(t *testing.T) {
-		h := processors.FirehoseFunc(func(ctx context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+		h := firehose.FirehoseFunc(func(ctx context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 			if string(rec.Data) == "b" {
 				runtime.Goexit()
 			}
-			return upper(ctx, rec)
+			return contracttest.Upper(ctx, rec)
 		})
-		resp, err := processors.ProcessFirehose(context.Background(), processors.NewFirehose(processors.WithConcurrency(2)), firehoseEvent("a", "b", "c"), h)
+		resp, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(processors.WithConcurrency(2)), contracttest.FirehoseEvent("a", "b", "c"), h)
 		require.NoError(t, err)
-		require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, results(resp))
+		require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, contracttest.Results(resp))
 	})
 	t.Run("kinesis-window", func(t *testing.T) {
-		agg := processors.Aggregate[events.KinesisEventRecord, int]{
+		agg := window.Aggregate[events.KinesisEventRecord, int]{
 			Commutative: true,
 			Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
 				if string(r.Kinesis.Data) == "b" {
@@ -114,8 +119,8 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 				return nil
 			},
 		}
-		p := processors.NewKinesisWindow(processors.WithConcurrency(2))
-		resp, err := processors.ProcessKinesisWindow(context.Background(), p, windowEvent(`0`, false, "a", "b", "c"), agg)
+		p := window.NewKinesisWindow(processors.WithConcurrency(2))
+		resp, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`0`, false, "a", "b", "c"), agg)
 		require.NoError(t, err)
 		require.JSONEq(t, `1`, string(resp.State))
 		require.Len(t, resp.BatchItemFailures, 2)
@@ -124,23 +129,23 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 
 // One processor value serves concurrent invocations (run with -race).
 func TestContractsConcurrentInvocations(t *testing.T) {
-	s3p, fhp, wp := processors.NewS3Batch(processors.WithConcurrency(3)), processors.NewFirehose(processors.WithConcurrency(3)),
-		processors.NewKinesisWindow(processors.WithConcurrency(3))
-	agg := processors.Aggregate[events.KinesisEventRecord, int]{Commutative: true,
+	s3p, fhp, wp := s3batch.NewS3Batch(processors.WithConcurrency(3)), firehose.NewFirehose(processors.WithConcurrency(3)),
+		window.NewKinesisWindow(processors.WithConcurrency(3))
+	agg := window.Aggregate[events.KinesisEventRecord, int]{Commutative: true,
 		Fold: func(_ context.Context, s *int, _ *events.KinesisEventRecord) error { *s++; return nil }}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			resp, err := processors.ProcessS3Batch(context.Background(), s3p, s3Event("a", "b", "c"),
-				processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) { return task.Key, nil }))
+			resp, err := s3batch.ProcessS3Batch(context.Background(), s3p, contracttest.S3Event("a", "b", "c"),
+				s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) { return task.Key, nil }))
 			if err != nil || resp.Results[2].ResultString != "c" {
 				t.Error("s3", err, resp)
 			}
-			fr, err := processors.ProcessFirehose(context.Background(), fhp, firehoseEvent("a", "b"), processors.FirehoseFunc(upper))
+			fr, err := firehose.ProcessFirehose(context.Background(), fhp, contracttest.FirehoseEvent("a", "b"), firehose.FirehoseFunc(contracttest.Upper))
 			if err != nil || string(fr.Records[1].Data) != "B" {
 				t.Error("firehose", err)
 			}
-			wr, err := processors.ProcessKinesisWindow(context.Background(), wp, windowEvent(`1`, false, "a", "b", "c"), agg)
+			wr, err := window.ProcessKinesisWindow(context.Background(), wp, contracttest.WindowEvent(`1`, false, "a", "b", "c"), agg)
 			if err != nil || string(wr.State) != "4" {
 				t.Error("window", err, string(wr.State))
 			}
@@ -154,32 +159,32 @@ func TestContractsConcurrentInvocations(t *testing.T) {
 func TestContractsDrivenByCoreRun(t *testing.T) {
 	ctx := context.Background()
 	t.Run("s3batch", func(t *testing.T) {
-		p := processors.NewS3Batch()
-		ev := s3Event("a%20b", "bad%zz", "c")
-		h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) { return task.Key, nil })
+		p := s3batch.NewS3Batch()
+		ev := contracttest.S3Event("a%20b", "bad%zz", "c")
+		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) { return task.Key, nil })
 		b := core.NewBatch(ev.Tasks, h)
-		resp, err := core.Run(ctx, core.PartialProcessor[processors.S3BatchTask](p), b)
+		resp, err := core.Run(ctx, core.PartialProcessor[s3batch.S3BatchTask](p), b)
 		require.NoError(t, err)
 		require.Empty(t, resp.BatchItemFailures, "no partial batch response: the results are built from the outcomes")
 		require.Equal(t, core.StatusFailure, b.Outcomes[1].Status)
-		var keyErr *processors.S3KeyDecodeError
+		var keyErr *s3batch.S3KeyDecodeError
 		require.ErrorAs(t, b.Outcomes[1].Err, &keyErr)
 		out, err := p.BuildResponse(&ev, b)
 		require.NoError(t, err)
-		want, err := processors.ProcessS3Batch(ctx, p, s3Event("a%20b", "bad%zz", "c"), h)
+		want, err := s3batch.ProcessS3Batch(ctx, p, contracttest.S3Event("a%20b", "bad%zz", "c"), h)
 		require.NoError(t, err)
 		require.Equal(t, marshal(t, want), marshal(t, out))
 		require.Equal(t, "a b", out.Results[0].ResultString)
 	})
 	t.Run("firehose", func(t *testing.T) {
-		p := processors.NewFirehose()
-		ev := firehoseEvent("a", "fail", "drop")
-		b := core.NewBatch(ev.Records, processors.FirehoseFunc(upper))
-		_, err := core.Run(ctx, core.PartialProcessor[processors.FirehoseRecord](p), b)
+		p := firehose.NewFirehose()
+		ev := contracttest.FirehoseEvent("a", "fail", "drop")
+		b := core.NewBatch(ev.Records, firehose.FirehoseFunc(contracttest.Upper))
+		_, err := core.Run(ctx, core.PartialProcessor[firehose.FirehoseRecord](p), b)
 		require.NoError(t, err)
 		out, err := p.BuildResponse(b)
 		require.NoError(t, err)
-		require.Equal(t, []string{"Ok", "ProcessingFailed", "Dropped"}, results(out))
+		require.Equal(t, []string{"Ok", "ProcessingFailed", "Dropped"}, contracttest.Results(out))
 		require.Equal(t, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusSuccess},
 			[]core.Status{b.Outcomes[0].Status, b.Outcomes[1].Status, b.Outcomes[2].Status})
 	})
@@ -189,9 +194,9 @@ func TestContractsDrivenByCoreRun(t *testing.T) {
 // content: the JSON field names are Lambda's.
 func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
 	ctx := context.Background()
-	fr, err := processors.ProcessFirehose(ctx, processors.NewFirehose(), firehoseEvent("a", "fail", "drop"), processors.FirehoseFunc(
-		func(c context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
-			out, err := upper(c, rec)
+	fr, err := firehose.ProcessFirehose(ctx, firehose.NewFirehose(), contracttest.FirehoseEvent("a", "fail", "drop"), firehose.FirehoseFunc(
+		func(c context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+			out, err := contracttest.Upper(c, rec)
 			return out.WithPartitionKeys(map[string]string{"k": "v"}), err
 		}))
 	require.NoError(t, err)
@@ -203,8 +208,8 @@ func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
 	require.Equal(t, events.KinesisFirehoseTransformedStateProcessingFailed, theirs.Records[1].Result)
 	require.Equal(t, events.KinesisFirehoseTransformedStateDropped, theirs.Records[2].Result)
 
-	sr, err := processors.ProcessS3Batch(ctx, processors.NewS3Batch(), s3Event("x"), processors.S3BatchFunc(
-		func(context.Context, *processors.S3BatchTask) (string, error) { return "done", nil }))
+	sr, err := s3batch.ProcessS3Batch(ctx, s3batch.NewS3Batch(), contracttest.S3Event("x"), s3batch.S3BatchFunc(
+		func(context.Context, *s3batch.S3BatchTask) (string, error) { return "done", nil }))
 	require.NoError(t, err)
 	var s3theirs events.S3BatchJobResponse
 	require.NoError(t, json.Unmarshal([]byte(marshal(t, sr)), &s3theirs))
@@ -218,14 +223,14 @@ func TestFirehoseNotStartedBeforeDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	calls := 0
-	h := processors.FirehoseFunc(func(c context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+	h := firehose.FirehoseFunc(func(c context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 		calls++
-		return upper(c, rec)
+		return contracttest.Upper(c, rec)
 	})
-	resp, err := processors.ProcessFirehose(ctx, processors.NewFirehose(processors.WithDeadlineMargin(time.Second)), firehoseEvent("a", "b"), h)
+	resp, err := firehose.ProcessFirehose(ctx, firehose.NewFirehose(processors.WithDeadlineMargin(time.Second)), contracttest.FirehoseEvent("a", "b"), h)
 	require.NoError(t, err)
 	require.Zero(t, calls)
-	require.Equal(t, []string{"ProcessingFailed", "ProcessingFailed"}, results(resp))
+	require.Equal(t, []string{"ProcessingFailed", "ProcessingFailed"}, contracttest.Results(resp))
 	require.ErrorIs(t, resp.Records[0].Err, core.ErrDeadline)
 }
 
@@ -234,7 +239,7 @@ func TestFirehoseNotStartedBeforeDeadline(t *testing.T) {
 // fails, so that Lambda retries it with the same state.
 func TestWindowRebuildFailureFailsTheInvocation(t *testing.T) {
 	seen := map[string]int{}
-	agg := processors.Aggregate[events.KinesisEventRecord, map[string]int]{
+	agg := window.Aggregate[events.KinesisEventRecord, map[string]int]{
 		Fold: func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
 			seen[r.Kinesis.SequenceNumber]++
 			if string(r.Kinesis.Data) == "fail" || seen[r.Kinesis.SequenceNumber] > 1 {
@@ -244,9 +249,9 @@ func TestWindowRebuildFailureFailsTheInvocation(t *testing.T) {
 			return nil
 		},
 	}
-	_, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{}`, false, "a", "fail"), agg)
-	var stateErr *processors.WindowStateError
+	_, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, false, "a", "fail"), agg)
+	var stateErr *window.WindowStateError
 	require.ErrorAs(t, err, &stateErr)
 	require.Equal(t, "rebuild", stateErr.Op)
-	require.ErrorIs(t, err, processors.ErrWindowState)
+	require.ErrorIs(t, err, window.ErrWindowState)
 }

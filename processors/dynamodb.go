@@ -21,7 +21,7 @@ type DynamoDBProcessor = core.Base[events.DynamoDBEventRecord]
 // [WithStopOnFirstFailure], [WithOrderByKey] (by the item's keys), and the
 // shared ones. It panics on an invalid option; see [DynamoDBFrom].
 func NewDynamoDB(opts ...Option) *DynamoDBProcessor {
-	return must(DynamoDBFrom(build(KindDynamoDB, opts)))
+	return Must(DynamoDBFrom(BuildConfig(KindDynamoDB, opts)))
 }
 
 // DynamoDBFrom returns the DynamoDB Streams processor for c, or the reason c

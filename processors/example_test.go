@@ -11,6 +11,7 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -72,7 +73,7 @@ func ExampleSQSJSON() {
 	event := batchtest.SQSEvent(`{"id":"o-1"}`, `not json`)
 	b := core.NewBatch(event.Records, handler)
 	_, _ = core.Run(context.Background(), processors.NewSQS(), b)
-	var decodeErr *processors.DecodeError
+	var decodeErr *payload.DecodeError
 	fmt.Println(errors.As(b.Outcomes[1].Err, &decodeErr))
 	// Output:
 	// order o-1

@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
@@ -372,12 +376,12 @@ type windowOut struct {
 func runWindowCase[R any, S any, PS interface {
 	*S
 	winState
-}](t *testing.T, c contractCase, l *propLog, p *processors.WindowProcessor[R], records []R, idx func(*R) int, seq func(*R) string) verdict {
+}](t *testing.T, c contractCase, l *propLog, p *window.WindowProcessor[R], records []R, idx func(*R) int, seq func(*R) string) verdict {
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	published := 0
 	var publishedState S
-	agg := processors.Aggregate[R, S]{
+	agg := window.Aggregate[R, S]{
 		Commutative: c.commut,
 		Fold: func(ctx context.Context, s *S, r *R) error {
 			i := idx(r)
@@ -392,7 +396,7 @@ func runWindowCase[R any, S any, PS interface {
 			}
 			return nil
 		},
-		Publish: func(_ context.Context, s S, _ processors.WindowProperties) error {
+		Publish: func(_ context.Context, s S, _ window.WindowProperties) error {
 			published++
 			publishedState = s
 			switch c.limit {
@@ -404,14 +408,14 @@ func runWindowCase[R any, S any, PS interface {
 			return nil
 		},
 	}
-	props := processors.WindowProperties{
+	props := window.WindowProperties{
 		State: json.RawMessage(`{"Prior":` + strconv.Itoa(windowPrior) + `}`), ShardID: "shardId-000000000000",
 		EventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s", IsFinalInvokeForWindow: c.final,
-		Window: processors.WindowRange{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
+		Window: window.WindowRange{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
 	}
 	raw := toJSON(t, struct {
 		Records []R `json:"Records"`
-		processors.WindowProperties
+		window.WindowProperties
 	}{records, props})
 	if c.contract == "window-kinesis" {
 		raw = breakRecords(t, c, raw, "Records", breakKinesis)
@@ -422,10 +426,10 @@ func runWindowCase[R any, S any, PS interface {
 	var err error
 	v := verdict{}
 	v.returned = guarded(func() {
-		var resp processors.WindowResponse
+		var resp window.WindowResponse
 		switch c.entry {
 		case 0:
-			resp, err = processors.ProcessWindow(ctx, p, props, records, agg)
+			resp, err = window.ProcessWindow(ctx, p, props, records, agg)
 		case 1:
 			resp, err = windowRaw(ctx, p, raw, agg)
 		case 2:
@@ -522,22 +526,22 @@ func runWindowCase[R any, S any, PS interface {
 	return v
 }
 
-func windowRaw[R, S any](ctx context.Context, p *processors.WindowProcessor[R], raw []byte, agg processors.Aggregate[R, S]) (processors.WindowResponse, error) {
+func windowRaw[R, S any](ctx context.Context, p *window.WindowProcessor[R], raw []byte, agg window.Aggregate[R, S]) (window.WindowResponse, error) {
 	switch p := any(p).(type) {
-	case *processors.WindowProcessor[events.KinesisEventRecord]:
-		return processors.ProcessKinesisWindowRaw(ctx, p, raw, any(agg).(processors.Aggregate[events.KinesisEventRecord, S]))
-	case *processors.WindowProcessor[events.DynamoDBEventRecord]:
-		return processors.ProcessDynamoDBWindowRaw(ctx, p, raw, any(agg).(processors.Aggregate[events.DynamoDBEventRecord, S]))
+	case *window.WindowProcessor[events.KinesisEventRecord]:
+		return window.ProcessKinesisWindowRaw(ctx, p, raw, any(agg).(window.Aggregate[events.KinesisEventRecord, S]))
+	case *window.WindowProcessor[events.DynamoDBEventRecord]:
+		return window.ProcessDynamoDBWindowRaw(ctx, p, raw, any(agg).(window.Aggregate[events.DynamoDBEventRecord, S]))
 	}
 	panic("unknown window processor")
 }
 
-func windowAdapter[R, S any](ctx context.Context, p *processors.WindowProcessor[R], raw []byte, agg processors.Aggregate[R, S]) (processors.WindowResponse, error) {
+func windowAdapter[R, S any](ctx context.Context, p *window.WindowProcessor[R], raw []byte, agg window.Aggregate[R, S]) (window.WindowResponse, error) {
 	switch p := any(p).(type) {
-	case *processors.WindowProcessor[events.KinesisEventRecord]:
-		return processors.KinesisWindowHandler(p, any(agg).(processors.Aggregate[events.KinesisEventRecord, S]))(ctx, raw)
-	case *processors.WindowProcessor[events.DynamoDBEventRecord]:
-		return processors.DynamoDBWindowHandler(p, any(agg).(processors.Aggregate[events.DynamoDBEventRecord, S]))(ctx, raw)
+	case *window.WindowProcessor[events.KinesisEventRecord]:
+		return window.KinesisWindowHandler(p, any(agg).(window.Aggregate[events.KinesisEventRecord, S]))(ctx, raw)
+	case *window.WindowProcessor[events.DynamoDBEventRecord]:
+		return window.DynamoDBWindowHandler(p, any(agg).(window.Aggregate[events.DynamoDBEventRecord, S]))(ctx, raw)
 	}
 	panic("unknown window processor")
 }
@@ -555,9 +559,9 @@ func clean(c contractCase) bool {
 }
 
 func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
-	cfg := processors.WindowConfig{Config: c.options(l)}
+	cfg := window.WindowConfig{Config: c.options(l)}
 	if c.contract == "window-kinesis" {
-		p, err := processors.KinesisWindowFrom(cfg)
+		p, err := window.KinesisWindowFrom(cfg)
 		require.NoError(t, err)
 		seq := func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber }
 		if c.ptrState {
@@ -565,7 +569,7 @@ func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		return runWindowCase[events.KinesisEventRecord, winArr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
 	}
-	p, err := processors.DynamoDBWindowFrom(cfg)
+	p, err := window.DynamoDBWindowFrom(cfg)
 	require.NoError(t, err)
 	seq := func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber }
 	if c.ptrState {
@@ -577,17 +581,17 @@ func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- S3 Batch Operations ----
 
 func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
-	p, err := processors.S3BatchFrom(processors.S3BatchConfig{Config: c.options(l)})
+	p, err := s3batch.S3BatchFrom(s3batch.S3BatchConfig{Config: c.options(l)})
 	require.NoError(t, err)
-	ev := processors.S3BatchEvent{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: processors.S3BatchJob{ID: "job"}}
+	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.S3BatchJob{ID: "job"}}
 	for i := range c.keys {
-		ev.Tasks = append(ev.Tasks, processors.S3BatchTask{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
+		ev.Tasks = append(ev.Tasks, s3batch.S3BatchTask{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
 	}
-	h := processors.S3BatchFunc(func(ctx context.Context, task *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchFunc(func(ctx context.Context, task *s3batch.S3BatchTask) (string, error) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(task.TaskID, "t"))
 		if err := l.handle(ctx, i, c.beh[i]); err != nil {
 			if c.alt[i] {
-				return "", processors.Permanent(err)
+				return "", s3batch.Permanent(err)
 			}
 			return "", err
 		}
@@ -596,17 +600,17 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	raw := breakRecords(t, c, toJSON(t, ev), "tasks", func(rec map[string]any) { rec["s3Key"] = 1 })
-	var resp processors.S3BatchResponse
+	var resp s3batch.S3BatchResponse
 	v := verdict{}
 	v.returned = guarded(func() {
 		switch c.entry {
 		case 0:
-			resp, v.err = processors.ProcessS3Batch(ctx, p, ev, h)
+			resp, v.err = s3batch.ProcessS3Batch(ctx, p, ev, h)
 		case 1:
-			resp, v.err = processors.ProcessS3BatchRaw(ctx, p, raw, h)
+			resp, v.err = s3batch.ProcessS3BatchRaw(ctx, p, raw, h)
 		case 2:
-			var got processors.S3BatchResponse
-			if got, v.err = processors.S3BatchHandler(p, h)(ctx, raw); v.err == nil {
+			var got s3batch.S3BatchResponse
+			if got, v.err = s3batch.S3BatchHandler(p, h)(ctx, raw); v.err == nil {
 				v.err = json.Unmarshal(toJSON(t, got), &resp) // as S3 reads it
 			}
 		}
@@ -625,18 +629,18 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.ResultCode {
-		case processors.S3BatchSucceeded:
+		case s3batch.S3BatchSucceeded:
 			v.ok[i] = true
 			if r.ResultString != "r"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("task %d succeeded with result string %q, not its handler's", i, r.ResultString)
 				return v
 			}
-		case processors.S3BatchPermanentFailure:
+		case s3batch.S3BatchPermanentFailure:
 			if !c.bad[i] && (!c.alt[i] || l.state[i].Load() != stErr) {
 				v.note = fmt.Sprintf("task %d (handler state %d) reported PermanentFailure without a permanent error", i, l.state[i].Load())
 				return v
 			}
-		case processors.S3BatchTemporaryFailure:
+		case s3batch.S3BatchTemporaryFailure:
 			if c.alt[i] && l.state[i].Load() == stErr {
 				v.note = fmt.Sprintf("task %d failed permanently but is reported TemporaryFailure", i)
 				return v
@@ -652,28 +656,28 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- Firehose ----
 
 func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
-	cfg := processors.FirehoseConfig{Config: c.options(l)}
+	cfg := firehose.FirehoseConfig{Config: c.options(l)}
 	switch c.limit {
 	case 1, 2:
 		cfg.MaxResponseBytes = 70*len(c.keys) + 30*c.limit // every record fits as ProcessingFailed, not every one as Ok
 	case 3:
 		cfg.MaxResponseBytes = 20 // not even an empty list fits: the invocation fails
 	}
-	p, err := processors.FirehoseFrom(cfg)
+	p, err := firehose.FirehoseFrom(cfg)
 	require.NoError(t, err)
-	ev := processors.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
+	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
 	for i := range c.keys {
-		ev.Records = append(ev.Records, processors.FirehoseRecord{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte("in-" + strconv.Itoa(i))})
+		ev.Records = append(ev.Records, firehose.FirehoseRecord{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte("in-" + strconv.Itoa(i))})
 	}
-	h := processors.FirehoseFunc(func(ctx context.Context, rec *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+	h := firehose.FirehoseFunc(func(ctx context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(rec.RecordID, "r"))
 		if err := l.handle(ctx, i, c.beh[i]); err != nil {
-			return processors.FirehoseResult{}, err
+			return firehose.FirehoseResult{}, err
 		}
 		if c.alt[i] {
-			return processors.FirehoseDrop(), nil
+			return firehose.FirehoseDrop(), nil
 		}
-		return processors.FirehoseData([]byte("out-" + strconv.Itoa(i))), nil
+		return firehose.FirehoseData([]byte("out-" + strconv.Itoa(i))), nil
 	})
 	ctx, cancel := c.invocationContext()
 	defer cancel()
@@ -687,14 +691,14 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 	}
 	v := verdict{}
 	v.returned = guarded(func() {
-		var resp processors.FirehoseResponse
+		var resp firehose.FirehoseResponse
 		switch c.entry {
 		case 0:
-			resp, v.err = processors.ProcessFirehose(ctx, p, ev, h)
+			resp, v.err = firehose.ProcessFirehose(ctx, p, ev, h)
 		case 1:
-			resp, v.err = processors.ProcessFirehoseRaw(ctx, p, raw, h)
+			resp, v.err = firehose.ProcessFirehoseRaw(ctx, p, raw, h)
 		case 2:
-			resp, v.err = processors.FirehoseHandler(p, h)(ctx, raw)
+			resp, v.err = firehose.FirehoseHandler(p, h)(ctx, raw)
 		}
 		if v.err == nil {
 			v.err = json.Unmarshal(toJSON(t, resp), &out)
@@ -714,19 +718,19 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.Result {
-		case processors.FirehoseOk:
+		case firehose.FirehoseOk:
 			v.ok[i] = true
 			if c.alt[i] || string(r.Data) != "out-"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("record %d is Ok with data %q, not its handler's result (drop=%v)", i, r.Data, c.alt[i])
 				return v
 			}
-		case processors.FirehoseDropped:
+		case firehose.FirehoseDropped:
 			v.ok[i] = true
 			if !c.alt[i] {
 				v.note = fmt.Sprintf("record %d is Dropped, but its handler did not drop it", i)
 				return v
 			}
-		case processors.FirehoseProcessingFailed:
+		case firehose.FirehoseProcessingFailed:
 		default:
 			v.note = fmt.Sprintf("record %d has result %q", i, r.Result)
 			return v

@@ -44,7 +44,7 @@ type KafkaProcessor struct {
 // Use it with [ProcessKafka], which checks the event source and orders the
 // event's records. It panics on an invalid option; see [KafkaFrom].
 func NewKafka(opts ...Option) *KafkaProcessor {
-	return must(KafkaFrom(build(KindKafka, opts)))
+	return Must(KafkaFrom(BuildConfig(KindKafka, opts)))
 }
 
 // KafkaFrom returns the Kafka processor for c, or the reason c is invalid for

@@ -18,7 +18,7 @@ type KinesisProcessor = core.Base[events.KinesisEventRecord]
 // [WithStopOnFirstFailure], [WithOrderByKey] (by partition key), and the
 // shared ones. It panics on an invalid option; see [KinesisFrom].
 func NewKinesis(opts ...Option) *KinesisProcessor {
-	return must(KinesisFrom(build(KindKinesis, opts)))
+	return Must(KinesisFrom(BuildConfig(KindKinesis, opts)))
 }
 
 // KinesisFrom returns the Kinesis processor for c, or the reason c is invalid

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -15,90 +13,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/payload"
 )
 
-// Validator is implemented by payload types that check themselves. A typed
-// payload whose type (or pointer to it) has a Validate method is validated
-// after decoding; an error fails the record with a [*ValidationError]. This
-// holds for pointer payload types too (SQSJSON[*Order] validates the *Order;
-// a JSON null, which decodes to a nil pointer, fails validation instead of
-// reaching the handler).
-type Validator interface {
-	Validate() error
-}
-
-// DecodeError is the error of a record whose payload could not be decoded
-// into the handler's type. The record fails alone and is still reported by
-// its identifier.
-type DecodeError struct {
-	// What names the payload: "SQS body", "Kinesis data", "DynamoDB NewImage".
-	What string
-	// Type is the Go type it was decoded into.
-	Type string
-	Err  error
-}
-
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("batchkit: %s does not decode into %s: %v", e.What, e.Type, e.Err)
-}
-
-// Unwrap returns the decoding error.
-func (e *DecodeError) Unwrap() error { return e.Err }
-
-// ValidationError is the error of a record whose decoded payload failed its
-// Validate method.
-type ValidationError struct {
-	// Type is the payload's Go type.
-	Type string
-	Err  error
-}
-
-func (e *ValidationError) Error() string {
-	return fmt.Sprintf("batchkit: payload of type %s is invalid: %v", e.Type, e.Err)
-}
-
-// Unwrap returns Validate's error.
-func (e *ValidationError) Unwrap() error { return e.Err }
-
-// ErrNilPayload: a payload of a pointer type that validates itself decoded
-// to nil (the JSON was null), so it could not be validated.
-var ErrNilPayload = errors.New("the payload is null, so it cannot be validated")
-
-// decodeJSON decodes data into a T and validates it.
-func decodeJSON[T any](what string, data []byte) (T, error) {
-	var v T
-	if err := json.Unmarshal(data, &v); err != nil {
-		return v, &DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
-	}
-	if err := validate(&v); err != nil {
-		return v, &ValidationError{Type: reflect.TypeFor[T]().String(), Err: err}
-	}
-	return v, nil
-}
-
-// validate calls the Validate method of *v or of v (a value receiver, or T a
-// pointer type such as *Order), whichever exists; a nil pointer with a
-// Validate method is [ErrNilPayload].
-func validate[T any](v *T) error {
-	if val, ok := any(v).(Validator); ok {
-		return val.Validate()
-	}
-	val, ok := any(*v).(Validator)
-	if !ok {
-		return nil
-	}
-	if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
-		return ErrNilPayload
-	}
-	return val.Validate()
-}
-
 // SQSJSON returns a handler that decodes each message body as JSON into a T,
-// validates it (see [Validator]) and calls f with it. A body that does not
+// validates it (see [payload.Validator]) and calls f with it. A body that does not
 // decode or validate fails that message alone.
 func SQSJSON[T any](f func(ctx context.Context, payload T, msg *events.SQSMessage) error) core.Handler[events.SQSMessage] {
 	return func(ctx context.Context, msg *events.SQSMessage) (any, error) {
-		v, err := decodeJSON[T]("SQS body", []byte(msg.Body))
+		v, err := payload.Decode[T]("SQS body", []byte(msg.Body))
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +33,7 @@ func SQSJSON[T any](f func(ctx context.Context, payload T, msg *events.SQSMessag
 // base64-decoded by the event) as JSON into a T, validates it and calls f.
 func KinesisJSON[T any](f func(ctx context.Context, payload T, rec *events.KinesisEventRecord) error) core.Handler[events.KinesisEventRecord] {
 	return func(ctx context.Context, rec *events.KinesisEventRecord) (any, error) {
-		v, err := decodeJSON[T]("Kinesis data", rec.Kinesis.Data)
+		v, err := payload.Decode[T]("Kinesis data", rec.Kinesis.Data)
 		if err != nil {
 			return nil, err
 		}
@@ -131,9 +54,9 @@ func DynamoDBNewImage[T any](f func(ctx context.Context, newImage *T, rec *event
 		data, err := ImageJSON(rec.Change.NewImage)
 		if err != nil {
 			var zero T
-			return nil, &DecodeError{What: "DynamoDB NewImage", Type: fmt.Sprintf("%T", zero), Err: err}
+			return nil, &payload.DecodeError{What: "DynamoDB NewImage", Type: fmt.Sprintf("%T", zero), Err: err}
 		}
-		v, err := decodeJSON[T]("DynamoDB NewImage", data)
+		v, err := payload.Decode[T]("DynamoDB NewImage", data)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -39,9 +40,9 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, batchtest.FailedIDs(resp))
 		require.Equal(t, 1, handled)
-		var ve *processors.ValidationError
+		var ve *payload.ValidationError
 		require.ErrorAs(t, b.Outcomes[1].Err, &ve)
-		require.ErrorIs(t, b.Outcomes[2].Err, processors.ErrNilPayload)
+		require.ErrorIs(t, b.Outcomes[2].Err, payload.ErrNilPayload)
 	})
 	t.Run("SQSJSON[*order] value receiver", func(t *testing.T) {
 		h := processors.SQSJSON(func(_ context.Context, o *order, _ *events.SQSMessage) error { return nil })

@@ -90,7 +90,7 @@ func PipesDynamoDBHandler(p core.PartialProcessor[events.DynamoDBEventRecord], h
 // reporting failures by eventID, the identifier Pipes expects. It panics on
 // an invalid option; see [PipesKinesisFrom].
 func NewPipesKinesis(opts ...Option) *KinesisProcessor {
-	return must(PipesKinesisFrom(build(KindKinesis, opts)))
+	return Must(PipesKinesisFrom(BuildConfig(KindKinesis, opts)))
 }
 
 // PipesKinesisFrom returns the Pipes Kinesis processor for c, or the reason c
@@ -115,7 +115,7 @@ func PipesKinesisFrom(c Config) (*KinesisProcessor, error) {
 // policies) reporting failures by eventID, the identifier Pipes expects. It
 // panics on an invalid option; see [PipesDynamoDBFrom].
 func NewPipesDynamoDB(opts ...Option) *DynamoDBProcessor {
-	return must(PipesDynamoDBFrom(build(KindDynamoDB, opts)))
+	return Must(PipesDynamoDBFrom(BuildConfig(KindDynamoDB, opts)))
 }
 
 // PipesDynamoDBFrom returns the Pipes DynamoDB processor for c, or the reason

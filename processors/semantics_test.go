@@ -16,6 +16,7 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -415,10 +416,10 @@ func TestTypedSQSPayload(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
 	require.Equal(t, []order{{"a", 3}, {"d", 1}}, got)
-	var de *processors.DecodeError
+	var de *payload.DecodeError
 	require.ErrorAs(t, b.Outcomes[1].Err, &de)
 	require.Contains(t, de.Error(), "SQS body")
-	var ve *processors.ValidationError
+	var ve *payload.ValidationError
 	require.ErrorAs(t, b.Outcomes[2].Err, &ve)
 	require.Contains(t, ve.Error(), "amount must be positive")
 }
@@ -479,7 +480,7 @@ func TestDynamoDBNewImageAndRemoveWithoutNewImage(t *testing.T) {
 	require.True(t, got[0].Active)
 	require.Equal(t, []any{nil, 1.5}, got[0].Nested.Deep)
 	require.Nil(t, got[1], "REMOVE has no new image")
-	var de *processors.DecodeError
+	var de *payload.DecodeError
 	require.ErrorAs(t, b.Outcomes[2].Err, &de)
 }
 

@@ -17,7 +17,7 @@ type SQSProcessor = core.Base[events.SQSMessage]
 // return to the queue. It panics on an invalid option; see [SQSFrom] for an
 // error instead.
 func NewSQS(opts ...Option) *SQSProcessor {
-	return must(SQSFrom(build(KindSQS, opts)))
+	return Must(SQSFrom(BuildConfig(KindSQS, opts)))
 }
 
 // SQSFrom returns the SQS standard processor for c, or the reason c is
@@ -41,7 +41,7 @@ func SQSFrom(c Config) (*SQSProcessor, error) {
 // [WithConcurrency] above 1 could not take effect and is refused (NewSQSFIFO
 // panics, [SQSFIFOFrom] and [Open] return a [*ConfigError]).
 func NewSQSFIFO(opts ...Option) *SQSProcessor {
-	return must(SQSFIFOFrom(build(KindSQSFIFO, opts)))
+	return Must(SQSFIFOFrom(BuildConfig(KindSQSFIFO, opts)))
 }
 
 // SQSFIFOFrom returns the SQS FIFO processor for c, or the reason c is invalid
@@ -72,7 +72,7 @@ func sqsSource() core.Source[events.SQSMessage] {
 // queue message).
 func MessageGroupID(m *events.SQSMessage) string { return m.Attributes["MessageGroupId"] }
 
-func must[P any](p P, err error) P {
+func Must[P any](p P, err error) P {
 	if err != nil {
 		panic(err)
 	}

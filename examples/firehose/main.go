@@ -15,8 +15,9 @@ import (
 	_ "embed"
 	"errors"
 
+	"github.com/batchkit/batchkit/firehose"
+
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
-	"github.com/batchkit/batchkit/processors"
 )
 
 //go:embed event.json
@@ -38,15 +39,15 @@ func (l LogLine) Validate() error {
 }
 
 // processor is created once and reused by every invocation.
-var processor = processors.NewFirehose()
+var processor = firehose.NewFirehose()
 
 // transform handles one decoded log line.
-func transform(_ context.Context, line LogLine, _ *processors.FirehoseRecord) (processors.FirehoseResult, error) {
+func transform(_ context.Context, line LogLine, _ *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 	if line.Level == "debug" {
-		return processors.FirehoseDrop(), nil
+		return firehose.FirehoseDrop(), nil
 	}
 	text := line.Level + " " + line.Service + ": " + line.Message + "\n"
-	return processors.FirehoseData([]byte(text)).WithPartitionKeys(map[string]string{
+	return firehose.FirehoseData([]byte(text)).WithPartitionKeys(map[string]string{
 		"service": line.Service,
 		"level":   line.Level,
 	}), nil
@@ -54,6 +55,6 @@ func transform(_ context.Context, line LogLine, _ *processors.FirehoseRecord) (p
 
 // handler is the Lambda handler, as lambda.Start takes it: it decodes the
 // event bytes itself, so a record that does not decode fails alone.
-var handler = processors.FirehoseHandler(processor, processors.FirehoseJSON(transform))
+var handler = firehose.FirehoseHandler(processor, firehose.FirehoseJSON(transform))
 
 func main() { runlocal.Main(handler, sampleEvent) }

@@ -19,10 +19,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
-	"github.com/batchkit/batchkit/processors"
 )
 
 //go:embed event.json
@@ -46,19 +47,19 @@ func (r Reading) Validate() error {
 type Counts map[string]int
 
 // processor is created once and reused by every invocation.
-var processor = processors.NewKinesisWindow()
+var processor = window.NewKinesisWindow()
 
 // aggregate folds each valid reading into the counts and publishes them on
 // the window's final invocation.
-var aggregate = processors.Aggregate[events.KinesisEventRecord, Counts]{
-	Fold: processors.KinesisWindowJSON(func(_ context.Context, counts *Counts, _ Reading, rec *events.KinesisEventRecord) error {
+var aggregate = window.Aggregate[events.KinesisEventRecord, Counts]{
+	Fold: window.KinesisWindowJSON(func(_ context.Context, counts *Counts, _ Reading, rec *events.KinesisEventRecord) error {
 		if *counts == nil {
 			*counts = Counts{}
 		}
 		(*counts)[rec.Kinesis.PartitionKey]++
 		return nil
 	}),
-	Publish: func(ctx context.Context, counts Counts, w processors.WindowProperties) error {
+	Publish: func(ctx context.Context, counts Counts, w window.WindowProperties) error {
 		// A real function would write the counts to a table or a metric.
 		slog.InfoContext(ctx, "window complete", "start", w.Window.Start, "end", w.Window.End, "shard", w.ShardID, "counts", counts)
 		return nil
@@ -66,6 +67,6 @@ var aggregate = processors.Aggregate[events.KinesisEventRecord, Counts]{
 }
 
 // handler is the Lambda handler, as lambda.Start takes it.
-var handler = processors.KinesisWindowHandler(processor, aggregate)
+var handler = window.KinesisWindowHandler(processor, aggregate)
 
 func main() { runlocal.Main(handler, sampleEvent) }

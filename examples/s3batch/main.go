@@ -2,7 +2,7 @@
 // function", invocation schema 2.0): for each task it computes where the
 // object is archived, under the job's destinationPrefix user argument, and
 // returns one result per task. A handler error is a TemporaryFailure (S3
-// retries the task); an error wrapped with processors.Permanent is a
+// retries the task); an error wrapped with s3batch.Permanent is a
 // PermanentFailure. Object keys arrive URL-encoded: task.Key is decoded
 // exactly once.
 //
@@ -19,8 +19,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/batchkit/batchkit/s3batch"
+
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
-	"github.com/batchkit/batchkit/processors"
 )
 
 //go:embed event.json
@@ -41,13 +42,13 @@ func (a Args) Validate() error {
 }
 
 // processor is created once and reused by every invocation.
-var processor = processors.NewS3Batch()
+var processor = s3batch.NewS3Batch()
 
 // archive handles one task. A real function would copy the object with the
 // AWS SDK here and return a TemporaryFailure on throttling.
-func archive(ctx context.Context, args Args, task *processors.S3BatchTask) (string, error) {
+func archive(ctx context.Context, args Args, task *s3batch.S3BatchTask) (string, error) {
 	if strings.HasSuffix(task.Key, ".tmp") {
-		return "", processors.Permanent(errors.New("temporary files are not archived"))
+		return "", s3batch.Permanent(errors.New("temporary files are not archived"))
 	}
 	dest := path.Join(args.DestinationPrefix, task.Bucket(), task.Key)
 	slog.DebugContext(ctx, "archive", "bucket", task.Bucket(), "key", task.Key, "version", task.S3VersionID, "to", dest)
@@ -56,6 +57,6 @@ func archive(ctx context.Context, args Args, task *processors.S3BatchTask) (stri
 
 // handler is the Lambda handler, as lambda.Start takes it: it decodes the
 // event bytes itself, so a task that does not decode fails alone.
-var handler = processors.S3BatchHandler(processor, processors.S3BatchArgs(archive))
+var handler = s3batch.S3BatchHandler(processor, s3batch.S3BatchArgs(archive))
 
 func main() { runlocal.Main(handler, sampleEvent) }

@@ -40,7 +40,7 @@ type Order struct {
 }
 
 // Validate rejects an order that cannot be fulfilled: the message fails
-// alone, with a processors.ValidationError.
+// alone, with a payload.ValidationError.
 func (o Order) Validate() error {
 	if o.OrderID == "" || o.SKU == "" {
 		return errors.New("orderId and sku are required")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/examples/internal/golden"
+	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/processors/envelope"
 )
@@ -34,6 +35,6 @@ func TestSampleEventOutcomes(t *testing.T) {
 	require.Equal(t, []string{"o-1001", "o-1002"}, orders)
 	require.NoError(t, b.Outcomes[0].Err)
 	require.NoError(t, b.Outcomes[1].Err)
-	require.ErrorAs(t, b.Outcomes[2].Err, new(*processors.ValidationError))
+	require.ErrorAs(t, b.Outcomes[2].Err, new(*payload.ValidationError))
 	require.ErrorIs(t, b.Outcomes[3].Err, envelope.ErrUnwrap)
 }

@@ -3,7 +3,7 @@
 // SNS), an EventBridge event delivered to SQS or Kinesis, or the gzip data that
 // a CloudWatch Logs subscription writes to Kinesis. The handler receives the
 // innermost payload decoded into its own Go type, validated (see
-// [processors.Validator]), together with the source record and what every
+// [payload.Validator]), together with the source record and what every
 // layer read on the way ([Meta]).
 //
 // Layers compose, outermost first. An S3 notification published to an SNS
@@ -16,7 +16,7 @@
 // runs on every entry (core.Process, the raw-bytes entries, the Lambda
 // adapters, EventBridge Pipes) with the processor's lifecycle unchanged: a
 // record that does not unwrap ([*UnwrapError]), decode
-// ([*processors.DecodeError]) or validate ([*processors.ValidationError])
+// ([*payload.DecodeError]) or validate ([*payload.ValidationError])
 // fails alone, is reported by its own record's identifier, and under an
 // ordering policy (SQS FIFO, streams with stop-on-failure) stops what any
 // failure stops, since it is an ordinary handler failure.

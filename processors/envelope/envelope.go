@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
+	"github.com/batchkit/batchkit/payload"
 )
 
 // Layer is one level of wrapping around a payload: SNS, S3, EventBridge,
@@ -312,7 +312,7 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 		return v, nil
 	}
 	if err := json.Unmarshal(data, &v); err != nil {
-		return v, &processors.DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
+		return v, &payload.DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
 	}
 	return v, validate(&v)
 }
@@ -325,9 +325,9 @@ func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 // validate calls the payload's Validate method: on *T (which has the
 // methods of T), or, for a pointer payload type, on the non-nil pointer.
 func validate[T any](v *T) error {
-	val, ok := any(v).(processors.Validator)
+	val, ok := any(v).(payload.Validator)
 	if !ok {
-		if val, ok = any(*v).(processors.Validator); ok {
+		if val, ok = any(*v).(payload.Validator); ok {
 			if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
 				ok = false
 			}
@@ -335,7 +335,7 @@ func validate[T any](v *T) error {
 	}
 	if ok {
 		if err := val.Validate(); err != nil {
-			return &processors.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
+			return &payload.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
 		}
 	}
 	return nil

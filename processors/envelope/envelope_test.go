@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/processors/envelope"
 )
@@ -114,7 +115,7 @@ func TestSNSInSQS(t *testing.T) {
 	require.Equal(t, "SQS body", ue.Within)
 	require.Contains(t, ue.Error(), "raw message delivery")
 	// Record 4 unwraps and decodes but does not validate.
-	var ve *processors.ValidationError
+	var ve *payload.ValidationError
 	require.ErrorAs(t, b.Outcomes[3].Err, &ve)
 	require.NotContains(t, got, "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77")
 }
@@ -131,7 +132,7 @@ func TestSNSRawDelivery(t *testing.T) {
 	require.Equal(t, []greeting{{"raw delivery", "bob"}}, got[len(got)-1:])
 	// The notifications decode as a greeting without a username: invalid.
 	require.Len(t, failed, 3)
-	require.ErrorAs(t, b.Outcomes[0].Err, new(*processors.ValidationError))
+	require.ErrorAs(t, b.Outcomes[0].Err, new(*payload.ValidationError))
 }
 
 func TestSNSNotANotification(t *testing.T) {
@@ -306,7 +307,7 @@ func TestEventBridgeInSQS(t *testing.T) {
 	require.Equal(t, []order{{"o-1", 42.5}, {"o-4", 7}, {"o-1", 42.5}, {"o-4", 7}}, got)
 	require.ErrorIs(t, b.Outcomes[1].Err, envelope.ErrUnwrap)
 	require.Contains(t, b.Outcomes[1].Err.Error(), `"detail-type"`)
-	var de *processors.DecodeError
+	var de *payload.DecodeError
 	require.ErrorAs(t, b.Outcomes[2].Err, &de)
 	require.Equal(t, "payload of the EventBridge event in the SQS body", de.What)
 	require.Equal(t, "envelope_test.order", de.Type)
@@ -650,7 +651,7 @@ func TestPointerPayloadValidated(t *testing.T) {
 		return nil
 	})
 	_, err := h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":""}`})
-	require.ErrorAs(t, err, new(*processors.ValidationError))
+	require.ErrorAs(t, err, new(*payload.ValidationError))
 	_, err = h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":"u"}`})
 	require.NoError(t, err)
 	_, err = h(context.Background(), &events.SQSMessage{Body: `null`})

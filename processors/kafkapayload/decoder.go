@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
+	"github.com/batchkit/batchkit/payload"
 )
 
 // Record is a Kafka record with its key, value and headers decoded.
@@ -62,7 +62,7 @@ type Decoder[K, V any] struct {
 // Decode decodes r. ctx carries the event's schema metadata, if any (see
 // [WithMetadata]). A part that does not decode returns a [*DecodeError]; a
 // decoded value (or key) whose type has a Validate method (see
-// processors.Validator) that fails returns a *processors.ValidationError.
+// payload.Validator) that fails returns a *payload.ValidationError.
 func (d *Decoder[K, V]) Decode(ctx context.Context, r *events.KafkaRecord) (*Record[K, V], error) {
 	rec := &Record[K, V]{Raw: r, Headers: RecordHeaders(r), HasKey: r.Key != "", HasValue: r.Value != ""}
 	if d.StrictHeaders {
@@ -187,9 +187,9 @@ func safeDecodeJSON[T any](c Codec[T], data []byte) (v T, err error) {
 }
 
 // hasValidator reports whether *T or T has a Validate method (see
-// processors.Validator).
+// payload.Validator).
 func hasValidator[T any]() bool {
-	_, ok := any((*T)(nil)).(processors.Validator)
+	_, ok := any((*T)(nil)).(payload.Validator)
 	return ok
 }
 
@@ -201,17 +201,17 @@ func validateIf[T any](check bool, v *T) error {
 		return nil
 	}
 	c := *v
-	err := any(&c).(processors.Validator).Validate()
+	err := any(&c).(payload.Validator).Validate()
 	*v = c
 	if err != nil {
-		return &processors.ValidationError{Type: fmt.Sprintf("%T", c), Err: err}
+		return &payload.ValidationError{Type: fmt.Sprintf("%T", c), Err: err}
 	}
 	return nil
 }
 
 // Handler returns a handler for a Kafka processor that decodes each record
 // with d and calls f with it. A record that does not decode or validate
-// fails alone, with the [*DecodeError] or *processors.ValidationError, and f
+// fails alone, with the [*DecodeError] or *payload.ValidationError, and f
 // is not called; the Kafka processor then stops the later offsets of its
 // partition, as for any failure.
 func Handler[K, V any](d *Decoder[K, V], f func(ctx context.Context, rec *Record[K, V]) error) core.Handler[events.KafkaRecord] {

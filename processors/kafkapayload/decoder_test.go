@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/processors/kafkapayload"
 )
@@ -205,7 +206,7 @@ func TestDecodeBadBase64(t *testing.T) {
 func TestDecodeValidation(t *testing.T) {
 	r := events.KafkaRecord{Topic: "t", Value: b64(mustJSON(order{ID: "x", Amount: 0}))}
 	_, err := (&kafkapayload.Decoder[string, order]{Value: kafkapayload.JSON[order]()}).Decode(context.Background(), &r)
-	var ve *processors.ValidationError
+	var ve *payload.ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.ErrorContains(t, err, "amount must be positive")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/driver"
 	"github.com/batchkit/batchkit/internal/testenv"
+	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/processors/envelope"
 )
@@ -142,7 +143,7 @@ func TestSNSToSQS(t *testing.T) {
 	require.Len(t, errs, 2)
 	var sawValidation, sawUnwrap bool
 	for _, err := range errs {
-		sawValidation = sawValidation || errors.As(err, new(*processors.ValidationError))
+		sawValidation = sawValidation || errors.As(err, new(*payload.ValidationError))
 		sawUnwrap = sawUnwrap || errors.Is(err, envelope.ErrUnwrap)
 	}
 	require.True(t, sawValidation, "the invalid order fails validation: %v", errs)

@@ -1,4 +1,4 @@
-package processors
+package firehose
 
 import (
 	"context"
@@ -12,7 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/finish"
 	"github.com/batchkit/batchkit/internal/raw"
+	"github.com/batchkit/batchkit/payload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // Amazon Data Firehose data transformation sends a Lambda function a batch
@@ -189,7 +192,7 @@ func FirehoseFunc(f func(ctx context.Context, rec *FirehoseRecord) (FirehoseResu
 // destination needs records on lines of their own.
 func FirehoseJSON[T, O any](f func(ctx context.Context, payload T, rec *FirehoseRecord) (O, error)) core.Handler[FirehoseRecord] {
 	return FirehoseFunc(func(ctx context.Context, rec *FirehoseRecord) (FirehoseResult, error) {
-		in, err := decodeJSON[T]("Firehose data", rec.Payload())
+		in, err := payload.Decode[T]("Firehose data", rec.Payload())
 		if err != nil {
 			return FirehoseResult{}, err
 		}
@@ -446,17 +449,17 @@ func (e *FirehoseResponseSizeError) Is(target error) bool { return target == Err
 
 // FirehoseConfig configures a Firehose processor.
 type FirehoseConfig struct {
-	// Config holds the shared settings: concurrency, deadline margin and
+	// processors.Config holds the shared settings: concurrency, deadline margin and
 	// hooks. SuppressFullBatchError has no effect: every record has its own
 	// result.
-	Config
+	processors.Config
 	// MaxResponseBytes bounds the response's JSON; 0 is
 	// [DefaultFirehoseMaxResponseBytes] (Lambda's 6 MB).
 	MaxResponseBytes int
 }
 
-// KindFirehose names the Firehose processor in [ConfigError]s.
-const KindFirehose Kind = "firehose"
+// KindFirehose names the Firehose processor in [processors.ConfigError]s.
+const KindFirehose processors.Kind = "firehose"
 
 // FirehoseProcessor is the processor of Firehose data transformation. It
 // embeds the shared [core.Base] (scheduling, hooks) and overrides Response
@@ -470,8 +473,8 @@ type FirehoseProcessor struct {
 // NewFirehose returns the Firehose processor with the shared options
 // (concurrency, deadline margin, hooks) and the 6 MB response limit. It
 // panics on an invalid option; see [FirehoseFrom].
-func NewFirehose(opts ...Option) *FirehoseProcessor {
-	return must(FirehoseFrom(FirehoseConfig{Config: build(KindFirehose, opts)}))
+func NewFirehose(opts ...processors.Option) *FirehoseProcessor {
+	return processors.Must(FirehoseFrom(FirehoseConfig{Config: processors.BuildConfig(KindFirehose, opts)}))
 }
 
 // FirehoseFrom returns the Firehose processor for c, or the reason c is
@@ -484,7 +487,7 @@ func FirehoseFrom(c FirehoseConfig) (*FirehoseProcessor, error) {
 	case c.MaxResponseBytes == 0:
 		c.MaxResponseBytes = DefaultFirehoseMaxResponseBytes
 	case c.MaxResponseBytes < 0:
-		return nil, &ConfigError{Processor: string(KindFirehose), Setting: "MaxResponseBytes", Value: strconv.Itoa(c.MaxResponseBytes),
+		return nil, &processors.ConfigError{Processor: string(KindFirehose), Setting: "MaxResponseBytes", Value: strconv.Itoa(c.MaxResponseBytes),
 			Problem: "it is negative", Accepted: "0 (Lambda's 6 MB) or a positive number of bytes"}
 	}
 	// Every record has its own result: a batch whose records all failed
@@ -633,7 +636,7 @@ func ProcessFirehose(ctx context.Context, p *FirehoseProcessor, event FirehoseEv
 
 func runFirehose(ctx context.Context, p *FirehoseProcessor, b *core.Batch[FirehoseRecord]) (FirehoseResponse, error) {
 	if p == nil {
-		return FirehoseResponse{}, errors.New("batchkit: ProcessFirehose needs a processor (processors.NewFirehose), got nil")
+		return FirehoseResponse{}, errors.New("batchkit: ProcessFirehose needs a processor (firehose.NewFirehose), got nil")
 	}
 	// The lifecycle runs the processor's plain Base, after Prepare's own
 	// work, so that core.Run calls the handler directly on its sequential
@@ -643,7 +646,7 @@ func runFirehose(ctx context.Context, p *FirehoseProcessor, b *core.Batch[Fireho
 	resetOutputs(b)
 	var resp FirehoseResponse
 	var buildErr error
-	err := runFinished(ctx, p.Base, b, func() error {
+	err := finish.Run(ctx, p.Base, b, func() error {
 		resp, buildErr = p.BuildResponse(b)
 		return buildErr
 	})

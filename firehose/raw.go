@@ -1,4 +1,4 @@
-package processors
+package firehose
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func ProcessFirehoseRaw(ctx context.Context, p *FirehoseProcessor, event []byte,
 // function, for lambda.Start: it runs the raw-bytes entry
 // ([ProcessFirehoseRaw]) on each event.
 //
-//	lambda.Start(processors.FirehoseHandler(processors.NewFirehose(), processors.FirehoseFunc(transform)))
+//	lambda.Start(firehose.FirehoseHandler(firehose.NewFirehose(), firehose.FirehoseFunc(transform)))
 func FirehoseHandler(p *FirehoseProcessor, h core.Handler[FirehoseRecord]) func(context.Context, json.RawMessage) (FirehoseResponse, error) {
 	return func(ctx context.Context, event json.RawMessage) (FirehoseResponse, error) {
 		return ProcessFirehoseRaw(ctx, p, event, h)

@@ -1,14 +1,16 @@
-package processors_test
+package s3batch_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/batchkit/batchkit/internal/contracttest"
+	"github.com/batchkit/batchkit/s3batch"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,33 +18,16 @@ import (
 	"github.com/batchkit/batchkit/processors"
 )
 
-func readContractEvent(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile("testdata/contracts/events/" + name)
-	require.NoError(t, err)
-	return data
-}
-
-// s3Tasks builds a schema 2.0 event with one task per key.
-func s3Event(keys ...string) processors.S3BatchEvent {
-	ev := processors.S3BatchEvent{InvocationSchemaVersion: "2.0", InvocationID: "inv-1",
-		Job: processors.S3BatchJob{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
-	for i, k := range keys {
-		ev.Tasks = append(ev.Tasks, processors.S3BatchTask{TaskID: "task-" + string(rune('a'+i)), S3Key: k, S3Bucket: "bucket"})
-	}
-	return ev
-}
-
 // s3Both runs the typed and the raw entry on the same event and requires
 // the same response from both.
-func s3Both(t *testing.T, p *processors.S3BatchProcessor, ev processors.S3BatchEvent, h core.Handler[processors.S3BatchTask]) (processors.S3BatchResponse, error) {
+func s3Both(t *testing.T, p *s3batch.S3BatchProcessor, ev s3batch.S3BatchEvent, h core.Handler[s3batch.S3BatchTask]) (s3batch.S3BatchResponse, error) {
 	t.Helper()
 	raw, err := json.Marshal(ev)
 	require.NoError(t, err)
-	typed, terr := processors.ProcessS3Batch(context.Background(), p, ev, h)
-	fromRaw, rerr := processors.ProcessS3BatchRaw(context.Background(), p, raw, h)
+	typed, terr := s3batch.ProcessS3Batch(context.Background(), p, ev, h)
+	fromRaw, rerr := s3batch.ProcessS3BatchRaw(context.Background(), p, raw, h)
 	require.Equal(t, terr == nil, rerr == nil, "typed %v, raw %v", terr, rerr)
-	require.Equal(t, marshal(t, typed), marshal(t, fromRaw), "typed and raw entries agree")
+	require.Equal(t, contracttest.Marshal(t, typed), contracttest.Marshal(t, fromRaw), "typed and raw entries agree")
 	return typed, terr
 }
 
@@ -56,37 +41,37 @@ func TestS3BatchDocumentedEvents(t *testing.T) {
 			"results":[{"taskId":"dGFza2lkZ29lc2hlcmUK","resultCode":"Succeeded","resultString":"amzn-s3-demo-bucket/customerImage1.jpg@jbo9_jhdPEyB4RrmOxWS0kU0EoNrU_oI"}]}`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			data := readContractEvent(t, tc.file)
-			h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+			data := contracttest.Event(t, tc.file)
+			h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 				return task.Bucket() + "/" + task.Key + "@" + task.S3VersionID, nil
 			})
-			resp, err := processors.ProcessS3BatchRaw(context.Background(), processors.NewS3Batch(), data, h)
+			resp, err := s3batch.ProcessS3BatchRaw(context.Background(), s3batch.NewS3Batch(), data, h)
 			require.NoError(t, err)
-			require.JSONEq(t, tc.want, marshal(t, resp))
+			require.JSONEq(t, tc.want, contracttest.Marshal(t, resp))
 
-			var ev processors.S3BatchEvent
+			var ev s3batch.S3BatchEvent
 			require.NoError(t, json.Unmarshal(data, &ev))
-			typed, err := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(), ev, h)
+			typed, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(), ev, h)
 			require.NoError(t, err)
-			require.JSONEq(t, tc.want, marshal(t, typed))
+			require.JSONEq(t, tc.want, contracttest.Marshal(t, typed))
 		})
 	}
 }
 
 func TestS3BatchResultCodes(t *testing.T) {
 	errTemp := errors.New("throttled, try later")
-	h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 		switch task.Key {
 		case "temporary":
 			return "", errTemp
 		case "permanent":
-			return "", processors.Permanent(errors.New("object is corrupt"))
+			return "", s3batch.Permanent(errors.New("object is corrupt"))
 		case "panic":
 			panic("boom")
 		}
 		return "done " + task.Key, nil
 	})
-	resp, err := s3Both(t, processors.NewS3Batch(), s3Event("ok", "temporary", "permanent", "panic", "last"), h)
+	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("ok", "temporary", "permanent", "panic", "last"), h)
 	require.NoError(t, err, "task failures are results, not an invocation error")
 	codes := make([]string, len(resp.Results))
 	for i, r := range resp.Results {
@@ -103,13 +88,13 @@ func TestS3BatchResultCodes(t *testing.T) {
 }
 
 func TestS3BatchAllFailedIsStillAResponse(t *testing.T) {
-	h := processors.S3BatchFunc(func(context.Context, *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) {
 		return "", errors.New("down")
 	})
-	resp, err := s3Both(t, processors.NewS3Batch(), s3Event("a", "b"), h)
+	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("a", "b"), h)
 	require.NoError(t, err)
 	for _, r := range resp.Results {
-		require.Equal(t, processors.S3BatchTemporaryFailure, r.ResultCode)
+		require.Equal(t, s3batch.S3BatchTemporaryFailure, r.ResultCode)
 	}
 }
 
@@ -123,12 +108,12 @@ func TestS3BatchKeyDecodedExactlyOnce(t *testing.T) {
 	} {
 		t.Run(tc.sent, func(t *testing.T) {
 			var got string
-			h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+			h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 				got = task.Key
 				require.Equal(t, tc.sent, task.S3Key, "the key as sent stays available")
 				return "", nil
 			})
-			_, err := s3Both(t, processors.NewS3Batch(), s3Event(tc.sent), h)
+			_, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event(tc.sent), h)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
 		})
@@ -137,32 +122,32 @@ func TestS3BatchKeyDecodedExactlyOnce(t *testing.T) {
 
 func TestS3BatchUndecodableKeyFailsPermanentlyWithoutHandler(t *testing.T) {
 	var calls atomic.Int32
-	h := processors.S3BatchFunc(func(context.Context, *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) {
 		calls.Add(1)
 		return "", nil
 	})
-	resp, err := processors.ProcessS3Batch(context.Background(), processors.NewS3Batch(), s3Event("ok", "bad%zzkey"), h)
+	resp, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(), contracttest.S3Event("ok", "bad%zzkey"), h)
 	require.NoError(t, err)
 	require.Equal(t, int32(1), calls.Load(), "only the decodable task is handled")
-	require.Equal(t, processors.S3BatchSucceeded, resp.Results[0].ResultCode)
-	require.Equal(t, processors.S3BatchPermanentFailure, resp.Results[1].ResultCode)
+	require.Equal(t, s3batch.S3BatchSucceeded, resp.Results[0].ResultCode)
+	require.Equal(t, s3batch.S3BatchPermanentFailure, resp.Results[1].ResultCode)
 	require.Contains(t, resp.Results[1].ResultString, "not valid URL encoding")
 }
 
 func TestS3BatchNotStartedBeforeDeadlineIsTemporary(t *testing.T) {
 	var calls atomic.Int32
-	h := processors.S3BatchFunc(func(context.Context, *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) {
 		calls.Add(1)
 		return "", nil
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	p := processors.NewS3Batch(processors.WithDeadlineMargin(time.Second))
-	resp, err := processors.ProcessS3Batch(ctx, p, s3Event("a", "b"), h)
+	p := s3batch.NewS3Batch(processors.WithDeadlineMargin(time.Second))
+	resp, err := s3batch.ProcessS3Batch(ctx, p, contracttest.S3Event("a", "b"), h)
 	require.NoError(t, err)
 	require.Zero(t, calls.Load())
 	for _, r := range resp.Results {
-		require.Equal(t, processors.S3BatchTemporaryFailure, r.ResultCode)
+		require.Equal(t, s3batch.S3BatchTemporaryFailure, r.ResultCode)
 		require.Contains(t, r.ResultString, "not started")
 	}
 }
@@ -172,11 +157,11 @@ func TestS3BatchConcurrentKeepsOrder(t *testing.T) {
 	for i := range keys {
 		keys[i] = strings.Repeat("k", i+1)
 	}
-	h := processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 		time.Sleep(time.Duration(20-len(task.Key)) * time.Millisecond)
 		return task.Key, nil
 	})
-	resp, err := s3Both(t, processors.NewS3Batch(processors.WithConcurrency(8)), s3Event(keys...), h)
+	resp, err := s3Both(t, s3batch.NewS3Batch(processors.WithConcurrency(8)), contracttest.S3Event(keys...), h)
 	require.NoError(t, err)
 	for i, r := range resp.Results {
 		require.Equal(t, keys[i], r.ResultString)
@@ -187,35 +172,35 @@ func TestS3BatchArgsTyped(t *testing.T) {
 	type args struct {
 		Mode string `json:"mode"`
 	}
-	h := processors.S3BatchArgs(func(_ context.Context, a args, task *processors.S3BatchTask) (string, error) {
+	h := s3batch.S3BatchArgs(func(_ context.Context, a args, task *s3batch.S3BatchTask) (string, error) {
 		return a.Mode + ":" + task.Key, nil
 	})
-	resp, err := s3Both(t, processors.NewS3Batch(), s3Event("x"), h)
+	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("x"), h)
 	require.NoError(t, err)
 	require.Equal(t, "copy:x", resp.Results[0].ResultString)
 }
 
 func TestS3BatchResultFromPlainHandler(t *testing.T) {
-	h := core.WithResult(func(_ context.Context, task *processors.S3BatchTask) (map[string]int, error) {
+	h := core.WithResult(func(_ context.Context, task *s3batch.S3BatchTask) (map[string]int, error) {
 		return map[string]int{"bytes": len(task.Key)}, nil
 	})
-	resp, err := s3Both(t, processors.NewS3Batch(), s3Event("abc"), h)
+	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("abc"), h)
 	require.NoError(t, err)
 	require.Equal(t, `{"bytes":3}`, resp.Results[0].ResultString)
 }
 
 func TestS3BatchRawErrors(t *testing.T) {
-	h := processors.S3BatchFunc(func(context.Context, *processors.S3BatchTask) (string, error) { return "", nil })
-	p := processors.NewS3Batch()
+	h := s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) { return "", nil })
+	p := s3batch.NewS3Batch()
 	ctx := context.Background()
 
-	_, err := processors.ProcessS3BatchRaw(ctx, p, []byte(`{"invocationSchemaVersion":"1.0","invocationId":"x","job":{"id":"j"}}`), h)
+	_, err := s3batch.ProcessS3BatchRaw(ctx, p, []byte(`{"invocationSchemaVersion":"1.0","invocationId":"x","job":{"id":"j"}}`), h)
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
-	_, err = processors.ProcessS3BatchRaw(ctx, p, []byte(`{"tasks":{}}`), h)
+	_, err = s3batch.ProcessS3BatchRaw(ctx, p, []byte(`{"tasks":{}}`), h)
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 
 	// A task that does not decode fails alone, permanently, by its taskId.
-	resp, err := processors.ProcessS3BatchRaw(ctx, p, []byte(`{"invocationSchemaVersion":"2.0","invocationId":"i","job":{"id":"j"},"tasks":[
+	resp, err := s3batch.ProcessS3BatchRaw(ctx, p, []byte(`{"invocationSchemaVersion":"2.0","invocationId":"i","job":{"id":"j"},"tasks":[
 		{"taskId":"t1","s3Key":"a","s3Bucket":"b"},
 		{"taskId":"t2","s3Key":7,"s3Bucket":"b"},
 		{"taskId":"t3","s3Key":"c","s3Bucket":"b"}]}`), h)
@@ -225,26 +210,26 @@ func TestS3BatchRawErrors(t *testing.T) {
 	require.Equal(t, "t2", resp.Results[1].TaskID)
 
 	// A task without taskId cannot be reported: the invocation fails.
-	_, err = processors.ProcessS3BatchRaw(ctx, p, []byte(`{"invocationSchemaVersion":"2.0","invocationId":"i","job":{"id":"j"},"tasks":[{"s3Key":"a","s3Bucket":"b"}]}`), h)
+	_, err = s3batch.ProcessS3BatchRaw(ctx, p, []byte(`{"invocationSchemaVersion":"2.0","invocationId":"i","job":{"id":"j"},"tasks":[{"s3Key":"a","s3Bucket":"b"}]}`), h)
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 }
 
 func TestS3BatchConfig(t *testing.T) {
-	_, err := processors.S3BatchFrom(processors.S3BatchConfig{TreatMissingKeysAs: "Maybe"})
+	_, err := s3batch.S3BatchFrom(s3batch.S3BatchConfig{TreatMissingKeysAs: "Maybe"})
 	require.ErrorIs(t, err, processors.ErrInvalidConfig)
-	p, err := processors.S3BatchFrom(processors.S3BatchConfig{TreatMissingKeysAs: processors.S3BatchPermanentFailure})
+	p, err := s3batch.S3BatchFrom(s3batch.S3BatchConfig{TreatMissingKeysAs: s3batch.S3BatchPermanentFailure})
 	require.NoError(t, err)
-	resp, err := processors.ProcessS3Batch(context.Background(), p, s3Event(), processors.S3BatchFunc(nil))
+	resp, err := s3batch.ProcessS3Batch(context.Background(), p, contracttest.S3Event(), s3batch.S3BatchFunc(nil))
 	require.NoError(t, err)
-	require.JSONEq(t, `{"invocationSchemaVersion":"2.0","treatMissingKeysAs":"PermanentFailure","invocationId":"inv-1","results":[]}`, marshal(t, resp))
-	require.Panics(t, func() { processors.NewS3Batch(processors.WithStopOnFirstFailure()) })
+	require.JSONEq(t, `{"invocationSchemaVersion":"2.0","treatMissingKeysAs":"PermanentFailure","invocationId":"inv-1","results":[]}`, contracttest.Marshal(t, resp))
+	require.Panics(t, func() { s3batch.NewS3Batch(processors.WithStopOnFirstFailure()) })
 }
 
 func TestS3BatchHandlerAdapter(t *testing.T) {
-	fn := processors.S3BatchHandler(processors.NewS3Batch(), processors.S3BatchFunc(func(_ context.Context, task *processors.S3BatchTask) (string, error) {
+	fn := s3batch.S3BatchHandler(s3batch.NewS3Batch(), s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 		return task.Key, nil
 	}))
-	resp, err := fn(context.Background(), readContractEvent(t, "s3batch-1.0.json"))
+	resp, err := fn(context.Background(), contracttest.Event(t, "s3batch-1.0.json"))
 	require.NoError(t, err)
 	require.Equal(t, "customerImage1.jpg", resp.Results[0].ResultString)
 }

@@ -1,4 +1,4 @@
-package processors
+package s3batch
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/finish"
+	"github.com/batchkit/batchkit/payload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // S3 Batch Operations ("Invoke AWS Lambda function" jobs) send a Lambda
@@ -195,10 +198,10 @@ const EventSourceS3Batch = "aws:s3:batch"
 
 // S3BatchConfig configures an S3 Batch Operations processor.
 type S3BatchConfig struct {
-	// Config holds the shared settings: concurrency, deadline margin and
+	// processors.Config holds the shared settings: concurrency, deadline margin and
 	// hooks. SuppressFullBatchError has no effect: every task has its own
 	// result, so a batch whose tasks all failed is still a response.
-	Config
+	processors.Config
 	// TreatMissingKeysAs is the response's treatMissingKeysAs:
 	// [S3BatchTemporaryFailure] (the default: a task missing from the
 	// results is retried, never lost), [S3BatchPermanentFailure] or
@@ -206,8 +209,8 @@ type S3BatchConfig struct {
 	TreatMissingKeysAs string
 }
 
-// KindS3Batch names the S3 Batch Operations processor in [ConfigError]s.
-const KindS3Batch Kind = "s3-batch"
+// KindS3Batch names the S3 Batch Operations processor in [processors.ConfigError]s.
+const KindS3Batch processors.Kind = "s3-batch"
 
 // S3BatchProcessor is the processor of S3 Batch Operations tasks. It embeds
 // the shared [core.Base] (scheduling, hooks) and overrides Prepare (decode
@@ -221,8 +224,8 @@ type S3BatchProcessor struct {
 // NewS3Batch returns the S3 Batch Operations processor with the shared
 // options (concurrency, deadline margin, hooks). It panics on an invalid
 // option; see [S3BatchFrom].
-func NewS3Batch(opts ...Option) *S3BatchProcessor {
-	return must(S3BatchFrom(S3BatchConfig{Config: build(KindS3Batch, opts)}))
+func NewS3Batch(opts ...processors.Option) *S3BatchProcessor {
+	return processors.Must(S3BatchFrom(S3BatchConfig{Config: processors.BuildConfig(KindS3Batch, opts)}))
 }
 
 // S3BatchFrom returns the S3 Batch Operations processor for c, or the reason
@@ -236,7 +239,7 @@ func S3BatchFrom(c S3BatchConfig) (*S3BatchProcessor, error) {
 		c.TreatMissingKeysAs = S3BatchTemporaryFailure
 	case S3BatchSucceeded, S3BatchTemporaryFailure, S3BatchPermanentFailure:
 	default:
-		return nil, &ConfigError{Processor: string(KindS3Batch), Setting: "TreatMissingKeysAs", Value: c.TreatMissingKeysAs,
+		return nil, &processors.ConfigError{Processor: string(KindS3Batch), Setting: "TreatMissingKeysAs", Value: c.TreatMissingKeysAs,
 			Problem: "it is not a result code", Accepted: "TemporaryFailure (default), PermanentFailure or Succeeded"}
 	}
 	// Every task has its own result: a batch whose tasks all failed is a
@@ -389,7 +392,7 @@ func S3BatchArgs[A any](f func(ctx context.Context, args A, task *S3BatchTask) (
 		if err != nil {
 			return "", Permanent(err)
 		}
-		args, err := decodeJSON[A]("S3 Batch Operations userArguments", data)
+		args, err := payload.Decode[A]("S3 Batch Operations userArguments", data)
 		if err != nil {
 			return "", Permanent(err)
 		}
@@ -413,7 +416,7 @@ func ProcessS3Batch(ctx context.Context, p *S3BatchProcessor, event S3BatchEvent
 // runS3Batch runs b and builds the response.
 func runS3Batch(ctx context.Context, p *S3BatchProcessor, event *S3BatchEvent, b *core.Batch[S3BatchTask]) (S3BatchResponse, error) {
 	if p == nil {
-		return S3BatchResponse{}, errors.New("batchkit: ProcessS3Batch needs a processor (processors.NewS3Batch), got nil")
+		return S3BatchResponse{}, errors.New("batchkit: ProcessS3Batch needs a processor (s3batch.NewS3Batch), got nil")
 	}
 	// The lifecycle runs the processor's plain Base, after Prepare's own
 	// work: core.Run then calls the handler directly on its sequential fast
@@ -424,7 +427,7 @@ func runS3Batch(ctx context.Context, p *S3BatchProcessor, event *S3BatchEvent, b
 	p.decodeKeys(b)
 	var resp S3BatchResponse
 	var buildErr error
-	err := runFinished(ctx, p.Base, b, func() error {
+	err := finish.Run(ctx, p.Base, b, func() error {
 		resp, buildErr = p.BuildResponse(event, b)
 		return buildErr
 	})

@@ -1,4 +1,4 @@
-package processors
+package finish
 
 import (
 	"context"
@@ -6,34 +6,34 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// finisher runs a contract's own work after the records (finish: build the
+// Finisher runs a contract's own work after the records (finish: build the
 // Firehose or S3 Batch Operations response, rebuild, encode and publish a
 // window's state) as its processor's Clean, inside core.Run, so that the
 // hooks' BatchEnd sees finish's error: hooks see every invocation that
 // fails, with its error. The entries use it only when hooks are set: a
 // plain *core.Base keeps core.Run's sequential fast path otherwise.
-type finisher[R any] struct {
+type Finisher[R any] struct {
 	core.PartialProcessor[R]
-	finish func() error
+	Finish func() error
 }
 
 // Plan forwards the wrapped processor's plan (source and options).
-func (w finisher[R]) Plan() core.Plan[R] {
+func (w Finisher[R]) Plan() core.Plan[R] {
 	return w.PartialProcessor.(core.Planner[R]).Plan()
 }
 
 // Clean runs the wrapped processor's Clean, then finish.
-func (w finisher[R]) Clean(ctx context.Context, b *core.Batch[R]) error {
+func (w Finisher[R]) Clean(ctx context.Context, b *core.Batch[R]) error {
 	if err := w.PartialProcessor.Clean(ctx, b); err != nil {
 		return err
 	}
-	return w.finish()
+	return w.Finish()
 }
 
-// runFinished runs b with p and then finish: inside the lifecycle (see
-// [finisher]) when p has hooks, after it otherwise. A finish error is
+// Run runs b with p and then finish: inside the lifecycle (see
+// [Finisher]) when p has hooks, after it otherwise. A finish error is
 // returned as it is, before core.Run's own.
-func runFinished[R any](ctx context.Context, p *core.Base[R], b *core.Batch[R], finish func() error) error {
+func Run[R any](ctx context.Context, p *core.Base[R], b *core.Batch[R], finish func() error) error {
 	if len(p.Options().Hooks) == 0 {
 		if _, err := core.Run(ctx, p, b); err != nil {
 			return err
@@ -42,7 +42,7 @@ func runFinished[R any](ctx context.Context, p *core.Base[R], b *core.Batch[R], 
 	}
 	var finishErr error
 	finished := false
-	_, err := core.Run(ctx, finisher[R]{PartialProcessor: p, finish: func() error {
+	_, err := core.Run(ctx, Finisher[R]{PartialProcessor: p, Finish: func() error {
 		finished, finishErr = true, finish()
 		return finishErr
 	}}, b)

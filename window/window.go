@@ -1,4 +1,4 @@
-package processors
+package window
 
 import (
 	"bytes"
@@ -14,6 +14,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/finish"
+	"github.com/batchkit/batchkit/payload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // Tumbling windows (Kinesis and DynamoDB Streams with TumblingWindowInSeconds)
@@ -145,20 +148,20 @@ type Aggregate[R, S any] struct {
 
 // WindowConfig configures a tumbling window processor.
 type WindowConfig struct {
-	// Config holds the shared settings: SuppressFullBatchError,
+	// processors.Config holds the shared settings: SuppressFullBatchError,
 	// Concurrency (used only by a commutative [Aggregate]), DeadlineMargin
 	// and Hooks. The stream-ordering settings do not apply: a window's
 	// records are folded in order and stop at the first failure.
-	Config
+	processors.Config
 	// MaxStateBytes bounds the returned state's JSON; 0 is
 	// [DefaultMaxWindowStateBytes] (Lambda's 1 MB).
 	MaxStateBytes int
 }
 
-// The kinds of the tumbling window processors, for [ConfigError]s.
+// The kinds of the tumbling window processors, for [processors.ConfigError]s.
 const (
-	KindKinesisWindow  Kind = "kinesis-window"
-	KindDynamoDBWindow Kind = "dynamodb-window"
+	KindKinesisWindow  processors.Kind = "kinesis-window"
+	KindDynamoDBWindow processors.Kind = "dynamodb-window"
 )
 
 // WindowProcessor is the processor of tumbling windows over records R
@@ -248,16 +251,16 @@ func firstFailed(outs []core.Outcome) int {
 // NewKinesisWindow returns the tumbling window processor for Kinesis Data
 // Streams, with the shared options. It panics on an invalid option; see
 // [KinesisWindowFrom].
-func NewKinesisWindow(opts ...Option) *WindowProcessor[events.KinesisEventRecord] {
-	return must(KinesisWindowFrom(WindowConfig{Config: build(KindKinesisWindow, opts)}))
+func NewKinesisWindow(opts ...processors.Option) *WindowProcessor[events.KinesisEventRecord] {
+	return processors.Must(KinesisWindowFrom(WindowConfig{Config: processors.BuildConfig(KindKinesisWindow, opts)}))
 }
 
 // KinesisWindowFrom returns the Kinesis tumbling window processor for c, or
 // the reason c is invalid for it.
 func KinesisWindowFrom(c WindowConfig) (*WindowProcessor[events.KinesisEventRecord], error) {
 	return newWindow(KindKinesisWindow, c, core.Source[events.KinesisEventRecord]{
-		Name:         EventSourceKinesis,
-		EventSources: []string{EventSourceKinesis},
+		Name:         processors.EventSourceKinesis,
+		EventSources: []string{processors.EventSourceKinesis},
 		EventSource:  func(r *events.KinesisEventRecord) string { return r.EventSource },
 		Identify: func(r *events.KinesisEventRecord) core.Identifier {
 			return core.StringID(r.Kinesis.SequenceNumber)
@@ -269,25 +272,25 @@ func KinesisWindowFrom(c WindowConfig) (*WindowProcessor[events.KinesisEventReco
 // NewDynamoDBWindow returns the tumbling window processor for DynamoDB
 // Streams, with the shared options. It panics on an invalid option; see
 // [DynamoDBWindowFrom].
-func NewDynamoDBWindow(opts ...Option) *WindowProcessor[events.DynamoDBEventRecord] {
-	return must(DynamoDBWindowFrom(WindowConfig{Config: build(KindDynamoDBWindow, opts)}))
+func NewDynamoDBWindow(opts ...processors.Option) *WindowProcessor[events.DynamoDBEventRecord] {
+	return processors.Must(DynamoDBWindowFrom(WindowConfig{Config: processors.BuildConfig(KindDynamoDBWindow, opts)}))
 }
 
 // DynamoDBWindowFrom returns the DynamoDB Streams tumbling window processor
 // for c, or the reason c is invalid for it.
 func DynamoDBWindowFrom(c WindowConfig) (*WindowProcessor[events.DynamoDBEventRecord], error) {
 	return newWindow(KindDynamoDBWindow, c, core.Source[events.DynamoDBEventRecord]{
-		Name:         EventSourceDynamoDB,
-		EventSources: []string{EventSourceDynamoDB},
+		Name:         processors.EventSourceDynamoDB,
+		EventSources: []string{processors.EventSourceDynamoDB},
 		EventSource:  func(r *events.DynamoDBEventRecord) string { return r.EventSource },
 		Identify: func(r *events.DynamoDBEventRecord) core.Identifier {
 			return core.StringID(r.Change.SequenceNumber)
 		},
-		Key: ItemKey,
+		Key: processors.ItemKey,
 	})
 }
 
-func newWindow[R any](kind Kind, c WindowConfig, src core.Source[R]) (*WindowProcessor[R], error) {
+func newWindow[R any](kind processors.Kind, c WindowConfig, src core.Source[R]) (*WindowProcessor[R], error) {
 	if err := c.Config.Validate(kind); err != nil {
 		return nil, err
 	}
@@ -295,7 +298,7 @@ func newWindow[R any](kind Kind, c WindowConfig, src core.Source[R]) (*WindowPro
 	case c.MaxStateBytes == 0:
 		c.MaxStateBytes = DefaultMaxWindowStateBytes
 	case c.MaxStateBytes < 0:
-		return nil, &ConfigError{Processor: string(kind), Setting: "MaxStateBytes", Value: strconv.Itoa(c.MaxStateBytes),
+		return nil, &processors.ConfigError{Processor: string(kind), Setting: "MaxStateBytes", Value: strconv.Itoa(c.MaxStateBytes),
 			Problem: "it is negative", Accepted: "0 (Lambda's 1 MB) or a positive number of bytes"}
 	}
 	ordered := src
@@ -416,7 +419,7 @@ func ProcessWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props W
 
 func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props WindowProperties, records []R, failures []*core.RecordDecodeError, agg Aggregate[R, S]) (WindowResponse, error) {
 	if p == nil {
-		return WindowResponse{}, errors.New("batchkit: ProcessWindow needs a processor (processors.NewKinesisWindow or NewDynamoDBWindow), got nil")
+		return WindowResponse{}, errors.New("batchkit: ProcessWindow needs a processor (window.NewKinesisWindow or NewDynamoDBWindow), got nil")
 	}
 	if agg.Fold == nil {
 		return WindowResponse{}, errors.New("batchkit: ProcessWindow needs an Aggregate with a Fold function, got nil")
@@ -467,10 +470,10 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 	for _, f := range failures {
 		b.Fail(f.Position, f)
 	}
-	// finish is the window's own work once the records have run: rebuild
+	// finishWork is the window's own work once the records have run: rebuild
 	// the state after a failure, encode it, check its size, publish.
 	var data []byte
-	finish := func() error {
+	finishWork := func() error {
 		k := firstFailed(b.Outcomes)
 		if k >= 0 && (dirty || concurrent && anySuccessFrom(b.Outcomes, k)) {
 			var err error
@@ -497,8 +500,8 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 	finished := false
 	var finishErr error
 	if len(p.concurrent.Options().Hooks) > 0 {
-		proc = finisher[R]{PartialProcessor: proc, finish: func() error {
-			finished, finishErr = true, finish()
+		proc = finish.Finisher[R]{PartialProcessor: proc, Finish: func() error {
+			finished, finishErr = true, finishWork()
 			return finishErr
 		}}
 	}
@@ -510,7 +513,7 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 		return WindowResponse{}, err
 	}
 	if !finished {
-		if err := finish(); err != nil {
+		if err := finishWork(); err != nil {
 			return WindowResponse{}, err
 		}
 	}
@@ -614,7 +617,7 @@ func pointerFree(t reflect.Type) bool {
 // records after it).
 func KinesisWindowJSON[T, S any](f func(ctx context.Context, state *S, payload T, rec *events.KinesisEventRecord) error) func(context.Context, *S, *events.KinesisEventRecord) error {
 	return func(ctx context.Context, state *S, rec *events.KinesisEventRecord) error {
-		v, err := decodeJSON[T]("Kinesis data", rec.Kinesis.Data)
+		v, err := payload.Decode[T]("Kinesis data", rec.Kinesis.Data)
 		if err != nil {
 			return err
 		}
@@ -630,11 +633,11 @@ func DynamoDBWindowNewImage[T, S any](f func(ctx context.Context, state *S, newI
 		if rec.Change.NewImage == nil {
 			return f(ctx, state, nil, rec)
 		}
-		data, err := ImageJSON(rec.Change.NewImage)
+		data, err := processors.ImageJSON(rec.Change.NewImage)
 		if err != nil {
-			return &DecodeError{What: "DynamoDB NewImage", Type: typeName[T](), Err: err}
+			return &payload.DecodeError{What: "DynamoDB NewImage", Type: typeName[T](), Err: err}
 		}
-		v, err := decodeJSON[T]("DynamoDB NewImage", data)
+		v, err := payload.Decode[T]("DynamoDB NewImage", data)
 		if err != nil {
 			return err
 		}

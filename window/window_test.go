@@ -1,4 +1,4 @@
-package processors_test
+package window_test
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batchkit/batchkit/internal/contracttest"
+	"github.com/batchkit/batchkit/window"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
@@ -17,77 +20,44 @@ import (
 	"github.com/batchkit/batchkit/processors"
 )
 
-type kinesisAgg = processors.Aggregate[events.KinesisEventRecord, map[string]int]
-
-// countByKey counts records per partition key; data "fail" fails after
-// changing the state (its effect must not stay), "panic" panics.
-func countByKey(calls *atomic.Int32) func(context.Context, *map[string]int, *events.KinesisEventRecord) error {
-	return func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
-		if calls != nil {
-			calls.Add(1)
-		}
-		if *s == nil {
-			*s = map[string]int{}
-		}
-		(*s)[r.Kinesis.PartitionKey]++
-		switch string(r.Kinesis.Data) {
-		case "fail":
-			return errors.New("bad record")
-		case "panic":
-			panic("fold blew up")
-		}
-		return nil
-	}
-}
-
-// windowEvent builds a Kinesis window event with one record per data
-// string, partition key "pk", and the given incoming state.
-func windowEvent(state string, final bool, data ...string) processors.KinesisWindowEvent {
-	ev := processors.KinesisWindowEvent{Records: batchtest.KinesisEvent(data...).Records}
-	ev.Window = processors.WindowRange{Start: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC), End: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}
-	ev.State = json.RawMessage(state)
-	ev.ShardID = "shardId-000000000000"
-	ev.EventSourceARN = "arn:aws:kinesis:us-east-1:123456789012:stream/test-stream"
-	ev.IsFinalInvokeForWindow = final
-	return ev
-}
+type kinesisAgg = window.Aggregate[events.KinesisEventRecord, map[string]int]
 
 // windowBoth runs the typed and the raw entries and requires the same
 // outcome.
-func windowBoth[S any](t *testing.T, p *processors.WindowProcessor[events.KinesisEventRecord], ev processors.KinesisWindowEvent, agg processors.Aggregate[events.KinesisEventRecord, S]) (processors.WindowResponse, error) {
+func windowBoth[S any](t *testing.T, p *window.WindowProcessor[events.KinesisEventRecord], ev window.KinesisWindowEvent, agg window.Aggregate[events.KinesisEventRecord, S]) (window.WindowResponse, error) {
 	t.Helper()
 	raw, err := json.Marshal(ev)
 	require.NoError(t, err)
-	typed, terr := processors.ProcessKinesisWindow(context.Background(), p, ev, agg)
-	fromRaw, rerr := processors.ProcessKinesisWindowRaw(context.Background(), p, raw, agg)
+	typed, terr := window.ProcessKinesisWindow(context.Background(), p, ev, agg)
+	fromRaw, rerr := window.ProcessKinesisWindowRaw(context.Background(), p, raw, agg)
 	require.Equal(t, terr == nil, rerr == nil, "typed %v, raw %v", terr, rerr)
-	require.Equal(t, marshal(t, typed), marshal(t, fromRaw), "typed and raw entries agree")
+	require.Equal(t, contracttest.Marshal(t, typed), contracttest.Marshal(t, fromRaw), "typed and raw entries agree")
 	return typed, terr
 }
 
 func TestKinesisWindowDocumentedEvent(t *testing.T) {
-	data := readContractEvent(t, "kinesis-window.json")
+	data := contracttest.Event(t, "kinesis-window.json")
 	// The documented state holds numbers: aws-lambda-go's
 	// map[string]string state refuses its own documentation's sample.
 	var theirs events.KinesisTimeWindowEvent
 	require.Error(t, json.Unmarshal(data, &theirs))
 
-	agg := kinesisAgg{Fold: countByKey(nil)}
-	resp, err := processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), data, agg)
+	agg := kinesisAgg{Fold: contracttest.CountByKey(nil)}
+	resp, err := window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), data, agg)
 	require.NoError(t, err)
-	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, marshal(t, resp))
+	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 
-	var ev processors.KinesisWindowEvent
+	var ev window.KinesisWindowEvent
 	require.NoError(t, json.Unmarshal(data, &ev))
 	require.Equal(t, "shardId-000000000006", ev.ShardID)
 	require.Equal(t, time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC), ev.Window.End)
-	typed, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), ev, agg)
+	typed, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), ev, agg)
 	require.NoError(t, err)
-	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, marshal(t, typed))
+	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, typed))
 }
 
 func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
-	data := readContractEvent(t, "dynamodb-window.json")
+	data := contracttest.Event(t, "dynamodb-window.json")
 	var theirs events.DynamoDBTimeWindowEvent
 	require.Error(t, json.Unmarshal(data, &theirs))
 
@@ -95,8 +65,8 @@ func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
 		Message string `json:"Message"`
 	}
 	var messages []string
-	agg := processors.Aggregate[events.DynamoDBEventRecord, map[string]int]{
-		Fold: processors.DynamoDBWindowNewImage(func(_ context.Context, s *map[string]int, img *change, r *events.DynamoDBEventRecord) error {
+	agg := window.Aggregate[events.DynamoDBEventRecord, map[string]int]{
+		Fold: window.DynamoDBWindowNewImage(func(_ context.Context, s *map[string]int, img *change, r *events.DynamoDBEventRecord) error {
 			(*s)[r.EventName]++
 			if img != nil {
 				messages = append(messages, img.Message)
@@ -104,16 +74,16 @@ func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
 			return nil
 		}),
 	}
-	resp, err := processors.ProcessDynamoDBWindowRaw(context.Background(), processors.NewDynamoDBWindow(), data, agg)
+	resp, err := window.ProcessDynamoDBWindowRaw(context.Background(), window.NewDynamoDBWindow(), data, agg)
 	require.NoError(t, err)
-	require.JSONEq(t, `{"state":{"INSERT":5,"MODIFY":3,"REMOVE":2},"batchItemFailures":[]}`, marshal(t, resp))
+	require.JSONEq(t, `{"state":{"INSERT":5,"MODIFY":3,"REMOVE":2},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 	require.Equal(t, []string{"New item!", "This item has changed"}, messages)
 
-	var ev processors.DynamoDBWindowEvent
+	var ev window.DynamoDBWindowEvent
 	require.NoError(t, json.Unmarshal(data, &ev))
-	typed, err := processors.ProcessDynamoDBWindow(context.Background(), processors.NewDynamoDBWindow(), ev, agg)
+	typed, err := window.ProcessDynamoDBWindow(context.Background(), window.NewDynamoDBWindow(), ev, agg)
 	require.NoError(t, err)
-	require.Equal(t, marshal(t, resp), marshal(t, typed))
+	require.Equal(t, contracttest.Marshal(t, resp), contracttest.Marshal(t, typed))
 }
 
 // A failed record and every record after it are left out of the state and
@@ -122,8 +92,8 @@ func TestWindowFailureLeavesOutTheRestOfTheShard(t *testing.T) {
 	for _, bad := range []string{"fail", "panic"} {
 		t.Run(bad, func(t *testing.T) {
 			var calls atomic.Int32
-			agg := kinesisAgg{Fold: countByKey(&calls)}
-			resp, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
+			agg := kinesisAgg{Fold: contracttest.CountByKey(&calls)}
+			resp, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
 			require.NoError(t, err)
 			require.JSONEq(t, `{"pk":11}`, string(resp.State), "only the record before the failure is in the state")
 			require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2), batchtest.SequenceNumber(3)}, windowFailedIDs(resp))
@@ -134,7 +104,7 @@ func TestWindowFailureLeavesOutTheRestOfTheShard(t *testing.T) {
 	}
 }
 
-func windowFailedIDs(resp processors.WindowResponse) []string {
+func windowFailedIDs(resp window.WindowResponse) []string {
 	ids := make([]string, len(resp.BatchItemFailures))
 	for i, f := range resp.BatchItemFailures {
 		ids[i] = f.ItemIdentifier.String()
@@ -149,7 +119,7 @@ func TestWindowPlainStateRestoredWithoutRefold(t *testing.T) {
 		Sum   float64 `json:"sum"`
 	}
 	var calls atomic.Int32
-	agg := processors.Aggregate[events.KinesisEventRecord, totals]{
+	agg := window.Aggregate[events.KinesisEventRecord, totals]{
 		Fold: func(_ context.Context, s *totals, r *events.KinesisEventRecord) error {
 			calls.Add(1)
 			s.Count++
@@ -161,7 +131,7 @@ func TestWindowPlainStateRestoredWithoutRefold(t *testing.T) {
 			return nil
 		},
 	}
-	resp, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`{"count":1,"sum":0.5}`, false, "1", "2", "x", "4"), agg)
+	resp, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`{"count":1,"sum":0.5}`, false, "1", "2", "x", "4"), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"count":3,"sum":3.5}`, string(resp.State))
 	require.Len(t, resp.BatchItemFailures, 2)
@@ -171,58 +141,58 @@ func TestWindowPlainStateRestoredWithoutRefold(t *testing.T) {
 func TestWindowFinalInvokePublishes(t *testing.T) {
 	var published []map[string]int
 	agg := kinesisAgg{
-		Fold: countByKey(nil),
-		Publish: func(_ context.Context, s map[string]int, w processors.WindowProperties) error {
+		Fold: contracttest.CountByKey(nil),
+		Publish: func(_ context.Context, s map[string]int, w window.WindowProperties) error {
 			require.True(t, w.IsFinalInvokeForWindow)
 			published = append(published, s)
 			return nil
 		},
 	}
-	resp, err := processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{"pk":2}`, true, "a", "b"), agg)
+	resp, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{"pk":2}`, true, "a", "b"), agg)
 	require.NoError(t, err)
 	require.Equal(t, []map[string]int{{"pk": 4}}, published)
-	require.JSONEq(t, `{"state":{"pk":4},"batchItemFailures":[]}`, marshal(t, resp), "the final response still carries the state")
+	require.JSONEq(t, `{"state":{"pk":4},"batchItemFailures":[]}`, contracttest.Marshal(t, resp), "the final response still carries the state")
 
 	// Not final: nothing is published.
 	published = nil
-	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{}`, false, "a"), agg)
+	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, false, "a"), agg)
 	require.NoError(t, err)
 	require.Empty(t, published)
 
 	// Final with a failure: the records come back, the window is
 	// published by the invocation that completes it.
-	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(`{}`, true, "a", "fail"), agg)
+	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, true, "a", "fail"), agg)
 	require.NoError(t, err)
 	require.Empty(t, published)
 }
 
 func TestWindowPublishFailureFailsTheInvocation(t *testing.T) {
-	for name, publish := range map[string]func(context.Context, map[string]int, processors.WindowProperties) error{
-		"error": func(context.Context, map[string]int, processors.WindowProperties) error {
+	for name, publish := range map[string]func(context.Context, map[string]int, window.WindowProperties) error{
+		"error": func(context.Context, map[string]int, window.WindowProperties) error {
 			return errors.New("sink down")
 		},
-		"panic": func(context.Context, map[string]int, processors.WindowProperties) error { panic("sink blew up") },
+		"panic": func(context.Context, map[string]int, window.WindowProperties) error { panic("sink blew up") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`{}`, true, "a"), kinesisAgg{Fold: countByKey(nil), Publish: publish})
-			require.ErrorIs(t, err, processors.ErrWindowPublish)
+			_, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, true, "a"), kinesisAgg{Fold: contracttest.CountByKey(nil), Publish: publish})
+			require.ErrorIs(t, err, window.ErrWindowPublish)
 		})
 	}
 }
 
 func TestWindowStateSizeLimit(t *testing.T) {
 	published := false
-	agg := processors.Aggregate[events.KinesisEventRecord, []string]{
+	agg := window.Aggregate[events.KinesisEventRecord, []string]{
 		Fold: func(_ context.Context, s *[]string, r *events.KinesisEventRecord) error {
 			*s = append(*s, string(r.Kinesis.Data))
 			return nil
 		},
-		Publish: func(context.Context, []string, processors.WindowProperties) error { published = true; return nil },
+		Publish: func(context.Context, []string, window.WindowProperties) error { published = true; return nil },
 	}
-	p, err := processors.KinesisWindowFrom(processors.WindowConfig{MaxStateBytes: 20})
+	p, err := window.KinesisWindowFrom(window.WindowConfig{MaxStateBytes: 20})
 	require.NoError(t, err)
-	_, err = windowBoth(t, p, windowEvent(`[]`, true, "0123456789", "0123456789"), agg)
-	var tooLarge *processors.WindowStateTooLargeError
+	_, err = windowBoth(t, p, contracttest.WindowEvent(`[]`, true, "0123456789", "0123456789"), agg)
+	var tooLarge *window.WindowStateTooLargeError
 	require.ErrorAs(t, err, &tooLarge)
 	require.Equal(t, 20, tooLarge.Limit)
 	require.False(t, published, "the size is checked before publishing")
@@ -234,12 +204,12 @@ func TestWindowStateSizeLimit(t *testing.T) {
 	}
 	state, err := json.Marshal(big)
 	require.NoError(t, err)
-	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), windowEvent(string(state), false, "x"), agg)
-	require.ErrorIs(t, err, processors.ErrWindowStateTooLarge)
+	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(string(state), false, "x"), agg)
+	require.ErrorIs(t, err, window.ErrWindowStateTooLarge)
 }
 
 func TestWindowStateShapes(t *testing.T) {
-	sum := processors.Aggregate[events.KinesisEventRecord, int]{
+	sum := window.Aggregate[events.KinesisEventRecord, int]{
 		Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
 			*s += len(r.Kinesis.Data)
 			return nil
@@ -252,21 +222,21 @@ func TestWindowStateShapes(t *testing.T) {
 		{`{ }`, `3`},
 		{`39`, `42`},
 	} {
-		resp, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(tc.in, false, "abc"), sum)
+		resp, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(tc.in, false, "abc"), sum)
 		require.NoError(t, err, "state %q", tc.in)
 		require.JSONEq(t, tc.want, string(resp.State), "state %q", tc.in)
 	}
-	_, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`"text"`, false, "abc"), sum)
-	require.ErrorIs(t, err, processors.ErrWindowState)
+	_, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`"text"`, false, "abc"), sum)
+	require.ErrorIs(t, err, window.ErrWindowState)
 
 	// A state that encodes as null is sent as {}: a response without state
 	// fails the invocation.
-	none := processors.Aggregate[events.KinesisEventRecord, map[string]int]{
+	none := window.Aggregate[events.KinesisEventRecord, map[string]int]{
 		Fold: func(context.Context, *map[string]int, *events.KinesisEventRecord) error { return nil },
 	}
-	resp, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(``, false), none)
+	resp, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(``, false), none)
 	require.NoError(t, err)
-	require.JSONEq(t, `{"state":{},"batchItemFailures":[]}`, marshal(t, resp))
+	require.JSONEq(t, `{"state":{},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 }
 
 func TestWindowCommutativeConcurrent(t *testing.T) {
@@ -275,7 +245,7 @@ func TestWindowCommutativeConcurrent(t *testing.T) {
 		data[i] = "x"
 	}
 	var active, peak atomic.Int32
-	agg := processors.Aggregate[events.KinesisEventRecord, int]{
+	agg := window.Aggregate[events.KinesisEventRecord, int]{
 		Commutative: true,
 		Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
 			if n := active.Add(1); n > peak.Load() {
@@ -290,14 +260,14 @@ func TestWindowCommutativeConcurrent(t *testing.T) {
 			return nil
 		},
 	}
-	p := processors.NewKinesisWindow(processors.WithConcurrency(8))
-	resp, err := processors.ProcessKinesisWindow(context.Background(), p, windowEvent(`5`, false, data...), agg)
+	p := window.NewKinesisWindow(processors.WithConcurrency(8))
+	resp, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`5`, false, data...), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `105`, string(resp.State))
 	require.Equal(t, int32(1), peak.Load(), "one Fold at a time")
 
 	data[50] = "fail"
-	resp, err = windowBoth(t, p, windowEvent(`5`, false, data...), agg)
+	resp, err = windowBoth(t, p, contracttest.WindowEvent(`5`, false, data...), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `55`, string(resp.State), "the records from the first failure on are left out, even those folded concurrently")
 	require.Len(t, resp.BatchItemFailures, 50)
@@ -312,36 +282,36 @@ func TestWindowRawUndecodableRecord(t *testing.T) {
 		"window":{"start":"2020-12-09T07:04:00Z","end":"2020-12-09T07:06:00Z"},"state":{"pk":1},"shardId":"s","eventSourceARN":"arn",
 		"isFinalInvokeForWindow":false,"isWindowTerminatedEarly":false}`
 	var calls atomic.Int32
-	resp, err := processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), []byte(event), kinesisAgg{Fold: countByKey(&calls)})
+	resp, err := window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), []byte(event), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
 	require.NoError(t, err)
-	require.JSONEq(t, `{"state":{"pk":2},"batchItemFailures":[{"itemIdentifier":"2"},{"itemIdentifier":"3"}]}`, marshal(t, resp))
+	require.JSONEq(t, `{"state":{"pk":2},"batchItemFailures":[{"itemIdentifier":"2"},{"itemIdentifier":"3"}]}`, contracttest.Marshal(t, resp))
 	require.Equal(t, int32(1), calls.Load(), "neither the undecodable record nor the one after it is folded")
 
-	_, err = processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), []byte(`{"state":{}}`), kinesisAgg{Fold: countByKey(nil)})
+	_, err = window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), []byte(`{"state":{}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
-	_, err = processors.ProcessKinesisWindowRaw(context.Background(), processors.NewKinesisWindow(), []byte(`{"Records":[],"window":{"start":"yesterday"}}`), kinesisAgg{Fold: countByKey(nil)})
+	_, err = window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), []byte(`{"Records":[],"window":{"start":"yesterday"}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 }
 
 func TestWindowAllFailedAndWrongSource(t *testing.T) {
-	agg := kinesisAgg{Fold: countByKey(nil)}
-	_, err := windowBoth(t, processors.NewKinesisWindow(), windowEvent(`{}`, false, "fail", "x"), agg)
+	agg := kinesisAgg{Fold: contracttest.CountByKey(nil)}
+	_, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, false, "fail", "x"), agg)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
 
-	resp, err := windowBoth(t, processors.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false)), windowEvent(`{"pk":7}`, false, "fail", "x"), agg)
+	resp, err := windowBoth(t, window.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false)), contracttest.WindowEvent(`{"pk":7}`, false, "fail", "x"), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"pk":7}`, string(resp.State))
 	require.Len(t, resp.BatchItemFailures, 2)
 
-	ev := windowEvent(`{}`, false, "a")
+	ev := contracttest.WindowEvent(`{}`, false, "a")
 	ev.Records[0].EventSource = "aws:sqs"
-	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), ev, agg)
+	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), ev, agg)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 
-	_, err = processors.ProcessKinesisWindow(context.Background(), processors.NewKinesisWindow(), ev, kinesisAgg{})
+	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), ev, kinesisAgg{})
 	require.Error(t, err, "an aggregate needs a Fold")
-	require.Panics(t, func() { processors.NewKinesisWindow(processors.WithStopOnFirstFailure()) })
-	_, err = processors.KinesisWindowFrom(processors.WindowConfig{MaxStateBytes: -1})
+	require.Panics(t, func() { window.NewKinesisWindow(processors.WithStopOnFirstFailure()) })
+	_, err = window.KinesisWindowFrom(window.WindowConfig{MaxStateBytes: -1})
 	require.ErrorIs(t, err, processors.ErrInvalidConfig)
 }
 
@@ -349,8 +319,8 @@ func TestWindowDeadlineMargin(t *testing.T) {
 	var calls atomic.Int32
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	p := processors.NewKinesisWindow(processors.WithDeadlineMargin(time.Second), processors.WithRaiseOnEntireBatchFailure(false))
-	resp, err := processors.ProcessKinesisWindow(ctx, p, windowEvent(`{"pk":3}`, false, "a", "b"), kinesisAgg{Fold: countByKey(&calls)})
+	p := window.NewKinesisWindow(processors.WithDeadlineMargin(time.Second), processors.WithRaiseOnEntireBatchFailure(false))
+	resp, err := window.ProcessKinesisWindow(ctx, p, contracttest.WindowEvent(`{"pk":3}`, false, "a", "b"), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
 	require.NoError(t, err)
 	require.Zero(t, calls.Load())
 	require.JSONEq(t, `{"pk":3}`, string(resp.State), "records not started are not in the state")
@@ -365,15 +335,15 @@ func TestKinesisWindowJSONTyped(t *testing.T) {
 		N   int     `json:"n"`
 		Max float64 `json:"max"`
 	}
-	agg := processors.Aggregate[events.KinesisEventRecord, stats]{
-		Fold: processors.KinesisWindowJSON(func(_ context.Context, s *stats, r reading, _ *events.KinesisEventRecord) error {
+	agg := window.Aggregate[events.KinesisEventRecord, stats]{
+		Fold: window.KinesisWindowJSON(func(_ context.Context, s *stats, r reading, _ *events.KinesisEventRecord) error {
 			s.N++
 			s.Max = max(s.Max, r.Celsius)
 			return nil
 		}),
 	}
-	fn := processors.KinesisWindowHandler(processors.NewKinesisWindow(), agg)
-	raw, err := json.Marshal(windowEvent(`{"n":1,"max":20}`, false, `{"celsius":21.5}`, `{"celsius":19}`, `oops`))
+	fn := window.KinesisWindowHandler(window.NewKinesisWindow(), agg)
+	raw, err := json.Marshal(contracttest.WindowEvent(`{"n":1,"max":20}`, false, `{"celsius":21.5}`, `{"celsius":19}`, `oops`))
 	require.NoError(t, err)
 	resp, err := fn(context.Background(), raw)
 	require.NoError(t, err)

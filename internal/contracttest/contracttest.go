@@ -1,0 +1,123 @@
+// Package contracttest holds what the tests of the contract packages
+// (firehose, s3batch, window) and the cross-contract tests share: AWS's
+// documented sample events and the conformance vectors (testdata), event
+// builders and sample handlers. Test support only.
+package contracttest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/firehose"
+	"github.com/batchkit/batchkit/s3batch"
+	"github.com/batchkit/batchkit/window"
+	"github.com/stretchr/testify/require"
+)
+
+// Dir is the directory of the contracts' test data: events/ (AWS's
+// documented samples) and vectors/ (the conformance vectors).
+var Dir = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "testdata")
+}()
+
+// Event returns the sample event testdata/events/name.
+func Event(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(Dir, "events", name))
+	require.NoError(t, err)
+	return data
+}
+
+// Marshal returns v as JSON text.
+func Marshal(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// Upper transforms a record's payload to Upper case; "fail" fails it,
+// "drop" drops it, "panic" panics.
+func Upper(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+	switch string(rec.Payload()) {
+	case "fail":
+		return firehose.FirehoseResult{}, errors.New("cannot transform")
+	case "drop":
+		return firehose.FirehoseDrop(), nil
+	case "panic":
+		panic("transform blew up")
+	}
+	return firehose.FirehoseData(bytes.ToUpper(rec.Payload())), nil
+}
+
+// FirehoseEvent builds an event with one record per payload.
+func FirehoseEvent(payloads ...string) firehose.FirehoseEvent {
+	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Region: "us-east-1"}
+	for i, p := range payloads {
+		ev.Records = append(ev.Records, firehose.FirehoseRecord{RecordID: fmt.Sprintf("rec-%d", i), ApproximateArrivalTimestamp: 1510772160000, Data: []byte(p)})
+	}
+	return ev
+}
+
+func Results(resp firehose.FirehoseResponse) []string {
+	out := make([]string, len(resp.Records))
+	for i, r := range resp.Records {
+		out[i] = r.Result
+	}
+	return out
+}
+
+// s3Tasks builds a schema 2.0 event with one task per key.
+func S3Event(keys ...string) s3batch.S3BatchEvent {
+	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "2.0", InvocationID: "inv-1",
+		Job: s3batch.S3BatchJob{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
+	for i, k := range keys {
+		ev.Tasks = append(ev.Tasks, s3batch.S3BatchTask{TaskID: "task-" + string(rune('a'+i)), S3Key: k, S3Bucket: "bucket"})
+	}
+	return ev
+}
+
+// CountByKey counts records per partition key; data "fail" fails after
+// changing the state (its effect must not stay), "panic" panics.
+func CountByKey(calls *atomic.Int32) func(context.Context, *map[string]int, *events.KinesisEventRecord) error {
+	return func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
+		if calls != nil {
+			calls.Add(1)
+		}
+		if *s == nil {
+			*s = map[string]int{}
+		}
+		(*s)[r.Kinesis.PartitionKey]++
+		switch string(r.Kinesis.Data) {
+		case "fail":
+			return errors.New("bad record")
+		case "panic":
+			panic("fold blew up")
+		}
+		return nil
+	}
+}
+
+// WindowEvent builds a Kinesis window event with one record per data
+// string, partition key "pk", and the given incoming state.
+func WindowEvent(state string, final bool, data ...string) window.KinesisWindowEvent {
+	ev := window.KinesisWindowEvent{Records: batchtest.KinesisEvent(data...).Records}
+	ev.Window = window.WindowRange{Start: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC), End: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}
+	ev.State = json.RawMessage(state)
+	ev.ShardID = "shardId-000000000000"
+	ev.EventSourceARN = "arn:aws:kinesis:us-east-1:123456789012:stream/test-stream"
+	ev.IsFinalInvokeForWindow = final
+	return ev
+}

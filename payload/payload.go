@@ -1,0 +1,91 @@
+// Package payload decodes a record's payload (a message body, a stream
+// record's data, a new image, a Kafka value) into the handler's Go type and
+// validates it: the one place where batchkit turns bytes into a user type.
+// A payload that does not decode fails its record with a [*DecodeError]; a
+// type with a Validate method ([Validator]) that fails it, with a
+// [*ValidationError].
+package payload
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+// Validator is implemented by payload types that check themselves. A typed
+// payload whose type (or pointer to it) has a Validate method is validated
+// after decoding; an error fails the record with a [*ValidationError]. This
+// holds for pointer payload types too (SQSJSON[*Order] validates the *Order;
+// a JSON null, which decodes to a nil pointer, fails validation instead of
+// reaching the handler).
+type Validator interface {
+	Validate() error
+}
+
+// DecodeError is the error of a record whose payload could not be decoded
+// into the handler's type. The record fails alone and is still reported by
+// its identifier.
+type DecodeError struct {
+	// What names the payload: "SQS body", "Kinesis data", "DynamoDB NewImage".
+	What string
+	// Type is the Go type it was decoded into.
+	Type string
+	Err  error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("batchkit: %s does not decode into %s: %v", e.What, e.Type, e.Err)
+}
+
+// Unwrap returns the decoding error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ValidationError is the error of a record whose decoded payload failed its
+// Validate method.
+type ValidationError struct {
+	// Type is the payload's Go type.
+	Type string
+	Err  error
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("batchkit: payload of type %s is invalid: %v", e.Type, e.Err)
+}
+
+// Unwrap returns Validate's error.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+// ErrNilPayload: a payload of a pointer type that validates itself decoded
+// to nil (the JSON was null), so it could not be validated.
+var ErrNilPayload = errors.New("the payload is null, so it cannot be validated")
+
+// Decode decodes the JSON data into a T and validates it. what names the
+// payload in the [*DecodeError] ("SQS body", "Kinesis data").
+func Decode[T any](what string, data []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, &DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
+	}
+	if err := Validate(&v); err != nil {
+		return v, &ValidationError{Type: reflect.TypeFor[T]().String(), Err: err}
+	}
+	return v, nil
+}
+
+// Validate calls the Validate method of *v or of v (a value receiver, or T a
+// pointer type such as *Order), whichever exists; a nil pointer with a
+// Validate method is [ErrNilPayload].
+func Validate[T any](v *T) error {
+	if val, ok := any(v).(Validator); ok {
+		return val.Validate()
+	}
+	val, ok := any(*v).(Validator)
+	if !ok {
+		return nil
+	}
+	if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return ErrNilPayload
+	}
+	return val.Validate()
+}
