@@ -24,8 +24,8 @@ import (
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/envelope"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/envelope"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 // The invariant's property test for the contracts added after the original

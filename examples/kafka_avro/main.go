@@ -23,7 +23,7 @@ import (
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/kafkacodec/avro"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 //go:embed event.json

@@ -9,7 +9,7 @@ import (
 
 	"github.com/batchkit/batchkit/examples/internal/golden"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 // TestSampleEvent checks that running the example on its bundled sample

@@ -23,7 +23,7 @@ import (
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/envelope"
 )
 
 //go:embed event.json

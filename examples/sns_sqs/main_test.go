@@ -12,7 +12,7 @@ import (
 	"github.com/batchkit/batchkit/examples/internal/golden"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/envelope"
 )
 
 // TestSampleEvent checks that running the example on its bundled sample

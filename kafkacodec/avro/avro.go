@@ -41,7 +41,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 // Codec decodes Avro binary payloads into a T with a reader schema. T is a

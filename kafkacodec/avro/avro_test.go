@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/kafkacodec/avro"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 const orderSchema = `{

@@ -11,7 +11,7 @@ import (
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 // Decode Protobuf values into a generated type, in the AWS Glue framing; a

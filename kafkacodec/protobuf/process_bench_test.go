@@ -15,7 +15,7 @@ import (
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 // kafkaEvent returns an MSK event of n records over 4 partitions whose values

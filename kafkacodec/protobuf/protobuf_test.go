@@ -15,7 +15,7 @@ import (
 
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 var schemaVersion = kafkapayload.UUID{0xb1, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x47, 0x18, 0x89, 0x9a, 0xab, 0xbc, 0xcd, 0xde, 0xef, 0x01}

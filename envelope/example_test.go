@@ -13,7 +13,7 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/envelope"
 )
 
 // An SQS queue subscribed to an SNS topic: the handler gets the published

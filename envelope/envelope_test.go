@@ -18,7 +18,7 @@ import (
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/envelope"
 )
 
 func readEvent(t *testing.T, name string) []byte {

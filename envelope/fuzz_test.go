@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/envelope"
 )
 
 // FuzzLayers feeds arbitrary payloads to every layer, alone and composed,

@@ -1,10 +1,10 @@
-module github.com/batchkit/batchkit/processors/envelope/e2e
+module github.com/batchkit/batchkit/envelope/e2e
 
 go 1.26.0
 
 replace (
-	github.com/batchkit/batchkit => ../../..
-	github.com/batchkit/batchkit/driver => ../../../driver
+	github.com/batchkit/batchkit => ../..
+	github.com/batchkit/batchkit/driver => ../../driver
 )
 
 require (

@@ -13,7 +13,7 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/envelope"
 )
 
 // The envelope benchmarks compare a handler built with this package with
@@ -21,7 +21,7 @@ import (
 // encoding/json, then the payload), on 1,000-record batches: the difference
 // is what the layers, the per-record metadata and the error typing cost.
 //
-//	go test ./processors/envelope/ -run '^$' -bench . -benchmem -count 6
+//	go test ./envelope/ -run '^$' -bench . -benchmem -count 6
 
 const benchRecords = 1000
 

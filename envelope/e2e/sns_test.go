@@ -22,7 +22,7 @@ import (
 	"github.com/batchkit/batchkit/internal/testenv"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/envelope"
+	"github.com/batchkit/batchkit/envelope"
 )
 
 // endpoint returns the local SNS/SQS server's endpoint (fauxqs serves

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/processors/kafkapayload"
+	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 // Decode JSON values (with or without a Confluent JSON Schema framing) and
