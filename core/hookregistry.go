@@ -12,7 +12,7 @@ import (
 // "sentry") without core, or the processors package, importing any hook
 // module: a hook module's init, or the user's main, registers a factory under
 // a name with [RegisterHook], and configuration (for example
-// processors.OpenEnv reading BATCHKIT_HOOKS) turns names into hooks with
+// config.OpenEnv reading BATCHKIT_HOOKS) turns names into hooks with
 // [NewHook]. It lives in core, the one package every hook module already
 // depends on, so that a hook module can register itself without importing
 // anything else: the database/sql.Register pattern.

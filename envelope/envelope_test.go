@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/envelope"
 )
 
 func readEvent(t *testing.T, name string) []byte {

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/envelope"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // An SQS queue subscribed to an SNS topic: the handler gets the published

@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/kafkapayload"
 )
 
 type order struct {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/batchkit/batchkit/config"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
@@ -150,9 +152,9 @@ func ExampleSQSProcessor() {
 // A function's own BATCHKIT_* variable is declared, so that LoadEnv does
 // not take it for a misspelling of one of batchkit's.
 func ExampleRegisterEnvVariable() {
-	processors.RegisterEnvVariable("BATCHKIT_TABLE")
+	config.RegisterEnvVariable("BATCHKIT_TABLE")
 	vars := map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_TABLE": "orders", "BATCHKIT_CONCURENCY": "4"}
-	_, err := processors.LoadEnv(func(name string) (string, bool) { v, ok := vars[name]; return v, ok })
+	_, err := config.LoadEnv(func(name string) (string, bool) { v, ok := vars[name]; return v, ok })
 	fmt.Println(err != nil && strings.Contains(err.Error(), "did you mean BATCHKIT_CONCURRENCY?"))
 	// Output: true
 }

@@ -23,9 +23,9 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // The invariant's property test for the contracts added after the original

@@ -19,10 +19,10 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/driver"
+	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/internal/testenv"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/envelope"
 )
 
 // endpoint returns the local SNS/SQS server's endpoint (fauxqs serves

@@ -36,6 +36,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/batchkit/batchkit/config"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
@@ -97,7 +99,7 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 // newHandler builds the Lambda handler from the environment that lookup
 // reads: the processor is opened once, at start-up, and reused.
 func newHandler(lookup func(string) (string, bool)) (processors.LambdaHandler, error) {
-	processor, err := processors.OpenEnv[events.SQSMessage](lookup)
+	processor, err := config.OpenEnv[events.SQSMessage](lookup)
 	if err != nil {
 		return nil, err
 	}
@@ -109,8 +111,8 @@ func newHandler(lookup func(string) (string, bool)) (processors.LambdaHandler, e
 // sample event's queue type.
 func localLookup(name string) (string, bool) {
 	v, ok := os.LookupEnv(name)
-	if !ok && name == processors.EnvProcessor && !batchtest.InLambda() {
-		fmt.Fprintf(os.Stderr, "%s is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)\n", processors.EnvProcessor)
+	if !ok && name == config.EnvProcessor && !batchtest.InLambda() {
+		fmt.Fprintf(os.Stderr, "%s is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)\n", config.EnvProcessor)
 		return "sqs-fifo", true
 	}
 	return v, ok
@@ -121,7 +123,7 @@ func main() {
 	if err != nil {
 		// Under Lambda this fails the function's initialisation, and the
 		// message names the variable to fix.
-		var envErr *processors.EnvError
+		var envErr *config.EnvError
 		if errors.As(err, &envErr) {
 			slog.Error("invalid configuration", "variable", envErr.Variable, "error", err)
 		} else {

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/batchkit/batchkit/config"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
 )
 
 // The sample event: five orders; o-2 (position 1, customer-1) is invalid.
@@ -120,7 +121,7 @@ func TestInvalidEnvironment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			handler, err := newHandler(env(tt.vars))
 			require.Nil(t, handler)
-			var envErr *processors.EnvError
+			var envErr *config.EnvError
 			require.ErrorAs(t, err, &envErr)
 			require.Equal(t, tt.variable, envErr.Variable)
 			require.Contains(t, err.Error(), tt.variable)

@@ -6,7 +6,7 @@
 // package for the claim states).
 //
 // The custom processor plugs into the same entry point as the built-ins: main
-// registers it as "sqs-dedup" with processors.Register, and the function
+// registers it as "sqs-dedup" with config.Register, and the function
 // opens whatever BATCHKIT_PROCESSOR names (template.yaml sets sqs-dedup;
 // BATCHKIT_PROCESSOR=sqs turns deduplication off without a rebuild).
 //
@@ -35,6 +35,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/batchkit/batchkit/config"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -200,12 +202,12 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	processors.Register("sqs-dedup", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+	config.Register("sqs-dedup", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		return newProcessor(client, s.table, c)
 	})
-	p, err := processors.OpenEnv[events.SQSMessage](func(name string) (string, bool) {
+	p, err := config.OpenEnv[events.SQSMessage](func(name string) (string, bool) {
 		v, ok := os.LookupEnv(name)
-		if !ok && name == processors.EnvProcessor && !batchtest.InLambda() {
+		if !ok && name == config.EnvProcessor && !batchtest.InLambda() {
 			return "sqs-dedup", true // the local run's processor; template.yaml sets it under Lambda
 		}
 		return v, ok

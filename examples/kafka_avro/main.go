@@ -22,8 +22,8 @@ import (
 
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/kafkacodec/avro"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 //go:embed event.json

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/examples/internal/golden"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // TestSampleEvent checks that running the example on its bundled sample

@@ -21,9 +21,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/envelope"
 )
 
 //go:embed event.json

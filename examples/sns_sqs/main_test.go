@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/examples/internal/golden"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
-	"github.com/batchkit/batchkit/envelope"
 )
 
 // TestSampleEvent checks that running the example on its bundled sample

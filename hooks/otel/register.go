@@ -8,7 +8,7 @@ import (
 
 // HookName is the name this hook registers under with [core.RegisterHook]
 // when the package is imported, so that configuration can turn it on by
-// name (for example BATCHKIT_HOOKS=otel with processors.OpenEnv).
+// name (for example BATCHKIT_HOOKS=otel with config.OpenEnv).
 const HookName = "otel"
 
 func init() {

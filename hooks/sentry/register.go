@@ -4,7 +4,7 @@ import "github.com/batchkit/batchkit/core"
 
 // HookName is the name this hook registers under with [core.RegisterHook]
 // when the package is imported, so that configuration can turn it on by
-// name (for example BATCHKIT_HOOKS=sentry with processors.OpenEnv).
+// name (for example BATCHKIT_HOOKS=sentry with config.OpenEnv).
 const HookName = "sentry"
 
 func init() {

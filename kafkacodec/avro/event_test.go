@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/kafkacodec/avro"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 var glueVersion = [16]byte{0x5a, 0x1e, 0x9c, 0x33, 0x0b, 0x7d, 0x4e, 0x2f, 0x9a, 0x10, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77}

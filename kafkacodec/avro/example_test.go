@@ -10,8 +10,8 @@ import (
 	hamba "github.com/hamba/avro/v2"
 
 	"github.com/batchkit/batchkit/kafkacodec/avro"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // Decode Avro values in the Confluent framing on an MSK event; a value that

@@ -14,8 +14,8 @@ import (
 	hamba "github.com/hamba/avro/v2"
 
 	"github.com/batchkit/batchkit/kafkacodec/avro"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // kafkaEvent returns an MSK event of n records over 4 partitions whose values

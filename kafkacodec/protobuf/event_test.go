@@ -14,8 +14,8 @@ import (
 
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 var schemaGUID = [16]byte{0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x49, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0}

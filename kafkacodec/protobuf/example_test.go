@@ -10,8 +10,8 @@ import (
 
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // Decode Protobuf values into a generated type, in the AWS Glue framing; a

@@ -14,8 +14,8 @@ import (
 
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
-	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // kafkaEvent returns an MSK event of n records over 4 partitions whose values

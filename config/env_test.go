@@ -1,4 +1,4 @@
-package processors_test
+package config_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/config"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -85,7 +86,7 @@ func TestLoadEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := processors.LoadEnv(env(tt.vars))
+			s, err := config.LoadEnv(env(tt.vars))
 			require.NoError(t, err)
 			require.Equal(t, tt.vars["BATCHKIT_PROCESSOR"], s.Processor)
 			require.Equal(t, tt.hooks, s.HookNames)
@@ -117,9 +118,9 @@ func TestOpenEnvErrors(t *testing.T) {
 		{name: "processor empty", vars: map[string]string{"BATCHKIT_PROCESSOR": " "}, variable: "BATCHKIT_PROCESSOR",
 			want: []string{"is empty", "one of sqs, sqs-fifo"}},
 		{name: "processor unknown", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fof"}, variable: "BATCHKIT_PROCESSOR",
-			want: []string{`"sqs-fof"`, "no processor is registered under this name", "one of sqs, sqs-fifo"}, cause: processors.ErrUnknownProcessor},
+			want: []string{`"sqs-fof"`, "no processor is registered under this name", "one of sqs, sqs-fifo"}, cause: config.ErrUnknownProcessor},
 		{name: "processor of another record type", vars: map[string]string{"BATCHKIT_PROCESSOR": "kinesis"}, variable: "BATCHKIT_PROCESSOR",
-			want: []string{"handles events.KinesisEventRecord records, not events.SQSMessage", "one of sqs, sqs-fifo"}, cause: processors.ErrUnknownProcessor},
+			want: []string{"handles events.KinesisEventRecord records, not events.SQSMessage", "one of sqs, sqs-fifo"}, cause: config.ErrUnknownProcessor},
 		{name: "bad bool", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "yes"}, variable: "BATCHKIT_SKIP_GROUP_ON_ERROR",
 			want: []string{`"yes"`, "not a boolean", "true or false"}},
 		{name: "empty bool", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE": ""}, variable: "BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE",
@@ -155,11 +156,11 @@ func TestOpenEnvErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := processors.OpenEnv[events.SQSMessage](env(tt.vars))
+			p, err := config.OpenEnv[events.SQSMessage](env(tt.vars))
 			require.Error(t, err)
 			require.Nil(t, p)
 			require.ErrorIs(t, err, processors.ErrInvalidConfig)
-			var ee *processors.EnvError
+			var ee *config.EnvError
 			require.ErrorAs(t, err, &ee)
 			require.Equal(t, tt.variable, ee.Variable)
 			if !ee.Unset {
@@ -178,7 +179,7 @@ func TestOpenEnvErrors(t *testing.T) {
 }
 
 func TestOpenEnvCustomFactoryError(t *testing.T) {
-	_, err := processors.OpenEnv[events.SQSMessage](env(map[string]string{"BATCHKIT_PROCESSOR": "test-broken"}))
+	_, err := config.OpenEnv[events.SQSMessage](env(map[string]string{"BATCHKIT_PROCESSOR": "test-broken"}))
 	require.ErrorContains(t, err, `processor "test-broken" (BATCHKIT_PROCESSOR="test-broken") rejected its configuration: table name missing`)
 }
 
@@ -206,7 +207,7 @@ func TestOpenEnvBehaviour(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.vars["BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE"] = "false"
-			p, err := processors.OpenEnv[events.SQSMessage](env(tt.vars))
+			p, err := config.OpenEnv[events.SQSMessage](env(tt.vars))
 			require.NoError(t, err)
 			before := envHookEnds.Load()
 			resp, err := core.Process(t.Context(), p, fifo.Records, core.Func(failBody))
@@ -225,7 +226,7 @@ func TestOpenEnvBehaviour(t *testing.T) {
 func TestOpenEnvProcessEnvironment(t *testing.T) {
 	t.Setenv("BATCHKIT_PROCESSOR", "kinesis")
 	t.Setenv("BATCHKIT_STOP_ON_FIRST_FAILURE", "true")
-	p, err := processors.OpenEnv[events.KinesisEventRecord](nil)
+	p, err := config.OpenEnv[events.KinesisEventRecord](nil)
 	require.NoError(t, err)
 	require.Equal(t, core.StopBatch, p.(*processors.KinesisProcessor).Source().Stop)
 }
@@ -238,15 +239,15 @@ func ExampleOpenEnv() {
 		"BATCHKIT_SKIP_GROUP_ON_ERROR": "true",
 	}
 	lookup := func(name string) (string, bool) { v, ok := environment[name]; return v, ok }
-	p, err := processors.OpenEnv[events.SQSMessage](lookup) // nil reads os.LookupEnv
+	p, err := config.OpenEnv[events.SQSMessage](lookup) // nil reads os.LookupEnv
 	fmt.Println(p != nil, err)
 
 	environment["BATCHKIT_PROCESSOR"] = "sqs"
-	_, err = processors.OpenEnv[events.SQSMessage](lookup)
+	_, err = config.OpenEnv[events.SQSMessage](lookup)
 	fmt.Println(err)
 
 	environment["BATCHKIT_CONCURRENCY"] = "-1"
-	_, err = processors.OpenEnv[events.SQSMessage](lookup)
+	_, err = config.OpenEnv[events.SQSMessage](lookup)
 	fmt.Println(err)
 	// Output:
 	// true <nil>
@@ -257,18 +258,18 @@ func ExampleOpenEnv() {
 // OpenSettings takes a processor name and configuration from a Go struct;
 // without the environment, errors are Open's.
 func TestOpenSettings(t *testing.T) {
-	p, err := processors.OpenSettings[events.SQSMessage](processors.Settings{Processor: "sqs-fifo", Config: processors.Config{SkipGroupOnError: true}})
+	p, err := config.OpenSettings[events.SQSMessage](config.Settings{Processor: "sqs-fifo", Config: processors.Config{SkipGroupOnError: true}})
 	require.NoError(t, err)
 	require.Equal(t, core.StopKey, p.(*processors.SQSProcessor).Source().Stop)
 
-	_, err = processors.OpenSettings[events.SQSMessage](processors.Settings{})
-	require.ErrorIs(t, err, processors.ErrUnknownProcessor)
+	_, err = config.OpenSettings[events.SQSMessage](config.Settings{})
+	require.ErrorIs(t, err, config.ErrUnknownProcessor)
 	require.ErrorContains(t, err, "sqs, sqs-fifo")
 
-	_, err = processors.OpenSettings[events.SQSMessage](processors.Settings{Processor: "sqs", Config: processors.Config{OrderByKey: true}})
+	_, err = config.OpenSettings[events.SQSMessage](config.Settings{Processor: "sqs", Config: processors.Config{OrderByKey: true}})
 	var ce *processors.ConfigError
 	require.ErrorAs(t, err, &ce)
-	var ee *processors.EnvError
+	var ee *config.EnvError
 	require.False(t, errors.As(err, &ee), "no environment, no EnvError")
 }
 
@@ -286,8 +287,8 @@ func TestUnknownEnvVariableNamesTheClosest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := processors.LoadEnv(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", tt.variable: "4"}))
-			var ee *processors.EnvError
+			_, err := config.LoadEnv(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", tt.variable: "4"}))
+			var ee *config.EnvError
 			require.ErrorAs(t, err, &ee)
 			require.ErrorIs(t, err, processors.ErrInvalidConfig)
 			require.Equal(t, tt.variable, ee.Variable)
@@ -297,29 +298,29 @@ func TestUnknownEnvVariableNamesTheClosest(t *testing.T) {
 	t.Run("process environment", func(t *testing.T) {
 		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
 		t.Setenv("BATCHKIT_CONCURENCY", "4")
-		_, err := processors.OpenEnv[events.SQSMessage](nil)
+		_, err := config.OpenEnv[events.SQSMessage](nil)
 		require.ErrorContains(t, err, "BATCHKIT_CONCURENCY")
 		require.ErrorContains(t, err, "did you mean BATCHKIT_CONCURRENCY?")
 	})
 	t.Run("a longer slip", func(t *testing.T) {
 		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
 		t.Setenv("BATCHKIT_RAISE_ON_BATCH_FAILURE", "false")
-		_, err := processors.LoadEnv(nil)
+		_, err := config.LoadEnv(nil)
 		require.ErrorContains(t, err, "did you mean BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE?")
 	})
 	t.Run("batchkit's tools' variables", func(t *testing.T) {
 		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
 		t.Setenv("BATCHKIT_SQS_ENDPOINT", "http://127.0.0.1:4566")
 		t.Setenv("BATCHKIT_RIE", "aws-lambda-rie")
-		_, err := processors.LoadEnv(nil)
+		_, err := config.LoadEnv(nil)
 		require.NoError(t, err)
 	})
 	t.Run("any other unknown variable of the process environment", func(t *testing.T) {
 		for _, lookup := range []func(string) (string, bool){nil, os.LookupEnv} {
 			t.Setenv("BATCHKIT_PROCESSOR", "sqs")
 			t.Setenv("BATCHKIT_PARALLELISM", "4")
-			_, err := processors.LoadEnv(lookup)
-			var ee *processors.EnvError
+			_, err := config.LoadEnv(lookup)
+			var ee *config.EnvError
 			require.ErrorAs(t, err, &ee)
 			require.Equal(t, "BATCHKIT_PARALLELISM", ee.Variable)
 			require.ErrorContains(t, err, "batchkit reads no such variable; did you mean BATCHKIT_")
@@ -328,16 +329,16 @@ func TestUnknownEnvVariableNamesTheClosest(t *testing.T) {
 	t.Run("far from every name, through a lookup function", func(t *testing.T) {
 		// A lookup function cannot list its variables: only names one
 		// typing slip away from a known one are looked up.
-		_, err := processors.LoadEnv(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_PARALLELISM": "4"}))
+		_, err := config.LoadEnv(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_PARALLELISM": "4"}))
 		require.NoError(t, err)
 	})
 	t.Run("declared", func(t *testing.T) {
-		processors.RegisterEnvVariable("BATCHKIT_TEST_DECLARED")
+		config.RegisterEnvVariable("BATCHKIT_TEST_DECLARED")
 		t.Setenv("BATCHKIT_PROCESSOR", "sqs")
 		t.Setenv("BATCHKIT_TEST_DECLARED", "x")
-		_, err := processors.OpenEnv[events.SQSMessage](nil)
+		_, err := config.OpenEnv[events.SQSMessage](nil)
 		require.NoError(t, err)
-		require.Panics(t, func() { processors.RegisterEnvVariable("OTHER_NAME") })
+		require.Panics(t, func() { config.RegisterEnvVariable("OTHER_NAME") })
 	})
 }
 
@@ -370,17 +371,17 @@ func TestSettingsThatCannotTakeEffectAreErrors(t *testing.T) {
 			require.ErrorAs(t, tt.c.Validate(tt.kind), &ce)
 			require.Equal(t, "Concurrency", ce.Setting)
 			require.ErrorAs(t, tt.open(tt.c), &ce)
-			_, err := processors.Open[events.SQSMessage](string(tt.kind), tt.c)
+			_, err := config.Open[events.SQSMessage](string(tt.kind), tt.c)
 			require.Error(t, err)
-			var ee *processors.EnvError
+			var ee *config.EnvError
 			var openErr error
 			switch tt.kind {
 			case processors.KindSQSFIFO:
-				_, openErr = processors.OpenEnv[events.SQSMessage](env(tt.vars))
+				_, openErr = config.OpenEnv[events.SQSMessage](env(tt.vars))
 			case processors.KindKinesis:
-				_, openErr = processors.OpenEnv[events.KinesisEventRecord](env(tt.vars))
+				_, openErr = config.OpenEnv[events.KinesisEventRecord](env(tt.vars))
 			case processors.KindDynamoDB:
-				_, openErr = processors.OpenEnv[events.DynamoDBEventRecord](env(tt.vars))
+				_, openErr = config.OpenEnv[events.DynamoDBEventRecord](env(tt.vars))
 			}
 			require.ErrorAs(t, openErr, &ee)
 			require.Equal(t, "BATCHKIT_CONCURRENCY", ee.Variable)

@@ -1,4 +1,4 @@
-package processors_test
+package config_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/config"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -21,17 +22,17 @@ import (
 type upperSQS struct{ *processors.SQSProcessor }
 
 func init() {
-	processors.Register("test-upper", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+	config.Register("test-upper", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		base, err := processors.SQSFrom(c)
 		if err != nil {
 			return nil, err
 		}
 		return upperSQS{base}, nil
 	})
-	processors.Register("test-nil", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+	config.Register("test-nil", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		return nil, nil
 	})
-	processors.Register("test-broken", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+	config.Register("test-broken", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		return nil, errors.New("table name missing")
 	})
 }
@@ -73,7 +74,7 @@ func TestOpenBuiltins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.label, func(t *testing.T) {
-			p, err := processors.Open[events.SQSMessage](tt.name, tt.config)
+			p, err := config.Open[events.SQSMessage](tt.name, tt.config)
 			require.NoError(t, err)
 			resp, err := core.Process(t.Context(), p, fifo.Records, core.Func(failBody))
 			if tt.wantErr != nil {
@@ -87,7 +88,7 @@ func TestOpenBuiltins(t *testing.T) {
 }
 
 func TestOpenStreams(t *testing.T) {
-	k, err := processors.Open[events.KinesisEventRecord]("kinesis", processors.Config{StopOnFirstFailure: true})
+	k, err := config.Open[events.KinesisEventRecord]("kinesis", processors.Config{StopOnFirstFailure: true})
 	require.NoError(t, err)
 	kev := batchtest.KinesisEvent("fail", "ok")
 	resp, err := core.Process(t.Context(), k, kev.Records, core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
@@ -99,17 +100,17 @@ func TestOpenStreams(t *testing.T) {
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "the second record is short-circuited: every record failed")
 	require.Equal(t, []string{batchtest.SequenceNumber(0), batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
 
-	d, err := processors.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{})
+	d, err := config.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{})
 	require.NoError(t, err)
 	require.IsType(t, &processors.DynamoDBProcessor{}, d)
 }
 
 func TestOpenCustom(t *testing.T) {
-	p, err := processors.Open[events.SQSMessage]("test-upper", processors.Config{})
+	p, err := config.Open[events.SQSMessage]("test-upper", processors.Config{})
 	require.NoError(t, err)
 	require.IsType(t, upperSQS{}, p)
 
-	_, err = processors.Open[events.SQSMessage]("test-upper", processors.Config{SkipGroupOnError: true})
+	_, err = config.Open[events.SQSMessage]("test-upper", processors.Config{SkipGroupOnError: true})
 	var ce *processors.ConfigError
 	require.ErrorAs(t, err, &ce, "the custom factory's ConfigError comes back as is")
 	require.Equal(t, "SkipGroupOnError", ce.Setting)
@@ -125,27 +126,27 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{
 			name:    "unknown name lists the names for the record type",
-			open:    func() error { _, err := processors.Open[events.SQSMessage]("sqs-fof", processors.Config{}); return err },
-			is:      processors.ErrUnknownProcessor,
+			open:    func() error { _, err := config.Open[events.SQSMessage]("sqs-fof", processors.Config{}); return err },
+			is:      config.ErrUnknownProcessor,
 			want:    []string{`unknown processor "sqs-fof" for events.SQSMessage records`, "sqs, sqs-fifo", "test-upper"},
 			setting: "",
 		},
 		{
 			name: "registered for another record type",
-			open: func() error { _, err := processors.Open[events.SQSMessage]("kinesis", processors.Config{}); return err },
-			is:   processors.ErrUnknownProcessor,
+			open: func() error { _, err := config.Open[events.SQSMessage]("kinesis", processors.Config{}); return err },
+			is:   config.ErrUnknownProcessor,
 			want: []string{`processor "kinesis" handles events.KinesisEventRecord records, not events.SQSMessage`, "sqs, sqs-fifo"},
 		},
 		{
 			name: "no processor for the record type",
-			open: func() error { _, err := processors.Open[events.S3EventRecord]("sqs", processors.Config{}); return err },
-			is:   processors.ErrUnknownProcessor,
-			want: []string{"no processor is registered for events.S3EventRecord records", "processors.Register"},
+			open: func() error { _, err := config.Open[events.S3EventRecord]("sqs", processors.Config{}); return err },
+			is:   config.ErrUnknownProcessor,
+			want: []string{"no processor is registered for events.S3EventRecord records", "config.Register"},
 		},
 		{
 			name: "skip group on a standard queue",
 			open: func() error {
-				_, err := processors.Open[events.SQSMessage]("sqs", processors.Config{SkipGroupOnError: true})
+				_, err := config.Open[events.SQSMessage]("sqs", processors.Config{SkipGroupOnError: true})
 				return err
 			},
 			is:      processors.ErrInvalidConfig,
@@ -155,7 +156,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "stop on first failure on SQS",
 			open: func() error {
-				_, err := processors.Open[events.SQSMessage]("sqs-fifo", processors.Config{StopOnFirstFailure: true})
+				_, err := config.Open[events.SQSMessage]("sqs-fifo", processors.Config{StopOnFirstFailure: true})
 				return err
 			},
 			is:      processors.ErrInvalidConfig,
@@ -165,7 +166,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "order by key on SQS",
 			open: func() error {
-				_, err := processors.Open[events.SQSMessage]("sqs", processors.Config{OrderByKey: true})
+				_, err := config.Open[events.SQSMessage]("sqs", processors.Config{OrderByKey: true})
 				return err
 			},
 			is:      processors.ErrInvalidConfig,
@@ -174,7 +175,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "FIFO concurrency without skip group would be ignored",
 			open: func() error {
-				_, err := processors.Open[events.SQSMessage]("sqs-fifo", processors.Config{Options: core.Options{Concurrency: 4}})
+				_, err := config.Open[events.SQSMessage]("sqs-fifo", processors.Config{Options: core.Options{Concurrency: 4}})
 				return err
 			},
 			is:      processors.ErrInvalidConfig,
@@ -184,7 +185,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "negative concurrency",
 			open: func() error {
-				_, err := processors.Open[events.KinesisEventRecord]("kinesis", processors.Config{Options: core.Options{Concurrency: -1}})
+				_, err := config.Open[events.KinesisEventRecord]("kinesis", processors.Config{Options: core.Options{Concurrency: -1}})
 				return err
 			},
 			is:      processors.ErrInvalidConfig,
@@ -194,7 +195,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "negative deadline margin",
 			open: func() error {
-				_, err := processors.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{Options: core.Options{DeadlineMargin: -1}})
+				_, err := config.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{Options: core.Options{DeadlineMargin: -1}})
 				return err
 			},
 			is:      processors.ErrInvalidConfig,
@@ -203,7 +204,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "nil hook",
 			open: func() error {
-				_, err := processors.Open[events.SQSMessage]("sqs", processors.Config{Options: core.Options{Hooks: []core.Hook{nil}}})
+				_, err := config.Open[events.SQSMessage]("sqs", processors.Config{Options: core.Options{Hooks: []core.Hook{nil}}})
 				return err
 			},
 			is:      processors.ErrInvalidConfig,
@@ -212,7 +213,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "factory returns nil",
 			open: func() error {
-				_, err := processors.Open[events.SQSMessage]("test-nil", processors.Config{})
+				_, err := config.Open[events.SQSMessage]("test-nil", processors.Config{})
 				return err
 			},
 			want: []string{`processor "test-nil": its factory returned a nil processor`},
@@ -220,7 +221,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "factory error comes back",
 			open: func() error {
-				_, err := processors.Open[events.SQSMessage]("test-broken", processors.Config{})
+				_, err := config.Open[events.SQSMessage]("test-broken", processors.Config{})
 				return err
 			},
 			want: []string{"table name missing"},
@@ -257,11 +258,11 @@ func TestRegisterPanics(t *testing.T) {
 		register func()
 		want     string
 	}{
-		{name: "duplicate", register: func() { processors.Register("sqs", ok) }, want: `called twice for processor "sqs"`},
-		{name: "duplicate with another record type", register: func() { processors.Register("sqs", okKinesis) }, want: `called twice for processor "sqs" (first for events.SQSMessage records)`},
-		{name: "empty name", register: func() { processors.Register("", ok) }, want: `invalid processor name ""`},
-		{name: "space in name", register: func() { processors.Register("my sqs", ok) }, want: `invalid processor name "my sqs"`},
-		{name: "nil factory", register: func() { processors.Register[events.SQSMessage]("test-nil-factory", nil) }, want: `nil factory for processor "test-nil-factory"`},
+		{name: "duplicate", register: func() { config.Register("sqs", ok) }, want: `called twice for processor "sqs"`},
+		{name: "duplicate with another record type", register: func() { config.Register("sqs", okKinesis) }, want: `called twice for processor "sqs" (first for events.SQSMessage records)`},
+		{name: "empty name", register: func() { config.Register("", ok) }, want: `invalid processor name ""`},
+		{name: "space in name", register: func() { config.Register("my sqs", ok) }, want: `invalid processor name "my sqs"`},
+		{name: "nil factory", register: func() { config.Register[events.SQSMessage]("test-nil-factory", nil) }, want: `nil factory for processor "test-nil-factory"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,20 +277,20 @@ func TestRegisterPanics(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	require.Equal(t, []string{"sqs", "sqs-fifo", "test-broken", "test-nil", "test-upper"}, processors.Names[events.SQSMessage]())
-	require.Equal(t, []string{"kinesis"}, processors.Names[events.KinesisEventRecord]())
-	require.Equal(t, []string{"dynamodb"}, processors.Names[events.DynamoDBEventRecord]())
-	require.Equal(t, []string{"kafka"}, processors.Names[events.KafkaRecord]())
-	k, err := processors.Open[events.KafkaRecord]("kafka", processors.Config{})
+	require.Equal(t, []string{"sqs", "sqs-fifo", "test-broken", "test-nil", "test-upper"}, config.Names[events.SQSMessage]())
+	require.Equal(t, []string{"kinesis"}, config.Names[events.KinesisEventRecord]())
+	require.Equal(t, []string{"dynamodb"}, config.Names[events.DynamoDBEventRecord]())
+	require.Equal(t, []string{"kafka"}, config.Names[events.KafkaRecord]())
+	k, err := config.Open[events.KafkaRecord]("kafka", processors.Config{})
 	require.NoError(t, err)
 	require.IsType(t, &processors.KafkaProcessor{}, k)
-	require.Empty(t, processors.Names[events.S3EventRecord]())
+	require.Empty(t, config.Names[events.S3EventRecord]())
 }
 
 // Open chooses a processor by name at run time, like sql.Open chooses a
 // driver.
 func ExampleOpen() {
-	p, err := processors.Open[events.SQSMessage]("sqs-fifo", processors.Config{SkipGroupOnError: true})
+	p, err := config.Open[events.SQSMessage]("sqs-fifo", processors.Config{SkipGroupOnError: true})
 	if err != nil {
 		panic(err)
 	}
@@ -301,7 +302,7 @@ func ExampleOpen() {
 	resp, err := core.Process(context.Background(), p, event.Records, core.Func(failBody))
 	fmt.Println(len(resp.BatchItemFailures), "failed; error:", err)
 
-	_, err = processors.Open[events.KinesisEventRecord]("sqs", processors.Config{})
+	_, err = config.Open[events.KinesisEventRecord]("sqs", processors.Config{})
 	fmt.Println(err)
 	// Output:
 	// 2 failed; error: <nil>
@@ -312,14 +313,14 @@ func ExampleOpen() {
 // function, or in main before opening), then configuration chooses it like a
 // built-in: BATCHKIT_PROCESSOR=audited-sqs.
 func ExampleRegister() {
-	processors.Register("audited-sqs", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+	config.Register("audited-sqs", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		base, err := processors.SQSFrom(c)
 		if err != nil {
 			return nil, err
 		}
 		return upperSQS{base}, nil // a type embedding the base, overriding ProcessRecord
 	})
-	p, err := processors.OpenEnv[events.SQSMessage](nil) // reads BATCHKIT_PROCESSOR
+	p, err := config.OpenEnv[events.SQSMessage](nil) // reads BATCHKIT_PROCESSOR
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package processors
+package config
 
 import (
 	"errors"
@@ -11,15 +11,16 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // The registry chooses a processor by name at run time, the way
 // database/sql chooses a driver: processors register a [Factory] under a
 // name with [Register] (the built-ins do it themselves: "sqs", "sqs-fifo",
-// "kinesis", "dynamodb"), and [Open] builds one from a name and a [Config]
+// "kinesis", "dynamodb"), and [Open] builds one from a name and a [processors.Config]
 // ([OpenEnv] reads both from environment variables).
 //
-// It lives in this package, next to [Config] and the built-ins, so that the
+// It lives in this package, next to [processors.Config] and the built-ins, so that the
 // built-ins register themselves without an import cycle and a custom
 // processor needs only this package to join them. Entries are typed by
 // record type: a processor of events.SQSMessage cannot be opened as a
@@ -29,10 +30,10 @@ import (
 // record type asked for. Matched by [*UnknownProcessorError] with errors.Is.
 var ErrUnknownProcessor = errors.New("batchkit: unknown processor name")
 
-// Factory builds a processor of records R from a [Config]. It returns a
-// [*ConfigError] for a setting it does not accept, so that errors name the
+// Factory builds a processor of records R from a [processors.Config]. It returns a
+// [*processors.ConfigError] for a setting it does not accept, so that errors name the
 // setting (and, from [OpenEnv], the environment variable).
-type Factory[R any] func(Config) (core.PartialProcessor[R], error)
+type Factory[R any] func(processors.Config) (core.PartialProcessor[R], error)
 
 // entry is one registered processor.
 type entry struct {
@@ -57,22 +58,22 @@ var defaultRegistry = &registry{}
 //
 // Call it from an init function or from main before opening:
 //
-//	processors.Register("sqs-dedup", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+//	config.Register("sqs-dedup", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 //		return dedup.New(c, table, client)
 //	})
 func Register[R any](name string, factory Factory[R]) { register(defaultRegistry, name, factory) }
 
 func register[R any](r *registry, name string, factory Factory[R]) {
 	if name == "" || strings.ContainsAny(name, ", \t\n") {
-		panic(fmt.Sprintf("batchkit: processors.Register: invalid processor name %q (it must be non-empty, without commas or spaces)", name))
+		panic(fmt.Sprintf("batchkit: config.Register: invalid processor name %q (it must be non-empty, without commas or spaces)", name))
 	}
 	if factory == nil {
-		panic(fmt.Sprintf("batchkit: processors.Register: nil factory for processor %q", name))
+		panic(fmt.Sprintf("batchkit: config.Register: nil factory for processor %q", name))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev, dup := r.entries[name]; dup {
-		panic(fmt.Sprintf("batchkit: processors.Register called twice for processor %q (first for %v records)", name, prev.recordType))
+		panic(fmt.Sprintf("batchkit: config.Register called twice for processor %q (first for %v records)", name, prev.recordType))
 	}
 	if r.entries == nil {
 		r.entries = make(map[string]entry)
@@ -83,12 +84,12 @@ func register[R any](r *registry, name string, factory Factory[R]) {
 // Open builds the processor of records R registered under name, configured
 // by c. An unknown name, or a name registered for another record type, is an
 // [*UnknownProcessorError] listing the processors registered for R; a setting
-// the processor does not accept is a [*ConfigError].
-func Open[R any](name string, c Config) (core.PartialProcessor[R], error) {
+// the processor does not accept is a [*processors.ConfigError].
+func Open[R any](name string, c processors.Config) (core.PartialProcessor[R], error) {
 	return open[R](defaultRegistry, name, c)
 }
 
-func open[R any](r *registry, name string, c Config) (core.PartialProcessor[R], error) {
+func open[R any](r *registry, name string, c processors.Config) (core.PartialProcessor[R], error) {
 	r.mu.RLock()
 	e, ok := r.entries[name]
 	r.mu.RUnlock()
@@ -152,7 +153,7 @@ func (e *UnknownProcessorError) Error() string {
 		fmt.Fprintf(&b, "batchkit: unknown processor %q for %s records", e.Name, e.RecordType)
 	}
 	if len(e.Registered) == 0 {
-		fmt.Fprintf(&b, "; no processor is registered for %s records (register one with processors.Register)", e.RecordType)
+		fmt.Fprintf(&b, "; no processor is registered for %s records (register one with config.Register)", e.RecordType)
 	} else {
 		fmt.Fprintf(&b, "; processors for %s records: %s", e.RecordType, strings.Join(e.Registered, ", "))
 	}
@@ -166,21 +167,21 @@ func (e *UnknownProcessorError) Is(target error) bool { return target == ErrUnkn
 // register in their own init; a built-in added to this package adds its line
 // here.
 func init() {
-	Register(string(KindSQS), func(c Config) (core.PartialProcessor[events.SQSMessage], error) {
-		return nilIfErr(SQSFrom(c))
+	Register(string(processors.KindSQS), func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return nilIfErr(processors.SQSFrom(c))
 	})
-	Register(string(KindSQSFIFO), func(c Config) (core.PartialProcessor[events.SQSMessage], error) {
+	Register(string(processors.KindSQSFIFO), func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		// Concurrency without SkipGroupOnError is refused by Validate.
-		return nilIfErr(SQSFIFOFrom(c))
+		return nilIfErr(processors.SQSFIFOFrom(c))
 	})
-	Register(string(KindKinesis), func(c Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
-		return nilIfErr(KinesisFrom(c))
+	Register(string(processors.KindKinesis), func(c processors.Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
+		return nilIfErr(processors.KinesisFrom(c))
 	})
-	Register(string(KindDynamoDB), func(c Config) (core.PartialProcessor[events.DynamoDBEventRecord], error) {
-		return nilIfErr(DynamoDBFrom(c))
+	Register(string(processors.KindDynamoDB), func(c processors.Config) (core.PartialProcessor[events.DynamoDBEventRecord], error) {
+		return nilIfErr(processors.DynamoDBFrom(c))
 	})
-	Register(string(KindKafka), func(c Config) (core.PartialProcessor[events.KafkaRecord], error) {
-		p, err := KafkaFrom(c)
+	Register(string(processors.KindKafka), func(c processors.Config) (core.PartialProcessor[events.KafkaRecord], error) {
+		p, err := processors.KafkaFrom(c)
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package processors
+package config
 
 import (
 	"fmt"
@@ -97,7 +97,7 @@ func checkUnknownEnv(lookup func(string) (string, bool)) error {
 			continue
 		}
 		return &EnvError{Variable: name, Value: v,
-			Problem:  fmt.Sprintf("batchkit reads no such variable; did you mean %s? (a misspelt variable would otherwise be ignored silently; declare a variable of your own with processors.RegisterEnvVariable)", closest),
+			Problem:  fmt.Sprintf("batchkit reads no such variable; did you mean %s? (a misspelt variable would otherwise be ignored silently; declare a variable of your own with config.RegisterEnvVariable)", closest),
 			Accepted: "the variables " + strings.Join(known, ", ")}
 	}
 	return nil

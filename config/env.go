@@ -1,4 +1,4 @@
-package processors
+package config
 
 import (
 	"errors"
@@ -10,18 +10,19 @@ import (
 	"time"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // Environment variables read by [LoadEnv] and [OpenEnv]: the Lambda way to
 // configure a function without rebuilding it. docs/configuration.md lists them in one
-// table. An unset variable keeps the [Config] zero value (Powertools'
+// table. An unset variable keeps the [processors.Config] zero value (Powertools'
 // default); a set variable must hold an accepted value, or loading fails
 // with an [*EnvError] naming the variable and the accepted values.
 const (
 	// EnvProcessor names the processor (required): a name given to
 	// [Register], for example "sqs", "sqs-fifo", "kinesis", "dynamodb".
 	EnvProcessor = "BATCHKIT_PROCESSOR"
-	// EnvSkipGroupOnError sets [Config.SkipGroupOnError] (sqs-fifo only).
+	// EnvSkipGroupOnError sets [processors.Config.SkipGroupOnError] (sqs-fifo only).
 	EnvSkipGroupOnError = "BATCHKIT_SKIP_GROUP_ON_ERROR"
 	// EnvRaiseOnEntireBatchFailure, false, sets
 	// [core.Options.SuppressFullBatchError].
@@ -31,10 +32,10 @@ const (
 	// EnvDeadlineMargin sets [core.Options.DeadlineMargin], as a Go
 	// duration ("500ms", "2s").
 	EnvDeadlineMargin = "BATCHKIT_DEADLINE_MARGIN"
-	// EnvStopOnFirstFailure sets [Config.StopOnFirstFailure] (kinesis,
+	// EnvStopOnFirstFailure sets [processors.Config.StopOnFirstFailure] (kinesis,
 	// dynamodb).
 	EnvStopOnFirstFailure = "BATCHKIT_STOP_ON_FIRST_FAILURE"
-	// EnvOrderByKey sets [Config.OrderByKey] (kinesis, dynamodb).
+	// EnvOrderByKey sets [processors.Config.OrderByKey] (kinesis, dynamodb).
 	EnvOrderByKey = "BATCHKIT_ORDER_BY_KEY"
 	// EnvHooks lists the hooks to turn on, comma-separated names given to
 	// [core.RegisterHook]; unset or empty: no hooks.
@@ -48,7 +49,7 @@ const (
 	acceptedDuration    = `a Go duration, 0 or more, such as "500ms" or "2s" (0: off)`
 )
 
-// settingVars maps [ConfigError.Setting] to the variable that sets it.
+// settingVars maps [processors.ConfigError.Setting] to the variable that sets it.
 var settingVars = map[string]string{
 	"SkipGroupOnError":       EnvSkipGroupOnError,
 	"SuppressFullBatchError": EnvRaiseOnEntireBatchFailure,
@@ -66,7 +67,7 @@ type Settings struct {
 	Processor string
 	// Config configures it; Config.Hooks holds the hooks named by
 	// HookNames, created.
-	Config Config
+	Config processors.Config
 	// HookNames are the names of the configured hooks, in order.
 	HookNames []string
 
@@ -192,7 +193,7 @@ func (s *Settings) loadHooks(list string) error {
 // registered for R, or a setting the processor does not accept (such as
 // BATCHKIT_SKIP_GROUP_ON_ERROR for "sqs").
 //
-//	processor, err := processors.OpenEnv[events.SQSMessage](nil)
+//	processor, err := config.OpenEnv[events.SQSMessage](nil)
 //	if err != nil {
 //		log.Fatal(err) // the function fails to initialise and says why
 //	}
@@ -230,7 +231,7 @@ func OpenSettings[R any](s Settings) (core.PartialProcessor[R], error) {
 		}
 		return nil, &EnvError{Variable: EnvProcessor, Value: s.vars[EnvProcessor], Problem: problem, Accepted: acceptedProcessors[R](), Err: err}
 	}
-	var ce *ConfigError
+	var ce *processors.ConfigError
 	if errors.As(err, &ce) {
 		if name, ok := settingVars[ce.Setting]; ok {
 			if _, set := s.vars[name]; set {
@@ -247,7 +248,7 @@ func OpenSettings[R any](s Settings) (core.PartialProcessor[R], error) {
 
 // EnvError is an environment variable whose value is invalid, or not
 // accepted by the chosen processor. It names the variable and the accepted
-// values; Err, when set, is the underlying error ([*ConfigError],
+// values; Err, when set, is the underlying error ([*processors.ConfigError],
 // [*UnknownProcessorError], [core.UnknownHookError]).
 type EnvError struct {
 	// Variable is the variable's name, for example "BATCHKIT_CONCURRENCY".
@@ -291,8 +292,8 @@ func (e *EnvError) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *EnvError) Unwrap() error { return e.Err }
 
-// Is matches [ErrInvalidConfig].
-func (e *EnvError) Is(target error) bool { return target == ErrInvalidConfig }
+// Is matches [processors.ErrInvalidConfig].
+func (e *EnvError) Is(target error) bool { return target == processors.ErrInvalidConfig }
 
 // parseBool accepts true/false and 1/0, in any case.
 func parseBool(v string) (value, ok bool) {
@@ -308,7 +309,7 @@ func parseBool(v string) (value, ok bool) {
 func acceptedProcessors[R any]() string {
 	names := Names[R]()
 	if len(names) == 0 {
-		return fmt.Sprintf("none: no processor is registered for %s records (register one with processors.Register)", recordType[R]())
+		return fmt.Sprintf("none: no processor is registered for %s records (register one with config.Register)", recordType[R]())
 	}
 	return fmt.Sprintf("one of %s (the processors registered for %s records)", strings.Join(names, ", "), recordType[R]())
 }
