@@ -176,8 +176,8 @@ func BuildConfig(kind Kind, opts []Option) Config {
 	return c
 }
 
-// streamPolicy is the stop policy of a stream processor.
-func (c Config) streamPolicy() core.StopPolicy {
+// StreamPolicy is the stop policy of a stream processor.
+func (c Config) StreamPolicy() core.StopPolicy {
 	switch {
 	case !c.StopOnFirstFailure:
 		return core.StopNever

@@ -39,7 +39,7 @@ func DynamoDBFrom(c Config) (*DynamoDBProcessor, error) {
 		},
 		Key:        ItemKey,
 		OrderByKey: c.OrderByKey,
-		Stop:       c.streamPolicy(),
+		Stop:       c.StreamPolicy(),
 	}, c.Options), nil
 }
 

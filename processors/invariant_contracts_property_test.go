@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batchkit/batchkit/internal/contracttest"
+
+	"github.com/batchkit/batchkit/pipes"
+
 	"github.com/batchkit/batchkit/firehose"
 	"github.com/batchkit/batchkit/s3batch"
 	"github.com/batchkit/batchkit/window"
@@ -218,21 +222,6 @@ func responseIDs(data []byte) ([]core.Identifier, error) {
 	return ids, nil
 }
 
-func failureIDs(resp core.Response) []core.Identifier {
-	ids := make([]core.Identifier, len(resp.BatchItemFailures))
-	for i, f := range resp.BatchItemFailures {
-		ids[i] = f.ItemIdentifier
-	}
-	return ids
-}
-
-func toJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	data, err := json.Marshal(v)
-	require.NoError(t, err)
-	return data
-}
-
 // breakRecords makes the records that c.bad names undecodable in the raw
 // event: key names the records' array ("" for a top-level array) and edit
 // breaks one record. Kafka's records are grouped by partition, and found by
@@ -265,7 +254,7 @@ func breakRecords(t *testing.T, c contractCase, raw []byte, key string, edit fun
 			edit(rec)
 		}
 	}
-	return toJSON(t, ev)
+	return contracttest.JSON(t, ev)
 }
 
 func breakKinesis(rec map[string]any) { rec["kinesis"].(map[string]any)["data"] = "%%%" }
@@ -413,7 +402,7 @@ func runWindowCase[R any, S any, PS interface {
 		EventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s", IsFinalInvokeForWindow: c.final,
 		Window: window.WindowRange{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
 	}
-	raw := toJSON(t, struct {
+	raw := contracttest.JSON(t, struct {
 		Records []R `json:"Records"`
 		window.WindowProperties
 	}{records, props})
@@ -436,7 +425,7 @@ func runWindowCase[R any, S any, PS interface {
 			resp, err = windowAdapter(ctx, p, raw, agg)
 		}
 		if err == nil {
-			err = json.Unmarshal(toJSON(t, resp), &out)
+			err = json.Unmarshal(contracttest.JSON(t, resp), &out)
 		}
 	})
 	v.err = err
@@ -599,7 +588,7 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 	})
 	ctx, cancel := c.invocationContext()
 	defer cancel()
-	raw := breakRecords(t, c, toJSON(t, ev), "tasks", func(rec map[string]any) { rec["s3Key"] = 1 })
+	raw := breakRecords(t, c, contracttest.JSON(t, ev), "tasks", func(rec map[string]any) { rec["s3Key"] = 1 })
 	var resp s3batch.S3BatchResponse
 	v := verdict{}
 	v.returned = guarded(func() {
@@ -611,7 +600,7 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 		case 2:
 			var got s3batch.S3BatchResponse
 			if got, v.err = s3batch.S3BatchHandler(p, h)(ctx, raw); v.err == nil {
-				v.err = json.Unmarshal(toJSON(t, got), &resp) // as S3 reads it
+				v.err = json.Unmarshal(contracttest.JSON(t, got), &resp) // as S3 reads it
 			}
 		}
 	})
@@ -681,7 +670,7 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 	})
 	ctx, cancel := c.invocationContext()
 	defer cancel()
-	raw := breakRecords(t, c, toJSON(t, ev), "records", func(rec map[string]any) { rec["data"] = "%%%" })
+	raw := breakRecords(t, c, contracttest.JSON(t, ev), "records", func(rec map[string]any) { rec["data"] = "%%%" })
 	var out struct {
 		Records []struct {
 			RecordID string `json:"recordId"`
@@ -701,7 +690,7 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			resp, v.err = firehose.FirehoseHandler(p, h)(ctx, raw)
 		}
 		if v.err == nil {
-			v.err = json.Unmarshal(toJSON(t, resp), &out)
+			v.err = json.Unmarshal(contracttest.JSON(t, resp), &out)
 		}
 	})
 	if !v.returned || v.err != nil {
@@ -755,20 +744,6 @@ func sqsMessages(c contractCase) []events.SQSMessage {
 
 func sqsIdx(m *events.SQSMessage) int { i, err := strconv.Atoi(m.Body); return orMinus(i, err) }
 
-// pipesKinesisEvent flattens each record's kinesis object into the record,
-// as EventBridge Pipes delivers it.
-func pipesKinesisEvent(t *testing.T, recs []events.KinesisEventRecord) []byte {
-	var nested []map[string]any
-	require.NoError(t, json.Unmarshal(toJSON(t, recs), &nested))
-	for _, r := range nested {
-		for k, v := range r["kinesis"].(map[string]any) {
-			r[k] = v
-		}
-		delete(r, "kinesis")
-	}
-	return toJSON(t, nested)
-}
-
 func streamConfig(c contractCase, l *propLog) processors.Config {
 	cfg := c.options(l)
 	if c.ordered {
@@ -811,15 +786,15 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		switch {
 		case c.contract == "pipes-sqs":
-			raw = breakRecords(t, c, toJSON(t, msgs), "", breakSQS)
-			invoke = func() (core.Response, error) { return processors.ProcessPipesSQSRaw(ctx, p, raw, h) }
+			raw = breakRecords(t, c, contracttest.JSON(t, msgs), "", breakSQS)
+			invoke = func() (core.Response, error) { return pipes.ProcessPipesSQSRaw(ctx, p, raw, h) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return processors.PipesSQSHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.PipesSQSHandler(p, h)(ctx, raw) }
 			}
 		case c.entry == 0:
 			invoke = func() (core.Response, error) { return core.Process(ctx, p, msgs, h) }
 		default:
-			raw = breakRecords(t, c, toJSON(t, events.SQSEvent{Records: msgs}), "Records", breakSQS)
+			raw = breakRecords(t, c, contracttest.JSON(t, events.SQSEvent{Records: msgs}), "Records", breakSQS)
 			invoke = func() (core.Response, error) { return processors.ProcessSQSRaw(ctx, p, raw, h) }
 			adapter = processors.SQSHandler(p, h)
 		}
@@ -834,15 +809,15 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			h = logsHandler(c, l)
 		}
 		if c.contract == "pipes-kinesis" {
-			p, err := processors.PipesKinesisFrom(streamConfig(c, l))
+			p, err := pipes.PipesKinesisFrom(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
 			}
-			raw = breakRecords(t, c, pipesKinesisEvent(t, recs), "", func(rec map[string]any) { rec["data"] = "%%%" })
-			invoke = func() (core.Response, error) { return processors.ProcessPipesKinesisRaw(ctx, p, raw, h) }
+			raw = breakRecords(t, c, contracttest.PipesKinesisEvent(t, recs), "", func(rec map[string]any) { rec["data"] = "%%%" })
+			invoke = func() (core.Response, error) { return pipes.ProcessPipesKinesisRaw(ctx, p, raw, h) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return processors.PipesKinesisHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.PipesKinesisHandler(p, h)(ctx, raw) }
 			}
 			break
 		}
@@ -851,7 +826,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		for i := range recs {
 			ids = append(ids, core.StringID(recs[i].Kinesis.SequenceNumber))
 		}
-		raw = breakRecords(t, c, toJSON(t, events.KinesisEvent{Records: recs}), "Records", breakKinesis)
+		raw = breakRecords(t, c, contracttest.JSON(t, events.KinesisEvent{Records: recs}), "Records", breakKinesis)
 		invoke = func() (core.Response, error) { return processors.ProcessKinesisRaw(ctx, p, raw, h) }
 		if c.entry == 0 {
 			invoke = func() (core.Response, error) { return core.Process(ctx, p, recs, h) }
@@ -864,15 +839,15 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			return l.handle(ctx, i, c.beh[i])
 		})
 		if c.contract == "pipes-dynamodb" {
-			p, err := processors.PipesDynamoDBFrom(streamConfig(c, l))
+			p, err := pipes.PipesDynamoDBFrom(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
 			}
-			raw = breakRecords(t, c, toJSON(t, recs), "", breakDynamoDB)
-			invoke = func() (core.Response, error) { return processors.ProcessPipesDynamoDBRaw(ctx, p, raw, h) }
+			raw = breakRecords(t, c, contracttest.JSON(t, recs), "", breakDynamoDB)
+			invoke = func() (core.Response, error) { return pipes.ProcessPipesDynamoDBRaw(ctx, p, raw, h) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return processors.PipesDynamoDBHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.PipesDynamoDBHandler(p, h)(ctx, raw) }
 			}
 			break
 		}
@@ -881,7 +856,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		for i := range recs {
 			ids = append(ids, core.StringID(recs[i].Change.SequenceNumber))
 		}
-		raw = breakRecords(t, c, toJSON(t, events.DynamoDBEvent{Records: recs}), "Records", breakDynamoDB)
+		raw = breakRecords(t, c, contracttest.JSON(t, events.DynamoDBEvent{Records: recs}), "Records", breakDynamoDB)
 		invoke = func() (core.Response, error) { return processors.ProcessDynamoDBRaw(ctx, p, raw, h) }
 		adapter = processors.DynamoDBHandler(p, h)
 	case "adapter-kafka":
@@ -893,7 +868,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: strconv.Itoa(i)}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
-		raw = breakRecords(t, c, toJSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
+		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
 		h := core.Func(func(ctx context.Context, r *events.KafkaRecord) error {
 			i := int(r.Offset)
 			return l.handle(ctx, i, c.beh[i])
@@ -915,7 +890,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: value}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
-		raw = breakRecords(t, c, toJSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
+		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
 		type payload struct{ N int }
 		h := kafkapayload.Values(kafkapayload.JSON[payload](), func(ctx context.Context, v payload, _ *events.KafkaRecord) error {
 			return l.handle(ctx, v.N, c.beh[v.N])
@@ -935,7 +910,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		var resp core.Response
 		resp, v.err = invoke()
-		failures = failureIDs(resp)
+		failures = contracttest.FailureIDs(resp)
 	})
 	if !v.returned || v.err != nil {
 		return v
@@ -982,8 +957,8 @@ func envelopeMessages(t *testing.T, c contractCase, msgs []events.SQSMessage) []
 					"object": map[string]any{"key": strconv.Itoa(i) + "-" + strconv.Itoa(j), "size": 1}},
 			})
 		}
-		s3 := toJSON(t, map[string]any{"Records": recs})
-		sns := toJSON(t, map[string]any{"Type": "Notification", "MessageId": "sns-" + strconv.Itoa(i),
+		s3 := contracttest.JSON(t, map[string]any{"Records": recs})
+		sns := contracttest.JSON(t, map[string]any{"Type": "Notification", "MessageId": "sns-" + strconv.Itoa(i),
 			"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": string(s3), "Timestamp": "2026-01-01T00:00:00.000Z"})
 		msgs[i].Body = string(sns)
 	}
@@ -1011,7 +986,7 @@ func logsRecords(t *testing.T, c contractCase, recs []events.KinesisEventRecord)
 		}
 		var buf bytes.Buffer
 		zw := gzip.NewWriter(&buf)
-		_, err := zw.Write(toJSON(t, map[string]any{"messageType": "DATA_MESSAGE", "owner": "123456789012",
+		_, err := zw.Write(contracttest.JSON(t, map[string]any{"messageType": "DATA_MESSAGE", "owner": "123456789012",
 			"logGroup": "/aws/lambda/f", "logStream": "s", "subscriptionFilters": []string{"all"}, "logEvents": evs}))
 		require.NoError(t, err)
 		require.NoError(t, zw.Close())

@@ -36,6 +36,6 @@ func KinesisFrom(c Config) (*KinesisProcessor, error) {
 		},
 		Key:        func(r *events.KinesisEventRecord) string { return r.Kinesis.PartitionKey },
 		OrderByKey: c.OrderByKey,
-		Stop:       c.streamPolicy(),
+		Stop:       c.StreamPolicy(),
 	}, c.Options), nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/firehose"
 	"github.com/batchkit/batchkit/s3batch"
 	"github.com/batchkit/batchkit/window"
@@ -120,4 +121,101 @@ func WindowEvent(state string, final bool, data ...string) window.KinesisWindowE
 	ev.EventSourceARN = "arn:aws:kinesis:us-east-1:123456789012:stream/test-stream"
 	ev.IsFinalInvokeForWindow = final
 	return ev
+}
+
+func FailureIDs(resp core.Response) []core.Identifier {
+	ids := make([]core.Identifier, len(resp.BatchItemFailures))
+	for i, f := range resp.BatchItemFailures {
+		ids[i] = f.ItemIdentifier
+	}
+	return ids
+}
+
+func JSON(t testing.TB, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	return data
+}
+
+// PipesKinesisEvent flattens each record's kinesis object into the record,
+// as EventBridge Pipes delivers it.
+func PipesKinesisEvent(t testing.TB, recs []events.KinesisEventRecord) []byte {
+	var nested []map[string]any
+	require.NoError(t, json.Unmarshal(JSON(t, recs), &nested))
+	for _, r := range nested {
+		for k, v := range r["kinesis"].(map[string]any) {
+			r[k] = v
+		}
+		delete(r, "kinesis")
+	}
+	return JSON(t, nested)
+}
+
+var ErrFuzz = errors.New("fuzz: odd-length identifier")
+
+// CheckNoLostRecord runs the entry with a handler that fails records whose
+// identifier has an odd length, and checks every identifiable record is
+// accounted for. The processors return the failure list even when every
+// record failed, so that the check applies to all-failed batches too.
+func CheckNoLostRecord(t testing.TB, event []byte, idPath []string, run func(context.Context, func(string) error) (core.Response, error)) {
+	succeeded := map[string]bool{}
+	resp, err := run(context.Background(), func(id string) error {
+		if len(id)%2 == 1 {
+			return ErrFuzz
+		}
+		succeeded[id] = true
+		return nil
+	})
+	if err != nil {
+		return // the invocation fails: Lambda retries the whole batch
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		if f.ItemIdentifier.ID == "" {
+			t.Fatalf("empty identifier reported: %+v", resp)
+		}
+		failed[f.ItemIdentifier.ID] = true
+	}
+	for _, id := range Identifiers(event, idPath) {
+		if !succeeded[id] && !failed[id] {
+			t.Fatalf("record %q lost: neither handled successfully nor reported failed (response %+v, err %v)", id, resp, err)
+		}
+	}
+}
+
+// Identifiers reads, with encoding/json, the identifier of every record of
+// the event that has one.
+func Identifiers(event []byte, path []string) []string {
+	var e struct {
+		Records []json.RawMessage
+	}
+	if json.Unmarshal(event, &e) != nil {
+		return nil
+	}
+	var ids []string
+	for _, r := range e.Records {
+		cur := r
+		ok := true
+		for _, key := range path[:len(path)-1] {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(cur, &m) != nil {
+				ok = false
+				break
+			}
+			cur = m[key]
+		}
+		if !ok {
+			continue
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(cur, &m) != nil {
+			continue
+		}
+		var id string
+		if json.Unmarshal(m[path[len(path)-1]], &id) == nil && id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

@@ -1,4 +1,4 @@
-package processors_test
+package pipes_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/batchkit/batchkit/pipes"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
@@ -18,7 +20,7 @@ import (
 
 func readPipesEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile("testdata/pipes/" + name)
+	data, err := os.ReadFile("testdata/" + name)
 	require.NoError(t, err)
 	return data
 }
@@ -35,7 +37,7 @@ func failIDs(resp core.Response) []string {
 func TestPipesSQS(t *testing.T) {
 	event := readPipesEvent(t, "sqs.json")
 	var seen []events.SQSMessage
-	resp, err := processors.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), event,
+	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), event,
 		core.Func(func(_ context.Context, m *events.SQSMessage) error {
 			seen = append(seen, *m)
 			if m.MessageId == "2e1424d4-f796-459a-8184-9c92662be6da" {
@@ -60,7 +62,7 @@ func TestPipesSQSBadRecordFailsAlone(t *testing.T) {
 		{"messageId":"m2","body":{"not":"a string"},"eventSource":"aws:sqs"},
 		{"messageId":"m3","body":"three","eventSource":"aws:sqs"}]`
 	var handled []string
-	resp, err := processors.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(event),
+	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(event),
 		core.Func(func(_ context.Context, m *events.SQSMessage) error {
 			handled = append(handled, m.MessageId)
 			return nil
@@ -76,7 +78,7 @@ func TestPipesSQSFIFOStopsAtFirstFailure(t *testing.T) {
 		{"messageId":"m2","body":{"bad":1},"attributes":{"MessageGroupId":"g"},"eventSource":"aws:sqs"},
 		{"messageId":"m3","body":"ok","attributes":{"MessageGroupId":"g"},"eventSource":"aws:sqs"}]`
 	var handled []string
-	resp, err := processors.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), []byte(event),
+	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), []byte(event),
 		core.Func(func(_ context.Context, m *events.SQSMessage) error {
 			handled = append(handled, m.MessageId)
 			return nil
@@ -87,7 +89,7 @@ func TestPipesSQSFIFOStopsAtFirstFailure(t *testing.T) {
 
 	// The documented FIFO sample decodes with its group id.
 	var group string
-	_, err = processors.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), readPipesEvent(t, "sqs_fifo.json"),
+	_, err = pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), readPipesEvent(t, "sqs_fifo.json"),
 		core.Func(func(_ context.Context, m *events.SQSMessage) error { group = processors.MessageGroupID(m); return nil }))
 	require.NoError(t, err)
 	require.Equal(t, "1", group)
@@ -98,7 +100,7 @@ func TestPipesKinesis(t *testing.T) {
 	const first = "shardId-000000000006:49590338271490256608559692538361571095921575989136588898"
 	const second = "shardId-000000000006:49590338271490256608559692540925702759324208523137515618"
 	var seen []events.KinesisEventRecord
-	resp, err := processors.ProcessPipesKinesisRaw(context.Background(), processors.NewPipesKinesis(), event,
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), event,
 		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
 			seen = append(seen, *r)
 			if r.EventID == second {
@@ -153,7 +155,7 @@ func TestPipesKinesisEquivalence(t *testing.T) {
 		return core.Func(func(_ context.Context, r *events.KinesisEventRecord) error { *dst = append(*dst, *r); return nil })
 	}
 	var fromPipes, fromLambda []events.KinesisEventRecord
-	_, err = processors.ProcessPipesKinesisRaw(context.Background(), processors.NewPipesKinesis(), readPipesEvent(t, "kinesis.json"), collect(&fromPipes))
+	_, err = pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), readPipesEvent(t, "kinesis.json"), collect(&fromPipes))
 	require.NoError(t, err)
 	_, err = processors.ProcessKinesisRaw(context.Background(), processors.NewKinesis(), nestedEvent, collect(&fromLambda))
 	require.NoError(t, err)
@@ -170,7 +172,7 @@ func TestPipesKinesisBadRecordFailsAlone(t *testing.T) {
 		{"eventID":"shardId-1:3","sequenceNumber":"3","partitionKey":"a","data":"eyJuIjozfQ==","eventSource":"aws:kinesis"}]`
 	var handled []string
 	var mu sync.Mutex
-	resp, err := processors.ProcessPipesKinesisRaw(context.Background(), processors.NewPipesKinesis(processors.WithConcurrency(3)), []byte(event),
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(processors.WithConcurrency(3)), []byte(event),
 		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -188,7 +190,7 @@ func TestPipesKinesisStopOnFirstFailure(t *testing.T) {
 		{"eventID":"s:2","sequenceNumber":"2","partitionKey":"a","data":"Mg=="},
 		{"eventID":"s:3","sequenceNumber":"3","partitionKey":"a","data":"Mw=="}]`
 	var handled []string
-	resp, err := processors.ProcessPipesKinesisRaw(context.Background(), processors.NewPipesKinesis(processors.WithStopOnFirstFailure()), []byte(event),
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(processors.WithStopOnFirstFailure()), []byte(event),
 		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
 			handled = append(handled, r.EventID)
 			if string(r.Kinesis.Data) == "2" {
@@ -208,7 +210,7 @@ func TestPipesDynamoDB(t *testing.T) {
 		Message string `json:"Message"`
 	}
 	var seen []item
-	resp, err := processors.ProcessPipesDynamoDBRaw(context.Background(), processors.NewPipesDynamoDB(), event,
+	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), pipes.NewPipesDynamoDB(), event,
 		processors.DynamoDBNewImage(func(_ context.Context, it *item, r *events.DynamoDBEventRecord) error {
 			seen = append(seen, *it)
 			if r.EventName == "MODIFY" {
@@ -227,7 +229,7 @@ func TestPipesDynamoDBBadRecordFailsAlone(t *testing.T) {
 		{"eventID":"e2","dynamodb":{"SequenceNumber":"2","NewImage":{"a":{"Q":"unknown type"}}},"eventSource":"aws:dynamodb"},
 		{"eventID":"e3","dynamodb":{"SequenceNumber":"3","NewImage":{"a":{"S":"z"}}},"eventSource":"aws:dynamodb"}]`
 	var handled []string
-	resp, err := processors.ProcessPipesDynamoDBRaw(context.Background(), processors.NewPipesDynamoDB(), []byte(event),
+	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), pipes.NewPipesDynamoDB(), []byte(event),
 		core.Func(func(_ context.Context, r *events.DynamoDBEventRecord) error {
 			handled = append(handled, r.EventID)
 			return nil
@@ -241,18 +243,18 @@ func TestPipesDynamoDBBadRecordFailsAlone(t *testing.T) {
 // handler runs: Pipes would not recognise its identifiers.
 func TestPipesWrongProcessorRefused(t *testing.T) {
 	called := false
-	_, err := processors.ProcessPipesKinesisRaw(context.Background(), processors.NewKinesis(), readPipesEvent(t, "kinesis.json"),
+	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), processors.NewKinesis(), readPipesEvent(t, "kinesis.json"),
 		core.Func(func(context.Context, *events.KinesisEventRecord) error { called = true; return nil }))
-	require.ErrorIs(t, err, processors.ErrPipesIdentifier)
-	var pe *processors.PipesIdentifierError
+	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
+	var pe *pipes.PipesIdentifierError
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, 0, pe.Position)
 	require.Equal(t, "49590338271490256608559692538361571095921575989136588898", pe.Got)
 	require.False(t, called)
 
-	_, err = processors.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), readPipesEvent(t, "dynamodb.json"),
+	_, err = pipes.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), readPipesEvent(t, "dynamodb.json"),
 		core.Func(func(context.Context, *events.DynamoDBEventRecord) error { called = true; return nil }))
-	require.ErrorIs(t, err, processors.ErrPipesIdentifier)
+	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
 	require.False(t, called)
 }
 
@@ -267,7 +269,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			called := false
-			_, err := processors.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(c.event),
+			_, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(c.event),
 				core.Func(func(context.Context, *events.SQSMessage) error { called = true; return nil }))
 			require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 			var ube *core.UnexpectedBatchTypeError
@@ -279,7 +281,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 }
 
 func TestPipesEmptyArray(t *testing.T) {
-	resp, err := processors.ProcessPipesKinesisRaw(context.Background(), processors.NewPipesKinesis(), []byte(` [ ] `),
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), []byte(` [ ] `),
 		core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil }))
 	require.NoError(t, err)
 	out, err := json.Marshal(resp)
@@ -294,7 +296,7 @@ func TestPipesAdapters(t *testing.T) {
 	failSecond := func(i *int) bool { *i++; return *i == 2 }
 
 	var n1 int
-	sqsResp, err := processors.PipesSQSHandler(processors.NewSQS(), core.Func(func(context.Context, *events.SQSMessage) error {
+	sqsResp, err := pipes.PipesSQSHandler(processors.NewSQS(), core.Func(func(context.Context, *events.SQSMessage) error {
 		if failSecond(&n1) {
 			return errors.New("boom")
 		}
@@ -305,7 +307,7 @@ func TestPipesAdapters(t *testing.T) {
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]}`, string(out))
 
 	var n2 int
-	kResp, err := processors.PipesKinesisHandler(processors.NewPipesKinesis(), core.Func(func(context.Context, *events.KinesisEventRecord) error {
+	kResp, err := pipes.PipesKinesisHandler(pipes.NewPipesKinesis(), core.Func(func(context.Context, *events.KinesisEventRecord) error {
 		if failSecond(&n2) {
 			return errors.New("boom")
 		}
@@ -316,7 +318,7 @@ func TestPipesAdapters(t *testing.T) {
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"shardId-000000000006:49590338271490256608559692540925702759324208523137515618"}]}`, string(out))
 
 	var n3 int
-	dResp, err := processors.PipesDynamoDBHandler(processors.NewPipesDynamoDB(), core.Func(func(context.Context, *events.DynamoDBEventRecord) error {
+	dResp, err := pipes.PipesDynamoDBHandler(pipes.NewPipesDynamoDB(), core.Func(func(context.Context, *events.DynamoDBEventRecord) error {
 		if failSecond(&n3) {
 			return errors.New("boom")
 		}
@@ -331,18 +333,18 @@ func TestPipesAdapters(t *testing.T) {
 // fail: nothing is lost.
 func TestPipesUnidentifiableFailure(t *testing.T) {
 	event := `[{"eventID":"s:1","data":"MQ=="},{"data":"%%%"}]`
-	_, err := processors.ProcessPipesKinesisRaw(context.Background(), processors.NewPipesKinesis(), []byte(event),
+	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), []byte(event),
 		core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil }))
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	require.ErrorIs(t, err, core.ErrRecordDecode)
 }
 
 func TestPipesProcessorConfig(t *testing.T) {
-	_, err := processors.PipesKinesisFrom(processors.Config{SkipGroupOnError: true})
+	_, err := pipes.PipesKinesisFrom(processors.Config{SkipGroupOnError: true})
 	require.ErrorIs(t, err, processors.ErrInvalidConfig)
-	_, err = processors.PipesDynamoDBFrom(processors.Config{Options: core.Options{Concurrency: -1}})
+	_, err = pipes.PipesDynamoDBFrom(processors.Config{Options: core.Options{Concurrency: -1}})
 	require.ErrorIs(t, err, processors.ErrInvalidConfig)
-	p, err := processors.PipesDynamoDBFrom(processors.Config{OrderByKey: true, StopOnFirstFailure: true})
+	p, err := pipes.PipesDynamoDBFrom(processors.Config{OrderByKey: true, StopOnFirstFailure: true})
 	require.NoError(t, err)
 	require.Equal(t, core.StopKey, p.Plan().Source.Stop)
 	require.True(t, strings.HasPrefix(p.Plan().Source.Name, "aws:"))

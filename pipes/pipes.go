@@ -1,4 +1,4 @@
-package processors
+package pipes
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/raw"
+	"github.com/batchkit/batchkit/processors"
 )
 
 // EventBridge Pipes with a Lambda function target invoke it with the source's
@@ -89,24 +90,24 @@ func PipesDynamoDBHandler(p core.PartialProcessor[events.DynamoDBEventRecord], h
 // EventBridge Pipes: [NewKinesis] (same options, same ordering policies)
 // reporting failures by eventID, the identifier Pipes expects. It panics on
 // an invalid option; see [PipesKinesisFrom].
-func NewPipesKinesis(opts ...Option) *KinesisProcessor {
-	return Must(PipesKinesisFrom(BuildConfig(KindKinesis, opts)))
+func NewPipesKinesis(opts ...processors.Option) *processors.KinesisProcessor {
+	return processors.Must(PipesKinesisFrom(processors.BuildConfig(processors.KindKinesis, opts)))
 }
 
 // PipesKinesisFrom returns the Pipes Kinesis processor for c, or the reason c
 // is invalid for it.
-func PipesKinesisFrom(c Config) (*KinesisProcessor, error) {
-	if err := c.Validate(KindKinesis); err != nil {
+func PipesKinesisFrom(c processors.Config) (*processors.KinesisProcessor, error) {
+	if err := c.Validate(processors.KindKinesis); err != nil {
 		return nil, err
 	}
 	return core.NewBase(core.Source[events.KinesisEventRecord]{
-		Name:         EventSourceKinesis,
-		EventSources: []string{EventSourceKinesis},
+		Name:         processors.EventSourceKinesis,
+		EventSources: []string{processors.EventSourceKinesis},
 		EventSource:  func(r *events.KinesisEventRecord) string { return r.EventSource },
 		Identify:     func(r *events.KinesisEventRecord) core.Identifier { return core.StringID(r.EventID) },
 		Key:          func(r *events.KinesisEventRecord) string { return r.Kinesis.PartitionKey },
 		OrderByKey:   c.OrderByKey,
-		Stop:         c.streamPolicy(),
+		Stop:         c.StreamPolicy(),
 	}, c.Options), nil
 }
 
@@ -114,24 +115,24 @@ func PipesKinesisFrom(c Config) (*KinesisProcessor, error) {
 // delivered by EventBridge Pipes: [NewDynamoDB] (same options, same ordering
 // policies) reporting failures by eventID, the identifier Pipes expects. It
 // panics on an invalid option; see [PipesDynamoDBFrom].
-func NewPipesDynamoDB(opts ...Option) *DynamoDBProcessor {
-	return Must(PipesDynamoDBFrom(BuildConfig(KindDynamoDB, opts)))
+func NewPipesDynamoDB(opts ...processors.Option) *processors.DynamoDBProcessor {
+	return processors.Must(PipesDynamoDBFrom(processors.BuildConfig(processors.KindDynamoDB, opts)))
 }
 
 // PipesDynamoDBFrom returns the Pipes DynamoDB processor for c, or the reason
 // c is invalid for it.
-func PipesDynamoDBFrom(c Config) (*DynamoDBProcessor, error) {
-	if err := c.Validate(KindDynamoDB); err != nil {
+func PipesDynamoDBFrom(c processors.Config) (*processors.DynamoDBProcessor, error) {
+	if err := c.Validate(processors.KindDynamoDB); err != nil {
 		return nil, err
 	}
 	return core.NewBase(core.Source[events.DynamoDBEventRecord]{
-		Name:         EventSourceDynamoDB,
-		EventSources: []string{EventSourceDynamoDB},
+		Name:         processors.EventSourceDynamoDB,
+		EventSources: []string{processors.EventSourceDynamoDB},
 		EventSource:  func(r *events.DynamoDBEventRecord) string { return r.EventSource },
 		Identify:     func(r *events.DynamoDBEventRecord) core.Identifier { return core.StringID(r.EventID) },
-		Key:          ItemKey,
+		Key:          processors.ItemKey,
 		OrderByKey:   c.OrderByKey,
-		Stop:         c.streamPolicy(),
+		Stop:         c.StreamPolicy(),
 	}, c.Options), nil
 }
 
@@ -154,7 +155,7 @@ type PipesIdentifierError struct {
 
 // Error says which record is misidentified and what to use instead.
 func (e *PipesIdentifierError) Error() string {
-	return fmt.Sprintf("batchkit: record %d would be reported as %q but EventBridge Pipes identifies it by its eventID %q; use processors.NewPipesKinesis or processors.NewPipesDynamoDB (no record was handled)", e.Position, e.Got, e.Want)
+	return fmt.Sprintf("batchkit: record %d would be reported as %q but EventBridge Pipes identifies it by its eventID %q; use pipes.NewPipesKinesis or pipes.NewPipesDynamoDB (no record was handled)", e.Position, e.Got, e.Want)
 }
 
 // Is matches [ErrPipesIdentifier].

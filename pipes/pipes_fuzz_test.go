@@ -1,4 +1,4 @@
-package processors_test
+package pipes_test
 
 import (
 	"bytes"
@@ -7,6 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/batchkit/batchkit/internal/contracttest"
+
+	"github.com/batchkit/batchkit/pipes"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -20,7 +24,7 @@ import (
 // the invocation returns an error that makes the pipe retry the whole batch.
 
 func seedPipes(f *testing.F) {
-	files, _ := filepath.Glob("testdata/pipes/*.json")
+	files, _ := filepath.Glob("testdata/*.json")
 	for _, p := range files {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -39,7 +43,7 @@ func checkPipesNoLostRecord(t *testing.T, event []byte, idPath []string, run fun
 	succeeded := map[string]bool{}
 	resp, err := run(context.Background(), func(id string) error {
 		if len(id)%2 == 1 {
-			return errFuzz
+			return contracttest.ErrFuzz
 		}
 		succeeded[id] = true
 		return nil
@@ -58,7 +62,7 @@ func checkPipesNoLostRecord(t *testing.T, event []byte, idPath []string, run fun
 		return
 	}
 	wrapped := append(append([]byte(`{"Records":`), event...), '}')
-	for _, id := range identifiers(wrapped, idPath) {
+	for _, id := range contracttest.Identifiers(wrapped, idPath) {
 		if !succeeded[id] && !failed[id] {
 			t.Fatalf("record %q lost: neither handled successfully nor reported failed (response %+v)", id, resp)
 		}
@@ -69,7 +73,7 @@ func FuzzPipesSQS(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"messageId"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return processors.ProcessPipesSQSRaw(ctx, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), event,
+			return pipes.ProcessPipesSQSRaw(ctx, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), event,
 				func(_ context.Context, m *events.SQSMessage) (any, error) { return nil, h(m.MessageId) })
 		})
 	})
@@ -79,7 +83,7 @@ func FuzzPipesKinesis(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return processors.ProcessPipesKinesisRaw(ctx, processors.NewPipesKinesis(processors.WithRaiseOnEntireBatchFailure(false)), event,
+			return pipes.ProcessPipesKinesisRaw(ctx, pipes.NewPipesKinesis(processors.WithRaiseOnEntireBatchFailure(false)), event,
 				func(_ context.Context, r *events.KinesisEventRecord) (any, error) { return nil, h(r.EventID) })
 		})
 	})
@@ -89,7 +93,7 @@ func FuzzPipesDynamoDB(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return processors.ProcessPipesDynamoDBRaw(ctx, processors.NewPipesDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), event,
+			return pipes.ProcessPipesDynamoDBRaw(ctx, pipes.NewPipesDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), event,
 				func(_ context.Context, r *events.DynamoDBEventRecord) (any, error) { return nil, h(r.EventID) })
 		})
 	})

@@ -1,10 +1,12 @@
-package processors_test
+package pipes_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/batchkit/batchkit/pipes"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,7 +18,7 @@ import (
 // is a bare JSON array of flattened records, and failures are reported by
 // eventID, as Pipes expects. lambda.Start(handler) runs it in Lambda.
 func ExamplePipesKinesisHandler() {
-	handler := processors.PipesKinesisHandler(processors.NewPipesKinesis(),
+	handler := pipes.PipesKinesisHandler(pipes.NewPipesKinesis(),
 		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
 			fmt.Printf("%s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
 			if string(r.Kinesis.Data) == "bad" {
@@ -43,7 +45,7 @@ func ExamplePipesSQSHandler() {
 	type Order struct {
 		ID string `json:"id"`
 	}
-	handler := processors.PipesSQSHandler(processors.NewSQS(),
+	handler := pipes.PipesSQSHandler(processors.NewSQS(),
 		processors.SQSJSON(func(_ context.Context, o Order, m *events.SQSMessage) error {
 			fmt.Println("order", o.ID)
 			return nil
@@ -63,8 +65,8 @@ func ExamplePipesSQSHandler() {
 // the Pipes entry refuses it before any handler runs.
 func ExampleProcessPipesDynamoDBRaw_wrongProcessor() {
 	event := `[{"eventID":"1","dynamodb":{"SequenceNumber":"111"},"eventSource":"aws:dynamodb"}]`
-	_, err := processors.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), []byte(event),
+	_, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), []byte(event),
 		core.Func(func(context.Context, *events.DynamoDBEventRecord) error { return nil }))
-	fmt.Println(errors.Is(err, processors.ErrPipesIdentifier))
+	fmt.Println(errors.Is(err, pipes.ErrPipesIdentifier))
 	// Output: true
 }

@@ -1,10 +1,14 @@
-package processors_test
+package pipes_test
 
 import (
 	"context"
 	"encoding/json"
 	"sync"
 	"testing"
+
+	"github.com/batchkit/batchkit/internal/contracttest"
+
+	"github.com/batchkit/batchkit/pipes"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
@@ -41,9 +45,9 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 			for i := range recs {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
 			}
-			raw := breakFlat(t, pipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%" })
-			p := processors.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
-			return processors.ProcessPipesKinesisRaw(context.Background(), p, raw, core.Func(func(_ context.Context, rec *events.KinesisEventRecord) error {
+			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%" })
+			p := pipes.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
+			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, core.Func(func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, rec.EventID)
@@ -62,9 +66,9 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 			for i := range recs {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
 			}
-			raw := breakFlat(t, pipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%"; delete(m, "partitionKey") })
-			p := processors.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
-			return processors.ProcessPipesKinesisRaw(context.Background(), p, raw, core.Func(func(_ context.Context, rec *events.KinesisEventRecord) error {
+			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%"; delete(m, "partitionKey") })
+			p := pipes.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
+			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, core.Func(func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, rec.EventID)
@@ -80,9 +84,9 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 				batchtest.FIFOMessage{Group: "g", Body: "1"},
 				batchtest.FIFOMessage{Group: "h", Body: "2"},
 			).Records
-			raw := breakFlat(t, toJSON(t, msgs), 0, func(m map[string]any) { m["body"] = 1; m["attributes"] = "unreadable" })
+			raw := breakFlat(t, contracttest.JSON(t, msgs), 0, func(m map[string]any) { m["body"] = 1; m["attributes"] = "unreadable" })
 			p := processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
-			return processors.ProcessPipesSQSRaw(context.Background(), p, raw, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+			return pipes.ProcessPipesSQSRaw(context.Background(), p, raw, core.Func(func(_ context.Context, m *events.SQSMessage) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, m.MessageId)
@@ -100,7 +104,7 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 			require.NoError(t, err)
 			require.ElementsMatch(t, tt.wantRan, r.ids)
 			var failed []string
-			for _, id := range failureIDs(resp) {
+			for _, id := range contracttest.FailureIDs(resp) {
 				failed = append(failed, id.ID)
 			}
 			require.ElementsMatch(t, tt.wantFailed, failed)
@@ -114,5 +118,5 @@ func breakFlat(t *testing.T, raw []byte, i int, edit func(map[string]any)) []byt
 	var recs []map[string]any
 	require.NoError(t, json.Unmarshal(raw, &recs))
 	edit(recs[i])
-	return toJSON(t, recs)
+	return contracttest.JSON(t, recs)
 }
