@@ -17,12 +17,12 @@ import (
 func Example() {
 	event := batchtest.SQSEvent(`{"ok":true}`, `{"ok":false}`)
 	resp, err := core.Process(context.Background(), processors.NewSQS(), event.Records,
-		core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		func(_ context.Context, m *events.SQSMessage) error {
 			if m.Body == `{"ok":false}` {
 				return errors.New("not ok")
 			}
 			return nil
-		}))
+		})
 	fmt.Println(batchtest.FailedIDs(resp)[0] == event.Records[1].MessageId, err)
 	// Output: true <nil>
 }
@@ -31,12 +31,12 @@ func Example() {
 // `go run .` of a function whose main is batchtest.Main does: the response
 // is printed as Lambda would receive it.
 func ExampleRunLocal() {
-	handler := processors.SQSHandler(processors.NewSQS(), core.Func(func(_ context.Context, m *events.SQSMessage) error {
+	handler := processors.SQSHandler(processors.NewSQS(), func(_ context.Context, m *events.SQSMessage) error {
 		if m.Body == "bad" {
 			return errors.New("bad message")
 		}
 		return nil
-	}))
+	})
 	event := []byte(`{"Records":[{"messageId":"m1","body":"ok","eventSource":"aws:sqs"},{"messageId":"m2","body":"bad","eventSource":"aws:sqs"}]}`)
 	err := batchtest.RunLocal(context.Background(), handler, event, nil, os.Stdout)
 	fmt.Println(err)
@@ -55,6 +55,6 @@ func ExampleRunLocal() {
 // (`go run . event.json`) one run on the event file, printing the response.
 func ExampleMain() {
 	processor := processors.NewSQS()
-	handle := core.Func(func(ctx context.Context, m *events.SQSMessage) error { return nil })
+	handle := func(ctx context.Context, m *events.SQSMessage) error { return nil }
 	batchtest.Main(processors.SQSHandler(processor, handle), nil)
 }

@@ -49,7 +49,7 @@ func BenchmarkCPUBound(b *testing.B) {
 // shaHandler hashes the message body with SHA-256 rounds times: a CPU-bound
 // handler (10 rounds: about 1 µs).
 func shaHandler(rounds int) core.Handler[events.SQSMessage] {
-	return core.Func(func(_ context.Context, m *events.SQSMessage) error {
+	return func(_ context.Context, m *events.SQSMessage) error {
 		sum := sha256.Sum256([]byte(m.Body))
 		for range rounds - 1 {
 			sum = sha256.Sum256(sum[:])
@@ -58,5 +58,5 @@ func shaHandler(rounds int) core.Handler[events.SQSMessage] {
 			return fmt.Errorf("bench: improbable hash %x", sum)
 		}
 		return nil
-	})
+	}
 }

@@ -33,7 +33,7 @@ var decoders = []struct {
 	{"sonic-fastest", sonic.ConfigFastest.Unmarshal},
 }
 
-func nop[R any](context.Context, *R) (any, error) { return nil, nil }
+func nop[R any](context.Context, *R) error { return nil }
 
 // kind is one event source under comparison.
 type kind[E, R any] struct {
@@ -121,11 +121,11 @@ var errMarked = fmt.Errorf("bench: the record carries the failure marker")
 func benchInvoke[E, R any](b *testing.B, k kind[E, R], marked func(*R) bool) {
 	ctx := context.Background()
 	data := benchevents.Event(k.name, benchRecords)
-	h := func(_ context.Context, r *R) (any, error) {
+	h := func(_ context.Context, r *R) error {
 		if marked(r) {
-			return nil, errMarked
+			return errMarked
 		}
-		return nil, nil
+		return nil
 	}
 	want := benchRecords / 10
 	check := func(b *testing.B, resp core.Response, err error) []byte {

@@ -99,11 +99,11 @@ func pairedDecode[E, R any](b *testing.B, ctx context.Context, k kind[E, R]) {
 
 func pairedInvoke[E, R any](b *testing.B, ctx context.Context, k kind[E, R], marked func(*R) bool) {
 	data := benchevents.Event(k.name, benchRecords)
-	h := func(_ context.Context, r *R) (any, error) {
+	h := func(_ context.Context, r *R) error {
 		if marked(r) {
-			return nil, errMarked
+			return errMarked
 		}
-		return nil, nil
+		return nil
 	}
 	respond := func(resp core.Response, err error) error {
 		if err != nil {

@@ -210,7 +210,7 @@ func TestOpenEnvBehaviour(t *testing.T) {
 			p, err := config.OpenEnv[events.SQSMessage](env(tt.vars))
 			require.NoError(t, err)
 			before := envHookEnds.Load()
-			resp, err := core.Process(t.Context(), p, fifo.Records, core.Func(failBody))
+			resp, err := core.Process(t.Context(), p, fifo.Records, failBody)
 			require.NoError(t, err)
 			want := make([]string, len(tt.failed))
 			for k, i := range tt.failed {

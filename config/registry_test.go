@@ -76,7 +76,7 @@ func TestOpenBuiltins(t *testing.T) {
 		t.Run(tt.label, func(t *testing.T) {
 			p, err := config.Open[events.SQSMessage](tt.name, tt.config)
 			require.NoError(t, err)
-			resp, err := core.Process(t.Context(), p, fifo.Records, core.Func(failBody))
+			resp, err := core.Process(t.Context(), p, fifo.Records, failBody)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 			} else {
@@ -91,12 +91,12 @@ func TestOpenStreams(t *testing.T) {
 	k, err := config.Open[events.KinesisEventRecord]("kinesis", processors.Config{StopOnFirstFailure: true})
 	require.NoError(t, err)
 	kev := batchtest.KinesisEvent("fail", "ok")
-	resp, err := core.Process(t.Context(), k, kev.Records, core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+	resp, err := core.Process(t.Context(), k, kev.Records, func(_ context.Context, r *events.KinesisEventRecord) error {
 		if string(r.Kinesis.Data) == "fail" {
 			return errors.New("boom")
 		}
 		return nil
-	}))
+	})
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "the second record is short-circuited: every record failed")
 	require.Equal(t, []string{batchtest.SequenceNumber(0), batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
 
@@ -299,7 +299,7 @@ func ExampleOpen() {
 		batchtest.FIFOMessage{Group: "b", Body: "ok"},
 		batchtest.FIFOMessage{Group: "a", Body: "ok"},
 	)
-	resp, err := core.Process(context.Background(), p, event.Records, core.Func(failBody))
+	resp, err := core.Process(context.Background(), p, event.Records, failBody)
 	fmt.Println(len(resp.BatchItemFailures), "failed; error:", err)
 
 	_, err = config.Open[events.KinesisEventRecord]("sqs", processors.Config{})

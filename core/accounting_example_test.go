@@ -18,12 +18,12 @@ func ExampleAbandonedError() {
 		Name:     "jobs",
 		Identify: func(j *job) core.Identifier { return core.StringID(j.ID) },
 	}, core.Options{Concurrency: 2})
-	b := core.NewBatch([]job{{"j1"}, {"j2"}}, core.Func(func(_ context.Context, j *job) error {
+	b := core.NewBatch([]job{{"j1"}, {"j2"}}, func(_ context.Context, j *job) error {
 		if j.ID == "j2" {
 			runtime.Goexit()
 		}
 		return nil
-	}))
+	})
 	resp, err := core.Run(context.Background(), p, b)
 	fmt.Println(resp.Identifiers(), err, errors.Is(b.Outcomes[1].Err, core.ErrAbandoned))
 	// Output: [j2] <nil> true
@@ -39,7 +39,7 @@ func ExampleBatch_FailUnknownKey() {
 		Key:      func(m *msg) string { return m.Group },
 		Stop:     core.StopKey,
 	}, core.Options{})
-	b := core.NewBatch([]msg{{"m1", "a"}, {"m2", ""}, {"m3", "b"}, {"m4", ""}}, core.Func(func(context.Context, *msg) error { return nil }))
+	b := core.NewBatch([]msg{{"m1", "a"}, {"m2", ""}, {"m3", "b"}, {"m4", ""}}, func(context.Context, *msg) error { return nil })
 	b.FailUnknownKey(1, errors.New("does not decode"))
 	resp, err := core.Run(context.Background(), p, b)
 	fmt.Println(resp.Identifiers(), err)
@@ -55,7 +55,7 @@ func ExampleInvalidResponseError() {
 		Name:     "jobs",
 		Identify: func(j *job) core.Identifier { return core.StringID(j.ID) },
 	}, core.Options{})
-	_, err := core.Process(context.Background(), wrongIDs[job]{p}, []job{{"j1"}}, core.Func(func(context.Context, *job) error { return nil }))
+	_, err := core.Process(context.Background(), wrongIDs[job]{p}, []job{{"j1"}}, func(context.Context, *job) error { return nil })
 	fmt.Println(errors.Is(err, core.ErrInvalidResponse))
 	// Output: true
 }

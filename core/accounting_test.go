@@ -17,14 +17,14 @@ import (
 // require do inside a handler) on the records whose ID is in ids, and
 // fails those with Fail set.
 func goexitOn(ids ...string) core.Handler[msg] {
-	return core.Func(func(_ context.Context, m *msg) error {
+	return func(_ context.Context, m *msg) error {
 		for _, id := range ids {
 			if m.ID == id {
 				runtime.Goexit()
 			}
 		}
 		return handle(context.Background(), m)
-	})
+	}
 }
 
 // Issue 10 item 1: a handler that ends its goroutine under concurrency
@@ -150,12 +150,12 @@ func TestPanicInSourceFunctionsNeverCrashes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var mu sync.Mutex
 			ran := map[string]bool{}
-			h := core.Func(func(_ context.Context, m *msg) error {
+			h := func(_ context.Context, m *msg) error {
 				mu.Lock()
 				ran[m.ID] = true
 				mu.Unlock()
 				return handle(context.Background(), m)
-			})
+			}
 			p := core.NewBase(tt.src(source(core.StopNever)), tt.opts)
 			resp, err := core.Process(context.Background(), p, records(tt.fail...), h)
 			if tt.wantErr {
@@ -176,7 +176,7 @@ func TestFailUnknownKeyStopsLaterKeyedRecords(t *testing.T) {
 	for _, conc := range []int{1, 3} {
 		recs := records()
 		recs[4].Group = "" // no group: never stopped
-		b := core.NewBatch(recs, core.Func(handle))
+		b := core.NewBatch(recs, handle)
 		b.FailUnknownKey(1, errors.New("does not decode"))
 		p := core.NewBase(source(core.StopKey), core.Options{Concurrency: conc})
 		resp, err := core.Run(context.Background(), p, b)
@@ -201,7 +201,7 @@ func TestPrepareErrorReachesHooks(t *testing.T) {
 		recs := records()
 		recs[3].Source = "aws:other"
 		ctx := context.WithValue(context.Background(), countKey{}, &counts{})
-		_, err := core.Process(ctx, p, recs, core.Func(handle))
+		_, err := core.Process(ctx, p, recs, handle)
 		require.Error(t, err)
 		require.Equal(t, []string{"h.BatchStart", "h.BatchEnd"}, log.names())
 		res := log.method("BatchEnd")[0].Result
@@ -229,14 +229,14 @@ func TestDeadlineMarginSurvivesAHookWithoutDeadline(t *testing.T) {
 	defer cancel()
 	deadline, _ := ctx.Deadline()
 	p := core.NewBase(source(core.StopNever), core.Options{DeadlineMargin: 1400 * time.Millisecond, Hooks: []core.Hook{backgroundHook{}}})
-	h := core.Func(func(ctx context.Context, _ *msg) error {
+	h := func(ctx context.Context, _ *msg) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(5 * time.Second):
 			return nil
 		}
-	})
+	}
 	resp, err := core.Process(ctx, p, records(), h)
 	require.True(t, time.Now().Before(deadline), "records stop at the margin, before the deadline")
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
@@ -290,7 +290,7 @@ func TestResponseGuard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := lying{Base: core.NewBase(source(core.StopNever), core.Options{}), ids: tt.ids}
-			_, err := core.Process(context.Background(), p, records(1), core.Func(handle))
+			_, err := core.Process(context.Background(), p, records(1), handle)
 			if tt.wantErr == "" {
 				require.NoError(t, err)
 				return

@@ -92,9 +92,8 @@ func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 			o = Failure(NewPanicError(v))
 		}
 	}()
-	result, err := b.handler(ctx, &b.Records[i])
-	if err != nil {
+	if err := b.handler(ctx, &b.Records[i]); err != nil {
 		return Failure(err)
 	}
-	return Success(result)
+	return Outcome{Status: StatusSuccess}
 }

@@ -100,7 +100,7 @@ func TestCustomProcessorEmbedsBase(t *testing.T) {
 	p := &counting{Base: core.NewBase(source(core.StopNever), core.Options{})}
 	c := &counts{}
 	ctx := context.WithValue(context.Background(), countKey{}, c)
-	resp, err := core.Process(ctx, p, records(1, 3), core.Func(handle))
+	resp, err := core.Process(ctx, p, records(1, 3), handle)
 	require.NoError(t, err)
 	require.Equal(t, []string{"m1", "m3"}, reported(resp))
 	require.Equal(t, counts{success: 3, failure: 2, cleaned: 1}, *c)
@@ -111,7 +111,7 @@ func TestPrepareErrorStopsBeforeAnyHandler(t *testing.T) {
 	p := &counting{Base: core.NewBase(source(core.StopNever), core.Options{}), prepareErr: boom}
 	c := &counts{}
 	ctx := context.WithValue(context.Background(), countKey{}, c)
-	resp, err := core.Process(ctx, p, records(), core.Func(handle))
+	resp, err := core.Process(ctx, p, records(), handle)
 	require.ErrorIs(t, err, boom)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, counts{}, *c, "no record handled and Clean not called")
@@ -121,7 +121,7 @@ func TestCleanErrorIsJoinedToTheResponse(t *testing.T) {
 	boom := errors.New("cannot clean")
 	p := &counting{Base: core.NewBase(source(core.StopNever), core.Options{}), cleanErr: boom}
 	ctx := context.WithValue(context.Background(), countKey{}, &counts{})
-	resp, err := core.Process(ctx, p, records(2), core.Func(handle))
+	resp, err := core.Process(ctx, p, records(2), handle)
 	require.ErrorIs(t, err, boom)
 	require.ErrorContains(t, err, "Clean failed")
 	require.Equal(t, []string{"m2"}, reported(resp), "the response is still built")
@@ -141,7 +141,7 @@ func (p broken) ProcessRecord(_ context.Context, b *core.Batch[msg], i int) core
 }
 
 func TestProcessorBugsFailTheRecordNotTheBatch(t *testing.T) {
-	b := core.NewBatch(records(), core.Func(handle))
+	b := core.NewBatch(records(), handle)
 	resp, err := core.Run(context.Background(), broken{core.NewBase(source(core.StopNever), core.Options{})}, b)
 	require.NoError(t, err)
 	require.Equal(t, []string{"m0", "m1"}, reported(resp))
@@ -162,7 +162,7 @@ func (minimal) Response(_ context.Context, b *core.Batch[msg]) (core.Response, e
 }
 
 func TestProcessorWithoutPlannerHandlesEveryRecord(t *testing.T) {
-	resp, err := core.Process(context.Background(), minimal{}, records(0, 4), core.Func(handle))
+	resp, err := core.Process(context.Background(), minimal{}, records(0, 4), handle)
 	require.NoError(t, err)
 	require.Equal(t, []string{"m0", "m4"}, reported(resp))
 }
@@ -172,7 +172,7 @@ func TestProcessorWithoutPlannerHandlesEveryRecord(t *testing.T) {
 func TestPresetFailureStopsLikeAnyFailure(t *testing.T) {
 	decodeErr := errors.New("does not decode")
 	var handled []string
-	h := core.Func(func(_ context.Context, m *msg) error { handled = append(handled, m.ID); return nil })
+	h := func(_ context.Context, m *msg) error { handled = append(handled, m.ID); return nil }
 	b := core.NewBatch(records(), h)
 	b.Fail(2, decodeErr)
 	resp, err := core.Run(context.Background(), core.NewBase(source(core.StopBatch), core.Options{}), b)
@@ -186,14 +186,14 @@ func TestPresetFailureStopsLikeAnyFailure(t *testing.T) {
 func TestStopKeyWithoutKeyStopsTheBatch(t *testing.T) {
 	src := source(core.StopKey)
 	src.Key = nil
-	resp, err := core.Process(context.Background(), core.NewBase(src, core.Options{}), records(1), core.Func(handle))
+	resp, err := core.Process(context.Background(), core.NewBase(src, core.Options{}), records(1), handle)
 	require.NoError(t, err)
 	require.Equal(t, []string{"m1", "m2", "m3", "m4"}, reported(resp))
 }
 
 func TestRunRejectsMisuse(t *testing.T) {
 	p := core.NewBase(source(core.StopNever), core.Options{})
-	_, err := core.Run[msg](context.Background(), nil, core.NewBatch(records(), core.Func(handle)))
+	_, err := core.Run[msg](context.Background(), nil, core.NewBatch(records(), handle))
 	require.ErrorContains(t, err, "needs a processor")
 	_, err = core.Run(context.Background(), p, core.NewBatch[msg](records(), nil))
 	require.ErrorContains(t, err, "handler")
@@ -261,7 +261,7 @@ func TestDeadlineMarginLeavesCleanALiveContext(t *testing.T) {
 	p := cleanCtx{Base: core.NewBase(source(core.StopNever), core.Options{DeadlineMargin: time.Hour, SuppressFullBatchError: true}), err: &seen}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	b := core.NewBatch(records(), core.Func(handle))
+	b := core.NewBatch(records(), handle)
 	resp, err := core.Run(ctx, p, b)
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 5)

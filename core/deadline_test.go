@@ -58,7 +58,7 @@ func TestDeadlineReturnsBeforeTheDeadline(t *testing.T) {
 			var started atomic.Int32
 			ran := make([]atomic.Bool, len(recs))
 			p := core.NewBase(itemSource(tt.stop, tt.orderByKey), core.Options{Concurrency: tt.concurrency, DeadlineMargin: margin})
-			b := core.NewBatch(recs, core.Func(func(ctx context.Context, r *item) error {
+			b := core.NewBatch(recs, func(ctx context.Context, r *item) error {
 				var pos int
 				fmt.Sscan(r.ID, &pos)
 				ran[pos].Store(true)
@@ -67,7 +67,7 @@ func TestDeadlineReturnsBeforeTheDeadline(t *testing.T) {
 					return nil
 				}
 				return blockUntilDone(ctx)
-			}))
+			})
 			resp, err := core.Run(ctx, p, b)
 			require.True(t, time.Now().Before(deadline), "Run returned after the invocation deadline")
 			require.NoError(t, err)
@@ -107,10 +107,10 @@ func TestDeadlineAlreadyWithinMargin(t *testing.T) {
 	for _, conc := range []int{1, 4} {
 		ctx, cancel := batchtest.LambdaContext(context.Background(), 50*time.Millisecond)
 		p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: conc, DeadlineMargin: time.Second, SuppressFullBatchError: true})
-		b := core.NewBatch(items("a", "b", "c"), core.Func(func(context.Context, *item) error {
+		b := core.NewBatch(items("a", "b", "c"), func(context.Context, *item) error {
 			t.Error("no handler may run within the margin")
 			return nil
-		}))
+		})
 		resp, err := core.Run(ctx, p, b)
 		cancel()
 		require.NoError(t, err)
@@ -125,11 +125,11 @@ func TestDeadlineAlreadyWithinMargin(t *testing.T) {
 // nothing.
 func TestNoMarginWithoutDeadline(t *testing.T) {
 	p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: 2, DeadlineMargin: time.Hour})
-	resp, err := core.Process(context.Background(), p, items("a", "b"), core.Func(func(ctx context.Context, _ *item) error {
+	resp, err := core.Process(context.Background(), p, items("a", "b"), func(ctx context.Context, _ *item) error {
 		_, ok := ctx.Deadline()
 		require.False(t, ok)
 		return nil
-	}))
+	})
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 }
@@ -143,13 +143,13 @@ func TestCanceledContextStopsStarting(t *testing.T) {
 		cause := errors.New("shutting down")
 		ctx, cancel := context.WithCancelCause(context.Background())
 		p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: conc})
-		b := core.NewBatch(items("a", "b", "c", "d", "e", "f"), core.Func(func(ctx context.Context, r *item) error {
+		b := core.NewBatch(items("a", "b", "c", "d", "e", "f"), func(ctx context.Context, r *item) error {
 			if r.ID == "0" {
 				cancel(cause)
 				return nil
 			}
 			return blockUntilDone(ctx)
-		}))
+		})
 		resp, err := core.Run(ctx, p, b)
 		require.NoError(t, err)
 		require.Equal(t, []string{"1", "2", "3", "4", "5"}, batchtest.FailedIDs(resp))
@@ -192,12 +192,12 @@ func TestCleanGetsTheInvocationContext(t *testing.T) {
 	ctx, cancel := batchtest.LambdaContext(context.Background(), 2*time.Second)
 	defer cancel()
 	p := &cleanRecorder{Base: core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: 2, DeadlineMargin: 1900 * time.Millisecond})}
-	resp, err := core.Process(ctx, p, items("a", "b", "c"), core.Func(func(ctx context.Context, r *item) error {
+	resp, err := core.Process(ctx, p, items("a", "b", "c"), func(ctx context.Context, r *item) error {
 		if r.ID == "0" {
 			return nil
 		}
 		return blockUntilDone(ctx)
-	}))
+	})
 	require.NoError(t, err)
 	require.Equal(t, []string{"1", "2"}, batchtest.FailedIDs(resp))
 	require.NoError(t, p.cleanErr)
@@ -212,12 +212,12 @@ func ExampleOptions_deadlineMargin() {
 	ctx, cancel := batchtest.LambdaContext(context.Background(), 2*time.Second)
 	defer cancel()
 	p := core.NewBase(itemSource(core.StopNever, false), core.Options{DeadlineMargin: 1500 * time.Millisecond})
-	b := core.NewBatch(items("a", "b", "c"), core.Func(func(ctx context.Context, r *item) error {
+	b := core.NewBatch(items("a", "b", "c"), func(ctx context.Context, r *item) error {
 		if r.ID == "0" {
 			return nil
 		}
 		return blockUntilDone(ctx) // a stuck call
-	}))
+	})
 	resp, err := core.Run(ctx, p, b)
 	fmt.Println(batchtest.FailedIDs(resp), err)
 	fmt.Println(errors.Is(b.Outcomes[1].Err, context.DeadlineExceeded), errors.Is(b.Outcomes[2].Err, core.ErrDeadline))

@@ -16,12 +16,12 @@ func ExampleNewBase() {
 		Identify: func(j *job) core.Identifier { return core.StringID(j.ID) },
 	}, core.Options{})
 	jobs := []job{{"j1", "q"}, {"j2", "q"}}
-	resp, err := core.Process(context.Background(), p, jobs, core.Func(func(_ context.Context, j *job) error {
+	resp, err := core.Process(context.Background(), p, jobs, func(_ context.Context, j *job) error {
 		if j.ID == "j2" {
 			return fmt.Errorf("job %s failed", j.ID)
 		}
 		return nil
-	}))
+	})
 	out, _ := json.Marshal(resp)
 	fmt.Println(string(out), err)
 	// Output: {"batchItemFailures":[{"itemIdentifier":"j2"}]} <nil>

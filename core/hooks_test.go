@@ -91,7 +91,7 @@ func (r recorder) BatchEnd(_ context.Context, res core.BatchResult) error {
 // failOn returns a handler that fails the messages whose body is "fail" and
 // panics on "panic"; every handled message takes at least a millisecond.
 func failOn() core.Handler[events.SQSMessage] {
-	return core.Func(func(_ context.Context, m *events.SQSMessage) error {
+	return func(_ context.Context, m *events.SQSMessage) error {
 		time.Sleep(time.Millisecond)
 		switch m.Body {
 		case "fail":
@@ -100,7 +100,7 @@ func failOn() core.Handler[events.SQSMessage] {
 			panic("kaboom")
 		}
 		return nil
-	})
+	}
 }
 
 func TestHooksCallOrder(t *testing.T) {
@@ -241,10 +241,10 @@ func TestHooksChainContexts(t *testing.T) {
 				bodies[i] = []string{"ok", "fail", "panic"}[i%3]
 			}
 			event := batchtest.SQSEvent(bodies...)
-			handler := func(ctx context.Context, m *events.SQSMessage) (any, error) {
+			handler := func(ctx context.Context, m *events.SQSMessage) error {
 				for _, k := range []string{"batch-a", "batch-b", "record-a", "record-b"} {
 					if ctx.Value(ctxKey(k)) == nil {
-						return nil, fmt.Errorf("handler context lacks %s", k)
+						return fmt.Errorf("handler context lacks %s", k)
 					}
 				}
 				return failOn()(ctx, m)
@@ -406,12 +406,12 @@ func TestHookNilContextKeepsContext(t *testing.T) {
 	ctx := context.WithValue(context.Background(), ctxKey("caller"), "x")
 	p := processors.NewSQS(processors.WithHooks(nilCtxHook{}))
 	event := batchtest.SQSEvent("ok")
-	resp, err := core.Process(ctx, p, event.Records, core.Func(func(ctx context.Context, _ *events.SQSMessage) error {
+	resp, err := core.Process(ctx, p, event.Records, func(ctx context.Context, _ *events.SQSMessage) error {
 		if ctx.Value(ctxKey("caller")) != "x" {
 			return errors.New("handler lost the caller's context")
 		}
 		return nil
-	}))
+	})
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 }
@@ -447,7 +447,7 @@ func (c *failureCounter) RecordEnd(_ context.Context, info core.RecordInfo) {
 // (the lifecycle skips all hook work), one NopHook, and three.
 func BenchmarkHooks(b *testing.B) {
 	event := batchtest.SQSEvent(make([]string, 100)...)
-	ok := core.Func(func(context.Context, *events.SQSMessage) error { return nil })
+	ok := func(context.Context, *events.SQSMessage) error { return nil }
 	for _, n := range []int{0, 1, 3} {
 		hooks := make([]core.Hook, n)
 		for i := range hooks {

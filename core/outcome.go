@@ -40,8 +40,9 @@ type Outcome struct {
 	// Err is the handler's error, a [*PanicError], a [*ShortCircuitError],
 	// a [*DeadlineError] or a decoding error; nil on success.
 	Err error
-	// Result is what a result-producing handler returned (see [WithResult]);
-	// nil otherwise.
+	// Result is what a processor's ProcessRecord recorded with the success
+	// (see [Success]), for example a deduplicating processor's "duplicate";
+	// nil for a plain [Handler]'s success.
 	Result any
 }
 
@@ -49,7 +50,7 @@ type Outcome struct {
 // not started, or has no outcome. Only a success is not failed.
 func (o Outcome) Failed() bool { return o.Status != StatusSuccess }
 
-// Success returns a successful outcome carrying result.
+// Success returns a successful outcome carrying result (nil for none).
 func Success(result any) Outcome { return Outcome{Status: StatusSuccess, Result: result} }
 
 // Failure returns a failed outcome carrying err.

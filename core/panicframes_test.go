@@ -7,7 +7,7 @@ import (
 )
 
 func TestPanicErrorFramesStartAtThePanic(t *testing.T) {
-	b := NewBatch([]int{1}, Func(func(ctx context.Context, r *int) error { panicHere(); return nil }))
+	b := NewBatch([]int{1}, func(ctx context.Context, r *int) error { panicHere(); return nil })
 	o := b.Handle(context.Background(), 0)
 	pe, ok := o.Err.(*PanicError)
 	if !ok {

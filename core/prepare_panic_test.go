@@ -20,10 +20,10 @@ func TestPreparePanicNamesPrepare(t *testing.T) {
 	for _, opts := range []core.Options{{}, {Concurrency: 4}, {Hooks: []core.Hook{recorder{name: "h", log: log}}}} {
 		ran := false
 		p := core.NewBase(src, opts)
-		resp, err := core.Process(context.Background(), p, items("a", "b"), core.Func(func(context.Context, *item) error {
+		resp, err := core.Process(context.Background(), p, items("a", "b"), func(context.Context, *item) error {
 			ran = true
 			return nil
-		}))
+		})
 		require.ErrorIs(t, err, core.ErrPanic)
 		var pe *core.PanicError
 		require.ErrorAs(t, err, &pe)

@@ -165,7 +165,7 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 		if done != nil && rctx.Err() != nil {
 			return i, true
 		}
-		res, err := h(ctx, &recs[i])
+		err := h(ctx, &recs[i])
 		switch {
 		case err != nil:
 			r.wrote = true
@@ -176,8 +176,6 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 		case hidden:
 			// Nobody reads a hidden success: leave it pending, below
 			// successBelow once the loop is done.
-		case res != nil:
-			*o = Outcome{Status: StatusSuccess, Result: res}
 		default:
 			o.Status = StatusSuccess
 		}

@@ -18,7 +18,7 @@ func BenchmarkScheduleOverhead(b *testing.B) {
 	for i := range recs {
 		recs[i] = item{ID: strconv.Itoa(i), Key: "k" + strconv.Itoa(i%100)}
 	}
-	noop := core.Func(func(context.Context, *item) error { return nil })
+	noop := func(context.Context, *item) error { return nil }
 	tests := []struct {
 		name        string
 		stop        core.StopPolicy

@@ -150,7 +150,7 @@ func TestConcurrentOutcomesInInputOrder(t *testing.T) {
 			var finished []int
 			var mu sync.Mutex
 			p := core.NewBase(itemSource(core.StopNever, tt.orderByKey), core.Options{Concurrency: tt.concurrency})
-			b := core.NewBatch(recs, core.WithResult(func(_ context.Context, r *item) (string, error) {
+			b := core.NewBatch(recs, func(_ context.Context, r *item) error {
 				var pos int
 				fmt.Sscan(r.ID, &pos)
 				time.Sleep(sleeps[pos])
@@ -158,10 +158,10 @@ func TestConcurrentOutcomesInInputOrder(t *testing.T) {
 				finished = append(finished, pos)
 				mu.Unlock()
 				if pos%7 == 3 {
-					return "", fmt.Errorf("record %d failed", pos)
+					return fmt.Errorf("record %d failed", pos)
 				}
-				return "result " + r.ID, nil
-			}))
+				return nil
+			})
 			resp, err := core.Run(context.Background(), p, b)
 			require.NoError(t, err)
 
@@ -174,7 +174,6 @@ func TestConcurrentOutcomesInInputOrder(t *testing.T) {
 					continue
 				}
 				require.Equal(t, core.StatusSuccess, o.Status, "record %d", i)
-				require.Equal(t, "result "+recs[i].ID, o.Result, "record %d", i)
 			}
 			require.Equal(t, wantFailed, batchtest.FailedIDs(resp))
 			require.Len(t, finished, len(recs), "every handler ran exactly once")
@@ -217,14 +216,14 @@ func TestConcurrencyReachesBoundAndNeverExceedsIt(t *testing.T) {
 			var log runLog
 			var rounds sync.Map // round -> *barrier
 			p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: bound})
-			resp, err := core.Process(context.Background(), p, recs, core.Func(func(_ context.Context, r *item) error {
+			resp, err := core.Process(context.Background(), p, recs, func(_ context.Context, r *item) error {
 				var pos int
 				fmt.Sscan(r.ID, &pos)
 				log.start(pos)
 				defer log.end(pos)
 				bar, _ := rounds.LoadOrStore(pos/bound, newBarrier(bound))
 				return bar.(*barrier).wait()
-			}))
+			})
 			require.NoError(t, err)
 			require.Empty(t, resp.BatchItemFailures)
 			require.Equal(t, bound, log.max)
@@ -240,7 +239,7 @@ func TestOrderByKeyChains(t *testing.T) {
 	var log runLog
 	firsts := newBarrier(3) // the first records of a, b and c meet
 	p := core.NewBase(itemSource(core.StopNever, true), core.Options{Concurrency: 4})
-	resp, err := core.Process(context.Background(), p, recs, core.Func(func(_ context.Context, r *item) error {
+	resp, err := core.Process(context.Background(), p, recs, func(_ context.Context, r *item) error {
 		var pos int
 		fmt.Sscan(r.ID, &pos)
 		log.start(pos)
@@ -250,7 +249,7 @@ func TestOrderByKeyChains(t *testing.T) {
 		}
 		time.Sleep(time.Duration(12-pos) * 100 * time.Microsecond)
 		return nil
-	}))
+	})
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	log.requireChained(t, func(i int) string { return recs[i].Key })
@@ -268,7 +267,7 @@ func TestStopKeyUnderConcurrency(t *testing.T) {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
 			var log runLog
 			p := core.NewBase(itemSource(core.StopKey, false), core.Options{Concurrency: conc})
-			b := core.NewBatch(recs, core.Func(func(_ context.Context, r *item) error {
+			b := core.NewBatch(recs, func(_ context.Context, r *item) error {
 				var pos int
 				fmt.Sscan(r.ID, &pos)
 				log.start(pos)
@@ -277,7 +276,7 @@ func TestStopKeyUnderConcurrency(t *testing.T) {
 					return errors.New("boom")
 				}
 				return nil
-			}))
+			})
 			resp, err := core.Run(context.Background(), p, b)
 			require.NoError(t, err)
 			require.Equal(t, ids(recs, 2, 3, 4, 5, 8), batchtest.FailedIDs(resp))
@@ -324,7 +323,7 @@ func TestCustomPlanStopKeyIsOrdered(t *testing.T) {
 			src.Key = tt.key
 			p := planner{Base: core.NewBase(itemSource(core.StopNever, false), core.Options{}), plan: core.Plan[item]{Source: src, Options: core.Options{Concurrency: 4}}}
 			var log runLog
-			resp, err := core.Process(context.Background(), p, recs, core.Func(func(_ context.Context, r *item) error {
+			resp, err := core.Process(context.Background(), p, recs, func(_ context.Context, r *item) error {
 				var pos int
 				fmt.Sscan(r.ID, &pos)
 				log.start(pos)
@@ -334,7 +333,7 @@ func TestCustomPlanStopKeyIsOrdered(t *testing.T) {
 					return errors.New("boom")
 				}
 				return nil
-			}))
+			})
 			require.NoError(t, err)
 			require.Equal(t, ids(recs, tt.wantFailed...), batchtest.FailedIDs(resp))
 			require.ElementsMatch(t, tt.wantRan, log.started())
@@ -353,7 +352,7 @@ func TestPresetFailuresUnderConcurrency(t *testing.T) {
 		t.Run(fmt.Sprint(stop), func(t *testing.T) {
 			var ran atomic.Int32
 			p := core.NewBase(itemSource(stop, false), core.Options{Concurrency: 3})
-			b := core.NewBatch(recs, core.Func(func(context.Context, *item) error { ran.Add(1); return nil }))
+			b := core.NewBatch(recs, func(context.Context, *item) error { ran.Add(1); return nil })
 			b.Fail(0, errors.New("undecodable"))
 			b.Fail(3, errors.New("undecodable"))
 			resp, err := core.Run(context.Background(), p, b)
@@ -397,12 +396,12 @@ func TestHooksUnderConcurrentSchedule(t *testing.T) {
 	for _, stop := range []core.StopPolicy{core.StopNever, core.StopKey} {
 		h := &countingHook{}
 		p := core.NewBase(itemSource(stop, true), core.Options{Concurrency: 3, Hooks: []core.Hook{h}})
-		_, err := core.Process(context.Background(), p, recs, core.Func(func(_ context.Context, r *item) error {
+		_, err := core.Process(context.Background(), p, recs, func(_ context.Context, r *item) error {
 			if r.ID == "0" {
 				return errors.New("boom")
 			}
 			return nil
-		}))
+		})
 		require.NoError(t, err)
 		require.EqualValues(t, len(recs), h.starts.Load())
 		require.EqualValues(t, len(recs), h.ends.Load())
@@ -419,13 +418,13 @@ func TestHooksUnderConcurrentSchedule(t *testing.T) {
 func ExampleOptions_concurrency() {
 	recs := items("a", "b", "c", "d")
 	p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: 10})
-	resp, err := core.Process(context.Background(), p, recs, core.Func(func(_ context.Context, r *item) error {
+	resp, err := core.Process(context.Background(), p, recs, func(_ context.Context, r *item) error {
 		if r.ID == "1" || r.ID == "3" {
 			time.Sleep(time.Duration(4-len(r.ID)) * time.Millisecond)
 			return errors.New("boom")
 		}
 		return nil
-	}))
+	})
 	fmt.Println(batchtest.FailedIDs(resp), err)
 	// Output: [1 3] <nil>
 }

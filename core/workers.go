@@ -253,10 +253,9 @@ func (p *pool[R]) direct1(ctx context.Context, i int) {
 		*o = Outcome{Status: StatusNotStarted, Err: r.notStarted()}
 		return
 	}
-	res, err := r.b.handler(ctx, &r.b.Records[i])
-	if err != nil {
+	if err := r.b.handler(ctx, &r.b.Records[i]); err != nil {
 		*o = Outcome{Status: StatusFailure, Err: err}
 	} else {
-		*o = Outcome{Status: StatusSuccess, Result: res}
+		*o = Outcome{Status: StatusSuccess}
 	}
 }

@@ -26,7 +26,7 @@ func TestLazyWorkersReachLargeBound(t *testing.T) {
 			bar := newBarrier(bound)
 			var inflight, peak atomic.Int32
 			p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: bound})
-			resp, err := core.Process(context.Background(), p, recs, core.Func(func(context.Context, *item) error {
+			resp, err := core.Process(context.Background(), p, recs, func(context.Context, *item) error {
 				n := inflight.Add(1)
 				for {
 					old := peak.Load()
@@ -36,7 +36,7 @@ func TestLazyWorkersReachLargeBound(t *testing.T) {
 				}
 				defer inflight.Add(-1)
 				return bar.wait()
-			}))
+			})
 			require.NoError(t, err)
 			require.Empty(t, resp.BatchItemFailures)
 			require.Equal(t, int32(bound), peak.Load())
@@ -54,7 +54,7 @@ func TestDirectWorkerPathPanicAndGoexit(t *testing.T) {
 	const n = 40
 	recs := items(make([]string, n)...)
 	var ran sync.Map
-	h := core.Func(func(_ context.Context, r *item) error {
+	h := func(_ context.Context, r *item) error {
 		ran.Store(r.ID, true)
 		switch r.ID {
 		case "3", "17":
@@ -65,7 +65,7 @@ func TestDirectWorkerPathPanicAndGoexit(t *testing.T) {
 			return errors.New("plain failure")
 		}
 		return nil
-	})
+	}
 	for _, bound := range []int{2, 7, n} {
 		t.Run(fmt.Sprint(bound), func(t *testing.T) {
 			p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: bound})
@@ -109,7 +109,7 @@ func TestDirectWorkerPathNoStartAfterCancel(t *testing.T) {
 			var cancelled atomic.Bool
 			var late atomic.Int32
 			p := core.NewBase(itemSource(core.StopNever, false), core.Options{Concurrency: bound})
-			b := core.NewBatch(recs, core.Func(func(_ context.Context, r *item) error {
+			b := core.NewBatch(recs, func(_ context.Context, r *item) error {
 				if cancelled.Load() {
 					late.Add(1)
 				}
@@ -118,7 +118,7 @@ func TestDirectWorkerPathNoStartAfterCancel(t *testing.T) {
 					cancelled.Store(true)
 				}
 				return nil
-			}))
+			})
 			resp, err := core.Run(ctx, p, b)
 			require.NoError(t, err)
 			require.Zero(t, late.Load(), "a record started after the context was cancelled")

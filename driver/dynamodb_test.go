@@ -76,7 +76,7 @@ func TestDynamoDBStreamsChanges(t *testing.T) {
 	modifyFailed := false
 	processor := processors.NewDynamoDB()
 	fn := driver.Handler(func(ctx context.Context, e events.DynamoDBEvent) (core.Response, error) {
-		return core.Process(ctx, processor, e.Records, core.Func(func(_ context.Context, r *events.DynamoDBEventRecord) error {
+		return core.Process(ctx, processor, e.Records, func(_ context.Context, r *events.DynamoDBEventRecord) error {
 			mu.Lock()
 			defer mu.Unlock()
 			seen = append(seen, change{r.EventName, r.Change.Keys, r.Change.OldImage, r.Change.NewImage})
@@ -85,7 +85,7 @@ func TestDynamoDBStreamsChanges(t *testing.T) {
 				return errors.New("first delivery of MODIFY fails")
 			}
 			return nil
-		}))
+		})
 	})
 	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn}
 	batches, err := driver.Drain(ctx, d, fn, 2)

@@ -31,12 +31,12 @@ func ExampleParseResponse() {
 func ExampleHandler() {
 	processor := processors.NewSQS()
 	handler := func(ctx context.Context, e events.SQSEvent) (core.Response, error) {
-		return core.Process(ctx, processor, e.Records, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		return core.Process(ctx, processor, e.Records, func(_ context.Context, m *events.SQSMessage) error {
 			if m.Body == "bad" {
 				return errors.New("bad message")
 			}
 			return nil
-		}))
+		})
 	}
 	event := `{"Records":[{"messageId":"m1","body":"ok","eventSource":"aws:sqs"},{"messageId":"m2","body":"bad","eventSource":"aws:sqs"}]}`
 	resp, err := driver.Handler(handler).Invoke(context.Background(), []byte(event))
@@ -51,7 +51,7 @@ func ExampleSQS() {
 	ctx := context.Background()
 	processor := processors.NewSQS()
 	handler := func(ctx context.Context, e events.SQSEvent) (core.Response, error) {
-		return core.Process(ctx, processor, e.Records, core.Func(func(context.Context, *events.SQSMessage) error { return nil }))
+		return core.Process(ctx, processor, e.Records, func(context.Context, *events.SQSMessage) error { return nil })
 	}
 	mapping := &driver.SQS{
 		Client:   driver.NewSQSClient("http://127.0.0.1:4566"),

@@ -57,7 +57,7 @@ func TestSQSFIFOOrderAcrossRetries(t *testing.T) {
 			attempts := map[string]int{}
 			done := map[string][]string{}
 			fn := driver.Handler(func(ctx context.Context, e events.SQSEvent) (core.Response, error) {
-				return core.Process(ctx, tt.processor, e.Records, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+				return core.Process(ctx, tt.processor, e.Records, func(_ context.Context, m *events.SQSMessage) error {
 					mu.Lock()
 					defer mu.Unlock()
 					attempts[m.Body]++
@@ -69,7 +69,7 @@ func TestSQSFIFOOrderAcrossRetries(t *testing.T) {
 					g := processors.MessageGroupID(m)
 					done[g] = append(done[g], m.Body)
 					return nil
-				}))
+				})
 			})
 			// Batches of 4 out of 18 messages: groups span batches, so the
 			// queue's group lock (a group with a message in flight delivers

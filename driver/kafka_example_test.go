@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/driver"
 	"github.com/batchkit/batchkit/driver/filter"
 	"github.com/batchkit/batchkit/processors"
@@ -41,14 +40,14 @@ func ExampleKafka() {
 	failedOnce := false
 	processor := processors.NewKafka()
 	handler := func(ctx context.Context, e events.KafkaEvent) (processors.KafkaEventResponse, error) {
-		resp, err := processors.ProcessKafka(ctx, processor, e, core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		resp, err := processors.ProcessKafka(ctx, processor, e, func(_ context.Context, r *events.KafkaRecord) error {
 			v, _ := base64.StdEncoding.DecodeString(r.Value)
 			if string(v) == "bad" && !failedOnce {
 				failedOnce = true
 				return fmt.Errorf("cannot handle %s yet", v)
 			}
 			return nil
-		}))
+		})
 		return processors.KafkaResponse(resp), err
 	}
 

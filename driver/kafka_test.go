@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/driver"
 	"github.com/batchkit/batchkit/driver/filter"
 	"github.com/batchkit/batchkit/processors"
@@ -40,7 +39,7 @@ func newKafkaLog(fail func(value string, attempt int) bool) *kafkaLog {
 func (l *kafkaLog) function() driver.Function {
 	p := processors.NewKafka()
 	return driver.Handler(func(ctx context.Context, e events.KafkaEvent) (processors.KafkaEventResponse, error) {
-		resp, err := processors.ProcessKafka(ctx, p, e, core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		resp, err := processors.ProcessKafka(ctx, p, e, func(_ context.Context, r *events.KafkaRecord) error {
 			v, _ := base64.StdEncoding.DecodeString(r.Value)
 			tp := processors.TopicPartition(r)
 			l.mu.Lock()
@@ -59,7 +58,7 @@ func (l *kafkaLog) function() driver.Function {
 				return fmt.Errorf("record %s fails", v)
 			}
 			return nil
-		}))
+		})
 		return processors.KafkaResponse(resp), err
 	})
 }

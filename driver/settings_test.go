@@ -91,14 +91,14 @@ func (r *recorder) partial() driver.Function {
 		r.mu.Lock()
 		r.calls++
 		r.mu.Unlock()
-		return core.Process(ctx, p, e.Records, func(_ context.Context, rec *events.KinesisEventRecord) (any, error) {
+		return core.Process(ctx, p, e.Records, func(_ context.Context, rec *events.KinesisEventRecord) error {
 			if string(rec.Kinesis.Data) == "poison" {
-				return nil, errors.New("poison record")
+				return errors.New("poison record")
 			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.processed = append(r.processed, putted{rec.Kinesis.SequenceNumber, rec.Kinesis.PartitionKey, string(rec.Kinesis.Data)})
-			return nil, nil
+			return nil
 		})
 	})
 }

@@ -72,13 +72,13 @@ func TestSQSRedriveToDeadLetterQueue(t *testing.T) {
 	var handled counter
 	processor := processors.NewSQS()
 	fn := driver.Handler(func(ctx context.Context, e events.SQSEvent) (core.Response, error) {
-		return core.Process(ctx, processor, e.Records, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		return core.Process(ctx, processor, e.Records, func(_ context.Context, m *events.SQSMessage) error {
 			handled.add(m.Body)
 			if strings.HasPrefix(m.Body, "fail") {
 				return errors.New("cannot process " + m.Body)
 			}
 			return nil
-		}))
+		})
 	})
 	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
 	batches := pollUntil(t, d, fn, 30*time.Second, func() bool {

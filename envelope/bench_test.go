@@ -62,7 +62,7 @@ func BenchmarkSNSInSQS(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRecords), "ns/record")
 	})
 	b.Run("handwritten", func(b *testing.B) {
-		h := core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		h := func(_ context.Context, m *events.SQSMessage) error {
 			var n envelope.SNSNotification
 			if err := json.Unmarshal([]byte(m.Body), &n); err != nil {
 				return err
@@ -73,7 +73,7 @@ func BenchmarkSNSInSQS(b *testing.B) {
 			}
 			sink += o.Amount + float64(len(n.TopicArn))
 			return nil
-		})
+		}
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := core.Process(ctx, p, msgs, h); err != nil {
@@ -125,7 +125,7 @@ func BenchmarkCloudWatchLogsInKinesis(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRecords), "ns/record")
 	})
 	b.Run("handwritten", func(b *testing.B) {
-		h := core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		h := func(_ context.Context, r *events.KinesisEventRecord) error {
 			zr, err := gzip.NewReader(bytes.NewReader(r.Kinesis.Data))
 			if err != nil {
 				return err
@@ -146,7 +146,7 @@ func BenchmarkCloudWatchLogsInKinesis(b *testing.B) {
 				sink += float64(len(l.OrderID) + len(d.LogGroup))
 			}
 			return nil
-		})
+		}
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := core.Process(ctx, p, recs, h); err != nil {

@@ -223,10 +223,10 @@ type run[R, T any] struct {
 	layers [4]Opened
 }
 
-func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) (any, error) {
+func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) error {
 	data, err := w.data(rec)
 	if err != nil {
-		return nil, &UnwrapError{Layer: w.what, Depth: -1, Within: w.what, Err: err}
+		return &UnwrapError{Layer: w.what, Depth: -1, Within: w.what, Err: err}
 	}
 	r := &run[R, T]{w: w, m: Meta[R]{Record: rec}}
 	if n := len(w.layers); n <= len(r.layers) {
@@ -235,12 +235,9 @@ func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) (any, error) {
 		r.m.Layers = make(Layers, n)
 	}
 	if err := r.open(ctx, data, 0); err != nil {
-		return nil, err
+		return err
 	}
-	if !r.handled && r.skipped != nil {
-		return r.skipped, nil
-	}
-	return nil, nil
+	return nil
 }
 
 // open unwraps data at layer depth and handles what it holds.

@@ -152,7 +152,7 @@ func TestSNSNotANotification(t *testing.T) {
 				called = true
 				return nil
 			}, envelope.SNS())
-			_, err := h(context.Background(), &events.SQSMessage{MessageId: "m1", Body: c.body})
+			err := h(context.Background(), &events.SQSMessage{MessageId: "m1", Body: c.body})
 			require.ErrorIs(t, err, envelope.ErrUnwrap)
 			require.Contains(t, err.Error(), c.want)
 			require.False(t, called)
@@ -172,12 +172,7 @@ func TestSNSSubscriptionConfirmationIsSkipped(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.False(t, called)
-	s, ok := b.Outcomes[0].Result.(*envelope.Skipped)
-	require.True(t, ok)
-	require.Equal(t, "SNS SubscriptionConfirmation", s.Reason)
-	n := s.Meta.(*envelope.SNSNotification)
-	require.Contains(t, n.SubscribeURL, "Action=ConfirmSubscription")
-	require.Contains(t, n.Message, "To confirm the subscription")
+	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
 }
 
 func TestS3InSQS(t *testing.T) {
@@ -200,21 +195,14 @@ func TestS3InSQS(t *testing.T) {
 	require.Equal(t, keys[:2], keys[2:])
 	require.Equal(t, []int64{1024, 7}, sizes[:2])
 
-	// The test event succeeds without the handler, with a Skipped result.
-	s, ok := b.Outcomes[0].Result.(*envelope.Skipped)
-	require.True(t, ok, "result %#v", b.Outcomes[0].Result)
-	require.Equal(t, envelope.S3TestEventName, s.Reason)
-	require.Equal(t, "S3 event notification", s.Layer)
-	te := s.Meta.(*events.S3TestEvent)
-	require.Equal(t, "amzn-s3-demo-bucket", te.Bucket)
-	require.Equal(t, "Amazon S3", te.Service)
+	// The test event succeeds without the handler.
+	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
 
 	// The bad key fails its record alone.
 	var ue *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[2].Err, &ue)
 	require.Equal(t, "S3 event notification", ue.Layer)
 	require.Contains(t, ue.Error(), "S3 record 1 of 1 does not decode")
-	require.Nil(t, b.Outcomes[1].Result, "a handled record has no Skipped result")
 }
 
 // S3 in SNS in SQS: the handler gets the S3 records, and the SNS
@@ -237,7 +225,7 @@ func TestS3InSNSInSQS(t *testing.T) {
 		{"c0ffee00-0000-4000-8000-000000000002", topic, "reports/q2 2024.csv"},
 		{"c0ffee00-0000-4000-8000-000000000004", topic, "images/big cat.png"},
 	}, calls[:3])
-	require.Equal(t, envelope.S3TestEventName, b.Outcomes[0].Result.(*envelope.Skipped).Reason)
+	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
 	var ue *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[2].Err, &ue)
 	require.Equal(t, 1, ue.Depth)
@@ -280,7 +268,7 @@ func TestS3NotANotification(t *testing.T) {
 				t.Fatal("handler called")
 				return nil
 			}, envelope.S3())
-			_, err := h(context.Background(), &events.SQSMessage{MessageId: "m", Body: c.body})
+			err := h(context.Background(), &events.SQSMessage{MessageId: "m", Body: c.body})
 			require.ErrorIs(t, err, envelope.ErrUnwrap)
 			require.Contains(t, err.Error(), c.want)
 		})
@@ -355,9 +343,7 @@ func TestCloudWatchLogsInKinesis(t *testing.T) {
 	require.ErrorAs(t, b.Outcomes[0].Err, &pe)
 	require.Equal(t, 1, pe.Index)
 	require.EqualError(t, pe.Err, "payment declined")
-	s := b.Outcomes[1].Result.(*envelope.Skipped)
-	require.Equal(t, envelope.LogsControlMessage, s.Reason)
-	require.Equal(t, "CloudwatchLogs", s.Meta.(*events.CloudwatchLogsData).Owner)
+	require.Equal(t, core.StatusSuccess, b.Outcomes[1].Status)
 	require.ErrorIs(t, b.Outcomes[2].Err, envelope.ErrUnwrap)
 	require.Contains(t, b.Outcomes[2].Err.Error(), "not gzip")
 	require.NoError(t, b.Outcomes[3].Err)
@@ -392,7 +378,7 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 	b, failed := runKinesis(t, "logs_kinesis.json", processors.NewKinesis(), h3)
 	require.Equal(t, []string{"49635052289529725553291405520881064510298312199003701251"}, failed)
 	require.Len(t, datas[0].LogEvents, 2)
-	require.Equal(t, envelope.LogsControlMessage, b.Outcomes[1].Result.(*envelope.Skipped).Reason)
+	require.Equal(t, core.StatusSuccess, b.Outcomes[1].Status)
 
 	var raws [][]byte
 	h4 := envelope.Kinesis(func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
@@ -431,7 +417,7 @@ func TestCloudWatchLogsBadData(t *testing.T) {
 				t.Fatal("handler called")
 				return nil
 			}, envelope.CloudWatchLogs())
-			_, err := h(context.Background(), &events.KinesisEventRecord{Kinesis: events.KinesisRecord{Data: c.data}})
+			err := h(context.Background(), &events.KinesisEventRecord{Kinesis: events.KinesisRecord{Data: c.data}})
 			require.ErrorIs(t, err, envelope.ErrUnwrap)
 			require.Contains(t, err.Error(), c.want)
 		})
@@ -528,14 +514,13 @@ func TestCustomLayer(t *testing.T) {
 func TestLayerWithNoPartsFails(t *testing.T) {
 	empty := envelope.NewLayer("empty", func([]byte) ([]envelope.Part, error) { return nil, nil })
 	h := envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, empty)
-	_, err := h(context.Background(), &events.SQSMessage{Body: "x"})
+	err := h(context.Background(), &events.SQSMessage{Body: "x"})
 	require.ErrorIs(t, err, envelope.ErrUnwrap)
 
 	skip := envelope.NewLayer("skipper", func([]byte) ([]envelope.Part, error) { return nil, envelope.Skip("nothing", 7) })
 	h = envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, skip)
-	res, err := h(context.Background(), &events.SQSMessage{Body: "x"})
+	err = h(context.Background(), &events.SQSMessage{Body: "x"})
 	require.NoError(t, err)
-	require.Equal(t, &envelope.Skipped{Layer: "skipper", Reason: "nothing", Meta: 7}, res)
 	require.ErrorIs(t, envelope.Skip("r", nil), envelope.ErrSkip)
 }
 
@@ -550,11 +535,11 @@ func TestWrapKafkaValue(t *testing.T) {
 		return nil
 	}, envelope.EventBridge())
 	good := base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-9","amount":9}}`))
-	_, err := h(context.Background(), &events.KafkaRecord{Topic: "orders", Value: good})
+	err := h(context.Background(), &events.KafkaRecord{Topic: "orders", Value: good})
 	require.NoError(t, err)
 	require.Equal(t, []order{{"o-9", 9}}, got)
 
-	_, err = h(context.Background(), &events.KafkaRecord{Topic: "orders", Value: "%%%"})
+	err = h(context.Background(), &events.KafkaRecord{Topic: "orders", Value: "%%%"})
 	var ue *envelope.UnwrapError
 	require.ErrorAs(t, err, &ue)
 	require.Equal(t, -1, ue.Depth)
@@ -605,7 +590,7 @@ func TestPayloadIsLayerMeta(t *testing.T) {
 		require.Equal(t, &got, &n)
 		return nil
 	}, envelope.SNS())
-	_, err := h(context.Background(), &events.SQSMessage{Body: `{"Type":"Notification","TopicArn":"arn:t","Message":"not JSON at all"}`})
+	err := h(context.Background(), &events.SQSMessage{Body: `{"Type":"Notification","TopicArn":"arn:t","Message":"not JSON at all"}`})
 	require.NoError(t, err)
 	require.Equal(t, "not JSON at all", got.Message)
 	require.Equal(t, "arn:t", got.TopicArn)
@@ -652,11 +637,11 @@ func TestPointerPayloadValidated(t *testing.T) {
 		got = append(got, g)
 		return nil
 	})
-	_, err := h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":""}`})
+	err := h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":""}`})
 	require.ErrorAs(t, err, new(*payload.ValidationError))
-	_, err = h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":"u"}`})
+	err = h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":"u"}`})
 	require.NoError(t, err)
-	_, err = h(context.Background(), &events.SQSMessage{Body: `null`})
+	err = h(context.Background(), &events.SQSMessage{Body: `null`})
 	require.NoError(t, err)
 	require.Equal(t, []*greeting{{"hi", "u"}, nil}, got)
 }
@@ -674,7 +659,7 @@ func TestCustomLayerGetsACopy(t *testing.T) {
 	var got string
 	h := envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil }, scribble)
 	msg := &events.SQSMessage{Body: "hello"}
-	_, err := h(context.Background(), msg)
+	err := h(context.Background(), msg)
 	require.NoError(t, err)
 	require.Equal(t, "xxxxx", got)
 	require.Equal(t, "hello", msg.Body)
@@ -682,7 +667,7 @@ func TestCustomLayerGetsACopy(t *testing.T) {
 	// Behind a built-in layer too.
 	h = envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil }, envelope.SNS(), scribble)
 	msg = &events.SQSMessage{Body: `{"Type":"Notification","Message":"hello"}`}
-	_, err = h(context.Background(), msg)
+	err = h(context.Background(), msg)
 	require.NoError(t, err)
 	require.Equal(t, "xxxxx", got)
 	require.Equal(t, `{"Type":"Notification","Message":"hello"}`, msg.Body)

@@ -42,7 +42,7 @@ func ExampleSNS() {
 // S3 event notifications published to SNS and delivered to SQS: layers
 // compose, outermost first. The object key is decoded once; the s3:TestEvent
 // that S3 sends when the notification is configured succeeds without
-// calling the handler, with a Skipped result.
+// calling the handler.
 func ExampleS3() {
 	handler := envelope.SQS(func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
 		fmt.Printf("%s s3://%s/%s\n", r.EventName, r.S3.Bucket.Name, r.S3.Object.URLDecodedKey)
@@ -60,12 +60,11 @@ func ExampleS3() {
 	b := core.NewBatch(msgs, handler)
 	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
 	fmt.Println(ids(resp), err)
-	skipped := b.Outcomes[0].Result.(*envelope.Skipped)
-	fmt.Println(skipped.Layer+":", skipped.Reason)
+	fmt.Println(b.Outcomes[0].Status)
 	// Output:
 	// ObjectCreated:Put s3://photos/red flower.jpg
 	// [] <nil>
-	// S3 event notification: s3:TestEvent
+	// success
 }
 
 // An EventBridge rule that targets an SQS queue: the payload is the event's
@@ -199,8 +198,8 @@ func ExampleSkip() {
 	}, heartbeats)
 	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: "PING"}, {MessageId: "m2", Body: "hello"}}, handler)
 	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
-	fmt.Println(ids(resp), err, b.Outcomes[0].Result.(*envelope.Skipped).Reason)
+	fmt.Println(ids(resp), err, b.Outcomes[0].Status)
 	// Output:
 	// handled hello
-	// [] <nil> heartbeat
+	// [] <nil> success
 }

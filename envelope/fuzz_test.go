@@ -46,15 +46,12 @@ func FuzzLayers(f *testing.F) {
 				}
 				return nil
 			}, layers...)
-			res, err := h(context.Background(), &events.KinesisEventRecord{Kinesis: events.KinesisRecord{Data: payload}})
+			err := h(context.Background(), &events.KinesisEventRecord{Kinesis: events.KinesisRecord{Data: payload}})
 			if err != nil {
 				continue
 			}
 			if fails > 0 {
 				t.Fatalf("%s: a payload failed but the record succeeded", name)
-			}
-			if _, skipped := res.(*envelope.Skipped); calls == 0 && !skipped {
-				t.Fatalf("%s: the record succeeded without its handler running or a Skipped result (result %#v)", name, res)
 			}
 		}
 	})

@@ -173,13 +173,13 @@ func (r FirehoseResult) WithPartitionKeys(keys map[string]string) FirehoseResult
 // allocation beyond the handler's own. An error fails the record alone
 // (ProcessingFailed).
 func FirehoseFunc(f func(ctx context.Context, rec *FirehoseRecord) (FirehoseResult, error)) core.Handler[FirehoseRecord] {
-	return func(ctx context.Context, rec *FirehoseRecord) (any, error) {
+	return func(ctx context.Context, rec *FirehoseRecord) error {
 		out, err := f(ctx, rec)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rec.out, rec.hasOut = out, true
-		return nil, nil
+		return nil
 	}
 }
 

@@ -120,14 +120,8 @@ func TestFirehosePartitionKeysAndResultKinds(t *testing.T) {
 		{"partition keys", firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 			return firehose.FirehoseData(rec.Data).WithPartitionKeys(map[string]string{"year": "2026", "customer": "a\"b"}), nil
 		}), `{"recordId":"rec-0","result":"Ok","data":"eA==","metadata":{"partitionKeys":{"customer":"a\"b","year":"2026"}}}`},
-		{"nil result passes the data through", core.Func(func(context.Context, *firehose.FirehoseRecord) error { return nil }),
+		{"nil result passes the data through", func(context.Context, *firehose.FirehoseRecord) error { return nil },
 			`{"recordId":"rec-0","result":"Ok","data":"eA=="}`},
-		{"string result", core.WithResult(func(context.Context, *firehose.FirehoseRecord) (string, error) { return "s", nil }),
-			`{"recordId":"rec-0","result":"Ok","data":"cw=="}`},
-		{"value result as JSON", core.WithResult(func(context.Context, *firehose.FirehoseRecord) (out, error) { return out{V: "x"}, nil }),
-			`{"recordId":"rec-0","result":"Ok","data":"` + base64.StdEncoding.EncodeToString([]byte(`{"v":"x"}`)) + `"}`},
-		{"unencodable result fails", core.WithResult(func(context.Context, *firehose.FirehoseRecord) (any, error) { return func() {}, nil }),
-			`{"recordId":"rec-0","result":"ProcessingFailed","data":""}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := firehoseBoth(t, firehose.NewFirehose(), contracttest.FirehoseEvent("x"), tc.h)
@@ -241,7 +235,7 @@ func TestFirehoseRunTwiceOnTheSameRecords(t *testing.T) {
 	_, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(), ev, firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	resp, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(), ev,
-		core.Func(func(context.Context, *firehose.FirehoseRecord) error { return nil }))
+		func(context.Context, *firehose.FirehoseRecord) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, "a", string(resp.Records[0].Data), "pass-through, not the earlier run's upper case")
 }

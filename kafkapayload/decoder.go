@@ -215,12 +215,12 @@ func validateIf[T any](check bool, v *T) error {
 // is not called; the Kafka processor then stops the later offsets of its
 // partition, as for any failure.
 func Handler[K, V any](d *Decoder[K, V], f func(ctx context.Context, rec *Record[K, V]) error) core.Handler[events.KafkaRecord] {
-	return func(ctx context.Context, r *events.KafkaRecord) (any, error) {
+	return func(ctx context.Context, r *events.KafkaRecord) error {
 		rec, err := d.Decode(ctx, r)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return nil, f(ctx, rec)
+		return f(ctx, rec)
 	}
 }
 
@@ -231,14 +231,14 @@ func Handler[K, V any](d *Decoder[K, V], f func(ctx context.Context, rec *Record
 func Values[V any](c Codec[V], f func(ctx context.Context, value V, rec *events.KafkaRecord) error) core.Handler[events.KafkaRecord] {
 	d := &Decoder[struct{}, V]{Value: c}
 	check := hasValidator[V]()
-	return func(ctx context.Context, r *events.KafkaRecord) (any, error) {
+	return func(ctx context.Context, r *events.KafkaRecord) error {
 		var v V
 		if r.Value != "" {
 			var s Schema
 			if err := decodePart(d, r, PartValue, c, WireAuto, r.Value, MetadataFromContext(ctx).Lookup(r).Value, ValueSchemaIDHeader, &v, &s, check); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		return nil, f(ctx, v, r)
+		return f(ctx, v, r)
 	}
 }

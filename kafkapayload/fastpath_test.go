@@ -36,7 +36,7 @@ func TestConfluentFastPathMatchesUnframe(t *testing.T) {
 			r := &events.KafkaRecord{Topic: "t", Value: base64.StdEncoding.EncodeToString(tt.data)}
 
 			var got []byte
-			_, err := kafkapayload.Values(kafkapayload.Bytes(), func(_ context.Context, v []byte, _ *events.KafkaRecord) error {
+			err := kafkapayload.Values(kafkapayload.Bytes(), func(_ context.Context, v []byte, _ *events.KafkaRecord) error {
 				got = v
 				return nil
 			})(ctx, r)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -19,13 +18,13 @@ import (
 // eventID, as Pipes expects. lambda.Start(handler) runs it in Lambda.
 func ExamplePipesKinesisHandler() {
 	handler := pipes.PipesKinesisHandler(pipes.NewPipesKinesis(),
-		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		func(_ context.Context, r *events.KinesisEventRecord) error {
 			fmt.Printf("%s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
 			if string(r.Kinesis.Data) == "bad" {
 				return errors.New("cannot handle it")
 			}
 			return nil
-		}))
+		})
 
 	event := `[
 		{"eventID":"shardId-000000000006:101","sequenceNumber":"101","partitionKey":"1","data":"Z29vZA==","eventSource":"aws:kinesis"},
@@ -66,7 +65,7 @@ func ExamplePipesSQSHandler() {
 func ExampleProcessPipesDynamoDBRaw_wrongProcessor() {
 	event := `[{"eventID":"1","dynamodb":{"SequenceNumber":"111"},"eventSource":"aws:dynamodb"}]`
 	_, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), []byte(event),
-		core.Func(func(context.Context, *events.DynamoDBEventRecord) error { return nil }))
+		func(context.Context, *events.DynamoDBEventRecord) error { return nil })
 	fmt.Println(errors.Is(err, pipes.ErrPipesIdentifier))
 	// Output: true
 }

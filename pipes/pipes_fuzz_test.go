@@ -74,7 +74,7 @@ func FuzzPipesSQS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"messageId"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
 			return pipes.ProcessPipesSQSRaw(ctx, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), event,
-				func(_ context.Context, m *events.SQSMessage) (any, error) { return nil, h(m.MessageId) })
+				func(_ context.Context, m *events.SQSMessage) error { return h(m.MessageId) })
 		})
 	})
 }
@@ -84,7 +84,7 @@ func FuzzPipesKinesis(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
 			return pipes.ProcessPipesKinesisRaw(ctx, pipes.NewPipesKinesis(processors.WithRaiseOnEntireBatchFailure(false)), event,
-				func(_ context.Context, r *events.KinesisEventRecord) (any, error) { return nil, h(r.EventID) })
+				func(_ context.Context, r *events.KinesisEventRecord) error { return h(r.EventID) })
 		})
 	})
 }
@@ -94,7 +94,7 @@ func FuzzPipesDynamoDB(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
 			return pipes.ProcessPipesDynamoDBRaw(ctx, pipes.NewPipesDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), event,
-				func(_ context.Context, r *events.DynamoDBEventRecord) (any, error) { return nil, h(r.EventID) })
+				func(_ context.Context, r *events.DynamoDBEventRecord) error { return h(r.EventID) })
 		})
 	})
 }

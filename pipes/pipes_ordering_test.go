@@ -47,12 +47,12 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 			}
 			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%" })
 			p := pipes.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
-			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, core.Func(func(_ context.Context, rec *events.KinesisEventRecord) error {
+			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, rec.EventID)
 				return nil
-			}))
+			})
 		},
 		wantRan:    []string{"e2"},
 		wantFailed: []string{"e0", "e1"},
@@ -68,12 +68,12 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 			}
 			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%"; delete(m, "partitionKey") })
 			p := pipes.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
-			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, core.Func(func(_ context.Context, rec *events.KinesisEventRecord) error {
+			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, rec.EventID)
 				return nil
-			}))
+			})
 		},
 		wantFailed: []string{"e0", "e1"},
 	}, {
@@ -86,12 +86,12 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 			).Records
 			raw := breakFlat(t, contracttest.JSON(t, msgs), 0, func(m map[string]any) { m["body"] = 1; m["attributes"] = "unreadable" })
 			p := processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
-			return pipes.ProcessPipesSQSRaw(context.Background(), p, raw, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+			return pipes.ProcessPipesSQSRaw(context.Background(), p, raw, func(_ context.Context, m *events.SQSMessage) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, m.MessageId)
 				return nil
-			}))
+			})
 		},
 		// The unreadable group may be any: every later grouped message
 		// waits for it.

@@ -38,13 +38,13 @@ func TestPipesSQS(t *testing.T) {
 	event := readPipesEvent(t, "sqs.json")
 	var seen []events.SQSMessage
 	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), event,
-		core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		func(_ context.Context, m *events.SQSMessage) error {
 			seen = append(seen, *m)
 			if m.MessageId == "2e1424d4-f796-459a-8184-9c92662be6da" {
 				return errors.New("boom")
 			}
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da"}, failIDs(resp))
 
@@ -63,10 +63,10 @@ func TestPipesSQSBadRecordFailsAlone(t *testing.T) {
 		{"messageId":"m3","body":"three","eventSource":"aws:sqs"}]`
 	var handled []string
 	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(event),
-		core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		func(_ context.Context, m *events.SQSMessage) error {
 			handled = append(handled, m.MessageId)
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{"m1", "m3"}, handled)
 	require.Equal(t, []string{"m2"}, failIDs(resp))
@@ -79,10 +79,10 @@ func TestPipesSQSFIFOStopsAtFirstFailure(t *testing.T) {
 		{"messageId":"m3","body":"ok","attributes":{"MessageGroupId":"g"},"eventSource":"aws:sqs"}]`
 	var handled []string
 	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), []byte(event),
-		core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		func(_ context.Context, m *events.SQSMessage) error {
 			handled = append(handled, m.MessageId)
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{"m1"}, handled)
 	require.Equal(t, []string{"m2", "m3"}, failIDs(resp))
@@ -90,7 +90,7 @@ func TestPipesSQSFIFOStopsAtFirstFailure(t *testing.T) {
 	// The documented FIFO sample decodes with its group id.
 	var group string
 	_, err = pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), readPipesEvent(t, "sqs_fifo.json"),
-		core.Func(func(_ context.Context, m *events.SQSMessage) error { group = processors.MessageGroupID(m); return nil }))
+		func(_ context.Context, m *events.SQSMessage) error { group = processors.MessageGroupID(m); return nil })
 	require.NoError(t, err)
 	require.Equal(t, "1", group)
 }
@@ -101,13 +101,13 @@ func TestPipesKinesis(t *testing.T) {
 	const second = "shardId-000000000006:49590338271490256608559692540925702759324208523137515618"
 	var seen []events.KinesisEventRecord
 	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), event,
-		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		func(_ context.Context, r *events.KinesisEventRecord) error {
 			seen = append(seen, *r)
 			if r.EventID == second {
 				return errors.New("boom")
 			}
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	// Pipes identifies stream records by eventID, not sequence number.
 	require.Equal(t, []string{second}, failIDs(resp))
@@ -152,7 +152,7 @@ func TestPipesKinesisEquivalence(t *testing.T) {
 	require.NoError(t, err)
 
 	collect := func(dst *[]events.KinesisEventRecord) core.Handler[events.KinesisEventRecord] {
-		return core.Func(func(_ context.Context, r *events.KinesisEventRecord) error { *dst = append(*dst, *r); return nil })
+		return func(_ context.Context, r *events.KinesisEventRecord) error { *dst = append(*dst, *r); return nil }
 	}
 	var fromPipes, fromLambda []events.KinesisEventRecord
 	_, err = pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), readPipesEvent(t, "kinesis.json"), collect(&fromPipes))
@@ -173,12 +173,12 @@ func TestPipesKinesisBadRecordFailsAlone(t *testing.T) {
 	var handled []string
 	var mu sync.Mutex
 	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(processors.WithConcurrency(3)), []byte(event),
-		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		func(_ context.Context, r *events.KinesisEventRecord) error {
 			mu.Lock()
 			defer mu.Unlock()
 			handled = append(handled, string(r.Kinesis.Data))
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{`{"n":1}`, `{"n":3}`}, handled)
 	require.Equal(t, []string{"shardId-1:2"}, failIDs(resp))
@@ -191,13 +191,13 @@ func TestPipesKinesisStopOnFirstFailure(t *testing.T) {
 		{"eventID":"s:3","sequenceNumber":"3","partitionKey":"a","data":"Mw=="}]`
 	var handled []string
 	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(processors.WithStopOnFirstFailure()), []byte(event),
-		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		func(_ context.Context, r *events.KinesisEventRecord) error {
 			handled = append(handled, r.EventID)
 			if string(r.Kinesis.Data) == "2" {
 				return errors.New("boom")
 			}
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{"s:1", "s:2"}, handled)
 	require.Equal(t, []string{"s:2", "s:3"}, failIDs(resp))
@@ -230,10 +230,10 @@ func TestPipesDynamoDBBadRecordFailsAlone(t *testing.T) {
 		{"eventID":"e3","dynamodb":{"SequenceNumber":"3","NewImage":{"a":{"S":"z"}}},"eventSource":"aws:dynamodb"}]`
 	var handled []string
 	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), pipes.NewPipesDynamoDB(), []byte(event),
-		core.Func(func(_ context.Context, r *events.DynamoDBEventRecord) error {
+		func(_ context.Context, r *events.DynamoDBEventRecord) error {
 			handled = append(handled, r.EventID)
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{"e1", "e3"}, handled)
 	require.Equal(t, []string{"e2"}, failIDs(resp))
@@ -244,7 +244,7 @@ func TestPipesDynamoDBBadRecordFailsAlone(t *testing.T) {
 func TestPipesWrongProcessorRefused(t *testing.T) {
 	called := false
 	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), processors.NewKinesis(), readPipesEvent(t, "kinesis.json"),
-		core.Func(func(context.Context, *events.KinesisEventRecord) error { called = true; return nil }))
+		func(context.Context, *events.KinesisEventRecord) error { called = true; return nil })
 	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
 	var pe *pipes.PipesIdentifierError
 	require.ErrorAs(t, err, &pe)
@@ -253,7 +253,7 @@ func TestPipesWrongProcessorRefused(t *testing.T) {
 	require.False(t, called)
 
 	_, err = pipes.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), readPipesEvent(t, "dynamodb.json"),
-		core.Func(func(context.Context, *events.DynamoDBEventRecord) error { called = true; return nil }))
+		func(context.Context, *events.DynamoDBEventRecord) error { called = true; return nil })
 	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
 	require.False(t, called)
 }
@@ -270,7 +270,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			called := false
 			_, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(c.event),
-				core.Func(func(context.Context, *events.SQSMessage) error { called = true; return nil }))
+				func(context.Context, *events.SQSMessage) error { called = true; return nil })
 			require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 			var ube *core.UnexpectedBatchTypeError
 			require.ErrorAs(t, err, &ube)
@@ -282,7 +282,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 
 func TestPipesEmptyArray(t *testing.T) {
 	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), []byte(` [ ] `),
-		core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil }))
+		func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.NoError(t, err)
 	out, err := json.Marshal(resp)
 	require.NoError(t, err)
@@ -296,34 +296,34 @@ func TestPipesAdapters(t *testing.T) {
 	failSecond := func(i *int) bool { *i++; return *i == 2 }
 
 	var n1 int
-	sqsResp, err := pipes.PipesSQSHandler(processors.NewSQS(), core.Func(func(context.Context, *events.SQSMessage) error {
+	sqsResp, err := pipes.PipesSQSHandler(processors.NewSQS(), func(context.Context, *events.SQSMessage) error {
 		if failSecond(&n1) {
 			return errors.New("boom")
 		}
 		return nil
-	}))(ctx, readPipesEvent(t, "sqs.json"))
+	})(ctx, readPipesEvent(t, "sqs.json"))
 	require.NoError(t, err)
 	out, _ := json.Marshal(sqsResp)
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]}`, string(out))
 
 	var n2 int
-	kResp, err := pipes.PipesKinesisHandler(pipes.NewPipesKinesis(), core.Func(func(context.Context, *events.KinesisEventRecord) error {
+	kResp, err := pipes.PipesKinesisHandler(pipes.NewPipesKinesis(), func(context.Context, *events.KinesisEventRecord) error {
 		if failSecond(&n2) {
 			return errors.New("boom")
 		}
 		return nil
-	}))(ctx, readPipesEvent(t, "kinesis.json"))
+	})(ctx, readPipesEvent(t, "kinesis.json"))
 	require.NoError(t, err)
 	out, _ = json.Marshal(kResp)
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"shardId-000000000006:49590338271490256608559692540925702759324208523137515618"}]}`, string(out))
 
 	var n3 int
-	dResp, err := pipes.PipesDynamoDBHandler(pipes.NewPipesDynamoDB(), core.Func(func(context.Context, *events.DynamoDBEventRecord) error {
+	dResp, err := pipes.PipesDynamoDBHandler(pipes.NewPipesDynamoDB(), func(context.Context, *events.DynamoDBEventRecord) error {
 		if failSecond(&n3) {
 			return errors.New("boom")
 		}
 		return nil
-	}))(ctx, readPipesEvent(t, "dynamodb.json"))
+	})(ctx, readPipesEvent(t, "dynamodb.json"))
 	require.NoError(t, err)
 	out, _ = json.Marshal(dResp)
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"2"}]}`, string(out))
@@ -334,7 +334,7 @@ func TestPipesAdapters(t *testing.T) {
 func TestPipesUnidentifiableFailure(t *testing.T) {
 	event := `[{"eventID":"s:1","data":"MQ=="},{"data":"%%%"}]`
 	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), []byte(event),
-		core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil }))
+		func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	require.ErrorIs(t, err, core.ErrRecordDecode)
 }

@@ -103,21 +103,21 @@ func runProcessorBench[R any](b *testing.B, c benchCase[R]) {
 		name string
 		h    core.Handler[R]
 	}{
-		{"noop", func(context.Context, *R) (any, error) { return nil, nil }},
-		{"allfail", func(context.Context, *R) (any, error) { return nil, errBench }},
+		{"noop", func(context.Context, *R) error { return nil }},
+		{"allfail", func(context.Context, *R) error { return errBench }},
 		// readid reads the record (its identifier), as a real handler
 		// does: the record's memory is then touched by the loop too.
-		{"readid", func(_ context.Context, r *R) (any, error) {
+		{"readid", func(_ context.Context, r *R) error {
 			if len(c.id(r)) == 0 {
-				return nil, errBench
+				return errBench
 			}
-			return nil, nil
+			return nil
 		}},
-		{"fail10", func(_ context.Context, r *R) (any, error) {
+		{"fail10", func(_ context.Context, r *R) error {
 			if c.fails(r) {
-				return nil, errBench
+				return errBench
 			}
-			return nil, nil
+			return nil
 		}},
 	}
 	ctx := context.Background()
@@ -129,7 +129,7 @@ func runProcessorBench[R any](b *testing.B, c benchCase[R]) {
 				for b.Loop() {
 					var failed []string
 					for i := range records {
-						if _, err := h.h(ctx, &records[i]); err != nil {
+						if err := h.h(ctx, &records[i]); err != nil {
 							failed = append(failed, c.id(&records[i]))
 						}
 					}
@@ -149,7 +149,7 @@ func runProcessorBench[R any](b *testing.B, c benchCase[R]) {
 					}
 					var failed []string
 					for i := range records {
-						if _, err := h.h(ctx, &records[i]); err != nil {
+						if err := h.h(ctx, &records[i]); err != nil {
 							failed = append(failed, c.id(&records[i]))
 						}
 					}

@@ -34,10 +34,10 @@ func reportIdeal(b *testing.B, rounds int) {
 
 // sleepHandler is a handler waiting on I/O for d.
 func sleepHandler[R any](d time.Duration) core.Handler[R] {
-	return core.Func(func(context.Context, *R) error {
+	return func(context.Context, *R) error {
 		time.Sleep(d)
 		return nil
-	})
+	}
 }
 
 // BenchmarkSQSConcurrentSleep: 1,000 SQS records whose handler sleeps 1 ms,

@@ -158,7 +158,7 @@ func failing[R any](records []R, fail []int) (core.Handler[R], func() []int) {
 	}
 	fails := slices.Clone(fail)
 	sort.Ints(fails)
-	h := func(_ context.Context, r *R) (any, error) {
+	h := func(_ context.Context, r *R) error {
 		i, ok := pos[r]
 		if !ok {
 			panic("handler received a record that is not in the batch")
@@ -167,9 +167,9 @@ func failing[R any](records []R, fail []int) (core.Handler[R], func() []int) {
 		handled = append(handled, i)
 		mu.Unlock()
 		if _, found := slices.BinarySearch(fails, i); found {
-			return nil, errFailIndex
+			return errFailIndex
 		}
-		return nil, nil
+		return nil
 	}
 	return h, func() []int { mu.Lock(); defer mu.Unlock(); return slices.Clone(handled) }
 }
@@ -225,10 +225,10 @@ func failingByContent[R any](t *testing.T, records []R, fail []int) (core.Handle
 	}
 	var mu sync.Mutex
 	handled := []int{}
-	h := func(_ context.Context, r *R) (any, error) {
+	h := func(_ context.Context, r *R) error {
 		b, err := json.Marshal(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		mu.Lock()
 		positions := byJSON[string(b)]
@@ -241,9 +241,9 @@ func failingByContent[R any](t *testing.T, records []R, fail []int) (core.Handle
 		handled = append(handled, i)
 		mu.Unlock()
 		if slices.Contains(fail, i) {
-			return nil, errFailIndex
+			return errFailIndex
 		}
-		return nil, nil
+		return nil
 	}
 	return h, func() []int { mu.Lock(); defer mu.Unlock(); return slices.Clone(handled) }
 }

@@ -63,7 +63,7 @@ func BenchmarkS3Batch(b *testing.B) {
 			for i := range ev.Tasks {
 				r := &resp.Results[i]
 				r.TaskID = ev.Tasks[i].TaskID
-				if _, err := h(ctx, &ev.Tasks[i]); err != nil {
+				if err := h(ctx, &ev.Tasks[i]); err != nil {
 					r.ResultCode, r.ResultString = "TemporaryFailure", err.Error()
 					continue
 				}

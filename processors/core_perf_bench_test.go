@@ -22,7 +22,7 @@ import (
 // sha256Handler hashes the body rounds times: a CPU-bound handler (about
 // 1.2 µs for 10 rounds of a 40-byte body).
 func sha256Handler(rounds int) core.Handler[events.SQSMessage] {
-	return core.Func(func(_ context.Context, m *events.SQSMessage) error {
+	return func(_ context.Context, m *events.SQSMessage) error {
 		sum := sha256.Sum256([]byte(m.Body))
 		for range rounds - 1 {
 			sum = sha256.Sum256(sum[:])
@@ -31,7 +31,7 @@ func sha256Handler(rounds int) core.Handler[events.SQSMessage] {
 			sink++
 		}
 		return nil
-	})
+	}
 }
 
 var sink int
@@ -65,7 +65,7 @@ func BenchmarkCPUBoundConcurrency(b *testing.B) {
 							if i >= len(recs) {
 								return
 							}
-							_, _ = h(ctx, &recs[i])
+							_ = h(ctx, &recs[i])
 						}
 					})
 				}
@@ -214,7 +214,7 @@ func handLoop[R any](ctx context.Context, recs []R, id func(*R) string, es func(
 		if es(&recs[i]) == "x" || id(&recs[i]) == "" {
 			panic("unexpected record")
 		}
-		if _, err := h(ctx, &recs[i]); err != nil {
+		if err := h(ctx, &recs[i]); err != nil {
 			failed = append(failed, id(&recs[i]))
 		}
 	}
@@ -222,7 +222,7 @@ func handLoop[R any](ctx context.Context, recs []R, id func(*R) string, es func(
 }
 
 func noop[R any]() core.Handler[R] {
-	return core.Func(func(context.Context, *R) error { return nil })
+	return func(context.Context, *R) error { return nil }
 }
 
 // BenchmarkSequentialOverhead: a no-op handler, 10,000 records, sequential:

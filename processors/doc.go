@@ -8,7 +8,7 @@
 //	var processor = processors.NewSQS() // once, at package level
 //
 //	func handler(ctx context.Context, event events.SQSEvent) (core.Response, error) {
-//		return core.Process(ctx, processor, event.Records, core.Func(handleMessage))
+//		return core.Process(ctx, processor, event.Records, handleMessage)
 //	}
 //
 // The package also decodes typed payloads ([SQSJSON], [KinesisJSON],

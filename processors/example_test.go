@@ -22,12 +22,12 @@ func ExampleNewSQS() {
 	processor := processors.NewSQS() // once, at package level in a real function
 
 	handler := func(ctx context.Context, event events.SQSEvent) (core.Response, error) {
-		return core.Process(ctx, processor, event.Records, core.Func(func(ctx context.Context, msg *events.SQSMessage) error {
+		return core.Process(ctx, processor, event.Records, func(ctx context.Context, msg *events.SQSMessage) error {
 			if msg.Body == "bad" {
 				return errors.New("cannot handle " + msg.Body)
 			}
 			return nil
-		}))
+		})
 	}
 
 	event := events.SQSEvent{Records: []events.SQSMessage{
@@ -49,12 +49,12 @@ func ExampleNewSQSFIFO() {
 		batchtest.FIFOMessage{Group: "b", Body: "good"},
 		batchtest.FIFOMessage{Group: "a", Body: "good"},
 	)
-	resp, _ := core.Process(context.Background(), processor, event.Records, core.Func(func(_ context.Context, msg *events.SQSMessage) error {
+	resp, _ := core.Process(context.Background(), processor, event.Records, func(_ context.Context, msg *events.SQSMessage) error {
 		if msg.Body == "bad" {
 			return errors.New("bad")
 		}
 		return nil
-	}))
+	})
 	for _, f := range resp.BatchItemFailures {
 		fmt.Println(f.ItemIdentifier.ID == event.Records[0].MessageId, f.ItemIdentifier.ID == event.Records[2].MessageId)
 	}
@@ -85,19 +85,19 @@ func ExampleSQSJSON() {
 // Every record's outcome after processing: Powertools' processed messages.
 func ExampleNewKinesis() {
 	event := batchtest.KinesisEvent("21.5", "oops")
-	b := core.NewBatch(event.Records, core.WithResult(func(_ context.Context, r *events.KinesisEventRecord) (float64, error) {
+	b := core.NewBatch(event.Records, func(_ context.Context, r *events.KinesisEventRecord) error {
 		var v float64
 		_, err := fmt.Sscan(string(r.Kinesis.Data), &v)
-		return v, err
-	}))
+		return err
+	})
 	resp, err := core.Run(context.Background(), processors.NewKinesis(), b)
 	for i, o := range b.Outcomes {
-		fmt.Println(i, o.Status, o.Result)
+		fmt.Println(i, o.Status, o.Err != nil)
 	}
 	fmt.Println(len(resp.BatchItemFailures), err)
 	// Output:
-	// 0 success 21.5
-	// 1 failure <nil>
+	// 0 success false
+	// 1 failure true
 	// 1 <nil>
 }
 
@@ -142,7 +142,7 @@ func (p auditing) ProcessRecord(ctx context.Context, b *core.Batch[events.SQSMes
 func ExampleSQSProcessor() {
 	processor := auditing{processors.NewSQS()}
 	event := batchtest.SQSEvent("ok", "fail")
-	_, err := core.Process(context.Background(), processor, event.Records, core.Func(failBodies))
+	_, err := core.Process(context.Background(), processor, event.Records, failBodies)
 	fmt.Println(err)
 	// Output:
 	// message 1 failed: bad record

@@ -123,7 +123,7 @@ func checkFIFO(t *testing.T, c fifoCase) {
 
 	var mu sync.Mutex
 	var calls []handlerCall
-	b := core.NewBatch(event.Records, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+	b := core.NewBatch(event.Records, func(_ context.Context, m *events.SQSMessage) error {
 		pos, err := strconv.Atoi(m.Body)
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func checkFIFO(t *testing.T, c fifoCase) {
 			return fmt.Errorf("record %d failed", pos)
 		}
 		return nil
-	}))
+	})
 	resp, err := core.Run(context.Background(), p, b)
 	want := expectFIFO(c)
 

@@ -12,7 +12,7 @@ import (
 // The Lambda handler adapters turn a processor and a record handler into the
 // function lambda.Start takes, in one line:
 //
-//	lambda.Start(processors.SQSHandler(processors.NewSQS(), core.Func(handle)))
+//	lambda.Start(processors.SQSHandler(processors.NewSQS(), handle))
 //
 // The function, a [LambdaHandler], takes the event as the bytes Lambda sent,
 // runs the source's raw-bytes entry (each record decoded on its own: one bad
@@ -52,7 +52,7 @@ func (f LambdaHandler) Invoke(ctx context.Context, payload []byte) ([]byte, erro
 // and FIFO queues alike: the processor decides, so for a FIFO queue pass
 // [NewSQSFIFO] (which keeps each message group's order):
 //
-//	lambda.Start(processors.SQSHandler(processors.NewSQSFIFO(), core.Func(handle)))
+//	lambda.Start(processors.SQSHandler(processors.NewSQSFIFO(), handle))
 //
 // Typed payloads compose with it:
 //

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -42,12 +41,12 @@ func ExampleSQSHandler() {
 // order, and the response names, per failed partition, the offset Lambda
 // resumes it from.
 func ExampleKafkaHandler() {
-	handler := processors.KafkaHandler(processors.NewKafka(), core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+	handler := processors.KafkaHandler(processors.NewKafka(), func(_ context.Context, r *events.KafkaRecord) error {
 		if r.Offset == 8 {
 			return errors.New("cannot handle offset 8")
 		}
 		return nil
-	}))
+	})
 	out, err := handler.Invoke(context.Background(), []byte(`{"eventSource":"aws:kafka","records":{
 		"orders-0":[{"topic":"orders","partition":0,"offset":7},{"topic":"orders","partition":0,"offset":8},{"topic":"orders","partition":0,"offset":9}],
 		"orders-1":[{"topic":"orders","partition":1,"offset":3}]}}`))
@@ -67,10 +66,10 @@ func ExampleProcessKafkaRaw() {
 			{"topic":"clicks","partition":0,"offset":11,"headers":[{"h":[200]}]},
 			{"topic":"clicks","partition":0,"offset":12}]}}`)
 	resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), event,
-		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		func(_ context.Context, r *events.KafkaRecord) error {
 			fmt.Println("handled", processors.TopicPartition(r), r.Offset)
 			return nil
-		}))
+		})
 	fmt.Println(resp.Identifiers(), err)
 	// Output:
 	// handled clicks-0 10

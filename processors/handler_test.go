@@ -87,12 +87,12 @@ func TestHandlerAdapters(t *testing.T) {
 		want: `{"batchItemFailures":[{"itemIdentifier":"202"}]}`,
 	}, {
 		name: "Kafka",
-		handler: processors.KafkaHandler(processors.NewKafka(), core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		handler: processors.KafkaHandler(processors.NewKafka(), func(_ context.Context, r *events.KafkaRecord) error {
 			if r.Offset == 30 {
 				return errors.New("offset 30 fails")
 			}
 			return nil
-		})),
+		}),
 		event: `{"eventSource":"aws:kafka","records":{
 			"orders-1":[{"topic":"orders","partition":1,"offset":20,"timestamp":"noon"},{"topic":"orders","partition":1,"offset":21}],
 			"orders-0":[{"topic":"orders","partition":0,"offset":10},{"topic":"orders","partition":0,"offset":11}],
@@ -138,10 +138,10 @@ func TestHandlerAdapterErrors(t *testing.T) {
 }
 
 var (
-	nopSQS      = core.Func(func(context.Context, *events.SQSMessage) error { return nil })
-	nopKinesis  = core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil })
-	nopDynamoDB = core.Func(func(context.Context, *events.DynamoDBEventRecord) error { return nil })
-	nopKafka    = core.Func(func(context.Context, *events.KafkaRecord) error { return nil })
+	nopSQS      = func(context.Context, *events.SQSMessage) error { return nil }
+	nopKinesis  = func(context.Context, *events.KinesisEventRecord) error { return nil }
+	nopDynamoDB = func(context.Context, *events.DynamoDBEventRecord) error { return nil }
+	nopKafka    = func(context.Context, *events.KafkaRecord) error { return nil }
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -773,10 +773,10 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		require.NoError(t, err)
 		msgs := sqsMessages(c)
-		h := core.Func(func(ctx context.Context, m *events.SQSMessage) error {
+		h := func(ctx context.Context, m *events.SQSMessage) error {
 			i := sqsIdx(m)
 			return l.handle(ctx, i, c.beh[i])
-		})
+		}
 		if c.contract == "envelope-sqs" {
 			msgs = envelopeMessages(t, c, msgs)
 			h = envelopeHandler(c, l)
@@ -800,10 +800,10 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 	case "pipes-kinesis", "adapter-kinesis", "envelope-kinesis":
 		recs := kinesisRecords(c)
-		h := core.Func(func(ctx context.Context, r *events.KinesisEventRecord) error {
+		h := func(ctx context.Context, r *events.KinesisEventRecord) error {
 			i := kinesisIdx(r)
 			return l.handle(ctx, i, c.beh[i])
-		})
+		}
 		if c.contract == "envelope-kinesis" {
 			recs = logsRecords(t, c, recs)
 			h = logsHandler(c, l)
@@ -834,10 +834,10 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		adapter = processors.KinesisHandler(p, h)
 	case "pipes-dynamodb", "adapter-dynamodb":
 		recs := dynamoRecords(c)
-		h := core.Func(func(ctx context.Context, r *events.DynamoDBEventRecord) error {
+		h := func(ctx context.Context, r *events.DynamoDBEventRecord) error {
 			i := dynamoIdx(r)
 			return l.handle(ctx, i, c.beh[i])
-		})
+		}
 		if c.contract == "pipes-dynamodb" {
 			p, err := pipes.PipesDynamoDBFrom(streamConfig(c, l))
 			require.NoError(t, err)
@@ -869,10 +869,10 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
 		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
-		h := core.Func(func(ctx context.Context, r *events.KafkaRecord) error {
+		h := func(ctx context.Context, r *events.KafkaRecord) error {
 			i := int(r.Offset)
 			return l.handle(ctx, i, c.beh[i])
-		})
+		}
 		invoke = func() (core.Response, error) { return processors.ProcessKafkaRaw(ctx, p, raw, h) }
 		adapter = processors.KafkaHandler(p, h)
 	case "kafka-payload":

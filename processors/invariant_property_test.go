@@ -392,7 +392,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		require.NoError(t, perr)
 		idx := func(m *events.SQSMessage) int { i, err := strconv.Atoi(m.Body); return orMinus(i, err) }
 		pp := lie[events.SQSMessage](c, core.NewBase(faulty(p.Source(), c, idx), p.Options()))
-		h := core.Func(func(ctx context.Context, m *events.SQSMessage) error { return l.handle(ctx, idx(m), c.beh[idx(m)]) })
+		h := func(ctx context.Context, m *events.SQSMessage) error { return l.handle(ctx, idx(m), c.beh[idx(m)]) }
 		if c.raw {
 			data := corrupt(t, ev, func(recs []map[string]any) {
 				for i, cr := range c.corrupt {
@@ -424,9 +424,9 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 			return orMinus(i, err)
 		}
 		pp := lie[events.KinesisEventRecord](c, core.NewBase(faulty(p.Source(), c, idx), p.Options()))
-		h := core.Func(func(ctx context.Context, r *events.KinesisEventRecord) error {
+		h := func(ctx context.Context, r *events.KinesisEventRecord) error {
 			return l.handle(ctx, idx(r), c.beh[idx(r)])
-		})
+		}
 		if c.raw {
 			data := corrupt(t, ev, func(recs []map[string]any) {
 				for i, cr := range c.corrupt {
@@ -464,9 +464,9 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 			return orMinus(i, err)
 		}
 		pp := lie[events.DynamoDBEventRecord](c, core.NewBase(faulty(p.Source(), c, idx), p.Options()))
-		h := core.Func(func(ctx context.Context, r *events.DynamoDBEventRecord) error {
+		h := func(ctx context.Context, r *events.DynamoDBEventRecord) error {
 			return l.handle(ctx, idx(r), c.beh[idx(r)])
-		})
+		}
 		if c.raw {
 			data := corrupt(t, ev, func(recs []map[string]any) {
 				for i, cr := range c.corrupt {
@@ -498,7 +498,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		require.NoError(t, perr)
 		idx := func(r *events.KafkaRecord) int { i, err := strconv.Atoi(r.Value); return orMinus(i, err) }
 		pp := lie[events.KafkaRecord](c, &processors.KafkaProcessor{Base: core.NewBase(faulty(p.Source(), c, idx), p.Options())})
-		h := core.Func(func(ctx context.Context, r *events.KafkaRecord) error { return l.handle(ctx, idx(r), c.beh[idx(r)]) })
+		h := func(ctx context.Context, r *events.KafkaRecord) error { return l.handle(ctx, idx(r), c.beh[idx(r)]) }
 		invoke = func() { resp, err = processors.ProcessKafka(ctx, pp, ev, h) }
 	}
 	done := make(chan struct{})

@@ -237,7 +237,7 @@ func compareSplitKeys(a, b splitKey) int {
 //	var processor = processors.NewKafka(processors.WithConcurrency(8))
 //
 //	func handler(ctx context.Context, event events.KafkaEvent) (core.Response, error) {
-//		return processors.ProcessKafka(ctx, processor, event, core.Func(handleRecord))
+//		return processors.ProcessKafka(ctx, processor, event, handleRecord)
 //	}
 func ProcessKafka(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event events.KafkaEvent, handler core.Handler[events.KafkaRecord]) (core.Response, error) {
 	records := KafkaRecords(event)

@@ -85,7 +85,7 @@ func TestKafkaSamples(t *testing.T) {
 				var mu sync.Mutex
 				var handled []string
 				resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(conc)), event,
-					core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+					func(_ context.Context, r *events.KafkaRecord) error {
 						value, err := base64.StdEncoding.DecodeString(r.Value)
 						if err != nil || !json.Valid(value) {
 							return fmt.Errorf("bad value %q: %v", r.Value, err)
@@ -97,7 +97,7 @@ func TestKafkaSamples(t *testing.T) {
 							return errors.New("boom")
 						}
 						return nil
-					}))
+					})
 				require.NoError(t, err)
 				require.ElementsMatch(t, tt.wantHandled, handled)
 				got, err := json.Marshal(resp)
@@ -116,12 +116,12 @@ func TestKafkaSamples(t *testing.T) {
 func TestKafkaOutcomes(t *testing.T) {
 	event := loadKafkaEvent(t, "kafka-msk.json")
 	recs := processors.KafkaRecords(event)
-	b := core.NewBatch(recs, core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+	b := core.NewBatch(recs, func(_ context.Context, r *events.KafkaRecord) error {
 		if where(r) == "orders-0@16" {
 			return errors.New("boom")
 		}
 		return nil
-	}))
+	})
 	resp, err := core.Run(context.Background(), processors.NewKafka(processors.WithConcurrency(3)), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{"orders-0@16"}, batchtest.FailedIDs(resp))
@@ -151,12 +151,12 @@ func TestKafkaLowestOffsetWhateverTheInputOrder(t *testing.T) {
 		{Topic: "t", Partition: 0, Offset: 7},
 	}
 	resp, err := core.Process(context.Background(), processors.NewKafka(), recs,
-		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		func(_ context.Context, r *events.KafkaRecord) error {
 			if r.Offset == 9 {
 				return errors.New("boom")
 			}
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{"t-0@7"}, batchtest.FailedIDs(resp))
 }
@@ -199,7 +199,7 @@ func TestProcessKafkaEventSource(t *testing.T) {
 			event := batchtest.KafkaEvent(tt.source, batchtest.KafkaMessage{Topic: "t", Offset: 1})
 			called := false
 			resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), event,
-				core.Func(func(context.Context, *events.KafkaRecord) error { called = true; return nil }))
+				func(context.Context, *events.KafkaRecord) error { called = true; return nil })
 			if !tt.wantErr {
 				require.NoError(t, err)
 				require.True(t, called)
@@ -236,7 +236,7 @@ func TestKafkaPartitionsRunInParallel(t *testing.T) {
 	var log callLog
 	m := newMeeting(3)
 	resp, err := core.Process(context.Background(), processors.NewKafka(processors.WithConcurrency(3)), recs,
-		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		func(_ context.Context, r *events.KafkaRecord) error {
 			i := pos[where(r)]
 			log.start(i)
 			defer log.end(i)
@@ -244,7 +244,7 @@ func TestKafkaPartitionsRunInParallel(t *testing.T) {
 				return m.wait() // the first record of each partition
 			}
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, 3, log.max)
@@ -256,12 +256,12 @@ func TestKafkaPartitionsRunInParallel(t *testing.T) {
 // the lowest offset of each partition.
 func TestKafkaFullBatchFailure(t *testing.T) {
 	event := loadKafkaEvent(t, "kafka-self-managed.json")
-	handler := core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+	handler := func(_ context.Context, r *events.KafkaRecord) error {
 		if r.Offset == 40 || r.Offset == 100 {
 			return errors.New("boom")
 		}
 		return nil
-	})
+	}
 	want := []string{"clicks-2@40", "clicks-10@100"}
 
 	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(2)), event, handler)
@@ -280,12 +280,12 @@ func TestKafkaFullBatchFailure(t *testing.T) {
 func TestKafkaUnidentifiable(t *testing.T) {
 	recs := []events.KafkaRecord{{Topic: "t", Offset: 1}, {Offset: 2}}
 	_, err := core.Process(context.Background(), processors.NewKafka(), recs,
-		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		func(_ context.Context, r *events.KafkaRecord) error {
 			if r.Topic == "" {
 				return errors.New("boom")
 			}
 			return nil
-		}))
+		})
 	var unid *core.UnidentifiableFailureError
 	require.ErrorAs(t, err, &unid)
 	require.Equal(t, []int{1}, unid.Positions)
@@ -354,7 +354,7 @@ func ExampleProcessKafka() {
 	)
 	processor := processors.NewKafka(processors.WithConcurrency(4))
 	resp, err := processors.ProcessKafka(context.Background(), processor, event,
-		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		func(_ context.Context, r *events.KafkaRecord) error {
 			value, _ := base64.StdEncoding.DecodeString(r.Value)
 			var order struct{ Amount int }
 			if err := json.Unmarshal(value, &order); err != nil {
@@ -364,7 +364,7 @@ func ExampleProcessKafka() {
 				return fmt.Errorf("offset %d: negative amount", r.Offset)
 			}
 			return nil
-		}))
+		})
 	out, _ := json.Marshal(processors.KafkaResponse(resp))
 	fmt.Println(string(out), err)
 	// Output: {"batchItemFailures":[{"itemIdentifier":{"partition":"orders-0","offset":8}}]} <nil>

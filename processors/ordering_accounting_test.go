@@ -100,23 +100,23 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 	}
 	sqsRun := func(p core.PartialProcessor[events.SQSMessage]) func(context.Context, []byte, *ranLog) (core.Response, error) {
 		return func(ctx context.Context, ev []byte, l *ranLog) (core.Response, error) {
-			return processors.ProcessSQSRaw(ctx, p, ev, core.Func(func(_ context.Context, m *events.SQSMessage) error { l.add(m.Body); return nil }))
+			return processors.ProcessSQSRaw(ctx, p, ev, func(_ context.Context, m *events.SQSMessage) error { l.add(m.Body); return nil })
 		}
 	}
 	kinRun := func(p core.PartialProcessor[events.KinesisEventRecord]) func(context.Context, []byte, *ranLog) (core.Response, error) {
 		return func(ctx context.Context, ev []byte, l *ranLog) (core.Response, error) {
-			return processors.ProcessKinesisRaw(ctx, p, ev, core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+			return processors.ProcessKinesisRaw(ctx, p, ev, func(_ context.Context, r *events.KinesisEventRecord) error {
 				l.add(string(r.Kinesis.Data))
 				return nil
-			}))
+			})
 		}
 	}
 	ddbRun := func(p core.PartialProcessor[events.DynamoDBEventRecord]) func(context.Context, []byte, *ranLog) (core.Response, error) {
 		return func(ctx context.Context, ev []byte, l *ranLog) (core.Response, error) {
-			return processors.ProcessDynamoDBRaw(ctx, p, ev, core.Func(func(_ context.Context, r *events.DynamoDBEventRecord) error {
+			return processors.ProcessDynamoDBRaw(ctx, p, ev, func(_ context.Context, r *events.DynamoDBEventRecord) error {
 				l.add(r.Change.NewImage["v"].String())
 				return nil
-			}))
+			})
 		}
 	}
 	ids := func(f func(int) string, is ...int) []string {
@@ -167,13 +167,13 @@ func TestKafkaRecordWithoutTopicKeepsItsPartitionOrder(t *testing.T) {
 	for _, conc := range []int{1, 4} {
 		var l ranLog
 		resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(conc)), event,
-			core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+			func(_ context.Context, r *events.KafkaRecord) error {
 				l.add(processors.TopicPartition(r) + "@" + strconv.FormatInt(r.Offset, 10))
 				if r.Offset == 5 {
 					return errors.New("boom")
 				}
 				return nil
-			}))
+			})
 		require.NoError(t, err)
 		require.ElementsMatch(t, []string{"orders-0@5", "orders-1@1"}, l.ids)
 		require.Equal(t, []core.Identifier{core.KafkaID("orders-0", 5)}, resp.Identifiers())
@@ -186,10 +186,10 @@ func TestKafkaRecordWithoutTopicKeepsItsPartitionOrder(t *testing.T) {
 	recs := []events.KafkaRecord{{Topic: "t", Offset: 1}, {Offset: 2}, {Topic: "t", Offset: 3}}
 	var l ranLog
 	_, err := core.Process(context.Background(), processors.NewKafka(), recs,
-		core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+		func(_ context.Context, r *events.KafkaRecord) error {
 			l.add(strconv.FormatInt(r.Offset, 10))
 			return nil
-		}))
+		})
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	require.ErrorIs(t, err, processors.ErrKafkaNoTopic)
 	require.Equal(t, []string{"1"}, l.ids)
@@ -217,13 +217,13 @@ func TestRefusedInvocationsReachHooks(t *testing.T) {
 	sqs := processors.NewSQS(processors.WithHooks(h))
 	mismatched := batchtest.SQSEvent("a", "b").Records
 	mismatched[1].EventSource = "aws:kinesis"
-	_, err := core.Process(context.Background(), sqs, mismatched, core.Func(failBodies))
+	_, err := core.Process(context.Background(), sqs, mismatched, failBodies)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
-	_, err = processors.ProcessSQSRaw(context.Background(), sqs, []byte(`{"records":[]}`), core.Func(failBodies))
+	_, err = processors.ProcessSQSRaw(context.Background(), sqs, []byte(`{"records":[]}`), failBodies)
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 	kafka := processors.NewKafka(processors.WithHooks(h))
 	_, err = processors.ProcessKafka(context.Background(), kafka, batchtest.KafkaEvent("aws:sqs", batchtest.KafkaMessage{Topic: "t"}),
-		core.Func(func(context.Context, *events.KafkaRecord) error { return nil }))
+		func(context.Context, *events.KafkaRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 	require.Len(t, h.errs, 3)
 	require.ErrorIs(t, h.errs[0], core.ErrEventSourceMismatch)

@@ -20,24 +20,24 @@ import (
 // validates it (see [payload.Validator]) and calls f with it. A body that does not
 // decode or validate fails that message alone.
 func SQSJSON[T any](f func(ctx context.Context, payload T, msg *events.SQSMessage) error) core.Handler[events.SQSMessage] {
-	return func(ctx context.Context, msg *events.SQSMessage) (any, error) {
+	return func(ctx context.Context, msg *events.SQSMessage) error {
 		v, err := payload.Decode[T]("SQS body", []byte(msg.Body))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return nil, f(ctx, v, msg)
+		return f(ctx, v, msg)
 	}
 }
 
 // KinesisJSON returns a handler that decodes each record's data (already
 // base64-decoded by the event) as JSON into a T, validates it and calls f.
 func KinesisJSON[T any](f func(ctx context.Context, payload T, rec *events.KinesisEventRecord) error) core.Handler[events.KinesisEventRecord] {
-	return func(ctx context.Context, rec *events.KinesisEventRecord) (any, error) {
+	return func(ctx context.Context, rec *events.KinesisEventRecord) error {
 		v, err := payload.Decode[T]("Kinesis data", rec.Kinesis.Data)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return nil, f(ctx, v, rec)
+		return f(ctx, v, rec)
 	}
 }
 
@@ -47,20 +47,20 @@ func KinesisJSON[T any](f func(ctx context.Context, payload T, rec *events.Kines
 // validates it and calls f. newImage is nil when the record has none (a
 // REMOVE, or a stream without new images): f still runs, with the record.
 func DynamoDBNewImage[T any](f func(ctx context.Context, newImage *T, rec *events.DynamoDBEventRecord) error) core.Handler[events.DynamoDBEventRecord] {
-	return func(ctx context.Context, rec *events.DynamoDBEventRecord) (any, error) {
+	return func(ctx context.Context, rec *events.DynamoDBEventRecord) error {
 		if rec.Change.NewImage == nil {
-			return nil, f(ctx, nil, rec)
+			return f(ctx, nil, rec)
 		}
 		data, err := ImageJSON(rec.Change.NewImage)
 		if err != nil {
 			var zero T
-			return nil, &payload.DecodeError{What: "DynamoDB NewImage", Type: fmt.Sprintf("%T", zero), Err: err}
+			return &payload.DecodeError{What: "DynamoDB NewImage", Type: fmt.Sprintf("%T", zero), Err: err}
 		}
 		v, err := payload.Decode[T]("DynamoDB NewImage", data)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return nil, f(ctx, &v, rec)
+		return f(ctx, &v, rec)
 	}
 }
 

@@ -125,13 +125,13 @@ func TestItemKeyIsInjective(t *testing.T) {
 		ev.Records[i].Change.SequenceNumber = batchtest.SequenceNumber(i)
 	}
 	var ran []string
-	h := core.Func(func(_ context.Context, r *events.DynamoDBEventRecord) error {
+	h := func(_ context.Context, r *events.DynamoDBEventRecord) error {
 		ran = append(ran, r.Change.SequenceNumber)
 		if r.Change.SequenceNumber == batchtest.SequenceNumber(0) {
 			return errBad
 		}
 		return nil
-	})
+	}
 	resp, err := core.Process(context.Background(), processors.NewDynamoDB(processors.WithStopOnFirstFailure(), processors.WithOrderByKey()), ev.Records, h)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.SequenceNumber(0)}, batchtest.FailedIDs(resp))

@@ -18,10 +18,10 @@ import (
 func ExampleProcessSQSRaw() {
 	processor := processors.NewSQS()
 	handler := func(ctx context.Context, event json.RawMessage) (events.SQSEventResponse, error) {
-		resp, err := processors.ProcessSQSRaw(ctx, processor, event, core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		resp, err := processors.ProcessSQSRaw(ctx, processor, event, func(_ context.Context, m *events.SQSMessage) error {
 			fmt.Println("handled", m.MessageId, m.Body)
 			return nil
-		}))
+		})
 		return resp.SQS(), err
 	}
 
@@ -41,7 +41,7 @@ func ExampleProcessSQSRaw() {
 // handler runs.
 func ExampleProcessSQSRaw_unexpectedBatchType() {
 	_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(`{"Records":null}`),
-		core.Func(func(context.Context, *events.SQSMessage) error { return nil }))
+		func(context.Context, *events.SQSMessage) error { return nil })
 	fmt.Println(errors.Is(err, core.ErrUnexpectedBatchType))
 	// Output: true
 }
@@ -54,10 +54,10 @@ func ExampleProcessKinesisRaw() {
 		{"kinesis":{"sequenceNumber":"2","data":"%%%"}}]}`
 	processor := processors.NewKinesis(processors.WithHooks(errorPrinter{}))
 	resp, err := processors.ProcessKinesisRaw(context.Background(), processor, []byte(event),
-		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		func(_ context.Context, r *events.KinesisEventRecord) error {
 			fmt.Printf("handled %s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
 			return nil
-		}))
+		})
 	fmt.Println(resp.Kinesis().BatchItemFailures, err)
 	// Output:
 	// handled 1 hello

@@ -54,8 +54,8 @@ func FuzzRawSQS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		contracttest.CheckNoLostRecord(t, event, []string{"messageId"},
 			func(ctx context.Context, h func(string) error) (core.Response, error) {
-				return processors.ProcessSQSRaw(ctx, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, m *events.SQSMessage) (any, error) {
-					return nil, h(m.MessageId)
+				return processors.ProcessSQSRaw(ctx, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, m *events.SQSMessage) error {
+					return h(m.MessageId)
 				})
 			})
 	})
@@ -66,8 +66,8 @@ func FuzzRawKinesis(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		contracttest.CheckNoLostRecord(t, event, []string{"kinesis", "sequenceNumber"},
 			func(ctx context.Context, h func(string) error) (core.Response, error) {
-				return processors.ProcessKinesisRaw(ctx, processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, r *events.KinesisEventRecord) (any, error) {
-					return nil, h(r.Kinesis.SequenceNumber)
+				return processors.ProcessKinesisRaw(ctx, processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, r *events.KinesisEventRecord) error {
+					return h(r.Kinesis.SequenceNumber)
 				})
 			})
 	})
@@ -78,8 +78,8 @@ func FuzzRawDynamoDB(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		contracttest.CheckNoLostRecord(t, event, []string{"dynamodb", "SequenceNumber"},
 			func(ctx context.Context, h func(string) error) (core.Response, error) {
-				return processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, r *events.DynamoDBEventRecord) (any, error) {
-					return nil, h(r.Change.SequenceNumber)
+				return processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, r *events.DynamoDBEventRecord) error {
+					return h(r.Change.SequenceNumber)
 				})
 			})
 	})

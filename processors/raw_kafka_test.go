@@ -22,7 +22,7 @@ import (
 func recordKafka(fail ...int64) (core.Handler[events.KafkaRecord], func() []events.KafkaRecord) {
 	var mu sync.Mutex
 	var seen []events.KafkaRecord
-	h := core.Func(func(_ context.Context, r *events.KafkaRecord) error {
+	h := func(_ context.Context, r *events.KafkaRecord) error {
 		mu.Lock()
 		seen = append(seen, *r)
 		mu.Unlock()
@@ -32,7 +32,7 @@ func recordKafka(fail ...int64) (core.Handler[events.KafkaRecord], func() []even
 			}
 		}
 		return nil
-	})
+	}
 	return h, func() []events.KafkaRecord {
 		mu.Lock()
 		defer mu.Unlock()
@@ -120,7 +120,7 @@ func TestKafkaRawDecodeErrorDetails(t *testing.T) {
 	event := `{"eventSource":"aws:kafka","records":{"t-0":[
 		{"topic":"t","partition":0,"offset":3,"value":"b2s="},
 		{"topic":"t","partition":0,"offset":2,"timestamp":"yesterday"}]}}`
-	_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(event), core.Func(func(context.Context, *events.KafkaRecord) error { return nil }))
+	_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(event), func(context.Context, *events.KafkaRecord) error { return nil })
 	// Offset 2 did not decode, offset 3 was short-circuited after it: the
 	// whole batch failed.
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
@@ -196,7 +196,7 @@ func TestKafkaRawRefused(t *testing.T) {
 		t.Run(c.event, func(t *testing.T) {
 			called := false
 			_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(c.event),
-				core.Func(func(context.Context, *events.KafkaRecord) error { called = true; return nil }))
+				func(context.Context, *events.KafkaRecord) error { called = true; return nil })
 			require.ErrorIs(t, err, c.want)
 			require.False(t, called)
 		})
@@ -206,7 +206,7 @@ func TestKafkaRawRefused(t *testing.T) {
 // An empty records object is an empty batch: nothing failed.
 func TestKafkaRawEmpty(t *testing.T) {
 	resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(`{"eventSource":"aws:kafka","records":{}}`),
-		core.Func(func(context.Context, *events.KafkaRecord) error { return errors.New("no record") }))
+		func(context.Context, *events.KafkaRecord) error { return errors.New("no record") })
 	require.NoError(t, err)
 	out, err := json.Marshal(resp)
 	require.NoError(t, err)

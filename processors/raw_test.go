@@ -42,7 +42,7 @@ func TestRawConformanceVectors(t *testing.T) {
 			require.Equal(t, "UnexpectedBatchType", v.Expect.Error)
 			called := false
 			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), v.Event,
-				func(context.Context, *events.SQSMessage) (any, error) { called = true; return nil, nil })
+				func(context.Context, *events.SQSMessage) error { called = true; return nil })
 			var ube *core.UnexpectedBatchTypeError
 			require.ErrorAs(t, err, &ube)
 			require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
@@ -74,14 +74,14 @@ func TestRawUnexpectedBatchType(t *testing.T) {
 	}
 }
 
-func nop[R any](context.Context, *R) (any, error) { return nil, nil }
+func nop[R any](context.Context, *R) error { return nil }
 
 // recorder collects the records a handler received.
 type recorder[R any] struct{ got []R }
 
-func (r *recorder[R]) handle(_ context.Context, rec *R) (any, error) {
+func (r *recorder[R]) handle(_ context.Context, rec *R) error {
 	r.got = append(r.got, *rec)
-	return nil, nil
+	return nil
 }
 
 // TestRawEquivalence: for valid events the raw entry hands the handler
@@ -157,7 +157,7 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "m2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"messageId":"m1","body":"a"},{"messageId":"m2","body":5},{"messageId":"m3","body":"c"}]}`
-				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) (any, error) { h(m.MessageId); return nil, nil })
+				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) error { h(m.MessageId); return nil })
 			},
 		},
 		{
@@ -165,9 +165,9 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "s2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"kinesis":{"sequenceNumber":"s1","data":"aGk="}},{"kinesis":{"data":"!!not base64!!","sequenceNumber":"s2"}},{"kinesis":{"sequenceNumber":"s3","data":""}}]}`
-				return processors.ProcessKinesisRaw(ctx, processors.NewKinesis(), []byte(ev), func(_ context.Context, r *events.KinesisEventRecord) (any, error) {
+				return processors.ProcessKinesisRaw(ctx, processors.NewKinesis(), []byte(ev), func(_ context.Context, r *events.KinesisEventRecord) error {
 					h(r.Kinesis.SequenceNumber)
-					return nil, nil
+					return nil
 				})
 			},
 		},
@@ -176,9 +176,9 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "d2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"dynamodb":{"SequenceNumber":"d1","NewImage":{"a":{"S":"x"}}}},{"dynamodb":{"NewImage":{"a":{"Q":"x"}},"SequenceNumber":"d2"}},{"dynamodb":{"SequenceNumber":"d3"}}]}`
-				return processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) (any, error) {
+				return processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) error {
 					h(r.Change.SequenceNumber)
-					return nil, nil
+					return nil
 				})
 			},
 		},
@@ -187,7 +187,7 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "m2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"messageId":"m1"},{"messageId":"m2","x":tru},{"messageId":"m3"}]}`
-				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) (any, error) { h(m.MessageId); return nil, nil })
+				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) error { h(m.MessageId); return nil })
 			},
 		},
 	}
@@ -207,9 +207,9 @@ func TestRawDecodeErrorDetails(t *testing.T) {
 	ctx := context.Background()
 	ev := `{"Records":[{"dynamodb":{"SequenceNumber":"d1","Keys":{"k":{"X":"1"}}}},{"dynamodb":{"SequenceNumber":"d2"}}]}`
 	var seen []string
-	resp, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) (any, error) {
+	resp, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) error {
 		seen = append(seen, r.Change.SequenceNumber)
-		return nil, nil
+		return nil
 	})
 	require.NoError(t, err)
 	require.Equal(t, []string{"d2"}, seen)
@@ -239,7 +239,7 @@ func TestRawUnidentifiable(t *testing.T) {
 	for _, ev := range cases {
 		t.Run(ev, func(t *testing.T) {
 			n := 0
-			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(ev), func(context.Context, *events.SQSMessage) (any, error) { n++; return nil, nil })
+			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(ev), func(context.Context, *events.SQSMessage) error { n++; return nil })
 			var ue *core.UnidentifiableFailureError
 			require.ErrorAs(t, err, &ue)
 			require.Equal(t, []int{1}, ue.Positions)

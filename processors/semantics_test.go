@@ -45,7 +45,7 @@ func TestHandlerErrorFailsOnlyThatRecord(t *testing.T) {
 		seen = append(seen, m.MessageId)
 		return failBodies(ctx, m)
 	}
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, core.Func(h))
+	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, h)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
 	require.Len(t, seen, 3, "every record is handled")
@@ -54,7 +54,7 @@ func TestHandlerErrorFailsOnlyThatRecord(t *testing.T) {
 // SPEC 2: no failure gives an empty list, never null, in every response form.
 func TestNoFailureIsAnEmptyList(t *testing.T) {
 	ev := batchtest.SQSEvent("a", "b")
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, core.Func(failBodies))
+	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"batchItemFailures":[]}`, marshal(t, resp))
 	require.JSONEq(t, `{"batchItemFailures":[]}`, marshal(t, resp.SQS()))
@@ -68,7 +68,7 @@ func TestNoFailureIsAnEmptyList(t *testing.T) {
 func TestFailuresInInputOrderAndDuplicateMessageIDsReportedOnce(t *testing.T) {
 	ev := batchtest.SQSEvent("fail", "ok", "fail", "fail", "ok")
 	ev.Records[3].MessageId = ev.Records[0].MessageId // a duplicate delivery
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, core.Func(failBodies))
+	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
 	require.JSONEq(t, fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q},{"itemIdentifier":%q}]}`,
@@ -87,7 +87,7 @@ func TestManyFailuresWithDuplicates(t *testing.T) {
 	for i := 100; i < 200; i++ {
 		ev.Records[i].MessageId = batchtest.MessageID(i - 99) // ids 1..100 again
 	}
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, core.Func(failBodies))
+	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
 	require.NoError(t, err)
 	ids := batchtest.FailedIDs(resp)
 	require.Len(t, ids, 100) // ids 1..99 of records 1..99, then id 100 from record 199
@@ -102,7 +102,7 @@ func TestManyFailuresWithDuplicates(t *testing.T) {
 // error, with the full response still built; the option turns it off.
 func TestFullBatchFailure(t *testing.T) {
 	ev := batchtest.SQSEvent("fail", "fail")
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, core.Func(failBodies))
+	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
 	var full *core.FullBatchFailureError
 	require.ErrorAs(t, err, &full)
@@ -111,7 +111,7 @@ func TestFullBatchFailure(t *testing.T) {
 	require.Contains(t, err.Error(), "all 2 records")
 	require.Len(t, resp.BatchItemFailures, 2, "the response is still built")
 
-	resp, err = core.Process(context.Background(), processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), ev.Records, core.Func(failBodies))
+	resp, err = core.Process(context.Background(), processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), ev.Records, failBodies)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
 }
@@ -124,7 +124,7 @@ func TestFIFOStopsAtFirstFailure(t *testing.T) {
 		batchtest.FIFOMessage{Group: "c", Body: "ok"},
 		batchtest.FIFOMessage{Group: "a", Body: "ok"},
 	)
-	b := core.NewBatch(ev.Records, core.Func(failBodies))
+	b := core.NewBatch(ev.Records, failBodies)
 	resp, err := core.Run(context.Background(), processors.NewSQSFIFO(), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
@@ -150,7 +150,7 @@ func TestFIFOSkipGroupOnError(t *testing.T) {
 		batchtest.FIFOMessage{Group: "", Body: "ok"},
 		batchtest.FIFOMessage{Group: "b", Body: "ok"},
 	)
-	b := core.NewBatch(ev.Records, core.Func(failBodies))
+	b := core.NewBatch(ev.Records, failBodies)
 	resp, err := core.Run(context.Background(), processors.NewSQSFIFO(processors.WithSkipGroupOnError()), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
@@ -166,19 +166,19 @@ func TestFIFOSkipGroupOnError(t *testing.T) {
 func TestFIFOGroupStateDoesNotLeakBetweenInvocations(t *testing.T) {
 	p := processors.NewSQSFIFO(processors.WithSkipGroupOnError())
 	first := batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "a", Body: "fail"}, batchtest.FIFOMessage{Group: "b", Body: "ok"})
-	resp, err := core.Process(context.Background(), p, first.Records, core.Func(failBodies))
+	resp, err := core.Process(context.Background(), p, first.Records, failBodies)
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 1)
 
 	second := batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "a", Body: "ok"}, batchtest.FIFOMessage{Group: "a", Body: "ok"})
-	resp, err = core.Process(context.Background(), p, second.Records, core.Func(failBodies))
+	resp, err = core.Process(context.Background(), p, second.Records, failBodies)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures, "group a failed in the previous invocation only")
 
 	strict := processors.NewSQSFIFO()
-	_, err = core.Process(context.Background(), strict, first.Records, core.Func(failBodies))
+	_, err = core.Process(context.Background(), strict, first.Records, failBodies)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "the first record failed and stopped the second")
-	resp, err = core.Process(context.Background(), strict, second.Records, core.Func(failBodies))
+	resp, err = core.Process(context.Background(), strict, second.Records, failBodies)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures, "the batch stop does not outlive its invocation")
 }
@@ -186,7 +186,7 @@ func TestFIFOGroupStateDoesNotLeakBetweenInvocations(t *testing.T) {
 // SPEC 6: an empty batch is an empty response and no error.
 func TestEmptyBatch(t *testing.T) {
 	called := false
-	h := core.Func(func(context.Context, *events.SQSMessage) error { called = true; return nil })
+	h := func(context.Context, *events.SQSMessage) error { called = true; return nil }
 	for _, p := range []*processors.SQSProcessor{processors.NewSQS(), processors.NewSQSFIFO()} {
 		resp, err := core.Process(context.Background(), p, nil, h)
 		require.NoError(t, err)
@@ -201,7 +201,7 @@ func TestEventSourceMismatch(t *testing.T) {
 	ev := batchtest.SQSEvent("ok", "ok", "ok")
 	ev.Records[2].EventSource = "aws:kinesis"
 	calls := 0
-	h := core.Func(func(context.Context, *events.SQSMessage) error { calls++; return nil })
+	h := func(context.Context, *events.SQSMessage) error { calls++; return nil }
 	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, h)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 	var mm *core.EventSourceMismatchError
@@ -219,11 +219,11 @@ func TestEventSourceMismatch(t *testing.T) {
 
 	kin := batchtest.KinesisEvent("x")
 	kin.Records[0].EventSource = "aws:sqs"
-	_, err = core.Process(context.Background(), processors.NewKinesis(), kin.Records, core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil }))
+	_, err = core.Process(context.Background(), processors.NewKinesis(), kin.Records, func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 	ddb := batchtest.DynamoDBEvent(batchtest.Insert("1", nil))
 	ddb.Records[0].EventSource = "aws:kinesis"
-	_, err = core.Process(context.Background(), processors.NewDynamoDB(), ddb.Records, core.Func(func(context.Context, *events.DynamoDBEventRecord) error { return nil }))
+	_, err = core.Process(context.Background(), processors.NewDynamoDB(), ddb.Records, func(context.Context, *events.DynamoDBEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 }
 
@@ -232,7 +232,7 @@ func TestEventSourceMismatch(t *testing.T) {
 func TestUnidentifiableFailure(t *testing.T) {
 	ev := batchtest.SQSEvent("ok", "fail", "ok")
 	ev.Records[1].MessageId = ""
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, core.Func(failBodies))
+	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	var un *core.UnidentifiableFailureError
 	require.ErrorAs(t, err, &un)
@@ -241,16 +241,16 @@ func TestUnidentifiableFailure(t *testing.T) {
 	require.Empty(t, resp.BatchItemFailures, "an empty identifier is never reported")
 
 	ev.Records[1].Body = "ok"
-	_, err = core.Process(context.Background(), processors.NewSQS(), ev.Records, core.Func(failBodies))
+	_, err = core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
 	require.NoError(t, err)
 
 	kin := batchtest.KinesisEvent("x", "y")
 	kin.Records[0].Kinesis.SequenceNumber = ""
 	_, err = core.Process(context.Background(), processors.NewKinesis(), kin.Records,
-		core.Func(func(context.Context, *events.KinesisEventRecord) error { return errBad }))
+		func(context.Context, *events.KinesisEventRecord) error { return errBad })
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "all failed: full batch failure takes precedence")
 	_, err = core.Process(context.Background(), processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), kin.Records,
-		core.Func(func(context.Context, *events.KinesisEventRecord) error { return errBad }))
+		func(context.Context, *events.KinesisEventRecord) error { return errBad })
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 }
 
@@ -263,7 +263,7 @@ func TestPanickingHandler(t *testing.T) {
 		}
 		return nil
 	}
-	b := core.NewBatch(ev.Records, core.Func(h))
+	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
@@ -284,7 +284,7 @@ func TestPanicWithErrorValueUnwraps(t *testing.T) {
 		}
 		return nil
 	}
-	b := core.NewBatch(ev.Records, core.Func(h))
+	b := core.NewBatch(ev.Records, h)
 	_, err := core.Run(context.Background(), processors.NewSQS(), b)
 	require.NoError(t, err)
 	require.ErrorIs(t, b.Outcomes[0].Err, errBad)
@@ -305,7 +305,7 @@ func TestHandlerContextIsTheInvocations(t *testing.T) {
 		require.True(t, has)
 		return nil
 	}
-	_, err := core.Process(ctx, processors.NewSQS(), ev.Records, core.Func(h))
+	_, err := core.Process(ctx, processors.NewSQS(), ev.Records, h)
 	require.NoError(t, err)
 }
 
@@ -321,7 +321,7 @@ func TestHandlerBlockingUntilCancelled(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	b := core.NewBatch(ev.Records, core.Func(h))
+	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(ctx, processors.NewSQS(), b)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "both records failed: the whole batch is retried")
 	require.Len(t, resp.BatchItemFailures, 2)
@@ -352,7 +352,7 @@ func TestConcurrentInvocationsShareOneProcessor(t *testing.T) {
 				for i := range ev.Records {
 					ev.Records[i].MessageId = fmt.Sprintf("inv%d-msg%d", g, i)
 				}
-				resp, err := core.Process(context.Background(), p, ev.Records, core.Func(failBodies))
+				resp, err := core.Process(context.Background(), p, ev.Records, failBodies)
 				if err != nil {
 					require.ErrorIs(t, err, core.ErrFullBatchFailure)
 				}
@@ -368,23 +368,22 @@ func TestConcurrentInvocationsShareOneProcessor(t *testing.T) {
 	}
 }
 
-// SPEC 12: every record's outcome is visible after processing, with the
-// handler's result.
+// SPEC 12: every record's outcome is visible after processing.
 func TestOutcomesWithResults(t *testing.T) {
 	ev := batchtest.SQSEvent("7", "fail", "12")
-	h := core.WithResult(func(_ context.Context, m *events.SQSMessage) (int, error) {
+	h := func(_ context.Context, m *events.SQSMessage) error {
 		if m.Body == "fail" {
-			return 0, errBad
+			return errBad
 		}
-		return len(m.Body), nil
-	})
+		return nil
+	}
 	b := core.NewBatch(ev.Records, h)
 	_, err := core.Run(context.Background(), processors.NewSQS(), b)
 	require.NoError(t, err)
 	require.Equal(t, []core.Outcome{
-		{Status: core.StatusSuccess, Result: 1},
+		{Status: core.StatusSuccess},
 		{Status: core.StatusFailure, Err: errBad},
-		{Status: core.StatusSuccess, Result: 2},
+		{Status: core.StatusSuccess},
 	}, b.Outcomes)
 	require.True(t, b.Outcomes[1].Failed())
 	require.False(t, b.Outcomes[0].Failed())
@@ -499,24 +498,24 @@ func TestImageJSON(t *testing.T) {
 func TestStreamIdentifiers(t *testing.T) {
 	kin := batchtest.KinesisEvent("a", "b")
 	resp, err := core.Process(context.Background(), processors.NewKinesis(), kin.Records,
-		core.Func(func(_ context.Context, r *events.KinesisEventRecord) error {
+		func(_ context.Context, r *events.KinesisEventRecord) error {
 			if string(r.Kinesis.Data) == "b" {
 				return errBad
 			}
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{kin.Records[1].Kinesis.SequenceNumber}, batchtest.FailedIDs(resp))
 	require.JSONEq(t, fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q}]}`, kin.Records[1].Kinesis.SequenceNumber), marshal(t, resp.Kinesis()))
 
 	ddb := batchtest.DynamoDBEvent(batchtest.Insert("1", nil), batchtest.Insert("2", nil))
 	resp, err = core.Process(context.Background(), processors.NewDynamoDB(), ddb.Records,
-		core.Func(func(_ context.Context, r *events.DynamoDBEventRecord) error {
+		func(_ context.Context, r *events.DynamoDBEventRecord) error {
 			if processors.ItemKey(r) == `"id"=S:"1"` {
 				return errBad
 			}
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{ddb.Records[0].Change.SequenceNumber}, batchtest.FailedIDs(resp))
 }

@@ -122,7 +122,7 @@ func runStream[R any](t *testing.T, c streamCase, p core.PartialProcessor[R], re
 	t.Helper()
 	var log callLog
 	m := newMeeting(c.meet)
-	b := core.NewBatch(recs, core.Func(func(_ context.Context, r *R) error {
+	b := core.NewBatch(recs, func(_ context.Context, r *R) error {
 		i := pos(r)
 		log.start(i)
 		defer log.end(i)
@@ -137,7 +137,7 @@ func runStream[R any](t *testing.T, c streamCase, p core.PartialProcessor[R], re
 			return fmt.Errorf("record %d failed", i)
 		}
 		return nil
-	}))
+	})
 	resp, err := core.Run(context.Background(), p, b)
 	require.NoError(t, err)
 	want := make([]string, len(c.wantFail))

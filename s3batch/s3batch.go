@@ -367,13 +367,13 @@ func s3ResultString(t *S3BatchTask, result any) string {
 // TemporaryFailure. The string is stored in the task itself, so a
 // successful task costs no allocation beyond the handler's own.
 func S3BatchFunc(f func(ctx context.Context, task *S3BatchTask) (resultString string, err error)) core.Handler[S3BatchTask] {
-	return func(ctx context.Context, task *S3BatchTask) (any, error) {
+	return func(ctx context.Context, task *S3BatchTask) error {
 		s, err := f(ctx, task)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		task.resultString = s
-		return nil, nil
+		return nil
 	}
 }
 

@@ -180,15 +180,6 @@ func TestS3BatchArgsTyped(t *testing.T) {
 	require.Equal(t, "copy:x", resp.Results[0].ResultString)
 }
 
-func TestS3BatchResultFromPlainHandler(t *testing.T) {
-	h := core.WithResult(func(_ context.Context, task *s3batch.S3BatchTask) (map[string]int, error) {
-		return map[string]int{"bytes": len(task.Key)}, nil
-	})
-	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("abc"), h)
-	require.NoError(t, err)
-	require.Equal(t, `{"bytes":3}`, resp.Results[0].ResultString)
-}
-
 func TestS3BatchRawErrors(t *testing.T) {
 	h := s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) { return "", nil })
 	p := s3batch.NewS3Batch()

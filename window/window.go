@@ -436,7 +436,7 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 		dirty bool
 	)
 	fold := agg.Fold
-	h := func(ctx context.Context, r *R) (any, error) {
+	h := func(ctx context.Context, r *R) error {
 		if concurrent {
 			mu.Lock()
 			defer mu.Unlock()
@@ -450,7 +450,7 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 			}()
 			err := fold(ctx, &state, r)
 			ok = err == nil
-			return nil, err
+			return err
 		}
 		ok := false
 		defer func() {
@@ -460,7 +460,7 @@ func runWindow[R, S any](ctx context.Context, p *WindowProcessor[R], props Windo
 		}()
 		err := fold(ctx, &state, r)
 		ok = err == nil
-		return nil, err
+		return err
 	}
 	var proc core.PartialProcessor[R] = p.ordered
 	if concurrent {

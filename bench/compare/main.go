@@ -80,7 +80,7 @@ func timeAll[E, R any](data []byte, p core.PartialProcessor[R],
 	rawEntry func(context.Context, core.PartialProcessor[R], []byte, core.Handler[R]) (core.Response, error),
 	records func(*E) []R) (process, typed, raw float64) {
 	ctx := context.Background()
-	h := func(context.Context, *R) (any, error) { return nil, nil }
+	h := func(context.Context, *R) error { return nil }
 	var e E
 	check(json.Unmarshal(data, &e))
 	recs := records(&e)

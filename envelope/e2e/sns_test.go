@@ -111,14 +111,14 @@ func TestSNSToSQS(t *testing.T) {
 	}, envelope.SNS())
 	processor := processors.NewSQS()
 	function := func(ctx context.Context, event json.RawMessage) (core.Response, error) {
-		resp, err := processors.ProcessSQSRaw(ctx, processor, event, func(ctx context.Context, m *events.SQSMessage) (any, error) {
-			res, err := h(ctx, m)
+		resp, err := processors.ProcessSQSRaw(ctx, processor, event, func(ctx context.Context, m *events.SQSMessage) error {
+			err := h(ctx, m)
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
 			}
-			return res, err
+			return err
 		})
 		return resp, err
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
-	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -62,6 +61,6 @@ func handleRecord(ctx context.Context, r *events.KafkaRecord) error {
 // handler is the Lambda handler: it takes the event as Lambda sends it,
 // decodes each record on its own (a record that does not decode fails
 // alone) and returns the partial batch response.
-var handler = processors.KafkaHandler(processor, core.Func(handleRecord))
+var handler = processors.KafkaHandler(processor, handleRecord)
 
 func main() { batchtest.Main(handler, sampleEvent) }

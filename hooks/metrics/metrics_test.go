@@ -96,13 +96,13 @@ func lines(t *testing.T, out []byte) [][]byte {
 }
 
 func handler() core.Handler[events.SQSMessage] {
-	return core.Func(func(_ context.Context, m *events.SQSMessage) error {
+	return func(_ context.Context, m *events.SQSMessage) error {
 		time.Sleep(time.Millisecond)
 		if m.Body == "fail" {
 			return errors.New("boom")
 		}
 		return nil
-	})
+	}
 }
 
 func TestDocumentPerBatch(t *testing.T) {

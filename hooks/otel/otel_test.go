@@ -102,7 +102,7 @@ func TestSpanTree(t *testing.T) {
 			tel := newTelemetry(t)
 			event := batchtest.SQSEvent(tt.bodies...)
 			p := processors.NewSQS(append(tt.opts, processors.WithHooks(tel.hook))...)
-			_, err := core.Process(context.Background(), p, event.Records, core.Func(handle))
+			_, err := core.Process(context.Background(), p, event.Records, handle)
 			require.Equal(t, tt.wantErr, err != nil, "%v", err)
 
 			batch, records := tel.split(t)
@@ -167,7 +167,7 @@ func TestFIFOKeyAndNotStarted(t *testing.T) {
 		batchtest.FIFOMessage{Group: "g1", Body: "fail"},
 		batchtest.FIFOMessage{Group: "g1", Body: "ok"},
 	)
-	_, _ = core.Process(context.Background(), processors.NewSQSFIFO(processors.WithRaiseOnEntireBatchFailure(false), processors.WithHooks(tel.hook)), event.Records, core.Func(handle))
+	_, _ = core.Process(context.Background(), processors.NewSQSFIFO(processors.WithRaiseOnEntireBatchFailure(false), processors.WithHooks(tel.hook)), event.Records, handle)
 	batch, records := tel.split(t)
 	require.Equal(t, "process test-queue.fifo", batch.Name())
 	skipped := records[event.Records[1].MessageId]
@@ -190,7 +190,7 @@ func TestDestinations(t *testing.T) {
 			name: "Kinesis",
 			run: func(h *batchotel.Hook) {
 				_, _ = core.Process(context.Background(), processors.NewKinesis(processors.WithHooks(h)), kin.Records,
-					core.Func(func(context.Context, *events.KinesisEventRecord) error { return nil }))
+					func(context.Context, *events.KinesisEventRecord) error { return nil })
 			},
 			wantName: "process test-stream", wantSystem: "aws:kinesis", wantDest: "test-stream",
 		},
@@ -198,7 +198,7 @@ func TestDestinations(t *testing.T) {
 			name: "DynamoDB Streams",
 			run: func(h *batchotel.Hook) {
 				_, _ = core.Process(context.Background(), processors.NewDynamoDB(processors.WithHooks(h)), ddb.Records,
-					core.Func(func(context.Context, *events.DynamoDBEventRecord) error { return nil }))
+					func(context.Context, *events.DynamoDBEventRecord) error { return nil })
 			},
 			wantName: "process test-table", wantSystem: "aws:dynamodb", wantDest: "test-table",
 		},
@@ -294,7 +294,7 @@ func TestProducerLinks(t *testing.T) {
 				event.Records[0].Attributes[k] = v
 			}
 			event.Records[0].MessageAttributes = tt.msgAttrs
-			_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(tel.hook)), event.Records, core.Func(handle))
+			_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(tel.hook)), event.Records, handle)
 			require.NoError(t, err)
 			batch, records := tel.split(t)
 			rec := records[event.Records[0].MessageId]
@@ -402,10 +402,10 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) []point {
 
 func TestMetrics(t *testing.T) {
 	tel := newTelemetry(t)
-	slow := core.Func(func(ctx context.Context, m *events.SQSMessage) error {
+	slow := func(ctx context.Context, m *events.SQSMessage) error {
 		time.Sleep(time.Millisecond)
 		return handle(ctx, m)
-	})
+	}
 	std := batchtest.SQSEvent("ok", "fail", "ok", "panic", "ok")
 	_, err := core.Process(context.Background(), processors.NewSQS(processors.WithConcurrency(4), processors.WithHooks(tel.hook)), std.Records, slow)
 	require.NoError(t, err)
@@ -437,10 +437,10 @@ func TestHandlerSeesRecordSpan(t *testing.T) {
 	event := batchtest.SQSEvent("ok")
 	var inHandler trace.SpanContext
 	_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(tel.hook)), event.Records,
-		core.Func(func(ctx context.Context, _ *events.SQSMessage) error {
+		func(ctx context.Context, _ *events.SQSMessage) error {
 			inHandler = trace.SpanContextFromContext(ctx)
 			return nil
-		}))
+		})
 	require.NoError(t, err)
 	_, records := tel.split(t)
 	require.Equal(t, records[event.Records[0].MessageId].SpanContext(), inHandler, "spans the handler starts are children of the record span")
@@ -453,7 +453,7 @@ func Example() {
 
 	processor := processors.NewSQS(processors.WithHooks(batchotel.New(batchotel.WithTracerProvider(tp))))
 	event := batchtest.SQSEvent("ok", "fail")
-	_, _ = core.Process(context.Background(), processor, event.Records, core.Func(handle))
+	_, _ = core.Process(context.Background(), processor, event.Records, handle)
 
 	for _, s := range spans.Ended() {
 		kind := "record"
@@ -491,7 +491,7 @@ func TestForceFlush(t *testing.T) {
 			t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 			hook := batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithForceFlush(tt.flush))
 			event := batchtest.SQSEvent("ok", "fail")
-			_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, core.Func(handle))
+			_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
 			require.NoError(t, err)
 			require.Len(t, exp.GetSpans(), tt.wantSpans)
 		})
@@ -506,7 +506,7 @@ func TestForceFlush(t *testing.T) {
 		t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
 		event := batchtest.SQSEvent("ok")
-		_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, core.Func(handle))
+		_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
 		require.NoError(t, err)
 		require.Len(t, exp.GetSpans(), 2)
 	})
@@ -518,7 +518,7 @@ func TestForceFlush(t *testing.T) {
 		require.ErrorIs(t, err, errExporterDown)
 
 		event := batchtest.SQSEvent("ok", "fail")
-		resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, core.Func(handle))
+		resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
 		require.NoError(t, err, "a flush error does not change the response")
 		require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 	})
@@ -530,7 +530,7 @@ func BenchmarkProcess(b *testing.B) {
 	tp := sdktrace.NewTracerProvider()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	event := batchtest.SQSEvent(make([]string, 100)...)
-	ok := core.Func(func(context.Context, *events.SQSMessage) error { return nil })
+	ok := func(context.Context, *events.SQSMessage) error { return nil }
 	for _, hooked := range []bool{false, true} {
 		var opts []processors.Option
 		if hooked {

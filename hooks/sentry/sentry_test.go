@@ -162,7 +162,7 @@ func TestOneEventPerFailedRecord(t *testing.T) {
 				tt.event.Records[i].Attributes["ApproximateReceiveCount"] = "1"
 			}
 			p := tt.proc(append(tt.opts, processors.WithHooks(batchsentry.New(append(tt.hookOpts, batchsentry.WithHub(hub))...)))...)
-			resp, err := core.Process(context.Background(), p, tt.event.Records, core.Func(handle))
+			resp, err := core.Process(context.Background(), p, tt.event.Records, handle)
 			require.NoError(t, err)
 			require.Len(t, resp.BatchItemFailures, len(tt.wantFailed)+countNotCaptured(tt.name))
 
@@ -248,7 +248,7 @@ func TestHubFromContext(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, before, _ := tt.want.state()
 			event := batchtest.SQSEvent("fail", "ok")
-			_, err := core.Process(tt.ctx, processors.NewSQS(processors.WithHooks(batchsentry.New(tt.opts...))), event.Records, core.Func(handle))
+			_, err := core.Process(tt.ctx, processors.NewSQS(processors.WithHooks(batchsentry.New(tt.opts...))), event.Records, handle)
 			require.NoError(t, err)
 			_, after, _ := tt.want.state()
 			require.Len(t, after, len(before)+1)
@@ -267,12 +267,12 @@ func TestCurrentHubWithoutClient(t *testing.T) {
 	var sawHub bool
 	event := batchtest.SQSEvent("fail", "ok")
 	resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub)))), event.Records,
-		core.Func(func(ctx context.Context, m *events.SQSMessage) error {
+		func(ctx context.Context, m *events.SQSMessage) error {
 			if sentry.GetHubFromContext(ctx) != nil {
 				sawHub = true
 			}
 			return handle(ctx, m)
-		}))
+		})
 	require.NoError(t, err)
 	require.Equal(t, []string{event.Records[0].MessageId}, batchtest.FailedIDs(resp))
 	require.False(t, sawHub, "without a client, records get no hub")
@@ -281,7 +281,7 @@ func TestCurrentHubWithoutClient(t *testing.T) {
 	// client.
 	ctxHub, tr := newHub(t)
 	_, err = core.Process(sentry.SetHubOnContext(context.Background(), ctxHub),
-		processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub)))), event.Records, core.Func(handle))
+		processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub)))), event.Records, handle)
 	require.NoError(t, err)
 	pending, sent, _ := tr.state()
 	require.Empty(t, pending)
@@ -306,7 +306,7 @@ func TestFlushTimeout(t *testing.T) {
 	require.Equal(t, 1, fte.Events)
 
 	// Through the lifecycle, the error changes nothing.
-	resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, core.Func(handle))
+	resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
 	require.NoError(t, err)
 	require.Equal(t, []string{event.Records[0].MessageId}, batchtest.FailedIDs(resp))
 }
@@ -314,7 +314,7 @@ func TestFlushTimeout(t *testing.T) {
 func TestNoFlushWhenDisabled(t *testing.T) {
 	hub, tr := newHub(t)
 	event := batchtest.SQSEvent("fail")
-	_, _ = core.Process(context.Background(), processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub), batchsentry.WithFlushTimeout(0)))), event.Records, core.Func(handle))
+	_, _ = core.Process(context.Background(), processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub), batchsentry.WithFlushTimeout(0)))), event.Records, handle)
 	pending, _, flushes := tr.state()
 	require.Len(t, pending, 1)
 	require.Zero(t, flushes)
@@ -458,12 +458,12 @@ func Example() {
 		batchtest.FIFOMessage{Group: "customer-2", Body: "fail"},
 	)
 	resp, _ := core.Process(context.Background(), processor, event.Records,
-		core.Func(func(_ context.Context, m *events.SQSMessage) error {
+		func(_ context.Context, m *events.SQSMessage) error {
 			if m.Body == "fail" {
 				return errors.New("payment declined")
 			}
 			return nil
-		}))
+		})
 	fmt.Println("failed:", len(resp.BatchItemFailures))
 	// Output:
 	// event: payment declined

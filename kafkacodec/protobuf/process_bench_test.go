@@ -143,7 +143,7 @@ func handlerLoop(b *testing.B, recs []events.KafkaRecord) func() {
 	ctx := context.Background()
 	return func() {
 		for i := range recs {
-			if _, err := h(ctx, &recs[i]); err != nil {
+			if err := h(ctx, &recs[i]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -57,7 +57,7 @@ func record(msg *events.SQSMessage) error {
 }
 
 func handler(ctx context.Context, event events.SQSEvent) (core.Response, error) {
-	return core.Process(ctx, processor, event.Records, core.Func(handle))
+	return core.Process(ctx, processor, event.Records, handle)
 }
 
 func main() { lambda.Start(handler) }

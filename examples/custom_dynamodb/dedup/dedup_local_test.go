@@ -123,14 +123,14 @@ func newCalls(fail ...string) *calls {
 	return c
 }
 
-func (c *calls) handler(_ context.Context, m *events.SQSMessage) (any, error) {
+func (c *calls) handler(_ context.Context, m *events.SQSMessage) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.n[m.Body]++
 	if c.fail[m.Body] {
-		return nil, errors.New("payment service refused " + m.Body)
+		return errors.New("payment service refused " + m.Body)
 	}
-	return "handled " + m.Body, nil
+	return nil
 }
 
 func (c *calls) count(key string) int {
@@ -250,7 +250,7 @@ func TestDedupAcrossInvocations(t *testing.T) {
 	require.Equal(t, dedup.StatusCompleted, attrS(item(t, client, table, "order-bad"), dedup.AttrStatus))
 
 	// A panic is a failure like any other: the claim is released.
-	panicky := func(context.Context, *events.SQSMessage) (any, error) { panic("nil map") }
+	panicky := func(context.Context, *events.SQSMessage) error { panic("nil map") }
 	_, resp, err = run(t, p, batchtest.SQSEvent("order-panic").Records, panicky)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
 	require.ErrorIs(t, err, core.ErrPanic)
@@ -322,9 +322,9 @@ func TestDedupInProgressExpiryFromDeadline(t *testing.T) {
 	p := newDedup(t, client, table, processors.Config{}, nil)
 	ctx, cancel := batchtest.LambdaContext(t.Context(), 3*time.Minute)
 	defer cancel()
-	_, err := core.Process(ctx, p, batchtest.SQSEvent("order-1").Records, func(context.Context, *events.SQSMessage) (any, error) {
+	_, err := core.Process(ctx, p, batchtest.SQSEvent("order-1").Records, func(context.Context, *events.SQSMessage) error {
 		seen = item(t, client, table, "order-1") // the claim, while the handler runs
-		return nil, nil
+		return nil
 	})
 	require.NoError(t, err)
 	require.Equal(t, dedup.StatusInProgress, attrS(seen, dedup.AttrStatus))
@@ -342,10 +342,10 @@ func TestDedupConcurrentInvocations(t *testing.T) {
 	msg := batchtest.SQSMessage(1, "order-race")
 	var handled atomic.Int64
 	release := make(chan struct{})
-	h := func(context.Context, *events.SQSMessage) (any, error) {
+	h := func(context.Context, *events.SQSMessage) error {
 		handled.Add(1)
 		<-release // hold the claim until every invocation has tried
-		return nil, nil
+		return nil
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -353,7 +353,7 @@ func TestDedupConcurrentInvocations(t *testing.T) {
 	tried := make(chan struct{}, n)
 	for g := range n {
 		wg.Go(func() {
-			b := core.NewBatch([]events.SQSMessage{msg}, func(ctx context.Context, m *events.SQSMessage) (any, error) {
+			b := core.NewBatch([]events.SQSMessage{msg}, func(ctx context.Context, m *events.SQSMessage) error {
 				return h(ctx, m)
 			})
 			_, errs[g] = core.Run(t.Context(), p, b)
@@ -386,9 +386,9 @@ func TestDedupConcurrentInvocations(t *testing.T) {
 	require.Equal(t, n-1, inProgress)
 
 	// Lambda retries the others: each is now a duplicate.
-	b, resp, err := run(t, p, []events.SQSMessage{msg}, func(context.Context, *events.SQSMessage) (any, error) {
+	b, resp, err := run(t, p, []events.SQSMessage{msg}, func(context.Context, *events.SQSMessage) error {
 		handled.Add(1)
-		return nil, nil
+		return nil
 	})
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)

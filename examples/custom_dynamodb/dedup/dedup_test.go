@@ -149,10 +149,10 @@ func TestDedupStubbedPaths(t *testing.T) {
 			p, err := dedup.New(processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), dedup.Config[events.SQSMessage]{Client: tt.client, Table: "t", Key: key})
 			require.NoError(t, err)
 			called := 0
-			b := core.NewBatch(batchtest.SQSEvent("body").Records, core.Func(func(context.Context, *events.SQSMessage) error {
+			b := core.NewBatch(batchtest.SQSEvent("body").Records, func(context.Context, *events.SQSMessage) error {
 				called++
 				return tt.handler
-			}))
+			})
 			_, err = core.Run(t.Context(), p, b)
 			require.NoError(t, err)
 			tt.check(t, b.Outcomes[0])
@@ -179,9 +179,9 @@ func ExampleNew() {
 		panic(err)
 	}
 	ev := batchtest.SQSEvent("order-1")
-	resp, err := core.Process(context.Background(), p, ev.Records, core.Func(func(context.Context, *events.SQSMessage) error {
+	resp, err := core.Process(context.Background(), p, ev.Records, func(context.Context, *events.SQSMessage) error {
 		return nil // charge the order
-	}))
+	})
 	fmt.Println(len(resp.BatchItemFailures), err)
 	// Output: 0 <nil>
 }
