@@ -445,9 +445,18 @@ func backoff(ctx context.Context) error {
 // https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html):
 // an empty response is also the JSON empty string "" and the empty list [].
 func parseStreamResponse(response []byte, ids []string) ([]string, error) {
-	switch string(bytes.TrimSpace(response)) {
-	case `""`, `[]`:
-		return nil, nil
+	var v any
+	if json.Unmarshal(bytes.TrimSpace(response), &v) == nil {
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				return nil, nil
+			}
+		case []any:
+			if len(x) == 0 {
+				return nil, nil
+			}
+		}
 	}
 	return ParseResponse(response, ids)
 }
