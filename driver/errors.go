@@ -152,7 +152,7 @@ func invalid(setting string, value any, allowed string) *ConfigError {
 // 5xx) answered by the emulator or an invoker as an [*InvokeError]. Lambda
 // retries those without counting a retry attempt: a stream batch is invoked
 // again until its records expire
-// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html).
+// (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html, "Before invocation").
 func IsServiceError(err error) bool {
 	var ie *InvokeError
 	if !errors.As(err, &ie) {

@@ -357,7 +357,9 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 	if IsServiceError(b.Err) {
 		// A throttle or service error of the Invoke API: the function did
 		// not run. Lambda invokes the batch again, without counting a retry
-		// or bisecting, until its records expire (MaximumRecordAge).
+		// or bisecting, until its records expire (MaximumRecordAge):
+		// https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+		// ("Before invocation").
 		ln.throttled = true
 		b.Checkpoint = ln.buf[0].seq
 		return append(out, b), backoff(ctx)
