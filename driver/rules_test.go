@@ -393,6 +393,14 @@ func TestSQSEffectiveVisibilityTimeout(t *testing.T) {
 	require.Equal(t, []string{"1"}, counts, "received once during the 2 s window although the queue's visibility timeout is 1 s")
 	require.Equal(t, 1, batches[0].Attempt)
 	require.Len(t, batches[0].Deleted, 1)
+
+	// A function timeout over the queue's visibility timeout: Lambda refuses
+	// the mapping; the Go API finds out at the first Poll.
+	long := &driver.SQS{Client: c, QueueURL: url, FunctionTimeout: 2 * time.Second}
+	_, err = long.Poll(context.Background(), fn)
+	var ce *driver.ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "Timeout", ce.Setting)
 }
 
 // Provisioned mode: each event poller runs up to 10 invocations at once,

@@ -154,6 +154,13 @@ func (d *SQS) init(ctx context.Context) error {
 	d.seen, d.done = map[string]bool{}, map[string]bool{}
 	if n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameVisibilityTimeout)]); err == nil {
 		d.queueVisibility = time.Duration(n) * time.Second
+		if d.FunctionTimeout > d.queueVisibility {
+			// Lambda refuses the mapping
+			// (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+			d.maxReceiveCount = 0
+			return &ConfigError{Setting: "Timeout", Value: seconds(d.FunctionTimeout), Allowed: fmt.Sprintf("at most the queue's VisibilityTimeout, %s", seconds(d.queueVisibility)),
+				Reason: "the function's timeout is longer than the queue's visibility timeout"}
+		}
 	}
 	var rp struct {
 		MaxReceiveCount json.Number `json:"maxReceiveCount"`
