@@ -40,8 +40,9 @@ type DynamoDBStreams struct {
 	Region string
 	// BatchSize is the most records per invocation; 0 means 100.
 	BatchSize int32
-	// StartingPosition is [TrimHorizon] (the default) or [Latest]; DynamoDB
-	// Streams has no AT_TIMESTAMP.
+	// StartingPosition is [TrimHorizon] or [Latest]; DynamoDB Streams has
+	// no AT_TIMESTAMP. Lambda requires it, and a template without it is
+	// refused; here empty means TRIM_HORIZON.
 	StartingPosition string
 	// StreamSettings are the mapping's retry, bisection, age, on-failure,
 	// parallelization, batching window, tumbling window and filter settings.

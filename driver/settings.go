@@ -47,11 +47,15 @@ type StreamSettings struct {
 	// Splitting does not count as a retry.
 	BisectBatchOnFunctionError bool
 	// MaximumRetryAttempts is how many times a failed batch is retried
-	// before its records are sent to OnFailure and skipped; nil (or a
-	// negative value) retries until the records reach MaximumRecordAge.
+	// before its records are sent to OnFailure and skipped, -1 to 10,000;
+	// nil (or -1) retries until the records reach MaximumRecordAge. A
+	// throttle or service error of the Invoke API ([IsServiceError]) is not
+	// a retry.
 	MaximumRetryAttempts *int
 	// MaximumRecordAge discards, without an invocation, the records older
-	// than this (by their arrival time); 0 keeps them forever.
+	// than this (by their arrival time); 0 keeps them forever. Lambda takes
+	// 60 s to 7 days (and a template is held to that); the Go API takes any
+	// positive age, so that a test sees records expire in seconds.
 	MaximumRecordAge time.Duration
 	// OnFailure receives Lambda's invocation record of each batch skipped
 	// after its retries or for its age; nil skips them silently.
