@@ -68,7 +68,7 @@ func LatestStreamARN(ctx context.Context, client *dynamodb.Client, table string)
 // Poll reads and invokes one batch per shard that has records.
 func (d *DynamoDBStreams) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 	if d.StartingPosition == AtTimestamp {
-		return nil, &ConfigError{Setting: "StartingPosition", Reason: "DynamoDB Streams takes TRIM_HORIZON or LATEST, not AT_TIMESTAMP"}
+		return nil, &ConfigError{Setting: "StartingPosition", Value: AtTimestamp, Allowed: "TRIM_HORIZON or LATEST for DynamoDB Streams"}
 	}
 	return d.mapping.poll(ctx, ddbReader{d}, fn, d.BatchSize, d.StartingPosition, &d.StreamSettings)
 }
