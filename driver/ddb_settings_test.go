@@ -86,7 +86,7 @@ func TestDynamoDBParallelBisect(t *testing.T) {
 		}
 		return core.Response{}, nil
 	})
-	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn, BatchSize: 4, StreamSettings: driver.StreamSettings{
+	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn, BatchSize: 4, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true,
 		ParallelizationFactor:      3,
 		BisectBatchOnFunctionError: true,
 		MaximumRetryAttempts:       aws.Int(1),
@@ -149,7 +149,7 @@ func TestDynamoDBTumblingWindow(t *testing.T) {
 		}
 		return map[string]any{"state": map[string]int{"n": e.State["n"] + len(e.Records)}}, nil
 	})
-	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn, BatchSize: 2, StreamSettings: driver.StreamSettings{TumblingWindow: time.Second}}
+	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn, BatchSize: 2, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, TumblingWindow: time.Second}}
 	m := &driver.OpenMapping{Mapping: driver.Mapping{Function: "Fn", Event: "E", Type: driver.TypeDynamoDB, Enabled: true}, Poller: d}
 	_, err := driver.Run(context.Background(), []*driver.OpenMapping{m}, fn, driver.RunOptions{Idle: 1, Pause: 50 * time.Millisecond})
 	require.NoError(t, err)

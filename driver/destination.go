@@ -80,8 +80,9 @@ type ResponseContext struct {
 	StatusCode int `json:"statusCode"`
 	// ExecutedVersion is "$LATEST".
 	ExecutedVersion string `json:"executedVersion"`
-	// FunctionError is "Unhandled" when the function returned an error.
-	FunctionError string `json:"functionError,omitempty"`
+	// FunctionError is "Unhandled" when the function returned an error;
+	// nil (JSON null, as Lambda sends it) when it did not.
+	FunctionError *string `json:"functionError"`
 }
 
 // StreamBatchInfo locates a skipped batch in its stream.
@@ -127,7 +128,8 @@ func failureRecord(source, functionARN, condition string, invokes int, lastErr e
 		var ie *InvokeError
 		switch {
 		case errors.As(lastErr, &fe):
-			rc.FunctionError = "Unhandled"
+			unhandled := "Unhandled"
+			rc.FunctionError = &unhandled
 		case errors.As(lastErr, &ie) && ie.StatusCode != 0:
 			rc.StatusCode = ie.StatusCode
 		}

@@ -69,7 +69,7 @@
 //
 //		// handler is the func(context.Context, events.SQSEvent) (core.Response, error)
 //		// that your main passes to lambda.Start.
-//		mapping := &driver.SQS{Client: client, QueueURL: *q.QueueUrl, WaitTime: time.Second}
+//		mapping := &driver.SQS{Client: client, QueueURL: *q.QueueUrl, WaitTime: time.Second, ReportBatchItemFailures: true}
 //		batches, err := mapping.Poll(ctx, driver.Handler(handler))
 //		require.NoError(t, err)
 //		require.Len(t, batches, 1)

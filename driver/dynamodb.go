@@ -40,8 +40,9 @@ type DynamoDBStreams struct {
 	Region string
 	// BatchSize is the most records per invocation; 0 means 100.
 	BatchSize int32
-	// StartingPosition is [TrimHorizon] (the default) or [Latest]; DynamoDB
-	// Streams has no AT_TIMESTAMP.
+	// StartingPosition is [TrimHorizon] or [Latest]; DynamoDB Streams has
+	// no AT_TIMESTAMP. Lambda requires it, and a template without it is
+	// refused; here empty means TRIM_HORIZON.
 	StartingPosition string
 	// StreamSettings are the mapping's retry, bisection, age, on-failure,
 	// parallelization, batching window, tumbling window and filter settings.
@@ -67,7 +68,7 @@ func LatestStreamARN(ctx context.Context, client *dynamodb.Client, table string)
 // Poll reads and invokes one batch per shard that has records.
 func (d *DynamoDBStreams) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 	if d.StartingPosition == AtTimestamp {
-		return nil, &ConfigError{Setting: "StartingPosition", Reason: "DynamoDB Streams takes TRIM_HORIZON or LATEST, not AT_TIMESTAMP"}
+		return nil, &ConfigError{Setting: "StartingPosition", Value: AtTimestamp, Allowed: "TRIM_HORIZON or LATEST for DynamoDB Streams"}
 	}
 	return d.mapping.poll(ctx, ddbReader{d}, fn, d.BatchSize, d.StartingPosition, &d.StreamSettings)
 }
@@ -145,12 +146,34 @@ func (r ddbReader) iterator(ctx context.Context, shard, typ, seq string, _ time.
 	return aws.ToString(out.ShardIterator), nil
 }
 
+// maxGetRecords is the most records one DynamoDB Streams GetRecords call
+// returns (its Limit is 1-1,000,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html);
+// a BatchSize up to 10,000 is read in pages.
+const maxGetRecords = 1000
+
+// read reads up to limit records in pages of at most 1,000, stopping at a
+// page that is empty or not full (nothing more to read now) or at the end of
+// the shard.
 func (r ddbReader) read(ctx context.Context, iterator string, limit int32) ([]types.Record, string, error) {
-	out, err := r.d.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(iterator), Limit: aws.Int32(limit)})
-	if err != nil {
-		return nil, "", fmt.Errorf("batchkit/driver: read DynamoDB stream %s: %w", r.d.StreamARN, err)
+	var recs []types.Record
+	for {
+		page := min(limit-int32(len(recs)), maxGetRecords)
+		out, err := r.d.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: aws.String(iterator), Limit: aws.Int32(page)})
+		if err != nil {
+			if len(recs) > 0 {
+				// Give what was read; the next read goes on with this
+				// iterator (or, if it expired, from after the last record).
+				return recs, iterator, nil
+			}
+			return nil, "", fmt.Errorf("batchkit/driver: read DynamoDB stream %s: %w", r.d.StreamARN, err)
+		}
+		recs = append(recs, out.Records...)
+		iterator = aws.ToString(out.NextShardIterator)
+		if iterator == "" || int32(len(out.Records)) < page || int32(len(recs)) >= limit {
+			return recs, iterator, nil
+		}
 	}
-	return out.Records, aws.ToString(out.NextShardIterator), nil
 }
 
 func (r ddbReader) sequence(rec *types.Record) string {

@@ -87,7 +87,7 @@ func TestDynamoDBStreamsChanges(t *testing.T) {
 			return nil
 		})
 	})
-	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn}
+	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	batches, err := driver.Drain(ctx, d, fn, 2)
 	require.NoError(t, err)
 

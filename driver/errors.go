@@ -3,6 +3,7 @@ package driver
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrWholeBatchFailed matches, with errors.Is, every error that makes Lambda
@@ -91,18 +92,71 @@ func truncate(b []byte) string {
 // ErrInvalidConfig matches, with errors.Is, every [*ConfigError].
 var ErrInvalidConfig = errors.New("batchkit/driver: invalid event source mapping setting")
 
-// ConfigError is a mapping setting that Lambda would reject.
+// ConfigError is a mapping setting that Lambda would reject when the event
+// source mapping is created (CreateEventSourceMapping answers
+// InvalidParameterValueException). The driver returns it when the template
+// is read ([Template.Mappings]) or the mapping is opened or first polled,
+// before any queue, stream or table is created and before anything is sent.
 type ConfigError struct {
-	// Setting is the setting's name, as in an event source mapping.
+	// Mapping names the mapping ("<function>/<event>"), when known.
+	Mapping string
+	// Setting is the setting's name, as in an event source mapping
+	// ("BatchSize", "ScalingConfig.MaximumConcurrency").
 	Setting string
-	// Reason says what is wrong with it.
+	// Value is the value given, as text; empty when the setting is missing.
+	Value string
+	// Allowed is what Lambda accepts ("1-10,000", "TRIM_HORIZON or LATEST",
+	// "not set on an SQS mapping").
+	Allowed string
+	// Reason says what is wrong, beyond the range.
 	Reason string
+	// Err is the underlying error, such as a *filter.PatternError for a
+	// FilterCriteria pattern; nil otherwise.
+	Err error
 }
 
-// Error names the setting and says what Lambda accepts.
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Error names the mapping, the setting, the value and what Lambda accepts.
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("batchkit/driver: invalid %s: %s (Lambda rejects this mapping; fix the setting)", e.Setting, e.Reason)
+	var b strings.Builder
+	b.WriteString("batchkit/driver: ")
+	if e.Mapping != "" {
+		b.WriteString(e.Mapping + ": ")
+	}
+	b.WriteString("invalid " + e.Setting)
+	if e.Value != "" {
+		b.WriteString(" " + e.Value)
+	}
+	if e.Allowed != "" {
+		b.WriteString(" (allowed: " + e.Allowed + ")")
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	b.WriteString("; Lambda rejects this mapping, fix the setting")
+	return b.String()
 }
 
 // Is matches [ErrInvalidConfig].
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// invalid is the [*ConfigError] of a setting with a value out of range.
+func invalid(setting string, value any, allowed string) *ConfigError {
+	return &ConfigError{Setting: setting, Value: fmt.Sprint(value), Allowed: allowed}
+}
+
+// IsServiceError reports whether err is a failure of the Invoke API itself
+// rather than of the function: a throttle (HTTP 429) or a service error (HTTP
+// 5xx) answered by the emulator or an invoker as an [*InvokeError]. Lambda
+// retries those without counting a retry attempt: a stream batch is invoked
+// again until its records expire
+// (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html, "Before invocation").
+func IsServiceError(err error) bool {
+	var ie *InvokeError
+	if !errors.As(err, &ie) {
+		return false
+	}
+	return ie.StatusCode == 429 || ie.StatusCode >= 500
+}

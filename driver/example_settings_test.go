@@ -77,7 +77,7 @@ func ExampleStreamSettings() {
 			r.KinesisBatchInfo.StartSequenceNumber, r.KinesisBatchInfo.EndSequenceNumber, r.KinesisBatchInfo.BatchSize)
 		return nil
 	})
-	d := &driver.Kinesis{Client: stream, StreamName: "s", StreamSettings: driver.StreamSettings{
+	d := &driver.Kinesis{Client: stream, StreamName: "s", StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true,
 		BisectBatchOnFunctionError: true,
 		MaximumRetryAttempts:       aws.Int(2),
 		OnFailure:                  onFailure,
@@ -114,7 +114,7 @@ func kinesisData(event []byte) []string {
 func ExampleRun() {
 	m := &driver.OpenMapping{
 		Mapping:    driver.Mapping{Function: "Fn", Event: "Orders", Type: driver.TypeKinesis, Enabled: true},
-		Poller:     &driver.Kinesis{Client: &fakeKinesis{seqs: []string{"1", "2", "3"}}, StreamName: "orders", BatchSize: 2},
+		Poller:     &driver.Kinesis{Client: &fakeKinesis{seqs: []string{"1", "2", "3"}}, StreamName: "orders", BatchSize: 2, StartingPosition: driver.TrimHorizon, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}},
 		SourceName: "orders",
 	}
 	// The function reports record 2 once: Lambda checkpoints there and

@@ -57,6 +57,9 @@ func ExampleSQS() {
 		Client:   driver.NewSQSClient("http://127.0.0.1:4566"),
 		QueueURL: "http://127.0.0.1:4566/000000000000/orders",
 		WaitTime: time.Second,
+		// FunctionResponseTypes: [ReportBatchItemFailures], as the template
+		// must say too: without it Lambda ignores the response.
+		ReportBatchItemFailures: true,
 	}
 	batches, err := driver.Drain(ctx, mapping, driver.Handler(handler), 3)
 	if err != nil {
@@ -78,7 +81,7 @@ func ExampleKinesis() {
 		return
 	}
 	defer fn.Close()
-	mapping := &driver.Kinesis{Client: driver.NewKinesisClient("http://127.0.0.1:4567"), StreamName: "orders", BatchSize: 100}
+	mapping := &driver.Kinesis{Client: driver.NewKinesisClient("http://127.0.0.1:4567"), StreamName: "orders", BatchSize: 100, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	batches, err := mapping.Poll(ctx, fn)
 	if err != nil {
 		fmt.Println(err)

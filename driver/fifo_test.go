@@ -74,7 +74,7 @@ func TestSQSFIFOOrderAcrossRetries(t *testing.T) {
 			// Batches of 4 out of 18 messages: groups span batches, so the
 			// queue's group lock (a group with a message in flight delivers
 			// nothing more) and the reported failures keep the order.
-			d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 4, WaitTime: time.Second}
+			d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 4, WaitTime: time.Second}
 			batches := pollUntil(t, d, fn, 60*time.Second, func() bool {
 				visible, inFlight := queueDepth(t, c, url)
 				return visible == 0 && inFlight == 0

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Function is the Lambda function under test: it takes the event's JSON and
@@ -132,4 +134,58 @@ func functionError(body []byte) *FunctionError {
 		return nil
 	}
 	return &FunctionError{Type: *doc.ErrorType, Message: *doc.ErrorMessage}
+}
+
+// timeoutEnforcer is a [Function] that enforces the function's timeout
+// itself, such as the emulator (AWS_LAMBDA_FUNCTION_TIMEOUT): the driver
+// then sets no deadline of its own.
+type timeoutEnforcer interface {
+	EnforcesTimeout() bool
+}
+
+// EnforcesTimeout reports that the emulator enforces the function's timeout
+// itself (the runner starts it with AWS_LAMBDA_FUNCTION_TIMEOUT).
+func (e *Emulator) EnforcesTimeout() bool { return true }
+
+// TimeoutError is the [*FunctionError] type of an invocation that ran past
+// the function's timeout, as Lambda reports it.
+const TimeoutError = "Sandbox.Timedout"
+
+// invoke calls fn as Lambda does with a function timeout: the handler's
+// context has a deadline of timeout, and an invocation still running then
+// fails with a [*FunctionError] of type [TimeoutError] (its records are
+// retried; an in-process handler that ignores its context goes on in the
+// background, where Lambda would stop it). timeout 0, or a function that
+// enforces its timeout itself, is invoked as is.
+func invoke(ctx context.Context, fn Function, event []byte, timeout time.Duration) ([]byte, error) {
+	if te, ok := fn.(timeoutEnforcer); timeout <= 0 || (ok && te.EnforcesTimeout()) {
+		return fn.Invoke(ctx, event)
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := fn.Invoke(tctx, event)
+		done <- result{out, err}
+	}()
+	timedOut := func() error {
+		msg := fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds())
+		return &FunctionError{Type: TimeoutError, Message: msg, Err: context.DeadlineExceeded}
+	}
+	select {
+	case r := <-done:
+		if ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
+			return nil, timedOut()
+		}
+		return r.out, r.err
+	case <-tctx.Done():
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, timedOut()
+	}
 }

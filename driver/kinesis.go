@@ -43,8 +43,9 @@ type Kinesis struct {
 	Region string
 	// BatchSize is the most records per invocation; 0 means 100.
 	BatchSize int32
-	// StartingPosition is [TrimHorizon] (the default), [Latest] or
-	// [AtTimestamp] (with StreamSettings.StartingPositionTimestamp).
+	// StartingPosition is [TrimHorizon], [Latest] or [AtTimestamp] (with
+	// StreamSettings.StartingPositionTimestamp). Lambda requires it, and a
+	// template without it is refused; here empty means TRIM_HORIZON.
 	StartingPosition string
 	// StreamSettings are the mapping's retry, bisection, age, on-failure,
 	// parallelization, batching window, tumbling window and filter settings.

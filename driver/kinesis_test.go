@@ -90,7 +90,7 @@ func TestKinesisCheckpointAndRetry(t *testing.T) {
 					return nil
 				}))
 			})
-			d := &driver.Kinesis{Client: c, StreamName: stream, BatchSize: 7}
+			d := &driver.Kinesis{Client: c, StreamName: stream, BatchSize: 7, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 			batches, err := driver.Drain(context.Background(), d, fn, 2)
 			require.NoError(t, err)
 

@@ -92,26 +92,27 @@ func (o *OpenMapping) Close() {
 
 // Open creates (with env.Create) or finds the mapping's resources on the
 // local servers and returns the poller that runs it with the template's
-// settings.
+// settings. It first checks everything Lambda checks when the mapping is
+// created ([Mapping.Validate], the filters): a mapping Lambda would refuse
+// fails with a [*ConfigError] before anything is created.
 func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping, error) {
 	o := &OpenMapping{Mapping: *m}
+	if err := m.validateWith(t.sourceFacts(m)); err != nil {
+		return nil, err
+	}
 	var rf RecordFilter
 	if len(m.FilterPatterns) > 0 {
-		build := env.Filter
-		if build == nil {
-			source := map[string]string{TypeSQS: "aws:sqs", TypeKinesis: "aws:kinesis", TypeDynamoDB: "aws:dynamodb", TypeMSK: KafkaSourceMSK, TypeSelfManagedKafka: KafkaSourceSelfManaged}[m.Type]
-			build = func(p []string) (RecordFilter, error) {
-				c, err := filter.New(p...)
-				if err == nil {
-					// The checks Lambda makes when the mapping is created.
-					err = c.ValidateFor(source)
-				}
-				return c, err
+		if env.Filter != nil {
+			var err error
+			if rf, err = env.Filter(m.FilterPatterns); err != nil {
+				return nil, fmt.Errorf("batchkit/driver: %s: FilterCriteria: %w", m.Name(), err)
 			}
-		}
-		var err error
-		if rf, err = build(m.FilterPatterns); err != nil {
-			return nil, fmt.Errorf("batchkit/driver: %s: FilterCriteria: %w", m.Name(), err)
+		} else {
+			c, err := t.compileFilters(m)
+			if err != nil {
+				return nil, err
+			}
+			rf = c
 		}
 	}
 	var onFailure Destination
@@ -136,7 +137,8 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 		TumblingWindow:             m.TumblingWindow,
 		StartingPositionTimestamp:  m.StartingPositionTimestamp,
 		Filter:                     rf,
-		NoReportBatchItemFailures:  !m.ReportBatchItemFailures,
+		ReportBatchItemFailures:    m.ReportBatchItemFailures,
+		FunctionTimeout:            m.FunctionTimeout,
 		FunctionARN:                fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", DefaultRegion, LocalAccountID, m.Function),
 	}
 	switch m.Type {
@@ -157,7 +159,8 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 		o.SourceName = url
 		o.Poller = &SQS{Client: env.SQS, QueueURL: url, BatchSize: int32(m.BatchSize), WaitTime: wait,
 			VisibilityTimeout: env.VisibilityTimeout, MaximumBatchingWindow: m.MaximumBatchingWindow,
-			MaximumConcurrency: m.MaximumConcurrency, Filter: rf, NoReportBatchItemFailures: !m.ReportBatchItemFailures}
+			MaximumConcurrency: m.MaximumConcurrency, MaximumPollers: m.provisionedPollers(), Filter: rf,
+			ReportBatchItemFailures: m.ReportBatchItemFailures, FunctionTimeout: m.FunctionTimeout}
 	case TypeKinesis:
 		name, err := t.stream(ctx, env, m.Source)
 		if err != nil {
@@ -174,6 +177,47 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 		o.Poller = &DynamoDBStreams{Client: env.DynamoDBStreams, StreamARN: arn, BatchSize: int32(m.BatchSize), StartingPosition: m.StartingPosition, StreamSettings: settings}
 	}
 	return o, nil
+}
+
+// provisionedPollers is an SQS mapping's MaximumPollers in provisioned mode
+// (200 when only MinimumPollers is set), 0 when it is not in provisioned
+// mode.
+func (m *Mapping) provisionedPollers() int {
+	switch {
+	case m.MaximumPollers > 0:
+		return m.MaximumPollers
+	case m.MinimumPollers > 0:
+		return DefaultMaximumPollers
+	}
+	return 0
+}
+
+// compileFilters compiles a mapping's FilterCriteria with package
+// driver/filter, checking what Lambda checks when the mapping is created
+// (the syntax, the template's FilterQuota, the source's rules); an error is
+// a [*ConfigError] wrapping the *filter.PatternError.
+func (t *Template) compileFilters(m *Mapping) (*filter.Criteria, error) {
+	source := map[string]string{TypeSQS: "aws:sqs", TypeKinesis: "aws:kinesis", TypeDynamoDB: "aws:dynamodb", TypeMSK: KafkaSourceMSK, TypeSelfManagedKafka: KafkaSourceSelfManaged}[m.Type]
+	c, err := filter.Compile(filter.Options{Source: source, Quota: t.FilterQuota}, m.FilterPatterns...)
+	if err != nil {
+		setting := "FilterCriteria.Filters"
+		var pe *filter.PatternError
+		if errors.As(err, &pe) {
+			setting = fmt.Sprintf("FilterCriteria.Filters[%d].Pattern", pe.Index)
+		}
+		return nil, &ConfigError{Mapping: m.Name(), Setting: setting, Reason: err.Error(), Err: err}
+	}
+	return c, nil
+}
+
+// validateFilters checks a mapping's FilterCriteria when the template is
+// read.
+func (t *Template) validateFilters(m *Mapping) error {
+	if len(m.FilterPatterns) == 0 {
+		return nil
+	}
+	_, err := t.compileFilters(m)
+	return err
 }
 
 // Create creates every queue, stream and table of the template on the

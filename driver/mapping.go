@@ -75,6 +75,36 @@ type Mapping struct {
 	// ConsumerGroupID is the Kafka consumer group (the
 	// *KafkaEventSourceConfig's ConsumerGroupId); empty means the mapping's.
 	ConsumerGroupID string
+	// MinimumPollers and MaximumPollers are ProvisionedPollerConfig (SQS
+	// and Kafka); 0 is Lambda's default. On an SQS mapping, provisioned mode
+	// bounds the batches in flight to MaximumPollers x
+	// [EventPollerConcurrency].
+	MinimumPollers, MaximumPollers int
+	// FunctionTimeout is the function's Timeout (SAM's default, 3 s, when
+	// the template sets none): an invocation that runs longer fails, and an
+	// SQS queue's visibility timeout must be at least this long.
+	FunctionTimeout time.Duration
+
+	present []string // stream-only settings the template gives (refused on SQS)
+}
+
+// DefaultFunctionTimeout is a SAM function's Timeout when the template sets
+// none (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html).
+const DefaultFunctionTimeout = 3 * time.Second
+
+// sourceFacts reads what validation needs of the mapping's source queue in
+// the template: FIFO or not, and its visibility timeout (SQS's default, 30 s,
+// when unset).
+func (t *Template) sourceFacts(m *Mapping) queueFacts {
+	r, ok := t.Resources[m.Source]
+	if m.Type != TypeSQS || !ok {
+		return queueFacts{}
+	}
+	q := queueFacts{fifo: truthy(r.Properties["FifoQueue"]), visibility: 30 * time.Second}
+	if n, ok, err := integer(r.Properties["VisibilityTimeout"]); ok && err == nil {
+		q.visibility = time.Duration(n) * time.Second
+	}
+	return q
 }
 
 // Name is "<function>/<event>", the mapping's name in reports.
@@ -120,6 +150,17 @@ func (t *Template) Mappings(function string) ([]Mapping, []string, error) {
 		props, _ := ev["Properties"].(map[string]any)
 		m, err := t.mapping(function, name, typ, props)
 		if err != nil {
+			return nil, notes, err
+		}
+		if m.FunctionTimeout, err = t.functionTimeout(function); err != nil {
+			return nil, notes, err
+		}
+		// Everything Lambda checks when the mapping is created, before
+		// anything is created on the servers or sent.
+		if err := m.validateWith(t.sourceFacts(&m)); err != nil {
+			return nil, notes, err
+		}
+		if err := t.validateFilters(&m); err != nil {
 			return nil, notes, err
 		}
 		maps = append(maps, m)
@@ -181,8 +222,22 @@ func (t *Template) mapping(function, event, typ string, p map[string]any) (Mappi
 		if err != nil {
 			return m, bad(k, err)
 		}
-		if n > 0 {
+		switch {
+		case k == "MaximumRecordAgeInSeconds" && n == -1:
+			// -1 is no limit, the Mapping's 0.
+		case k == "MaximumRecordAgeInSeconds" && n == 0 && p[k] != nil:
+			return m, &ConfigError{Mapping: m.Name(), Setting: k, Value: "0", Allowed: "-1 (no limit) or 60-604,800"}
+		default:
+			// Out-of-range values (negative ones too) are kept for
+			// Validate to refuse.
 			*dst = time.Duration(n) * time.Second
+		}
+	}
+	if typ == TypeSQS {
+		for _, k := range streamOnly {
+			if _, ok := p[k]; ok {
+				m.present = append(m.present, k)
+			}
 		}
 	}
 	if n, ok, err := integer(p["MaximumRetryAttempts"]); err != nil {
@@ -223,6 +278,18 @@ func (t *Template) mapping(function, event, typ string, p map[string]any) (Mappi
 	if sc, ok := p["ScalingConfig"].(map[string]any); ok {
 		if m.MaximumConcurrency, _, err = integer(sc["MaximumConcurrency"]); err != nil {
 			return m, bad("ScalingConfig.MaximumConcurrency", err)
+		}
+	}
+	if pc, ok := p["ProvisionedPollerConfig"].(map[string]any); ok {
+		for k, dst := range map[string]*int{"MinimumPollers": &m.MinimumPollers, "MaximumPollers": &m.MaximumPollers} {
+			n, set, err := integer(pc[k])
+			if err != nil {
+				return m, bad("ProvisionedPollerConfig."+k, err)
+			}
+			if set && n <= 0 {
+				return m, &ConfigError{Mapping: m.Name(), Setting: "ProvisionedPollerConfig." + k, Value: fmt.Sprint(n), Allowed: "1-200 (MinimumPollers), 1-10,000 (MaximumPollers); at least 2 for SQS"}
+			}
+			*dst = n
 		}
 	}
 	if dc, ok := p["DestinationConfig"].(map[string]any); ok {

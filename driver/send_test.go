@@ -41,7 +41,7 @@ func TestSendEventDynamoDB(t *testing.T) {
 		got = append(got, e.Records...)
 		return core.Response{}, nil
 	})
-	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn}
+	d := &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(endpoint), StreamARN: arn, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	_, err = driver.Drain(context.Background(), d, fn, 2)
 	require.NoError(t, err)
 	require.Len(t, got, 2)

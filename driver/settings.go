@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -48,11 +47,15 @@ type StreamSettings struct {
 	// Splitting does not count as a retry.
 	BisectBatchOnFunctionError bool
 	// MaximumRetryAttempts is how many times a failed batch is retried
-	// before its records are sent to OnFailure and skipped; nil (or a
-	// negative value) retries until the records reach MaximumRecordAge.
+	// before its records are sent to OnFailure and skipped, -1 to 10,000;
+	// nil (or -1) retries until the records reach MaximumRecordAge. A
+	// throttle or service error of the Invoke API ([IsServiceError]) is not
+	// a retry.
 	MaximumRetryAttempts *int
 	// MaximumRecordAge discards, without an invocation, the records older
-	// than this (by their arrival time); 0 keeps them forever.
+	// than this (by their arrival time); 0 keeps them forever. Lambda takes
+	// 60 s to 7 days (and a template is held to that); the Go API takes any
+	// positive age, so that a test sees records expire in seconds.
 	MaximumRecordAge time.Duration
 	// OnFailure receives Lambda's invocation record of each batch skipped
 	// after its retries or for its age; nil skips them silently.
@@ -74,30 +77,30 @@ type StreamSettings struct {
 	// Filter drops the records it does not match before batching; nil
 	// delivers every record.
 	Filter RecordFilter
-	// NoReportBatchItemFailures is true when the mapping's
-	// FunctionResponseTypes lacks ReportBatchItemFailures: Lambda then
-	// ignores the response, and only a failed invocation fails the batch.
-	NoReportBatchItemFailures bool
+	// ReportBatchItemFailures is FunctionResponseTypes:
+	// ["ReportBatchItemFailures"]: the response's batchItemFailures set the
+	// checkpoint. Without it (the zero value, as Lambda's default) the
+	// response is ignored, and only a failed invocation fails the batch.
+	ReportBatchItemFailures bool
+	// FunctionTimeout is the function's timeout: an invocation that runs
+	// longer fails, as Lambda's timeout does. 0 sets no deadline.
+	FunctionTimeout time.Duration
 	// FunctionARN is the functionArn of invocation records; empty means
 	// [DefaultFunctionARN].
 	FunctionARN string
 }
 
-// Validate checks the settings against Lambda's limits.
+// Validate checks the settings against Lambda's limits (see
+// [Mapping.Validate]) and returns a [*ConfigError] naming the first setting
+// out of range.
 func (s *StreamSettings) Validate() error {
-	switch {
-	case s.ParallelizationFactor < 0 || s.ParallelizationFactor > 10:
-		return &ConfigError{Setting: "ParallelizationFactor", Reason: fmt.Sprintf("%d is outside 1-10", s.ParallelizationFactor)}
-	case s.MaximumRetryAttempts != nil && *s.MaximumRetryAttempts > 10000:
-		return &ConfigError{Setting: "MaximumRetryAttempts", Reason: fmt.Sprintf("%d is outside -1 to 10000", *s.MaximumRetryAttempts)}
-	case s.MaximumRecordAge < 0:
-		return &ConfigError{Setting: "MaximumRecordAgeInSeconds", Reason: "negative"}
-	case s.TumblingWindow < 0 || s.TumblingWindow > 900*time.Second:
-		return &ConfigError{Setting: "TumblingWindowInSeconds", Reason: fmt.Sprintf("%s is outside 0-900 s", s.TumblingWindow)}
-	case s.MaximumBatchingWindow < 0 || s.MaximumBatchingWindow > 300*time.Second:
-		return &ConfigError{Setting: "MaximumBatchingWindowInSeconds", Reason: fmt.Sprintf("%s is outside 0-300 s", s.MaximumBatchingWindow)}
+	if err := checkWindow(s.MaximumBatchingWindow); err != nil {
+		return err
 	}
-	return nil
+	if err := checkRetries(s.MaximumRetryAttempts, s.MaximumRecordAge, false); err != nil {
+		return err
+	}
+	return checkParallel(s.ParallelizationFactor, s.TumblingWindow)
 }
 
 // retryLimit returns MaximumRetryAttempts, -1 for no limit.

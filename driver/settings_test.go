@@ -177,7 +177,7 @@ func TestKinesisBisectRetriesOnFailure(t *testing.T) {
 			put := putRecords(t, kc, stream, data, keys)
 
 			rec := &recorder{}
-			d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 8, StreamSettings: driver.StreamSettings{
+			d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 8, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true,
 				BisectBatchOnFunctionError: true,
 				MaximumRetryAttempts:       aws.Int(2),
 				OnFailure:                  &driver.SQSDestination{Client: qc, QueueURL: dlqURL},
@@ -256,7 +256,7 @@ func TestKinesisRetryLimit(t *testing.T) {
 				}
 				return nil, &driver.FunctionError{Type: "errorString", Message: "boom"}
 			})
-			d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 10, StreamSettings: driver.StreamSettings{
+			d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 10, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true,
 				BisectBatchOnFunctionError: tt.respond != nil, // an invalid response is not bisected
 				MaximumRetryAttempts:       aws.Int(tt.retries),
 				OnFailure:                  &driver.SQSDestination{Client: qc, QueueURL: dlqURL},
@@ -290,7 +290,7 @@ func TestKinesisMaximumRecordAge(t *testing.T) {
 	time.Sleep(3500 * time.Millisecond)
 	fresh := putRecords(t, kc, stream, []string{"new"}, []string{"a"})
 	rec := &recorder{}
-	d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{
+	d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true,
 		MaximumRecordAge: 3 * time.Second,
 		OnFailure:        &driver.SQSDestination{Client: qc, QueueURL: dlqURL},
 	}}
@@ -337,7 +337,7 @@ func TestKinesisParallelizationFactor(t *testing.T) {
 		time.Sleep(30 * time.Millisecond)
 		return inner.Invoke(ctx, ev)
 	})
-	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 3, StreamSettings: driver.StreamSettings{ParallelizationFactor: 4}}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 3, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, ParallelizationFactor: 4}}
 	batches, err := driver.Drain(context.Background(), d, fn, 2)
 	require.NoError(t, err)
 	requireOncePerKeyInOrder(t, put, rec.processed)
@@ -363,13 +363,13 @@ func TestKinesisStartingPosition(t *testing.T) {
 	after := putRecords(t, kc, stream, []string{"after-1", "after-2"}, []string{"k", "k"})
 
 	rec := &recorder{}
-	d := &driver.Kinesis{Client: kc, StreamName: stream, StartingPosition: driver.AtTimestamp, StreamSettings: driver.StreamSettings{StartingPositionTimestamp: ts}}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, StartingPosition: driver.AtTimestamp, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, StartingPositionTimestamp: ts}}
 	_, err := driver.Drain(context.Background(), d, rec.wholeBatch(), 2)
 	require.NoError(t, err)
 	require.Equal(t, after, rec.processed)
 
 	latest := &recorder{}
-	l := &driver.Kinesis{Client: kc, StreamName: stream, StartingPosition: driver.Latest}
+	l := &driver.Kinesis{Client: kc, StreamName: stream, StartingPosition: driver.Latest, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	_, err = driver.Drain(context.Background(), l, latest.wholeBatch(), 1)
 	require.NoError(t, err)
 	require.Empty(t, latest.processed)
@@ -393,7 +393,7 @@ func TestKinesisBatchingWindow(t *testing.T) {
 		}
 	}()
 	rec := &recorder{}
-	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 4, StreamSettings: driver.StreamSettings{MaximumBatchingWindow: 2 * time.Second}}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 4, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, MaximumBatchingWindow: 2 * time.Second}}
 	start := time.Now()
 	batches, err := d.Poll(context.Background(), rec.wholeBatch())
 	require.NoError(t, err)
@@ -416,7 +416,7 @@ func TestKinesisPayloadLimit(t *testing.T) {
 	}
 	put := putRecords(t, kc, stream, data, keys)
 	rec := &recorder{}
-	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 100}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 100, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	batches, err := driver.Drain(context.Background(), d, rec.wholeBatch(), 2)
 	require.NoError(t, err)
 	require.Greater(t, len(batches), 1)
@@ -461,7 +461,7 @@ func TestKinesisTumblingWindow(t *testing.T) {
 		// A new map: seen keeps the state as it came.
 		return map[string]any{"state": map[string]int{"count": e.State["count"] + len(e.Records)}}, nil
 	})
-	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2, StreamSettings: driver.StreamSettings{TumblingWindow: 2 * time.Second}}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, TumblingWindow: 2 * time.Second}}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for final == nil {
@@ -527,7 +527,7 @@ func TestKinesisTumblingWindowTerminatedEarly(t *testing.T) {
 		return map[string]any{"state": map[string]string{"n": fmt.Sprint(len(e.Records))}}, nil
 	})
 	// A window long enough not to end during the test.
-	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2, StreamSettings: driver.StreamSettings{TumblingWindow: 15 * time.Minute}}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, TumblingWindow: 15 * time.Minute}}
 	for range 3 {
 		_, err := d.Poll(context.Background(), fn)
 		require.NoError(t, err)
@@ -556,7 +556,7 @@ func TestKinesisShardSplitKeepsOrder(t *testing.T) {
 	before := putRecords(t, kc, stream, []string{"1", "2", "3"}, keys[:3])
 
 	rec := &recorder{}
-	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, BatchSize: 2, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	// One batch of the parent before the split.
 	_, err := d.Poll(context.Background(), rec.wholeBatch())
 	require.NoError(t, err)
@@ -601,7 +601,7 @@ func TestKinesisTumblingWindowClosesAtShardEnd(t *testing.T) {
 		e.State["n"] += len(e.Records)
 		return map[string]any{"state": e.State}, nil
 	})
-	d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{TumblingWindow: 15 * time.Minute}}
+	d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, TumblingWindow: 15 * time.Minute}}
 	_, err := d.Poll(context.Background(), fn)
 	require.NoError(t, err)
 	out, err := kc.DescribeStream(context.Background(), &kinesis.DescribeStreamInput{StreamName: aws.String(stream)})

@@ -64,17 +64,32 @@ type SQS struct {
 	// each Poll runs that many pollers, each gathering and invoking one
 	// batch, at once. 0 runs one.
 	MaximumConcurrency int
+	// MaximumPollers is ProvisionedPollerConfig.MaximumPollers, 2 to
+	// 10,000, for a mapping in provisioned mode (0: not in provisioned
+	// mode). Each event poller runs up to [EventPollerConcurrency]
+	// invocations at once, so each Poll gathers and invokes up to
+	// MaximumPollers x 10 batches at once. It excludes MaximumConcurrency,
+	// as in Lambda
+	// (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
+	MaximumPollers int
+	// FunctionTimeout is the function's timeout: an invocation that runs
+	// longer fails (its messages are not deleted) and, with a batching
+	// window, messages are received with a visibility timeout of at least
+	// the window plus this (see [SQS.Poll]). 0 sets no deadline.
+	FunctionTimeout time.Duration
 	// Filter drops (deletes) the messages it does not match; nil delivers
 	// every message.
 	Filter RecordFilter
-	// NoReportBatchItemFailures is true when the mapping's
-	// FunctionResponseTypes lacks ReportBatchItemFailures: Lambda then
-	// ignores the response and deletes the whole batch when the invocation
-	// succeeds.
-	NoReportBatchItemFailures bool
+	// ReportBatchItemFailures is FunctionResponseTypes:
+	// ["ReportBatchItemFailures"]: the response's batchItemFailures are left
+	// on the queue and the others deleted. Without it (the zero value, as
+	// Lambda's default) the response is ignored and the whole batch is
+	// deleted when the invocation succeeds.
+	ReportBatchItemFailures bool
 
 	once            sync.Mutex
 	maxReceiveCount int
+	queueVisibility time.Duration // the queue's VisibilityTimeout attribute
 	stats           statsBox
 	seen, done      map[string]bool // message ids received, processed
 }
@@ -97,22 +112,19 @@ func (d *SQS) InFlight(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// validate checks the settings against Lambda's limits.
+// validate checks the settings against Lambda's limits (see
+// [Mapping.Validate]).
 func (d *SQS) validate() error {
-	fifo := strings.HasSuffix(d.QueueURL, ".fifo")
-	switch {
-	case d.BatchSize < 0 || d.BatchSize > 10000:
-		return &ConfigError{Setting: "BatchSize", Reason: fmt.Sprintf("%d is outside 1-10,000", d.BatchSize)}
-	case fifo && d.BatchSize > 10:
-		return &ConfigError{Setting: "BatchSize", Reason: fmt.Sprintf("%d: a FIFO queue's batches hold at most 10 messages", d.BatchSize)}
-	case d.BatchSize > 10 && d.MaximumBatchingWindow < time.Second:
-		return &ConfigError{Setting: "MaximumBatchingWindowInSeconds", Reason: fmt.Sprintf("a BatchSize of %d (over 10) needs a batching window of at least 1 second", d.BatchSize)}
-	case fifo && d.MaximumBatchingWindow > 0:
-		return &ConfigError{Setting: "MaximumBatchingWindowInSeconds", Reason: "FIFO queues take no batching window"}
-	case d.MaximumBatchingWindow < 0 || d.MaximumBatchingWindow > 300*time.Second:
-		return &ConfigError{Setting: "MaximumBatchingWindowInSeconds", Reason: fmt.Sprintf("%s is outside 0-300 s", d.MaximumBatchingWindow)}
-	case d.MaximumConcurrency != 0 && (d.MaximumConcurrency < 2 || d.MaximumConcurrency > 1000):
-		return &ConfigError{Setting: "ScalingConfig.MaximumConcurrency", Reason: fmt.Sprintf("%d is outside 2-1,000", d.MaximumConcurrency)}
+	if err := checkSQS(strings.HasSuffix(d.QueueURL, ".fifo"), int(d.BatchSize), d.MaximumBatchingWindow, d.MaximumConcurrency); err != nil {
+		return err
+	}
+	if d.MaximumPollers != 0 {
+		if err := checkPollers(true, 0, d.MaximumPollers); err != nil {
+			return err
+		}
+		if d.MaximumConcurrency != 0 {
+			return &ConfigError{Setting: "ScalingConfig.MaximumConcurrency", Value: fmt.Sprint(d.MaximumConcurrency), Allowed: "not with ProvisionedPollerConfig"}
+		}
 	}
 	return nil
 }
@@ -126,7 +138,7 @@ func (d *SQS) init(ctx context.Context) error {
 	}
 	out, err := d.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(d.QueueURL),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn, types.QueueAttributeNameRedrivePolicy},
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn, types.QueueAttributeNameRedrivePolicy, types.QueueAttributeNameVisibilityTimeout},
 	})
 	if err != nil && d.QueueARN == "" {
 		return fmt.Errorf("batchkit/driver: read the attributes of queue %s (set SQS.QueueARN to skip this): %w", d.QueueURL, err)
@@ -140,6 +152,16 @@ func (d *SQS) init(ctx context.Context) error {
 	}
 	d.maxReceiveCount = -1
 	d.seen, d.done = map[string]bool{}, map[string]bool{}
+	if n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameVisibilityTimeout)]); err == nil {
+		d.queueVisibility = time.Duration(n) * time.Second
+		if d.FunctionTimeout > d.queueVisibility {
+			// Lambda refuses the mapping
+			// (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+			d.maxReceiveCount = 0
+			return &ConfigError{Setting: "Timeout", Value: seconds(d.FunctionTimeout), Allowed: fmt.Sprintf("at most the queue's VisibilityTimeout, %s", seconds(d.queueVisibility)),
+				Reason: "the function's timeout is longer than the queue's visibility timeout"}
+		}
+	}
 	var rp struct {
 		MaxReceiveCount json.Number `json:"maxReceiveCount"`
 	}
@@ -152,7 +174,15 @@ func (d *SQS) init(ctx context.Context) error {
 }
 
 // Poll gathers and invokes one batch per poller (MaximumConcurrency, or
-// one). It returns no batch when the queue had no visible message.
+// MaximumPollers x 10 in provisioned mode, or one). It returns no batch when
+// the queue had no visible message.
+//
+// With a batching window, when the window plus FunctionTimeout is longer
+// than the queue's visibility timeout, messages are received with that
+// longer visibility timeout, so that they do not reappear while they are
+// gathered or processed; Lambda's documentation has the queue account for
+// the window on top of the function's timeout
+// (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
 func (d *SQS) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
@@ -161,6 +191,9 @@ func (d *SQS) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 		return nil, err
 	}
 	n := max(1, d.MaximumConcurrency)
+	if d.MaximumPollers > 0 {
+		n = d.MaximumPollers * EventPollerConcurrency
+	}
 	results := make([]*Batch, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -213,8 +246,8 @@ func (d *SQS) pollOne(ctx context.Context, fn Function) (*Batch, error) {
 			s.Batches++
 		}
 	})
-	b.Response, b.Err = fn.Invoke(ctx, b.Event)
-	if b.Err == nil && !d.NoReportBatchItemFailures {
+	b.Response, b.Err = invoke(ctx, fn, b.Event, d.FunctionTimeout)
+	if b.Err == nil && d.ReportBatchItemFailures {
 		b.Failed, b.Err = ParseResponse(b.Response, b.IDs)
 	}
 	failed := make(map[string]bool, len(b.Failed))
@@ -280,8 +313,8 @@ func (d *SQS) gather(ctx context.Context) ([]events.SQSMessage, error) {
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 			MessageAttributeNames:       []string{"All"},
 		}
-		if d.VisibilityTimeout > 0 {
-			in.VisibilityTimeout = int32((d.VisibilityTimeout + time.Second - 1) / time.Second)
+		if vt := d.visibility(); vt > 0 {
+			in.VisibilityTimeout = int32((vt + time.Second - 1) / time.Second)
 		}
 		out, err := d.Client.ReceiveMessage(ctx, in)
 		if err != nil {
@@ -340,6 +373,21 @@ func (d *SQS) gather(ctx context.Context) ([]events.SQSMessage, error) {
 		}
 	}
 	return msgs, nil
+}
+
+// visibility is the visibility timeout to receive with: the override, or,
+// with a batching window, the window plus the function's timeout when that
+// is longer than the queue's; 0 keeps the queue's.
+func (d *SQS) visibility() time.Duration {
+	if d.VisibilityTimeout > 0 {
+		return d.VisibilityTimeout
+	}
+	if d.MaximumBatchingWindow > 0 {
+		if need := d.MaximumBatchingWindow + d.FunctionTimeout; need > d.queueVisibility {
+			return need
+		}
+	}
+	return 0
 }
 
 // visibilityChanger is implemented by *sqs.Client.

@@ -53,12 +53,12 @@ func TestSQSSettingsValidate(t *testing.T) {
 		d    *driver.SQS
 		want string
 	}{
-		{"over 10 without a window", &driver.SQS{BatchSize: 11}, "at least 1 second"},
-		{"over 10,000", &driver.SQS{BatchSize: 10001, MaximumBatchingWindow: time.Second}, "outside 1-10,000"},
-		{"FIFO over 10", &driver.SQS{QueueURL: "http://x/q.fifo", BatchSize: 11, MaximumBatchingWindow: time.Second}, "at most 10"},
-		{"FIFO window", &driver.SQS{QueueURL: "http://x/q.fifo", MaximumBatchingWindow: time.Second}, "no batching window"},
-		{"concurrency 1", &driver.SQS{MaximumConcurrency: 1}, "outside 2-1,000"},
-		{"concurrency 1001", &driver.SQS{MaximumConcurrency: 1001}, "outside 2-1,000"},
+		{"over 10 without a window", &driver.SQS{BatchSize: 11}, "MaximumBatchingWindowInSeconds 0 (allowed: at least 1 when BatchSize is over 10)"},
+		{"over 10,000", &driver.SQS{BatchSize: 10001, MaximumBatchingWindow: time.Second}, "BatchSize 10001 (allowed: 1-10,000)"},
+		{"FIFO over 10", &driver.SQS{QueueURL: "http://x/q.fifo", BatchSize: 11, MaximumBatchingWindow: time.Second}, "BatchSize 11 (allowed: 1-10 for a FIFO queue)"},
+		{"FIFO window", &driver.SQS{QueueURL: "http://x/q.fifo", MaximumBatchingWindow: time.Second}, "MaximumBatchingWindowInSeconds 1 (allowed: 0 for a FIFO queue)"},
+		{"concurrency 1", &driver.SQS{MaximumConcurrency: 1}, "MaximumConcurrency 1 (allowed: 2-1,000)"},
+		{"concurrency 1001", &driver.SQS{MaximumConcurrency: 1001}, "MaximumConcurrency 1001 (allowed: 2-1,000)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestSQSLargeBatchWithWindow(t *testing.T) {
 	c := sqsClient(t)
 	url, _ := createQueue(t, c, name("large"), map[string]string{"VisibilityTimeout": "30"})
 	sendMany(t, c, url, 45, func(i int) string { return fmt.Sprint(i) }, nil)
-	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 40, MaximumBatchingWindow: time.Second}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 40, MaximumBatchingWindow: time.Second}
 	batches, err := driver.Drain(context.Background(), d, driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil }), 1)
 	require.NoError(t, err)
 	require.Len(t, batches, 2)
@@ -112,7 +112,7 @@ func TestSQSPayloadLimit(t *testing.T) {
 		_, err := c.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(fmt.Sprint(i) + big)})
 		require.NoError(t, err)
 	}
-	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 100, MaximumBatchingWindow: time.Second}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 100, MaximumBatchingWindow: time.Second}
 	batches, err := driver.Drain(context.Background(), d, driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil }), 1)
 	require.NoError(t, err)
 	total := 0
@@ -147,7 +147,7 @@ func TestSQSMaximumConcurrency(t *testing.T) {
 		}
 		return nil, nil
 	})
-	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 2, MaximumConcurrency: 3}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 2, MaximumConcurrency: 3}
 	_, err := driver.Drain(context.Background(), d, fn, 2)
 	require.NoError(t, err)
 	require.Len(t, seen, 40)
@@ -193,7 +193,7 @@ func TestSQSFIFOConcurrentGroups(t *testing.T) {
 		mu.Unlock()
 		return nil, nil
 	})
-	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 3, MaximumConcurrency: 4}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 3, MaximumConcurrency: 4}
 	_, err := driver.Drain(context.Background(), d, fn, 2)
 	require.NoError(t, err)
 	require.Zero(t, overlaps.Load(), "a group in two batches in flight")
@@ -233,7 +233,7 @@ func TestFilterDropsRecords(t *testing.T) {
 			}
 			return nil, nil
 		})
-		d := &driver.SQS{Client: c, QueueURL: url, WaitTime: time.Second, Filter: keepFilter{"keep"}}
+		d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, WaitTime: time.Second, Filter: keepFilter{"keep"}}
 		_, err := driver.Drain(context.Background(), d, fn, 2)
 		require.NoError(t, err)
 		require.ElementsMatch(t, []string{"keep0", "keep2", "keep4"}, got)
@@ -248,7 +248,7 @@ func TestFilterDropsRecords(t *testing.T) {
 		createStream(t, kc, stream, 1)
 		put := putRecords(t, kc, stream, []string{"keep-1", "drop-1", "keep-2"}, []string{"k", "k", "k"})
 		rec := &recorder{}
-		d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{Filter: keepFilter{"keep"}}}
+		d := &driver.Kinesis{Client: kc, StreamName: stream, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, Filter: keepFilter{"keep"}}}
 		_, err := driver.Drain(context.Background(), d, rec.wholeBatch(), 2)
 		require.NoError(t, err)
 		require.Equal(t, []putted{put[0], put[2]}, rec.processed)
@@ -281,7 +281,7 @@ func TestRunWaitInFlight(t *testing.T) {
 				return nil, nil
 			})
 			m := &driver.OpenMapping{Mapping: driver.Mapping{Function: "Fn", Event: "E", Type: driver.TypeSQS, Enabled: true},
-				Poller: &driver.SQS{Client: c, QueueURL: url}}
+				Poller: &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url}}
 			reports, err := driver.Run(context.Background(), []*driver.OpenMapping{m}, fn, driver.RunOptions{Idle: 1, Pause: 100 * time.Millisecond, WaitInFlight: tt.wait})
 			require.NoError(t, err)
 			require.Equal(t, tt.wantCalls, calls.Load())

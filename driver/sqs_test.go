@@ -80,7 +80,7 @@ func TestSQSRedriveToDeadLetterQueue(t *testing.T) {
 			return nil
 		})
 	})
-	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
 	batches := pollUntil(t, d, fn, 30*time.Second, func() bool {
 		visible, inFlight := queueDepth(t, c, url)
 		dlqVisible, _ := queueDepth(t, c, dlqURL)
@@ -162,7 +162,7 @@ func TestSQSWholeBatchFailure(t *testing.T) {
 			t.Parallel()
 			url, _ := createQueue(t, c, name("whole"), map[string]string{"VisibilityTimeout": "1"})
 			sendBodies(t, c, url, "a", "b", "c")
-			d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
+			d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
 			fn := driver.FunctionFunc(func(_ context.Context, event []byte) ([]byte, error) {
 				var ev events.SQSEvent
 				require.NoError(t, json.Unmarshal(event, &ev))
@@ -223,7 +223,7 @@ func TestSQSEventFields(t *testing.T) {
 	})
 	require.NoError(t, err)
 	var event []byte
-	d := &driver.SQS{Client: c, QueueURL: url, Region: "eu-west-1", WaitTime: time.Second}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, Region: "eu-west-1", WaitTime: time.Second}
 	batches, err := d.Poll(context.Background(), driver.FunctionFunc(func(_ context.Context, e []byte) ([]byte, error) {
 		event = e
 		return nil, nil

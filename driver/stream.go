@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -75,10 +76,11 @@ type item[R any] struct {
 // pending after a bisection (top last), and the retry count of the batch at
 // its head.
 type lane[R any] struct {
-	buf      []item[R]
-	limits   []int
-	attempts int
-	win      *window
+	buf       []item[R]
+	limits    []int
+	attempts  int
+	throttled bool // the last invocation met a throttle or service error: the next is a retry that does not count
+	win       *window
 }
 
 // done reports whether the shard is closed and every record of it is done
@@ -288,6 +290,12 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 			}
 		}
 	}
+	if s.TumblingWindow > 0 && ln.win != nil && ln.win.closing {
+		// The window's final invocation failed: it is made again, with the
+		// same window, before any record of the next window.
+		b, err := m.closeWindow(ctx, r, fn, st, ln, s)
+		return append(out, b), err
+	}
 	if s.TumblingWindow > 0 && ln.win != nil {
 		w := ln.win
 		// The window closes when the state outgrew 1 MB, or once none of its
@@ -339,19 +347,30 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 	}
 	m.stats.add(func(x *Stats) {
 		x.Invocations++
-		if ln.attempts > 0 {
+		if ln.attempts > 0 || ln.throttled {
 			x.Retries++
 		} else {
 			x.Batches++
 		}
 	})
-	b.Response, b.Err = fn.Invoke(ctx, b.Event)
+	b.Response, b.Err = invoke(ctx, fn, b.Event, s.FunctionTimeout)
+	if IsServiceError(b.Err) {
+		// A throttle or service error of the Invoke API: the function did
+		// not run. Lambda invokes the batch again, without counting a retry
+		// or bisecting, until its records expire (MaximumRecordAge):
+		// https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+		// ("Before invocation").
+		ln.throttled = true
+		b.Checkpoint = ln.buf[0].seq
+		return append(out, b), backoff(ctx)
+	}
+	ln.throttled = false
 	var state json.RawMessage
 	if b.Err == nil && ln.win != nil {
 		state, b.Err = windowState(b.Response)
 	}
-	if b.Err == nil && !s.NoReportBatchItemFailures {
-		b.Failed, b.Err = ParseResponse(b.Response, b.IDs)
+	if b.Err == nil && s.ReportBatchItemFailures {
+		b.Failed, b.Err = parseStreamResponse(b.Response, b.IDs)
 	}
 	if state != nil {
 		ln.win.state = state
@@ -411,6 +430,39 @@ func (m *streamMapping[R]) step(ctx context.Context, r shardReader[R], fn Functi
 	return append(out, b), nil
 }
 
+// backoff waits a little before a batch met by a throttle is invoked again.
+func backoff(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(100 * time.Millisecond):
+		return nil
+	}
+}
+
+// parseStreamResponse applies ParseResponse to a stream function's
+// response. Lambda treats as a complete success an empty or null
+// batchItemFailures list and an empty or null response
+// (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html,
+// https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html):
+// an empty response is also the JSON empty string "" and the empty list [].
+func parseStreamResponse(response []byte, ids []string) ([]string, error) {
+	var v any
+	if json.Unmarshal(bytes.TrimSpace(response), &v) == nil {
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				return nil, nil
+			}
+		case []any:
+			if len(x) == 0 {
+				return nil, nil
+			}
+		}
+	}
+	return ParseResponse(response, ids)
+}
+
 // skip sends the first k records of a lane to the on-failure destination
 // and drops them.
 func (m *streamMapping[R]) skip(ctx context.Context, r shardReader[R], st *shardState[R], ln *lane[R], k int, condition string, lastErr error, s *StreamSettings) (Batch, error) {
@@ -436,6 +488,7 @@ func (m *streamMapping[R]) skip(ctx context.Context, r shardReader[R], st *shard
 	}
 	ln.consume(k)
 	ln.attempts = 0
+	ln.throttled = false
 	m.stats.add(func(x *Stats) {
 		x.OnFailure += k
 		if condition == RecordAgeExceeded {

@@ -77,7 +77,7 @@ func TestKinesisCheckpointRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeKinesis{seqs: []string{"8", "9", "10", "11", "12", "13"}}
-			d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 4}
+			d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 4, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 			calls := 0
 			fn := driver.FunctionFunc(func(_ context.Context, event []byte) ([]byte, error) {
 				calls++
@@ -114,7 +114,7 @@ func TestKinesisCheckpointRules(t *testing.T) {
 // last record processed, or at the checkpoint.
 func TestKinesisExpiredIterator(t *testing.T) {
 	f := &fakeKinesis{seqs: []string{"1", "2", "3", "4", "5", "6"}, expired: map[string]bool{}}
-	d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 2}
+	d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 2, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	ok := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil })
 	first, err := d.Poll(context.Background(), ok)
 	require.NoError(t, err)
@@ -160,7 +160,7 @@ func TestAttributeValue(t *testing.T) {
 // once everything read is done.
 func TestKinesisPending(t *testing.T) {
 	f := &fakeKinesis{seqs: []string{"1", "2"}}
-	d := &driver.Kinesis{Client: f, StreamName: "s"}
+	d := &driver.Kinesis{Client: f, StreamName: "s", StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}
 	calls := 0
 	fn := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) {
 		if calls++; calls == 1 {
@@ -196,7 +196,7 @@ func TestTumblingWindowClosesAfterRetries(t *testing.T) {
 		e.State["n"] += len(e.Records)
 		return map[string]any{"state": e.State}, nil
 	})
-	d := &driver.Kinesis{Client: f, StreamName: "s", StreamSettings: driver.StreamSettings{TumblingWindow: time.Minute}}
+	d := &driver.Kinesis{Client: f, StreamName: "s", StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true, TumblingWindow: time.Minute}}
 	for range 3 {
 		_, err := d.Poll(context.Background(), fn)
 		require.NoError(t, err)
@@ -224,7 +224,7 @@ func TestWithoutReportBatchItemFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeKinesis{seqs: []string{"1", "2", "3", "4"}}
-			d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 3, StreamSettings: driver.StreamSettings{NoReportBatchItemFailures: tt.noReport}}
+			d := &driver.Kinesis{Client: f, StreamName: "s", BatchSize: 3, StreamSettings: driver.StreamSettings{ReportBatchItemFailures: !tt.noReport}}
 			fn := driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) {
 				return []byte(`{"batchItemFailures":[{"itemIdentifier":"2"}]}`), nil
 			})

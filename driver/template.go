@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -56,6 +57,10 @@ type Template struct {
 	// Globals are the template's Globals.Function properties, which SAM
 	// gives every function that does not set them.
 	Globals map[string]any
+	// FilterQuota is the account's quota of filters per event source
+	// mapping, checked when the mappings are read and opened: 0 means
+	// Lambda's default, 5; at most 10 with a quota increase.
+	FilterQuota int
 
 	prefix string // of the resources' names, see WithPrefix
 }
@@ -427,6 +432,19 @@ func integer(v any) (int, bool, error) {
 		return n, true, nil
 	}
 	return 0, false, fmt.Errorf("%v is not an integer", v)
+}
+
+// functionTimeout returns a function's Timeout ([DefaultFunctionTimeout]
+// when the function and Globals set none).
+func (t *Template) functionTimeout(id string) (time.Duration, error) {
+	c, err := t.Function(id)
+	if err != nil {
+		return 0, err
+	}
+	if c.Timeout <= 0 {
+		return DefaultFunctionTimeout, nil
+	}
+	return time.Duration(c.Timeout) * time.Second, nil
 }
 
 // FunctionConfig is what the driver reads of a function to run it under the

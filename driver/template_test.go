@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/driver"
+	"github.com/batchkit/batchkit/driver/filter"
 )
 
 const fullTemplate = `
@@ -118,18 +119,18 @@ func TestTemplateMappings(t *testing.T) {
 		OnFailure: "Failed", ParallelizationFactor: 4, TumblingWindow: 30 * time.Second,
 		ReportBatchItemFailures: true,
 		FilterPatterns:          []string{`{"data": {"kind": ["click"]}}`, `{"data":{"kind":["view"]}}`},
-		Enabled:                 true,
+		Enabled:                 true, FunctionTimeout: 7 * time.Second,
 	}, clicks)
 	require.Equal(t, "Fn/Clicks", clicks.Name())
 
 	require.Equal(t, driver.Mapping{
 		Function: "Fn", Event: "Changes", Type: driver.TypeDynamoDB, Source: "Table",
-		StartingPosition: "LATEST", MaximumRetryAttempts: aws.Int(-1), Enabled: false,
+		StartingPosition: "LATEST", MaximumRetryAttempts: aws.Int(-1), Enabled: false, FunctionTimeout: 7 * time.Second,
 	}, changes)
 
 	require.Equal(t, driver.Mapping{
 		Function: "Fn", Event: "Orders", Type: driver.TypeSQS, Source: "Queue",
-		BatchSize: 10, MaximumConcurrency: 5, Enabled: true,
+		BatchSize: 10, MaximumConcurrency: 5, Enabled: true, FunctionTimeout: 7 * time.Second,
 	}, orders)
 
 	fn, err := tpl.Function("Fn")
@@ -222,11 +223,11 @@ func TestStreamSettingsValidate(t *testing.T) {
 		s    driver.StreamSettings
 		want string
 	}{
-		{driver.StreamSettings{ParallelizationFactor: 11}, "ParallelizationFactor"},
-		{driver.StreamSettings{MaximumRetryAttempts: aws.Int(10001)}, "MaximumRetryAttempts"},
-		{driver.StreamSettings{TumblingWindow: 901 * time.Second}, "TumblingWindowInSeconds"},
-		{driver.StreamSettings{MaximumBatchingWindow: 301 * time.Second}, "MaximumBatchingWindowInSeconds"},
-		{driver.StreamSettings{ParallelizationFactor: 10, MaximumRetryAttempts: aws.Int(-1)}, ""},
+		{driver.StreamSettings{ReportBatchItemFailures: true, ParallelizationFactor: 11}, "ParallelizationFactor"},
+		{driver.StreamSettings{ReportBatchItemFailures: true, MaximumRetryAttempts: aws.Int(10001)}, "MaximumRetryAttempts"},
+		{driver.StreamSettings{ReportBatchItemFailures: true, TumblingWindow: 901 * time.Second}, "TumblingWindowInSeconds"},
+		{driver.StreamSettings{ReportBatchItemFailures: true, MaximumBatchingWindow: 301 * time.Second}, "MaximumBatchingWindowInSeconds"},
+		{driver.StreamSettings{ReportBatchItemFailures: true, ParallelizationFactor: 10, MaximumRetryAttempts: aws.Int(-1)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.want), func(t *testing.T) {
@@ -241,15 +242,22 @@ func TestStreamSettingsValidate(t *testing.T) {
 	}
 }
 
-// Open refuses what Lambda refuses when it creates a mapping: a pattern
-// that is not valid, or a Kinesis filter on "data" that is not an object.
+// Lambda refuses, when it creates a mapping, a pattern that is not valid or
+// a Kinesis filter on "data" that is not an object: the template is refused
+// when it is read, and Open refuses a Mapping built by hand, before anything
+// is created (Env has no client: creating would fail differently).
 func TestOpenRejectsFilterPatterns(t *testing.T) {
 	tests := []struct{ typ, source, pattern, want string }{
 		{"Kinesis", "S", `{"data": ["plain"]}`, "data"},
 		{"SQS", "Q", `{"body": {"n": [{"numeric": [">"]}]}}`, "numeric"},
+		{"SQS", "Q", `{"body": {"n": []}}`, "empty list"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.typ, func(t *testing.T) {
+		t.Run(tt.typ+tt.want, func(t *testing.T) {
+			start := ""
+			if tt.typ == "Kinesis" {
+				start = "StartingPosition: LATEST"
+			}
 			tpl, err := driver.ParseTemplate([]byte(fmt.Sprintf(`
 Resources:
   Q: {Type: AWS::SQS::Queue}
@@ -263,12 +271,22 @@ Resources:
           Properties:
             %s: !GetAtt %s.Arn
             FilterCriteria: {Filters: [{Pattern: '%s'}]}
-`, tt.typ, map[string]string{"Kinesis": "Stream", "SQS": "Queue"}[tt.typ], tt.source, tt.pattern)))
+            %s
+`, tt.typ, map[string]string{"Kinesis": "Stream", "SQS": "Queue"}[tt.typ], tt.source, tt.pattern, start)))
 			require.NoError(t, err)
-			maps, _, err := tpl.Mappings("")
-			require.NoError(t, err)
-			_, err = maps[0].Open(context.Background(), tpl, &driver.Env{})
-			require.ErrorContains(t, err, "FilterCriteria")
+			_, _, err = tpl.Mappings("")
+			var ce *driver.ConfigError
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "FilterCriteria.Filters[0].Pattern", ce.Setting)
+			require.ErrorIs(t, err, filter.ErrInvalidPattern)
+			require.ErrorContains(t, err, tt.want)
+
+			m := driver.Mapping{Function: "F", Event: "E", Type: tt.typ, Source: tt.source, StartingPosition: "LATEST", FilterPatterns: []string{tt.pattern}}
+			if tt.typ == driver.TypeSQS {
+				m.StartingPosition = ""
+			}
+			_, err = m.Open(context.Background(), tpl, &driver.Env{})
+			require.ErrorAs(t, err, &ce)
 			require.ErrorContains(t, err, tt.want)
 		})
 	}

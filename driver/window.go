@@ -17,6 +17,7 @@ type window struct {
 	start, end time.Time
 	state      json.RawMessage
 	early      bool // the state outgrew 1 MB: the next invocation is final
+	closing    bool // the final invocation was made and failed: it is made again
 }
 
 // newWindow opens the window of length d that holds t, aligned on the Unix
@@ -81,13 +82,18 @@ func (m *streamMapping[R]) closeWindow(ctx context.Context, r shardReader[R], fn
 	}
 	m.stats.add(func(x *Stats) {
 		x.Invocations++
-		if ln.attempts > 0 {
+		if ln.attempts > 0 || w.closing {
 			x.Retries++
 		}
 	})
-	b.Response, b.Err = fn.Invoke(ctx, b.Event)
-	if b.Err == nil && !s.NoReportBatchItemFailures {
-		b.Failed, b.Err = ParseResponse(b.Response, nil)
+	w.closing = true
+	b.Response, b.Err = invoke(ctx, fn, b.Event, s.FunctionTimeout)
+	if IsServiceError(b.Err) {
+		// Not a retry: made again.
+		return b, backoff(ctx)
+	}
+	if b.Err == nil && s.ReportBatchItemFailures {
+		b.Failed, b.Err = parseStreamResponse(b.Response, nil)
 	}
 	if b.Err != nil {
 		ln.attempts++

@@ -46,7 +46,7 @@ func TestKillFunctionMidBatch(t *testing.T) {
 	bootstrap := buildBootstrap(t, "driver/internal/e2efunc", runtime.GOARCH)
 	dir := t.TempDir()
 	firstLog, secondLog, marker := filepath.Join(dir, "first.log"), filepath.Join(dir, "second.log"), filepath.Join(dir, "blocked")
-	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
 
 	// First function process: blocks on "block", then is killed.
 	first := startFunction(t, bootstrap, "E2E_LOG="+firstLog, "E2E_BLOCK_MARKER="+marker, "AWS_LAMBDA_FUNCTION_TIMEOUT=60")

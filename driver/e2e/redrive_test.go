@@ -43,7 +43,7 @@ func TestSQSRedriveUnderEmulator(t *testing.T) {
 
 	log := filepath.Join(t.TempDir(), "processed.log")
 	fn := startFunction(t, buildBootstrap(t, "driver/internal/e2efunc", runtime.GOARCH), "E2E_LOG="+log)
-	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 10, WaitTime: time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	var functionErrors []string
 	for {

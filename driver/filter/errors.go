@@ -8,15 +8,22 @@ import (
 // ErrInvalidPattern matches, with errors.Is, every [*PatternError].
 var ErrInvalidPattern = errors.New("batchkit/driver/filter: invalid filter pattern")
 
-// ErrTooManyFilters is returned by [New] for more than [MaxFilters] patterns,
-// which Lambda refuses when the event source mapping is created.
-var ErrTooManyFilters = fmt.Errorf("batchkit/driver/filter: more than %d filters; Lambda refuses them (5 by default, 10 with a quota increase): merge patterns with \"$or\"", MaxFilters)
+// ErrTooManyFilters matches (errors.Is) the error of [New] and [Compile] for
+// more patterns than the quota of filters per event source mapping, which
+// Lambda refuses when the mapping is created.
+var ErrTooManyFilters = errors.New("batchkit/driver/filter: more filters than the quota of filters per event source mapping")
 
-// MaxFilters is the most filters an event source mapping accepts (5 by
-// default, 10 after a quota increase).
+// DefaultQuota is the filters per event source mapping an account has by
+// default, 5 (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+const DefaultQuota = 5
+
+// MaxFilters is the most filters per event source mapping a quota increase
+// gives, 10.
 const MaxFilters = 10
 
-// MaxPatternLength is the longest pattern Lambda accepts, in bytes.
+// MaxPatternLength is the longest pattern Lambda accepts, in characters
+// (Filter.Pattern's length constraint, counted in Unicode characters, not
+// bytes: https://docs.aws.amazon.com/lambda/latest/api/API_Filter.html).
 const MaxPatternLength = 4096
 
 // PatternError is a filter pattern that Lambda would refuse.

@@ -67,16 +67,67 @@ func TestNewRejectsInvalidPatterns(t *testing.T) {
 	}
 }
 
+// An account has 5 filters per mapping by default and 10 after a quota
+// increase: New takes 5, Compile takes the quota.
 func TestNewRejectsTooManyFilters(t *testing.T) {
 	patterns := make([]string, filter.MaxFilters+1)
 	for i := range patterns {
 		patterns[i] = fmt.Sprintf(`{"a": [%d]}`, i)
 	}
-	_, err := filter.New(patterns...)
+	_, err := filter.New(patterns[:filter.DefaultQuota+1]...)
 	require.ErrorIs(t, err, filter.ErrTooManyFilters)
-	c, err := filter.New(patterns[:filter.MaxFilters]...)
+	require.Contains(t, err.Error(), "6 filters, the quota is 5")
+	c, err := filter.New(patterns[:filter.DefaultQuota]...)
+	require.NoError(t, err)
+	require.Equal(t, filter.DefaultQuota, c.Len())
+
+	c, err = filter.Compile(filter.Options{Quota: filter.MaxFilters}, patterns[:filter.MaxFilters]...)
 	require.NoError(t, err)
 	require.Equal(t, filter.MaxFilters, c.Len())
+	_, err = filter.Compile(filter.Options{Quota: filter.MaxFilters}, patterns...)
+	require.ErrorIs(t, err, filter.ErrTooManyFilters)
+	_, err = filter.Compile(filter.Options{Quota: filter.MaxFilters + 1}, patterns[:1]...)
+	require.ErrorIs(t, err, filter.ErrTooManyFilters, "no quota goes over 10")
+}
+
+// Lambda refuses a pattern holding an empty list when the mapping is
+// created ({"a": []} would match nothing).
+func TestNewRejectsEmptyList(t *testing.T) {
+	for _, p := range []string{`{"a": []}`, `{"body": {"x": {"y": []}}}`, `{"$or": [{"a": [1]}, {"b": []}]}`} {
+		_, err := filter.New(p)
+		var pe *filter.PatternError
+		require.ErrorAs(t, err, &pe, p)
+		require.Contains(t, pe.Reason, "empty list")
+	}
+}
+
+// The length limit, 4096, counts characters: a pattern of 4096 characters
+// of which many take several bytes in UTF-8 is accepted, one more is not.
+func TestPatternLengthCountsCharacters(t *testing.T) {
+	pattern := func(chars int) string {
+		head, tail := `{"a": ["`, `"]}`
+		return head + strings.Repeat("é", chars-len(head)-len(tail)) + tail
+	}
+	p := pattern(filter.MaxPatternLength)
+	require.Greater(t, len(p), filter.MaxPatternLength, "more bytes than the limit")
+	_, err := filter.New(p)
+	require.NoError(t, err)
+	_, err = filter.New(pattern(filter.MaxPatternLength + 1))
+	require.ErrorIs(t, err, filter.ErrInvalidPattern)
+	require.Contains(t, err.Error(), "4097 characters")
+}
+
+// Compile applies the source's rules in the same call: a list of values
+// under "data" (Kinesis) or "dynamodb" is refused there, not for SQS.
+func TestCompileValidatesForTheSource(t *testing.T) {
+	_, err := filter.Compile(filter.Options{Source: "aws:kinesis"}, `{"data": ["x"]}`)
+	require.ErrorIs(t, err, filter.ErrInvalidPattern)
+	_, err = filter.Compile(filter.Options{Source: "aws:dynamodb"}, `{"dynamodb": ["x"]}`)
+	require.ErrorIs(t, err, filter.ErrInvalidPattern)
+	_, err = filter.Compile(filter.Options{Source: "aws:sqs"}, `{"data": ["x"]}`)
+	require.NoError(t, err)
+	_, err = filter.Compile(filter.Options{Source: "aws:kinesis"}, `{"data": {"x": ["y"]}}`)
+	require.NoError(t, err)
 }
 
 func TestMustNewPanicsOnInvalidPattern(t *testing.T) {

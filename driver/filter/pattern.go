@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Criteria is a compiled FilterCriteria: the patterns of its filters. A
@@ -33,13 +34,55 @@ type field struct {
 }
 
 // New compiles the patterns of a FilterCriteria, each the JSON text of one
-// filter's Pattern. It returns a [*PatternError] (matching
-// [ErrInvalidPattern]) for the first pattern Lambda would refuse, and
-// [ErrTooManyFilters] for more than [MaxFilters] patterns.
+// filter's Pattern, with the default [Options]: at most [DefaultQuota]
+// filters, no per-source rule. It returns a [*PatternError] (matching
+// [ErrInvalidPattern]) for the first pattern Lambda would refuse, and an
+// error matching [ErrTooManyFilters] for more than 5 patterns. Use
+// [Compile] to give the event source (its rules) and the account's quota.
 func New(patterns ...string) (*Criteria, error) {
-	if len(patterns) > MaxFilters {
-		return nil, ErrTooManyFilters
+	return Compile(Options{}, patterns...)
+}
+
+// Options say what [Compile] checks beyond the pattern syntax.
+type Options struct {
+	// Source is the event source of the mapping ("aws:sqs", "aws:kinesis",
+	// "aws:dynamodb", "aws:kafka", "SelfManagedKafka"): its own rules are
+	// checked too (see [Criteria.ValidateFor]). Empty checks none.
+	Source string
+	// Quota is the account's quota of filters per event source mapping:
+	// 0 means [DefaultQuota] (5); at most [MaxFilters] (10, after a quota
+	// increase).
+	Quota int
+}
+
+// Compile compiles the patterns of a FilterCriteria and checks everything
+// Lambda checks when the event source mapping is created: each pattern's
+// syntax and length, the number of filters against opts.Quota, and the
+// rules of opts.Source. It returns a [*PatternError] for the first pattern
+// Lambda would refuse, or an error matching [ErrTooManyFilters].
+func Compile(opts Options, patterns ...string) (*Criteria, error) {
+	quota := opts.Quota
+	if quota <= 0 {
+		quota = DefaultQuota
 	}
+	if quota > MaxFilters {
+		return nil, fmt.Errorf("%w: a quota of %d filters is over Lambda's largest, %d", ErrTooManyFilters, quota, MaxFilters)
+	}
+	if len(patterns) > quota {
+		return nil, fmt.Errorf("%w: %d filters, the quota is %d (5 by default, 10 with a quota increase; set the quota, or merge patterns with \"$or\")", ErrTooManyFilters, len(patterns), quota)
+	}
+	c, err := compileAll(patterns)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ValidateFor(opts.Source); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// compileAll compiles the patterns without the checks of [Compile].
+func compileAll(patterns []string) (*Criteria, error) {
 	c := &Criteria{sources: append([]string(nil), patterns...)}
 	for i, p := range patterns {
 		o, err := compile(p)
@@ -79,8 +122,8 @@ func (c *Criteria) Len() int {
 
 // compile parses one pattern.
 func compile(p string) (*object, *PatternError) {
-	if len(p) > MaxPatternLength {
-		return nil, &PatternError{Reason: fmt.Sprintf("it is %d bytes long; Lambda accepts at most %d", len(p), MaxPatternLength)}
+	if n := utf8.RuneCountInString(p); n > MaxPatternLength {
+		return nil, &PatternError{Reason: fmt.Sprintf("it is %d characters long; Lambda accepts at most %d", n, MaxPatternLength)}
 	}
 	v, err := decodeJSON([]byte(p))
 	if err != nil {
@@ -119,6 +162,11 @@ func compileObject(m map[string]any, path string) (*object, *PatternError) {
 			}
 			f.sub = sub
 		case []any:
+			if len(v) == 0 {
+				// Lambda refuses an empty list when the mapping is created:
+				// it would match nothing.
+				return nil, &PatternError{Path: p, Reason: "an empty list matches nothing, and Lambda refuses it; give at least one value, such as [\"a\"]"}
+			}
 			for i, e := range v {
 				mt, err := compileMatcher(e, fmt.Sprintf("%s[%d]", p, i))
 				if err != nil {

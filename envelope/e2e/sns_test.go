@@ -123,7 +123,7 @@ func TestSNSToSQS(t *testing.T) {
 		return resp, err
 	}
 
-	mapping := &driver.SQS{Client: sqsc, QueueURL: queueURL, WaitTime: time.Second}
+	mapping := &driver.SQS{ReportBatchItemFailures: true, Client: sqsc, QueueURL: queueURL, WaitTime: time.Second}
 	var failed, deleted []string
 	for range 5 {
 		batches, err := mapping.Poll(ctx, driver.Handler(function))
@@ -168,7 +168,7 @@ func TestSNSToSQSRawDelivery(t *testing.T) {
 	function := func(ctx context.Context, event json.RawMessage) (core.Response, error) {
 		return processors.ProcessSQSRaw(ctx, processors.NewSQS(), event, h)
 	}
-	mapping := &driver.SQS{Client: sqsc, QueueURL: queueURL, WaitTime: time.Second}
+	mapping := &driver.SQS{ReportBatchItemFailures: true, Client: sqsc, QueueURL: queueURL, WaitTime: time.Second}
 	batches, err := driver.Drain(ctx, mapping, driver.Handler(function), 1)
 	require.NoError(t, err)
 	require.NotEmpty(t, batches)

@@ -118,9 +118,9 @@ func parse(args []string) (options, error) {
 func poller(ctx context.Context, o options) (driver.Poller, error) {
 	switch o.source {
 	case "sqs":
-		return &driver.SQS{Client: driver.NewSQSClient(o.endpoint), QueueURL: o.queueURL, BatchSize: int32(o.batchSize), WaitTime: o.wait}, nil
+		return &driver.SQS{ReportBatchItemFailures: true, Client: driver.NewSQSClient(o.endpoint), QueueURL: o.queueURL, BatchSize: int32(o.batchSize), WaitTime: o.wait}, nil
 	case "kinesis":
-		return &driver.Kinesis{Client: driver.NewKinesisClient(o.endpoint), StreamName: o.stream, BatchSize: int32(o.batchSize)}, nil
+		return &driver.Kinesis{Client: driver.NewKinesisClient(o.endpoint), StreamName: o.stream, BatchSize: int32(o.batchSize), StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}, nil
 	default:
 		arn := o.arn
 		if arn == "" {
@@ -129,7 +129,7 @@ func poller(ctx context.Context, o options) (driver.Poller, error) {
 				return nil, err
 			}
 		}
-		return &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(o.endpoint), StreamARN: arn, BatchSize: int32(o.batchSize)}, nil
+		return &driver.DynamoDBStreams{Client: driver.NewDynamoDBStreamsClient(o.endpoint), StreamARN: arn, BatchSize: int32(o.batchSize), StreamSettings: driver.StreamSettings{ReportBatchItemFailures: true}}, nil
 	}
 }
 
