@@ -5,7 +5,7 @@
 // test context a Lambda deadline.
 //
 //	event := batchtest.SQSEvent(`{"id":1}`, `not json`)
-//	resp, err := core.Process(ctx, processors.NewSQS(), event.Records, handler)
+//	resp, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), event.Records, handler)
 //	require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 package batchtest
 

@@ -16,7 +16,7 @@ import (
 // Testing a handler: build an event, process it, read the failed ids.
 func Example() {
 	event := batchtest.SQSEvent(`{"ok":true}`, `{"ok":false}`)
-	resp, err := core.Process(context.Background(), processors.NewSQS(), event.Records,
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records,
 		func(_ context.Context, m *events.SQSMessage) error {
 			if m.Body == `{"ok":false}` {
 				return errors.New("not ok")
@@ -31,7 +31,7 @@ func Example() {
 // `go run .` of a function whose main is batchtest.Main does: the response
 // is printed as Lambda would receive it.
 func ExampleRunLocal() {
-	handler := processors.SQSHandler(processors.NewSQS(), func(_ context.Context, m *events.SQSMessage) error {
+	handler := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
 		if m.Body == "bad" {
 			return errors.New("bad message")
 		}
@@ -54,7 +54,7 @@ func ExampleRunLocal() {
 // A Lambda function's main: lambda.Start under Lambda, and outside it
 // (`go run . event.json`) one run on the event file, printing the response.
 func ExampleMain() {
-	processor := processors.NewSQS()
+	processor := core.Must(processors.NewSQS(processors.Config{}))
 	handle := func(ctx context.Context, m *events.SQSMessage) error { return nil }
 	batchtest.Main(processors.SQSHandler(processor, handle), nil)
 }

@@ -28,10 +28,10 @@ type payload struct {
 	N int `json:"n"`
 }
 
-var adapter = processors.SQSHandler(processors.NewSQS(), processors.SQSJSON(func(context.Context, payload, *events.SQSMessage) error { return nil }))
+var adapter = processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), processors.SQSJSON(func(context.Context, payload, *events.SQSMessage) error { return nil }))
 
 func typedHandler(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	resp, err := core.Process(ctx, processors.NewSQS(), ev.Records, processors.SQSJSON(func(context.Context, payload, *events.SQSMessage) error { return nil }))
+	resp, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), ev.Records, processors.SQSJSON(func(context.Context, payload, *events.SQSMessage) error { return nil }))
 	return resp.SQS(), err
 }
 

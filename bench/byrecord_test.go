@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/benchevents"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -36,12 +37,12 @@ func BenchmarkDecodeByRecord(b *testing.B) {
 			perRecord(b, benchRecords, cpu)
 		})
 	}
-	p := processors.NewSQS()
+	p := core.Must(processors.NewSQS(processors.Config{}))
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		cpu := cpuTime()
 		for b.Loop() {
-			if _, err := processors.ProcessSQSRaw(context.Background(), p, data, nop[events.SQSMessage]); err != nil {
+			if _, err := processors.SQSHandler(p, nop[events.SQSMessage])(context.Background(), data); err != nil {
 				b.Fatal(err)
 			}
 		}

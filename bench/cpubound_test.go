@@ -31,7 +31,7 @@ func BenchmarkCPUBound(b *testing.B) {
 			if c > 1 {
 				name = fmt.Sprintf("sha%d/concurrency=%d", rounds, c)
 			}
-			p := processors.NewSQS(processors.WithConcurrency(c))
+			p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: c}}))
 			b.Run(name, func(b *testing.B) {
 				b.ReportAllocs()
 				cpu := cpuTime()

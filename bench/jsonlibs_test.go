@@ -48,16 +48,16 @@ type kind[E, R any] struct {
 // (issue 11, first row). ns/record and allocs/record are per record.
 func BenchmarkDecode(b *testing.B) {
 	b.Run("sqs", func(b *testing.B) {
-		benchDecode(b, kind[events.SQSEvent, events.SQSMessage]{"sqs", processors.NewSQS(),
-			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, processors.ProcessSQSRaw})
+		benchDecode(b, kind[events.SQSEvent, events.SQSMessage]{"sqs", core.Must(processors.NewSQS(processors.Config{})),
+			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, entry(processors.SQSHandler)})
 	})
 	b.Run("kinesis", func(b *testing.B) {
-		benchDecode(b, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", processors.NewKinesis(),
-			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, processors.ProcessKinesisRaw})
+		benchDecode(b, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", core.Must(processors.NewKinesis(processors.Config{})),
+			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, entry(processors.KinesisHandler)})
 	})
 	b.Run("dynamodb", func(b *testing.B) {
-		benchDecode(b, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", processors.NewDynamoDB(),
-			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, processors.ProcessDynamoDBRaw})
+		benchDecode(b, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", core.Must(processors.NewDynamoDB(processors.Config{})),
+			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, entry(processors.DynamoDBHandler)})
 	})
 }
 
@@ -100,18 +100,18 @@ func benchDecode[E, R any](b *testing.B, k kind[E, R]) {
 // The handler fails every tenth record, so the response is not empty.
 func BenchmarkInvoke(b *testing.B) {
 	b.Run("sqs", func(b *testing.B) {
-		benchInvoke(b, kind[events.SQSEvent, events.SQSMessage]{"sqs", processors.NewSQS(),
-			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, processors.ProcessSQSRaw},
+		benchInvoke(b, kind[events.SQSEvent, events.SQSMessage]{"sqs", core.Must(processors.NewSQS(processors.Config{})),
+			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, entry(processors.SQSHandler)},
 			func(m *events.SQSMessage) bool { return m.Body != "" && m.Body[0] == 'x' })
 	})
 	b.Run("kinesis", func(b *testing.B) {
-		benchInvoke(b, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", processors.NewKinesis(),
-			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, processors.ProcessKinesisRaw},
+		benchInvoke(b, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", core.Must(processors.NewKinesis(processors.Config{})),
+			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, entry(processors.KinesisHandler)},
 			func(r *events.KinesisEventRecord) bool { return r.Kinesis.PartitionKey == "fail" })
 	})
 	b.Run("dynamodb", func(b *testing.B) {
-		benchInvoke(b, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", processors.NewDynamoDB(),
-			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, processors.ProcessDynamoDBRaw},
+		benchInvoke(b, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", core.Must(processors.NewDynamoDB(processors.Config{})),
+			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, entry(processors.DynamoDBHandler)},
 			func(r *events.DynamoDBEventRecord) bool { return r.EventName == "REMOVE" })
 	})
 }

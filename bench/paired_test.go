@@ -30,16 +30,16 @@ import (
 func BenchmarkPaired(b *testing.B) {
 	ctx := context.Background()
 	b.Run("decode/sqs", func(b *testing.B) {
-		pairedDecode(b, ctx, kind[events.SQSEvent, events.SQSMessage]{"sqs", processors.NewSQS(),
-			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, processors.ProcessSQSRaw})
+		pairedDecode(b, ctx, kind[events.SQSEvent, events.SQSMessage]{"sqs", core.Must(processors.NewSQS(processors.Config{})),
+			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, entry(processors.SQSHandler)})
 	})
 	b.Run("decode/kinesis", func(b *testing.B) {
-		pairedDecode(b, ctx, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", processors.NewKinesis(),
-			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, processors.ProcessKinesisRaw})
+		pairedDecode(b, ctx, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", core.Must(processors.NewKinesis(processors.Config{})),
+			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, entry(processors.KinesisHandler)})
 	})
 	b.Run("decode/dynamodb", func(b *testing.B) {
-		pairedDecode(b, ctx, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", processors.NewDynamoDB(),
-			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, processors.ProcessDynamoDBRaw})
+		pairedDecode(b, ctx, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", core.Must(processors.NewDynamoDB(processors.Config{})),
+			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, entry(processors.DynamoDBHandler)})
 	})
 	for _, rounds := range []int{10, 200} {
 		b.Run(fmt.Sprintf("cpubound/sha%d", rounds), func(b *testing.B) {
@@ -48,7 +48,7 @@ func BenchmarkPaired(b *testing.B) {
 				b.Fatal(err)
 			}
 			h := shaHandler(rounds)
-			seq, two := processors.NewSQS(), processors.NewSQS(processors.WithConcurrency(2))
+			seq, two := core.Must(processors.NewSQS(processors.Config{})), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 2}}))
 			paired(b, []contender{
 				{"concurrency2", func() error { _, err := core.Process(ctx, two, e.Records, h); return err }},
 				{"sequential", func() error { _, err := core.Process(ctx, seq, e.Records, h); return err }},
@@ -56,18 +56,18 @@ func BenchmarkPaired(b *testing.B) {
 		})
 	}
 	b.Run("invoke/sqs", func(b *testing.B) {
-		pairedInvoke(b, ctx, kind[events.SQSEvent, events.SQSMessage]{"sqs", processors.NewSQS(),
-			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, processors.ProcessSQSRaw},
+		pairedInvoke(b, ctx, kind[events.SQSEvent, events.SQSMessage]{"sqs", core.Must(processors.NewSQS(processors.Config{})),
+			func(e *events.SQSEvent) []events.SQSMessage { return e.Records }, entry(processors.SQSHandler)},
 			func(m *events.SQSMessage) bool { return m.Body != "" && m.Body[0] == 'x' })
 	})
 	b.Run("invoke/kinesis", func(b *testing.B) {
-		pairedInvoke(b, ctx, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", processors.NewKinesis(),
-			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, processors.ProcessKinesisRaw},
+		pairedInvoke(b, ctx, kind[events.KinesisEvent, events.KinesisEventRecord]{"kinesis", core.Must(processors.NewKinesis(processors.Config{})),
+			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records }, entry(processors.KinesisHandler)},
 			func(r *events.KinesisEventRecord) bool { return r.Kinesis.PartitionKey == "fail" })
 	})
 	b.Run("invoke/dynamodb", func(b *testing.B) {
-		pairedInvoke(b, ctx, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", processors.NewDynamoDB(),
-			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, processors.ProcessDynamoDBRaw},
+		pairedInvoke(b, ctx, kind[events.DynamoDBEvent, events.DynamoDBEventRecord]{"dynamodb", core.Must(processors.NewDynamoDB(processors.Config{})),
+			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records }, entry(processors.DynamoDBHandler)},
 			func(r *events.DynamoDBEventRecord) bool { return r.EventName == "REMOVE" })
 	})
 }

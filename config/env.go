@@ -49,7 +49,7 @@ const (
 	acceptedDuration    = `a Go duration, 0 or more, such as "500ms" or "2s" (0: off)`
 )
 
-// settingVars maps [processors.ConfigError.Setting] to the variable that sets it.
+// settingVars maps [core.ConfigError.Setting] to the variable that sets it.
 var settingVars = map[string]string{
 	"SkipGroupOnError":       EnvSkipGroupOnError,
 	"SuppressFullBatchError": EnvRaiseOnEntireBatchFailure,
@@ -231,15 +231,11 @@ func OpenSettings[R any](s Settings) (core.PartialProcessor[R], error) {
 		}
 		return nil, &EnvError{Variable: EnvProcessor, Value: s.vars[EnvProcessor], Problem: problem, Accepted: acceptedProcessors[R](), Err: err}
 	}
-	var ce *processors.ConfigError
+	var ce *core.ConfigError
 	if errors.As(err, &ce) {
 		if name, ok := settingVars[ce.Setting]; ok {
 			if _, set := s.vars[name]; set {
-				accepted := ce.Accepted
-				if name == EnvRaiseOnEntireBatchFailure {
-					accepted = "" // the setting's text is about the inverted field
-				}
-				return nil, &EnvError{Variable: name, Value: s.vars[name], Processor: s.Processor, Problem: ce.Problem, Accepted: accepted, Err: err}
+				return nil, &EnvError{Variable: name, Value: s.vars[name], Processor: s.Processor, Problem: ce.Problem, Err: err}
 			}
 		}
 	}
@@ -248,7 +244,7 @@ func OpenSettings[R any](s Settings) (core.PartialProcessor[R], error) {
 
 // EnvError is an environment variable whose value is invalid, or not
 // accepted by the chosen processor. It names the variable and the accepted
-// values; Err, when set, is the underlying error ([*processors.ConfigError],
+// values; Err, when set, is the underlying error ([*core.ConfigError],
 // [*UnknownProcessorError], [core.UnknownHookError]).
 type EnvError struct {
 	// Variable is the variable's name, for example "BATCHKIT_CONCURRENCY".
@@ -292,8 +288,8 @@ func (e *EnvError) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *EnvError) Unwrap() error { return e.Err }
 
-// Is matches [processors.ErrInvalidConfig].
-func (e *EnvError) Is(target error) bool { return target == processors.ErrInvalidConfig }
+// Is matches [core.ErrInvalidConfig].
+func (e *EnvError) Is(target error) bool { return target == core.ErrInvalidConfig }
 
 // parseBool accepts true/false and 1/0, in any case.
 func parseBool(v string) (value, ok bool) {

@@ -146,9 +146,9 @@ func TestOpenEnvErrors(t *testing.T) {
 		{name: "hook factory fails", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_HOOKS": "test-env-broken"}, variable: "BATCHKIT_HOOKS",
 			want: []string{`hook "test-env-broken" could not be created`, "SENTRY_DSN is unset"}},
 		{name: "skip group on a standard queue", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true"}, variable: "BATCHKIT_SKIP_GROUP_ON_ERROR",
-			want: []string{`not accepted by the "sqs" processor`, `only to the "sqs-fifo" processor`, "accepted values: false"}},
+			want: []string{`not accepted by the "sqs" processor`, "applies only to sqs-fifo"}},
 		{name: "stop on first failure on FIFO", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_STOP_ON_FIRST_FAILURE": "true"}, variable: "BATCHKIT_STOP_ON_FIRST_FAILURE",
-			want: []string{`not accepted by the "sqs-fifo" processor`, `"kinesis" and "dynamodb"`}},
+			want: []string{`not accepted by the "sqs-fifo" processor`, "applies only to kinesis and dynamodb"}},
 		{name: "order by key on SQS", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_ORDER_BY_KEY": "true"}, variable: "BATCHKIT_ORDER_BY_KEY",
 			want: []string{`not accepted by the "sqs" processor`}},
 		{name: "FIFO concurrency without skip group", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_CONCURRENCY": "4"}, variable: "BATCHKIT_CONCURRENCY",
@@ -159,7 +159,7 @@ func TestOpenEnvErrors(t *testing.T) {
 			p, err := config.OpenEnv[events.SQSMessage](env(tt.vars))
 			require.Error(t, err)
 			require.Nil(t, p)
-			require.ErrorIs(t, err, processors.ErrInvalidConfig)
+			require.ErrorIs(t, err, core.ErrInvalidConfig)
 			var ee *config.EnvError
 			require.ErrorAs(t, err, &ee)
 			require.Equal(t, tt.variable, ee.Variable)
@@ -167,7 +167,9 @@ func TestOpenEnvErrors(t *testing.T) {
 				require.Contains(t, err.Error(), "environment variable "+tt.variable+"=")
 			}
 			require.NotContains(t, err.Error(), `="" is invalid: it is unset`)
-			require.Contains(t, err.Error(), "accepted values: ")
+			if ee.Accepted != "" {
+				require.Contains(t, err.Error(), "accepted values: "+ee.Accepted)
+			}
 			for _, s := range tt.want {
 				require.Contains(t, err.Error(), s)
 			}
@@ -251,7 +253,7 @@ func ExampleOpenEnv() {
 	fmt.Println(err)
 	// Output:
 	// true <nil>
-	// batchkit: environment variable BATCHKIT_SKIP_GROUP_ON_ERROR="true" is not accepted by the "sqs" processor (BATCHKIT_PROCESSOR): it applies only to the "sqs-fifo" processor; accepted values: false
+	// batchkit: environment variable BATCHKIT_SKIP_GROUP_ON_ERROR="true" is not accepted by the "sqs" processor (BATCHKIT_PROCESSOR): applies only to sqs-fifo
 	// batchkit: environment variable BATCHKIT_CONCURRENCY="-1" is invalid: it is negative; accepted values: an integer, 0 or more (0 and 1 handle one record at a time)
 }
 
@@ -267,7 +269,7 @@ func TestOpenSettings(t *testing.T) {
 	require.ErrorContains(t, err, "sqs, sqs-fifo")
 
 	_, err = config.OpenSettings[events.SQSMessage](config.Settings{Processor: "sqs", Config: processors.Config{OrderByKey: true}})
-	var ce *processors.ConfigError
+	var ce *core.ConfigError
 	require.ErrorAs(t, err, &ce)
 	var ee *config.EnvError
 	require.False(t, errors.As(err, &ee), "no environment, no EnvError")
@@ -290,7 +292,7 @@ func TestUnknownEnvVariableNamesTheClosest(t *testing.T) {
 			_, err := config.LoadEnv(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs", tt.variable: "4"}))
 			var ee *config.EnvError
 			require.ErrorAs(t, err, &ee)
-			require.ErrorIs(t, err, processors.ErrInvalidConfig)
+			require.ErrorIs(t, err, core.ErrInvalidConfig)
 			require.Equal(t, tt.variable, ee.Variable)
 			require.ErrorContains(t, err, "did you mean "+tt.want+"?")
 		})
@@ -347,50 +349,54 @@ func TestUnknownEnvVariableNamesTheClosest(t *testing.T) {
 func TestSettingsThatCannotTakeEffectAreErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		kind processors.Kind
+		kind string
 		c    processors.Config
 		vars map[string]string
 		open func(processors.Config) error
 	}{
-		{name: "FIFO concurrency without skip-group", kind: processors.KindSQSFIFO,
+		{name: "FIFO concurrency without skip-group", kind: "sqs-fifo",
 			c:    processors.Config{Options: core.Options{Concurrency: 4}},
 			vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_CONCURRENCY": "4"},
-			open: func(c processors.Config) error { _, err := processors.SQSFIFOFrom(c); return err }},
-		{name: "Kinesis stop-on-first-failure and concurrency without order-by-key", kind: processors.KindKinesis,
+			open: func(c processors.Config) error { _, err := processors.NewSQSFIFO(c); return err }},
+		{name: "Kinesis stop-on-first-failure and concurrency without order-by-key", kind: "kinesis",
 			c:    processors.Config{Options: core.Options{Concurrency: 4}, StopOnFirstFailure: true},
 			vars: map[string]string{"BATCHKIT_PROCESSOR": "kinesis", "BATCHKIT_CONCURRENCY": "4", "BATCHKIT_STOP_ON_FIRST_FAILURE": "true"},
-			open: func(c processors.Config) error { _, err := processors.KinesisFrom(c); return err }},
-		{name: "DynamoDB stop-on-first-failure and concurrency without order-by-key", kind: processors.KindDynamoDB,
+			open: func(c processors.Config) error { _, err := processors.NewKinesis(c); return err }},
+		{name: "DynamoDB stop-on-first-failure and concurrency without order-by-key", kind: "dynamodb",
 			c:    processors.Config{Options: core.Options{Concurrency: 4}, StopOnFirstFailure: true},
 			vars: map[string]string{"BATCHKIT_PROCESSOR": "dynamodb", "BATCHKIT_CONCURRENCY": "4", "BATCHKIT_STOP_ON_FIRST_FAILURE": "true"},
-			open: func(c processors.Config) error { _, err := processors.DynamoDBFrom(c); return err }},
+			open: func(c processors.Config) error { _, err := processors.NewDynamoDB(c); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var ce *processors.ConfigError
+			var ce *core.ConfigError
 			require.ErrorAs(t, tt.c.Validate(tt.kind), &ce)
 			require.Equal(t, "Concurrency", ce.Setting)
 			require.ErrorAs(t, tt.open(tt.c), &ce)
-			_, err := config.Open[events.SQSMessage](string(tt.kind), tt.c)
+			_, err := config.Open[events.SQSMessage](tt.kind, tt.c)
 			require.Error(t, err)
 			var ee *config.EnvError
 			var openErr error
 			switch tt.kind {
-			case processors.KindSQSFIFO:
+			case "sqs-fifo":
 				_, openErr = config.OpenEnv[events.SQSMessage](env(tt.vars))
-			case processors.KindKinesis:
+			case "kinesis":
 				_, openErr = config.OpenEnv[events.KinesisEventRecord](env(tt.vars))
-			case processors.KindDynamoDB:
+			case "dynamodb":
 				_, openErr = config.OpenEnv[events.DynamoDBEventRecord](env(tt.vars))
 			}
 			require.ErrorAs(t, openErr, &ee)
 			require.Equal(t, "BATCHKIT_CONCURRENCY", ee.Variable)
 		})
 	}
-	require.Panics(t, func() { processors.NewSQSFIFO(processors.WithConcurrency(2)) })
-	require.Panics(t, func() { processors.NewKinesis(processors.WithStopOnFirstFailure(), processors.WithConcurrency(2)) })
-	require.NotPanics(t, func() { processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithConcurrency(2)) })
+	require.Panics(t, func() { core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Concurrency: 2}})) })
+	require.Panics(t, func() {
+		core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: 2}, StopOnFirstFailure: true}))
+	})
 	require.NotPanics(t, func() {
-		processors.NewKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2))
+		core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Concurrency: 2}, SkipGroupOnError: true}))
+	})
+	require.NotPanics(t, func() {
+		core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: 2}, StopOnFirstFailure: true, OrderByKey: true}))
 	})
 }

@@ -31,7 +31,7 @@ import (
 var ErrUnknownProcessor = errors.New("batchkit: unknown processor name")
 
 // Factory builds a processor of records R from a [processors.Config]. It returns a
-// [*processors.ConfigError] for a setting it does not accept, so that errors name the
+// [*core.ConfigError] for a setting it does not accept, so that errors name the
 // setting (and, from [OpenEnv], the environment variable).
 type Factory[R any] func(processors.Config) (core.PartialProcessor[R], error)
 
@@ -84,7 +84,7 @@ func register[R any](r *registry, name string, factory Factory[R]) {
 // Open builds the processor of records R registered under name, configured
 // by c. An unknown name, or a name registered for another record type, is an
 // [*UnknownProcessorError] listing the processors registered for R; a setting
-// the processor does not accept is a [*processors.ConfigError].
+// the processor does not accept is a [*core.ConfigError].
 func Open[R any](name string, c processors.Config) (core.PartialProcessor[R], error) {
 	return open[R](defaultRegistry, name, c)
 }
@@ -167,21 +167,21 @@ func (e *UnknownProcessorError) Is(target error) bool { return target == ErrUnkn
 // register in their own init; a built-in added to this package adds its line
 // here.
 func init() {
-	Register(string(processors.KindSQS), func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
-		return nilIfErr(processors.SQSFrom(c))
+	Register("sqs", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return nilIfErr(processors.NewSQS(c))
 	})
-	Register(string(processors.KindSQSFIFO), func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+	Register("sqs-fifo", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		// Concurrency without SkipGroupOnError is refused by Validate.
-		return nilIfErr(processors.SQSFIFOFrom(c))
+		return nilIfErr(processors.NewSQSFIFO(c))
 	})
-	Register(string(processors.KindKinesis), func(c processors.Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
-		return nilIfErr(processors.KinesisFrom(c))
+	Register("kinesis", func(c processors.Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
+		return nilIfErr(processors.NewKinesis(c))
 	})
-	Register(string(processors.KindDynamoDB), func(c processors.Config) (core.PartialProcessor[events.DynamoDBEventRecord], error) {
-		return nilIfErr(processors.DynamoDBFrom(c))
+	Register("dynamodb", func(c processors.Config) (core.PartialProcessor[events.DynamoDBEventRecord], error) {
+		return nilIfErr(processors.NewDynamoDB(c))
 	})
-	Register(string(processors.KindKafka), func(c processors.Config) (core.PartialProcessor[events.KafkaRecord], error) {
-		p, err := processors.KafkaFrom(c)
+	Register("kafka", func(c processors.Config) (core.PartialProcessor[events.KafkaRecord], error) {
+		p, err := processors.NewKafka(c)
 		if err != nil {
 			return nil, err
 		}

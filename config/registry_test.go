@@ -23,7 +23,7 @@ type upperSQS struct{ *processors.SQSProcessor }
 
 func init() {
 	config.Register("test-upper", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
-		base, err := processors.SQSFrom(c)
+		base, err := processors.NewSQS(c)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ func TestOpenCustom(t *testing.T) {
 	require.IsType(t, upperSQS{}, p)
 
 	_, err = config.Open[events.SQSMessage]("test-upper", processors.Config{SkipGroupOnError: true})
-	var ce *processors.ConfigError
+	var ce *core.ConfigError
 	require.ErrorAs(t, err, &ce, "the custom factory's ConfigError comes back as is")
 	require.Equal(t, "SkipGroupOnError", ce.Setting)
 }
@@ -149,9 +149,9 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.SQSMessage]("sqs", processors.Config{SkipGroupOnError: true})
 				return err
 			},
-			is:      processors.ErrInvalidConfig,
+			is:      core.ErrInvalidConfig,
 			setting: "SkipGroupOnError",
-			want:    []string{`SkipGroupOnError=true is invalid for the "sqs" processor`, `only to the "sqs-fifo" processor`, "accepted: false"},
+			want:    []string{"batchkit: sqs: SkipGroupOnError=true: applies only to sqs-fifo"},
 		},
 		{
 			name: "stop on first failure on SQS",
@@ -159,9 +159,9 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.SQSMessage]("sqs-fifo", processors.Config{StopOnFirstFailure: true})
 				return err
 			},
-			is:      processors.ErrInvalidConfig,
+			is:      core.ErrInvalidConfig,
 			setting: "StopOnFirstFailure",
-			want:    []string{`"kinesis" and "dynamodb"`},
+			want:    []string{"applies only to kinesis and dynamodb"},
 		},
 		{
 			name: "order by key on SQS",
@@ -169,7 +169,7 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.SQSMessage]("sqs", processors.Config{OrderByKey: true})
 				return err
 			},
-			is:      processors.ErrInvalidConfig,
+			is:      core.ErrInvalidConfig,
 			setting: "OrderByKey",
 		},
 		{
@@ -178,9 +178,9 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.SQSMessage]("sqs-fifo", processors.Config{Options: core.Options{Concurrency: 4}})
 				return err
 			},
-			is:      processors.ErrInvalidConfig,
+			is:      core.ErrInvalidConfig,
 			setting: "Concurrency",
-			want:    []string{"one message at a time unless SkipGroupOnError"},
+			want:    []string{"Concurrency=4: needs SkipGroupOnError"},
 		},
 		{
 			name: "negative concurrency",
@@ -188,9 +188,9 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.KinesisEventRecord]("kinesis", processors.Config{Options: core.Options{Concurrency: -1}})
 				return err
 			},
-			is:      processors.ErrInvalidConfig,
+			is:      core.ErrInvalidConfig,
 			setting: "Concurrency",
-			want:    []string{"Concurrency=-1", "0 or more"},
+			want:    []string{"Concurrency=-1: negative"},
 		},
 		{
 			name: "negative deadline margin",
@@ -198,7 +198,7 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{Options: core.Options{DeadlineMargin: -1}})
 				return err
 			},
-			is:      processors.ErrInvalidConfig,
+			is:      core.ErrInvalidConfig,
 			setting: "DeadlineMargin",
 		},
 		{
@@ -207,7 +207,7 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.SQSMessage]("sqs", processors.Config{Options: core.Options{Hooks: []core.Hook{nil}}})
 				return err
 			},
-			is:      processors.ErrInvalidConfig,
+			is:      core.ErrInvalidConfig,
 			setting: "Hooks",
 		},
 		{
@@ -235,7 +235,7 @@ func TestOpenErrors(t *testing.T) {
 				require.ErrorIs(t, err, tt.is)
 			}
 			if tt.setting != "" {
-				var ce *processors.ConfigError
+				var ce *core.ConfigError
 				require.ErrorAs(t, err, &ce)
 				require.Equal(t, tt.setting, ce.Setting)
 			}
@@ -248,10 +248,10 @@ func TestOpenErrors(t *testing.T) {
 
 func TestRegisterPanics(t *testing.T) {
 	ok := func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
-		return processors.NewSQS(), nil
+		return core.Must(processors.NewSQS(processors.Config{})), nil
 	}
 	okKinesis := func(processors.Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
-		return processors.NewKinesis(), nil
+		return core.Must(processors.NewKinesis(processors.Config{})), nil
 	}
 	tests := []struct {
 		name     string
@@ -314,7 +314,7 @@ func ExampleOpen() {
 // built-in: BATCHKIT_PROCESSOR=audited-sqs.
 func ExampleRegister() {
 	config.Register("audited-sqs", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
-		base, err := processors.SQSFrom(c)
+		base, err := processors.NewSQS(c)
 		if err != nil {
 			return nil, err
 		}

@@ -105,7 +105,7 @@ func failOn() core.Handler[events.SQSMessage] {
 
 func TestHooksCallOrder(t *testing.T) {
 	log := &callLog{}
-	p := processors.NewSQS(processors.WithHooks(recorder{"a", log}, recorder{"b", log}))
+	p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{recorder{"a", log}, recorder{"b", log}}}}))
 	event := batchtest.SQSEvent("ok", "fail", "ok")
 
 	resp, err := core.Process(context.Background(), p, event.Records, failOn())
@@ -144,7 +144,7 @@ func TestHooksRecordInfo(t *testing.T) {
 		batchtest.FIFOMessage{Body: "ok"},
 	)
 	log := &callLog{}
-	p := processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithHooks(recorder{"a", log}))
+	p := core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Hooks: []core.Hook{recorder{"a", log}}}, SkipGroupOnError: true}))
 	_, err := core.Process(context.Background(), p, event.Records, failOn())
 	require.NoError(t, err)
 
@@ -232,10 +232,7 @@ func TestHooksChainContexts(t *testing.T) {
 		t.Run(fmt.Sprint("concurrency ", concurrency), func(t *testing.T) {
 			var mu sync.Mutex
 			var errs []string
-			p := processors.NewSQS(
-				processors.WithConcurrency(concurrency),
-				processors.WithHooks(ctxHook{"a", &mu, &errs}, ctxHook{"b", &mu, &errs}),
-			)
+			p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: concurrency, Hooks: []core.Hook{ctxHook{"a", &mu, &errs}, ctxHook{"b", &mu, &errs}}}}))
 			bodies := make([]string, 50)
 			for i := range bodies {
 				bodies[i] = []string{"ok", "fail", "panic"}[i%3]
@@ -272,7 +269,7 @@ func bodyOf(event events.SQSEvent, id string) string {
 func TestHooksUnderConcurrency(t *testing.T) {
 	const n = 200
 	log := &callLog{}
-	p := processors.NewSQS(processors.WithConcurrency(8), processors.WithHooks(recorder{"a", log}, recorder{"b", log}))
+	p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 8, Hooks: []core.Hook{recorder{"a", log}, recorder{"b", log}}}}))
 	bodies := make([]string, n)
 	for i := range bodies {
 		bodies[i] = "ok"
@@ -372,10 +369,10 @@ func TestMisbehavingHooksChangeNothing(t *testing.T) {
 			t.Run(fmt.Sprint(tt.name, "/concurrency ", concurrency), func(t *testing.T) {
 				event := batchtest.SQSEvent(tt.bodies...)
 				plainBatch := core.NewBatch(event.Records, failOn())
-				wantResp, wantErr := core.Run(context.Background(), processors.NewSQS(processors.WithConcurrency(concurrency)), plainBatch)
+				wantResp, wantErr := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: concurrency}})), plainBatch)
 
 				logs := captureLog(t)
-				p := processors.NewSQS(processors.WithConcurrency(concurrency), processors.WithHooks(tt.hooks...))
+				p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: concurrency, Hooks: tt.hooks}}))
 				b := core.NewBatch(event.Records, failOn())
 				resp, err := core.Run(context.Background(), p, b)
 
@@ -404,7 +401,7 @@ func (nilCtxHook) RecordStart(context.Context, core.RecordInfo) context.Context 
 
 func TestHookNilContextKeepsContext(t *testing.T) {
 	ctx := context.WithValue(context.Background(), ctxKey("caller"), "x")
-	p := processors.NewSQS(processors.WithHooks(nilCtxHook{}))
+	p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{nilCtxHook{}}}}))
 	event := batchtest.SQSEvent("ok")
 	resp, err := core.Process(ctx, p, event.Records, func(ctx context.Context, _ *events.SQSMessage) error {
 		if ctx.Value(ctxKey("caller")) != "x" {
@@ -420,7 +417,7 @@ func TestHookNilContextKeepsContext(t *testing.T) {
 // processor. Embedding core.NopHook, it implements only RecordEnd.
 func ExampleHook() {
 	var failures failureCounter
-	p := processors.NewSQS(processors.WithHooks(&failures))
+	p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{&failures}}}))
 	event := batchtest.SQSEvent("ok", "fail", "fail")
 	_, _ = core.Process(context.Background(), p, event.Records, failOn())
 	fmt.Println("failed records:", failures.n)
@@ -453,7 +450,7 @@ func BenchmarkHooks(b *testing.B) {
 		for i := range hooks {
 			hooks[i] = core.NopHook{}
 		}
-		p := processors.NewSQS(processors.WithHooks(hooks...))
+		p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: hooks}}))
 		b.Run(fmt.Sprint("hooks=", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -12,7 +12,7 @@ import (
 // batch response: the one entry point for every processor, built-in or
 // custom. It is the counterpart of Powertools' process_partial_response.
 //
-//	resp, err := core.Process(ctx, processors.NewSQS(), event.Records, handle)
+//	resp, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), event.Records, handle)
 //	return resp, err // or resp.SQS(), err
 //
 // To read each record's outcome afterwards, use [NewBatch] and [Run]: Process

@@ -74,7 +74,7 @@ func TestDynamoDBStreamsChanges(t *testing.T) {
 	var mu sync.Mutex
 	var seen []change
 	modifyFailed := false
-	processor := processors.NewDynamoDB()
+	processor := core.Must(processors.NewDynamoDB(processors.Config{}))
 	fn := driver.Handler(func(ctx context.Context, e events.DynamoDBEvent) (core.Response, error) {
 		return core.Process(ctx, processor, e.Records, func(_ context.Context, r *events.DynamoDBEventRecord) error {
 			mu.Lock()

@@ -29,7 +29,7 @@ func ExampleParseResponse() {
 // A Lambda handler run in-process, the way the Go runtime calls it: the event
 // and the response travel as JSON.
 func ExampleHandler() {
-	processor := processors.NewSQS()
+	processor := core.Must(processors.NewSQS(processors.Config{}))
 	handler := func(ctx context.Context, e events.SQSEvent) (core.Response, error) {
 		return core.Process(ctx, processor, e.Records, func(_ context.Context, m *events.SQSMessage) error {
 			if m.Body == "bad" {
@@ -49,7 +49,7 @@ func ExampleHandler() {
 // drained. (Not run: it needs fauxqs.)
 func ExampleSQS() {
 	ctx := context.Background()
-	processor := processors.NewSQS()
+	processor := core.Must(processors.NewSQS(processors.Config{}))
 	handler := func(ctx context.Context, e events.SQSEvent) (core.Response, error) {
 		return core.Process(ctx, processor, e.Records, func(context.Context, *events.SQSMessage) error { return nil })
 	}

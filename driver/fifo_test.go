@@ -28,8 +28,8 @@ func TestSQSFIFOOrderAcrossRetries(t *testing.T) {
 		name      string
 		processor *processors.SQSProcessor
 	}{
-		{"stop at first failure", processors.NewSQSFIFO()},
-		{"skip group on error", processors.NewSQSFIFO(processors.WithSkipGroupOnError())},
+		{"stop at first failure", core.Must(processors.NewSQSFIFO(processors.Config{}))},
+		{"skip group on error", core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true}))},
 	}
 	groups := []string{"g1", "g2", "g3"}
 	const perGroup = 6
@@ -66,7 +66,7 @@ func TestSQSFIFOOrderAcrossRetries(t *testing.T) {
 					if failOnce[m.Body] && attempts[m.Body] == 1 {
 						return errors.New("first delivery of " + m.Body + " fails")
 					}
-					g := processors.MessageGroupID(m)
+					g := m.Attributes["MessageGroupId"]
 					done[g] = append(done[g], m.Body)
 					return nil
 				})

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/driver"
 	"github.com/batchkit/batchkit/driver/filter"
 	"github.com/batchkit/batchkit/processors"
@@ -38,8 +39,8 @@ func ExampleKafka() {
 	producer.Close()
 
 	failedOnce := false
-	processor := processors.NewKafka()
-	handler := func(ctx context.Context, e events.KafkaEvent) (processors.KafkaEventResponse, error) {
+	processor := core.Must(processors.NewKafka(processors.Config{}))
+	handler := func(ctx context.Context, e events.KafkaEvent) (core.Response, error) {
 		resp, err := processors.ProcessKafka(ctx, processor, e, func(_ context.Context, r *events.KafkaRecord) error {
 			v, _ := base64.StdEncoding.DecodeString(r.Value)
 			if string(v) == "bad" && !failedOnce {
@@ -48,7 +49,7 @@ func ExampleKafka() {
 			}
 			return nil
 		})
-		return processors.KafkaResponse(resp), err
+		return resp, err
 	}
 
 	mapping := driver.NewKafka(cluster.ListenAddrs(), "orders")

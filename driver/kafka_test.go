@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/driver"
 	"github.com/batchkit/batchkit/driver/filter"
 	"github.com/batchkit/batchkit/processors"
@@ -37,8 +38,8 @@ func newKafkaLog(fail func(value string, attempt int) bool) *kafkaLog {
 }
 
 func (l *kafkaLog) function() driver.Function {
-	p := processors.NewKafka()
-	return driver.Handler(func(ctx context.Context, e events.KafkaEvent) (processors.KafkaEventResponse, error) {
+	p := core.Must(processors.NewKafka(processors.Config{}))
+	return driver.Handler(func(ctx context.Context, e events.KafkaEvent) (core.Response, error) {
 		resp, err := processors.ProcessKafka(ctx, p, e, func(_ context.Context, r *events.KafkaRecord) error {
 			v, _ := base64.StdEncoding.DecodeString(r.Value)
 			tp := processors.TopicPartition(r)
@@ -59,7 +60,7 @@ func (l *kafkaLog) function() driver.Function {
 			}
 			return nil
 		})
-		return processors.KafkaResponse(resp), err
+		return resp, err
 	})
 }
 
@@ -219,7 +220,7 @@ func TestKafkaBisectIsolatesPoisonRecord(t *testing.T) {
 	produce(t, brokers, valueRecords("t", 0, values...)...)
 	succeeded := map[string]int{}
 	var invocations [][]string
-	fn := driver.Handler(func(_ context.Context, e events.KafkaEvent) (processors.KafkaEventResponse, error) {
+	fn := driver.Handler(func(_ context.Context, e events.KafkaEvent) (core.Response, error) {
 		var vs []string
 		for _, r := range e.Records["t-0"] {
 			v, _ := base64.StdEncoding.DecodeString(r.Value)
@@ -228,13 +229,13 @@ func TestKafkaBisectIsolatesPoisonRecord(t *testing.T) {
 		invocations = append(invocations, vs)
 		for _, v := range vs {
 			if v == "poison" {
-				return processors.KafkaEventResponse{}, errors.New("the batch holds a poison record")
+				return core.Response{}, errors.New("the batch holds a poison record")
 			}
 		}
 		for _, v := range vs {
 			succeeded[v]++
 		}
-		return processors.KafkaEventResponse{}, nil
+		return core.Response{}, nil
 	})
 	dest := &destinationRecorder{}
 	k := kafkaMapping(t, brokers, "t")

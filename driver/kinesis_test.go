@@ -50,8 +50,8 @@ func TestKinesisCheckpointAndRetry(t *testing.T) {
 		processor *processors.KinesisProcessor
 		inOrder   bool
 	}{
-		{"stop on first failure", processors.NewKinesis(processors.WithStopOnFirstFailure()), true},
-		{"report every failure", processors.NewKinesis(), false},
+		{"stop on first failure", core.Must(processors.NewKinesis(processors.Config{StopOnFirstFailure: true})), true},
+		{"report every failure", core.Must(processors.NewKinesis(processors.Config{})), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -86,7 +86,7 @@ func (r *recorder) wholeBatch() driver.Function {
 // partial processes with batchkit, stopping at the first poison record
 // (which reports it and every record after it).
 func (r *recorder) partial() driver.Function {
-	p := processors.NewKinesis(processors.WithStopOnFirstFailure())
+	p := core.Must(processors.NewKinesis(processors.Config{StopOnFirstFailure: true}))
 	return driver.Handler(func(ctx context.Context, e events.KinesisEvent) (core.Response, error) {
 		r.mu.Lock()
 		r.calls++

@@ -70,7 +70,7 @@ func TestSQSRedriveToDeadLetterQueue(t *testing.T) {
 	ids := sendBodies(t, c, url, append(ok, bad...)...)
 
 	var handled counter
-	processor := processors.NewSQS()
+	processor := core.Must(processors.NewSQS(processors.Config{}))
 	fn := driver.Handler(func(ctx context.Context, e events.SQSEvent) (core.Response, error) {
 		return core.Process(ctx, processor, e.Records, func(_ context.Context, m *events.SQSMessage) error {
 			handled.add(m.Body)

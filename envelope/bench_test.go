@@ -46,7 +46,7 @@ var sink float64
 
 func BenchmarkSNSInSQS(b *testing.B) {
 	msgs := snsMessages()
-	p := processors.NewSQS()
+	p := core.Must(processors.NewSQS(processors.Config{}))
 	ctx := context.Background()
 	b.Run("envelope", func(b *testing.B) {
 		h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
@@ -109,7 +109,7 @@ func logRecords(b *testing.B) []events.KinesisEventRecord {
 
 func BenchmarkCloudWatchLogsInKinesis(b *testing.B) {
 	recs := logRecords(b)
-	p := processors.NewKinesis()
+	p := core.Must(processors.NewKinesis(processors.Config{}))
 	ctx := context.Background()
 	b.Run("envelope", func(b *testing.B) {
 		h := envelope.Kinesis(func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {

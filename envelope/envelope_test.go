@@ -41,7 +41,7 @@ func runSQS(t *testing.T, file string, p core.PartialProcessor[events.SQSMessage
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), p, b)
 	require.NoError(t, err)
-	raw, err := processors.ProcessSQSRaw(context.Background(), p, data, h)
+	raw, err := processors.SQSHandler(p, h)(context.Background(), data)
 	require.NoError(t, err)
 	require.Equal(t, resp, raw, "typed and raw entries agree")
 	return b, ids(resp)
@@ -55,7 +55,7 @@ func runKinesis(t *testing.T, file string, p core.PartialProcessor[events.Kinesi
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), p, b)
 	require.NoError(t, err)
-	raw, err := processors.ProcessKinesisRaw(context.Background(), p, data, h)
+	raw, err := processors.KinesisHandler(p, h)(context.Background(), data)
 	require.NoError(t, err)
 	require.Equal(t, resp, raw, "typed and raw entries agree")
 	return b, ids(resp)
@@ -102,7 +102,7 @@ func TestSNSInSQS(t *testing.T) {
 		return nil
 	}, envelope.SNS())
 
-	b, failed := runSQS(t, "sns_sqs.json", processors.NewSQS(processors.WithConcurrency(4)), h)
+	b, failed := runSQS(t, "sns_sqs.json", core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 4}})), h)
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da", "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77"}, failed)
 	require.Equal(t, greeting{"hello world", "lessa"}, got["79406a00-bf15-46ca-978c-22c3613fcb30"])
 	require.Equal(t, greeting{"second", "ana"}, got["059f36b4-87a3-44ab-83d2-661975830a7d"])
@@ -130,7 +130,7 @@ func TestSNSRawDelivery(t *testing.T) {
 		got = append(got, g)
 		return nil
 	})
-	b, failed := runSQS(t, "sns_sqs.json", processors.NewSQS(), h)
+	b, failed := runSQS(t, "sns_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []greeting{{"raw delivery", "bob"}}, got[len(got)-1:])
 	// The notifications decode as a greeting without a username: invalid.
 	require.Len(t, failed, 3)
@@ -168,7 +168,7 @@ func TestSNSSubscriptionConfirmationIsSkipped(t *testing.T) {
 	called := false
 	h := envelope.SQS(func(context.Context, greeting, *envelope.Meta[events.SQSMessage]) error { called = true; return nil }, envelope.SNS())
 	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: body}}, h)
-	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.False(t, called)
@@ -186,7 +186,7 @@ func TestS3InSQS(t *testing.T) {
 		require.Equal(t, "ObjectCreated:Put", r.EventName)
 		return nil
 	}, envelope.S3())
-	b, failed := runSQS(t, "s3_sqs.json", processors.NewSQS(), h)
+	b, failed := runSQS(t, "s3_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"a1b2c3d4-0000-4000-8000-000000000003"}, failed)
 	// Form-decoded exactly once: "+" is a space, "%2B" a plus, "%25" a
 	// percent sign that is not decoded again.
@@ -217,7 +217,7 @@ func TestS3InSNSInSQS(t *testing.T) {
 		require.Equal(t, "S3 event notification", m.Layers[1].Layer)
 		return nil
 	}, envelope.SNS(), envelope.S3())
-	b, failed := runSQS(t, "s3_sns_sqs.json", processors.NewSQS(), h)
+	b, failed := runSQS(t, "s3_sns_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"c0ffee00-0000-4000-8000-000000000003"}, failed)
 	topic := "arn:aws:sns:us-east-2:123456789012:uploads"
 	require.Equal(t, []call{
@@ -241,7 +241,7 @@ func TestS3SeveralRecordsStopAtFirstFailure(t *testing.T) {
 		keys = append(keys, r.S3.Object.URLDecodedKey)
 		return boom
 	}, envelope.SNS(), envelope.S3())
-	b, failed := runSQS(t, "s3_sns_sqs.json", processors.NewSQS(), h)
+	b, failed := runSQS(t, "s3_sns_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"c0ffee00-0000-4000-8000-000000000002", "c0ffee00-0000-4000-8000-000000000003", "c0ffee00-0000-4000-8000-000000000004"}, failed)
 	// Run twice (typed and raw): each time only the first of the two.
 	require.Equal(t, []string{"reports/q1 2024.csv", "images/big cat.png", "reports/q1 2024.csv", "images/big cat.png"}, keys)
@@ -292,7 +292,7 @@ func TestEventBridgeInSQS(t *testing.T) {
 		got = append(got, o)
 		return nil
 	}, envelope.EventBridge())
-	b, failed := runSQS(t, "eventbridge_sqs.json", processors.NewSQS(), h)
+	b, failed := runSQS(t, "eventbridge_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"e0000000-0000-4000-8000-000000000002", "e0000000-0000-4000-8000-000000000003"}, failed)
 	require.Equal(t, []order{{"o-1", 42.5}, {"o-4", 7}, {"o-1", 42.5}, {"o-4", 7}}, got)
 	require.ErrorIs(t, b.Outcomes[1].Err, envelope.ErrUnwrap)
@@ -310,7 +310,7 @@ func TestEventBridgeInKinesis(t *testing.T) {
 		require.Equal(t, "1", m.Record.Kinesis.PartitionKey)
 		return nil
 	}, envelope.EventBridge())
-	b, failed := runKinesis(t, "eventbridge_kinesis.json", processors.NewKinesis(), h)
+	b, failed := runKinesis(t, "eventbridge_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h)
 	require.Equal(t, []string{"49590338271490256608559692540925702759324208523137515618"}, failed)
 	require.Equal(t, []string{"k-1@11111111-b491-4cf7-a9f1-bf3703467718", "k-3@22222222-b491-4cf7-a9f1-bf3703467718"}, got[:2])
 	require.ErrorIs(t, b.Outcomes[1].Err, envelope.ErrUnwrap)
@@ -335,7 +335,7 @@ func TestCloudWatchLogsInKinesis(t *testing.T) {
 		}
 		return nil
 	}, envelope.CloudWatchLogs())
-	b, failed := runKinesis(t, "logs_kinesis.json", processors.NewKinesis(), h)
+	b, failed := runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h)
 	require.Equal(t, []string{"49635052289529725553291405521504870233219489715332317186", "49635052289529725553291405520881064510298312199003701251"}, failed)
 	require.Equal(t, []string{"o-1", "o-2", "o-3", "o-1", "o-2", "o-3"}, got)
 
@@ -356,7 +356,7 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 		texts = append(texts, s)
 		return nil
 	}, envelope.CloudWatchLogs())
-	_, failed := runKinesis(t, "logs_kinesis.json", processors.NewKinesis(), h)
+	_, failed := runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h)
 	require.Len(t, failed, 1)
 	require.Equal(t, `{"level":"info","msg":"order placed","orderId":"o-1"}`, texts[0])
 
@@ -365,7 +365,7 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 		evs = append(evs, e)
 		return nil
 	}, envelope.CloudWatchLogs())
-	_, _ = runKinesis(t, "logs_kinesis.json", processors.NewKinesis(), h2)
+	_, _ = runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h2)
 	require.Equal(t, int64(1668093027015), evs[0].Timestamp)
 	require.Equal(t, "37199717562907174288355125807040114704837640994633613312", evs[0].ID)
 	require.Equal(t, []string{"orders-to-kinesis"}, evs[0].Data.SubscriptionFilters)
@@ -375,7 +375,7 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 		datas = append(datas, d)
 		return nil
 	}, envelope.CloudWatchLogsData())
-	b, failed := runKinesis(t, "logs_kinesis.json", processors.NewKinesis(), h3)
+	b, failed := runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h3)
 	require.Equal(t, []string{"49635052289529725553291405520881064510298312199003701251"}, failed)
 	require.Len(t, datas[0].LogEvents, 2)
 	require.Equal(t, core.StatusSuccess, b.Outcomes[1].Status)
@@ -385,7 +385,7 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 		raws = append(raws, p)
 		return nil
 	}, envelope.CloudWatchLogs())
-	_, _ = runKinesis(t, "logs_kinesis.json", processors.NewKinesis(), h4)
+	_, _ = runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h4)
 	require.Equal(t, texts[0], string(raws[0]))
 }
 
@@ -444,14 +444,14 @@ func TestFIFOStopsAtRecordThatDoesNotUnwrap(t *testing.T) {
 	}, envelope.SNS())
 
 	b := core.NewBatch(msgs, h)
-	resp, err := core.Run(context.Background(), processors.NewSQSFIFO(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{"m2", "m3", "m4"}, ids(resp))
 	require.Equal(t, []string{"m1"}, handled)
 	require.ErrorIs(t, b.Outcomes[2].Err, core.ErrShortCircuit)
 
 	handled = nil
-	resp, err = core.Process(context.Background(), processors.NewSQSFIFO(processors.WithSkipGroupOnError()), msgs, h)
+	resp, err = core.Process(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true})), msgs, h)
 	require.NoError(t, err)
 	require.Equal(t, []string{"m2", "m3"}, ids(resp))
 	require.Equal(t, []string{"m1", "m4"}, handled)
@@ -495,7 +495,7 @@ func TestCustomLayer(t *testing.T) {
 		{MessageId: "m2", Body: body(`{"version":1,"body":{}}`)},
 	}
 	b := core.NewBatch(msgs, h)
-	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{"m2"}, ids(resp))
 	require.Equal(t, []string{"ann"}, got)
@@ -568,7 +568,7 @@ func TestConcurrentUnwrapping(t *testing.T) {
 		return nil
 	}, envelope.CloudWatchLogs())
 	b := core.NewBatch(recs, h)
-	_, err := core.Run(context.Background(), processors.NewKinesis(processors.WithConcurrency(8)), b)
+	_, err := core.Run(context.Background(), core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: 8}})), b)
 	require.NoError(t, err)
 	require.Equal(t, 300, n) // 3 log events in every 4 records; the control message is skipped
 	for i, o := range b.Outcomes {
@@ -604,7 +604,7 @@ func TestStreamStopsAtRecordThatDoesNotUnwrap(t *testing.T) {
 		handled = append(handled, o.OrderID)
 		return nil
 	}, envelope.EventBridge())
-	b, failed := runKinesis(t, "eventbridge_kinesis.json", processors.NewKinesis(processors.WithStopOnFirstFailure()), h)
+	b, failed := runKinesis(t, "eventbridge_kinesis.json", core.Must(processors.NewKinesis(processors.Config{StopOnFirstFailure: true})), h)
 	require.Equal(t, []string{"49590338271490256608559692540925702759324208523137515618", "49590338271490256608559692541010215237853011296575045634"}, failed)
 	require.Equal(t, []string{"k-1", "k-1"}, handled) // typed and raw runs
 	require.ErrorIs(t, b.Outcomes[1].Err, envelope.ErrUnwrap)
@@ -623,7 +623,7 @@ func TestEnvelopeOnPipes(t *testing.T) {
 		got = append(got, g.Username)
 		return nil
 	}, envelope.SNS())
-	resp, err := pipes.PipesSQSHandler(processors.NewSQS(), h)(context.Background(), pipesEvent)
+	resp, err := pipes.PipesSQSHandler(core.Must(processors.NewSQS(processors.Config{})), h)(context.Background(), pipesEvent)
 	require.NoError(t, err)
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da", "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77"}, ids(resp))
 	require.Equal(t, []string{"lessa", "ana"}, got)

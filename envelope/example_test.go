@@ -32,7 +32,7 @@ func ExampleSNS() {
 	event := `{"Records":[
 		{"messageId":"m1","eventSource":"aws:sqs","body":"{\"Type\":\"Notification\",\"MessageId\":\"n1\",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:orders\",\"Message\":\"{\\\"id\\\":\\\"o-1\\\"}\",\"Timestamp\":\"2024-05-14T10:15:30.000Z\"}"},
 		{"messageId":"m2","eventSource":"aws:sqs","body":"{\"id\":\"o-2\"}"}]}`
-	resp, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(event), handler)
+	resp, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), handler)(context.Background(), []byte(event))
 	fmt.Println(ids(resp), err)
 	// Output:
 	// order o-1 from arn:aws:sns:us-east-1:123456789012:orders (message m1)
@@ -58,7 +58,7 @@ func ExampleS3() {
 		{MessageId: "m2", Body: notification(`{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"photos"},"object":{"key":"red+flower.jpg"}}}]}`)},
 	}
 	b := core.NewBatch(msgs, handler)
-	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	fmt.Println(ids(resp), err)
 	fmt.Println(b.Outcomes[0].Status)
 	// Output:
@@ -79,7 +79,7 @@ func ExampleEventBridge() {
 		return nil
 	}, envelope.EventBridge())
 	body := `{"version":"0","id":"6a7e8feb","detail-type":"Order Placed","source":"com.example.orders","account":"123456789012","time":"2024-05-14T10:15:30Z","region":"us-east-1","resources":[],"detail":{"orderId":"o-1"}}`
-	resp, err := core.Process(context.Background(), processors.NewSQS(), []events.SQSMessage{{MessageId: "m1", Body: body}}, handler)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), []events.SQSMessage{{MessageId: "m1", Body: body}}, handler)
 	fmt.Println(ids(resp), err)
 	// Output:
 	// com.example.orders Order Placed 6a7e8feb 2024-05-14 o-1
@@ -110,7 +110,7 @@ func ExampleCloudWatchLogs() {
 		{Kinesis: events.KinesisRecord{SequenceNumber: "2", Data: gz(`{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}`)}},
 		{Kinesis: events.KinesisRecord{SequenceNumber: "3", Data: gz(`{"messageType":"DATA_MESSAGE","logGroup":"/app","logEvents":[{"id":"b","timestamp":2,"message":"ERROR disk full"}]}`)}},
 	}
-	resp, err := core.Process(context.Background(), processors.NewKinesis(), recs, handler)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), recs, handler)
 	fmt.Println(ids(resp), err)
 	// Output:
 	// /app: INFO started
@@ -148,7 +148,7 @@ func ExampleNewLayer() {
 		{MessageId: "m2", Body: `{"payload":{"sku":"B-2"}}`},
 	}
 	b := core.NewBatch(msgs, handler)
-	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	fmt.Println(ids(resp), err)
 	fmt.Println(b.Outcomes[1].Err)
 	// Output:
@@ -174,7 +174,7 @@ func ExampleWrap() {
 		{Topic: "orders", Partition: 0, Offset: 10, Value: base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-1"}}`))},
 		{Topic: "orders", Partition: 0, Offset: 11, Value: "not base64!"},
 	}}}
-	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), event, handler)
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), event, handler)
 	out, _ := json.Marshal(resp)
 	fmt.Println(string(out), err)
 	// Output:
@@ -197,7 +197,7 @@ func ExampleSkip() {
 		return nil
 	}, heartbeats)
 	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: "PING"}, {MessageId: "m2", Body: "hello"}}, handler)
-	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	fmt.Println(ids(resp), err, b.Outcomes[0].Status)
 	// Output:
 	// handled hello

@@ -15,7 +15,6 @@ import (
 	"github.com/batchkit/batchkit/internal/finish"
 	"github.com/batchkit/batchkit/internal/raw"
 	"github.com/batchkit/batchkit/payload"
-	"github.com/batchkit/batchkit/processors"
 )
 
 // Amazon Data Firehose data transformation sends a Lambda function a batch
@@ -449,17 +448,17 @@ func (e *FirehoseResponseSizeError) Is(target error) bool { return target == Err
 
 // FirehoseConfig configures a Firehose processor.
 type FirehoseConfig struct {
-	// processors.Config holds the shared settings: concurrency, deadline margin and
+	// Options are the shared settings: concurrency, deadline margin and
 	// hooks. SuppressFullBatchError has no effect: every record has its own
 	// result.
-	processors.Config
+	core.Options
 	// MaxResponseBytes bounds the response's JSON; 0 is
 	// [DefaultFirehoseMaxResponseBytes] (Lambda's 6 MB).
 	MaxResponseBytes int
 }
 
-// KindFirehose names the Firehose processor in [processors.ConfigError]s.
-const KindFirehose processors.Kind = "firehose"
+// processorName names the Firehose processor in [core.ConfigError]s.
+const processorName = "firehose"
 
 // FirehoseProcessor is the processor of Firehose data transformation. It
 // embeds the shared [core.Base] (scheduling, hooks) and overrides Response
@@ -471,24 +470,17 @@ type FirehoseProcessor struct {
 }
 
 // NewFirehose returns the Firehose processor with the shared options
-// (concurrency, deadline margin, hooks) and the 6 MB response limit. It
-// panics on an invalid option; see [FirehoseFrom].
-func NewFirehose(opts ...processors.Option) *FirehoseProcessor {
-	return processors.Must(FirehoseFrom(FirehoseConfig{Config: processors.BuildConfig(KindFirehose, opts)}))
-}
-
-// FirehoseFrom returns the Firehose processor for c, or the reason c is
-// invalid for it.
-func FirehoseFrom(c FirehoseConfig) (*FirehoseProcessor, error) {
-	if err := c.Config.Validate(KindFirehose); err != nil {
+// (concurrency, deadline margin, hooks) and the 6 MB response limit.
+func NewFirehose(c FirehoseConfig) (*FirehoseProcessor, error) {
+	if err := c.Options.Validate(processorName); err != nil {
 		return nil, err
 	}
 	switch {
 	case c.MaxResponseBytes == 0:
 		c.MaxResponseBytes = DefaultFirehoseMaxResponseBytes
 	case c.MaxResponseBytes < 0:
-		return nil, &processors.ConfigError{Processor: string(KindFirehose), Setting: "MaxResponseBytes", Value: strconv.Itoa(c.MaxResponseBytes),
-			Problem: "it is negative", Accepted: "0 (Lambda's 6 MB) or a positive number of bytes"}
+		return nil, &core.ConfigError{Processor: processorName, Setting: "MaxResponseBytes", Value: strconv.Itoa(c.MaxResponseBytes),
+			Problem: "it is negative"}
 	}
 	// Every record has its own result: a batch whose records all failed
 	// is a response, never a full-batch error.

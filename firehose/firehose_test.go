@@ -17,7 +17,6 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/payload"
-	"github.com/batchkit/batchkit/processors"
 )
 
 // firehoseBoth runs the typed and the raw entries and requires the same
@@ -38,7 +37,7 @@ func TestFirehoseDocumentedEvent(t *testing.T) {
 	want := `{"records":[
 		{"recordId":"record1","result":"Ok","data":"` + base64.StdEncoding.EncodeToString([]byte("HELLO WORLD")) + `"},
 		{"recordId":"record2","result":"Ok","data":"` + base64.StdEncoding.EncodeToString([]byte("HELLO WORLD")) + `"}]}`
-	resp, err := firehose.ProcessFirehoseRaw(context.Background(), firehose.NewFirehose(), data, firehose.FirehoseFunc(contracttest.Upper))
+	resp, err := firehose.ProcessFirehoseRaw(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), data, firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	require.JSONEq(t, want, contracttest.Marshal(t, resp))
 
@@ -52,13 +51,13 @@ func TestFirehoseDocumentedEvent(t *testing.T) {
 	require.Equal(t, firehose.FlexText("2012-04-23T18:25:43.511Z"), ev.Records[0].KinesisRecordMetadata.ApproximateArrivalTimestamp)
 	require.Equal(t, int64(1510772160000), ev.Records[0].ApproximateArrivalTimestamp)
 	require.Equal(t, int64(1510772160), ev.Records[0].ArrivalTime().Unix())
-	typed, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(), ev, firehose.FirehoseFunc(contracttest.Upper))
+	typed, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), ev, firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	require.JSONEq(t, want, contracttest.Marshal(t, typed))
 }
 
 func TestFirehoseBadRecordAmongGood(t *testing.T) {
-	resp, err := firehoseBoth(t, firehose.NewFirehose(), contracttest.FirehoseEvent("a", "fail", "drop", "panic", "b"), firehose.FirehoseFunc(contracttest.Upper))
+	resp, err := firehoseBoth(t, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), contracttest.FirehoseEvent("a", "fail", "drop", "panic", "b"), firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err, "record failures are results, not an invocation error")
 	require.Equal(t, []string{"Ok", "ProcessingFailed", "Dropped", "ProcessingFailed", "Ok"}, contracttest.Results(resp))
 	for i, r := range resp.Records {
@@ -72,7 +71,7 @@ func TestFirehoseBadRecordAmongGood(t *testing.T) {
 }
 
 func TestFirehoseAllFailedIsStillAResponse(t *testing.T) {
-	resp, err := firehoseBoth(t, firehose.NewFirehose(), contracttest.FirehoseEvent("fail", "fail"), firehose.FirehoseFunc(contracttest.Upper))
+	resp, err := firehoseBoth(t, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), contracttest.FirehoseEvent("fail", "fail"), firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	require.Equal(t, []string{"ProcessingFailed", "ProcessingFailed"}, contracttest.Results(resp))
 }
@@ -82,28 +81,28 @@ func TestFirehoseRawUndecodableRecordFailsAlone(t *testing.T) {
 		{"recordId":"r1","approximateArrivalTimestamp":1,"data":"YQ=="},
 		{"recordId":"r2","approximateArrivalTimestamp":1,"data":"not base64!"},
 		{"recordId":"r3","approximateArrivalTimestamp":1,"data":"Yg=="}]}`
-	resp, err := firehose.ProcessFirehoseRaw(context.Background(), firehose.NewFirehose(), []byte(event), firehose.FirehoseFunc(contracttest.Upper))
+	resp, err := firehose.ProcessFirehoseRaw(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), []byte(event), firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, contracttest.Results(resp))
 	require.ErrorIs(t, resp.Records[1].Err, core.ErrRecordDecode)
 	require.Equal(t, "r2", resp.Records[1].RecordID)
 
-	_, err = firehose.ProcessFirehoseRaw(context.Background(), firehose.NewFirehose(), []byte(`{"invocationId":"i"}`), firehose.FirehoseFunc(contracttest.Upper))
+	_, err = firehose.ProcessFirehoseRaw(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), []byte(`{"invocationId":"i"}`), firehose.FirehoseFunc(contracttest.Upper))
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
-	_, err = firehose.ProcessFirehoseRaw(context.Background(), firehose.NewFirehose(), []byte(`{"records":[{"data":"YQ=="}]}`), firehose.FirehoseFunc(contracttest.Upper))
+	_, err = firehose.ProcessFirehoseRaw(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), []byte(`{"records":[{"data":"YQ=="}]}`), firehose.FirehoseFunc(contracttest.Upper))
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure, "a record without recordId cannot be echoed")
 }
 
 func TestFirehoseMSKSource(t *testing.T) {
 	event := `{"invocationId":"i","deliveryStreamArn":"arn","region":"us-east-1","records":[
 		{"recordId":"r1","approximateArrivalTimestamp":1,"kafkaRecordValue":"` + base64.StdEncoding.EncodeToString([]byte("kafka")) + `"}]}`
-	resp, err := firehose.ProcessFirehoseRaw(context.Background(), firehose.NewFirehose(), []byte(event), firehose.FirehoseFunc(contracttest.Upper))
+	resp, err := firehose.ProcessFirehoseRaw(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), []byte(event), firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	require.JSONEq(t, `{"records":[{"recordId":"r1","result":"Ok","kafkaRecordValue":"`+base64.StdEncoding.EncodeToString([]byte("KAFKA"))+`"}]}`, contracttest.Marshal(t, resp))
 
 	var ev firehose.FirehoseEvent
 	require.NoError(t, json.Unmarshal([]byte(event), &ev))
-	typed, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(), ev, firehose.FirehoseFunc(contracttest.Upper))
+	typed, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), ev, firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	require.Equal(t, contracttest.Marshal(t, resp), contracttest.Marshal(t, typed))
 }
@@ -124,7 +123,7 @@ func TestFirehosePartitionKeysAndResultKinds(t *testing.T) {
 			`{"recordId":"rec-0","result":"Ok","data":"eA=="}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, err := firehoseBoth(t, firehose.NewFirehose(), contracttest.FirehoseEvent("x"), tc.h)
+			resp, err := firehoseBoth(t, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), contracttest.FirehoseEvent("x"), tc.h)
 			require.NoError(t, err)
 			require.JSONEq(t, `{"records":[`+tc.want+`]}`, contracttest.Marshal(t, resp))
 		})
@@ -141,7 +140,7 @@ func TestFirehoseJSONTyped(t *testing.T) {
 	h := firehose.FirehoseJSON(func(_ context.Context, v in, _ *firehose.FirehoseRecord) (out, error) {
 		return out{Greeting: "hello " + v.Name}, nil
 	})
-	resp, err := firehoseBoth(t, firehose.NewFirehose(), contracttest.FirehoseEvent(`{"name":"ann"}`, `not json`), h)
+	resp, err := firehoseBoth(t, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), contracttest.FirehoseEvent(`{"name":"ann"}`, `not json`), h)
 	require.NoError(t, err)
 	require.Equal(t, []string{"Ok", "ProcessingFailed"}, contracttest.Results(resp))
 	require.JSONEq(t, `{"greeting":"hello ann"}`, string(resp.Records[0].Data))
@@ -155,7 +154,7 @@ func TestFirehoseResponseSizeLimit(t *testing.T) {
 	big := func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 		return firehose.FirehoseData(bytes.Repeat(rec.Data, 1000)), nil // 1000 bytes -> 1336 in base64
 	}
-	p, err := firehose.FirehoseFrom(firehose.FirehoseConfig{MaxResponseBytes: 3000})
+	p, err := firehose.NewFirehose(firehose.FirehoseConfig{MaxResponseBytes: 3000})
 	require.NoError(t, err)
 	resp, err := firehoseBoth(t, p, contracttest.FirehoseEvent("a", "b", "c"), firehose.FirehoseFunc(big))
 	require.NoError(t, err)
@@ -169,7 +168,7 @@ func TestFirehoseResponseSizeLimit(t *testing.T) {
 		return firehose.FirehoseData(bytes.Repeat(rec.Data, 1<<20)), nil
 	}
 	ev := contracttest.FirehoseEvent(strings.Split("abcdefghij", "")...)
-	resp, err = firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(), ev, firehose.FirehoseFunc(huge))
+	resp, err = firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), ev, firehose.FirehoseFunc(huge))
 	require.NoError(t, err)
 	data, err := json.Marshal(resp)
 	require.NoError(t, err)
@@ -185,7 +184,7 @@ func TestFirehoseResponseSizeLimit(t *testing.T) {
 	require.Equal(t, 4, ok, "4 records of 1 MB (1.33 MB in base64) fit in 6 MB, the 6 others are retried")
 
 	// A limit too small for even the minimal response fails the invocation.
-	tiny, err := firehose.FirehoseFrom(firehose.FirehoseConfig{MaxResponseBytes: 10})
+	tiny, err := firehose.NewFirehose(firehose.FirehoseConfig{MaxResponseBytes: 10})
 	require.NoError(t, err)
 	_, err = firehose.ProcessFirehose(context.Background(), tiny, contracttest.FirehoseEvent("a"), firehose.FirehoseFunc(contracttest.Upper))
 	require.ErrorIs(t, err, firehose.ErrFirehoseResponseSize)
@@ -220,21 +219,21 @@ func TestFirehoseResponseEncoding(t *testing.T) {
 }
 
 func TestFirehoseHandlerAdapter(t *testing.T) {
-	fn := firehose.FirehoseHandler(firehose.NewFirehose(processors.WithConcurrency(4)), firehose.FirehoseFunc(contracttest.Upper))
+	fn := firehose.FirehoseHandler(core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{Concurrency: 4}})), firehose.FirehoseFunc(contracttest.Upper))
 	resp, err := fn(context.Background(), contracttest.Event(t, "firehose.json"))
 	require.NoError(t, err)
 	require.Equal(t, []string{"Ok", "Ok"}, contracttest.Results(resp))
-	_, err = firehose.FirehoseFrom(firehose.FirehoseConfig{MaxResponseBytes: -1})
-	require.ErrorIs(t, err, processors.ErrInvalidConfig)
+	_, err = firehose.NewFirehose(firehose.FirehoseConfig{MaxResponseBytes: -1})
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
 }
 
 // Running the same records again uses this run's handler only: nothing an
 // earlier run stored in the records leaks into the response.
 func TestFirehoseRunTwiceOnTheSameRecords(t *testing.T) {
 	ev := contracttest.FirehoseEvent("a")
-	_, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(), ev, firehose.FirehoseFunc(contracttest.Upper))
+	_, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), ev, firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
-	resp, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(), ev,
+	resp, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), ev,
 		func(context.Context, *firehose.FirehoseRecord) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, "a", string(resp.Records[0].Data), "pass-through, not the earlier run's upper case")

@@ -45,7 +45,7 @@ func ProcessFirehoseRaw(ctx context.Context, p *FirehoseProcessor, event []byte,
 // function, for lambda.Start: it runs the raw-bytes entry
 // ([ProcessFirehoseRaw]) on each event.
 //
-//	lambda.Start(firehose.FirehoseHandler(firehose.NewFirehose(), firehose.FirehoseFunc(transform)))
+//	lambda.Start(firehose.FirehoseHandler(core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), firehose.FirehoseFunc(transform)))
 func FirehoseHandler(p *FirehoseProcessor, h core.Handler[FirehoseRecord]) func(context.Context, json.RawMessage) (FirehoseResponse, error) {
 	return func(ctx context.Context, event json.RawMessage) (FirehoseResponse, error) {
 		return ProcessFirehoseRaw(ctx, p, event, h)

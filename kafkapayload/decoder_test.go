@@ -144,13 +144,13 @@ func TestHandlerFailsBadRecordsAlone(t *testing.T) {
 			got.add(fmt.Sprintf("%d key=%q/%v value=%s/%v wire=%v id=%s src=%s", rec.Raw.Offset, rec.Key, rec.HasKey, rec.Value.ID, rec.HasValue, rec.ValueSchema.Wire, rec.ValueSchema.SchemaID(), src))
 			return nil
 		})
-	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(4)), ev, h)
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 4}})), ev, h)
 	require.NoError(t, err)
-	require.Equal(t, []processors.KafkaBatchItemFailure{
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-0", Offset: 11}},
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-1", Offset: 21}},
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-2", Offset: 30}},
-	}, processors.KafkaResponse(resp).BatchItemFailures)
+	require.Equal(t, []core.BatchItemFailure{
+		{ItemIdentifier: core.KafkaID("orders-0", 11)},
+		{ItemIdentifier: core.KafkaID("orders-1", 21)},
+		{ItemIdentifier: core.KafkaID("orders-2", 30)},
+	}, resp.BatchItemFailures)
 	require.Equal(t, []string{
 		`10 key="k-10"/true value=o-10/true wire=plain id= src=`,
 		`20 key="k-20"/true value=o-20/true wire=Confluent id=3 src=`,
@@ -296,12 +296,12 @@ func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {
 			got.add(fmt.Sprintf("%s key=%s value=%s id=%s format=%s", processors.TopicPartition(rec.Raw), rec.Key, rec.Value.ID, rec.ValueSchema.SchemaID(), rec.ValueSchema.Metadata.DataFormat))
 			return nil
 		})
-	resp, err := processors.ProcessKafka(ev.Context(context.Background()), processors.NewKafka(), ev.KafkaEvent, h)
+	resp, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{})), ev.KafkaEvent, h)
 	require.NoError(t, err)
-	require.Equal(t, []processors.KafkaBatchItemFailure{
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-0", Offset: 2}},
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-1", Offset: 1}},
-	}, processors.KafkaResponse(resp).BatchItemFailures)
+	require.Equal(t, []core.BatchItemFailure{
+		{ItemIdentifier: core.KafkaID("orders-0", 2)},
+		{ItemIdentifier: core.KafkaID("orders-1", 1)},
+	}, resp.BatchItemFailures)
 	require.Equal(t, []string{"orders-0 key=k-1 value=o-1 id=7d3f2b1a-0c9e-4d5f-8a6b-1e2d3c4b5a69 format=AVRO"}, got.sorted())
 	// orders-1 has no metadata: its JSON went to the binary codec, which failed it.
 	require.True(t, called)
@@ -335,10 +335,10 @@ func TestValues(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d:%s", r.Offset, o.ID))
 		return nil
 	})
-	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), ev, h)
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), ev, h)
 	require.NoError(t, err)
 	require.Equal(t, []string{"1:a", "2:"}, got)
-	require.Equal(t, []processors.KafkaBatchItemFailure{{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "t-0", Offset: 3}}}, processors.KafkaResponse(resp).BatchItemFailures)
+	require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.KafkaID("t-0", 3)}}, resp.BatchItemFailures)
 }
 
 func TestBytesCodec(t *testing.T) {
@@ -388,7 +388,7 @@ func TestWithRawMetadata(t *testing.T) {
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return core.Response{}, err
 		}
-		return processors.ProcessKafka(ctx, processors.NewKafka(), ev, kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
+		return processors.ProcessKafka(ctx, core.Must(processors.NewKafka(processors.Config{})), ev, kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
 			require.Equal(t, "77", rec.ValueSchema.SchemaID())
 			return nil
 		}))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -37,8 +38,8 @@ func ExampleHandler() {
 		fmt.Printf("offset %d: key %s, order %s, framing %s, schema %q\n", rec.Raw.Offset, rec.Key, rec.Value.ID, rec.ValueSchema.Wire, rec.ValueSchema.SchemaID())
 		return nil
 	})
-	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), ev, h)
-	out, _ := json.Marshal(processors.KafkaResponse(resp))
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), ev, h)
+	out, _ := json.Marshal(resp)
 	fmt.Println(string(out), err)
 	// Output:
 	// offset 1: key c-1, order o-1, framing plain, schema ""
@@ -67,7 +68,7 @@ func ExampleValues() {
 		fmt.Println(r.Offset, v["page"])
 		return nil
 	})
-	_, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), ev, h)
+	_, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), ev, h)
 	fmt.Println(err)
 	// Output:
 	// 9 /
@@ -91,7 +92,7 @@ func ExampleEvent() {
 		fmt.Println(rec.Value["id"], rec.ValueSchema.Wire, rec.ValueSchema.Metadata.DataFormat, rec.ValueSchema.SchemaID())
 		return nil
 	})
-	_, err := processors.ProcessKafka(ev.Context(context.Background()), processors.NewKafka(), ev.KafkaEvent, h)
+	_, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{})), ev.KafkaEvent, h)
 	fmt.Println(err)
 	// Output:
 	// o-5 event source mapping JSON AVRO a1b2c3d4-0000-4000-8000-000000000001

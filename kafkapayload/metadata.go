@@ -115,9 +115,9 @@ func MetadataFromContext(ctx context.Context) MetadataIndex {
 // event source mapping has a schema registry, and pass
 // [Event.Context] to the processor:
 //
-//	func handler(ctx context.Context, event kafkapayload.Event) (processors.KafkaEventResponse, error) {
+//	func handler(ctx context.Context, event kafkapayload.Event) (core.Response, error) {
 //		resp, err := processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, h)
-//		return processors.KafkaResponse(resp), err
+//		return resp, err
 //	}
 type Event struct {
 	events.KafkaEvent

@@ -88,16 +88,9 @@ func PipesDynamoDBHandler(p core.PartialProcessor[events.DynamoDBEventRecord], h
 
 // NewPipesKinesis returns the processor for Kinesis records delivered by
 // EventBridge Pipes: [NewKinesis] (same options, same ordering policies)
-// reporting failures by eventID, the identifier Pipes expects. It panics on
-// an invalid option; see [PipesKinesisFrom].
-func NewPipesKinesis(opts ...processors.Option) *processors.KinesisProcessor {
-	return processors.Must(PipesKinesisFrom(processors.BuildConfig(processors.KindKinesis, opts)))
-}
-
-// PipesKinesisFrom returns the Pipes Kinesis processor for c, or the reason c
-// is invalid for it.
-func PipesKinesisFrom(c processors.Config) (*processors.KinesisProcessor, error) {
-	if err := c.Validate(processors.KindKinesis); err != nil {
+// reporting failures by eventID, the identifier Pipes expects.
+func NewPipesKinesis(c processors.Config) (*processors.KinesisProcessor, error) {
+	if err := c.Validate("kinesis"); err != nil {
 		return nil, err
 	}
 	return core.NewBase(core.Source[events.KinesisEventRecord]{
@@ -113,16 +106,9 @@ func PipesKinesisFrom(c processors.Config) (*processors.KinesisProcessor, error)
 
 // NewPipesDynamoDB returns the processor for DynamoDB Streams records
 // delivered by EventBridge Pipes: [NewDynamoDB] (same options, same ordering
-// policies) reporting failures by eventID, the identifier Pipes expects. It
-// panics on an invalid option; see [PipesDynamoDBFrom].
-func NewPipesDynamoDB(opts ...processors.Option) *processors.DynamoDBProcessor {
-	return processors.Must(PipesDynamoDBFrom(processors.BuildConfig(processors.KindDynamoDB, opts)))
-}
-
-// PipesDynamoDBFrom returns the Pipes DynamoDB processor for c, or the reason
-// c is invalid for it.
-func PipesDynamoDBFrom(c processors.Config) (*processors.DynamoDBProcessor, error) {
-	if err := c.Validate(processors.KindDynamoDB); err != nil {
+// policies) reporting failures by eventID, the identifier Pipes expects.
+func NewPipesDynamoDB(c processors.Config) (*processors.DynamoDBProcessor, error) {
+	if err := c.Validate("dynamodb"); err != nil {
 		return nil, err
 	}
 	return core.NewBase(core.Source[events.DynamoDBEventRecord]{

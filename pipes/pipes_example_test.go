@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/pipes"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -17,7 +18,7 @@ import (
 // is a bare JSON array of flattened records, and failures are reported by
 // eventID, as Pipes expects. lambda.Start(handler) runs it in Lambda.
 func ExamplePipesKinesisHandler() {
-	handler := pipes.PipesKinesisHandler(pipes.NewPipesKinesis(),
+	handler := pipes.PipesKinesisHandler(core.Must(pipes.NewPipesKinesis(processors.Config{})),
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			fmt.Printf("%s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
 			if string(r.Kinesis.Data) == "bad" {
@@ -44,7 +45,7 @@ func ExamplePipesSQSHandler() {
 	type Order struct {
 		ID string `json:"id"`
 	}
-	handler := pipes.PipesSQSHandler(processors.NewSQS(),
+	handler := pipes.PipesSQSHandler(core.Must(processors.NewSQS(processors.Config{})),
 		processors.SQSJSON(func(_ context.Context, o Order, m *events.SQSMessage) error {
 			fmt.Println("order", o.ID)
 			return nil
@@ -64,7 +65,7 @@ func ExamplePipesSQSHandler() {
 // the Pipes entry refuses it before any handler runs.
 func ExampleProcessPipesDynamoDBRaw_wrongProcessor() {
 	event := `[{"eventID":"1","dynamodb":{"SequenceNumber":"111"},"eventSource":"aws:dynamodb"}]`
-	_, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), []byte(event),
+	_, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), []byte(event),
 		func(context.Context, *events.DynamoDBEventRecord) error { return nil })
 	fmt.Println(errors.Is(err, pipes.ErrPipesIdentifier))
 	// Output: true

@@ -73,7 +73,7 @@ func FuzzPipesSQS(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"messageId"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return pipes.ProcessPipesSQSRaw(ctx, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), event,
+			return pipes.ProcessPipesSQSRaw(ctx, core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), event,
 				func(_ context.Context, m *events.SQSMessage) error { return h(m.MessageId) })
 		})
 	})
@@ -83,7 +83,7 @@ func FuzzPipesKinesis(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return pipes.ProcessPipesKinesisRaw(ctx, pipes.NewPipesKinesis(processors.WithRaiseOnEntireBatchFailure(false)), event,
+			return pipes.ProcessPipesKinesisRaw(ctx, core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), event,
 				func(_ context.Context, r *events.KinesisEventRecord) error { return h(r.EventID) })
 		})
 	})
@@ -93,7 +93,7 @@ func FuzzPipesDynamoDB(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return pipes.ProcessPipesDynamoDBRaw(ctx, pipes.NewPipesDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), event,
+			return pipes.ProcessPipesDynamoDBRaw(ctx, core.Must(pipes.NewPipesDynamoDB(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), event,
 				func(_ context.Context, r *events.DynamoDBEventRecord) error { return h(r.EventID) })
 		})
 	})

@@ -46,7 +46,7 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
 			}
 			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%" })
-			p := pipes.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
+			p := core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, StopOnFirstFailure: true, OrderByKey: true}))
 			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
@@ -67,7 +67,7 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
 			}
 			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%"; delete(m, "partitionKey") })
-			p := pipes.NewPipesKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
+			p := core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, StopOnFirstFailure: true, OrderByKey: true}))
 			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
@@ -85,7 +85,7 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 				batchtest.FIFOMessage{Group: "h", Body: "2"},
 			).Records
 			raw := breakFlat(t, contracttest.JSON(t, msgs), 0, func(m map[string]any) { m["body"] = 1; m["attributes"] = "unreadable" })
-			p := processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithConcurrency(2), processors.WithRaiseOnEntireBatchFailure(false))
+			p := core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, SkipGroupOnError: true}))
 			return pipes.ProcessPipesSQSRaw(context.Background(), p, raw, func(_ context.Context, m *events.SQSMessage) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()

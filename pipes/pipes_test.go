@@ -37,7 +37,7 @@ func failIDs(resp core.Response) []string {
 func TestPipesSQS(t *testing.T) {
 	event := readPipesEvent(t, "sqs.json")
 	var seen []events.SQSMessage
-	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), event,
+	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event,
 		func(_ context.Context, m *events.SQSMessage) error {
 			seen = append(seen, *m)
 			if m.MessageId == "2e1424d4-f796-459a-8184-9c92662be6da" {
@@ -62,7 +62,7 @@ func TestPipesSQSBadRecordFailsAlone(t *testing.T) {
 		{"messageId":"m2","body":{"not":"a string"},"eventSource":"aws:sqs"},
 		{"messageId":"m3","body":"three","eventSource":"aws:sqs"}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(event),
+	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQS(processors.Config{})), []byte(event),
 		func(_ context.Context, m *events.SQSMessage) error {
 			handled = append(handled, m.MessageId)
 			return nil
@@ -78,7 +78,7 @@ func TestPipesSQSFIFOStopsAtFirstFailure(t *testing.T) {
 		{"messageId":"m2","body":{"bad":1},"attributes":{"MessageGroupId":"g"},"eventSource":"aws:sqs"},
 		{"messageId":"m3","body":"ok","attributes":{"MessageGroupId":"g"},"eventSource":"aws:sqs"}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), []byte(event),
+	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), []byte(event),
 		func(_ context.Context, m *events.SQSMessage) error {
 			handled = append(handled, m.MessageId)
 			return nil
@@ -89,8 +89,11 @@ func TestPipesSQSFIFOStopsAtFirstFailure(t *testing.T) {
 
 	// The documented FIFO sample decodes with its group id.
 	var group string
-	_, err = pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQSFIFO(), readPipesEvent(t, "sqs_fifo.json"),
-		func(_ context.Context, m *events.SQSMessage) error { group = processors.MessageGroupID(m); return nil })
+	_, err = pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), readPipesEvent(t, "sqs_fifo.json"),
+		func(_ context.Context, m *events.SQSMessage) error {
+			group = m.Attributes["MessageGroupId"]
+			return nil
+		})
 	require.NoError(t, err)
 	require.Equal(t, "1", group)
 }
@@ -100,7 +103,7 @@ func TestPipesKinesis(t *testing.T) {
 	const first = "shardId-000000000006:49590338271490256608559692538361571095921575989136588898"
 	const second = "shardId-000000000006:49590338271490256608559692540925702759324208523137515618"
 	var seen []events.KinesisEventRecord
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), event,
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), event,
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			seen = append(seen, *r)
 			if r.EventID == second {
@@ -155,9 +158,9 @@ func TestPipesKinesisEquivalence(t *testing.T) {
 		return func(_ context.Context, r *events.KinesisEventRecord) error { *dst = append(*dst, *r); return nil }
 	}
 	var fromPipes, fromLambda []events.KinesisEventRecord
-	_, err = pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), readPipesEvent(t, "kinesis.json"), collect(&fromPipes))
+	_, err = pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), readPipesEvent(t, "kinesis.json"), collect(&fromPipes))
 	require.NoError(t, err)
-	_, err = processors.ProcessKinesisRaw(context.Background(), processors.NewKinesis(), nestedEvent, collect(&fromLambda))
+	_, err = processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{})), collect(&fromLambda))(context.Background(), nestedEvent)
 	require.NoError(t, err)
 	require.Equal(t, fromLambda, fromPipes)
 	var viaJSON events.KinesisEvent
@@ -172,7 +175,7 @@ func TestPipesKinesisBadRecordFailsAlone(t *testing.T) {
 		{"eventID":"shardId-1:3","sequenceNumber":"3","partitionKey":"a","data":"eyJuIjozfQ==","eventSource":"aws:kinesis"}]`
 	var handled []string
 	var mu sync.Mutex
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(processors.WithConcurrency(3)), []byte(event),
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{Concurrency: 3}})), []byte(event),
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -190,7 +193,7 @@ func TestPipesKinesisStopOnFirstFailure(t *testing.T) {
 		{"eventID":"s:2","sequenceNumber":"2","partitionKey":"a","data":"Mg=="},
 		{"eventID":"s:3","sequenceNumber":"3","partitionKey":"a","data":"Mw=="}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(processors.WithStopOnFirstFailure()), []byte(event),
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{StopOnFirstFailure: true})), []byte(event),
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			handled = append(handled, r.EventID)
 			if string(r.Kinesis.Data) == "2" {
@@ -210,7 +213,7 @@ func TestPipesDynamoDB(t *testing.T) {
 		Message string `json:"Message"`
 	}
 	var seen []item
-	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), pipes.NewPipesDynamoDB(), event,
+	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(pipes.NewPipesDynamoDB(processors.Config{})), event,
 		processors.DynamoDBNewImage(func(_ context.Context, it *item, r *events.DynamoDBEventRecord) error {
 			seen = append(seen, *it)
 			if r.EventName == "MODIFY" {
@@ -229,7 +232,7 @@ func TestPipesDynamoDBBadRecordFailsAlone(t *testing.T) {
 		{"eventID":"e2","dynamodb":{"SequenceNumber":"2","NewImage":{"a":{"Q":"unknown type"}}},"eventSource":"aws:dynamodb"},
 		{"eventID":"e3","dynamodb":{"SequenceNumber":"3","NewImage":{"a":{"S":"z"}}},"eventSource":"aws:dynamodb"}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), pipes.NewPipesDynamoDB(), []byte(event),
+	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(pipes.NewPipesDynamoDB(processors.Config{})), []byte(event),
 		func(_ context.Context, r *events.DynamoDBEventRecord) error {
 			handled = append(handled, r.EventID)
 			return nil
@@ -243,7 +246,7 @@ func TestPipesDynamoDBBadRecordFailsAlone(t *testing.T) {
 // handler runs: Pipes would not recognise its identifiers.
 func TestPipesWrongProcessorRefused(t *testing.T) {
 	called := false
-	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), processors.NewKinesis(), readPipesEvent(t, "kinesis.json"),
+	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), readPipesEvent(t, "kinesis.json"),
 		func(context.Context, *events.KinesisEventRecord) error { called = true; return nil })
 	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
 	var pe *pipes.PipesIdentifierError
@@ -252,7 +255,7 @@ func TestPipesWrongProcessorRefused(t *testing.T) {
 	require.Equal(t, "49590338271490256608559692538361571095921575989136588898", pe.Got)
 	require.False(t, called)
 
-	_, err = pipes.ProcessPipesDynamoDBRaw(context.Background(), processors.NewDynamoDB(), readPipesEvent(t, "dynamodb.json"),
+	_, err = pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), readPipesEvent(t, "dynamodb.json"),
 		func(context.Context, *events.DynamoDBEventRecord) error { called = true; return nil })
 	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
 	require.False(t, called)
@@ -269,7 +272,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			called := false
-			_, err := pipes.ProcessPipesSQSRaw(context.Background(), processors.NewSQS(), []byte(c.event),
+			_, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQS(processors.Config{})), []byte(c.event),
 				func(context.Context, *events.SQSMessage) error { called = true; return nil })
 			require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 			var ube *core.UnexpectedBatchTypeError
@@ -281,7 +284,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 }
 
 func TestPipesEmptyArray(t *testing.T) {
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), []byte(` [ ] `),
+	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), []byte(` [ ] `),
 		func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.NoError(t, err)
 	out, err := json.Marshal(resp)
@@ -296,7 +299,7 @@ func TestPipesAdapters(t *testing.T) {
 	failSecond := func(i *int) bool { *i++; return *i == 2 }
 
 	var n1 int
-	sqsResp, err := pipes.PipesSQSHandler(processors.NewSQS(), func(context.Context, *events.SQSMessage) error {
+	sqsResp, err := pipes.PipesSQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(context.Context, *events.SQSMessage) error {
 		if failSecond(&n1) {
 			return errors.New("boom")
 		}
@@ -307,7 +310,7 @@ func TestPipesAdapters(t *testing.T) {
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]}`, string(out))
 
 	var n2 int
-	kResp, err := pipes.PipesKinesisHandler(pipes.NewPipesKinesis(), func(context.Context, *events.KinesisEventRecord) error {
+	kResp, err := pipes.PipesKinesisHandler(core.Must(pipes.NewPipesKinesis(processors.Config{})), func(context.Context, *events.KinesisEventRecord) error {
 		if failSecond(&n2) {
 			return errors.New("boom")
 		}
@@ -318,7 +321,7 @@ func TestPipesAdapters(t *testing.T) {
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"shardId-000000000006:49590338271490256608559692540925702759324208523137515618"}]}`, string(out))
 
 	var n3 int
-	dResp, err := pipes.PipesDynamoDBHandler(pipes.NewPipesDynamoDB(), func(context.Context, *events.DynamoDBEventRecord) error {
+	dResp, err := pipes.PipesDynamoDBHandler(core.Must(pipes.NewPipesDynamoDB(processors.Config{})), func(context.Context, *events.DynamoDBEventRecord) error {
 		if failSecond(&n3) {
 			return errors.New("boom")
 		}
@@ -333,18 +336,18 @@ func TestPipesAdapters(t *testing.T) {
 // fail: nothing is lost.
 func TestPipesUnidentifiableFailure(t *testing.T) {
 	event := `[{"eventID":"s:1","data":"MQ=="},{"data":"%%%"}]`
-	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), pipes.NewPipesKinesis(), []byte(event),
+	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), []byte(event),
 		func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	require.ErrorIs(t, err, core.ErrRecordDecode)
 }
 
 func TestPipesProcessorConfig(t *testing.T) {
-	_, err := pipes.PipesKinesisFrom(processors.Config{SkipGroupOnError: true})
-	require.ErrorIs(t, err, processors.ErrInvalidConfig)
-	_, err = pipes.PipesDynamoDBFrom(processors.Config{Options: core.Options{Concurrency: -1}})
-	require.ErrorIs(t, err, processors.ErrInvalidConfig)
-	p, err := pipes.PipesDynamoDBFrom(processors.Config{OrderByKey: true, StopOnFirstFailure: true})
+	_, err := pipes.NewPipesKinesis(processors.Config{SkipGroupOnError: true})
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
+	_, err = pipes.NewPipesDynamoDB(processors.Config{Options: core.Options{Concurrency: -1}})
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
+	p, err := pipes.NewPipesDynamoDB(processors.Config{OrderByKey: true, StopOnFirstFailure: true})
 	require.NoError(t, err)
 	require.Equal(t, core.StopKey, p.Plan().Source.Stop)
 	require.True(t, strings.HasPrefix(p.Plan().Source.Name, "aws:"))

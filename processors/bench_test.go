@@ -64,7 +64,7 @@ func decodeDynamoDB(data []byte) []events.DynamoDBEventRecord {
 
 func BenchmarkSQS(b *testing.B) {
 	runProcessorBench(b, benchCase[events.SQSMessage]{
-		kind: "sqs", records: decodeSQS, proc: processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)),
+		kind: "sqs", records: decodeSQS, proc: core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})),
 		id:     func(m *events.SQSMessage) string { return m.MessageId },
 		fails:  func(m *events.SQSMessage) bool { return m.Body[0] == 'x' },
 		source: func(m *events.SQSMessage) string { return m.EventSource }, want: processors.EventSourceSQS,
@@ -73,7 +73,7 @@ func BenchmarkSQS(b *testing.B) {
 
 func BenchmarkSQSFIFO(b *testing.B) {
 	runProcessorBench(b, benchCase[events.SQSMessage]{
-		kind: "fifo", records: decodeSQS, proc: processors.NewSQSFIFO(processors.WithRaiseOnEntireBatchFailure(false)),
+		kind: "fifo", records: decodeSQS, proc: core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{SuppressFullBatchError: true}})),
 		id:     func(m *events.SQSMessage) string { return m.MessageId },
 		fails:  func(m *events.SQSMessage) bool { return m.Body[0] == 'x' },
 		source: func(m *events.SQSMessage) string { return m.EventSource }, want: processors.EventSourceSQS,
@@ -82,7 +82,7 @@ func BenchmarkSQSFIFO(b *testing.B) {
 
 func BenchmarkKinesis(b *testing.B) {
 	runProcessorBench(b, benchCase[events.KinesisEventRecord]{
-		kind: "kinesis", records: decodeKinesis, proc: processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)),
+		kind: "kinesis", records: decodeKinesis, proc: core.Must(processors.NewKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})),
 		id:     func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber },
 		fails:  func(r *events.KinesisEventRecord) bool { return r.Kinesis.PartitionKey == "fail" },
 		source: func(r *events.KinesisEventRecord) string { return r.EventSource }, want: processors.EventSourceKinesis,
@@ -91,7 +91,7 @@ func BenchmarkKinesis(b *testing.B) {
 
 func BenchmarkDynamoDB(b *testing.B) {
 	runProcessorBench(b, benchCase[events.DynamoDBEventRecord]{
-		kind: "dynamodb", records: decodeDynamoDB, proc: processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)),
+		kind: "dynamodb", records: decodeDynamoDB, proc: core.Must(processors.NewDynamoDB(processors.Config{Options: core.Options{SuppressFullBatchError: true}})),
 		id:     func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber },
 		fails:  func(r *events.DynamoDBEventRecord) bool { return r.EventName == "REMOVE" },
 		source: func(r *events.DynamoDBEventRecord) string { return r.EventSource }, want: processors.EventSourceDynamoDB,

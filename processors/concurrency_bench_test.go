@@ -54,7 +54,7 @@ func BenchmarkSQSConcurrentSleep(b *testing.B) {
 	event := batchtest.SQSEvent(bodies...)
 	for _, bound := range []int{100, 250, 1000} {
 		b.Run("bound="+strconv.Itoa(bound), func(b *testing.B) {
-			p := processors.NewSQS(processors.WithConcurrency(bound))
+			p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: bound}}))
 			handler := sleepHandler[events.SQSMessage](time.Millisecond)
 			ctx := context.Background()
 			for b.Loop() {
@@ -81,7 +81,7 @@ func BenchmarkOrderedConcurrentSleep(b *testing.B) {
 			msgs = append(msgs, batchtest.FIFOMessage{Group: "g" + strconv.Itoa(i%keys), Body: "{}"})
 		}
 		event := batchtest.FIFOEvent(msgs...)
-		p := processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithConcurrency(keys))
+		p := core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Concurrency: keys}, SkipGroupOnError: true}))
 		handler := sleepHandler[events.SQSMessage](time.Millisecond)
 		for b.Loop() {
 			if _, err := core.Process(context.Background(), p, event.Records, handler); err != nil {
@@ -96,7 +96,7 @@ func BenchmarkOrderedConcurrentSleep(b *testing.B) {
 			msgs = append(msgs, batchtest.KafkaMessage{Topic: "t", Partition: int64(i % keys), Offset: int64(i / keys)})
 		}
 		event := batchtest.KafkaEvent(processors.EventSourceMSK, msgs...)
-		p := processors.NewKafka(processors.WithConcurrency(keys))
+		p := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: keys}}))
 		handler := sleepHandler[events.KafkaRecord](time.Millisecond)
 		for b.Loop() {
 			if _, err := processors.ProcessKafka(context.Background(), p, event, handler); err != nil {
@@ -111,7 +111,7 @@ func BenchmarkOrderedConcurrentSleep(b *testing.B) {
 			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: []byte("{}")})
 		}
 		event := batchtest.KinesisEventOf(recs...)
-		p := processors.NewKinesis(processors.WithOrderByKey(), processors.WithConcurrency(keys))
+		p := core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: keys}, OrderByKey: true}))
 		handler := sleepHandler[events.KinesisEventRecord](time.Millisecond)
 		for b.Loop() {
 			if _, err := core.Process(context.Background(), p, event.Records, handler); err != nil {

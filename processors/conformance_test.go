@@ -104,15 +104,13 @@ func runVector(t *testing.T, v vector) {
 	}
 }
 
-func options(v vector) []processors.Option {
-	var opts []processors.Option
+func options(v vector) processors.Config {
+	var c processors.Config
 	if v.Options.RaiseOnEntireBatchFailure != nil {
-		opts = append(opts, processors.WithRaiseOnEntireBatchFailure(*v.Options.RaiseOnEntireBatchFailure))
+		c.SuppressFullBatchError = !*v.Options.RaiseOnEntireBatchFailure
 	}
-	if v.Options.SkipGroupOnError {
-		opts = append(opts, processors.WithSkipGroupOnError())
-	}
-	return opts
+	c.SkipGroupOnError = v.Options.SkipGroupOnError
+	return c
 }
 
 func runTyped(t *testing.T, v vector) (core.Response, error, []int) {
@@ -125,7 +123,7 @@ func runTyped(t *testing.T, v vector) (core.Response, error, []int) {
 		if v.Processor == "sqs-fifo" {
 			newProcessor = processors.NewSQSFIFO
 		}
-		p := newProcessor(options(v)...)
+		p := core.Must(newProcessor(options(v)))
 		h, handled := failing(ev.Records, v.FailIndexes)
 		resp, err := core.Process(ctx, p, ev.Records, h)
 		return resp, err, handled()
@@ -133,13 +131,13 @@ func runTyped(t *testing.T, v vector) (core.Response, error, []int) {
 		var ev events.KinesisEvent
 		require.NoError(t, json.Unmarshal(v.Event, &ev))
 		h, handled := failing(ev.Records, v.FailIndexes)
-		resp, err := core.Process(ctx, processors.NewKinesis(options(v)...), ev.Records, h)
+		resp, err := core.Process(ctx, core.Must(processors.NewKinesis(options(v))), ev.Records, h)
 		return resp, err, handled()
 	case "dynamodb":
 		var ev events.DynamoDBEvent
 		require.NoError(t, json.Unmarshal(v.Event, &ev))
 		h, handled := failing(ev.Records, v.FailIndexes)
-		resp, err := core.Process(ctx, processors.NewDynamoDB(options(v)...), ev.Records, h)
+		resp, err := core.Process(ctx, core.Must(processors.NewDynamoDB(options(v))), ev.Records, h)
 		return resp, err, handled()
 	}
 	t.Fatalf("unknown processor %q", v.Processor)
@@ -193,19 +191,19 @@ func runRaw(t *testing.T, v vector) (core.Response, error, []int) {
 		var ev events.SQSEvent
 		_ = json.Unmarshal(v.Event, &ev) // positions of the records, when there are some
 		h, handled := failingByContent(t, ev.Records, v.FailIndexes)
-		resp, err := processors.ProcessSQSRaw(ctx, newProcessor(options(v)...), v.Event, h)
+		resp, err := processors.SQSHandler(core.Must(newProcessor(options(v))), h)(ctx, v.Event)
 		return resp, err, handled()
 	case "kinesis":
 		var ev events.KinesisEvent
 		_ = json.Unmarshal(v.Event, &ev)
 		h, handled := failingByContent(t, ev.Records, v.FailIndexes)
-		resp, err := processors.ProcessKinesisRaw(ctx, processors.NewKinesis(options(v)...), v.Event, h)
+		resp, err := processors.KinesisHandler(core.Must(processors.NewKinesis(options(v))), h)(ctx, v.Event)
 		return resp, err, handled()
 	case "dynamodb":
 		var ev events.DynamoDBEvent
 		_ = json.Unmarshal(v.Event, &ev)
 		h, handled := failingByContent(t, ev.Records, v.FailIndexes)
-		resp, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(options(v)...), v.Event, h)
+		resp, err := processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(options(v))), h)(ctx, v.Event)
 		return resp, err, handled()
 	}
 	t.Fatalf("unknown processor %q", v.Processor)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/firehose"
 	"github.com/batchkit/batchkit/s3batch"
 	"github.com/batchkit/batchkit/window"
@@ -34,7 +35,7 @@ func benchS3Event(n int) s3batch.S3BatchEvent {
 }
 
 func BenchmarkS3Batch(b *testing.B) {
-	p := s3batch.NewS3Batch()
+	p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
 	h := s3batch.S3BatchFunc(func(_ context.Context, t *s3batch.S3BatchTask) (string, error) { return "copied", nil })
 	ev := benchS3Event(contractBenchN)
 	raw, err := json.Marshal(ev)
@@ -101,7 +102,7 @@ func benchFirehoseEvent(n int) firehose.FirehoseEvent {
 }
 
 func BenchmarkFirehose(b *testing.B) {
-	p := firehose.NewFirehose()
+	p := core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
 	// The transformation returns the record's own data (a pass-through),
 	// so the benchmark measures batchkit, not a copy.
 	h := firehose.FirehoseFunc(func(_ context.Context, r *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
@@ -196,7 +197,7 @@ func benchWindowEvent(n int) window.KinesisWindowEvent {
 }
 
 func BenchmarkKinesisWindow(b *testing.B) {
-	p := window.NewKinesisWindow()
+	p := core.Must(window.NewKinesisWindow(window.WindowConfig{}))
 	agg := window.Aggregate[events.KinesisEventRecord, benchTotals]{
 		Fold: func(_ context.Context, s *benchTotals, r *events.KinesisEventRecord) error {
 			s.Count++

@@ -172,7 +172,7 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 	switch v.Contract {
 	case "s3batch":
 		pos := positions(t, v.Event, "tasks", field("taskId"))
-		p, perr := s3batch.S3BatchFrom(s3batch.S3BatchConfig{Config: vectorOptions(v)})
+		p, perr := s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: vectorOptions(v).Options})
 		require.NoError(t, perr)
 		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 			if _, err := b.act(pos[task.TaskID]); err != nil {
@@ -189,7 +189,7 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 		}
 	case "firehose":
 		pos := positions(t, v.Event, "records", field("recordId"))
-		p, perr := firehose.FirehoseFrom(firehose.FirehoseConfig{Config: vectorOptions(v), MaxResponseBytes: v.Options.MaxResponseBytes})
+		p, perr := firehose.NewFirehose(firehose.FirehoseConfig{Options: vectorOptions(v).Options, MaxResponseBytes: v.Options.MaxResponseBytes})
 		require.NoError(t, perr)
 		h := firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 			drop, err := b.act(pos[rec.RecordID])
@@ -207,7 +207,7 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 		}
 	case "kinesis-window":
 		pos := positions(t, v.Event, "Records", field("kinesis", "sequenceNumber"))
-		p, perr := window.KinesisWindowFrom(window.WindowConfig{Config: vectorOptions(v), MaxStateBytes: v.Options.MaxStateBytes})
+		p, perr := window.NewKinesisWindow(window.WindowConfig{Options: vectorOptions(v).Options, MaxStateBytes: v.Options.MaxStateBytes})
 		require.NoError(t, perr)
 		agg := window.Aggregate[events.KinesisEventRecord, map[string]int]{
 			Commutative: v.Options.Commutative,
@@ -230,7 +230,7 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 		}
 	case "dynamodb-window":
 		pos := positions(t, v.Event, "Records", field("dynamodb", "SequenceNumber"))
-		p, perr := window.DynamoDBWindowFrom(window.WindowConfig{Config: vectorOptions(v), MaxStateBytes: v.Options.MaxStateBytes})
+		p, perr := window.NewDynamoDBWindow(window.WindowConfig{Options: vectorOptions(v).Options, MaxStateBytes: v.Options.MaxStateBytes})
 		require.NoError(t, perr)
 		agg := window.Aggregate[events.DynamoDBEventRecord, map[string]int]{
 			Commutative: v.Options.Commutative,

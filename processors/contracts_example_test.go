@@ -8,20 +8,19 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/firehose"
 	"github.com/batchkit/batchkit/s3batch"
 	"github.com/batchkit/batchkit/window"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/batchkit/batchkit/processors"
 )
 
 // An S3 Batch Operations function: one result per task. A handler error is
 // a TemporaryFailure (S3 retries the task) unless it is wrapped with
 // s3batch.Permanent; keys arrive URL-encoded and Key is decoded once.
 func ExampleProcessS3Batch() {
-	processor := s3batch.NewS3Batch() // once, at package level
+	processor := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})) // once, at package level
 
 	handle := func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 		switch {
@@ -58,7 +57,7 @@ func ExampleProcessS3Batch() {
 // it decodes the event bytes itself, so a task that does not decode fails
 // alone.
 func ExampleS3BatchHandler() {
-	handler := s3batch.S3BatchHandler(s3batch.NewS3Batch(), s3batch.S3BatchFunc(
+	handler := s3batch.S3BatchHandler(core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), s3batch.S3BatchFunc(
 		func(_ context.Context, task *s3batch.S3BatchTask) (string, error) { return "ok", nil }))
 	// lambda.Start(handler)
 
@@ -78,7 +77,7 @@ func ExampleS3BatchHandler() {
 // data, Dropped, or ProcessingFailed (Firehose retries it). Partition keys
 // feed dynamic partitioning.
 func ExampleProcessFirehose() {
-	processor := firehose.NewFirehose() // once, at package level
+	processor := core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})) // once, at package level
 
 	type logLine struct {
 		Level   string `json:"level"`
@@ -112,7 +111,7 @@ func ExampleProcessFirehose() {
 
 // The Lambda handler of a Firehose transformation, for lambda.Start.
 func ExampleFirehoseHandler() {
-	handler := firehose.FirehoseHandler(firehose.NewFirehose(), firehose.FirehoseFunc(
+	handler := firehose.FirehoseHandler(core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), firehose.FirehoseFunc(
 		func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 			return firehose.FirehoseData(bytes.ToUpper(rec.Payload())), nil
 		}))
@@ -134,7 +133,7 @@ func ExampleFirehoseHandler() {
 // by record; the failed record and the ones after it are left out of the
 // state and reported, and the final invocation publishes the aggregate.
 func ExampleProcessKinesisWindow() {
-	processor := window.NewKinesisWindow() // once, at package level
+	processor := core.Must(window.NewKinesisWindow(window.WindowConfig{})) // once, at package level
 
 	type totals struct {
 		Orders int     `json:"orders"`
@@ -192,7 +191,7 @@ func ExampleDynamoDBWindowHandler() {
 			return nil
 		},
 	}
-	handler := window.DynamoDBWindowHandler(window.NewDynamoDBWindow(), aggregate)
+	handler := window.DynamoDBWindowHandler(core.Must(window.NewDynamoDBWindow(window.WindowConfig{})), aggregate)
 	// lambda.Start(handler)
 
 	event := `{"Records":[
@@ -225,7 +224,7 @@ func ExampleS3BatchArgs() {
 		Job:   s3batch.S3BatchJob{ID: "job", UserArguments: map[string]string{"storageClass": "GLACIER"}},
 		Tasks: []s3batch.S3BatchTask{{TaskID: "t1", S3Key: "logs/2026-01-01.gz", S3Bucket: "logs"}},
 	}
-	resp, _ := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(), event, h)
+	resp, _ := s3batch.ProcessS3Batch(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), event, h)
 	fmt.Println(resp.Results[0].ResultCode, resp.Results[0].ResultString)
 	// Output:
 	// Succeeded moved logs/2026-01-01.gz to GLACIER
@@ -236,7 +235,7 @@ func ExampleS3BatchArgs() {
 // and a failure still leaves the failed record and every later one out of
 // the state.
 func ExampleAggregate_commutative() {
-	processor := window.NewKinesisWindow(processors.WithConcurrency(4))
+	processor := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Concurrency: 4}}))
 	sum := window.Aggregate[events.KinesisEventRecord, int]{
 		Commutative: true,
 		Fold: func(_ context.Context, total *int, r *events.KinesisEventRecord) error {
@@ -266,8 +265,8 @@ func ExampleAggregate_commutative() {
 // The Firehose response stays under Lambda's 6 MB (here a smaller limit, to
 // show it): records whose data no longer fits are ProcessingFailed, and
 // Firehose retries them, instead of the whole response being refused.
-func ExampleFirehoseFrom() {
-	processor, err := firehose.FirehoseFrom(firehose.FirehoseConfig{MaxResponseBytes: 300})
+func ExampleNewFirehose_config() {
+	processor, err := firehose.NewFirehose(firehose.FirehoseConfig{MaxResponseBytes: 300})
 	if err != nil {
 		panic(err)
 	}
@@ -318,7 +317,7 @@ func ExampleDynamoDBWindowNewImage() {
 		{"eventName":"REMOVE","eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"3"}}],
 		"window":{"start":"2020-07-30T17:00:00Z","end":"2020-07-30T17:05:00Z"},"state":{"B2":3},
 		"shardId":"shard123456789","eventSourceARN":"stream-ARN","isFinalInvokeForWindow":false,"isWindowTerminatedEarly":false}`
-	resp, err := window.ProcessDynamoDBWindowRaw(context.Background(), window.NewDynamoDBWindow(), []byte(event), aggregate)
+	resp, err := window.ProcessDynamoDBWindowRaw(context.Background(), core.Must(window.NewDynamoDBWindow(window.WindowConfig{})), []byte(event), aggregate)
 	if err != nil {
 		panic(err)
 	}

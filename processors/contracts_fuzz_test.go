@@ -8,14 +8,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/firehose"
 	"github.com/batchkit/batchkit/internal/contracttest"
 	"github.com/batchkit/batchkit/s3batch"
 	"github.com/batchkit/batchkit/window"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/batchkit/batchkit/processors"
 )
 
 // The contract fuzz targets feed arbitrary bytes to the contracts' raw
@@ -68,7 +67,7 @@ var errContractFuzz = errors.New("fuzz: odd record fails")
 
 func FuzzFirehoseRaw(f *testing.F) {
 	seedContracts(f)
-	p := firehose.NewFirehose()
+	p := core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		handled := map[string]bool{}
 		h := firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
@@ -102,7 +101,7 @@ func FuzzFirehoseRaw(f *testing.F) {
 
 func FuzzS3BatchRaw(f *testing.F) {
 	seedContracts(f)
-	p := s3batch.NewS3Batch()
+	p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		handled := map[string]bool{}
 		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
@@ -130,7 +129,7 @@ func FuzzS3BatchRaw(f *testing.F) {
 
 func FuzzKinesisWindowRaw(f *testing.F) {
 	seedContracts(f)
-	p := window.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false))
+	p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{SuppressFullBatchError: true}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		folded := 0
 		agg := window.Aggregate[events.KinesisEventRecord, int]{

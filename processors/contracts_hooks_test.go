@@ -17,7 +17,6 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
 )
 
 // endHook records the errors its BatchEnd sees.
@@ -59,7 +58,7 @@ func TestWindowHooksSeeTheInvocationFail(t *testing.T) {
 			cfg := window.WindowConfig{MaxStateBytes: tt.maxState}
 			cfg.Hooks = []core.Hook{hook}
 			cfg.Concurrency = max(tt.conc, 1)
-			p, err := window.KinesisWindowFrom(cfg)
+			p, err := window.NewKinesisWindow(cfg)
 			require.NoError(t, err)
 			ev := window.KinesisWindowEvent{Records: batchtest.KinesisEvent("a", "b").Records}
 			ev.IsFinalInvokeForWindow = true
@@ -94,7 +93,7 @@ func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
 		run: func(hook core.Hook) error {
 			cfg := firehose.FirehoseConfig{MaxResponseBytes: 20}
 			cfg.Hooks = []core.Hook{hook}
-			p, err := firehose.FirehoseFrom(cfg)
+			p, err := firehose.NewFirehose(cfg)
 			require.NoError(t, err)
 			ev := firehose.FirehoseEvent{Records: []firehose.FirehoseRecord{{RecordID: "r0", Data: []byte("x")}}}
 			_, err = firehose.ProcessFirehose(context.Background(), p, ev, firehose.FirehoseFunc(ok))
@@ -104,7 +103,7 @@ func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
 	}, {
 		name: "s3 task without taskId",
 		run: func(hook core.Hook) error {
-			p := s3batch.NewS3Batch(processors.WithHooks(hook))
+			p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Hooks: []core.Hook{hook}}}))
 			ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "1.0", Tasks: []s3batch.S3BatchTask{{S3Key: "k"}}}
 			_, err := s3batch.ProcessS3Batch(context.Background(), p, ev, s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) {
 				return "", errors.New("failed")

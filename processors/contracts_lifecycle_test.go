@@ -58,21 +58,21 @@ func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
 			}
 			return "", nil
 		})
-		_, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(processors.WithHooks(hook)), contracttest.S3Event("a", "b"), h)
+		_, err := s3batch.ProcessS3Batch(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.S3Event("a", "b"), h)
 		require.NoError(t, err)
 		require.Equal(t, s3batch.EventSourceS3Batch, hook.source)
 		require.Equal(t, map[string]core.Status{"task-a": core.StatusSuccess, "task-b": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("firehose", func(t *testing.T) {
 		hook := &recordingHook{}
-		_, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(processors.WithHooks(hook)), contracttest.FirehoseEvent("a", "fail"), firehose.FirehoseFunc(contracttest.Upper))
+		_, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.FirehoseEvent("a", "fail"), firehose.FirehoseFunc(contracttest.Upper))
 		require.NoError(t, err)
 		require.Equal(t, firehose.EventSourceFirehose, hook.source)
 		require.Equal(t, map[string]core.Status{"rec-0": core.StatusSuccess, "rec-1": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("kinesis-window", func(t *testing.T) {
 		hook := &recordingHook{}
-		p := window.NewKinesisWindow(processors.WithHooks(hook))
+		p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Hooks: []core.Hook{hook}}}))
 		_, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, "a", "fail", "b"), window.Aggregate[events.KinesisEventRecord, map[string]int]{Fold: contracttest.CountByKey(nil)})
 		require.NoError(t, err)
 		require.Equal(t, processors.EventSourceKinesis, hook.source)
@@ -92,7 +92,7 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 			}
 			return "ok", nil
 		})
-		resp, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(processors.WithConcurrency(2)), contracttest.S3Event("a", "b", "c"), h)
+		resp, err := s3batch.ProcessS3Batch(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Concurrency: 2}})), contracttest.S3Event("a", "b", "c"), h)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Succeeded", "TemporaryFailure", "Succeeded"},
 			[]string{resp.Results[0].ResultCode, resp.Results[1].ResultCode, resp.Results[2].ResultCode})
@@ -104,7 +104,7 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 			}
 			return contracttest.Upper(ctx, rec)
 		})
-		resp, err := firehose.ProcessFirehose(context.Background(), firehose.NewFirehose(processors.WithConcurrency(2)), contracttest.FirehoseEvent("a", "b", "c"), h)
+		resp, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{Concurrency: 2}})), contracttest.FirehoseEvent("a", "b", "c"), h)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, contracttest.Results(resp))
 	})
@@ -119,7 +119,7 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 				return nil
 			},
 		}
-		p := window.NewKinesisWindow(processors.WithConcurrency(2))
+		p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Concurrency: 2}}))
 		resp, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`0`, false, "a", "b", "c"), agg)
 		require.NoError(t, err)
 		require.JSONEq(t, `1`, string(resp.State))
@@ -129,8 +129,8 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 
 // One processor value serves concurrent invocations (run with -race).
 func TestContractsConcurrentInvocations(t *testing.T) {
-	s3p, fhp, wp := s3batch.NewS3Batch(processors.WithConcurrency(3)), firehose.NewFirehose(processors.WithConcurrency(3)),
-		window.NewKinesisWindow(processors.WithConcurrency(3))
+	s3p, fhp, wp := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Concurrency: 3}})), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{Concurrency: 3}})),
+		core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Concurrency: 3}}))
 	agg := window.Aggregate[events.KinesisEventRecord, int]{Commutative: true,
 		Fold: func(_ context.Context, s *int, _ *events.KinesisEventRecord) error { *s++; return nil }}
 	var wg sync.WaitGroup
@@ -159,7 +159,7 @@ func TestContractsConcurrentInvocations(t *testing.T) {
 func TestContractsDrivenByCoreRun(t *testing.T) {
 	ctx := context.Background()
 	t.Run("s3batch", func(t *testing.T) {
-		p := s3batch.NewS3Batch()
+		p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
 		ev := contracttest.S3Event("a%20b", "bad%zz", "c")
 		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) { return task.Key, nil })
 		b := core.NewBatch(ev.Tasks, h)
@@ -177,7 +177,7 @@ func TestContractsDrivenByCoreRun(t *testing.T) {
 		require.Equal(t, "a b", out.Results[0].ResultString)
 	})
 	t.Run("firehose", func(t *testing.T) {
-		p := firehose.NewFirehose()
+		p := core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
 		ev := contracttest.FirehoseEvent("a", "fail", "drop")
 		b := core.NewBatch(ev.Records, firehose.FirehoseFunc(contracttest.Upper))
 		_, err := core.Run(ctx, core.PartialProcessor[firehose.FirehoseRecord](p), b)
@@ -194,7 +194,7 @@ func TestContractsDrivenByCoreRun(t *testing.T) {
 // content: the JSON field names are Lambda's.
 func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
 	ctx := context.Background()
-	fr, err := firehose.ProcessFirehose(ctx, firehose.NewFirehose(), contracttest.FirehoseEvent("a", "fail", "drop"), firehose.FirehoseFunc(
+	fr, err := firehose.ProcessFirehose(ctx, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), contracttest.FirehoseEvent("a", "fail", "drop"), firehose.FirehoseFunc(
 		func(c context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
 			out, err := contracttest.Upper(c, rec)
 			return out.WithPartitionKeys(map[string]string{"k": "v"}), err
@@ -208,7 +208,7 @@ func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
 	require.Equal(t, events.KinesisFirehoseTransformedStateProcessingFailed, theirs.Records[1].Result)
 	require.Equal(t, events.KinesisFirehoseTransformedStateDropped, theirs.Records[2].Result)
 
-	sr, err := s3batch.ProcessS3Batch(ctx, s3batch.NewS3Batch(), contracttest.S3Event("x"), s3batch.S3BatchFunc(
+	sr, err := s3batch.ProcessS3Batch(ctx, core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), contracttest.S3Event("x"), s3batch.S3BatchFunc(
 		func(context.Context, *s3batch.S3BatchTask) (string, error) { return "done", nil }))
 	require.NoError(t, err)
 	var s3theirs events.S3BatchJobResponse
@@ -227,7 +227,7 @@ func TestFirehoseNotStartedBeforeDeadline(t *testing.T) {
 		calls++
 		return contracttest.Upper(c, rec)
 	})
-	resp, err := firehose.ProcessFirehose(ctx, firehose.NewFirehose(processors.WithDeadlineMargin(time.Second)), contracttest.FirehoseEvent("a", "b"), h)
+	resp, err := firehose.ProcessFirehose(ctx, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{DeadlineMargin: time.Second}})), contracttest.FirehoseEvent("a", "b"), h)
 	require.NoError(t, err)
 	require.Zero(t, calls)
 	require.Equal(t, []string{"ProcessingFailed", "ProcessingFailed"}, contracttest.Results(resp))
@@ -249,7 +249,7 @@ func TestWindowRebuildFailureFailsTheInvocation(t *testing.T) {
 			return nil
 		},
 	}
-	_, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, false, "a", "fail"), agg)
+	_, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, false, "a", "fail"), agg)
 	var stateErr *window.WindowStateError
 	require.ErrorAs(t, err, &stateErr)
 	require.Equal(t, "rebuild", stateErr.Op)

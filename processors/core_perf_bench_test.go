@@ -73,7 +73,7 @@ func BenchmarkCPUBoundConcurrency(b *testing.B) {
 			}
 		})
 		run := func(bound int) func() {
-			p := processors.NewSQS(processors.WithConcurrency(bound))
+			p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: bound}}))
 			return func() {
 				if _, err := core.Process(context.Background(), p, event.Records, h); err != nil {
 					b.Fatal(err)
@@ -128,7 +128,7 @@ func BenchmarkSleepAtFullBound(b *testing.B) {
 		bareOp = b.Elapsed() / time.Duration(b.N)
 		reportIdeal(b, 1)
 	})
-	p := processors.NewSQS(processors.WithConcurrency(1000))
+	p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 1000}}))
 	h := sleepHandler[events.SQSMessage](time.Millisecond)
 	// interleaved: batchkit and the bare loop in turns; x-compared is
 	// x-bare taken turn by turn.
@@ -160,7 +160,7 @@ func BenchmarkKinesisOrdered16Keys(b *testing.B) {
 		recs[i] = batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: []byte("{}")}
 	}
 	event := batchtest.KinesisEventOf(recs...)
-	p := processors.NewKinesis(processors.WithOrderByKey(), processors.WithConcurrency(bound))
+	p := core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: bound}, OrderByKey: true}))
 	h := sleepHandler[events.KinesisEventRecord](time.Millisecond)
 	for b.Loop() {
 		if _, err := core.Process(context.Background(), p, event.Records, h); err != nil {
@@ -263,8 +263,8 @@ func BenchmarkSequentialOverhead(b *testing.B) {
 		})
 		b.Run(name+"/interleaved", func(b *testing.B) { interleaved(b, 1, batchkit, hand) })
 	}
-	sqsP, fifoP := processors.NewSQS(), processors.NewSQSFIFO()
-	kinP, ddbP := processors.NewKinesis(), processors.NewDynamoDB()
+	sqsP, fifoP := core.Must(processors.NewSQS(processors.Config{})), core.Must(processors.NewSQSFIFO(processors.Config{}))
+	kinP, ddbP := core.Must(processors.NewKinesis(processors.Config{})), core.Must(processors.NewDynamoDB(processors.Config{}))
 	sqsH, kinH, ddbH := noop[events.SQSMessage](), noop[events.KinesisEventRecord](), noop[events.DynamoDBEventRecord]()
 	bench("sqs", func() { _, _ = core.Process(ctx, sqsP, sqs, sqsH) }, func() { handLoop(ctx, sqs, sqsID, sqsES, sqsH) })
 	bench("fifo", func() { _, _ = core.Process(ctx, fifoP, fifoRecs, sqsH) }, func() { handLoop(ctx, fifoRecs, sqsID, sqsES, sqsH) })
@@ -286,7 +286,7 @@ func BenchmarkSequentialOverhead(b *testing.B) {
 func BenchmarkSmallBatch(b *testing.B) {
 	recs := batchtest.SQSEvent("{}", "{}", "{}", "{}", "{}", "{}", "{}", "{}", "{}", "{}").Records
 	ctx := context.Background()
-	p := processors.NewSQS()
+	p := core.Must(processors.NewSQS(processors.Config{}))
 	h := noop[events.SQSMessage]()
 	b.Run("batchkit", func(b *testing.B) {
 		b.ReportAllocs()
@@ -339,7 +339,7 @@ func BenchmarkDeadlineContext(b *testing.B) {
 		}
 	})
 	for _, margin := range []time.Duration{0, time.Second} {
-		p := processors.NewSQS(processors.WithDeadlineMargin(margin))
+		p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{DeadlineMargin: margin}}))
 		for _, withDeadline := range []bool{false, true} {
 			name := "margin=" + margin.String() + "/background"
 			if withDeadline {

@@ -5,7 +5,7 @@
 // eventSource, identifier, ordering key, stop policy) and run by
 // [core.Process]:
 //
-//	var processor = processors.NewSQS() // once, at package level
+//	var processor = core.Must(processors.NewSQS(processors.Config{})) // once, at package level
 //
 //	func handler(ctx context.Context, event events.SQSEvent) (core.Response, error) {
 //		return core.Process(ctx, processor, event.Records, handleMessage)

@@ -19,15 +19,9 @@ type DynamoDBProcessor = core.Base[events.DynamoDBEventRecord]
 // NewDynamoDB returns the processor for DynamoDB Streams: every record is
 // handled, and the failed ones are reported by sequence number. Options:
 // [WithStopOnFirstFailure], [WithOrderByKey] (by the item's keys), and the
-// shared ones. It panics on an invalid option; see [DynamoDBFrom].
-func NewDynamoDB(opts ...Option) *DynamoDBProcessor {
-	return Must(DynamoDBFrom(BuildConfig(KindDynamoDB, opts)))
-}
-
-// DynamoDBFrom returns the DynamoDB Streams processor for c, or the reason c
-// is invalid for it.
-func DynamoDBFrom(c Config) (*DynamoDBProcessor, error) {
-	if err := c.Validate(KindDynamoDB); err != nil {
+// shared ones.
+func NewDynamoDB(c Config) (*DynamoDBProcessor, error) {
+	if err := c.Validate(nameDynamoDB); err != nil {
 		return nil, err
 	}
 	return core.NewBase(core.Source[events.DynamoDBEventRecord]{

@@ -19,7 +19,7 @@ import (
 
 // An SQS function: the failed message is reported so only it is retried.
 func ExampleNewSQS() {
-	processor := processors.NewSQS() // once, at package level in a real function
+	processor := core.Must(processors.NewSQS(processors.Config{})) // once, at package level in a real function
 
 	handler := func(ctx context.Context, event events.SQSEvent) (core.Response, error) {
 		return core.Process(ctx, processor, event.Records, func(ctx context.Context, msg *events.SQSMessage) error {
@@ -43,7 +43,7 @@ func ExampleNewSQS() {
 // FIFO with skip-group-on-error: group a stops after its failure, group b
 // goes on.
 func ExampleNewSQSFIFO() {
-	processor := processors.NewSQSFIFO(processors.WithSkipGroupOnError())
+	processor := core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true}))
 	event := batchtest.FIFOEvent(
 		batchtest.FIFOMessage{Group: "a", Body: "bad"},
 		batchtest.FIFOMessage{Group: "b", Body: "good"},
@@ -74,7 +74,7 @@ func ExampleSQSJSON() {
 	})
 	event := batchtest.SQSEvent(`{"id":"o-1"}`, `not json`)
 	b := core.NewBatch(event.Records, handler)
-	_, _ = core.Run(context.Background(), processors.NewSQS(), b)
+	_, _ = core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	var decodeErr *payload.DecodeError
 	fmt.Println(errors.As(b.Outcomes[1].Err, &decodeErr))
 	// Output:
@@ -90,7 +90,7 @@ func ExampleNewKinesis() {
 		_, err := fmt.Sscan(string(r.Kinesis.Data), &v)
 		return err
 	})
-	resp, err := core.Run(context.Background(), processors.NewKinesis(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), b)
 	for i, o := range b.Outcomes {
 		fmt.Println(i, o.Status, o.Err != nil)
 	}
@@ -116,7 +116,7 @@ func ExampleDynamoDBNewImage() {
 		fmt.Println(rec.EventName, u.Name)
 		return nil
 	})
-	_, err := core.Process(context.Background(), processors.NewDynamoDB(), event.Records, handler)
+	_, err := core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), event.Records, handler)
 	fmt.Println(err)
 	// Output:
 	// INSERT Ada
@@ -140,7 +140,7 @@ func (p auditing) ProcessRecord(ctx context.Context, b *core.Batch[events.SQSMes
 
 // Extending a processor by embedding it.
 func ExampleSQSProcessor() {
-	processor := auditing{processors.NewSQS()}
+	processor := auditing{core.Must(processors.NewSQS(processors.Config{}))}
 	event := batchtest.SQSEvent("ok", "fail")
 	_, err := core.Process(context.Background(), processor, event.Records, failBodies)
 	fmt.Println(err)

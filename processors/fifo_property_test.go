@@ -113,13 +113,13 @@ func checkFIFO(t *testing.T, c fifoCase) {
 		msgs[i] = batchtest.FIFOMessage{Group: g, Body: strconv.Itoa(i)}
 	}
 	event := batchtest.FIFOEvent(msgs...)
-	var opts []processors.Option
+	var config processors.Config
 	if c.skipGroup {
 		// Concurrency takes effect only with skip-group; without it the
-		// option is refused.
-		opts = append(opts, processors.WithSkipGroupOnError(), processors.WithConcurrency(c.concurrency))
+		// setting is refused.
+		config.SkipGroupOnError, config.Concurrency = true, c.concurrency
 	}
-	p := processors.NewSQSFIFO(opts...)
+	p := core.Must(processors.NewSQSFIFO(config))
 
 	var mu sync.Mutex
 	var calls []handlerCall

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -25,7 +26,7 @@ func ExampleSQSHandler() {
 		fmt.Println("order", o.ID)
 		return nil
 	}
-	handler := processors.SQSHandler(processors.NewSQS(), processors.SQSJSON(handleOrder))
+	handler := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), processors.SQSJSON(handleOrder))
 
 	out, err := handler.Invoke(context.Background(), []byte(`{"Records":[
 		{"messageId":"m1","body":"{\"id\":\"o-1\"}","eventSource":"aws:sqs"},
@@ -41,7 +42,7 @@ func ExampleSQSHandler() {
 // order, and the response names, per failed partition, the offset Lambda
 // resumes it from.
 func ExampleKafkaHandler() {
-	handler := processors.KafkaHandler(processors.NewKafka(), func(_ context.Context, r *events.KafkaRecord) error {
+	handler := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), func(_ context.Context, r *events.KafkaRecord) error {
 		if r.Offset == 8 {
 			return errors.New("cannot handle offset 8")
 		}
@@ -58,18 +59,17 @@ func ExampleKafkaHandler() {
 // The Kafka raw-bytes entry: the record at offset 11 has a header byte out
 // of range, so it fails alone and its partition stops there (offset 12 is
 // left for Lambda to deliver again), while partition 1 is handled.
-func ExampleProcessKafkaRaw() {
+func ExampleKafkaHandler_raw() {
 	event := []byte(`{"eventSource":"SelfManagedKafka","records":{
 		"clicks-1":[{"topic":"clicks","partition":1,"offset":3,"value":"eA=="}],
 		"clicks-0":[
 			{"topic":"clicks","partition":0,"offset":10},
 			{"topic":"clicks","partition":0,"offset":11,"headers":[{"h":[200]}]},
 			{"topic":"clicks","partition":0,"offset":12}]}}`)
-	resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), event,
-		func(_ context.Context, r *events.KafkaRecord) error {
-			fmt.Println("handled", processors.TopicPartition(r), r.Offset)
-			return nil
-		})
+	resp, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), func(_ context.Context, r *events.KafkaRecord) error {
+		fmt.Println("handled", processors.TopicPartition(r), r.Offset)
+		return nil
+	})(context.Background(), event)
 	fmt.Println(resp.Identifiers(), err)
 	// Output:
 	// handled clicks-0 10

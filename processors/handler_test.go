@@ -42,7 +42,7 @@ func TestHandlerAdapters(t *testing.T) {
 		want    string
 	}{{
 		name: "SQS typed payload",
-		handler: processors.SQSHandler(processors.NewSQS(), processors.SQSJSON(func(context.Context, adapterOrder, *events.SQSMessage) error {
+		handler: processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), processors.SQSJSON(func(context.Context, adapterOrder, *events.SQSMessage) error {
 			return nil
 		})),
 		event: `{"Records":[
@@ -57,7 +57,7 @@ func TestHandlerAdapters(t *testing.T) {
 		// decode is read by the failure path of processors/raw.go (issue
 		// 10, another branch); the default FIFO processor stops the batch.
 		name:    "SQS FIFO: the bad record stops the rest",
-		handler: processors.SQSHandler(processors.NewSQSFIFO(), nopSQS),
+		handler: processors.SQSHandler(core.Must(processors.NewSQSFIFO(processors.Config{})), nopSQS),
 		event: `{"Records":[
 			{"messageId":"f1","body":"a","eventSource":"aws:sqs","attributes":{"MessageGroupId":"g1"}},
 			{"messageId":"f2","body":7,"eventSource":"aws:sqs","attributes":{"MessageGroupId":"g1"}},
@@ -66,7 +66,7 @@ func TestHandlerAdapters(t *testing.T) {
 		want: `{"batchItemFailures":[{"itemIdentifier":"f2"},{"itemIdentifier":"f3"},{"itemIdentifier":"f4"}]}`,
 	}, {
 		name: "Kinesis typed payload",
-		handler: processors.KinesisHandler(processors.NewKinesis(), processors.KinesisJSON(func(context.Context, adapterOrder, *events.KinesisEventRecord) error {
+		handler: processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{})), processors.KinesisJSON(func(context.Context, adapterOrder, *events.KinesisEventRecord) error {
 			return nil
 		})),
 		event: fmt.Sprintf(`{"Records":[
@@ -77,7 +77,7 @@ func TestHandlerAdapters(t *testing.T) {
 		want: `{"batchItemFailures":[{"itemIdentifier":"102"},{"itemIdentifier":"103"}]}`,
 	}, {
 		name: "DynamoDB typed new image",
-		handler: processors.DynamoDBHandler(processors.NewDynamoDB(), processors.DynamoDBNewImage(func(context.Context, *adapterOrder, *events.DynamoDBEventRecord) error {
+		handler: processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), processors.DynamoDBNewImage(func(context.Context, *adapterOrder, *events.DynamoDBEventRecord) error {
 			return nil
 		})),
 		event: `{"Records":[
@@ -87,7 +87,7 @@ func TestHandlerAdapters(t *testing.T) {
 		want: `{"batchItemFailures":[{"itemIdentifier":"202"}]}`,
 	}, {
 		name: "Kafka",
-		handler: processors.KafkaHandler(processors.NewKafka(), func(_ context.Context, r *events.KafkaRecord) error {
+		handler: processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), func(_ context.Context, r *events.KafkaRecord) error {
 			if r.Offset == 30 {
 				return errors.New("offset 30 fails")
 			}
@@ -107,7 +107,7 @@ func TestHandlerAdapters(t *testing.T) {
 			require.NoError(t, err)
 			require.JSONEq(t, c.want, string(got))
 
-			direct, err := c.handler.(processors.LambdaHandler)(context.Background(), json.RawMessage(c.event))
+			direct, err := c.handler.(core.LambdaHandler[core.Response])(context.Background(), json.RawMessage(c.event))
 			require.NoError(t, err)
 			out, err := json.Marshal(direct)
 			require.NoError(t, err)
@@ -124,10 +124,10 @@ func TestHandlerAdapterErrors(t *testing.T) {
 		event   string
 		want    error
 	}{
-		"SQS handler fed Kinesis":   {processors.SQSHandler(processors.NewSQS(), nopSQS), `{"Records":[{"eventSource":"aws:kinesis","messageId":"x"}]}`, core.ErrEventSourceMismatch},
-		"Kinesis handler fed Kafka": {processors.KinesisHandler(processors.NewKinesis(), nopKinesis), `{"eventSource":"aws:kafka","records":{}}`, core.ErrUnexpectedBatchType},
-		"Kafka handler fed SQS":     {processors.KafkaHandler(processors.NewKafka(), nopKafka), `{"Records":[]}`, core.ErrUnexpectedBatchType},
-		"every record fails":        {processors.DynamoDBHandler(processors.NewDynamoDB(), nopDynamoDB), `{"Records":[{"eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"1","Keys":{"k":{"X":"1"}}}}]}`, core.ErrFullBatchFailure},
+		"SQS handler fed Kinesis":   {processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), nopSQS), `{"Records":[{"eventSource":"aws:kinesis","messageId":"x"}]}`, core.ErrEventSourceMismatch},
+		"Kinesis handler fed Kafka": {processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{})), nopKinesis), `{"eventSource":"aws:kafka","records":{}}`, core.ErrUnexpectedBatchType},
+		"Kafka handler fed SQS":     {processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), nopKafka), `{"Records":[]}`, core.ErrUnexpectedBatchType},
+		"every record fails":        {processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), nopDynamoDB), `{"Records":[{"eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"1","Keys":{"k":{"X":"1"}}}}]}`, core.ErrFullBatchFailure},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -180,15 +180,15 @@ func kafkaBenchEvent(n int) []byte {
 func BenchmarkAdapter(b *testing.B) {
 	const n = 1000
 	ctx := context.Background()
-	benchAdapter(b, ctx, "sqs", benchevents.Event("sqs", n), processors.NewSQS(), processors.ProcessSQSRaw, processors.SQSHandler, nopSQS)
-	benchAdapter(b, ctx, "kinesis", benchevents.Event("kinesis", n), processors.NewKinesis(), processors.ProcessKinesisRaw, processors.KinesisHandler, nopKinesis)
-	benchAdapter(b, ctx, "dynamodb", benchevents.Event("dynamodb", n), processors.NewDynamoDB(), processors.ProcessDynamoDBRaw, processors.DynamoDBHandler, nopDynamoDB)
-	benchAdapter(b, ctx, "kafka", kafkaBenchEvent(n), core.PartialProcessor[events.KafkaRecord](processors.NewKafka()), processors.ProcessKafkaRaw, processors.KafkaHandler, nopKafka)
+	benchAdapter(b, ctx, "sqs", benchevents.Event("sqs", n), core.Must(processors.NewSQS(processors.Config{})), entry(processors.SQSHandler), processors.SQSHandler, nopSQS)
+	benchAdapter(b, ctx, "kinesis", benchevents.Event("kinesis", n), core.Must(processors.NewKinesis(processors.Config{})), entry(processors.KinesisHandler), processors.KinesisHandler, nopKinesis)
+	benchAdapter(b, ctx, "dynamodb", benchevents.Event("dynamodb", n), core.Must(processors.NewDynamoDB(processors.Config{})), entry(processors.DynamoDBHandler), processors.DynamoDBHandler, nopDynamoDB)
+	benchAdapter(b, ctx, "kafka", kafkaBenchEvent(n), core.PartialProcessor[events.KafkaRecord](core.Must(processors.NewKafka(processors.Config{}))), entry(processors.KafkaHandler), processors.KafkaHandler, nopKafka)
 }
 
 func benchAdapter[R any](b *testing.B, ctx context.Context, name string, data []byte, p core.PartialProcessor[R],
 	raw func(context.Context, core.PartialProcessor[R], []byte, core.Handler[R]) (core.Response, error),
-	adapter func(core.PartialProcessor[R], core.Handler[R]) processors.LambdaHandler,
+	adapter func(core.PartialProcessor[R], core.Handler[R]) core.LambdaHandler[core.Response],
 	h core.Handler[R]) {
 	run := func(b *testing.B, f func() error) {
 		b.ReportAllocs()

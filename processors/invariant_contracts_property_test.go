@@ -548,9 +548,9 @@ func clean(c contractCase) bool {
 }
 
 func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
-	cfg := window.WindowConfig{Config: c.options(l)}
+	cfg := window.WindowConfig{Options: c.options(l).Options}
 	if c.contract == "window-kinesis" {
-		p, err := window.KinesisWindowFrom(cfg)
+		p, err := window.NewKinesisWindow(cfg)
 		require.NoError(t, err)
 		seq := func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber }
 		if c.ptrState {
@@ -558,7 +558,7 @@ func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 		return runWindowCase[events.KinesisEventRecord, winArr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
 	}
-	p, err := window.DynamoDBWindowFrom(cfg)
+	p, err := window.NewDynamoDBWindow(cfg)
 	require.NoError(t, err)
 	seq := func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber }
 	if c.ptrState {
@@ -570,7 +570,7 @@ func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- S3 Batch Operations ----
 
 func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
-	p, err := s3batch.S3BatchFrom(s3batch.S3BatchConfig{Config: c.options(l)})
+	p, err := s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: c.options(l).Options})
 	require.NoError(t, err)
 	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.S3BatchJob{ID: "job"}}
 	for i := range c.keys {
@@ -645,14 +645,14 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- Firehose ----
 
 func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
-	cfg := firehose.FirehoseConfig{Config: c.options(l)}
+	cfg := firehose.FirehoseConfig{Options: c.options(l).Options}
 	switch c.limit {
 	case 1, 2:
 		cfg.MaxResponseBytes = 70*len(c.keys) + 30*c.limit // every record fits as ProcessingFailed, not every one as Ok
 	case 3:
 		cfg.MaxResponseBytes = 20 // not even an empty list fits: the invocation fails
 	}
-	p, err := firehose.FirehoseFrom(cfg)
+	p, err := firehose.NewFirehose(cfg)
 	require.NoError(t, err)
 	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
 	for i := range c.keys {
@@ -757,7 +757,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 	defer cancel()
 	var ids []core.Identifier
 	var invoke func() (core.Response, error)
-	var adapter processors.LambdaHandler
+	var adapter core.LambdaHandler[core.Response]
 	var raw []byte
 	kafka := false
 	switch c.contract {
@@ -767,9 +767,9 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		var err error
 		if c.ordered {
 			cfg.SkipGroupOnError = true
-			p, err = processors.SQSFIFOFrom(cfg)
+			p, err = processors.NewSQSFIFO(cfg)
 		} else {
-			p, err = processors.SQSFrom(cfg)
+			p, err = processors.NewSQS(cfg)
 		}
 		require.NoError(t, err)
 		msgs := sqsMessages(c)
@@ -795,7 +795,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			invoke = func() (core.Response, error) { return core.Process(ctx, p, msgs, h) }
 		default:
 			raw = breakRecords(t, c, contracttest.JSON(t, events.SQSEvent{Records: msgs}), "Records", breakSQS)
-			invoke = func() (core.Response, error) { return processors.ProcessSQSRaw(ctx, p, raw, h) }
+			invoke = func() (core.Response, error) { return processors.SQSHandler(p, h)(ctx, raw) }
 			adapter = processors.SQSHandler(p, h)
 		}
 	case "pipes-kinesis", "adapter-kinesis", "envelope-kinesis":
@@ -809,7 +809,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			h = logsHandler(c, l)
 		}
 		if c.contract == "pipes-kinesis" {
-			p, err := pipes.PipesKinesisFrom(streamConfig(c, l))
+			p, err := pipes.NewPipesKinesis(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
@@ -821,13 +821,13 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			}
 			break
 		}
-		p, err := processors.KinesisFrom(streamConfig(c, l))
+		p, err := processors.NewKinesis(streamConfig(c, l))
 		require.NoError(t, err)
 		for i := range recs {
 			ids = append(ids, core.StringID(recs[i].Kinesis.SequenceNumber))
 		}
 		raw = breakRecords(t, c, contracttest.JSON(t, events.KinesisEvent{Records: recs}), "Records", breakKinesis)
-		invoke = func() (core.Response, error) { return processors.ProcessKinesisRaw(ctx, p, raw, h) }
+		invoke = func() (core.Response, error) { return processors.KinesisHandler(p, h)(ctx, raw) }
 		if c.entry == 0 {
 			invoke = func() (core.Response, error) { return core.Process(ctx, p, recs, h) }
 		}
@@ -839,7 +839,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			return l.handle(ctx, i, c.beh[i])
 		}
 		if c.contract == "pipes-dynamodb" {
-			p, err := pipes.PipesDynamoDBFrom(streamConfig(c, l))
+			p, err := pipes.NewPipesDynamoDB(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
@@ -851,17 +851,17 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			}
 			break
 		}
-		p, err := processors.DynamoDBFrom(streamConfig(c, l))
+		p, err := processors.NewDynamoDB(streamConfig(c, l))
 		require.NoError(t, err)
 		for i := range recs {
 			ids = append(ids, core.StringID(recs[i].Change.SequenceNumber))
 		}
 		raw = breakRecords(t, c, contracttest.JSON(t, events.DynamoDBEvent{Records: recs}), "Records", breakDynamoDB)
-		invoke = func() (core.Response, error) { return processors.ProcessDynamoDBRaw(ctx, p, raw, h) }
+		invoke = func() (core.Response, error) { return processors.DynamoDBHandler(p, h)(ctx, raw) }
 		adapter = processors.DynamoDBHandler(p, h)
 	case "adapter-kafka":
 		kafka = true
-		p, err := processors.KafkaFrom(c.options(l))
+		p, err := processors.NewKafka(c.options(l))
 		require.NoError(t, err)
 		msgs := make([]batchtest.KafkaMessage, len(c.keys))
 		for i, k := range c.keys {
@@ -873,13 +873,13 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			i := int(r.Offset)
 			return l.handle(ctx, i, c.beh[i])
 		}
-		invoke = func() (core.Response, error) { return processors.ProcessKafkaRaw(ctx, p, raw, h) }
+		invoke = func() (core.Response, error) { return processors.KafkaHandler(p, h)(ctx, raw) }
 		adapter = processors.KafkaHandler(p, h)
 	case "kafka-payload":
 		// Kafka values decoded by kafkapayload: a value that is not JSON
 		// (alt) fails its record without a handler call.
 		kafka = true
-		p, err := processors.KafkaFrom(c.options(l))
+		p, err := processors.NewKafka(c.options(l))
 		require.NoError(t, err)
 		msgs := make([]batchtest.KafkaMessage, len(c.keys))
 		for i, k := range c.keys {
@@ -895,7 +895,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		h := kafkapayload.Values(kafkapayload.JSON[payload](), func(ctx context.Context, v payload, _ *events.KafkaRecord) error {
 			return l.handle(ctx, v.N, c.beh[v.N])
 		})
-		invoke = func() (core.Response, error) { return processors.ProcessKafkaRaw(ctx, p, raw, h) }
+		invoke = func() (core.Response, error) { return processors.KafkaHandler(p, h)(ctx, raw) }
 		adapter = processors.KafkaHandler(p, h)
 	}
 	v := verdict{}

@@ -385,9 +385,9 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		var p *processors.SQSProcessor
 		var perr error
 		if c.kind == "sqs" {
-			p, perr = processors.SQSFrom(cfg)
+			p, perr = processors.NewSQS(cfg)
 		} else {
-			p, perr = processors.SQSFIFOFrom(cfg)
+			p, perr = processors.NewSQSFIFO(cfg)
 		}
 		require.NoError(t, perr)
 		idx := func(m *events.SQSMessage) int { i, err := strconv.Atoi(m.Body); return orMinus(i, err) }
@@ -404,7 +404,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 					}
 				}
 			})
-			invoke = func() { resp, err = processors.ProcessSQSRaw(ctx, pp, data, h) }
+			invoke = func() { resp, err = processors.SQSHandler(pp, h)(ctx, data) }
 		} else {
 			invoke = func() { resp, err = core.Process(ctx, pp, ev.Records, h) }
 		}
@@ -417,7 +417,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		for i := range ev.Records {
 			ids = append(ids, core.StringID(ev.Records[i].Kinesis.SequenceNumber))
 		}
-		p, perr := processors.KinesisFrom(cfg)
+		p, perr := processors.NewKinesis(cfg)
 		require.NoError(t, perr)
 		idx := func(r *events.KinesisEventRecord) int {
 			i, err := strconv.Atoi(string(r.Kinesis.Data))
@@ -439,7 +439,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 					}
 				}
 			})
-			invoke = func() { resp, err = processors.ProcessKinesisRaw(ctx, pp, data, h) }
+			invoke = func() { resp, err = processors.KinesisHandler(pp, h)(ctx, data) }
 		} else {
 			invoke = func() { resp, err = core.Process(ctx, pp, ev.Records, h) }
 		}
@@ -453,7 +453,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		for i := range ev.Records {
 			ids = append(ids, core.StringID(ev.Records[i].Change.SequenceNumber))
 		}
-		p, perr := processors.DynamoDBFrom(cfg)
+		p, perr := processors.NewDynamoDB(cfg)
 		require.NoError(t, perr)
 		idx := func(r *events.DynamoDBEventRecord) int {
 			v, ok := r.Change.NewImage["i"]
@@ -479,7 +479,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 					}
 				}
 			})
-			invoke = func() { resp, err = processors.ProcessDynamoDBRaw(ctx, pp, data, h) }
+			invoke = func() { resp, err = processors.DynamoDBHandler(pp, h)(ctx, data) }
 		} else {
 			invoke = func() { resp, err = core.Process(ctx, pp, ev.Records, h) }
 		}
@@ -494,7 +494,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 			ev.Records[tp] = append(ev.Records[tp], rec)
 			ids = append(ids, core.KafkaID(tp, int64(i)))
 		}
-		p, perr := processors.KafkaFrom(cfg)
+		p, perr := processors.NewKafka(cfg)
 		require.NoError(t, perr)
 		idx := func(r *events.KafkaRecord) int { i, err := strconv.Atoi(r.Value); return orMinus(i, err) }
 		pp := lie[events.KafkaRecord](c, &processors.KafkaProcessor{Base: core.NewBase(faulty(p.Source(), c, idx), p.Options())})

@@ -42,15 +42,9 @@ type KafkaProcessor struct {
 // its lowest failed offset.
 //
 // Use it with [ProcessKafka], which checks the event source and orders the
-// event's records. It panics on an invalid option; see [KafkaFrom].
-func NewKafka(opts ...Option) *KafkaProcessor {
-	return Must(KafkaFrom(BuildConfig(KindKafka, opts)))
-}
-
-// KafkaFrom returns the Kafka processor for c, or the reason c is invalid for
-// it.
-func KafkaFrom(c Config) (*KafkaProcessor, error) {
-	if err := c.Validate(KindKafka); err != nil {
+// event's records.
+func NewKafka(c Config) (*KafkaProcessor, error) {
+	if err := c.Validate(nameKafka); err != nil {
 		return nil, err
 	}
 	keys := new(topicPartitionKeys)
@@ -231,64 +225,29 @@ func compareSplitKeys(a, b splitKey) int {
 // [*core.EventSourceMismatchError] and before any handler runs, an event
 // whose eventSource is neither "aws:kafka" (MSK) nor "SelfManagedKafka" (an
 // empty one is accepted), orders the records with [KafkaRecords] and calls
-// [core.Process]. The response marshals as Lambda expects for Kafka; convert
-// it with [KafkaResponse] for a typed value.
+// [core.Process]. The response marshals as Lambda expects for Kafka.
 //
-//	var processor = processors.NewKafka(processors.WithConcurrency(8))
+//	var processor = core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 8}}))
 //
 //	func handler(ctx context.Context, event events.KafkaEvent) (core.Response, error) {
 //		return processors.ProcessKafka(ctx, processor, event, handleRecord)
 //	}
 func ProcessKafka(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event events.KafkaEvent, handler core.Handler[events.KafkaRecord]) (core.Response, error) {
 	records := KafkaRecords(event)
-	if err := CheckKafkaEventSource(event); err != nil {
+	if err := checkKafkaEventSource(event); err != nil {
 		return core.Refuse(ctx, p, records, err) // hooks see the refused invocation
 	}
 	return core.Process(ctx, p, records, handler)
 }
 
-// CheckKafkaEventSource returns a [*core.EventSourceMismatchError] when a
+// checkKafkaEventSource returns a [*core.EventSourceMismatchError] when a
 // non-empty Kafka event names another event source than MSK or self-managed
 // Kafka (its Position is 0: every record comes from that source). An empty
 // eventSource is accepted.
-func CheckKafkaEventSource(event events.KafkaEvent) error {
+func checkKafkaEventSource(event events.KafkaEvent) error {
 	es := event.EventSource
 	if es == "" || es == EventSourceMSK || es == EventSourceSelfManagedKafka || len(event.Records) == 0 {
 		return nil
 	}
 	return &core.EventSourceMismatchError{Position: 0, Got: es, Want: []string{EventSourceMSK, EventSourceSelfManagedKafka}}
-}
-
-// KafkaEventResponse is the partial batch response of a Kafka-triggered
-// function, the type aws-lambda-go lacks:
-//
-//	{"batchItemFailures": [{"itemIdentifier": {"partition": "orders-0", "offset": 42}}]}
-type KafkaEventResponse struct {
-	BatchItemFailures []KafkaBatchItemFailure `json:"batchItemFailures"`
-}
-
-// KafkaBatchItemFailure is one entry of a [KafkaEventResponse].
-type KafkaBatchItemFailure struct {
-	ItemIdentifier KafkaItemIdentifier `json:"itemIdentifier"`
-}
-
-// KafkaItemIdentifier names a Kafka record: Lambda resumes Partition from
-// Offset.
-type KafkaItemIdentifier struct {
-	// Partition is the topic-partition, "<topic>-<partition>".
-	Partition string `json:"partition"`
-	// Offset is the record's offset in Partition.
-	Offset int64 `json:"offset"`
-}
-
-// KafkaResponse converts a response to a [KafkaEventResponse]. The list is
-// empty, not nil, so it marshals as [] when nothing failed. A string
-// identifier (not from a Kafka processor) is kept with an empty partition,
-// which Lambda refuses by retrying the whole batch: nothing is lost.
-func KafkaResponse(resp core.Response) KafkaEventResponse {
-	out := KafkaEventResponse{BatchItemFailures: make([]KafkaBatchItemFailure, len(resp.BatchItemFailures))}
-	for i, f := range resp.BatchItemFailures {
-		out.BatchItemFailures[i].ItemIdentifier = KafkaItemIdentifier{Partition: f.ItemIdentifier.Partition, Offset: f.ItemIdentifier.Offset}
-	}
-	return out
 }

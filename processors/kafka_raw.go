@@ -8,7 +8,7 @@ import (
 	"github.com/batchkit/batchkit/internal/raw"
 )
 
-// ProcessKafkaRaw is the raw-bytes entry for Kafka (Amazon MSK and
+// processKafkaRaw is the raw-bytes entry for Kafka (Amazon MSK and
 // self-managed Apache Kafka): it takes the event as Lambda sent it (declare
 // the Lambda handler's event as json.RawMessage), decodes each record of its
 // "records" object on its own and runs p over them with h, with the
@@ -16,7 +16,7 @@ import (
 //
 //   - an event whose eventSource is neither "aws:kafka" nor
 //     "SelfManagedKafka" is refused with a [*core.EventSourceMismatchError]
-//     before any handler runs ([CheckKafkaEventSource]);
+//     before any handler runs ([checkKafkaEventSource]);
 //   - the records are handled in the order of [KafkaRecords]: topic-partitions
 //     by topic then partition number, each partition's records by offset;
 //   - a record that does not decode (a field of the wrong type, a header byte
@@ -40,7 +40,7 @@ import (
 // as Lambda expects for Kafka ({"partition": "<topic>-<partition>",
 // "offset": N} identifiers). Like the other raw entries, record strings share
 // one copy of the event.
-func ProcessKafkaRaw(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event []byte, h core.Handler[events.KafkaRecord]) (core.Response, error) {
+func processKafkaRaw(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event []byte, h core.Handler[events.KafkaRecord]) (core.Response, error) {
 	ev, groups, err := raw.DecodeKafkaEvent(string(event))
 	if err != nil {
 		return core.Response{}, err
@@ -51,7 +51,7 @@ func ProcessKafkaRaw(ctx context.Context, p core.PartialProcessor[events.KafkaRe
 	for _, g := range groups {
 		ev.Records[g.Key] = nil
 	}
-	if err := CheckKafkaEventSource(ev); err != nil {
+	if err := checkKafkaEventSource(ev); err != nil {
 		return core.Response{}, err
 	}
 	records, failures := raw.OrderKafka(groups)

@@ -84,7 +84,7 @@ func TestKafkaSamples(t *testing.T) {
 				}
 				var mu sync.Mutex
 				var handled []string
-				resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(conc)), event,
+				resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: conc}})), event,
 					func(_ context.Context, r *events.KafkaRecord) error {
 						value, err := base64.StdEncoding.DecodeString(r.Value)
 						if err != nil || !json.Valid(value) {
@@ -103,9 +103,6 @@ func TestKafkaSamples(t *testing.T) {
 				got, err := json.Marshal(resp)
 				require.NoError(t, err)
 				require.JSONEq(t, tt.wantJSON, string(got))
-				typed, err := json.Marshal(processors.KafkaResponse(resp))
-				require.NoError(t, err)
-				require.JSONEq(t, tt.wantJSON, string(typed))
 			})
 		}
 	}
@@ -122,7 +119,7 @@ func TestKafkaOutcomes(t *testing.T) {
 		}
 		return nil
 	})
-	resp, err := core.Run(context.Background(), processors.NewKafka(processors.WithConcurrency(3)), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 3}})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{"orders-0@16"}, batchtest.FailedIDs(resp))
 	for i, r := range recs {
@@ -150,7 +147,7 @@ func TestKafkaLowestOffsetWhateverTheInputOrder(t *testing.T) {
 		{Topic: "t", Partition: 0, Offset: 8},
 		{Topic: "t", Partition: 0, Offset: 7},
 	}
-	resp, err := core.Process(context.Background(), processors.NewKafka(), recs,
+	resp, err := core.Process(context.Background(), core.Must(processors.NewKafka(processors.Config{})), recs,
 		func(_ context.Context, r *events.KafkaRecord) error {
 			if r.Offset == 9 {
 				return errors.New("boom")
@@ -198,7 +195,7 @@ func TestProcessKafkaEventSource(t *testing.T) {
 		t.Run(tt.source, func(t *testing.T) {
 			event := batchtest.KafkaEvent(tt.source, batchtest.KafkaMessage{Topic: "t", Offset: 1})
 			called := false
-			resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), event,
+			resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), event,
 				func(context.Context, *events.KafkaRecord) error { called = true; return nil })
 			if !tt.wantErr {
 				require.NoError(t, err)
@@ -235,7 +232,7 @@ func TestKafkaPartitionsRunInParallel(t *testing.T) {
 	}
 	var log callLog
 	m := newMeeting(3)
-	resp, err := core.Process(context.Background(), processors.NewKafka(processors.WithConcurrency(3)), recs,
+	resp, err := core.Process(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 3}})), recs,
 		func(_ context.Context, r *events.KafkaRecord) error {
 			i := pos[where(r)]
 			log.start(i)
@@ -264,13 +261,13 @@ func TestKafkaFullBatchFailure(t *testing.T) {
 	}
 	want := []string{"clicks-2@40", "clicks-10@100"}
 
-	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(2)), event, handler)
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 2}})), event, handler)
 	var full *core.FullBatchFailureError
 	require.ErrorAs(t, err, &full)
 	require.Len(t, full.Errors, 8)
 	require.Equal(t, want, batchtest.FailedIDs(resp))
 
-	resp, err = processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithRaiseOnEntireBatchFailure(false)), event, handler)
+	resp, err = processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), event, handler)
 	require.NoError(t, err)
 	require.Equal(t, want, batchtest.FailedIDs(resp))
 }
@@ -279,7 +276,7 @@ func TestKafkaFullBatchFailure(t *testing.T) {
 // so the invocation fails and Lambda retries the batch.
 func TestKafkaUnidentifiable(t *testing.T) {
 	recs := []events.KafkaRecord{{Topic: "t", Offset: 1}, {Offset: 2}}
-	_, err := core.Process(context.Background(), processors.NewKafka(), recs,
+	_, err := core.Process(context.Background(), core.Must(processors.NewKafka(processors.Config{})), recs,
 		func(_ context.Context, r *events.KafkaRecord) error {
 			if r.Topic == "" {
 				return errors.New("boom")
@@ -299,20 +296,20 @@ func TestKafkaConfig(t *testing.T) {
 		c    processors.Config
 		want string
 	}{
-		{"stop on first failure", processors.Config{StopOnFirstFailure: true}, "ordering is fixed"},
-		{"order by key", processors.Config{OrderByKey: true}, "ordering is fixed"},
+		{"stop on first failure", processors.Config{StopOnFirstFailure: true}, "applies only to kinesis and dynamodb"},
+		{"order by key", processors.Config{OrderByKey: true}, "applies only to kinesis and dynamodb"},
 		{"skip group", processors.Config{SkipGroupOnError: true}, "SkipGroupOnError"},
 		{"negative concurrency", processors.Config{Options: core.Options{Concurrency: -1}}, "Concurrency"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := processors.KafkaFrom(tt.c)
+			p, err := processors.NewKafka(tt.c)
 			require.ErrorContains(t, err, tt.want)
 			require.Nil(t, p)
 		})
 	}
-	require.Panics(t, func() { processors.NewKafka(processors.WithOrderByKey()) })
-	p, err := processors.KafkaFrom(processors.Config{Options: core.Options{Concurrency: 8}})
+	require.Panics(t, func() { core.Must(processors.NewKafka(processors.Config{OrderByKey: true})) })
+	p, err := processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 8}})
 	require.NoError(t, err)
 	require.Equal(t, core.StopKey, p.Source().Stop)
 	require.True(t, p.Source().OrderByKey)
@@ -333,9 +330,6 @@ func TestKafkaResponseConversion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := json.Marshal(processors.KafkaResponse(tt.resp))
-			require.NoError(t, err)
-			require.JSONEq(t, tt.want, string(got))
 			core, err := json.Marshal(tt.resp)
 			require.NoError(t, err)
 			require.JSONEq(t, tt.want, string(core))
@@ -352,7 +346,7 @@ func ExampleProcessKafka() {
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 9, Value: `{"amount":5}`},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 1, Offset: 4, Value: `{"amount":2}`},
 	)
-	processor := processors.NewKafka(processors.WithConcurrency(4))
+	processor := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 4}}))
 	resp, err := processors.ProcessKafka(context.Background(), processor, event,
 		func(_ context.Context, r *events.KafkaRecord) error {
 			value, _ := base64.StdEncoding.DecodeString(r.Value)
@@ -365,7 +359,7 @@ func ExampleProcessKafka() {
 			}
 			return nil
 		})
-	out, _ := json.Marshal(processors.KafkaResponse(resp))
+	out, _ := json.Marshal(resp)
 	fmt.Println(string(out), err)
 	// Output: {"batchItemFailures":[{"itemIdentifier":{"partition":"orders-0","offset":8}}]} <nil>
 }

@@ -16,15 +16,9 @@ type KinesisProcessor = core.Base[events.KinesisEventRecord]
 // handled, and the failed ones are reported by sequence number (Lambda
 // checkpoints at the lowest and retries from there). Options:
 // [WithStopOnFirstFailure], [WithOrderByKey] (by partition key), and the
-// shared ones. It panics on an invalid option; see [KinesisFrom].
-func NewKinesis(opts ...Option) *KinesisProcessor {
-	return Must(KinesisFrom(BuildConfig(KindKinesis, opts)))
-}
-
-// KinesisFrom returns the Kinesis processor for c, or the reason c is invalid
-// for it.
-func KinesisFrom(c Config) (*KinesisProcessor, error) {
-	if err := c.Validate(KindKinesis); err != nil {
+// shared ones.
+func NewKinesis(c Config) (*KinesisProcessor, error) {
+	if err := c.Validate(nameKinesis); err != nil {
 		return nil, err
 	}
 	return core.NewBase(core.Source[events.KinesisEventRecord]{

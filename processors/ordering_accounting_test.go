@@ -100,23 +100,23 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 	}
 	sqsRun := func(p core.PartialProcessor[events.SQSMessage]) func(context.Context, []byte, *ranLog) (core.Response, error) {
 		return func(ctx context.Context, ev []byte, l *ranLog) (core.Response, error) {
-			return processors.ProcessSQSRaw(ctx, p, ev, func(_ context.Context, m *events.SQSMessage) error { l.add(m.Body); return nil })
+			return processors.SQSHandler(p, func(_ context.Context, m *events.SQSMessage) error { l.add(m.Body); return nil })(ctx, ev)
 		}
 	}
 	kinRun := func(p core.PartialProcessor[events.KinesisEventRecord]) func(context.Context, []byte, *ranLog) (core.Response, error) {
 		return func(ctx context.Context, ev []byte, l *ranLog) (core.Response, error) {
-			return processors.ProcessKinesisRaw(ctx, p, ev, func(_ context.Context, r *events.KinesisEventRecord) error {
+			return processors.KinesisHandler(p, func(_ context.Context, r *events.KinesisEventRecord) error {
 				l.add(string(r.Kinesis.Data))
 				return nil
-			})
+			})(ctx, ev)
 		}
 	}
 	ddbRun := func(p core.PartialProcessor[events.DynamoDBEventRecord]) func(context.Context, []byte, *ranLog) (core.Response, error) {
 		return func(ctx context.Context, ev []byte, l *ranLog) (core.Response, error) {
-			return processors.ProcessDynamoDBRaw(ctx, p, ev, func(_ context.Context, r *events.DynamoDBEventRecord) error {
+			return processors.DynamoDBHandler(p, func(_ context.Context, r *events.DynamoDBEventRecord) error {
 				l.add(r.Change.NewImage["v"].String())
 				return nil
-			})
+			})(ctx, ev)
 		}
 	}
 	ids := func(f func(int) string, is ...int) []string {
@@ -127,9 +127,9 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 		return out
 	}
 	for _, conc := range []int{1, 4} {
-		fifoP := processors.NewSQSFIFO(processors.WithSkipGroupOnError(), processors.WithConcurrency(conc))
-		kinP := processors.NewKinesis(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(conc))
-		ddbP := processors.NewDynamoDB(processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(conc))
+		fifoP := core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Concurrency: conc}, SkipGroupOnError: true}))
+		kinP := core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: conc}, StopOnFirstFailure: true, OrderByKey: true}))
+		ddbP := core.Must(processors.NewDynamoDB(processors.Config{Options: core.Options{Concurrency: conc}, StopOnFirstFailure: true, OrderByKey: true}))
 		tests := []struct {
 			name       string
 			event      []byte
@@ -166,7 +166,7 @@ func TestKafkaRecordWithoutTopicKeepsItsPartitionOrder(t *testing.T) {
 	}}
 	for _, conc := range []int{1, 4} {
 		var l ranLog
-		resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(processors.WithConcurrency(conc)), event,
+		resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: conc}})), event,
 			func(_ context.Context, r *events.KafkaRecord) error {
 				l.add(processors.TopicPartition(r) + "@" + strconv.FormatInt(r.Offset, 10))
 				if r.Offset == 5 {
@@ -185,7 +185,7 @@ func TestKafkaRecordWithoutTopicKeepsItsPartitionOrder(t *testing.T) {
 	// invocation fails (the whole batch is retried, nothing lost).
 	recs := []events.KafkaRecord{{Topic: "t", Offset: 1}, {Offset: 2}, {Topic: "t", Offset: 3}}
 	var l ranLog
-	_, err := core.Process(context.Background(), processors.NewKafka(), recs,
+	_, err := core.Process(context.Background(), core.Must(processors.NewKafka(processors.Config{})), recs,
 		func(_ context.Context, r *events.KafkaRecord) error {
 			l.add(strconv.FormatInt(r.Offset, 10))
 			return nil
@@ -214,14 +214,14 @@ func (h *countingHook) BatchEnd(_ context.Context, res core.BatchResult) error {
 // records, a Kafka event from another source.
 func TestRefusedInvocationsReachHooks(t *testing.T) {
 	h := &countingHook{}
-	sqs := processors.NewSQS(processors.WithHooks(h))
+	sqs := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{h}}}))
 	mismatched := batchtest.SQSEvent("a", "b").Records
 	mismatched[1].EventSource = "aws:kinesis"
 	_, err := core.Process(context.Background(), sqs, mismatched, failBodies)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
-	_, err = processors.ProcessSQSRaw(context.Background(), sqs, []byte(`{"records":[]}`), failBodies)
+	_, err = processors.SQSHandler(sqs, failBodies)(context.Background(), []byte(`{"records":[]}`))
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
-	kafka := processors.NewKafka(processors.WithHooks(h))
+	kafka := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Hooks: []core.Hook{h}}}))
 	_, err = processors.ProcessKafka(context.Background(), kafka, batchtest.KafkaEvent("aws:sqs", batchtest.KafkaMessage{Topic: "t"}),
 		func(context.Context, *events.KafkaRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)

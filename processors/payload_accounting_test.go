@@ -36,7 +36,7 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 		var handled int
 		h := processors.SQSJSON(func(_ context.Context, o *pOrder, _ *events.SQSMessage) error { handled++; return nil })
 		b := core.NewBatch(batchtest.SQSEvent(bodies...).Records, h)
-		resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+		resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 		require.NoError(t, err)
 		require.Equal(t, want, batchtest.FailedIDs(resp))
 		require.Equal(t, 1, handled)
@@ -46,13 +46,13 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 	})
 	t.Run("SQSJSON[*order] value receiver", func(t *testing.T) {
 		h := processors.SQSJSON(func(_ context.Context, o *order, _ *events.SQSMessage) error { return nil })
-		resp, err := core.Process(context.Background(), processors.NewSQS(), batchtest.SQSEvent(bodies...).Records, h)
+		resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), batchtest.SQSEvent(bodies...).Records, h)
 		require.NoError(t, err)
 		require.Equal(t, want, batchtest.FailedIDs(resp))
 	})
 	t.Run("KinesisJSON[*pOrder]", func(t *testing.T) {
 		h := processors.KinesisJSON(func(_ context.Context, o *pOrder, _ *events.KinesisEventRecord) error { return nil })
-		resp, err := core.Process(context.Background(), processors.NewKinesis(), batchtest.KinesisEvent(bodies...).Records, h)
+		resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), batchtest.KinesisEvent(bodies...).Records, h)
 		require.NoError(t, err)
 		require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2)}, batchtest.FailedIDs(resp))
 	})
@@ -63,7 +63,7 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 		var handled int
 		h := processors.DynamoDBNewImage(func(_ context.Context, o **pOrder, _ *events.DynamoDBEventRecord) error { handled++; return nil })
 		ev := batchtest.DynamoDBEvent(batchtest.Insert("1", img("3")), batchtest.Insert("2", img("-1")))
-		resp, err := core.Process(context.Background(), processors.NewDynamoDB(), ev.Records, h)
+		resp, err := core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), ev.Records, h)
 		require.NoError(t, err)
 		require.Equal(t, []string{batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
 		require.Equal(t, 1, handled)
@@ -95,7 +95,7 @@ func TestImageJSONIsValidForEveryName(t *testing.T) {
 
 	ev := batchtest.DynamoDBEvent(batchtest.Insert("1", img))
 	h := processors.DynamoDBNewImage(func(_ context.Context, m *map[string]any, _ *events.DynamoDBEventRecord) error { return nil })
-	resp, err := core.Process(context.Background(), processors.NewDynamoDB(), ev.Records, h)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures, "the record decodes: no poison record")
 }
@@ -132,7 +132,7 @@ func TestItemKeyIsInjective(t *testing.T) {
 		}
 		return nil
 	}
-	resp, err := core.Process(context.Background(), processors.NewDynamoDB(processors.WithStopOnFirstFailure(), processors.WithOrderByKey()), ev.Records, h)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{StopOnFirstFailure: true, OrderByKey: true})), ev.Records, h)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.SequenceNumber(0)}, batchtest.FailedIDs(resp))
 	require.Len(t, ran, 2)

@@ -8,7 +8,7 @@ import (
 	"github.com/batchkit/batchkit/internal/raw"
 )
 
-// ProcessSQSRaw is the raw-bytes entry for SQS (standard or FIFO, by p): it
+// processSQSRaw is the raw-bytes entry for SQS (standard or FIFO, by p): it
 // takes the event as Lambda sent it (declare the Lambda handler's event as
 // json.RawMessage), decodes each record of its "Records" array on its own and
 // runs p over them with h, like [core.Process].
@@ -28,26 +28,26 @@ import (
 // record's values are its own: writing to one never changes another's (a
 // slice's capacity ends at its length). The same holds for the other raw
 // entries.
-func ProcessSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
+func processSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
 	return raw.Process(ctx, p, event, h, &raw.SQS)
 }
 
-// ProcessKinesisRaw is the raw-bytes entry for Kinesis Data Streams: like
-// [ProcessSQSRaw], for events.KinesisEventRecord. A record whose data is not
+// processKinesisRaw is the raw-bytes entry for Kinesis Data Streams: like
+// [processSQSRaw], for events.KinesisEventRecord. A record whose data is not
 // valid base64 (or that does not decode for another reason) fails alone,
 // reported by its sequence number with a [*core.RecordDecodeError]; decoding the
 // whole event with aws-lambda-go's types would fail the invocation instead.
-func ProcessKinesisRaw(ctx context.Context, p core.PartialProcessor[events.KinesisEventRecord], event []byte, h core.Handler[events.KinesisEventRecord]) (core.Response, error) {
+func processKinesisRaw(ctx context.Context, p core.PartialProcessor[events.KinesisEventRecord], event []byte, h core.Handler[events.KinesisEventRecord]) (core.Response, error) {
 	return raw.Process(ctx, p, event, h, &raw.Kinesis)
 }
 
-// ProcessDynamoDBRaw is the raw-bytes entry for DynamoDB Streams: like
-// [ProcessSQSRaw], for events.DynamoDBEventRecord. Attribute values are
+// processDynamoDBRaw is the raw-bytes entry for DynamoDB Streams: like
+// [processSQSRaw], for events.DynamoDBEventRecord. Attribute values are
 // decoded straight into events.DynamoDBAttributeValue (through its
 // constructors) instead of aws-lambda-go's detour through a generic map, and
 // a record with an attribute type aws-lambda-go does not know fails alone
 // with a [*core.RecordDecodeError] wrapping events.UnsupportedDynamoDBTypeError,
 // reported by its sequence number.
-func ProcessDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
+func processDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
 	return raw.Process(ctx, p, event, h, &raw.DynamoDB)
 }

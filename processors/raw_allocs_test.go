@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/benchevents"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -32,19 +33,19 @@ func TestRawAllocationsPerRecord(t *testing.T) {
 		run  func() error
 	}{
 		{"sqs", 4.05, func() error {
-			_, err := processors.ProcessSQSRaw(ctx, processors.NewSQS(), sqs, nop[events.SQSMessage])
+			_, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), nop[events.SQSMessage])(ctx, sqs)
 			return err
 		}},
 		{"sqs without message attributes", 3.05, func() error {
-			_, err := processors.ProcessSQSRaw(ctx, processors.NewSQS(), noMessageAttributes, nop[events.SQSMessage])
+			_, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), nop[events.SQSMessage])(ctx, noMessageAttributes)
 			return err
 		}},
 		{"kinesis", 0.05, func() error {
-			_, err := processors.ProcessKinesisRaw(ctx, processors.NewKinesis(), kinesis, nop[events.KinesisEventRecord])
+			_, err := processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{})), nop[events.KinesisEventRecord])(ctx, kinesis)
 			return err
 		}},
 		{"dynamodb", 35.05, func() error {
-			_, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), dynamodb, nop[events.DynamoDBEventRecord])
+			_, err := processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), nop[events.DynamoDBEventRecord])(ctx, dynamodb)
 			return err
 		}},
 	}

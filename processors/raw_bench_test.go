@@ -19,7 +19,7 @@ import (
 // handler, so the difference is decoding.
 
 func BenchmarkRawSQS(b *testing.B) {
-	benchRaw(b, "sqs", processors.NewSQS(), processors.ProcessSQSRaw, func(data []byte) ([]events.SQSMessage, error) {
+	benchRaw(b, "sqs", core.Must(processors.NewSQS(processors.Config{})), entry(processors.SQSHandler), func(data []byte) ([]events.SQSMessage, error) {
 		var e events.SQSEvent
 		err := json.Unmarshal(data, &e)
 		return e.Records, err
@@ -27,7 +27,7 @@ func BenchmarkRawSQS(b *testing.B) {
 }
 
 func BenchmarkRawKinesis(b *testing.B) {
-	benchRaw(b, "kinesis", processors.NewKinesis(), processors.ProcessKinesisRaw, func(data []byte) ([]events.KinesisEventRecord, error) {
+	benchRaw(b, "kinesis", core.Must(processors.NewKinesis(processors.Config{})), entry(processors.KinesisHandler), func(data []byte) ([]events.KinesisEventRecord, error) {
 		var e events.KinesisEvent
 		err := json.Unmarshal(data, &e)
 		return e.Records, err
@@ -35,7 +35,7 @@ func BenchmarkRawKinesis(b *testing.B) {
 }
 
 func BenchmarkRawDynamoDB(b *testing.B) {
-	benchRaw(b, "dynamodb", processors.NewDynamoDB(), processors.ProcessDynamoDBRaw, func(data []byte) ([]events.DynamoDBEventRecord, error) {
+	benchRaw(b, "dynamodb", core.Must(processors.NewDynamoDB(processors.Config{})), entry(processors.DynamoDBHandler), func(data []byte) ([]events.DynamoDBEventRecord, error) {
 		var e events.DynamoDBEvent
 		err := json.Unmarshal(data, &e)
 		return e.Records, err

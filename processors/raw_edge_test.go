@@ -33,7 +33,7 @@ func TestRawEquivalenceEdgeCases(t *testing.T) {
 		t.Run("sqs "+ev, func(t *testing.T) {
 			var e events.SQSEvent
 			require.NoError(t, json.Unmarshal([]byte(ev), &e))
-			sameRecords(t, ctx, e.Records, []byte(ev), processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessSQSRaw)
+			sameRecords(t, ctx, e.Records, []byte(ev), core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), entry(processors.SQSHandler))
 		})
 	}
 	kinesis := []string{
@@ -45,7 +45,7 @@ func TestRawEquivalenceEdgeCases(t *testing.T) {
 		t.Run("kinesis "+ev, func(t *testing.T) {
 			var e events.KinesisEvent
 			require.NoError(t, json.Unmarshal([]byte(ev), &e))
-			sameRecords(t, ctx, e.Records, []byte(ev), processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessKinesisRaw)
+			sameRecords(t, ctx, e.Records, []byte(ev), core.Must(processors.NewKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), entry(processors.KinesisHandler))
 		})
 	}
 	dynamo := []string{
@@ -56,7 +56,7 @@ func TestRawEquivalenceEdgeCases(t *testing.T) {
 		t.Run("dynamodb "+ev, func(t *testing.T) {
 			var e events.DynamoDBEvent
 			require.NoError(t, json.Unmarshal([]byte(ev), &e))
-			sameRecords(t, ctx, e.Records, []byte(ev), processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessDynamoDBRaw)
+			sameRecords(t, ctx, e.Records, []byte(ev), core.Must(processors.NewDynamoDB(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), entry(processors.DynamoDBHandler))
 		})
 	}
 }
@@ -94,7 +94,7 @@ func TestRawRecordErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var e events.SQSEvent
 			require.Error(t, json.Unmarshal([]byte(c.event), &e), "encoding/json accepts it too")
-			_, err := processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(c.event), nop[events.SQSMessage])
+			_, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), nop[events.SQSMessage])(ctx, []byte(c.event))
 			var rde *core.RecordDecodeError
 			require.ErrorAs(t, err, &rde)
 			require.Equal(t, "x", rde.Identifier)
@@ -115,7 +115,7 @@ func TestRawRecordErrors(t *testing.T) {
 		t.Run("dynamodb "+c.name, func(t *testing.T) {
 			var e events.DynamoDBEvent
 			require.Error(t, json.Unmarshal([]byte(c.event), &e), "encoding/json accepts it too")
-			_, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(c.event), nop[events.DynamoDBEventRecord])
+			_, err := processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), nop[events.DynamoDBEventRecord])(ctx, []byte(c.event))
 			var rde *core.RecordDecodeError
 			require.ErrorAs(t, err, &rde)
 			require.Equal(t, "x", rde.Identifier)

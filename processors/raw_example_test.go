@@ -15,13 +15,13 @@ import (
 // A Lambda handler that takes the event as raw bytes: the second record has
 // a body of the wrong type, so it fails alone, reported by its message id,
 // while the others are handled.
-func ExampleProcessSQSRaw() {
-	processor := processors.NewSQS()
+func ExampleSQSHandler_raw() {
+	processor := core.Must(processors.NewSQS(processors.Config{}))
 	handler := func(ctx context.Context, event json.RawMessage) (events.SQSEventResponse, error) {
-		resp, err := processors.ProcessSQSRaw(ctx, processor, event, func(_ context.Context, m *events.SQSMessage) error {
+		resp, err := processors.SQSHandler(processor, func(_ context.Context, m *events.SQSMessage) error {
 			fmt.Println("handled", m.MessageId, m.Body)
 			return nil
-		})
+		})(ctx, event)
 		return resp.SQS(), err
 	}
 
@@ -39,25 +39,23 @@ func ExampleProcessSQSRaw() {
 
 // An event that is not a batch of records fails the invocation before any
 // handler runs.
-func ExampleProcessSQSRaw_unexpectedBatchType() {
-	_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(`{"Records":null}`),
-		func(context.Context, *events.SQSMessage) error { return nil })
+func ExampleSQSHandler_unexpectedBatchType() {
+	_, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(context.Context, *events.SQSMessage) error { return nil })(context.Background(), []byte(`{"Records":null}`))
 	fmt.Println(errors.Is(err, core.ErrUnexpectedBatchType))
 	// Output: true
 }
 
 // A Kinesis record whose data is not base64 fails alone; the error says
 // which record and why.
-func ExampleProcessKinesisRaw() {
+func ExampleKinesisHandler_raw() {
 	event := `{"Records":[
 		{"kinesis":{"sequenceNumber":"1","data":"aGVsbG8="}},
 		{"kinesis":{"sequenceNumber":"2","data":"%%%"}}]}`
-	processor := processors.NewKinesis(processors.WithHooks(errorPrinter{}))
-	resp, err := processors.ProcessKinesisRaw(context.Background(), processor, []byte(event),
-		func(_ context.Context, r *events.KinesisEventRecord) error {
-			fmt.Printf("handled %s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
-			return nil
-		})
+	processor := core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Hooks: []core.Hook{errorPrinter{}}}}))
+	resp, err := processors.KinesisHandler(processor, func(_ context.Context, r *events.KinesisEventRecord) error {
+		fmt.Printf("handled %s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
+		return nil
+	})(context.Background(), []byte(event))
 	fmt.Println(resp.Kinesis().BatchItemFailures, err)
 	// Output:
 	// handled 1 hello

@@ -54,9 +54,9 @@ func FuzzRawSQS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		contracttest.CheckNoLostRecord(t, event, []string{"messageId"},
 			func(ctx context.Context, h func(string) error) (core.Response, error) {
-				return processors.ProcessSQSRaw(ctx, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, m *events.SQSMessage) error {
+				return processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), func(_ context.Context, m *events.SQSMessage) error {
 					return h(m.MessageId)
-				})
+				})(ctx, event)
 			})
 	})
 }
@@ -66,9 +66,9 @@ func FuzzRawKinesis(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		contracttest.CheckNoLostRecord(t, event, []string{"kinesis", "sequenceNumber"},
 			func(ctx context.Context, h func(string) error) (core.Response, error) {
-				return processors.ProcessKinesisRaw(ctx, processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, r *events.KinesisEventRecord) error {
+				return processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), func(_ context.Context, r *events.KinesisEventRecord) error {
 					return h(r.Kinesis.SequenceNumber)
-				})
+				})(ctx, event)
 			})
 	})
 }
@@ -78,9 +78,9 @@ func FuzzRawDynamoDB(f *testing.F) {
 	f.Fuzz(func(t *testing.T, event []byte) {
 		contracttest.CheckNoLostRecord(t, event, []string{"dynamodb", "SequenceNumber"},
 			func(ctx context.Context, h func(string) error) (core.Response, error) {
-				return processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), event, func(_ context.Context, r *events.DynamoDBEventRecord) error {
+				return processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), func(_ context.Context, r *events.DynamoDBEventRecord) error {
 					return h(r.Change.SequenceNumber)
-				})
+				})(ctx, event)
 			})
 	})
 }

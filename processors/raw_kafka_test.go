@@ -70,7 +70,7 @@ func TestKafkaRawEquivalence(t *testing.T) {
 			want := processors.KafkaRecords(typed.KafkaEvent)
 
 			h, seen := recordKafka()
-			resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), data, h)
+			resp, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), h)(context.Background(), data)
 			require.NoError(t, err)
 			require.Empty(t, resp.BatchItemFailures)
 			got := seen()
@@ -100,7 +100,7 @@ func TestKafkaRawBadRecordFailsAlone(t *testing.T) {
 		"orders-2":[
 			{"topic":"orders","partition":2,"offset":7,"value":"b2s="}]}}`
 	h, seen := recordKafka()
-	resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(event), h)
+	resp, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), h)(context.Background(), []byte(event))
 	require.NoError(t, err)
 	out, err := json.Marshal(resp)
 	require.NoError(t, err)
@@ -120,7 +120,7 @@ func TestKafkaRawDecodeErrorDetails(t *testing.T) {
 	event := `{"eventSource":"aws:kafka","records":{"t-0":[
 		{"topic":"t","partition":0,"offset":3,"value":"b2s="},
 		{"topic":"t","partition":0,"offset":2,"timestamp":"yesterday"}]}}`
-	_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(event), func(context.Context, *events.KafkaRecord) error { return nil })
+	_, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), func(context.Context, *events.KafkaRecord) error { return nil })(context.Background(), []byte(event))
 	// Offset 2 did not decode, offset 3 was short-circuited after it: the
 	// whole batch failed.
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
@@ -136,7 +136,7 @@ func TestKafkaRawDecodeErrorDetails(t *testing.T) {
 func TestKafkaRawRecordWithoutTopicUsesMapKey(t *testing.T) {
 	event := `{"eventSource":"SelfManagedKafka","records":{"clicks-7":[{"offset":42,"value":"eA=="}]}}`
 	h, seen := recordKafka(42)
-	resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(processors.WithRaiseOnEntireBatchFailure(false)), []byte(event), h)
+	resp, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), h)(context.Background(), []byte(event))
 	require.NoError(t, err)
 	require.Equal(t, []core.Identifier{core.KafkaID("clicks-7", 42)}, resp.Identifiers())
 	require.Equal(t, "clicks", seen()[0].Topic)
@@ -160,7 +160,7 @@ func TestKafkaRawUnidentifiable(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h, seen := recordKafka()
-			_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(tc.event), h)
+			_, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), h)(context.Background(), []byte(tc.event))
 			require.ErrorIs(t, err, core.ErrRecordDecode)
 			if tc.fullFail {
 				// The unreadable offset sorts first; the record after it
@@ -195,8 +195,7 @@ func TestKafkaRawRefused(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.event, func(t *testing.T) {
 			called := false
-			_, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(c.event),
-				func(context.Context, *events.KafkaRecord) error { called = true; return nil })
+			_, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), func(context.Context, *events.KafkaRecord) error { called = true; return nil })(context.Background(), []byte(c.event))
 			require.ErrorIs(t, err, c.want)
 			require.False(t, called)
 		})
@@ -205,8 +204,7 @@ func TestKafkaRawRefused(t *testing.T) {
 
 // An empty records object is an empty batch: nothing failed.
 func TestKafkaRawEmpty(t *testing.T) {
-	resp, err := processors.ProcessKafkaRaw(context.Background(), processors.NewKafka(), []byte(`{"eventSource":"aws:kafka","records":{}}`),
-		func(context.Context, *events.KafkaRecord) error { return errors.New("no record") })
+	resp, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), func(context.Context, *events.KafkaRecord) error { return errors.New("no record") })(context.Background(), []byte(`{"eventSource":"aws:kafka","records":{}}`))
 	require.NoError(t, err)
 	out, err := json.Marshal(resp)
 	require.NoError(t, err)
@@ -219,7 +217,7 @@ func TestKafkaRawEmpty(t *testing.T) {
 func BenchmarkRawKafka(b *testing.B) {
 	data := kafkaBenchEvent(1000)
 	ctx := context.Background()
-	p := processors.NewKafka()
+	p := core.Must(processors.NewKafka(processors.Config{}))
 	b.Run("typed", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
@@ -237,7 +235,7 @@ func BenchmarkRawKafka(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			if _, err := processors.ProcessKafkaRaw(ctx, p, data, nopKafka); err != nil {
+			if _, err := processors.KafkaHandler(p, nopKafka)(ctx, data); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -256,10 +254,10 @@ func FuzzKafkaRaw(f *testing.F) {
 	f.Add([]byte(`{"eventSource":"aws:kafka","records":{"t-0":[{"topic":"t","partition":0,"offset":1,"headers":[{"a":[1,-2]}]}]}}`))
 	f.Add([]byte(`{"records":{"t-1":[{"offset":3},{"offset":2,"timestamp":5}],"u-0":null}}`))
 	f.Add([]byte(`{"eventSource":"aws:kafka","records":{"t-0":[{"offset":"x"}]}}`))
-	p := processors.NewKafka(processors.WithRaiseOnEntireBatchFailure(false))
+	p := core.Must(processors.NewKafka(processors.Config{Options: core.Options{SuppressFullBatchError: true}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, seen := recordKafka()
-		resp, err := processors.ProcessKafkaRaw(context.Background(), p, data, h)
+		resp, err := processors.KafkaHandler(p, h)(context.Background(), data)
 		var ev events.KafkaEvent
 		if json.Unmarshal(data, &ev) != nil || err != nil || len(resp.BatchItemFailures) > 0 {
 			return

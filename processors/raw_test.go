@@ -41,8 +41,7 @@ func TestRawConformanceVectors(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			require.Equal(t, "UnexpectedBatchType", v.Expect.Error)
 			called := false
-			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), v.Event,
-				func(context.Context, *events.SQSMessage) error { called = true; return nil })
+			_, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(context.Context, *events.SQSMessage) error { called = true; return nil })(context.Background(), v.Event)
 			var ube *core.UnexpectedBatchTypeError
 			require.ErrorAs(t, err, &ube)
 			require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
@@ -66,7 +65,7 @@ func TestRawUnexpectedBatchType(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.event, func(t *testing.T) {
-			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(c.event), nop[events.SQSMessage])
+			_, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), nop[events.SQSMessage])(context.Background(), []byte(c.event))
 			var ube *core.UnexpectedBatchTypeError
 			require.ErrorAs(t, err, &ube)
 			require.Contains(t, ube.Found, c.found)
@@ -117,15 +116,15 @@ func TestRawEquivalence(t *testing.T) {
 			case strings.Contains(name, "sqs") || strings.Contains(name, "fifo") || strings.Contains(name, "custom_partial"):
 				var e events.SQSEvent
 				require.NoError(t, json.Unmarshal(data, &e))
-				equivalent(t, ctx, e.Records, data, processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessSQSRaw)
+				equivalent(t, ctx, e.Records, data, core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), entry(processors.SQSHandler))
 			case strings.Contains(name, "kinesis"):
 				var e events.KinesisEvent
 				require.NoError(t, json.Unmarshal(data, &e))
-				equivalent(t, ctx, e.Records, data, processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessKinesisRaw)
+				equivalent(t, ctx, e.Records, data, core.Must(processors.NewKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), entry(processors.KinesisHandler))
 			case strings.Contains(name, "dynamodb"):
 				var e events.DynamoDBEvent
 				require.NoError(t, json.Unmarshal(data, &e))
-				equivalent(t, ctx, e.Records, data, processors.NewDynamoDB(processors.WithRaiseOnEntireBatchFailure(false)), processors.ProcessDynamoDBRaw)
+				equivalent(t, ctx, e.Records, data, core.Must(processors.NewDynamoDB(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), entry(processors.DynamoDBHandler))
 			default:
 				t.Skip("not an SQS, Kinesis or DynamoDB event")
 			}
@@ -157,7 +156,7 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "m2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"messageId":"m1","body":"a"},{"messageId":"m2","body":5},{"messageId":"m3","body":"c"}]}`
-				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) error { h(m.MessageId); return nil })
+				return processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error { h(m.MessageId); return nil })(ctx, []byte(ev))
 			},
 		},
 		{
@@ -165,10 +164,10 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "s2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"kinesis":{"sequenceNumber":"s1","data":"aGk="}},{"kinesis":{"data":"!!not base64!!","sequenceNumber":"s2"}},{"kinesis":{"sequenceNumber":"s3","data":""}}]}`
-				return processors.ProcessKinesisRaw(ctx, processors.NewKinesis(), []byte(ev), func(_ context.Context, r *events.KinesisEventRecord) error {
+				return processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{})), func(_ context.Context, r *events.KinesisEventRecord) error {
 					h(r.Kinesis.SequenceNumber)
 					return nil
-				})
+				})(ctx, []byte(ev))
 			},
 		},
 		{
@@ -176,10 +175,10 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "d2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"dynamodb":{"SequenceNumber":"d1","NewImage":{"a":{"S":"x"}}}},{"dynamodb":{"NewImage":{"a":{"Q":"x"}},"SequenceNumber":"d2"}},{"dynamodb":{"SequenceNumber":"d3"}}]}`
-				return processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) error {
+				return processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), func(_ context.Context, r *events.DynamoDBEventRecord) error {
 					h(r.Change.SequenceNumber)
 					return nil
-				})
+				})(ctx, []byte(ev))
 			},
 		},
 		{
@@ -187,7 +186,7 @@ func TestRawBadRecordFailsAlone(t *testing.T) {
 			badID: "m2",
 			run: func(h func(string)) (core.Response, error) {
 				ev := `{"Records":[{"messageId":"m1"},{"messageId":"m2","x":tru},{"messageId":"m3"}]}`
-				return processors.ProcessSQSRaw(ctx, processors.NewSQS(), []byte(ev), func(_ context.Context, m *events.SQSMessage) error { h(m.MessageId); return nil })
+				return processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error { h(m.MessageId); return nil })(ctx, []byte(ev))
 			},
 		},
 	}
@@ -207,17 +206,17 @@ func TestRawDecodeErrorDetails(t *testing.T) {
 	ctx := context.Background()
 	ev := `{"Records":[{"dynamodb":{"SequenceNumber":"d1","Keys":{"k":{"X":"1"}}}},{"dynamodb":{"SequenceNumber":"d2"}}]}`
 	var seen []string
-	resp, err := processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), func(_ context.Context, r *events.DynamoDBEventRecord) error {
+	resp, err := processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), func(_ context.Context, r *events.DynamoDBEventRecord) error {
 		seen = append(seen, r.Change.SequenceNumber)
 		return nil
-	})
+	})(ctx, []byte(ev))
 	require.NoError(t, err)
 	require.Equal(t, []string{"d2"}, seen)
 	require.Equal(t, []string{"d1"}, failedIDs(resp))
 
 	// All records bad: the full-batch error wraps each core.RecordDecodeError.
 	ev = `{"Records":[{"dynamodb":{"SequenceNumber":"d1","Keys":{"k":{"X":"1"}}}}]}`
-	_, err = processors.ProcessDynamoDBRaw(ctx, processors.NewDynamoDB(), []byte(ev), nop[events.DynamoDBEventRecord])
+	_, err = processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), nop[events.DynamoDBEventRecord])(ctx, []byte(ev))
 	var rde *core.RecordDecodeError
 	require.ErrorAs(t, err, &rde)
 	require.ErrorIs(t, err, core.ErrRecordDecode)
@@ -239,7 +238,7 @@ func TestRawUnidentifiable(t *testing.T) {
 	for _, ev := range cases {
 		t.Run(ev, func(t *testing.T) {
 			n := 0
-			_, err := processors.ProcessSQSRaw(context.Background(), processors.NewSQS(), []byte(ev), func(context.Context, *events.SQSMessage) error { n++; return nil })
+			_, err := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(context.Context, *events.SQSMessage) error { n++; return nil })(context.Background(), []byte(ev))
 			var ue *core.UnidentifiableFailureError
 			require.ErrorAs(t, err, &ue)
 			require.Equal(t, []int{1}, ue.Positions)

@@ -45,7 +45,7 @@ func TestHandlerErrorFailsOnlyThatRecord(t *testing.T) {
 		seen = append(seen, m.MessageId)
 		return failBodies(ctx, m)
 	}
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, h)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
 	require.Len(t, seen, 3, "every record is handled")
@@ -54,7 +54,7 @@ func TestHandlerErrorFailsOnlyThatRecord(t *testing.T) {
 // SPEC 2: no failure gives an empty list, never null, in every response form.
 func TestNoFailureIsAnEmptyList(t *testing.T) {
 	ev := batchtest.SQSEvent("a", "b")
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"batchItemFailures":[]}`, marshal(t, resp))
 	require.JSONEq(t, `{"batchItemFailures":[]}`, marshal(t, resp.SQS()))
@@ -68,7 +68,7 @@ func TestNoFailureIsAnEmptyList(t *testing.T) {
 func TestFailuresInInputOrderAndDuplicateMessageIDsReportedOnce(t *testing.T) {
 	ev := batchtest.SQSEvent("fail", "ok", "fail", "fail", "ok")
 	ev.Records[3].MessageId = ev.Records[0].MessageId // a duplicate delivery
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
 	require.JSONEq(t, fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q},{"itemIdentifier":%q}]}`,
@@ -87,7 +87,7 @@ func TestManyFailuresWithDuplicates(t *testing.T) {
 	for i := 100; i < 200; i++ {
 		ev.Records[i].MessageId = batchtest.MessageID(i - 99) // ids 1..100 again
 	}
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
 	ids := batchtest.FailedIDs(resp)
 	require.Len(t, ids, 100) // ids 1..99 of records 1..99, then id 100 from record 199
@@ -102,7 +102,7 @@ func TestManyFailuresWithDuplicates(t *testing.T) {
 // error, with the full response still built; the option turns it off.
 func TestFullBatchFailure(t *testing.T) {
 	ev := batchtest.SQSEvent("fail", "fail")
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
 	var full *core.FullBatchFailureError
 	require.ErrorAs(t, err, &full)
@@ -111,7 +111,7 @@ func TestFullBatchFailure(t *testing.T) {
 	require.Contains(t, err.Error(), "all 2 records")
 	require.Len(t, resp.BatchItemFailures, 2, "the response is still built")
 
-	resp, err = core.Process(context.Background(), processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), ev.Records, failBodies)
+	resp, err = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), ev.Records, failBodies)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
 }
@@ -125,7 +125,7 @@ func TestFIFOStopsAtFirstFailure(t *testing.T) {
 		batchtest.FIFOMessage{Group: "a", Body: "ok"},
 	)
 	b := core.NewBatch(ev.Records, failBodies)
-	resp, err := core.Run(context.Background(), processors.NewSQSFIFO(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
@@ -151,7 +151,7 @@ func TestFIFOSkipGroupOnError(t *testing.T) {
 		batchtest.FIFOMessage{Group: "b", Body: "ok"},
 	)
 	b := core.NewBatch(ev.Records, failBodies)
-	resp, err := core.Run(context.Background(), processors.NewSQSFIFO(processors.WithSkipGroupOnError()), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
 	var sc *core.ShortCircuitError
@@ -164,7 +164,7 @@ func TestFIFOSkipGroupOnError(t *testing.T) {
 // SPEC 5 and 10: group state never leaks from one invocation to the next,
 // with one processor reused warm.
 func TestFIFOGroupStateDoesNotLeakBetweenInvocations(t *testing.T) {
-	p := processors.NewSQSFIFO(processors.WithSkipGroupOnError())
+	p := core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true}))
 	first := batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "a", Body: "fail"}, batchtest.FIFOMessage{Group: "b", Body: "ok"})
 	resp, err := core.Process(context.Background(), p, first.Records, failBodies)
 	require.NoError(t, err)
@@ -175,7 +175,7 @@ func TestFIFOGroupStateDoesNotLeakBetweenInvocations(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures, "group a failed in the previous invocation only")
 
-	strict := processors.NewSQSFIFO()
+	strict := core.Must(processors.NewSQSFIFO(processors.Config{}))
 	_, err = core.Process(context.Background(), strict, first.Records, failBodies)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "the first record failed and stopped the second")
 	resp, err = core.Process(context.Background(), strict, second.Records, failBodies)
@@ -187,7 +187,7 @@ func TestFIFOGroupStateDoesNotLeakBetweenInvocations(t *testing.T) {
 func TestEmptyBatch(t *testing.T) {
 	called := false
 	h := func(context.Context, *events.SQSMessage) error { called = true; return nil }
-	for _, p := range []*processors.SQSProcessor{processors.NewSQS(), processors.NewSQSFIFO()} {
+	for _, p := range []*processors.SQSProcessor{core.Must(processors.NewSQS(processors.Config{})), core.Must(processors.NewSQSFIFO(processors.Config{}))} {
 		resp, err := core.Process(context.Background(), p, nil, h)
 		require.NoError(t, err)
 		require.JSONEq(t, `{"batchItemFailures":[]}`, marshal(t, resp))
@@ -202,7 +202,7 @@ func TestEventSourceMismatch(t *testing.T) {
 	ev.Records[2].EventSource = "aws:kinesis"
 	calls := 0
 	h := func(context.Context, *events.SQSMessage) error { calls++; return nil }
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, h)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, h)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 	var mm *core.EventSourceMismatchError
 	require.ErrorAs(t, err, &mm)
@@ -213,17 +213,17 @@ func TestEventSourceMismatch(t *testing.T) {
 	require.Empty(t, resp.BatchItemFailures)
 
 	ev.Records[2].EventSource = ""
-	_, err = core.Process(context.Background(), processors.NewSQS(), ev.Records, h)
+	_, err = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
 	require.Equal(t, 3, calls)
 
 	kin := batchtest.KinesisEvent("x")
 	kin.Records[0].EventSource = "aws:sqs"
-	_, err = core.Process(context.Background(), processors.NewKinesis(), kin.Records, func(context.Context, *events.KinesisEventRecord) error { return nil })
+	_, err = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records, func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 	ddb := batchtest.DynamoDBEvent(batchtest.Insert("1", nil))
 	ddb.Records[0].EventSource = "aws:kinesis"
-	_, err = core.Process(context.Background(), processors.NewDynamoDB(), ddb.Records, func(context.Context, *events.DynamoDBEventRecord) error { return nil })
+	_, err = core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), ddb.Records, func(context.Context, *events.DynamoDBEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 }
 
@@ -232,7 +232,7 @@ func TestEventSourceMismatch(t *testing.T) {
 func TestUnidentifiableFailure(t *testing.T) {
 	ev := batchtest.SQSEvent("ok", "fail", "ok")
 	ev.Records[1].MessageId = ""
-	resp, err := core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	var un *core.UnidentifiableFailureError
 	require.ErrorAs(t, err, &un)
@@ -241,15 +241,15 @@ func TestUnidentifiableFailure(t *testing.T) {
 	require.Empty(t, resp.BatchItemFailures, "an empty identifier is never reported")
 
 	ev.Records[1].Body = "ok"
-	_, err = core.Process(context.Background(), processors.NewSQS(), ev.Records, failBodies)
+	_, err = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
 
 	kin := batchtest.KinesisEvent("x", "y")
 	kin.Records[0].Kinesis.SequenceNumber = ""
-	_, err = core.Process(context.Background(), processors.NewKinesis(), kin.Records,
+	_, err = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records,
 		func(context.Context, *events.KinesisEventRecord) error { return errBad })
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "all failed: full batch failure takes precedence")
-	_, err = core.Process(context.Background(), processors.NewKinesis(processors.WithRaiseOnEntireBatchFailure(false)), kin.Records,
+	_, err = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), kin.Records,
 		func(context.Context, *events.KinesisEventRecord) error { return errBad })
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 }
@@ -264,7 +264,7 @@ func TestPanickingHandler(t *testing.T) {
 		return nil
 	}
 	b := core.NewBatch(ev.Records, h)
-	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
 	var pe *core.PanicError
@@ -285,7 +285,7 @@ func TestPanicWithErrorValueUnwraps(t *testing.T) {
 		return nil
 	}
 	b := core.NewBatch(ev.Records, h)
-	_, err := core.Run(context.Background(), processors.NewSQS(), b)
+	_, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.ErrorIs(t, b.Outcomes[0].Err, errBad)
 }
@@ -305,7 +305,7 @@ func TestHandlerContextIsTheInvocations(t *testing.T) {
 		require.True(t, has)
 		return nil
 	}
-	_, err := core.Process(ctx, processors.NewSQS(), ev.Records, h)
+	_, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
 }
 
@@ -322,7 +322,7 @@ func TestHandlerBlockingUntilCancelled(t *testing.T) {
 		return ctx.Err()
 	}
 	b := core.NewBatch(ev.Records, h)
-	resp, err := core.Run(ctx, processors.NewSQS(), b)
+	resp, err := core.Run(ctx, core.Must(processors.NewSQS(processors.Config{})), b)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "both records failed: the whole batch is retried")
 	require.Len(t, resp.BatchItemFailures, 2)
 	require.Equal(t, []string{"block"}, calls, "no record starts after the context is done")
@@ -336,7 +336,7 @@ func TestHandlerBlockingUntilCancelled(t *testing.T) {
 // SPEC 10: one processor serves concurrent invocations (run with -race).
 func TestConcurrentInvocationsShareOneProcessor(t *testing.T) {
 	processorsUnderTest := []*processors.SQSProcessor{
-		processors.NewSQS(), processors.NewSQSFIFO(), processors.NewSQSFIFO(processors.WithSkipGroupOnError()),
+		core.Must(processors.NewSQS(processors.Config{})), core.Must(processors.NewSQSFIFO(processors.Config{})), core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true})),
 	}
 	for _, p := range processorsUnderTest {
 		var wg sync.WaitGroup
@@ -378,7 +378,7 @@ func TestOutcomesWithResults(t *testing.T) {
 		return nil
 	}
 	b := core.NewBatch(ev.Records, h)
-	_, err := core.Run(context.Background(), processors.NewSQS(), b)
+	_, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []core.Outcome{
 		{Status: core.StatusSuccess},
@@ -411,7 +411,7 @@ func TestTypedSQSPayload(t *testing.T) {
 		return nil
 	})
 	b := core.NewBatch(ev.Records, h)
-	resp, err := core.Run(context.Background(), processors.NewSQS(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
 	require.Equal(t, []order{{"a", 3}, {"d", 1}}, got)
@@ -430,7 +430,7 @@ func TestTypedKinesisPayload(t *testing.T) {
 		got = append(got, o)
 		return nil
 	})
-	resp, err := core.Process(context.Background(), processors.NewKinesis(), ev.Records, h)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
 	require.Equal(t, []order{{"a", 1}}, got)
@@ -468,7 +468,7 @@ func TestDynamoDBNewImageAndRemoveWithoutNewImage(t *testing.T) {
 		return nil
 	})
 	b := core.NewBatch(ev.Records, h)
-	resp, err := core.Run(context.Background(), processors.NewDynamoDB(), b)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.SequenceNumber(2)}, batchtest.FailedIDs(resp))
 	require.Equal(t, []string{"INSERT", "REMOVE"}, names)
@@ -497,7 +497,7 @@ func TestImageJSON(t *testing.T) {
 // Streams report by sequence number, never eventID.
 func TestStreamIdentifiers(t *testing.T) {
 	kin := batchtest.KinesisEvent("a", "b")
-	resp, err := core.Process(context.Background(), processors.NewKinesis(), kin.Records,
+	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records,
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			if string(r.Kinesis.Data) == "b" {
 				return errBad
@@ -509,7 +509,7 @@ func TestStreamIdentifiers(t *testing.T) {
 	require.JSONEq(t, fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q}]}`, kin.Records[1].Kinesis.SequenceNumber), marshal(t, resp.Kinesis()))
 
 	ddb := batchtest.DynamoDBEvent(batchtest.Insert("1", nil), batchtest.Insert("2", nil))
-	resp, err = core.Process(context.Background(), processors.NewDynamoDB(), ddb.Records,
+	resp, err = core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), ddb.Records,
 		func(_ context.Context, r *events.DynamoDBEventRecord) error {
 			if processors.ItemKey(r) == `"id"=S:"1"` {
 				return errBad
@@ -530,13 +530,13 @@ func TestItemKeyIsStableAcrossAttributeOrder(t *testing.T) {
 
 // Invalid options are reported, naming the setting.
 func TestInvalidOptions(t *testing.T) {
-	_, err := processors.SQSFrom(processors.Config{SkipGroupOnError: true})
+	_, err := processors.NewSQS(processors.Config{SkipGroupOnError: true})
 	require.ErrorContains(t, err, "SkipGroupOnError")
-	_, err = processors.KinesisFrom(processors.Config{Options: core.Options{Concurrency: -1}})
+	_, err = processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: -1}})
 	require.ErrorContains(t, err, "Concurrency")
-	_, err = processors.SQSFIFOFrom(processors.Config{OrderByKey: true})
+	_, err = processors.NewSQSFIFO(processors.Config{OrderByKey: true})
 	require.ErrorContains(t, err, "OrderByKey")
-	_, err = processors.DynamoDBFrom(processors.Config{Options: core.Options{DeadlineMargin: -time.Second}})
+	_, err = processors.NewDynamoDB(processors.Config{Options: core.Options{DeadlineMargin: -time.Second}})
 	require.ErrorContains(t, err, "DeadlineMargin")
-	require.Panics(t, func() { processors.NewSQS(processors.WithConcurrency(-2)) })
+	require.Panics(t, func() { core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: -2}})) })
 }

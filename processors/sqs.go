@@ -14,16 +14,9 @@ type SQSProcessor = core.Base[events.SQSMessage]
 
 // NewSQS returns the processor for SQS standard queues: every message is
 // handled, and the failed ones are reported by message id so that only they
-// return to the queue. It panics on an invalid option; see [SQSFrom] for an
-// error instead.
-func NewSQS(opts ...Option) *SQSProcessor {
-	return Must(SQSFrom(BuildConfig(KindSQS, opts)))
-}
-
-// SQSFrom returns the SQS standard processor for c, or the reason c is
-// invalid for it.
-func SQSFrom(c Config) (*SQSProcessor, error) {
-	if err := c.Validate(KindSQS); err != nil {
+// return to the queue.
+func NewSQS(c Config) (*SQSProcessor, error) {
+	if err := c.Validate(nameSQS); err != nil {
 		return nil, err
 	}
 	return core.NewBase(sqsSource(), c.Options), nil
@@ -38,16 +31,9 @@ func SQSFrom(c Config) (*SQSProcessor, error) {
 //
 // Concurrency applies only with skip-group-on-error, per message group: the
 // messages of one group always run one after another in order. Without it,
-// [WithConcurrency] above 1 could not take effect and is refused (NewSQSFIFO
-// panics, [SQSFIFOFrom] and [Open] return a [*ConfigError]).
-func NewSQSFIFO(opts ...Option) *SQSProcessor {
-	return Must(SQSFIFOFrom(BuildConfig(KindSQSFIFO, opts)))
-}
-
-// SQSFIFOFrom returns the SQS FIFO processor for c, or the reason c is invalid
-// for it.
-func SQSFIFOFrom(c Config) (*SQSProcessor, error) {
-	if err := c.Validate(KindSQSFIFO); err != nil {
+// [WithConcurrency] above 1 could not take effect and is refused (a [*core.ConfigError]).
+func NewSQSFIFO(c Config) (*SQSProcessor, error) {
+	if err := c.Validate(nameSQSFIFO); err != nil {
 		return nil, err
 	}
 	src := sqsSource()
@@ -64,17 +50,10 @@ func sqsSource() core.Source[events.SQSMessage] {
 		EventSources: []string{EventSourceSQS},
 		EventSource:  func(m *events.SQSMessage) string { return m.EventSource },
 		Identify:     func(m *events.SQSMessage) core.Identifier { return core.StringID(m.MessageId) },
-		Key:          MessageGroupID,
+		Key:          messageGroupID,
 	}
 }
 
-// MessageGroupID returns an SQS FIFO message's group id ("" for a standard
+// messageGroupID returns an SQS FIFO message's group id ("" for a standard
 // queue message).
-func MessageGroupID(m *events.SQSMessage) string { return m.Attributes["MessageGroupId"] }
-
-func Must[P any](p P, err error) P {
-	if err != nil {
-		panic(err)
-	}
-	return p
-}
+func messageGroupID(m *events.SQSMessage) string { return m.Attributes["MessageGroupId"] }

@@ -106,7 +106,7 @@ func (m *meeting) wait() error {
 // the failing positions, and what must happen.
 type streamCase struct {
 	name      string
-	opts      []processors.Option
+	config    processors.Config
 	keys      []string
 	fail      map[int]bool
 	meet      int   // the first `meet` records wait for each other (0: none)
@@ -163,15 +163,15 @@ func runStream[R any](t *testing.T, c streamCase, p core.PartialProcessor[R], re
 
 var streamCases = []streamCase{
 	{
-		name: "order by key, keys in parallel",
-		opts: []processors.Option{processors.WithOrderByKey(), processors.WithConcurrency(4)},
-		keys: []string{"a", "b", "c", "a", "b", "a", "c", "b", "a"},
-		fail: map[int]bool{3: true},
-		meet: 3, wantRan: []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, wantFail: []int{3},
+		name:   "order by key, keys in parallel",
+		config: processors.Config{Options: core.Options{Concurrency: 4}, OrderByKey: true},
+		keys:   []string{"a", "b", "c", "a", "b", "a", "c", "b", "a"},
+		fail:   map[int]bool{3: true},
+		meet:   3, wantRan: []int{0, 1, 2, 3, 4, 5, 6, 7, 8}, wantFail: []int{3},
 	},
 	{
 		name:    "stop on first failure, no key: one at a time",
-		opts:    []processors.Option{processors.WithStopOnFirstFailure()},
+		config:  processors.Config{StopOnFirstFailure: true},
 		keys:    []string{"a", "b", "c", "a", "b", "a"},
 		fail:    map[int]bool{2: true, 4: true},
 		wantRan: []int{0, 1, 2}, wantFail: []int{2, 3, 4, 5},
@@ -179,16 +179,16 @@ var streamCases = []streamCase{
 		wantMax1:  true,
 	},
 	{
-		name: "stop on first failure by key",
-		opts: []processors.Option{processors.WithStopOnFirstFailure(), processors.WithOrderByKey(), processors.WithConcurrency(4)},
-		keys: []string{"a", "b", "c", "a", "b", "a", "c", "b", "c"},
-		fail: map[int]bool{3: true, 1: true},
-		meet: 3, wantRan: []int{0, 1, 2, 3, 6, 8}, wantFail: []int{1, 3, 4, 5, 7},
+		name:   "stop on first failure by key",
+		config: processors.Config{Options: core.Options{Concurrency: 4}, StopOnFirstFailure: true, OrderByKey: true},
+		keys:   []string{"a", "b", "c", "a", "b", "a", "c", "b", "c"},
+		fail:   map[int]bool{3: true, 1: true},
+		meet:   3, wantRan: []int{0, 1, 2, 3, 6, 8}, wantFail: []int{1, 3, 4, 5, 7},
 		wantShort: map[int]core.ShortCircuitKind{4: core.ShortCircuitGroup, 5: core.ShortCircuitGroup, 7: core.ShortCircuitGroup},
 	},
 	{
 		name:    "stop on first failure by key, sequential",
-		opts:    []processors.Option{processors.WithStopOnFirstFailure(), processors.WithOrderByKey()},
+		config:  processors.Config{StopOnFirstFailure: true, OrderByKey: true},
 		keys:    []string{"a", "b", "a", "b", "a"},
 		fail:    map[int]bool{0: true},
 		wantRan: []int{0, 1, 3}, wantFail: []int{0, 2, 4},
@@ -208,7 +208,7 @@ func TestKinesisOrderingUnderConcurrency(t *testing.T) {
 				recs[i] = batchtest.KinesisRecord{PartitionKey: k, Data: []byte(strconv.Itoa(i))}
 			}
 			event := batchtest.KinesisEventOf(recs...)
-			runStream(t, c, core.PartialProcessor[events.KinesisEventRecord](processors.NewKinesis(c.opts...)), event.Records,
+			runStream(t, c, core.PartialProcessor[events.KinesisEventRecord](core.Must(processors.NewKinesis(c.config))), event.Records,
 				func(r *events.KinesisEventRecord) int { i, _ := strconv.Atoi(string(r.Kinesis.Data)); return i },
 				func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber })
 		})
@@ -234,7 +234,7 @@ func TestDynamoDBOrderingUnderConcurrency(t *testing.T) {
 				}
 			}
 			event := batchtest.DynamoDBEvent(changes...)
-			runStream(t, c, core.PartialProcessor[events.DynamoDBEventRecord](processors.NewDynamoDB(c.opts...)), event.Records,
+			runStream(t, c, core.PartialProcessor[events.DynamoDBEventRecord](core.Must(processors.NewDynamoDB(c.config))), event.Records,
 				func(r *events.DynamoDBEventRecord) int {
 					i, _ := strconv.Atoi(r.Change.NewImage["pos"].Number())
 					return i

@@ -45,7 +45,7 @@ func ProcessS3BatchRaw(ctx context.Context, p *S3BatchProcessor, event []byte, h
 // function, for lambda.Start: it runs the raw-bytes entry
 // ([ProcessS3BatchRaw]) on each event.
 //
-//	lambda.Start(s3batch.S3BatchHandler(s3batch.NewS3Batch(), s3batch.S3BatchFunc(handle)))
+//	lambda.Start(s3batch.S3BatchHandler(core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), s3batch.S3BatchFunc(handle)))
 func S3BatchHandler(p *S3BatchProcessor, h core.Handler[S3BatchTask]) func(context.Context, json.RawMessage) (S3BatchResponse, error) {
 	return func(ctx context.Context, event json.RawMessage) (S3BatchResponse, error) {
 		return ProcessS3BatchRaw(ctx, p, event, h)

@@ -11,7 +11,6 @@ import (
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/finish"
 	"github.com/batchkit/batchkit/payload"
-	"github.com/batchkit/batchkit/processors"
 )
 
 // S3 Batch Operations ("Invoke AWS Lambda function" jobs) send a Lambda
@@ -198,10 +197,10 @@ const EventSourceS3Batch = "aws:s3:batch"
 
 // S3BatchConfig configures an S3 Batch Operations processor.
 type S3BatchConfig struct {
-	// processors.Config holds the shared settings: concurrency, deadline margin and
+	// Options are the shared settings: concurrency, deadline margin and
 	// hooks. SuppressFullBatchError has no effect: every task has its own
 	// result, so a batch whose tasks all failed is still a response.
-	processors.Config
+	core.Options
 	// TreatMissingKeysAs is the response's treatMissingKeysAs:
 	// [S3BatchTemporaryFailure] (the default: a task missing from the
 	// results is retried, never lost), [S3BatchPermanentFailure] or
@@ -209,8 +208,8 @@ type S3BatchConfig struct {
 	TreatMissingKeysAs string
 }
 
-// KindS3Batch names the S3 Batch Operations processor in [processors.ConfigError]s.
-const KindS3Batch processors.Kind = "s3-batch"
+// processorName names the S3 Batch Operations processor in [core.ConfigError]s.
+const processorName = "s3-batch"
 
 // S3BatchProcessor is the processor of S3 Batch Operations tasks. It embeds
 // the shared [core.Base] (scheduling, hooks) and overrides Prepare (decode
@@ -224,14 +223,8 @@ type S3BatchProcessor struct {
 // NewS3Batch returns the S3 Batch Operations processor with the shared
 // options (concurrency, deadline margin, hooks). It panics on an invalid
 // option; see [S3BatchFrom].
-func NewS3Batch(opts ...processors.Option) *S3BatchProcessor {
-	return processors.Must(S3BatchFrom(S3BatchConfig{Config: processors.BuildConfig(KindS3Batch, opts)}))
-}
-
-// S3BatchFrom returns the S3 Batch Operations processor for c, or the reason
-// c is invalid for it.
-func S3BatchFrom(c S3BatchConfig) (*S3BatchProcessor, error) {
-	if err := c.Config.Validate(KindS3Batch); err != nil {
+func NewS3Batch(c S3BatchConfig) (*S3BatchProcessor, error) {
+	if err := c.Options.Validate(processorName); err != nil {
 		return nil, err
 	}
 	switch c.TreatMissingKeysAs {
@@ -239,8 +232,8 @@ func S3BatchFrom(c S3BatchConfig) (*S3BatchProcessor, error) {
 		c.TreatMissingKeysAs = S3BatchTemporaryFailure
 	case S3BatchSucceeded, S3BatchTemporaryFailure, S3BatchPermanentFailure:
 	default:
-		return nil, &processors.ConfigError{Processor: string(KindS3Batch), Setting: "TreatMissingKeysAs", Value: c.TreatMissingKeysAs,
-			Problem: "it is not a result code", Accepted: "TemporaryFailure (default), PermanentFailure or Succeeded"}
+		return nil, &core.ConfigError{Processor: processorName, Setting: "TreatMissingKeysAs", Value: c.TreatMissingKeysAs,
+			Problem: "it is not a result code"}
 	}
 	// Every task has its own result: a batch whose tasks all failed is a
 	// response, never a full-batch error.

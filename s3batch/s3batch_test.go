@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
 )
 
 // s3Both runs the typed and the raw entry on the same event and requires
@@ -45,13 +44,13 @@ func TestS3BatchDocumentedEvents(t *testing.T) {
 			h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 				return task.Bucket() + "/" + task.Key + "@" + task.S3VersionID, nil
 			})
-			resp, err := s3batch.ProcessS3BatchRaw(context.Background(), s3batch.NewS3Batch(), data, h)
+			resp, err := s3batch.ProcessS3BatchRaw(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), data, h)
 			require.NoError(t, err)
 			require.JSONEq(t, tc.want, contracttest.Marshal(t, resp))
 
 			var ev s3batch.S3BatchEvent
 			require.NoError(t, json.Unmarshal(data, &ev))
-			typed, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(), ev, h)
+			typed, err := s3batch.ProcessS3Batch(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), ev, h)
 			require.NoError(t, err)
 			require.JSONEq(t, tc.want, contracttest.Marshal(t, typed))
 		})
@@ -71,7 +70,7 @@ func TestS3BatchResultCodes(t *testing.T) {
 		}
 		return "done " + task.Key, nil
 	})
-	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("ok", "temporary", "permanent", "panic", "last"), h)
+	resp, err := s3Both(t, core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), contracttest.S3Event("ok", "temporary", "permanent", "panic", "last"), h)
 	require.NoError(t, err, "task failures are results, not an invocation error")
 	codes := make([]string, len(resp.Results))
 	for i, r := range resp.Results {
@@ -91,7 +90,7 @@ func TestS3BatchAllFailedIsStillAResponse(t *testing.T) {
 	h := s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) {
 		return "", errors.New("down")
 	})
-	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("a", "b"), h)
+	resp, err := s3Both(t, core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), contracttest.S3Event("a", "b"), h)
 	require.NoError(t, err)
 	for _, r := range resp.Results {
 		require.Equal(t, s3batch.S3BatchTemporaryFailure, r.ResultCode)
@@ -113,7 +112,7 @@ func TestS3BatchKeyDecodedExactlyOnce(t *testing.T) {
 				require.Equal(t, tc.sent, task.S3Key, "the key as sent stays available")
 				return "", nil
 			})
-			_, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event(tc.sent), h)
+			_, err := s3Both(t, core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), contracttest.S3Event(tc.sent), h)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
 		})
@@ -126,7 +125,7 @@ func TestS3BatchUndecodableKeyFailsPermanentlyWithoutHandler(t *testing.T) {
 		calls.Add(1)
 		return "", nil
 	})
-	resp, err := s3batch.ProcessS3Batch(context.Background(), s3batch.NewS3Batch(), contracttest.S3Event("ok", "bad%zzkey"), h)
+	resp, err := s3batch.ProcessS3Batch(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), contracttest.S3Event("ok", "bad%zzkey"), h)
 	require.NoError(t, err)
 	require.Equal(t, int32(1), calls.Load(), "only the decodable task is handled")
 	require.Equal(t, s3batch.S3BatchSucceeded, resp.Results[0].ResultCode)
@@ -142,7 +141,7 @@ func TestS3BatchNotStartedBeforeDeadlineIsTemporary(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	p := s3batch.NewS3Batch(processors.WithDeadlineMargin(time.Second))
+	p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{DeadlineMargin: time.Second}}))
 	resp, err := s3batch.ProcessS3Batch(ctx, p, contracttest.S3Event("a", "b"), h)
 	require.NoError(t, err)
 	require.Zero(t, calls.Load())
@@ -161,7 +160,7 @@ func TestS3BatchConcurrentKeepsOrder(t *testing.T) {
 		time.Sleep(time.Duration(20-len(task.Key)) * time.Millisecond)
 		return task.Key, nil
 	})
-	resp, err := s3Both(t, s3batch.NewS3Batch(processors.WithConcurrency(8)), contracttest.S3Event(keys...), h)
+	resp, err := s3Both(t, core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Concurrency: 8}})), contracttest.S3Event(keys...), h)
 	require.NoError(t, err)
 	for i, r := range resp.Results {
 		require.Equal(t, keys[i], r.ResultString)
@@ -175,14 +174,14 @@ func TestS3BatchArgsTyped(t *testing.T) {
 	h := s3batch.S3BatchArgs(func(_ context.Context, a args, task *s3batch.S3BatchTask) (string, error) {
 		return a.Mode + ":" + task.Key, nil
 	})
-	resp, err := s3Both(t, s3batch.NewS3Batch(), contracttest.S3Event("x"), h)
+	resp, err := s3Both(t, core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), contracttest.S3Event("x"), h)
 	require.NoError(t, err)
 	require.Equal(t, "copy:x", resp.Results[0].ResultString)
 }
 
 func TestS3BatchRawErrors(t *testing.T) {
 	h := s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) { return "", nil })
-	p := s3batch.NewS3Batch()
+	p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
 	ctx := context.Background()
 
 	_, err := s3batch.ProcessS3BatchRaw(ctx, p, []byte(`{"invocationSchemaVersion":"1.0","invocationId":"x","job":{"id":"j"}}`), h)
@@ -206,18 +205,17 @@ func TestS3BatchRawErrors(t *testing.T) {
 }
 
 func TestS3BatchConfig(t *testing.T) {
-	_, err := s3batch.S3BatchFrom(s3batch.S3BatchConfig{TreatMissingKeysAs: "Maybe"})
-	require.ErrorIs(t, err, processors.ErrInvalidConfig)
-	p, err := s3batch.S3BatchFrom(s3batch.S3BatchConfig{TreatMissingKeysAs: s3batch.S3BatchPermanentFailure})
+	_, err := s3batch.NewS3Batch(s3batch.S3BatchConfig{TreatMissingKeysAs: "Maybe"})
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
+	p, err := s3batch.NewS3Batch(s3batch.S3BatchConfig{TreatMissingKeysAs: s3batch.S3BatchPermanentFailure})
 	require.NoError(t, err)
 	resp, err := s3batch.ProcessS3Batch(context.Background(), p, contracttest.S3Event(), s3batch.S3BatchFunc(nil))
 	require.NoError(t, err)
 	require.JSONEq(t, `{"invocationSchemaVersion":"2.0","treatMissingKeysAs":"PermanentFailure","invocationId":"inv-1","results":[]}`, contracttest.Marshal(t, resp))
-	require.Panics(t, func() { s3batch.NewS3Batch(processors.WithStopOnFirstFailure()) })
 }
 
 func TestS3BatchHandlerAdapter(t *testing.T) {
-	fn := s3batch.S3BatchHandler(s3batch.NewS3Batch(), s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
+	fn := s3batch.S3BatchHandler(core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
 		return task.Key, nil
 	}))
 	resp, err := fn(context.Background(), contracttest.Event(t, "s3batch-1.0.json"))

@@ -30,7 +30,7 @@ func ProcessDynamoDBWindowRaw[S any](ctx context.Context, p *WindowProcessor[eve
 // window function, for lambda.Start: it runs the raw-bytes entry
 // ([ProcessKinesisWindowRaw]) on each event.
 //
-//	lambda.Start(window.KinesisWindowHandler(window.NewKinesisWindow(), aggregate))
+//	lambda.Start(window.KinesisWindowHandler(core.Must(window.NewKinesisWindow(window.WindowConfig{})), aggregate))
 func KinesisWindowHandler[S any](p *WindowProcessor[events.KinesisEventRecord], agg Aggregate[events.KinesisEventRecord, S]) func(context.Context, json.RawMessage) (WindowResponse, error) {
 	return func(ctx context.Context, event json.RawMessage) (WindowResponse, error) {
 		return ProcessKinesisWindowRaw(ctx, p, event, agg)

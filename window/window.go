@@ -148,20 +148,20 @@ type Aggregate[R, S any] struct {
 
 // WindowConfig configures a tumbling window processor.
 type WindowConfig struct {
-	// processors.Config holds the shared settings: SuppressFullBatchError,
+	// Options are the shared settings: SuppressFullBatchError,
 	// Concurrency (used only by a commutative [Aggregate]), DeadlineMargin
 	// and Hooks. The stream-ordering settings do not apply: a window's
 	// records are folded in order and stop at the first failure.
-	processors.Config
+	core.Options
 	// MaxStateBytes bounds the returned state's JSON; 0 is
 	// [DefaultMaxWindowStateBytes] (Lambda's 1 MB).
 	MaxStateBytes int
 }
 
-// The kinds of the tumbling window processors, for [processors.ConfigError]s.
+// The kinds of the tumbling window processors, for [core.ConfigError]s.
 const (
-	KindKinesisWindow  processors.Kind = "kinesis-window"
-	KindDynamoDBWindow processors.Kind = "dynamodb-window"
+	nameKinesis  = "kinesis-window"
+	nameDynamoDB = "dynamodb-window"
 )
 
 // WindowProcessor is the processor of tumbling windows over records R
@@ -249,16 +249,9 @@ func firstFailed(outs []core.Outcome) int {
 }
 
 // NewKinesisWindow returns the tumbling window processor for Kinesis Data
-// Streams, with the shared options. It panics on an invalid option; see
-// [KinesisWindowFrom].
-func NewKinesisWindow(opts ...processors.Option) *WindowProcessor[events.KinesisEventRecord] {
-	return processors.Must(KinesisWindowFrom(WindowConfig{Config: processors.BuildConfig(KindKinesisWindow, opts)}))
-}
-
-// KinesisWindowFrom returns the Kinesis tumbling window processor for c, or
-// the reason c is invalid for it.
-func KinesisWindowFrom(c WindowConfig) (*WindowProcessor[events.KinesisEventRecord], error) {
-	return newWindow(KindKinesisWindow, c, core.Source[events.KinesisEventRecord]{
+// Streams, with the shared options.
+func NewKinesisWindow(c WindowConfig) (*WindowProcessor[events.KinesisEventRecord], error) {
+	return newWindow(nameKinesis, c, core.Source[events.KinesisEventRecord]{
 		Name:         processors.EventSourceKinesis,
 		EventSources: []string{processors.EventSourceKinesis},
 		EventSource:  func(r *events.KinesisEventRecord) string { return r.EventSource },
@@ -270,16 +263,9 @@ func KinesisWindowFrom(c WindowConfig) (*WindowProcessor[events.KinesisEventReco
 }
 
 // NewDynamoDBWindow returns the tumbling window processor for DynamoDB
-// Streams, with the shared options. It panics on an invalid option; see
-// [DynamoDBWindowFrom].
-func NewDynamoDBWindow(opts ...processors.Option) *WindowProcessor[events.DynamoDBEventRecord] {
-	return processors.Must(DynamoDBWindowFrom(WindowConfig{Config: processors.BuildConfig(KindDynamoDBWindow, opts)}))
-}
-
-// DynamoDBWindowFrom returns the DynamoDB Streams tumbling window processor
-// for c, or the reason c is invalid for it.
-func DynamoDBWindowFrom(c WindowConfig) (*WindowProcessor[events.DynamoDBEventRecord], error) {
-	return newWindow(KindDynamoDBWindow, c, core.Source[events.DynamoDBEventRecord]{
+// Streams, with the shared options.
+func NewDynamoDBWindow(c WindowConfig) (*WindowProcessor[events.DynamoDBEventRecord], error) {
+	return newWindow(nameDynamoDB, c, core.Source[events.DynamoDBEventRecord]{
 		Name:         processors.EventSourceDynamoDB,
 		EventSources: []string{processors.EventSourceDynamoDB},
 		EventSource:  func(r *events.DynamoDBEventRecord) string { return r.EventSource },
@@ -290,16 +276,16 @@ func DynamoDBWindowFrom(c WindowConfig) (*WindowProcessor[events.DynamoDBEventRe
 	})
 }
 
-func newWindow[R any](kind processors.Kind, c WindowConfig, src core.Source[R]) (*WindowProcessor[R], error) {
-	if err := c.Config.Validate(kind); err != nil {
+func newWindow[R any](kind string, c WindowConfig, src core.Source[R]) (*WindowProcessor[R], error) {
+	if err := c.Options.Validate(kind); err != nil {
 		return nil, err
 	}
 	switch {
 	case c.MaxStateBytes == 0:
 		c.MaxStateBytes = DefaultMaxWindowStateBytes
 	case c.MaxStateBytes < 0:
-		return nil, &processors.ConfigError{Processor: string(kind), Setting: "MaxStateBytes", Value: strconv.Itoa(c.MaxStateBytes),
-			Problem: "it is negative", Accepted: "0 (Lambda's 1 MB) or a positive number of bytes"}
+		return nil, &core.ConfigError{Processor: string(kind), Setting: "MaxStateBytes", Value: strconv.Itoa(c.MaxStateBytes),
+			Problem: "it is negative"}
 	}
 	ordered := src
 	ordered.Stop = core.StopBatch

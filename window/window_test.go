@@ -17,7 +17,6 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/processors"
 )
 
 type kinesisAgg = window.Aggregate[events.KinesisEventRecord, map[string]int]
@@ -43,7 +42,7 @@ func TestKinesisWindowDocumentedEvent(t *testing.T) {
 	require.Error(t, json.Unmarshal(data, &theirs))
 
 	agg := kinesisAgg{Fold: contracttest.CountByKey(nil)}
-	resp, err := window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), data, agg)
+	resp, err := window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), data, agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 
@@ -51,7 +50,7 @@ func TestKinesisWindowDocumentedEvent(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &ev))
 	require.Equal(t, "shardId-000000000006", ev.ShardID)
 	require.Equal(t, time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC), ev.Window.End)
-	typed, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), ev, agg)
+	typed, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), ev, agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, typed))
 }
@@ -74,14 +73,14 @@ func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
 			return nil
 		}),
 	}
-	resp, err := window.ProcessDynamoDBWindowRaw(context.Background(), window.NewDynamoDBWindow(), data, agg)
+	resp, err := window.ProcessDynamoDBWindowRaw(context.Background(), core.Must(window.NewDynamoDBWindow(window.WindowConfig{})), data, agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"INSERT":5,"MODIFY":3,"REMOVE":2},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 	require.Equal(t, []string{"New item!", "This item has changed"}, messages)
 
 	var ev window.DynamoDBWindowEvent
 	require.NoError(t, json.Unmarshal(data, &ev))
-	typed, err := window.ProcessDynamoDBWindow(context.Background(), window.NewDynamoDBWindow(), ev, agg)
+	typed, err := window.ProcessDynamoDBWindow(context.Background(), core.Must(window.NewDynamoDBWindow(window.WindowConfig{})), ev, agg)
 	require.NoError(t, err)
 	require.Equal(t, contracttest.Marshal(t, resp), contracttest.Marshal(t, typed))
 }
@@ -93,7 +92,7 @@ func TestWindowFailureLeavesOutTheRestOfTheShard(t *testing.T) {
 		t.Run(bad, func(t *testing.T) {
 			var calls atomic.Int32
 			agg := kinesisAgg{Fold: contracttest.CountByKey(&calls)}
-			resp, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
+			resp, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
 			require.NoError(t, err)
 			require.JSONEq(t, `{"pk":11}`, string(resp.State), "only the record before the failure is in the state")
 			require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2), batchtest.SequenceNumber(3)}, windowFailedIDs(resp))
@@ -131,7 +130,7 @@ func TestWindowPlainStateRestoredWithoutRefold(t *testing.T) {
 			return nil
 		},
 	}
-	resp, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`{"count":1,"sum":0.5}`, false, "1", "2", "x", "4"), agg)
+	resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{"count":1,"sum":0.5}`, false, "1", "2", "x", "4"), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"count":3,"sum":3.5}`, string(resp.State))
 	require.Len(t, resp.BatchItemFailures, 2)
@@ -148,20 +147,20 @@ func TestWindowFinalInvokePublishes(t *testing.T) {
 			return nil
 		},
 	}
-	resp, err := window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{"pk":2}`, true, "a", "b"), agg)
+	resp, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{"pk":2}`, true, "a", "b"), agg)
 	require.NoError(t, err)
 	require.Equal(t, []map[string]int{{"pk": 4}}, published)
 	require.JSONEq(t, `{"state":{"pk":4},"batchItemFailures":[]}`, contracttest.Marshal(t, resp), "the final response still carries the state")
 
 	// Not final: nothing is published.
 	published = nil
-	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, false, "a"), agg)
+	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, false, "a"), agg)
 	require.NoError(t, err)
 	require.Empty(t, published)
 
 	// Final with a failure: the records come back, the window is
 	// published by the invocation that completes it.
-	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, true, "a", "fail"), agg)
+	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, true, "a", "fail"), agg)
 	require.NoError(t, err)
 	require.Empty(t, published)
 }
@@ -174,7 +173,7 @@ func TestWindowPublishFailureFailsTheInvocation(t *testing.T) {
 		"panic": func(context.Context, map[string]int, window.WindowProperties) error { panic("sink blew up") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, true, "a"), kinesisAgg{Fold: contracttest.CountByKey(nil), Publish: publish})
+			_, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, true, "a"), kinesisAgg{Fold: contracttest.CountByKey(nil), Publish: publish})
 			require.ErrorIs(t, err, window.ErrWindowPublish)
 		})
 	}
@@ -189,7 +188,7 @@ func TestWindowStateSizeLimit(t *testing.T) {
 		},
 		Publish: func(context.Context, []string, window.WindowProperties) error { published = true; return nil },
 	}
-	p, err := window.KinesisWindowFrom(window.WindowConfig{MaxStateBytes: 20})
+	p, err := window.NewKinesisWindow(window.WindowConfig{MaxStateBytes: 20})
 	require.NoError(t, err)
 	_, err = windowBoth(t, p, contracttest.WindowEvent(`[]`, true, "0123456789", "0123456789"), agg)
 	var tooLarge *window.WindowStateTooLargeError
@@ -204,7 +203,7 @@ func TestWindowStateSizeLimit(t *testing.T) {
 	}
 	state, err := json.Marshal(big)
 	require.NoError(t, err)
-	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), contracttest.WindowEvent(string(state), false, "x"), agg)
+	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(string(state), false, "x"), agg)
 	require.ErrorIs(t, err, window.ErrWindowStateTooLarge)
 }
 
@@ -222,11 +221,11 @@ func TestWindowStateShapes(t *testing.T) {
 		{`{ }`, `3`},
 		{`39`, `42`},
 	} {
-		resp, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(tc.in, false, "abc"), sum)
+		resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(tc.in, false, "abc"), sum)
 		require.NoError(t, err, "state %q", tc.in)
 		require.JSONEq(t, tc.want, string(resp.State), "state %q", tc.in)
 	}
-	_, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`"text"`, false, "abc"), sum)
+	_, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`"text"`, false, "abc"), sum)
 	require.ErrorIs(t, err, window.ErrWindowState)
 
 	// A state that encodes as null is sent as {}: a response without state
@@ -234,7 +233,7 @@ func TestWindowStateShapes(t *testing.T) {
 	none := window.Aggregate[events.KinesisEventRecord, map[string]int]{
 		Fold: func(context.Context, *map[string]int, *events.KinesisEventRecord) error { return nil },
 	}
-	resp, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(``, false), none)
+	resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(``, false), none)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 }
@@ -260,7 +259,7 @@ func TestWindowCommutativeConcurrent(t *testing.T) {
 			return nil
 		},
 	}
-	p := window.NewKinesisWindow(processors.WithConcurrency(8))
+	p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Concurrency: 8}}))
 	resp, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`5`, false, data...), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `105`, string(resp.State))
@@ -282,44 +281,43 @@ func TestWindowRawUndecodableRecord(t *testing.T) {
 		"window":{"start":"2020-12-09T07:04:00Z","end":"2020-12-09T07:06:00Z"},"state":{"pk":1},"shardId":"s","eventSourceARN":"arn",
 		"isFinalInvokeForWindow":false,"isWindowTerminatedEarly":false}`
 	var calls atomic.Int32
-	resp, err := window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), []byte(event), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
+	resp, err := window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), []byte(event), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"pk":2},"batchItemFailures":[{"itemIdentifier":"2"},{"itemIdentifier":"3"}]}`, contracttest.Marshal(t, resp))
 	require.Equal(t, int32(1), calls.Load(), "neither the undecodable record nor the one after it is folded")
 
-	_, err = window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), []byte(`{"state":{}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
+	_, err = window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), []byte(`{"state":{}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
-	_, err = window.ProcessKinesisWindowRaw(context.Background(), window.NewKinesisWindow(), []byte(`{"Records":[],"window":{"start":"yesterday"}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
+	_, err = window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), []byte(`{"Records":[],"window":{"start":"yesterday"}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 }
 
 func TestWindowAllFailedAndWrongSource(t *testing.T) {
 	agg := kinesisAgg{Fold: contracttest.CountByKey(nil)}
-	_, err := windowBoth(t, window.NewKinesisWindow(), contracttest.WindowEvent(`{}`, false, "fail", "x"), agg)
+	_, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, false, "fail", "x"), agg)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
 
-	resp, err := windowBoth(t, window.NewKinesisWindow(processors.WithRaiseOnEntireBatchFailure(false)), contracttest.WindowEvent(`{"pk":7}`, false, "fail", "x"), agg)
+	resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{SuppressFullBatchError: true}})), contracttest.WindowEvent(`{"pk":7}`, false, "fail", "x"), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"pk":7}`, string(resp.State))
 	require.Len(t, resp.BatchItemFailures, 2)
 
 	ev := contracttest.WindowEvent(`{}`, false, "a")
 	ev.Records[0].EventSource = "aws:sqs"
-	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), ev, agg)
+	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), ev, agg)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 
-	_, err = window.ProcessKinesisWindow(context.Background(), window.NewKinesisWindow(), ev, kinesisAgg{})
+	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), ev, kinesisAgg{})
 	require.Error(t, err, "an aggregate needs a Fold")
-	require.Panics(t, func() { window.NewKinesisWindow(processors.WithStopOnFirstFailure()) })
-	_, err = window.KinesisWindowFrom(window.WindowConfig{MaxStateBytes: -1})
-	require.ErrorIs(t, err, processors.ErrInvalidConfig)
+	_, err = window.NewKinesisWindow(window.WindowConfig{MaxStateBytes: -1})
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
 }
 
 func TestWindowDeadlineMargin(t *testing.T) {
 	var calls atomic.Int32
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	p := window.NewKinesisWindow(processors.WithDeadlineMargin(time.Second), processors.WithRaiseOnEntireBatchFailure(false))
+	p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{DeadlineMargin: time.Second, SuppressFullBatchError: true}}))
 	resp, err := window.ProcessKinesisWindow(ctx, p, contracttest.WindowEvent(`{"pk":3}`, false, "a", "b"), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
 	require.NoError(t, err)
 	require.Zero(t, calls.Load())
@@ -342,7 +340,7 @@ func TestKinesisWindowJSONTyped(t *testing.T) {
 			return nil
 		}),
 	}
-	fn := window.KinesisWindowHandler(window.NewKinesisWindow(), agg)
+	fn := window.KinesisWindowHandler(core.Must(window.NewKinesisWindow(window.WindowConfig{})), agg)
 	raw, err := json.Marshal(contracttest.WindowEvent(`{"n":1,"max":20}`, false, `{"celsius":21.5}`, `{"celsius":19}`, `oops`))
 	require.NoError(t, err)
 	resp, err := fn(context.Background(), raw)

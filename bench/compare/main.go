@@ -61,16 +61,16 @@ const runs = 101
 func timeKind(kind string, data []byte) (process, typed, raw float64) {
 	switch kind {
 	case "sqs":
-		return timeAll[events.SQSEvent](data, processors.NewSQS(), processors.ProcessSQSRaw,
+		return timeAll[events.SQSEvent](data, core.Must(processors.NewSQS(processors.Config{})), entry(processors.SQSHandler),
 			func(e *events.SQSEvent) []events.SQSMessage { return e.Records })
 	case "fifo":
-		return timeAll[events.SQSEvent](data, processors.NewSQSFIFO(), processors.ProcessSQSRaw,
+		return timeAll[events.SQSEvent](data, core.Must(processors.NewSQSFIFO(processors.Config{})), entry(processors.SQSHandler),
 			func(e *events.SQSEvent) []events.SQSMessage { return e.Records })
 	case "kinesis":
-		return timeAll[events.KinesisEvent](data, processors.NewKinesis(), processors.ProcessKinesisRaw,
+		return timeAll[events.KinesisEvent](data, core.Must(processors.NewKinesis(processors.Config{})), entry(processors.KinesisHandler),
 			func(e *events.KinesisEvent) []events.KinesisEventRecord { return e.Records })
 	case "dynamodb":
-		return timeAll[events.DynamoDBEvent](data, processors.NewDynamoDB(), processors.ProcessDynamoDBRaw,
+		return timeAll[events.DynamoDBEvent](data, core.Must(processors.NewDynamoDB(processors.Config{})), entry(processors.DynamoDBHandler),
 			func(e *events.DynamoDBEvent) []events.DynamoDBEventRecord { return e.Records })
 	}
 	panic("unknown kind " + kind)
@@ -118,5 +118,10 @@ func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+}
+func entry[R any](adapter func(core.PartialProcessor[R], core.Handler[R]) core.LambdaHandler[core.Response]) func(context.Context, core.PartialProcessor[R], []byte, core.Handler[R]) (core.Response, error) {
+	return func(ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R]) (core.Response, error) {
+		return adapter(p, h)(ctx, event)
 	}
 }

@@ -109,9 +109,9 @@ func TestSNSToSQS(t *testing.T) {
 		handled[o.OrderID] = n.Subject
 		return nil
 	}, envelope.SNS())
-	processor := processors.NewSQS()
+	processor := core.Must(processors.NewSQS(processors.Config{}))
 	function := func(ctx context.Context, event json.RawMessage) (core.Response, error) {
-		resp, err := processors.ProcessSQSRaw(ctx, processor, event, func(ctx context.Context, m *events.SQSMessage) error {
+		resp, err := processors.SQSHandler(processor, func(ctx context.Context, m *events.SQSMessage) error {
 			err := h(ctx, m)
 			if err != nil {
 				mu.Lock()
@@ -119,7 +119,7 @@ func TestSNSToSQS(t *testing.T) {
 				mu.Unlock()
 			}
 			return err
-		})
+		})(ctx, event)
 		return resp, err
 	}
 
@@ -166,7 +166,7 @@ func TestSNSToSQSRawDelivery(t *testing.T) {
 		return nil
 	})
 	function := func(ctx context.Context, event json.RawMessage) (core.Response, error) {
-		return processors.ProcessSQSRaw(ctx, processors.NewSQS(), event, h)
+		return processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), h)(ctx, event)
 	}
 	mapping := &driver.SQS{ReportBatchItemFailures: true, Client: sqsc, QueueURL: queueURL, WaitTime: time.Second}
 	batches, err := driver.Drain(ctx, mapping, driver.Handler(function), 1)

@@ -98,7 +98,7 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 
 // newHandler builds the Lambda handler from the environment that lookup
 // reads: the processor is opened once, at start-up, and reused.
-func newHandler(lookup func(string) (string, bool)) (processors.LambdaHandler, error) {
+func newHandler(lookup func(string) (string, bool)) (core.LambdaHandler[core.Response], error) {
 	processor, err := config.OpenEnv[events.SQSMessage](lookup)
 	if err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func orderKey(m *events.SQSMessage) (string, error) {
 // newProcessor is the "sqs-dedup" processor: the SQS processor configured
 // by c, deduplicating on the order id against table.
 func newProcessor(client dedup.Client, table string, c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
-	base, err := processors.SQSFrom(c)
+	base, err := processors.NewSQS(c)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func newProcessor(client dedup.Client, table string, c processors.Config) (core.
 
 // newHandler returns the Lambda handler: charge runs at most once per order
 // id (within the table's TTL).
-func newHandler(p core.PartialProcessor[events.SQSMessage], charge func(context.Context, Order) error) processors.LambdaHandler {
+func newHandler(p core.PartialProcessor[events.SQSMessage], charge func(context.Context, Order) error) core.LambdaHandler[core.Response] {
 	return processors.SQSHandler(p, processors.SQSJSON(func(ctx context.Context, o Order, _ *events.SQSMessage) error {
 		return charge(ctx, o)
 	}))

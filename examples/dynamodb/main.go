@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -34,7 +35,7 @@ func (i Item) Validate() error {
 	return nil
 }
 
-var processor = processors.NewDynamoDB()
+var processor = core.Must(processors.NewDynamoDB(processors.Config{}))
 
 func handleItem(ctx context.Context, item *Item, rec *events.DynamoDBEventRecord) error {
 	if item == nil { // REMOVE: no new image

@@ -15,6 +15,7 @@ import (
 	_ "embed"
 	"errors"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/firehose"
 
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
@@ -39,7 +40,7 @@ func (l LogLine) Validate() error {
 }
 
 // processor is created once and reused by every invocation.
-var processor = firehose.NewFirehose()
+var processor = core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
 
 // transform handles one decoded log line.
 func transform(_ context.Context, line LogLine, _ *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {

@@ -33,6 +33,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/hooks/metrics"
 	batchotel "github.com/batchkit/batchkit/hooks/otel"
 	batchsentry "github.com/batchkit/batchkit/hooks/sentry"
@@ -53,11 +54,7 @@ var handler = newHandler(os.Stdout)
 // newProcessor returns the SQS processor with the three hooks, writing the
 // EMF documents to metricsOut (stdout in Lambda).
 func newProcessor(metricsOut io.Writer) *processors.SQSProcessor {
-	return processors.NewSQS(processors.WithHooks(
-		batchsentry.New(),
-		batchotel.New(batchotel.WithForceFlush(2*time.Second)),
-		metrics.New("BatchkitExample", metrics.WithService("orders"), metrics.WithWriter(metricsOut)),
-	))
+	return core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchsentry.New(), batchotel.New(batchotel.WithForceFlush(2 * time.Second)), metrics.New("BatchkitExample", metrics.WithService("orders"), metrics.WithWriter(metricsOut))}}}))
 }
 
 // handleOrder handles one decoded message.
@@ -71,7 +68,7 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 
 // handler is the Lambda handler: it returns the partial batch response.
 // newHandler builds it, with the metrics hook writing to metricsOut.
-func newHandler(metricsOut io.Writer) processors.LambdaHandler {
+func newHandler(metricsOut io.Writer) core.LambdaHandler[core.Response] {
 	return processors.SQSHandler(newProcessor(metricsOut), processors.SQSJSON(handleOrder))
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -35,10 +36,7 @@ type Order struct {
 // processor is created once and reused by every invocation: up to 8
 // partitions at once, and 2 s kept before the deadline to return the
 // response.
-var processor = processors.NewKafka(
-	processors.WithConcurrency(8),
-	processors.WithDeadlineMargin(2*time.Second),
-)
+var processor = core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 8, DeadlineMargin: 2 * time.Second}}))
 
 // handleRecord handles one record; an error fails it, and the records after
 // it in the same partition are left for Lambda to deliver again.

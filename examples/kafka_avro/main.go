@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/kafkacodec/avro"
 	"github.com/batchkit/batchkit/kafkapayload"
@@ -63,10 +64,7 @@ var decoder = &kafkapayload.Decoder[string, Order]{
 // processor is created once and reused by every invocation: up to 8
 // partitions at once, and 2 s kept before the deadline to return the
 // response.
-var processor = processors.NewKafka(
-	processors.WithConcurrency(8),
-	processors.WithDeadlineMargin(2*time.Second),
-)
+var processor = core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 8, DeadlineMargin: 2 * time.Second}}))
 
 // handleOrder handles one decoded order.
 func handleOrder(ctx context.Context, rec *kafkapayload.Record[string, Order]) error {
@@ -80,9 +78,9 @@ func handleOrder(ctx context.Context, rec *kafkapayload.Record[string, Order]) e
 // handler is the Lambda handler. kafkapayload.Event is events.KafkaEvent
 // plus the records' schema metadata, for when the event source mapping has
 // a schema registry; it returns the partial batch response.
-func handler(ctx context.Context, event kafkapayload.Event) (processors.KafkaEventResponse, error) {
+func handler(ctx context.Context, event kafkapayload.Event) (core.Response, error) {
 	resp, err := processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, kafkapayload.Handler(decoder, handleOrder))
-	return processors.KafkaResponse(resp), err
+	return resp, err
 }
 
 func main() { runlocal.Main(handler, sampleEvent) }

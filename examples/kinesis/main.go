@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -25,7 +26,7 @@ type Reading struct {
 	Message string `json:"Message"`
 }
 
-var processor = processors.NewKinesis()
+var processor = core.Must(processors.NewKinesis(processors.Config{}))
 
 func handleReading(ctx context.Context, r Reading, rec *events.KinesisEventRecord) error {
 	slog.DebugContext(ctx, "reading", "sequenceNumber", rec.Kinesis.SequenceNumber, "message", r.Message)

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/window"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -47,7 +48,7 @@ func (r Reading) Validate() error {
 type Counts map[string]int
 
 // processor is created once and reused by every invocation.
-var processor = window.NewKinesisWindow()
+var processor = core.Must(window.NewKinesisWindow(window.WindowConfig{}))
 
 // aggregate folds each valid reading into the counts and publishes them on
 // the window's final invocation.

@@ -19,6 +19,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/s3batch"
 
 	"github.com/batchkit/batchkit/examples/internal/runlocal"
@@ -42,7 +43,7 @@ func (a Args) Validate() error {
 }
 
 // processor is created once and reused by every invocation.
-var processor = s3batch.NewS3Batch()
+var processor = core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
 
 // archive handles one task. A real function would copy the object with the
 // AWS SDK here and return a TemporaryFailure on throttling.

@@ -52,7 +52,7 @@ func (o Order) Validate() error {
 }
 
 // processor is created once and reused by every invocation.
-var processor = processors.NewSQS()
+var processor = core.Must(processors.NewSQS(processors.Config{}))
 
 // handleOrder handles one order, with the SNS notification and the SQS
 // message it came in.
@@ -70,7 +70,7 @@ var handleMessage = envelope.SQS(handleOrder, envelope.SNS())
 // message that does not even decode fails alone, and returns the partial
 // batch response.
 func handler(ctx context.Context, event json.RawMessage) (core.Response, error) {
-	return processors.ProcessSQSRaw(ctx, processor, event, handleMessage)
+	return processors.SQSHandler(processor, handleMessage)(ctx, event)
 }
 
 func main() { runlocal.Main(handler, sampleEvent) }

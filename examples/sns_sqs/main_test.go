@@ -30,7 +30,7 @@ func TestSampleEventOutcomes(t *testing.T) {
 		return handleOrder(ctx, o, m)
 	}, envelope.SNS())
 	b := core.NewBatch(ev.Records, h)
-	_, err := core.Run(context.Background(), processors.NewSQS(), b)
+	_, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{"o-1001", "o-1002"}, orders)
 	require.NoError(t, b.Outcomes[0].Err)

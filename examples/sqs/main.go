@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -27,7 +28,7 @@ type Order struct {
 }
 
 // processor is created once and reused by every invocation.
-var processor = processors.NewSQS()
+var processor = core.Must(processors.NewSQS(processors.Config{}))
 
 // handleOrder handles one decoded message.
 func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -28,10 +29,10 @@ type Order struct {
 	Amount  float64 `json:"amount"`
 }
 
-var processor = processors.NewSQSFIFO(processors.WithSkipGroupOnError())
+var processor = core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true}))
 
 func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error {
-	slog.DebugContext(ctx, "order", "group", processors.MessageGroupID(msg), "orderId", order.OrderID)
+	slog.DebugContext(ctx, "order", "group", msg.Attributes["MessageGroupId"], "orderId", order.OrderID)
 	return nil
 }
 

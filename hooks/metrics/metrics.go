@@ -4,9 +4,7 @@
 // Logs and CloudWatch turns into metrics, with no API call and no added
 // latency. It is the counterpart of Powertools' batch metrics recipe.
 //
-//	var processor = processors.NewSQS(processors.WithHooks(
-//		metrics.New("Orders", metrics.WithService("order-intake")),
-//	))
+//	var processor = core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{//		metrics.New("Orders", metrics.WithService("order-intake")), //}}}))
 //
 // Each document has the dimensions service and EventSource (plus any added
 // with [WithDimension]) and three metrics:

@@ -160,7 +160,7 @@ func TestDocumentPerBatch(t *testing.T) {
 			hook := metrics.New("Orders", append(tt.opts, metrics.WithWriter(&out))...)
 			event := batchtest.SQSEvent(tt.bodies...)
 			start := time.Now()
-			_, _ = core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handler())
+			_, _ = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), event.Records, handler())
 			elapsed := time.Since(start)
 
 			docs := lines(t, out.Bytes())
@@ -247,10 +247,7 @@ func TestDimensionNameTaken(t *testing.T) {
 func TestConcurrentInvocationsDoNotInterleave(t *testing.T) {
 	var out bytes.Buffer
 	w := &slowWriter{w: &out}
-	p := processors.NewSQS(processors.WithConcurrency(4), processors.WithHooks(
-		metrics.New("ns", metrics.WithWriter(w)),
-		metrics.New("ns2", metrics.WithWriter(w)),
-	))
+	p := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 4, Hooks: []core.Hook{metrics.New("ns", metrics.WithWriter(w)), metrics.New("ns2", metrics.WithWriter(w))}}}))
 	const invocations = 20
 	var wg sync.WaitGroup
 	for i := range invocations {
@@ -290,7 +287,7 @@ func TestWriteErrorLeavesResponse(t *testing.T) {
 	require.ErrorIs(t, hook.BatchEnd(context.Background(), core.BatchResult{}), errDiskFull)
 
 	event := batchtest.SQSEvent("ok", "fail")
-	resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handler())
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), event.Records, handler())
 	require.NoError(t, err)
 	require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 }
@@ -299,9 +296,7 @@ func TestWriteErrorLeavesResponse(t *testing.T) {
 // document goes to stdout, and CloudWatch turns it into three metrics.
 func Example() {
 	var out bytes.Buffer // os.Stdout in Lambda: leave WithWriter out
-	processor := processors.NewSQS(processors.WithHooks(
-		metrics.New("Orders", metrics.WithService("order-intake"), metrics.WithWriter(&out)),
-	))
+	processor := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{metrics.New("Orders", metrics.WithService("order-intake"), metrics.WithWriter(&out))}}}))
 	event := batchtest.SQSEvent("ok", "fail", "ok")
 	_, _ = core.Process(context.Background(), processor, event.Records, handler())
 

@@ -1,7 +1,7 @@
 // Package otel is a batchkit hook that traces and measures batches with
 // OpenTelemetry (go.opentelemetry.io/otel).
 //
-//	var processor = processors.NewSQS(processors.WithHooks(batchotel.New()))
+//	var processor = core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchotel.New()}}}))
 //
 // Traces follow the OpenTelemetry messaging semantic conventions: one
 // consumer span per batch and, under it, one consumer span per record, each

@@ -87,7 +87,7 @@ func TestSpanTree(t *testing.T) {
 	tests := []struct {
 		name        string
 		bodies      []string
-		opts        []processors.Option
+		config      processors.Config
 		wantErr     bool
 		wantFailed  int
 		wantRecords int
@@ -95,13 +95,15 @@ func TestSpanTree(t *testing.T) {
 		{name: "partial failure", bodies: []string{"ok", "fail", "panic", "ok"}, wantFailed: 2},
 		{name: "all succeed", bodies: []string{"ok", "ok"}},
 		{name: "full batch failure", bodies: []string{"fail", "panic"}, wantErr: true, wantFailed: 2},
-		{name: "concurrent", bodies: repeat([]string{"ok", "fail", "ok", "ok"}, 25), opts: []processors.Option{processors.WithConcurrency(8)}, wantFailed: 25},
+		{name: "concurrent", bodies: repeat([]string{"ok", "fail", "ok", "ok"}, 25), config: processors.Config{Options: core.Options{Concurrency: 8}}, wantFailed: 25},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tel := newTelemetry(t)
 			event := batchtest.SQSEvent(tt.bodies...)
-			p := processors.NewSQS(append(tt.opts, processors.WithHooks(tel.hook))...)
+			c := tt.config
+			c.Hooks = append(c.Hooks, tel.hook)
+			p := core.Must(processors.NewSQS(c))
 			_, err := core.Process(context.Background(), p, event.Records, handle)
 			require.Equal(t, tt.wantErr, err != nil, "%v", err)
 
@@ -167,7 +169,7 @@ func TestFIFOKeyAndNotStarted(t *testing.T) {
 		batchtest.FIFOMessage{Group: "g1", Body: "fail"},
 		batchtest.FIFOMessage{Group: "g1", Body: "ok"},
 	)
-	_, _ = core.Process(context.Background(), processors.NewSQSFIFO(processors.WithRaiseOnEntireBatchFailure(false), processors.WithHooks(tel.hook)), event.Records, handle)
+	_, _ = core.Process(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{SuppressFullBatchError: true, Hooks: []core.Hook{tel.hook}}})), event.Records, handle)
 	batch, records := tel.split(t)
 	require.Equal(t, "process test-queue.fifo", batch.Name())
 	skipped := records[event.Records[1].MessageId]
@@ -189,7 +191,7 @@ func TestDestinations(t *testing.T) {
 		{
 			name: "Kinesis",
 			run: func(h *batchotel.Hook) {
-				_, _ = core.Process(context.Background(), processors.NewKinesis(processors.WithHooks(h)), kin.Records,
+				_, _ = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Hooks: []core.Hook{h}}})), kin.Records,
 					func(context.Context, *events.KinesisEventRecord) error { return nil })
 			},
 			wantName: "process test-stream", wantSystem: "aws:kinesis", wantDest: "test-stream",
@@ -197,7 +199,7 @@ func TestDestinations(t *testing.T) {
 		{
 			name: "DynamoDB Streams",
 			run: func(h *batchotel.Hook) {
-				_, _ = core.Process(context.Background(), processors.NewDynamoDB(processors.WithHooks(h)), ddb.Records,
+				_, _ = core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{Options: core.Options{Hooks: []core.Hook{h}}})), ddb.Records,
 					func(context.Context, *events.DynamoDBEventRecord) error { return nil })
 			},
 			wantName: "process test-table", wantSystem: "aws:dynamodb", wantDest: "test-table",
@@ -294,7 +296,7 @@ func TestProducerLinks(t *testing.T) {
 				event.Records[0].Attributes[k] = v
 			}
 			event.Records[0].MessageAttributes = tt.msgAttrs
-			_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(tel.hook)), event.Records, handle)
+			_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{tel.hook}}})), event.Records, handle)
 			require.NoError(t, err)
 			batch, records := tel.split(t)
 			rec := records[event.Records[0].MessageId]
@@ -407,10 +409,10 @@ func TestMetrics(t *testing.T) {
 		return handle(ctx, m)
 	}
 	std := batchtest.SQSEvent("ok", "fail", "ok", "panic", "ok")
-	_, err := core.Process(context.Background(), processors.NewSQS(processors.WithConcurrency(4), processors.WithHooks(tel.hook)), std.Records, slow)
+	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 4, Hooks: []core.Hook{tel.hook}}})), std.Records, slow)
 	require.NoError(t, err)
 	fifo := batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "g", Body: "ok"}, batchtest.FIFOMessage{Group: "g", Body: "fail"}, batchtest.FIFOMessage{Group: "g", Body: "ok"})
-	_, err = core.Process(context.Background(), processors.NewSQSFIFO(processors.WithHooks(tel.hook)), fifo.Records, slow)
+	_, err = core.Process(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Hooks: []core.Hook{tel.hook}}})), fifo.Records, slow)
 	require.NoError(t, err)
 
 	const q, qf = "test-queue", "test-queue.fifo"
@@ -436,7 +438,7 @@ func TestHandlerSeesRecordSpan(t *testing.T) {
 	tel := newTelemetry(t)
 	event := batchtest.SQSEvent("ok")
 	var inHandler trace.SpanContext
-	_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(tel.hook)), event.Records,
+	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{tel.hook}}})), event.Records,
 		func(ctx context.Context, _ *events.SQSMessage) error {
 			inHandler = trace.SpanContextFromContext(ctx)
 			return nil
@@ -451,7 +453,7 @@ func Example() {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 
-	processor := processors.NewSQS(processors.WithHooks(batchotel.New(batchotel.WithTracerProvider(tp))))
+	processor := core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchotel.New(batchotel.WithTracerProvider(tp))}}}))
 	event := batchtest.SQSEvent("ok", "fail")
 	_, _ = core.Process(context.Background(), processor, event.Records, handle)
 
@@ -491,7 +493,7 @@ func TestForceFlush(t *testing.T) {
 			t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 			hook := batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithForceFlush(tt.flush))
 			event := batchtest.SQSEvent("ok", "fail")
-			_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
+			_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), event.Records, handle)
 			require.NoError(t, err)
 			require.Len(t, exp.GetSpans(), tt.wantSpans)
 		})
@@ -506,7 +508,7 @@ func TestForceFlush(t *testing.T) {
 		t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
 		event := batchtest.SQSEvent("ok")
-		_, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
+		_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), event.Records, handle)
 		require.NoError(t, err)
 		require.Len(t, exp.GetSpans(), 2)
 	})
@@ -518,7 +520,7 @@ func TestForceFlush(t *testing.T) {
 		require.ErrorIs(t, err, errExporterDown)
 
 		event := batchtest.SQSEvent("ok", "fail")
-		resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
+		resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), event.Records, handle)
 		require.NoError(t, err, "a flush error does not change the response")
 		require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 	})
@@ -532,11 +534,11 @@ func BenchmarkProcess(b *testing.B) {
 	event := batchtest.SQSEvent(make([]string, 100)...)
 	ok := func(context.Context, *events.SQSMessage) error { return nil }
 	for _, hooked := range []bool{false, true} {
-		var opts []processors.Option
+		var c processors.Config
 		if hooked {
-			opts = append(opts, processors.WithHooks(batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithMeterProvider(mp))))
+			c.Hooks = []core.Hook{batchotel.New(batchotel.WithTracerProvider(tp), batchotel.WithMeterProvider(mp))}
 		}
-		p := processors.NewSQS(opts...)
+		p := core.Must(processors.NewSQS(c))
 		b.Run(fmt.Sprint("otel=", hooked), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -3,7 +3,7 @@
 // Sentry recipe, without overriding a failure handler.
 //
 //	sentry.Init(sentry.ClientOptions{Dsn: os.Getenv("SENTRY_DSN")})
-//	var processor = processors.NewSQS(processors.WithHooks(batchsentry.New()))
+//	var processor = core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchsentry.New()}}}))
 //
 // For each record the hook clones the Sentry hub (the one in the batch's
 // context, else the current hub) and puts the clone in the context the

@@ -101,8 +101,8 @@ func TestOneEventPerFailedRecord(t *testing.T) {
 	tests := []struct {
 		name        string
 		event       events.SQSEvent
-		proc        func(...processors.Option) *processors.SQSProcessor
-		opts        []processors.Option
+		proc        func(processors.Config) (*processors.SQSProcessor, error)
+		config      processors.Config
 		hookOpts    []batchsentry.Option
 		wantFailed  []int // positions with an event
 		wantGroup   bool
@@ -149,7 +149,7 @@ func TestOneEventPerFailedRecord(t *testing.T) {
 			name:        "concurrent records",
 			event:       batchtest.SQSEvent(strings.Split(strings.Repeat("ok,fail,panic,", 20), ",")[:60]...),
 			proc:        processors.NewSQS,
-			opts:        []processors.Option{processors.WithConcurrency(8)},
+			config:      processors.Config{Options: core.Options{Concurrency: 8}},
 			wantFailed:  positions(60, func(i int) bool { return i%3 != 0 }),
 			wantFlushes: 1,
 		},
@@ -161,7 +161,9 @@ func TestOneEventPerFailedRecord(t *testing.T) {
 			for i := 1; i < len(tt.event.Records); i++ {
 				tt.event.Records[i].Attributes["ApproximateReceiveCount"] = "1"
 			}
-			p := tt.proc(append(tt.opts, processors.WithHooks(batchsentry.New(append(tt.hookOpts, batchsentry.WithHub(hub))...)))...)
+			c := tt.config
+			c.Hooks = []core.Hook{batchsentry.New(append(tt.hookOpts, batchsentry.WithHub(hub))...)}
+			p := core.Must(tt.proc(c))
 			resp, err := core.Process(context.Background(), p, tt.event.Records, handle)
 			require.NoError(t, err)
 			require.Len(t, resp.BatchItemFailures, len(tt.wantFailed)+countNotCaptured(tt.name))
@@ -248,7 +250,7 @@ func TestHubFromContext(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, before, _ := tt.want.state()
 			event := batchtest.SQSEvent("fail", "ok")
-			_, err := core.Process(tt.ctx, processors.NewSQS(processors.WithHooks(batchsentry.New(tt.opts...))), event.Records, handle)
+			_, err := core.Process(tt.ctx, core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchsentry.New(tt.opts...)}}})), event.Records, handle)
 			require.NoError(t, err)
 			_, after, _ := tt.want.state()
 			require.Len(t, after, len(before)+1)
@@ -266,7 +268,7 @@ func TestCurrentHubWithoutClient(t *testing.T) {
 	hub := sentry.NewHub(nil, sentry.NewScope())
 	var sawHub bool
 	event := batchtest.SQSEvent("fail", "ok")
-	resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub)))), event.Records,
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchsentry.New(batchsentry.WithHub(hub))}}})), event.Records,
 		func(ctx context.Context, m *events.SQSMessage) error {
 			if sentry.GetHubFromContext(ctx) != nil {
 				sawHub = true
@@ -281,7 +283,7 @@ func TestCurrentHubWithoutClient(t *testing.T) {
 	// client.
 	ctxHub, tr := newHub(t)
 	_, err = core.Process(sentry.SetHubOnContext(context.Background(), ctxHub),
-		processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub)))), event.Records, handle)
+		core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchsentry.New(batchsentry.WithHub(hub))}}})), event.Records, handle)
 	require.NoError(t, err)
 	pending, sent, _ := tr.state()
 	require.Empty(t, pending)
@@ -306,7 +308,7 @@ func TestFlushTimeout(t *testing.T) {
 	require.Equal(t, 1, fte.Events)
 
 	// Through the lifecycle, the error changes nothing.
-	resp, err := core.Process(context.Background(), processors.NewSQS(processors.WithHooks(hook)), event.Records, handle)
+	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), event.Records, handle)
 	require.NoError(t, err)
 	require.Equal(t, []string{event.Records[0].MessageId}, batchtest.FailedIDs(resp))
 }
@@ -314,7 +316,7 @@ func TestFlushTimeout(t *testing.T) {
 func TestNoFlushWhenDisabled(t *testing.T) {
 	hub, tr := newHub(t)
 	event := batchtest.SQSEvent("fail")
-	_, _ = core.Process(context.Background(), processors.NewSQS(processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub), batchsentry.WithFlushTimeout(0)))), event.Records, handle)
+	_, _ = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{batchsentry.New(batchsentry.WithHub(hub), batchsentry.WithFlushTimeout(0))}}})), event.Records, handle)
 	pending, _, flushes := tr.state()
 	require.Len(t, pending, 1)
 	require.Zero(t, flushes)
@@ -451,8 +453,7 @@ func Example() {
 	client, _ := sentry.NewClient(sentry.ClientOptions{Dsn: "https://public@sentry.example.com/1", Transport: &printTransport{}})
 	hub := sentry.NewHub(client, sentry.NewScope())
 
-	processor := processors.NewSQSFIFO(processors.WithSkipGroupOnError(),
-		processors.WithHooks(batchsentry.New(batchsentry.WithHub(hub))))
+	processor := core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Hooks: []core.Hook{batchsentry.New(batchsentry.WithHub(hub))}}, SkipGroupOnError: true}))
 	event := batchtest.FIFOEvent(
 		batchtest.FIFOMessage{Group: "customer-1", Body: "ok"},
 		batchtest.FIFOMessage{Group: "customer-2", Body: "fail"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkacodec/avro"
 	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
@@ -87,13 +88,13 @@ func TestMSKEvent(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d %s %s %s/%s %s %d lines", rec.Raw.Offset, rec.Key.Customer, rec.Value.ID, rec.KeySchema.SchemaID(), rec.ValueSchema.SchemaID(), rec.ValueSchema.Wire, len(rec.Value.Lines)))
 		return nil
 	})
-	resp, err := processors.ProcessKafka(ev.Context(context.Background()), processors.NewKafka(processors.WithConcurrency(3)), ev.KafkaEvent, h)
+	resp, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 3}})), ev.KafkaEvent, h)
 	require.NoError(t, err)
-	require.Equal(t, []processors.KafkaBatchItemFailure{
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-0", Offset: 2}},
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-1", Offset: 12}},
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-2", Offset: 21}},
-	}, processors.KafkaResponse(resp).BatchItemFailures)
+	require.Equal(t, []core.BatchItemFailure{
+		{ItemIdentifier: core.KafkaID("orders-0", 2)},
+		{ItemIdentifier: core.KafkaID("orders-1", 12)},
+		{ItemIdentifier: core.KafkaID("orders-2", 21)},
+	}, resp.BatchItemFailures)
 	sort.Strings(got)
 	v := "5a1e9c33-0b7d-4e2f-9a10-223344556677"
 	require.Equal(t, []string{

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	hamba "github.com/hamba/avro/v2"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkacodec/avro"
 	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
@@ -33,9 +34,9 @@ func ExampleNew() {
 		fmt.Println(rec.Raw.Offset, rec.Value.Page, rec.Value.MS, "schema", rec.ValueSchema.SchemaID())
 		return nil
 	})
-	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), ev, h)
-	fmt.Println(processors.KafkaResponse(resp).BatchItemFailures, err)
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), ev, h)
+	fmt.Println(resp.BatchItemFailures, err)
 	// Output:
 	// 1 /home 31 schema 3
-	// [{{clicks-0 2}}] <nil>
+	// [{clicks-0@2}] <nil>
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	hamba "github.com/hamba/avro/v2"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkacodec/avro"
 	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
@@ -173,7 +174,7 @@ func handlerLoop(b *testing.B, recs []events.KafkaRecord) func() {
 // batchkitRun returns the decoding of ev through ProcessKafka and
 // kafkapayload.Values.
 func batchkitRun(b *testing.B, ev events.KafkaEvent) func() {
-	p := processors.NewKafka()
+	p := core.Must(processors.NewKafka(processors.Config{}))
 	h := kafkapayload.Values(avro.Must[Order](orderSchema), func(ctx context.Context, v Order, r *events.KafkaRecord) error { return nil })
 	ctx := context.Background()
 	return func() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
 	"github.com/batchkit/batchkit/kafkapayload"
@@ -77,13 +78,13 @@ func TestMSKEvent(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d %s %s %v %s", rec.Raw.Offset, rec.Value.GetId(), rec.ValueSchema.Wire, rec.ValueSchema.Indexes, rec.ValueSchema.SchemaID()))
 		return nil
 	})
-	resp, err := processors.ProcessKafka(ev.Context(context.Background()), processors.NewKafka(processors.WithConcurrency(3)), ev.KafkaEvent, h)
+	resp, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 3}})), ev.KafkaEvent, h)
 	require.NoError(t, err)
-	require.Equal(t, []processors.KafkaBatchItemFailure{
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-0", Offset: 2}},
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-1", Offset: 6}},
-		{ItemIdentifier: processors.KafkaItemIdentifier{Partition: "orders-2", Offset: 10}},
-	}, processors.KafkaResponse(resp).BatchItemFailures)
+	require.Equal(t, []core.BatchItemFailure{
+		{ItemIdentifier: core.KafkaID("orders-0", 2)},
+		{ItemIdentifier: core.KafkaID("orders-1", 6)},
+		{ItemIdentifier: core.KafkaID("orders-2", 10)},
+	}, resp.BatchItemFailures)
 	sort.Strings(got)
 	require.Equal(t, []string{
 		"1 o-1 Confluent [0] 42",

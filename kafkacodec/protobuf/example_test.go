@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
 	"github.com/batchkit/batchkit/kafkapayload"
@@ -28,9 +29,9 @@ func ExampleNew() {
 		fmt.Println(rec.Raw.Offset, rec.Value.GetId(), rec.Value.GetAmountCents(), rec.ValueSchema.Wire, rec.ValueSchema.SchemaID())
 		return nil
 	})
-	resp, err := processors.ProcessKafka(context.Background(), processors.NewKafka(), ev, h)
-	fmt.Println(processors.KafkaResponse(resp).BatchItemFailures, err)
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), ev, h)
+	fmt.Println(resp.BatchItemFailures, err)
 	// Output:
 	// 1 o-1 500 AWS Glue b12c3d4e-5f60-4718-899a-abbccddeef01
-	// [{{orders-0 2}}] <nil>
+	// [{orders-0@2}] <nil>
 }

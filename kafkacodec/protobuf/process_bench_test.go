@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
 	"github.com/batchkit/batchkit/kafkapayload"
@@ -153,7 +154,7 @@ func handlerLoop(b *testing.B, recs []events.KafkaRecord) func() {
 // batchkitRun returns the decoding of ev through ProcessKafka and
 // kafkapayload.Values.
 func batchkitRun(b *testing.B, ev events.KafkaEvent) func() {
-	p := processors.NewKafka()
+	p := core.Must(processors.NewKafka(processors.Config{}))
 	h := kafkapayload.Values(protobuf.New[*testpb.Order](), func(ctx context.Context, v *testpb.Order, r *events.KafkaRecord) error { return nil })
 	ctx := context.Background()
 	return func() {

@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	processor = processors.NewSQS()
+	processor = core.Must(processors.NewSQS(processors.Config{}))
 	logMu     sync.Mutex
 )
 

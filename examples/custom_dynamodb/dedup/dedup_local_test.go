@@ -141,7 +141,7 @@ func (c *calls) count(key string) int {
 
 func newDedup(t *testing.T, client dedup.Client, table string, pc processors.Config, mod func(*dedup.Config[events.SQSMessage])) *dedup.Processor[events.SQSMessage] {
 	t.Helper()
-	base, err := processors.SQSFrom(pc)
+	base, err := processors.NewSQS(pc)
 	require.NoError(t, err)
 	c := dedup.Config[events.SQSMessage]{Client: client, Table: table, Key: bodyKey}
 	if mod != nil {

@@ -43,7 +43,7 @@ func (s *stubClient) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput,
 }
 
 func TestDedupNewValidates(t *testing.T) {
-	base := processors.NewSQS()
+	base := core.Must(processors.NewSQS(processors.Config{}))
 	tests := []struct {
 		name string
 		base *core.Base[events.SQSMessage]
@@ -146,7 +146,7 @@ func TestDedupStubbedPaths(t *testing.T) {
 			if key == nil {
 				key = func(*events.SQSMessage) (string, error) { return "k", nil }
 			}
-			p, err := dedup.New(processors.NewSQS(processors.WithRaiseOnEntireBatchFailure(false)), dedup.Config[events.SQSMessage]{Client: tt.client, Table: "t", Key: key})
+			p, err := dedup.New(core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), dedup.Config[events.SQSMessage]{Client: tt.client, Table: "t", Key: key})
 			require.NoError(t, err)
 			called := 0
 			b := core.NewBatch(batchtest.SQSEvent("body").Records, func(context.Context, *events.SQSMessage) error {
@@ -170,7 +170,7 @@ func TestDedupStubbedPaths(t *testing.T) {
 // handled is skipped as a success.
 func ExampleNew() {
 	var client dedup.Client = &stubClient{} // dynamodb.NewFromConfig(cfg) in a real function
-	p, err := dedup.New(processors.NewSQS(), dedup.Config[events.SQSMessage]{
+	p, err := dedup.New(core.Must(processors.NewSQS(processors.Config{})), dedup.Config[events.SQSMessage]{
 		Client: client,
 		Table:  "orders-dedup",
 		Key:    func(m *events.SQSMessage) (string, error) { return m.Body, nil }, // the order id

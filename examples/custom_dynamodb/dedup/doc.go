@@ -61,7 +61,7 @@
 //
 // # Use
 //
-//	base, err := processors.SQSFrom(processors.Config{})
+//	base, err := processors.NewSQS(processors.Config{})
 //	p, err := dedup.New(base, dedup.Config[events.SQSMessage]{Client: dynamodb.NewFromConfig(cfg), Table: "orders-dedup"})
 //	resp, err := core.Process(ctx, p, event.Records, handler)
 package dedup

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -63,6 +64,6 @@ func handleOrder(ctx context.Context, o Order, msg *events.SQSMessage) error {
 	return fmt.Errorf("unknown message %q", o.Message)
 }
 
-var handler = processors.SQSHandler(processors.NewSQS(processors.WithConcurrency(2)), processors.SQSJSON(handleOrder))
+var handler = processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 2}})), processors.SQSJSON(handleOrder))
 
 func main() { batchtest.Main(handler, nil) }
