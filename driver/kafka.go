@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,10 +113,12 @@ type Kafka struct {
 	// BatchSize is the most records per invocation (1 to 10,000); 0 means
 	// 100.
 	BatchSize int
-	// MaximumBatchingWindow is how long records are gathered before an
-	// invocation (MaximumBatchingWindowInSeconds, up to 300 s); the batch
-	// goes sooner when it holds BatchSize records or reaches 6 MB. Zero
-	// invokes as soon as records are read; [NewKafka] sets Lambda's 500 ms.
+	// MaximumBatchingWindow is how long records are gathered, from the
+	// first record's arrival, before an invocation
+	// (MaximumBatchingWindowInSeconds, up to 300 s); the batch goes sooner
+	// when it holds BatchSize records or reaches 6 MB. Zero invokes with
+	// the records of the first fetch that brings any; [NewKafka] sets
+	// Lambda's default for Kafka when the setting is absent, 500 ms.
 	MaximumBatchingWindow time.Duration
 	// StartingPosition is [TrimHorizon] (the default), [Latest] or
 	// [AtTimestamp], for partitions the group has no committed offset for.
@@ -134,16 +137,23 @@ type Kafka struct {
 	// timestamp) without invoking the function: -1 or 0 for no limit, or 60
 	// to 604,800.
 	MaximumRecordAgeInSeconds int
-	// OnFailure receives an invocation record for discarded records
-	// (DestinationConfig.OnFailure); nil drops them.
-	OnFailure KafkaDestination
+	// OnFailure receives the discarded records
+	// (DestinationConfig.OnFailure): an [SQSDestination],
+	// [SNSDestination], [S3Destination] or [KafkaTopicDestination] (on this
+	// mapping's cluster); nil drops them.
+	OnFailure Destination
+	// ReportBatchItemFailures is FunctionResponseTypes
+	// [ReportBatchItemFailures]: the function's batchItemFailures decide
+	// which records are retried. Without it (Lambda's default) the response
+	// is ignored and a batch whose invocation succeeded is done.
+	ReportBatchItemFailures bool
 	// Filter is the mapping's FilterCriteria; nil sends every record.
 	Filter *filter.Criteria
 	// MaxPayloadBytes is the invocation payload limit; 0 means
 	// [MaxInvocationPayload].
 	MaxPayloadBytes int
-	// IdleWait is how long a Poll waits for a first record when the
-	// batching window is shorter; 0 means 100 ms. Records that were already
+	// IdleWait is how long a Poll waits for a first record (the batching
+	// window starts with it); 0 means 100 ms. Records that were already
 	// in the topics when the mapping opened are waited for up to 10 s
 	// instead, whatever IdleWait says: the client's first fetch can take
 	// longer than IdleWait, and that is not an idle source.
@@ -187,6 +197,10 @@ type KafkaStats struct {
 	Filtered int
 	// Invocations is the number of invocations.
 	Invocations int
+	// Succeeded is the number of records the function processed
+	// successfully: those of a successful invocation that the response
+	// did not report.
+	Succeeded int
 	// Retries is the number of invocations that retried failed records.
 	Retries int
 	// Bisections is the number of failed batches split in two.
@@ -242,6 +256,15 @@ func (k *Kafka) Validate() error {
 		return bad("MaximumRecordAgeInSeconds", k.MaximumRecordAgeInSeconds, "Lambda accepts -1 (no limit) or 60 to 604,800")
 	case k.EventSource != "" && k.EventSource != KafkaSourceMSK && k.EventSource != KafkaSourceSelfManaged:
 		return bad("EventSource", k.EventSource, `use "aws:kafka" (Amazon MSK) or "SelfManagedKafka"`)
+	}
+	if d, ok := k.OnFailure.(*KafkaTopicDestination); ok {
+		// https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html
+		switch {
+		case !kafkaTopicName.MatchString(d.Topic):
+			return bad("DestinationConfig.OnFailure", "kafka://"+d.Topic, "a Kafka topic name: letters, digits, '-', '_', '.', not starting with '.', at most 249")
+		case slices.Contains(k.Topics, d.Topic):
+			return bad("DestinationConfig.OnFailure", "kafka://"+d.Topic, "the on-failure topic cannot be a source topic of the mapping (Lambda prevents recursion)")
+		}
 	}
 	switch k.StartingPosition {
 	case "", TrimHorizon, Latest:
@@ -388,6 +411,18 @@ func (k *Kafka) open(ctx context.Context) error {
 		cl.Close()
 		return fmt.Errorf("batchkit/driver: list the Kafka topics %v at %s: %w", k.Topics, k.bootstrapServers(), err)
 	}
+	if d, ok := k.OnFailure.(*KafkaTopicDestination); ok {
+		// The destination topic must exist on the mapping's cluster.
+		dt, err := admin.ListTopics(ctx, d.Topic)
+		if err == nil && (dt[d.Topic].Err != nil || len(dt[d.Topic].Partitions) == 0) {
+			err = fmt.Errorf("it does not exist on the mapping's cluster (%s); Lambda requires it on the same cluster as the source topics", k.bootstrapServers())
+		}
+		if err != nil {
+			cl.Close()
+			return &KafkaConfigError{Setting: "DestinationConfig.OnFailure", Value: "kafka://" + d.Topic, Reason: err.Error()}
+		}
+		d.client = cl
+	}
 	committed, err := admin.FetchOffsets(ctx, k.groupID())
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		cl.Close()
@@ -492,20 +527,31 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 		}
 		k.carry = k.carry[1:]
 	}
+	// The batching window starts when the first record of the batch
+	// arrives, not when Poll is called; until then Poll waits up to
+	// IdleWait for one
+	// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-batching).
 	began := time.Now()
+	var first time.Time
+	if len(batch) > 0 {
+		first = began
+	}
 	idle := k.IdleWait
 	if idle <= 0 {
 		idle = 100 * time.Millisecond
 	}
 	for len(batch) < max && !full {
-		until := began.Add(k.MaximumBatchingWindow)
-		if len(batch) == 0 && k.MaximumBatchingWindow < idle {
-			until = began.Add(idle)
+		if len(batch) > 0 && first.IsZero() {
+			first = time.Now()
 		}
-		if len(batch) == 0 && k.waiting {
-			until = began.Add(firstFetchWait)
-			if time.Now().After(until) {
-				k.waiting = false // waited once: nothing came
+		until := first.Add(k.MaximumBatchingWindow)
+		if len(batch) == 0 {
+			until = began.Add(idle)
+			if k.waiting {
+				until = began.Add(firstFetchWait)
+				if time.Now().After(until) {
+					k.waiting = false // waited once: nothing came
+				}
 			}
 		}
 		wait := time.Until(until)
@@ -598,7 +644,10 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		}
 	})
 	b.Response, b.Err = fn.Invoke(ctx, event)
-	if b.Err == nil {
+	if b.Err == nil && k.ReportBatchItemFailures {
+		// Without ReportBatchItemFailures Lambda does not read the
+		// response: a successful invocation is a successful batch
+		// (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
 		b.Failed, b.Err = ParseKafkaResponse(b.Response, b.IDs)
 	}
 	k.queue = k.queue[1:]
@@ -606,6 +655,7 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 	failed := p.recs
 	if b.Err == nil {
 		failed = kafkaFailedRecords(p.recs, b.Failed)
+		k.count(func(s *KafkaStats) { s.Succeeded += len(p.recs) - len(failed) })
 	}
 	if len(failed) == 0 {
 		return b, true, nil
@@ -667,7 +717,11 @@ func (k *Kafka) discard(ctx context.Context, recs []*kgo.Record, condition strin
 func (k *Kafka) discardSized(ctx context.Context, recs []*kgo.Record, condition string, invokes int, resp *KafkaResponseContext, payload int) error {
 	if k.OnFailure != nil {
 		rec := newKafkaInvocationRecord(k, recs, condition, invokes, resp, payload, time.Now())
-		if err := k.OnFailure.Send(ctx, marshalKafkaRecord(rec)); err != nil {
+		f, err := k.kafkaFailure(recs, rec)
+		if err != nil {
+			return err
+		}
+		if err := k.OnFailure.Send(ctx, f); err != nil {
 			return err
 		}
 		k.count(func(s *KafkaStats) { s.SentToDestination++ })

@@ -54,6 +54,7 @@ func ExampleKafka() {
 
 	mapping := driver.NewKafka(cluster.ListenAddrs(), "orders")
 	mapping.MaximumBatchingWindow = 100 * time.Millisecond
+	mapping.ReportBatchItemFailures = true // FunctionResponseTypes: [ReportBatchItemFailures]
 	mapping.Filter = filter.MustNew(`{"value": [{"anything-but": "skip"}]}`)
 	defer mapping.Close()
 	batches, err := driver.Drain(ctx, mapping, driver.Handler(handler), 2)

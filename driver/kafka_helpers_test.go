@@ -36,11 +36,13 @@ func produce(t *testing.T, brokers []string, recs ...*kgo.Record) {
 }
 
 // kafkaMapping returns a mapping with Lambda's defaults, a short batching
-// window for tests, closed at the end of the test.
+// window for tests and ReportBatchItemFailures (the handlers answer with a
+// partial batch response), closed at the end of the test.
 func kafkaMapping(t *testing.T, brokers []string, topic string) *driver.Kafka {
 	t.Helper()
 	k := driver.NewKafka(brokers, topic)
 	k.MaximumBatchingWindow = 50 * time.Millisecond
+	k.ReportBatchItemFailures = true
 	t.Cleanup(k.Close)
 	return k
 }
@@ -61,10 +63,10 @@ type destinationRecorder struct {
 	records [][]byte
 }
 
-func (d *destinationRecorder) Send(_ context.Context, record []byte) error {
+func (d *destinationRecorder) Send(_ context.Context, f *driver.Failure) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.records = append(d.records, record)
+	d.records = append(d.records, f.Record)
 	return nil
 }
 

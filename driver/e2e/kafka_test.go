@@ -52,10 +52,11 @@ func TestKafkaExampleFromKafka(t *testing.T) {
 	k.MaximumBatchingWindow = 100 * time.Millisecond
 	k.MaximumRetryAttempts = 1
 	k.BisectBatchOnFunctionError = true
-	k.OnFailure = driver.KafkaDestinationFunc(func(_ context.Context, rec []byte) error {
+	k.ReportBatchItemFailures = true
+	k.OnFailure = driver.DestinationFunc(func(_ context.Context, f *driver.Failure) error {
 		mu.Lock()
 		defer mu.Unlock()
-		discarded = append(discarded, rec)
+		discarded = append(discarded, f.Record)
 		return nil
 	})
 	defer k.Close()
