@@ -113,4 +113,3 @@ Resources:
 		o.Close()
 	}
 }
-
