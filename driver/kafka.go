@@ -324,19 +324,92 @@ func (k *Kafka) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 			if len(recs) == 0 {
 				return nil, k.commit(ctx)
 			}
-			k.queue = append(k.queue, kafkaPending{recs: recs})
+			k.queue = append(k.queue, splitByPartition(recs)...)
 		}
-		b, invoked, err := k.process(ctx, fn)
+		// One invocation per partition at once, as Lambda's Kafka pollers
+		// do: the first pending batch of each partition runs concurrently
+		// with the others; later batches of a partition wait for it.
+		picked, rest := k.pick()
+		type result struct {
+			b       Batch
+			invoked bool
+			front   []kafkaPending
+			err     error
+		}
+		results := make([]result, len(picked))
+		var wg sync.WaitGroup
+		for i, p := range picked {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := &results[i]
+				r.b, r.invoked, r.front, r.err = k.process(ctx, fn, p)
+			}()
+		}
+		wg.Wait()
+		var queue []kafkaPending
+		var batches []Batch
+		var err error
+		for _, r := range results {
+			queue = append(queue, r.front...)
+			if r.invoked {
+				batches = append(batches, r.b)
+			}
+			if err == nil {
+				err = r.err
+			}
+		}
+		k.queue = append(queue, rest...)
 		if cerr := k.commit(ctx); err == nil {
 			err = cerr
 		}
-		if invoked {
-			return []Batch{b}, err
-		}
-		if err != nil {
-			return nil, err
+		if len(batches) > 0 || err != nil {
+			return batches, err
 		}
 	}
+}
+
+// splitByPartition makes one pending batch per partition of recs, in the
+// order the partitions first appear.
+func splitByPartition(recs []*kgo.Record) []kafkaPending {
+	var out []kafkaPending
+	at := map[kafkaTP]int{}
+	for _, r := range recs {
+		tp := kafkaTP{r.Topic, r.Partition}
+		i, ok := at[tp]
+		if !ok {
+			i = len(out)
+			at[tp] = i
+			out = append(out, kafkaPending{})
+		}
+		out[i].recs = append(out[i].recs, r)
+	}
+	return out
+}
+
+// pick takes from the queue the first pending batch of each partition
+// whose earlier batches are not waiting, and returns them and the rest, in
+// order.
+func (k *Kafka) pick() (picked, rest []kafkaPending) {
+	busy := map[kafkaTP]bool{}
+	for _, p := range k.queue {
+		free := true
+		for _, r := range p.recs {
+			if busy[kafkaTP{r.Topic, r.Partition}] {
+				free = false
+				break
+			}
+		}
+		if free {
+			picked = append(picked, p)
+		} else {
+			rest = append(rest, p)
+		}
+		for _, r := range p.recs {
+			busy[kafkaTP{r.Topic, r.Partition}] = true
+		}
+	}
+	return picked, rest
 }
 
 func (k *Kafka) eventSource() string {
@@ -505,28 +578,43 @@ const firstFetchWait = 10 * time.Second
 // records polled until BatchSize, the batching window or the payload limit;
 // records Filter drops are counted and skipped.
 func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
+	// Each partition's records make their own batch (up to BatchSize
+	// records and the payload limit); gathering stops when one is full.
+	// A record that does not fit, and every later record of its
+	// partition, is carried over to the next batch.
 	var batch []*kgo.Record
-	size, limit, max := 256, k.payloadLimit(), k.batchSize()
+	limit, max := k.payloadLimit(), k.batchSize()
+	count, size, blocked := map[kafkaTP]int{}, map[kafkaTP]int{}, map[kafkaTP]bool{}
 	full := false
 	take := func(r *kgo.Record) bool {
+		tp := kafkaTP{r.Topic, r.Partition}
+		if blocked[tp] {
+			return false
+		}
 		if k.Filter != nil && !k.Filter.MatchKafka(kafkaLambdaRecord(r)) {
 			k.count(func(s *KafkaStats) { s.Filtered++ })
 			return true
 		}
-		s := kafkaRecordSize(r)
-		if len(batch) > 0 && size+s > limit {
-			full = true
+		n := kafkaRecordSize(r)
+		if size[tp] == 0 {
+			size[tp] = 256 // the event's own fields
+		}
+		if count[tp] >= max || (count[tp] > 0 && size[tp]+n > limit) {
+			blocked[tp], full = true, true
 			return false
 		}
-		batch, size = append(batch, r), size+s
+		batch = append(batch, r)
+		count[tp]++
+		size[tp] += n
 		return true
 	}
-	for len(k.carry) > 0 && len(batch) < max && !full {
-		if !take(k.carry[0]) {
-			break
+	var keep []*kgo.Record
+	for _, r := range k.carry {
+		if !take(r) {
+			keep = append(keep, r)
 		}
-		k.carry = k.carry[1:]
 	}
+	k.carry = keep
 	// The batching window starts when the first record of the batch
 	// arrives, not when Poll is called; until then Poll waits up to
 	// IdleWait for one
@@ -540,7 +628,7 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 	if idle <= 0 {
 		idle = 100 * time.Millisecond
 	}
-	for len(batch) < max && !full {
+	for !full {
 		if len(batch) > 0 && first.IsZero() {
 			first = time.Now()
 		}
@@ -559,7 +647,7 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 			break
 		}
 		pctx, cancel := context.WithTimeout(ctx, wait)
-		fetches := k.client.PollRecords(pctx, max-len(batch))
+		fetches := k.client.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -577,21 +665,23 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 		if len(recs) > 0 {
 			k.waiting = false
 		}
-		for i, r := range recs {
+		for _, r := range recs {
 			k.next[kafkaTP{r.Topic, r.Partition}] = r.Offset + 1
 			k.count(func(s *KafkaStats) { s.Records++ })
-			if full || !take(r) {
-				k.carry = append(k.carry, recs[i])
+			if !take(r) {
+				k.carry = append(k.carry, r)
 			}
 		}
 	}
 	return batch, nil
 }
 
-// process invokes the function with the oldest pending batch and decides
-// each record: done, retried (maybe bisected) or discarded.
-func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
-	p := k.queue[0]
+// process invokes the function with a pending batch and decides each
+// record: done, retried (maybe bisected) or discarded. It returns the
+// invocation (when there was one) and the pending batches that go back to
+// the front of the queue, in order. It runs concurrently for batches of
+// different partitions.
+func (k *Kafka) process(ctx context.Context, fn Function, p kafkaPending) (Batch, bool, []kafkaPending, error) {
 	if k.MaximumRecordAgeInSeconds > 0 {
 		cutoff := time.Now().Add(-time.Duration(k.MaximumRecordAgeInSeconds) * time.Second)
 		var old, young []*kgo.Record
@@ -604,32 +694,29 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		}
 		if len(old) > 0 {
 			if err := k.discard(ctx, old, KafkaRecordAgeExceeded, p.invokes, nil); err != nil {
-				return Batch{}, false, err
+				return Batch{}, false, []kafkaPending{p}, err
 			}
 			k.count(func(s *KafkaStats) { s.RecordAgeExceeded += len(old) })
-			k.queue[0].recs, p.recs = young, young
+			p.recs = young
 		}
 	}
 	if len(p.recs) == 0 {
-		k.queue = k.queue[1:]
-		return Batch{}, false, nil
+		return Batch{}, false, nil, nil
 	}
 	event, err := buildKafkaEvent(k.eventSource(), k.eventSourceARN(), k.bootstrapServers(), p.recs)
 	if err != nil {
-		return Batch{}, false, err
+		return Batch{}, false, []kafkaPending{p}, err
 	}
 	if len(event) > k.payloadLimit() {
 		if len(p.recs) == 1 {
 			if err := k.discard(ctx, p.recs, KafkaMaximumPayloadSizeExceeded, p.invokes, nil); err != nil {
-				return Batch{}, false, err
+				return Batch{}, false, []kafkaPending{p}, err
 			}
 			k.count(func(s *KafkaStats) { s.PayloadTooLarge++ })
-			k.queue = k.queue[1:]
-			return Batch{}, false, nil
+			return Batch{}, false, nil, nil
 		}
 		half := len(p.recs) / 2
-		k.queue = append([]kafkaPending{{recs: p.recs[:half], retries: p.retries, invokes: p.invokes}, {recs: p.recs[half:], retries: p.retries, invokes: p.invokes}}, k.queue[1:]...)
-		return Batch{}, false, nil
+		return Batch{}, false, []kafkaPending{{recs: p.recs[:half], retries: p.retries, invokes: p.invokes}, {recs: p.recs[half:], retries: p.retries, invokes: p.invokes}}, nil
 	}
 
 	b := Batch{Source: k.eventSource(), IDs: make([]string, len(p.recs)), Event: event}
@@ -650,7 +737,6 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		// (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
 		b.Failed, b.Err = ParseKafkaResponse(b.Response, b.IDs)
 	}
-	k.queue = k.queue[1:]
 
 	failed := p.recs
 	if b.Err == nil {
@@ -658,13 +744,12 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		k.count(func(s *KafkaStats) { s.Succeeded += len(p.recs) - len(failed) })
 	}
 	if len(failed) == 0 {
-		return b, true, nil
+		return b, true, nil, nil
 	}
 	if b.Err != nil && k.BisectBatchOnFunctionError && len(failed) > 1 {
 		half := len(failed) / 2
-		k.queue = append([]kafkaPending{{recs: failed[:half], retries: p.retries, invokes: p.invokes}, {recs: failed[half:], retries: p.retries, invokes: p.invokes}}, k.queue...)
 		k.count(func(s *KafkaStats) { s.Bisections++ })
-		return b, true, nil
+		return b, true, []kafkaPending{{recs: failed[:half], retries: p.retries, invokes: p.invokes}, {recs: failed[half:], retries: p.retries, invokes: p.invokes}}, nil
 	}
 	if max := k.maxRetries(); max >= 0 && p.retries >= max {
 		payload := len(event)
@@ -675,13 +760,11 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		}
 		if err := k.discardSized(ctx, failed, KafkaRetryAttemptsExhausted, p.invokes, kafkaResponseContext(b.Err), payload); err != nil {
 			// Keep the records undecided: the next Poll sends them again.
-			k.queue = append([]kafkaPending{{recs: failed, retries: p.retries, invokes: p.invokes}}, k.queue...)
-			return b, true, err
+			return b, true, []kafkaPending{{recs: failed, retries: p.retries, invokes: p.invokes}}, err
 		}
-		return b, true, nil
+		return b, true, nil, nil
 	}
-	k.queue = append([]kafkaPending{{recs: failed, retries: p.retries + 1, invokes: p.invokes}}, k.queue...)
-	return b, true, nil
+	return b, true, []kafkaPending{{recs: failed, retries: p.retries + 1, invokes: p.invokes}}, nil
 }
 
 // kafkaFailedRecords returns the records of the reported partitions from

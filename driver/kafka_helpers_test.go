@@ -2,6 +2,7 @@ package driver_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,4 +75,15 @@ func (d *destinationRecorder) all() [][]byte {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([][]byte(nil), d.records...)
+}
+
+// partitionBatches returns the IDs of the batches per "<topic>-<partition>"
+// (each batch holds one partition), in order.
+func partitionBatches(batches []driver.Batch) map[string][][]string {
+	out := map[string][][]string{}
+	for _, b := range batches {
+		tp := b.IDs[0][:strings.LastIndexByte(b.IDs[0], '@')]
+		out[tp] = append(out[tp], b.IDs)
+	}
+	return out
 }

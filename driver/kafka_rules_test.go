@@ -113,3 +113,49 @@ Resources:
 		o.Close()
 	}
 }
+
+// A Kafka mapping invokes one batch per partition at once, as Lambda does,
+// and keeps the order within each partition: the handler of each of the 3
+// partitions waits until all 3 run together.
+func TestKafkaPartitionsInvokedConcurrently(t *testing.T) {
+	t.Parallel()
+	brokers := kafkaCluster(t, "orders", 3)
+	for p := range int32(3) {
+		produce(t, brokers, valueRecords("orders", p, "a", "b", "c")...)
+	}
+	k := kafkaMapping(t, brokers, "orders")
+	k.BatchSize = 1 // three batches per partition, in order
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	offsets := map[int64][]int64{}
+	barrier := make(chan struct{})
+	var once sync.Once
+	fn := driver.Handler(func(_ context.Context, e events.KafkaEvent) (map[string]any, error) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		if inFlight == 3 {
+			once.Do(func() { close(barrier) })
+		}
+		for _, recs := range e.Records {
+			for _, r := range recs {
+				offsets[r.Partition] = append(offsets[r.Partition], r.Offset)
+			}
+		}
+		mu.Unlock()
+		select {
+		case <-barrier:
+		case <-time.After(5 * time.Second):
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return map[string]any{}, nil
+	})
+	drainKafka(t, k, fn)
+	require.Equal(t, 3, most, "one invocation per partition at once")
+	for p := range int64(3) {
+		require.Equal(t, []int64{0, 1, 2}, offsets[p], "partition %d in order", p)
+	}
+	require.Equal(t, 9, k.Stats().Succeeded)
+}

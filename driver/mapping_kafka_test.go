@@ -108,7 +108,10 @@ func TestSendEventKafka(t *testing.T) {
 	require.Equal(t, 2, n)
 
 	var got []events.KafkaRecord
+	var mu sync.Mutex
 	fn := driver.Handler(func(_ context.Context, e events.KafkaEvent) (core.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, recs := range e.Records {
 			got = append(got, recs...)
 		}
