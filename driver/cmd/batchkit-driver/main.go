@@ -52,12 +52,7 @@ import (
 )
 
 func main() {
-	var err error
-	if len(os.Args) > 1 && os.Args[1] == "run" {
-		err = runTemplate(context.Background(), os.Args[2:], os.Stdout, os.Stderr)
-	} else {
-		err = run(context.Background(), os.Args[1:], os.Stdout)
-	}
+	err := command(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -66,6 +61,29 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// command runs `batchkit-driver args...`.
+func command(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "run" {
+		return runTemplate(ctx, args[1:], stdout, stderr)
+	}
+	return run(ctx, args, stdout, stderr)
+}
+
+// usage is the text of `batchkit-driver -h`, before the flags.
+const usage = `batchkit-driver: Lambda's event source mappings on local servers.
+
+Commands:
+  batchkit-driver run [flags]   run a SAM template's SQS, Kinesis, DynamoDB and
+                                Kafka events against its function under the
+                                Lambda Runtime Interface Emulator, then print a
+                                report; without endpoints it starts the local
+                                servers itself (batchkit-driver run -h)
+  batchkit-driver [flags]       poll one queue or stream into a function already
+                                running under the emulator (the flags below)
+
+Flags:
+`
 
 // options are the command's flags.
 type options struct {
@@ -76,9 +94,14 @@ type options struct {
 	idle                         int
 }
 
-func parse(args []string) (options, error) {
+func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("batchkit-driver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&o.source, "source", "", "event source: sqs, kinesis or dynamodb")
 	fs.StringVar(&o.endpoint, "endpoint", "", "URL of the queue's or stream's server")
 	fs.StringVar(&o.function, "function", "", "address (host:port or URL) of the Runtime Interface Emulator running the function")
@@ -144,8 +167,8 @@ type line struct {
 	Error      string   `json:"error,omitempty"`
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	o, err := parse(args)
+func run(ctx context.Context, args []string, out, stderr io.Writer) error {
+	o, err := parse(args, stderr)
 	if err != nil {
 		return err
 	}
