@@ -27,7 +27,7 @@ func TestKafkaOnFailureSQSQueue(t *testing.T) {
 	k := kafkaMapping(t, brokers, "orders")
 	k.MaximumRetryAttempts = 2
 	k.BisectBatchOnFunctionError = true
-	k.OnFailure = &driver.KafkaSQSDestination{Client: client, QueueURL: url}
+	k.OnFailure = &driver.SQSDestination{Client: client, QueueURL: url}
 	batches := drainKafka(t, k, log.function())
 
 	// The first batch reports orders-0@2; its retry [2, 3] fails as a whole
