@@ -85,7 +85,8 @@ func TestKafkaBatchingWindowStartsAtFirstRecord(t *testing.T) {
 }
 
 // MaximumBatchingWindowInSeconds: a Kafka event without it gathers for
-// Lambda's default 500 ms; an explicit 0 does not wait.
+// Lambda's default 500 ms; an explicit 0 does not wait. The template's
+// FunctionResponseTypes decides whether the response is read.
 func TestTemplateKafkaBatchingWindow(t *testing.T) {
 	t.Parallel()
 	brokers := kafkaCluster(t, "orders", 1)
@@ -110,8 +111,26 @@ Resources:
 		o, err := maps[0].Open(context.Background(), tpl, &driver.Env{KafkaBrokers: brokers})
 		require.NoError(t, err)
 		require.Equal(t, want, o.Poller.(*driver.Kafka).MaximumBatchingWindow, "%q", setting)
+		require.False(t, o.Poller.(*driver.Kafka).ReportBatchItemFailures, "no FunctionResponseTypes: the response is not read")
 		o.Close()
 	}
+	tpl, err := driver.ParseTemplate([]byte(`
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        E:
+          Type: SelfManagedKafka
+          Properties: {KafkaBootstrapServers: [b:9092], Topics: [orders], StartingPosition: TRIM_HORIZON, FunctionResponseTypes: [ReportBatchItemFailures]}
+`))
+	require.NoError(t, err)
+	maps, _, err := tpl.Mappings("")
+	require.NoError(t, err)
+	o, err := maps[0].Open(context.Background(), tpl, &driver.Env{KafkaBrokers: brokers})
+	require.NoError(t, err)
+	defer o.Close()
+	require.True(t, o.Poller.(*driver.Kafka).ReportBatchItemFailures)
 }
 
 // A Kafka mapping invokes one batch per partition at once, as Lambda does,
