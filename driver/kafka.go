@@ -66,9 +66,11 @@ func (e *KafkaConfigError) Is(target error) bool { return target == ErrInvalidKa
 // Kafka. It reads the topics' partitions through franz-go at any brokers (a
 // real cluster, or kfake in-process), builds Lambda's Kafka event (records
 // grouped under "<topic>-<partition>", base64 keys and values, headers as
-// arrays of signed bytes), invokes a [Function] and applies the response:
+// arrays of signed bytes), invokes a [Function] (one invocation per
+// partition at once) and applies the response:
 //
-//   - a partial batch response reports {"partition", "offset"} items: each
+//   - with ReportBatchItemFailures, a partial batch response reports
+//     {"partition", "offset"} items: each
 //     reported partition resumes from its lowest reported offset, the other
 //     records are committed;
 //   - a function error, a failed invocation or an invalid response (an item
@@ -304,13 +306,17 @@ func (k *Kafka) Close() {
 	}
 }
 
-// Poll reads up to BatchSize records (waiting up to the batching window),
-// or takes the oldest failed batch waiting for a retry, invokes fn, applies
-// the response and commits the decided positions. It returns the invocation
-// as a [Batch] (IDs and Failed are "<topic>-<partition>@<offset>"; Failed
-// holds each reported partition's lowest offset), or none when there was
-// nothing to deliver. An error means Kafka, the consumer group or the
-// on-failure destination failed; the records stay undecided.
+// Poll reads records (up to BatchSize per partition, waiting up to the
+// batching window from the first record), or takes the failed batches
+// waiting for a retry, and invokes fn with the first pending batch of each
+// partition at once (one invocation per partition, as Lambda does; later
+// batches of a partition wait for it), applies the responses and commits
+// the decided positions. It returns the invocations as [Batch]es, one
+// partition each (IDs and Failed are "<topic>-<partition>@<offset>"; Failed
+// holds the reported lowest offset), or none when there was nothing to
+// deliver. fn must be safe for concurrent use ([Handler], [EmulatorPool]).
+// An error means Kafka, the consumer group or the on-failure destination
+// failed; the records stay undecided.
 func (k *Kafka) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 	if err := k.open(ctx); err != nil {
 		return nil, err
