@@ -28,8 +28,18 @@
 //
 // The endpoints default to $BATCHKIT_SQS_ENDPOINT, $BATCHKIT_KINESIS_ENDPOINT,
 // $BATCHKIT_DYNAMODB_ENDPOINT and $BATCHKIT_KAFKA_BROKERS, the emulator to
-// $BATCHKIT_RIE; `batchkit-driver run -h` lists every flag, and
-// docs/driver.md what each setting does.
+// $BATCHKIT_RIE. A server the template needs and has no endpoint for is
+// started for the run on 127.0.0.1 (fauxqs, kinesalite, DynamoDB Local from
+// the installs of the repository's test command, found in $BATCHKIT_CACHE,
+// os.UserCacheDir()/batchkit or the repository's .cache; an in-process
+// kfake Kafka cluster) and stopped at the end, so that
+//
+//	batchkit-driver run -template examples/kinesis/template.yaml
+//
+// works with nothing running. The function runs under one emulator instance
+// per concurrent invocation. `batchkit-driver -h` lists the commands,
+// `batchkit-driver run -h` every flag, and docs/driver.md what each setting
+// does.
 //
 // Without `run`, start the function with
 // `aws-lambda-rie --runtime-interface-emulator-address 127.0.0.1:8080 ./bootstrap`.
