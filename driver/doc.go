@@ -24,12 +24,16 @@
 // The function is a Go handler run in-process ([Handler]) or a bootstrap
 // binary running under the AWS Lambda Runtime Interface Emulator
 // ([Emulator], [StartEmulator]), invoked through Lambda's Invoke API. The
-// emulator runs one invocation at a time; [Emulator] serializes them.
+// emulator runs one invocation at a time; [Emulator] serializes them, and
+// [EmulatorPool] starts one instance per concurrent invocation, as Lambda
+// runs one execution environment per concurrent invocation.
 //
 // The streams take Lambda's other settings in [StreamSettings]:
 // BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds,
-// an on-failure destination ([SQSDestination], which receives Lambda's
-// [InvocationRecord]), ParallelizationFactor, batching and tumbling windows,
+// an on-failure destination (a [Destination]: [SQSDestination] and
+// [SNSDestination] receive Lambda's [InvocationRecord], [S3Destination] the
+// record with the event; a [Kafka] mapping also takes a
+// [KafkaTopicDestination]), ParallelizationFactor, batching and tumbling windows,
 // and FilterCriteria. [SQS] takes batches up to 10,000 with a batching
 // window, MaximumConcurrency and filters. No event is larger than 6 MB
 // ([MaxPayload]). A mapping polls when you call Poll (or [Drain], or [Run]).

@@ -70,9 +70,9 @@ func ExampleStreamSettings() {
 		processed = append(processed, recs...)
 		return nil, nil
 	})
-	onFailure := destinationFunc(func(_ context.Context, record []byte) error {
+	onFailure := driver.DestinationFunc(func(_ context.Context, f *driver.Failure) error {
 		var r driver.InvocationRecord
-		_ = json.Unmarshal(record, &r)
+		_ = json.Unmarshal(f.Record, &r)
 		fmt.Println(r.RequestContext.Condition, r.RequestContext.ApproximateInvokeCount,
 			r.KinesisBatchInfo.StartSequenceNumber, r.KinesisBatchInfo.EndSequenceNumber, r.KinesisBatchInfo.BatchSize)
 		return nil
@@ -91,11 +91,6 @@ func ExampleStreamSettings() {
 	// RetryAttemptsExhausted 3 3 3 1
 	// processed: [1 2 4] bisections: 2 invocations: 7
 }
-
-// destinationFunc adapts a function to driver.Destination.
-type destinationFunc func(ctx context.Context, record []byte) error
-
-func (f destinationFunc) Send(ctx context.Context, record []byte) error { return f(ctx, record) }
 
 // kinesisData returns the data of a Kinesis event's records.
 func kinesisData(event []byte) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,9 +66,11 @@ func (e *KafkaConfigError) Is(target error) bool { return target == ErrInvalidKa
 // Kafka. It reads the topics' partitions through franz-go at any brokers (a
 // real cluster, or kfake in-process), builds Lambda's Kafka event (records
 // grouped under "<topic>-<partition>", base64 keys and values, headers as
-// arrays of signed bytes), invokes a [Function] and applies the response:
+// arrays of signed bytes), invokes a [Function] (one invocation per
+// partition at once) and applies the response:
 //
-//   - a partial batch response reports {"partition", "offset"} items: each
+//   - with ReportBatchItemFailures, a partial batch response reports
+//     {"partition", "offset"} items: each
 //     reported partition resumes from its lowest reported offset, the other
 //     records are committed;
 //   - a function error, a failed invocation or an invalid response (an item
@@ -112,10 +115,12 @@ type Kafka struct {
 	// BatchSize is the most records per invocation (1 to 10,000); 0 means
 	// 100.
 	BatchSize int
-	// MaximumBatchingWindow is how long records are gathered before an
-	// invocation (MaximumBatchingWindowInSeconds, up to 300 s); the batch
-	// goes sooner when it holds BatchSize records or reaches 6 MB. Zero
-	// invokes as soon as records are read; [NewKafka] sets Lambda's 500 ms.
+	// MaximumBatchingWindow is how long records are gathered, from the
+	// first record's arrival, before an invocation
+	// (MaximumBatchingWindowInSeconds, up to 300 s); the batch goes sooner
+	// when it holds BatchSize records or reaches 6 MB. Zero invokes with
+	// the records of the first fetch that brings any; [NewKafka] sets
+	// Lambda's default for Kafka when the setting is absent, 500 ms.
 	MaximumBatchingWindow time.Duration
 	// StartingPosition is [TrimHorizon] (the default), [Latest] or
 	// [AtTimestamp], for partitions the group has no committed offset for.
@@ -134,16 +139,23 @@ type Kafka struct {
 	// timestamp) without invoking the function: -1 or 0 for no limit, or 60
 	// to 604,800.
 	MaximumRecordAgeInSeconds int
-	// OnFailure receives an invocation record for discarded records
-	// (DestinationConfig.OnFailure); nil drops them.
-	OnFailure KafkaDestination
+	// OnFailure receives the discarded records
+	// (DestinationConfig.OnFailure): an [SQSDestination],
+	// [SNSDestination], [S3Destination] or [KafkaTopicDestination] (on this
+	// mapping's cluster); nil drops them.
+	OnFailure Destination
+	// ReportBatchItemFailures is FunctionResponseTypes
+	// [ReportBatchItemFailures]: the function's batchItemFailures decide
+	// which records are retried. Without it (Lambda's default) the response
+	// is ignored and a batch whose invocation succeeded is done.
+	ReportBatchItemFailures bool
 	// Filter is the mapping's FilterCriteria; nil sends every record.
 	Filter *filter.Criteria
 	// MaxPayloadBytes is the invocation payload limit; 0 means
 	// [MaxInvocationPayload].
 	MaxPayloadBytes int
-	// IdleWait is how long a Poll waits for a first record when the
-	// batching window is shorter; 0 means 100 ms. Records that were already
+	// IdleWait is how long a Poll waits for a first record (the batching
+	// window starts with it); 0 means 100 ms. Records that were already
 	// in the topics when the mapping opened are waited for up to 10 s
 	// instead, whatever IdleWait says: the client's first fetch can take
 	// longer than IdleWait, and that is not an idle source.
@@ -187,6 +199,10 @@ type KafkaStats struct {
 	Filtered int
 	// Invocations is the number of invocations.
 	Invocations int
+	// Succeeded is the number of records the function processed
+	// successfully: those of a successful invocation that the response
+	// did not report.
+	Succeeded int
 	// Retries is the number of invocations that retried failed records.
 	Retries int
 	// Bisections is the number of failed batches split in two.
@@ -243,6 +259,15 @@ func (k *Kafka) Validate() error {
 	case k.EventSource != "" && k.EventSource != KafkaSourceMSK && k.EventSource != KafkaSourceSelfManaged:
 		return bad("EventSource", k.EventSource, `use "aws:kafka" (Amazon MSK) or "SelfManagedKafka"`)
 	}
+	if d, ok := k.OnFailure.(*KafkaTopicDestination); ok {
+		// https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html
+		switch {
+		case !kafkaTopicName.MatchString(d.Topic):
+			return bad("DestinationConfig.OnFailure", "kafka://"+d.Topic, "a Kafka topic name: letters, digits, '-', '_', '.', not starting with '.', at most 249")
+		case slices.Contains(k.Topics, d.Topic):
+			return bad("DestinationConfig.OnFailure", "kafka://"+d.Topic, "the on-failure topic cannot be a source topic of the mapping (Lambda prevents recursion)")
+		}
+	}
 	switch k.StartingPosition {
 	case "", TrimHorizon, Latest:
 	case AtTimestamp:
@@ -281,13 +306,17 @@ func (k *Kafka) Close() {
 	}
 }
 
-// Poll reads up to BatchSize records (waiting up to the batching window),
-// or takes the oldest failed batch waiting for a retry, invokes fn, applies
-// the response and commits the decided positions. It returns the invocation
-// as a [Batch] (IDs and Failed are "<topic>-<partition>@<offset>"; Failed
-// holds each reported partition's lowest offset), or none when there was
-// nothing to deliver. An error means Kafka, the consumer group or the
-// on-failure destination failed; the records stay undecided.
+// Poll reads records (up to BatchSize per partition, waiting up to the
+// batching window from the first record), or takes the failed batches
+// waiting for a retry, and invokes fn with the first pending batch of each
+// partition at once (one invocation per partition, as Lambda does; later
+// batches of a partition wait for it), applies the responses and commits
+// the decided positions. It returns the invocations as [Batch]es, one
+// partition each (IDs and Failed are "<topic>-<partition>@<offset>"; Failed
+// holds the reported lowest offset), or none when there was nothing to
+// deliver. fn must be safe for concurrent use ([Handler], [EmulatorPool]).
+// An error means Kafka, the consumer group or the on-failure destination
+// failed; the records stay undecided.
 func (k *Kafka) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 	if err := k.open(ctx); err != nil {
 		return nil, err
@@ -301,19 +330,92 @@ func (k *Kafka) Poll(ctx context.Context, fn Function) ([]Batch, error) {
 			if len(recs) == 0 {
 				return nil, k.commit(ctx)
 			}
-			k.queue = append(k.queue, kafkaPending{recs: recs})
+			k.queue = append(k.queue, splitByPartition(recs)...)
 		}
-		b, invoked, err := k.process(ctx, fn)
+		// One invocation per partition at once, as Lambda's Kafka pollers
+		// do: the first pending batch of each partition runs concurrently
+		// with the others; later batches of a partition wait for it.
+		picked, rest := k.pick()
+		type result struct {
+			b       Batch
+			invoked bool
+			front   []kafkaPending
+			err     error
+		}
+		results := make([]result, len(picked))
+		var wg sync.WaitGroup
+		for i, p := range picked {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := &results[i]
+				r.b, r.invoked, r.front, r.err = k.process(ctx, fn, p)
+			}()
+		}
+		wg.Wait()
+		var queue []kafkaPending
+		var batches []Batch
+		var err error
+		for _, r := range results {
+			queue = append(queue, r.front...)
+			if r.invoked {
+				batches = append(batches, r.b)
+			}
+			if err == nil {
+				err = r.err
+			}
+		}
+		k.queue = append(queue, rest...)
 		if cerr := k.commit(ctx); err == nil {
 			err = cerr
 		}
-		if invoked {
-			return []Batch{b}, err
-		}
-		if err != nil {
-			return nil, err
+		if len(batches) > 0 || err != nil {
+			return batches, err
 		}
 	}
+}
+
+// splitByPartition makes one pending batch per partition of recs, in the
+// order the partitions first appear.
+func splitByPartition(recs []*kgo.Record) []kafkaPending {
+	var out []kafkaPending
+	at := map[kafkaTP]int{}
+	for _, r := range recs {
+		tp := kafkaTP{r.Topic, r.Partition}
+		i, ok := at[tp]
+		if !ok {
+			i = len(out)
+			at[tp] = i
+			out = append(out, kafkaPending{})
+		}
+		out[i].recs = append(out[i].recs, r)
+	}
+	return out
+}
+
+// pick takes from the queue the first pending batch of each partition
+// whose earlier batches are not waiting, and returns them and the rest, in
+// order.
+func (k *Kafka) pick() (picked, rest []kafkaPending) {
+	busy := map[kafkaTP]bool{}
+	for _, p := range k.queue {
+		free := true
+		for _, r := range p.recs {
+			if busy[kafkaTP{r.Topic, r.Partition}] {
+				free = false
+				break
+			}
+		}
+		if free {
+			picked = append(picked, p)
+		} else {
+			rest = append(rest, p)
+		}
+		for _, r := range p.recs {
+			busy[kafkaTP{r.Topic, r.Partition}] = true
+		}
+	}
+	return picked, rest
 }
 
 func (k *Kafka) eventSource() string {
@@ -387,6 +489,18 @@ func (k *Kafka) open(ctx context.Context) error {
 	if err != nil {
 		cl.Close()
 		return fmt.Errorf("batchkit/driver: list the Kafka topics %v at %s: %w", k.Topics, k.bootstrapServers(), err)
+	}
+	if d, ok := k.OnFailure.(*KafkaTopicDestination); ok {
+		// The destination topic must exist on the mapping's cluster.
+		dt, err := admin.ListTopics(ctx, d.Topic)
+		if err == nil && (dt[d.Topic].Err != nil || len(dt[d.Topic].Partitions) == 0) {
+			err = fmt.Errorf("it does not exist on the mapping's cluster (%s); Lambda requires it on the same cluster as the source topics", k.bootstrapServers())
+		}
+		if err != nil {
+			cl.Close()
+			return &KafkaConfigError{Setting: "DestinationConfig.OnFailure", Value: "kafka://" + d.Topic, Reason: err.Error()}
+		}
+		d.client = cl
 	}
 	committed, err := admin.FetchOffsets(ctx, k.groupID())
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
@@ -470,42 +584,68 @@ const firstFetchWait = 10 * time.Second
 // records polled until BatchSize, the batching window or the payload limit;
 // records Filter drops are counted and skipped.
 func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
+	// Each partition's records make their own batch (up to BatchSize
+	// records and the payload limit); gathering stops when one is full.
+	// A record that does not fit, and every later record of its
+	// partition, is carried over to the next batch.
 	var batch []*kgo.Record
-	size, limit, max := 256, k.payloadLimit(), k.batchSize()
+	limit, max := k.payloadLimit(), k.batchSize()
+	count, size, blocked := map[kafkaTP]int{}, map[kafkaTP]int{}, map[kafkaTP]bool{}
 	full := false
 	take := func(r *kgo.Record) bool {
+		tp := kafkaTP{r.Topic, r.Partition}
+		if blocked[tp] {
+			return false
+		}
 		if k.Filter != nil && !k.Filter.MatchKafka(kafkaLambdaRecord(r)) {
 			k.count(func(s *KafkaStats) { s.Filtered++ })
 			return true
 		}
-		s := kafkaRecordSize(r)
-		if len(batch) > 0 && size+s > limit {
-			full = true
+		n := kafkaRecordSize(r)
+		if size[tp] == 0 {
+			size[tp] = 256 // the event's own fields
+		}
+		if count[tp] >= max || (count[tp] > 0 && size[tp]+n > limit) {
+			blocked[tp], full = true, true
 			return false
 		}
-		batch, size = append(batch, r), size+s
+		batch = append(batch, r)
+		count[tp]++
+		size[tp] += n
 		return true
 	}
-	for len(k.carry) > 0 && len(batch) < max && !full {
-		if !take(k.carry[0]) {
-			break
+	var keep []*kgo.Record
+	for _, r := range k.carry {
+		if !take(r) {
+			keep = append(keep, r)
 		}
-		k.carry = k.carry[1:]
 	}
+	k.carry = keep
+	// The batching window starts when the first record of the batch
+	// arrives, not when Poll is called; until then Poll waits up to
+	// IdleWait for one
+	// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-batching).
 	began := time.Now()
+	var first time.Time
+	if len(batch) > 0 {
+		first = began
+	}
 	idle := k.IdleWait
 	if idle <= 0 {
 		idle = 100 * time.Millisecond
 	}
-	for len(batch) < max && !full {
-		until := began.Add(k.MaximumBatchingWindow)
-		if len(batch) == 0 && k.MaximumBatchingWindow < idle {
-			until = began.Add(idle)
+	for !full {
+		if len(batch) > 0 && first.IsZero() {
+			first = time.Now()
 		}
-		if len(batch) == 0 && k.waiting {
-			until = began.Add(firstFetchWait)
-			if time.Now().After(until) {
-				k.waiting = false // waited once: nothing came
+		until := first.Add(k.MaximumBatchingWindow)
+		if len(batch) == 0 {
+			until = began.Add(idle)
+			if k.waiting {
+				until = began.Add(firstFetchWait)
+				if time.Now().After(until) {
+					k.waiting = false // waited once: nothing came
+				}
 			}
 		}
 		wait := time.Until(until)
@@ -513,7 +653,7 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 			break
 		}
 		pctx, cancel := context.WithTimeout(ctx, wait)
-		fetches := k.client.PollRecords(pctx, max-len(batch))
+		fetches := k.client.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -531,21 +671,23 @@ func (k *Kafka) fetch(ctx context.Context) ([]*kgo.Record, error) {
 		if len(recs) > 0 {
 			k.waiting = false
 		}
-		for i, r := range recs {
+		for _, r := range recs {
 			k.next[kafkaTP{r.Topic, r.Partition}] = r.Offset + 1
 			k.count(func(s *KafkaStats) { s.Records++ })
-			if full || !take(r) {
-				k.carry = append(k.carry, recs[i])
+			if !take(r) {
+				k.carry = append(k.carry, r)
 			}
 		}
 	}
 	return batch, nil
 }
 
-// process invokes the function with the oldest pending batch and decides
-// each record: done, retried (maybe bisected) or discarded.
-func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
-	p := k.queue[0]
+// process invokes the function with a pending batch and decides each
+// record: done, retried (maybe bisected) or discarded. It returns the
+// invocation (when there was one) and the pending batches that go back to
+// the front of the queue, in order. It runs concurrently for batches of
+// different partitions.
+func (k *Kafka) process(ctx context.Context, fn Function, p kafkaPending) (Batch, bool, []kafkaPending, error) {
 	if k.MaximumRecordAgeInSeconds > 0 {
 		cutoff := time.Now().Add(-time.Duration(k.MaximumRecordAgeInSeconds) * time.Second)
 		var old, young []*kgo.Record
@@ -558,32 +700,29 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		}
 		if len(old) > 0 {
 			if err := k.discard(ctx, old, KafkaRecordAgeExceeded, p.invokes, nil); err != nil {
-				return Batch{}, false, err
+				return Batch{}, false, []kafkaPending{p}, err
 			}
 			k.count(func(s *KafkaStats) { s.RecordAgeExceeded += len(old) })
-			k.queue[0].recs, p.recs = young, young
+			p.recs = young
 		}
 	}
 	if len(p.recs) == 0 {
-		k.queue = k.queue[1:]
-		return Batch{}, false, nil
+		return Batch{}, false, nil, nil
 	}
 	event, err := buildKafkaEvent(k.eventSource(), k.eventSourceARN(), k.bootstrapServers(), p.recs)
 	if err != nil {
-		return Batch{}, false, err
+		return Batch{}, false, []kafkaPending{p}, err
 	}
 	if len(event) > k.payloadLimit() {
 		if len(p.recs) == 1 {
 			if err := k.discard(ctx, p.recs, KafkaMaximumPayloadSizeExceeded, p.invokes, nil); err != nil {
-				return Batch{}, false, err
+				return Batch{}, false, []kafkaPending{p}, err
 			}
 			k.count(func(s *KafkaStats) { s.PayloadTooLarge++ })
-			k.queue = k.queue[1:]
-			return Batch{}, false, nil
+			return Batch{}, false, nil, nil
 		}
 		half := len(p.recs) / 2
-		k.queue = append([]kafkaPending{{recs: p.recs[:half], retries: p.retries, invokes: p.invokes}, {recs: p.recs[half:], retries: p.retries, invokes: p.invokes}}, k.queue[1:]...)
-		return Batch{}, false, nil
+		return Batch{}, false, []kafkaPending{{recs: p.recs[:half], retries: p.retries, invokes: p.invokes}, {recs: p.recs[half:], retries: p.retries, invokes: p.invokes}}, nil
 	}
 
 	b := Batch{Source: k.eventSource(), IDs: make([]string, len(p.recs)), Event: event}
@@ -598,23 +737,25 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		}
 	})
 	b.Response, b.Err = fn.Invoke(ctx, event)
-	if b.Err == nil {
+	if b.Err == nil && k.ReportBatchItemFailures {
+		// Without ReportBatchItemFailures Lambda does not read the
+		// response: a successful invocation is a successful batch
+		// (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
 		b.Failed, b.Err = ParseKafkaResponse(b.Response, b.IDs)
 	}
-	k.queue = k.queue[1:]
 
 	failed := p.recs
 	if b.Err == nil {
 		failed = kafkaFailedRecords(p.recs, b.Failed)
+		k.count(func(s *KafkaStats) { s.Succeeded += len(p.recs) - len(failed) })
 	}
 	if len(failed) == 0 {
-		return b, true, nil
+		return b, true, nil, nil
 	}
 	if b.Err != nil && k.BisectBatchOnFunctionError && len(failed) > 1 {
 		half := len(failed) / 2
-		k.queue = append([]kafkaPending{{recs: failed[:half], retries: p.retries, invokes: p.invokes}, {recs: failed[half:], retries: p.retries, invokes: p.invokes}}, k.queue...)
 		k.count(func(s *KafkaStats) { s.Bisections++ })
-		return b, true, nil
+		return b, true, []kafkaPending{{recs: failed[:half], retries: p.retries, invokes: p.invokes}, {recs: failed[half:], retries: p.retries, invokes: p.invokes}}, nil
 	}
 	if max := k.maxRetries(); max >= 0 && p.retries >= max {
 		payload := len(event)
@@ -625,13 +766,11 @@ func (k *Kafka) process(ctx context.Context, fn Function) (Batch, bool, error) {
 		}
 		if err := k.discardSized(ctx, failed, KafkaRetryAttemptsExhausted, p.invokes, kafkaResponseContext(b.Err), payload); err != nil {
 			// Keep the records undecided: the next Poll sends them again.
-			k.queue = append([]kafkaPending{{recs: failed, retries: p.retries, invokes: p.invokes}}, k.queue...)
-			return b, true, err
+			return b, true, []kafkaPending{{recs: failed, retries: p.retries, invokes: p.invokes}}, err
 		}
-		return b, true, nil
+		return b, true, nil, nil
 	}
-	k.queue = append([]kafkaPending{{recs: failed, retries: p.retries + 1, invokes: p.invokes}}, k.queue...)
-	return b, true, nil
+	return b, true, []kafkaPending{{recs: failed, retries: p.retries + 1, invokes: p.invokes}}, nil
 }
 
 // kafkaFailedRecords returns the records of the reported partitions from
@@ -667,7 +806,11 @@ func (k *Kafka) discard(ctx context.Context, recs []*kgo.Record, condition strin
 func (k *Kafka) discardSized(ctx context.Context, recs []*kgo.Record, condition string, invokes int, resp *KafkaResponseContext, payload int) error {
 	if k.OnFailure != nil {
 		rec := newKafkaInvocationRecord(k, recs, condition, invokes, resp, payload, time.Now())
-		if err := k.OnFailure.Send(ctx, marshalKafkaRecord(rec)); err != nil {
+		f, err := k.kafkaFailure(recs, rec)
+		if err != nil {
+			return err
+		}
+		if err := k.OnFailure.Send(ctx, f); err != nil {
 			return err
 		}
 		k.count(func(s *KafkaStats) { s.SentToDestination++ })

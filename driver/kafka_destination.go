@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -28,45 +26,36 @@ const (
 	KafkaRecordAgeExceeded = "RecordAgeExceeded"
 )
 
-// KafkaDestination receives the invocation records of discarded Kafka
-// records: an event source mapping's DestinationConfig.OnFailure.
-// [KafkaSQSDestination] sends them to an SQS queue; [KafkaDestinationFunc]
-// adapts a function.
-type KafkaDestination interface {
-	// Send delivers one invocation record (JSON). An error keeps the records
-	// undecided: they are neither committed nor dropped, and the next Poll
-	// tries again.
-	Send(ctx context.Context, record []byte) error
+// KafkaTopicDestination is a Kafka topic on-failure destination
+// (DestinationConfig.OnFailure.Destination "kafka://<topic>"): the mapping
+// writes each discarded record to Topic, on its own cluster, with the
+// record's key and, as value, the failure metadata and the record
+// ([FailureMessage]), as Lambda documents at
+// https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html.
+// Lambda requires the topic to exist on the same cluster as the source
+// topics and not to be one of them: a [Kafka] mapping refuses it otherwise
+// when it opens. Only a Kafka mapping can use it.
+type KafkaTopicDestination struct {
+	// Topic is the destination topic.
+	Topic string
+
+	client *kgo.Client
 }
 
-// KafkaDestinationFunc adapts a function to [KafkaDestination].
-type KafkaDestinationFunc func(ctx context.Context, record []byte) error
-
-// Send calls f.
-func (f KafkaDestinationFunc) Send(ctx context.Context, record []byte) error { return f(ctx, record) }
-
-// KafkaSQSSender is the part of the SQS client a [KafkaSQSDestination] uses;
-// *sqs.Client implements it.
-type KafkaSQSSender interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-}
-
-// KafkaSQSDestination sends invocation records to an SQS queue (fauxqs
-// locally), as Lambda does for an OnFailure destination that is a queue ARN.
-type KafkaSQSDestination struct {
-	// Client sends the messages.
-	Client KafkaSQSSender
-	// QueueURL is the destination queue.
-	QueueURL string
-}
-
-// Send sends the record as one message.
-func (d *KafkaSQSDestination) Send(ctx context.Context, record []byte) error {
-	if d.Client == nil || d.QueueURL == "" {
-		return errors.New("batchkit/driver: KafkaSQSDestination needs a Client and a QueueURL")
+// Send writes f.Messages to the topic through the mapping's client. The
+// record's key chooses the partition (franz-go's default partitioner: the
+// key's murmur2 hash, as Java clients; records without a key go to a sticky
+// partition where Lambda documents round robin).
+func (d *KafkaTopicDestination) Send(ctx context.Context, f *Failure) error {
+	if d.client == nil {
+		return fmt.Errorf("batchkit/driver: the Kafka topic destination %q serves only the Kafka mapping it is set on", d.Topic)
 	}
-	if _, err := d.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(d.QueueURL), MessageBody: aws.String(string(record))}); err != nil {
-		return fmt.Errorf("batchkit/driver: send the Kafka invocation record to %s: %w", d.QueueURL, err)
+	recs := make([]*kgo.Record, len(f.Messages))
+	for i, m := range f.Messages {
+		recs[i] = &kgo.Record{Topic: d.Topic, Key: m.Key, Value: m.Value}
+	}
+	if err := d.client.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("batchkit/driver: write the discarded records to the on-failure topic %s: %w", d.Topic, err)
 	}
 	return nil
 }
@@ -179,6 +168,84 @@ func newKafkaInvocationRecord(k *Kafka, recs []*kgo.Record, condition string, in
 			RecordsInfo:      info,
 		},
 	}
+}
+
+// KafkaFailedRecord is the value a [KafkaTopicDestination] gets for one
+// discarded record: the failure metadata of a [KafkaInvocationRecord] with
+// the record's own offset and timestamp, and the record itself as a Kafka
+// event holding it alone ("payload"), as
+// https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html
+// shows it.
+type KafkaFailedRecord struct {
+	// RequestContext says why and after how many invocations.
+	RequestContext KafkaRequestContext `json:"requestContext"`
+	// ResponseContext is the last invocation's outcome; nil when the
+	// function was not invoked.
+	ResponseContext *KafkaResponseContext `json:"responseContext"`
+	// Version is "1.0".
+	Version string `json:"version"`
+	// Timestamp is when the record was discarded.
+	Timestamp string `json:"timestamp"`
+	// KafkaBatchInfo describes the record.
+	KafkaBatchInfo KafkaRecordBatchInfo `json:"KafkaBatchInfo"`
+	// Payload is a Kafka event (eventSource, eventSourceArn,
+	// bootstrapServers, records) holding the record alone.
+	Payload json.RawMessage `json:"payload"`
+}
+
+// KafkaRecordBatchInfo is the KafkaBatchInfo of a [KafkaFailedRecord].
+type KafkaRecordBatchInfo struct {
+	// BatchSize is 1.
+	BatchSize int `json:"batchSize"`
+	// EventSourceARN is the cluster's ARN (empty for self-managed Kafka).
+	EventSourceARN string `json:"eventSourceArn,omitempty"`
+	// BootstrapServers are the brokers, comma-separated.
+	BootstrapServers string `json:"bootstrapServers"`
+	// PayloadSize is the size in bytes of the payload.
+	PayloadSize int `json:"payloadSize"`
+	// RecordInfo is the record's offset (a decimal string) and timestamp.
+	RecordInfo KafkaRecordInfo `json:"recordInfo"`
+}
+
+// KafkaRecordInfo is the recordInfo of a [KafkaRecordBatchInfo].
+type KafkaRecordInfo struct {
+	// Offset is the record's offset, a decimal string.
+	Offset string `json:"offset"`
+	// Timestamp is the record's timestamp (RFC 3339, milliseconds).
+	Timestamp string `json:"timestamp"`
+}
+
+// kafkaFailure is what the on-failure destination gets for discarded
+// records: the invocation record, the event, and one message per record.
+func (k *Kafka) kafkaFailure(recs []*kgo.Record, rec KafkaInvocationRecord) (*Failure, error) {
+	event, err := buildKafkaEvent(k.eventSource(), k.eventSourceARN(), k.bootstrapServers(), recs)
+	if err != nil {
+		return nil, err
+	}
+	f := &Failure{Record: marshalKafkaRecord(rec), Event: event, Shard: kafkaTopicPartition(recs[0].Topic, recs[0].Partition)}
+	for _, r := range recs {
+		one, err := buildKafkaEvent(k.eventSource(), k.eventSourceARN(), k.bootstrapServers(), []*kgo.Record{r})
+		if err != nil {
+			return nil, err
+		}
+		doc := KafkaFailedRecord{
+			RequestContext:  rec.RequestContext,
+			ResponseContext: rec.ResponseContext,
+			Version:         rec.Version,
+			Timestamp:       rec.Timestamp,
+			KafkaBatchInfo: KafkaRecordBatchInfo{
+				BatchSize:        1,
+				EventSourceARN:   rec.KafkaBatchInfo.EventSourceARN,
+				BootstrapServers: rec.KafkaBatchInfo.BootstrapServers,
+				PayloadSize:      len(one),
+				RecordInfo:       KafkaRecordInfo{Offset: strconv.FormatInt(r.Offset, 10), Timestamp: r.Timestamp.UTC().Format(kafkaTimestampLayout)},
+			},
+			Payload: one,
+		}
+		v, _ := json.Marshal(doc)
+		f.Messages = append(f.Messages, FailureMessage{Key: r.Key, Value: v})
+	}
+	return f, nil
 }
 
 // kafkaResponseContext describes the last invocation's outcome.

@@ -2,6 +2,7 @@ package driver_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,11 +37,13 @@ func produce(t *testing.T, brokers []string, recs ...*kgo.Record) {
 }
 
 // kafkaMapping returns a mapping with Lambda's defaults, a short batching
-// window for tests, closed at the end of the test.
+// window for tests and ReportBatchItemFailures (the handlers answer with a
+// partial batch response), closed at the end of the test.
 func kafkaMapping(t *testing.T, brokers []string, topic string) *driver.Kafka {
 	t.Helper()
 	k := driver.NewKafka(brokers, topic)
 	k.MaximumBatchingWindow = 50 * time.Millisecond
+	k.ReportBatchItemFailures = true
 	t.Cleanup(k.Close)
 	return k
 }
@@ -61,10 +64,10 @@ type destinationRecorder struct {
 	records [][]byte
 }
 
-func (d *destinationRecorder) Send(_ context.Context, record []byte) error {
+func (d *destinationRecorder) Send(_ context.Context, f *driver.Failure) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.records = append(d.records, record)
+	d.records = append(d.records, f.Record)
 	return nil
 }
 
@@ -72,4 +75,15 @@ func (d *destinationRecorder) all() [][]byte {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([][]byte(nil), d.records...)
+}
+
+// partitionBatches returns the IDs of the batches per "<topic>-<partition>"
+// (each batch holds one partition), in order.
+func partitionBatches(batches []driver.Batch) map[string][][]string {
+	out := map[string][][]string{}
+	for _, b := range batches {
+		tp := b.IDs[0][:strings.LastIndexByte(b.IDs[0], '@')]
+		out[tp] = append(out[tp], b.IDs)
+	}
+	return out
 }

@@ -27,23 +27,22 @@ func TestKafkaOnFailureSQSQueue(t *testing.T) {
 	k := kafkaMapping(t, brokers, "orders")
 	k.MaximumRetryAttempts = 2
 	k.BisectBatchOnFunctionError = true
-	k.OnFailure = &driver.KafkaSQSDestination{Client: client, QueueURL: url}
+	k.OnFailure = &driver.SQSDestination{Client: client, QueueURL: url}
 	batches := drainKafka(t, k, log.function())
 
 	// The first batch reports orders-0@2; its retry [2, 3] fails as a whole
 	// (batchkit raises when every record fails) and is bisected; 3 then
 	// succeeds and 2 uses its retries.
-	var ids [][]string
-	for _, b := range batches {
-		ids = append(ids, b.IDs)
-	}
+	// Each partition is its own batch (one invocation per partition).
+	ids := partitionBatches(batches)
+	require.Equal(t, [][]string{{"orders-1@0", "orders-1@1", "orders-1@2"}}, ids["orders-1"])
 	require.Equal(t, [][]string{
-		{"orders-0@0", "orders-0@1", "orders-0@2", "orders-0@3", "orders-1@0", "orders-1@1", "orders-1@2"},
+		{"orders-0@0", "orders-0@1", "orders-0@2", "orders-0@3"},
 		{"orders-0@2", "orders-0@3"},
 		{"orders-0@2"},
 		{"orders-0@2"},
 		{"orders-0@3"},
-	}, ids)
+	}, ids["orders-0"])
 	require.Equal(t, []int64{0, 1, 3}, log.succeeded["orders-0"])
 	require.Equal(t, []int64{0, 1, 2}, log.succeeded["orders-1"])
 	require.Equal(t, map[string]int64{"orders-0": 4, "orders-1": 3}, k.Committed())

@@ -2,6 +2,7 @@ package driver_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,14 +24,14 @@ func TestKafkaFirstPollWaitsForRecordsAlreadyThere(t *testing.T) {
 	k := kafkaMapping(t, brokers, "startup")
 	k.MaximumBatchingWindow = 0
 	k.IdleWait = time.Nanosecond
-	var seen int
+	var seen atomic.Int32
 	batches, err := k.Poll(context.Background(), driver.FunctionFunc(func(_ context.Context, e []byte) ([]byte, error) {
-		seen++
+		seen.Add(1)
 		return []byte(`{"batchItemFailures":[]}`), nil
 	}))
 	require.NoError(t, err)
-	require.Len(t, batches, 1, "the first Poll delivers the records that were there")
-	require.Equal(t, 1, seen)
+	require.NotEmpty(t, batches, "the first Poll delivers the records that were there")
+	require.Equal(t, len(batches), int(seen.Load()), "one invocation per partition")
 	require.NotEmpty(t, batches[0].IDs)
 
 	// Once caught up, an empty topic is idle at once.

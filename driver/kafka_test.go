@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,10 +176,16 @@ func TestKafkaPoisonRecordRetriesThenDestination(t *testing.T) {
 	k.FunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 	batches := drainKafka(t, k, log.function())
 
-	require.Len(t, batches, 3, "the first invocation and 2 retries")
-	require.Equal(t, []string{"t-0@3"}, batches[0].Failed)
-	require.Equal(t, []string{"t-0@3", "t-0@4", "t-0@5"}, batches[1].IDs)
-	require.Equal(t, []string{"t-0@3", "t-0@4", "t-0@5"}, batches[2].IDs)
+	var p0 []driver.Batch
+	for _, b := range batches {
+		if strings.HasPrefix(b.IDs[0], "t-0@") {
+			p0 = append(p0, b)
+		}
+	}
+	require.Len(t, p0, 3, "the first invocation and 2 retries")
+	require.Equal(t, []string{"t-0@3"}, p0[0].Failed)
+	require.Equal(t, []string{"t-0@3", "t-0@4", "t-0@5"}, p0[1].IDs)
+	require.Equal(t, []string{"t-0@3", "t-0@4", "t-0@5"}, p0[2].IDs)
 	require.Equal(t, []int64{0, 1, 2, 3, 3, 3}, log.handled["t-0"], "the records after the poison are not handled: the partition stops at it")
 	require.Equal(t, []int64{0, 1}, log.succeeded["t-1"])
 

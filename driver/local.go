@@ -2,9 +2,11 @@ package driver
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -34,6 +39,12 @@ type Env struct {
 	DynamoDB *dynamodb.Client
 	// DynamoDBStreams talks to DynamoDB Local's streams.
 	DynamoDBStreams *dynamodbstreams.Client
+	// SNS talks to the SNS topics' server (fauxqs); needed by SNS
+	// on-failure destinations.
+	SNS *sns.Client
+	// S3 talks to the S3 buckets' server (fauxqs, path-style:
+	// [NewS3Client]); needed by S3 on-failure destinations.
+	S3 *s3.Client
 	// Create creates the resources that do not exist yet, with the
 	// template's properties; otherwise they must exist.
 	Create bool
@@ -63,8 +74,14 @@ type OpenMapping struct {
 	// SourceName is the queue URL, stream name, table name or Kafka topics
 	// it reads.
 	SourceName string
-	// OnFailureURL is the URL of the on-failure queue, if any.
+	// OnFailureURL is the URL of the on-failure queue, the ARN of the
+	// on-failure topic, the name of the on-failure bucket or the
+	// on-failure Kafka topic, if any.
 	OnFailureURL string
+	// OnFailureDestination is the on-failure destination as the template
+	// names it: the logical ID of the queue, topic or bucket, or
+	// "kafka://<topic>".
+	OnFailureDestination string
 	// DeadLetterURL is the URL of the source queue's dead-letter queue, if
 	// its RedrivePolicy names one of the template's queues.
 	DeadLetterURL string
@@ -78,7 +95,7 @@ func (o *OpenMapping) Stats() Stats {
 	case *Kafka:
 		k := p.Stats()
 		return Stats{Batches: k.Invocations - k.Retries, Records: k.Records, Invocations: k.Invocations, Retries: k.Retries,
-			Bisections: k.Bisections, Filtered: k.Filtered, OnFailure: k.Discarded, RecordAgeExceeded: k.RecordAgeExceeded}
+			Bisections: k.Bisections, Filtered: k.Filtered, Succeeded: k.Succeeded, OnFailure: k.Discarded, RecordAgeExceeded: k.RecordAgeExceeded}
 	}
 	return Stats{}
 }
@@ -115,17 +132,19 @@ func (m *Mapping) Open(ctx context.Context, t *Template, env *Env) (*OpenMapping
 			rf = c
 		}
 	}
-	var onFailure Destination
-	if m.OnFailure != "" {
-		url, err := t.queue(ctx, env, m.OnFailure)
-		if err != nil {
-			return nil, err
-		}
-		o.OnFailureURL = url
-		onFailure = &SQSDestination{Client: env.SQS, QueueURL: url}
-	}
 	if m.Type == TypeMSK || m.Type == TypeSelfManagedKafka {
-		return o, m.openKafka(o, env, rf)
+		// Every setting is checked before anything is created.
+		if err := m.openKafka(o, env, rf); err != nil {
+			return o, err
+		}
+	}
+	onFailure, err := m.destination(ctx, t, env, o)
+	if err != nil {
+		return nil, err
+	}
+	if k, ok := o.Poller.(*Kafka); ok {
+		k.OnFailure = onFailure
+		return o, k.Validate()
 	}
 	settings := StreamSettings{
 		BisectBatchOnFunctionError: m.BisectBatchOnFunctionError,
@@ -257,6 +276,18 @@ func (t *Template) Create(ctx context.Context, env *Env) ([]string, error) {
 				continue
 			}
 			_, _, err = t.table(ctx, env, id)
+		case "AWS::SNS::Topic":
+			if env.SNS == nil {
+				notes = append(notes, id+": no SNS endpoint, not created")
+				continue
+			}
+			_, err = t.snsTopic(ctx, env, id)
+		case "AWS::S3::Bucket":
+			if env.S3 == nil {
+				notes = append(notes, id+": no S3 endpoint, not created")
+				continue
+			}
+			_, err = t.bucket(ctx, env, id)
 		}
 		if err != nil {
 			return notes, err
@@ -284,7 +315,10 @@ func (m *Mapping) openKafka(o *OpenMapping, env *Env, rf RecordFilter) error {
 	if m.BatchSize > 0 {
 		k.BatchSize = m.BatchSize
 	}
-	if m.MaximumBatchingWindow > 0 {
+	if m.MaximumBatchingWindowSet || m.MaximumBatchingWindow > 0 {
+		// An explicit 0 does not wait: Lambda's 500 ms is the default
+		// only when the setting is absent
+		// (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-MaximumBatchingWindowInSeconds).
 		k.MaximumBatchingWindow = m.MaximumBatchingWindow
 	}
 	if m.StartingPosition != "" {
@@ -298,8 +332,10 @@ func (m *Mapping) openKafka(o *OpenMapping, env *Env, rf RecordFilter) error {
 	if m.MaximumRecordAge > 0 {
 		k.MaximumRecordAgeInSeconds = int(m.MaximumRecordAge / time.Second)
 	}
-	if o.OnFailureURL != "" {
-		k.OnFailure = &KafkaSQSDestination{Client: env.SQS, QueueURL: o.OnFailureURL}
+	k.ReportBatchItemFailures = m.ReportBatchItemFailures
+	if m.OnFailureType == DestinationKafka {
+		// Validate refuses a source topic before anything is created.
+		k.OnFailure = &KafkaTopicDestination{Topic: m.OnFailure}
 	}
 	if rf != nil {
 		c, ok := rf.(*filter.Criteria)
@@ -340,6 +376,9 @@ func (t *Template) queue(ctx context.Context, env *Env, id string) (string, erro
 	name := env.Prefix + t.physicalName(id)
 	if !env.Create {
 		out, err := env.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+		if e := noServer(err, "SQS", env.SQS.Options().BaseEndpoint); e != nil {
+			return "", e
+		}
 		if err != nil {
 			return "", fmt.Errorf("batchkit/driver: queue %s (%s) not found; create it or pass --create: %w", id, name, err)
 		}
@@ -376,6 +415,9 @@ func (t *Template) queue(ctx context.Context, env *Env, id string) (string, erro
 		attrs["RedrivePolicy"] = string(b)
 	}
 	out, err := env.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if e := noServer(err, "SQS", env.SQS.Options().BaseEndpoint); e != nil {
+		return "", e
+	}
 	if err != nil {
 		return "", fmt.Errorf("batchkit/driver: create queue %s (%s): %w", id, name, err)
 	}
@@ -395,6 +437,9 @@ func (t *Template) stream(ctx context.Context, env *Env, id string) (string, err
 			shards = 1
 		}
 		_, err := env.Kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(int32(shards))})
+		if e := noServer(err, "Kinesis", env.Kinesis.Options().BaseEndpoint); e != nil {
+			return "", e
+		}
 		var inUse *ktypes.ResourceInUseException
 		if err != nil && !errors.As(err, &inUse) {
 			return "", fmt.Errorf("batchkit/driver: create stream %s (%s): %w", id, name, err)
@@ -402,6 +447,9 @@ func (t *Template) stream(ctx context.Context, env *Env, id string) (string, err
 	}
 	for {
 		out, err := env.Kinesis.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
+		if e := noServer(err, "Kinesis", env.Kinesis.Options().BaseEndpoint); e != nil {
+			return "", e
+		}
 		if err != nil {
 			return "", fmt.Errorf("batchkit/driver: stream %s (%s) not found; create it or pass --create: %w", id, name, err)
 		}
@@ -429,12 +477,18 @@ func (t *Template) table(ctx context.Context, env *Env, id string) (string, stri
 			return "", "", err
 		}
 		_, err = env.DynamoDB.CreateTable(ctx, in)
+		if e := noServer(err, "DynamoDB", env.DynamoDB.Options().BaseEndpoint); e != nil {
+			return "", "", e
+		}
 		var inUse *ddbtypes.ResourceInUseException
 		if err != nil && !errors.As(err, &inUse) {
 			return "", "", fmt.Errorf("batchkit/driver: create table %s (%s): %w", id, name, err)
 		}
 	}
 	arn, err := LatestStreamARN(ctx, env.DynamoDB, name)
+	if e := noServer(err, "DynamoDB", env.DynamoDB.Options().BaseEndpoint); e != nil {
+		return "", "", e
+	}
 	return name, arn, err
 }
 
@@ -471,4 +525,136 @@ func (t *Template) createTableInput(id, name string) (*dynamodb.CreateTableInput
 	}
 	in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: view}
 	return in, nil
+}
+
+// destination creates (with env.Create) or finds the mapping's on-failure
+// destination and returns it; nil when there is none.
+func (m *Mapping) destination(ctx context.Context, t *Template, env *Env, o *OpenMapping) (Destination, error) {
+	if m.OnFailure == "" {
+		return nil, nil
+	}
+	o.OnFailureDestination = m.OnFailure
+	switch m.OnFailureType {
+	case DestinationSNS:
+		arn, err := t.snsTopic(ctx, env, m.OnFailure)
+		if err != nil {
+			return nil, err
+		}
+		o.OnFailureURL = arn
+		return &SNSDestination{Client: env.SNS, TopicARN: arn}, nil
+	case DestinationS3:
+		name, err := t.bucket(ctx, env, m.OnFailure)
+		if err != nil {
+			return nil, err
+		}
+		o.OnFailureURL = name
+		return &S3Destination{Client: env.S3, Bucket: name, MappingUUID: mappingUUID(m.Name())}, nil
+	case DestinationKafka:
+		o.OnFailureDestination = "kafka://" + m.OnFailure
+		o.OnFailureURL = m.OnFailure
+		if k, ok := o.Poller.(*Kafka); ok && k.OnFailure != nil {
+			return k.OnFailure, nil
+		}
+		return nil, &ConfigError{Setting: "DestinationConfig.OnFailure", Reason: m.Name() + ": a Kafka topic destination is for Kafka event source mappings only"}
+	default:
+		url, err := t.queue(ctx, env, m.OnFailure)
+		if err != nil {
+			return nil, err
+		}
+		o.OnFailureURL = url
+		return &SQSDestination{Client: env.SQS, QueueURL: url}, nil
+	}
+}
+
+// mappingUUID is a stable UUID-shaped name of a mapping (the ESM UUID in
+// S3 on-failure keys).
+func mappingUUID(name string) string {
+	h := sha256.Sum256([]byte(name))
+	b := h[:16]
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// snsTopic creates or finds an SNS topic of the template and returns its
+// ARN.
+func (t *Template) snsTopic(ctx context.Context, env *Env, id string) (string, error) {
+	if err := needClient(env.SNS != nil, id, "an SNS server (fauxqs)"); err != nil {
+		return "", err
+	}
+	name := env.Prefix + t.physicalName(id)
+	if !env.Create {
+		arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", DefaultRegion, LocalAccountID, name)
+		if _, err := env.SNS.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)}); err != nil {
+			if e := noServer(err, "SNS", env.SNS.Options().BaseEndpoint); e != nil {
+				return "", e
+			}
+			return "", fmt.Errorf("batchkit/driver: SNS topic %s (%s) not found; create it or pass --create: %w", id, name, err)
+		}
+		return arn, nil
+	}
+	out, err := env.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+	if err != nil {
+		if e := noServer(err, "SNS", env.SNS.Options().BaseEndpoint); e != nil {
+			return "", e
+		}
+		return "", fmt.Errorf("batchkit/driver: create SNS topic %s (%s): %w", id, name, err)
+	}
+	return aws.ToString(out.TopicArn), nil
+}
+
+// bucket creates or finds an S3 bucket of the template and returns its
+// name.
+func (t *Template) bucket(ctx context.Context, env *Env, id string) (string, error) {
+	if err := needClient(env.S3 != nil, id, "an S3 server (fauxqs)"); err != nil {
+		return "", err
+	}
+	name := env.Prefix + t.physicalName(id)
+	if !env.Create {
+		if _, err := env.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)}); err != nil {
+			if e := noServer(err, "S3", env.S3.Options().BaseEndpoint); e != nil {
+				return "", e
+			}
+			return "", fmt.Errorf("batchkit/driver: S3 bucket %s (%s) not found; create it or pass --create: %w", id, name, err)
+		}
+		return name, nil
+	}
+	_, err := env.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	var owned *s3types.BucketAlreadyOwnedByYou
+	if err != nil && !errors.As(err, &owned) {
+		if e := noServer(err, "S3", env.S3.Options().BaseEndpoint); e != nil {
+			return "", e
+		}
+		return "", fmt.Errorf("batchkit/driver: create S3 bucket %s (%s): %w", id, name, err)
+	}
+	return name, nil
+}
+
+// NoServerError is the error of a resource whose server does not answer at
+// its endpoint (nothing listens there).
+type NoServerError struct {
+	// Service is "SQS", "SNS", "S3", "Kinesis" or "DynamoDB".
+	Service string
+	// Endpoint is the server's URL.
+	Endpoint string
+	// Err is the connection's error.
+	Err error
+}
+
+// Error says which server is missing where.
+func (e *NoServerError) Error() string {
+	return fmt.Sprintf("batchkit/driver: no %s server at %s (start it, or give its endpoint): %v", e.Service, e.Endpoint, e.Err)
+}
+
+// Unwrap returns the connection's error.
+func (e *NoServerError) Unwrap() error { return e.Err }
+
+// noServer returns a [*NoServerError] when err is a failed connection,
+// else nil.
+func noServer(err error, service string, endpoint *string) error {
+	var op *net.OpError
+	if err == nil || !errors.As(err, &op) {
+		return nil
+	}
+	return &NoServerError{Service: service, Endpoint: aws.ToString(endpoint), Err: op}
 }

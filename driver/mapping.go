@@ -52,9 +52,18 @@ type Mapping struct {
 	// MaximumRecordAge is MaximumRecordAgeInSeconds (streams); 0 (or -1
 	// in the template) is no limit.
 	MaximumRecordAge time.Duration
-	// OnFailure is the logical ID of the on-failure destination queue
-	// (DestinationConfig.OnFailure.Destination), if any.
+	// OnFailure is the logical ID of the on-failure destination
+	// (DestinationConfig.OnFailure.Destination: a queue, an SNS topic or
+	// an S3 bucket of the template), or the topic of a Kafka topic
+	// destination ("kafka://<topic>"), if any.
 	OnFailure string
+	// OnFailureType is the kind of OnFailure: [DestinationSQS],
+	// [DestinationSNS], [DestinationS3] or [DestinationKafka].
+	OnFailureType string
+	// MaximumBatchingWindowSet is true when the event sets
+	// MaximumBatchingWindowInSeconds (an explicit 0 included): a Kafka
+	// mapping without it gathers for Lambda's default 500 ms.
+	MaximumBatchingWindowSet bool
 	// ParallelizationFactor is the batches in flight per shard (streams).
 	ParallelizationFactor int
 	// TumblingWindow is TumblingWindowInSeconds (streams).
@@ -218,9 +227,12 @@ func (t *Template) mapping(function, event, typ string, p map[string]any) (Mappi
 	}
 	secs := map[string]*time.Duration{"MaximumBatchingWindowInSeconds": &m.MaximumBatchingWindow, "MaximumRecordAgeInSeconds": &m.MaximumRecordAge, "TumblingWindowInSeconds": &m.TumblingWindow}
 	for k, dst := range secs {
-		n, _, err := integer(p[k])
+		n, set, err := integer(p[k])
 		if err != nil {
 			return m, bad(k, err)
+		}
+		if k == "MaximumBatchingWindowInSeconds" {
+			m.MaximumBatchingWindowSet = set
 		}
 		switch {
 		case k == "MaximumRecordAgeInSeconds" && n == -1:
@@ -294,11 +306,9 @@ func (t *Template) mapping(function, event, typ string, p map[string]any) (Mappi
 	}
 	if dc, ok := p["DestinationConfig"].(map[string]any); ok {
 		if of, ok := dc["OnFailure"].(map[string]any); ok {
-			if typ, _ := of["Type"].(string); typ != "" && typ != "SQS" {
-				return m, bad("DestinationConfig.OnFailure.Type", fmt.Errorf("%s destinations are not supported by the driver; use an SQS queue", typ))
-			}
-			if m.OnFailure, err = t.resourceOf(of["Destination"], "AWS::SQS::Queue"); err != nil {
-				return m, bad("DestinationConfig.OnFailure.Destination", err)
+			var prop string
+			if m.OnFailure, m.OnFailureType, prop, err = t.onFailure(typ, m.Topics, of); err != nil {
+				return m, bad("DestinationConfig.OnFailure."+prop, err)
 			}
 		}
 	}

@@ -82,6 +82,7 @@ Resources:
 	require.Equal(t, []string{`{"kind":"order","n":1}`, `{"kind":"order","n":3}`, `{"kind":"order","n":4}`}, values)
 	require.Equal(t, 4, reports[0].Records)
 	require.Equal(t, 1, reports[0].Filtered)
+	require.Equal(t, 3, reports[0].Succeeded, "the report counts the records that succeeded")
 	require.Positive(t, reports[0].Invocations)
 }
 
@@ -107,7 +108,10 @@ func TestSendEventKafka(t *testing.T) {
 	require.Equal(t, 2, n)
 
 	var got []events.KafkaRecord
+	var mu sync.Mutex
 	fn := driver.Handler(func(_ context.Context, e events.KafkaEvent) (core.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, recs := range e.Records {
 			got = append(got, recs...)
 		}

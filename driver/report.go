@@ -63,3 +63,16 @@ func WriteReport(w io.Writer, name string, s Stats) error {
 		name, s.Batches, s.Records, s.Invocations, s.Retries, s.Bisections, s.Filtered, s.Succeeded, s.OnFailure, s.RecordAgeExceeded, s.DeadLetter)
 	return err
 }
+
+// WriteText prints the report as one line: the mapping, its type and
+// source, its stats and, when it has one, its on-failure destination by
+// the name the template gives it.
+func (r Report) WriteText(w io.Writer) error {
+	line := fmt.Sprintf("%s (%s %s): batches=%d records=%d invocations=%d retries=%d bisections=%d filtered=%d succeeded=%d on-failure=%d (record-age=%d) dead-letter=%d",
+		r.Mapping, r.Type, r.Source, r.Batches, r.Records, r.Invocations, r.Retries, r.Bisections, r.Filtered, r.Succeeded, r.OnFailure, r.RecordAgeExceeded, r.DeadLetter)
+	if r.OnFailureDestination != "" {
+		line += " on-failure-destination=" + r.OnFailureDestination
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}

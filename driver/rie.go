@@ -3,6 +3,7 @@ package driver
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -171,4 +173,113 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// EmulatorPool runs a function under as many emulator instances as there
+// are invocations at once, as Lambda runs one execution environment per
+// concurrent invocation
+// (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html):
+// the emulator runs one invocation at a time, so each instance serves one
+// invocation, and a new one is started when every instance is busy, up to
+// Max. The event source mappings bound how many invocations run at once
+// (ScalingConfig.MaximumConcurrency, ParallelizationFactor per shard, one
+// per Kafka partition), so the pool grows to what the mappings allow. It is
+// a [Function], safe for concurrent use.
+type EmulatorPool struct {
+	config EmulatorConfig
+	sem    chan struct{}
+	mu     sync.Mutex
+	idle   []*EmulatorProcess
+	all    []*EmulatorProcess
+	closed bool
+}
+
+// StartEmulatorPool starts a first instance of the function (so that a
+// broken bootstrap fails here) and returns the pool; max bounds the
+// instances (0 means 64).
+func StartEmulatorPool(ctx context.Context, c EmulatorConfig, max int) (*EmulatorPool, error) {
+	if max <= 0 {
+		max = 64
+	}
+	p := &EmulatorPool{config: c, sem: make(chan struct{}, max)}
+	first, err := StartEmulator(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	p.idle, p.all = []*EmulatorProcess{first}, []*EmulatorProcess{first}
+	return p, nil
+}
+
+// Invoke runs the event on an idle instance, starting one when every
+// instance is busy (up to the pool's bound, then it waits for one).
+func (p *EmulatorPool) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &InvokeError{Err: ctx.Err()}
+	}
+	defer func() { <-p.sem }()
+	inst, err := p.acquire(ctx)
+	if err != nil {
+		return nil, &InvokeError{Err: err}
+	}
+	defer p.release(inst)
+	return inst.Invoke(ctx, event)
+}
+
+// acquire takes an idle instance or starts one.
+func (p *EmulatorPool) acquire(ctx context.Context) (*EmulatorProcess, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errors.New("batchkit/driver: the emulator pool is closed")
+	}
+	if n := len(p.idle); n > 0 {
+		inst := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return inst, nil
+	}
+	p.mu.Unlock()
+	inst, err := StartEmulator(ctx, p.config)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = inst.Close()
+		return nil, errors.New("batchkit/driver: the emulator pool is closed")
+	}
+	p.all = append(p.all, inst)
+	return inst, nil
+}
+
+func (p *EmulatorPool) release(inst *EmulatorProcess) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.idle = append(p.idle, inst)
+}
+
+// Started returns how many instances the pool started: the most
+// invocations that ran at once (at least 1).
+func (p *EmulatorPool) Started() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.all)
+}
+
+// Close stops every instance.
+func (p *EmulatorPool) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	all := p.all
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, inst := range all {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = inst.Close() }()
+	}
+	wg.Wait()
+	return nil
 }

@@ -15,6 +15,9 @@ type Report struct {
 	Type string `json:"type"`
 	// Source is the queue URL, stream name or table name.
 	Source string `json:"source"`
+	// OnFailureDestination is the on-failure destination as the template
+	// names it (a logical ID, or "kafka://<topic>"); empty when none.
+	OnFailureDestination string `json:"onFailureDestination,omitempty"`
 	// Stats are the mapping's counters.
 	Stats
 }
@@ -91,7 +94,7 @@ func Run(ctx context.Context, mappings []*OpenMapping, fn Function, opts RunOpti
 	reports := make([]Report, len(mappings))
 	var first error
 	for i, m := range mappings {
-		reports[i] = Report{Mapping: m.Name(), Type: m.Type, Source: m.SourceName, Stats: m.Stats()}
+		reports[i] = Report{Mapping: m.Name(), Type: m.Type, Source: m.SourceName, OnFailureDestination: m.OnFailureDestination, Stats: m.Stats()}
 		if errs[i] != nil && first == nil {
 			first = errs[i]
 		}

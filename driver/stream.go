@@ -482,7 +482,7 @@ func (m *streamMapping[R]) skip(ctx context.Context, r shardReader[R], st *shard
 		b.IDs[i] = recs[i].seq
 	}
 	if s.OnFailure != nil {
-		if err := s.OnFailure.Send(ctx, rec.marshal()); err != nil {
+		if err := s.OnFailure.Send(ctx, m.failure(r, st.id, recs, rec)); err != nil {
 			return b, err
 		}
 	}

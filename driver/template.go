@@ -375,6 +375,20 @@ func (t *Template) resolveRef(id, attr, region string) (string, error) {
 		case "":
 			return name, nil
 		}
+	case "AWS::SNS::Topic":
+		switch attr {
+		case "", "TopicArn":
+			return fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, LocalAccountID, name), nil
+		case "TopicName":
+			return name, nil
+		}
+	case "AWS::S3::Bucket":
+		switch attr {
+		case "Arn":
+			return "arn:aws:s3:::" + name, nil
+		case "":
+			return name, nil
+		}
 	case "AWS::Serverless::Function", "AWS::Lambda::Function":
 		switch attr {
 		case "Arn":
@@ -394,9 +408,14 @@ func (t *Template) resolveRef(id, attr, region string) (string, error) {
 // its logical ID (with ".fifo" for a FIFO queue).
 func (t *Template) physicalName(id string) string {
 	r := t.Resources[id]
-	key := map[string]string{"AWS::SQS::Queue": "QueueName", "AWS::Kinesis::Stream": "Name", "AWS::DynamoDB::Table": "TableName"}[r.Type]
+	key := map[string]string{"AWS::SQS::Queue": "QueueName", "AWS::Kinesis::Stream": "Name", "AWS::DynamoDB::Table": "TableName",
+		"AWS::SNS::Topic": "TopicName", "AWS::S3::Bucket": "BucketName"}[r.Type]
 	if s, ok := r.Properties[key].(string); ok && s != "" {
 		return t.prefix + s
+	}
+	if r.Type == "AWS::S3::Bucket" {
+		// Bucket names are lowercase.
+		return t.prefix + strings.ToLower(id)
 	}
 	if r.Type == "AWS::SQS::Queue" && truthy(r.Properties["FifoQueue"]) {
 		return t.prefix + id + ".fifo"

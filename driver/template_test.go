@@ -116,7 +116,8 @@ func TestTemplateMappings(t *testing.T) {
 		BatchSize: 50, MaximumBatchingWindow: 2 * time.Second,
 		StartingPosition: "AT_TIMESTAMP", StartingPositionTimestamp: time.Unix(1700000000, 0),
 		BisectBatchOnFunctionError: true, MaximumRetryAttempts: aws.Int(3), MaximumRecordAge: time.Minute,
-		OnFailure: "Failed", ParallelizationFactor: 4, TumblingWindow: 30 * time.Second,
+		OnFailure: "Failed", OnFailureType: driver.DestinationSQS, MaximumBatchingWindowSet: true,
+		ParallelizationFactor: 4, TumblingWindow: 30 * time.Second,
 		ReportBatchItemFailures: true,
 		FilterPatterns:          []string{`{"data": {"kind": ["click"]}}`, `{"data":{"kind":["view"]}}`},
 		Enabled:                 true, FunctionTimeout: 7 * time.Second,
@@ -167,7 +168,7 @@ Resources:
 		{"foreign ARN", fn("        E: {Type: SQS, Properties: {Queue: arn:aws:sqs:eu-west-1:123456789012:other}}"), "", "not the ARN of a AWS::SQS::Queue of the template"},
 		{"missing source", fn("        E: {Type: Kinesis, Properties: {BatchSize: 5}}"), "", "Properties.Stream: missing"},
 		{"bad number", fn("        E: {Type: Kinesis, Properties: {Stream: !GetAtt S.Arn, BatchSize: many}}"), "", `BatchSize: "many" is not an integer`},
-		{"SNS destination", fn("        E: {Type: Kinesis, Properties: {Stream: !GetAtt S.Arn, DestinationConfig: {OnFailure: {Type: SNS, Destination: x}}}}"), "", "SNS destinations are not supported"},
+		{"SNS destination", fn("        E: {Type: Kinesis, Properties: {Stream: !GetAtt S.Arn, DestinationConfig: {OnFailure: {Type: SNS, Destination: x}}}}"), "", "not the ARN of a AWS::SNS::Topic of the template"},
 		{"unsupported intrinsic", fn("        E: {Type: SQS, Properties: {Queue: !ImportValue other}}"), "", "Fn::ImportValue is not supported"},
 	}
 	for _, tt := range tests {
@@ -299,6 +300,7 @@ func TestTemplateCreateWithoutServers(t *testing.T) {
 	notes, err := tpl.Create(context.Background(), &driver.Env{})
 	require.NoError(t, err)
 	require.Equal(t, []string{
+		"Bucket: no S3 endpoint, not created",
 		"Failed: no SQS endpoint, not created",
 		"Queue: no SQS endpoint, not created",
 		"Stream: no Kinesis endpoint, not created",

@@ -28,8 +28,18 @@
 //
 // The endpoints default to $BATCHKIT_SQS_ENDPOINT, $BATCHKIT_KINESIS_ENDPOINT,
 // $BATCHKIT_DYNAMODB_ENDPOINT and $BATCHKIT_KAFKA_BROKERS, the emulator to
-// $BATCHKIT_RIE; `batchkit-driver run -h` lists every flag, and
-// docs/driver.md what each setting does.
+// $BATCHKIT_RIE. A server the template needs and has no endpoint for is
+// started for the run on 127.0.0.1 (fauxqs, kinesalite, DynamoDB Local from
+// the installs of the repository's test command, found in $BATCHKIT_CACHE,
+// os.UserCacheDir()/batchkit or the repository's .cache; an in-process
+// kfake Kafka cluster) and stopped at the end, so that
+//
+//	batchkit-driver run -template examples/kinesis/template.yaml
+//
+// works with nothing running. The function runs under one emulator instance
+// per concurrent invocation. `batchkit-driver -h` lists the commands,
+// `batchkit-driver run -h` every flag, and docs/driver.md what each setting
+// does.
 //
 // Without `run`, start the function with
 // `aws-lambda-rie --runtime-interface-emulator-address 127.0.0.1:8080 ./bootstrap`.
@@ -52,12 +62,7 @@ import (
 )
 
 func main() {
-	var err error
-	if len(os.Args) > 1 && os.Args[1] == "run" {
-		err = runTemplate(context.Background(), os.Args[2:], os.Stdout, os.Stderr)
-	} else {
-		err = run(context.Background(), os.Args[1:], os.Stdout)
-	}
+	err := command(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -66,6 +71,29 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// command runs `batchkit-driver args...`.
+func command(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "run" {
+		return runTemplate(ctx, args[1:], stdout, stderr)
+	}
+	return run(ctx, args, stdout, stderr)
+}
+
+// usage is the text of `batchkit-driver -h`, before the flags.
+const usage = `batchkit-driver: Lambda's event source mappings on local servers.
+
+Commands:
+  batchkit-driver run [flags]   run a SAM template's SQS, Kinesis, DynamoDB and
+                                Kafka events against its function under the
+                                Lambda Runtime Interface Emulator, then print a
+                                report; without endpoints it starts the local
+                                servers itself (batchkit-driver run -h)
+  batchkit-driver [flags]       poll one queue or stream into a function already
+                                running under the emulator (the flags below)
+
+Flags:
+`
 
 // options are the command's flags.
 type options struct {
@@ -76,9 +104,14 @@ type options struct {
 	idle                         int
 }
 
-func parse(args []string) (options, error) {
+func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("batchkit-driver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&o.source, "source", "", "event source: sqs, kinesis or dynamodb")
 	fs.StringVar(&o.endpoint, "endpoint", "", "URL of the queue's or stream's server")
 	fs.StringVar(&o.function, "function", "", "address (host:port or URL) of the Runtime Interface Emulator running the function")
@@ -144,8 +177,8 @@ type line struct {
 	Error      string   `json:"error,omitempty"`
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
-	o, err := parse(args)
+func run(ctx context.Context, args []string, out, stderr io.Writer) error {
+	o, err := parse(args, stderr)
 	if err != nil {
 		return err
 	}

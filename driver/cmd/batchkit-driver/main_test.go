@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,7 +35,7 @@ func TestParseRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			_, err := parse(tt.args)
+			_, err := parse(tt.args, io.Discard)
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
@@ -76,8 +77,17 @@ func TestRunSQS(t *testing.T) {
 	defer rie.Close()
 
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"-source", "sqs", "-endpoint", endpoint, "-queue-url", url, "-function", rie.URL, "-idle", "1", "-wait", "0s"}, &out))
+	require.NoError(t, run(ctx, []string{"-source", "sqs", "-endpoint", endpoint, "-queue-url", url, "-function", rie.URL, "-idle", "1", "-wait", "0s"}, &out, io.Discard))
 	var l line
 	require.NoError(t, json.Unmarshal(out.Bytes(), &l), out.String())
 	require.Equal(t, line{Source: "aws:sqs", Records: 3, Failed: []string{failID}, Deleted: 2}, l)
+}
+
+// `batchkit-driver -h` lists the commands, `run` among them.
+func TestHelpListsRun(t *testing.T) {
+	var stderr bytes.Buffer
+	err := command(context.Background(), []string{"-h"}, io.Discard, &stderr)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	require.Contains(t, stderr.String(), "batchkit-driver run [flags]")
+	require.Contains(t, stderr.String(), "-source")
 }

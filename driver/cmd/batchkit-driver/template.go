@@ -26,12 +26,14 @@ type templateOptions struct {
 	create                         bool
 	bootstrap, rie, emulator       string
 	sqsEndpoint, kinesisEndpoint   string
+	snsEndpoint, s3Endpoint        string
 	dynamodbEndpoint, prefix       string
 	kafkaBrokers                   string
 	idle                           int
 	visibility                     time.Duration
 	jsonOut, verbose, waitInFlight bool
 	sendFile, sendMapping          string
+	maxEmulators, kafkaPartitions  int
 }
 
 func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
@@ -42,9 +44,11 @@ func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
 	fs.StringVar(&o.function, "function", "", "the function's logical ID (needed when the template has several)")
 	fs.BoolVar(&o.create, "create", false, "create the queues, streams and tables of the template on the local servers")
 	fs.StringVar(&o.bootstrap, "bootstrap", "", "the function's bootstrap; default: build the Go package in the template's directory, or CodeUri/bootstrap when there is none")
-	fs.StringVar(&o.rie, "rie", envOr("BATCHKIT_RIE", "aws-lambda-rie"), "the Lambda Runtime Interface Emulator binary")
+	fs.StringVar(&o.rie, "rie", os.Getenv("BATCHKIT_RIE"), "the Lambda Runtime Interface Emulator binary (default: aws-lambda-rie on the PATH, or the one the test command installed in its cache)")
 	fs.StringVar(&o.emulator, "emulator", "", "address of an emulator already running the function (skips building and starting one)")
 	fs.StringVar(&o.sqsEndpoint, "sqs-endpoint", os.Getenv("BATCHKIT_SQS_ENDPOINT"), "SQS server (fauxqs) URL")
+	fs.StringVar(&o.snsEndpoint, "sns-endpoint", os.Getenv("BATCHKIT_SNS_ENDPOINT"), "SNS server URL (default: the SQS endpoint, fauxqs serves both)")
+	fs.StringVar(&o.s3Endpoint, "s3-endpoint", os.Getenv("BATCHKIT_S3_ENDPOINT"), "S3 server URL (default: the SQS endpoint, fauxqs serves both)")
 	fs.StringVar(&o.kinesisEndpoint, "kinesis-endpoint", os.Getenv("BATCHKIT_KINESIS_ENDPOINT"), "Kinesis server (kinesalite) URL")
 	fs.StringVar(&o.dynamodbEndpoint, "dynamodb-endpoint", os.Getenv("BATCHKIT_DYNAMODB_ENDPOINT"), "DynamoDB Local URL")
 	fs.StringVar(&o.kafkaBrokers, "kafka-brokers", os.Getenv("BATCHKIT_KAFKA_BROKERS"), "Kafka brokers (host:port,...) of the MSK and SelfManagedKafka events")
@@ -56,6 +60,8 @@ func parseTemplate(args []string, stderr io.Writer) (templateOptions, error) {
 	fs.BoolVar(&o.waitInFlight, "wait-in-flight", false, "SQS: not idle while the queue has messages in flight (their retries and redrive happen before the report)")
 	fs.StringVar(&o.sendFile, "send", "", "a Lambda event JSON file (such as the example's event.json) whose records are first put on the source")
 	fs.StringVar(&o.sendMapping, "send-to", "", "the event name of the mapping --send feeds; default: the first mapping")
+	fs.IntVar(&o.kafkaPartitions, "kafka-partitions", 1, "partitions of each topic of the in-process Kafka cluster started when no -kafka-brokers is given")
+	fs.IntVar(&o.maxEmulators, "max-emulators", 64, "most emulator instances at once (one per concurrent invocation, as the mappings allow)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -95,6 +101,17 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(maps) == 0 {
 		return errors.New("the function has no SQS, Kinesis, DynamoDB or Kafka event: nothing to run")
 	}
+	// No endpoint for a server the template needs: start it (from the
+	// test command's installs) and stop it at the end; its resources are
+	// created, as the servers start empty.
+	servers, started, err := startServers(ctx, t, maps, &o, stderr)
+	if err != nil {
+		return err
+	}
+	defer servers.Stop()
+	if started {
+		o.create = true
+	}
 	env := &driver.Env{Create: o.create, Prefix: o.prefix, VisibilityTimeout: o.visibility}
 	if o.sqsEndpoint != "" {
 		env.SQS = driver.NewSQSClient(o.sqsEndpoint)
@@ -104,6 +121,19 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if o.kafkaBrokers != "" {
 		env.KafkaBrokers = strings.Split(o.kafkaBrokers, ",")
+	}
+	// fauxqs serves SNS and S3 on the SQS endpoint.
+	if o.snsEndpoint == "" {
+		o.snsEndpoint = o.sqsEndpoint
+	}
+	if o.s3Endpoint == "" {
+		o.s3Endpoint = o.sqsEndpoint
+	}
+	if o.snsEndpoint != "" {
+		env.SNS = driver.NewSNSClient(o.snsEndpoint)
+	}
+	if o.s3Endpoint != "" {
+		env.S3 = driver.NewS3Client(o.s3Endpoint)
 	}
 	if o.dynamodbEndpoint != "" {
 		env.DynamoDB = driver.NewDynamoDBClient(o.dynamodbEndpoint)
@@ -171,7 +201,7 @@ func runTemplate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if o.jsonOut {
 			b, _ := json.Marshal(r)
 			fmt.Fprintln(stdout, string(b))
-		} else if err := driver.WriteReport(stdout, r.Mapping+" ("+r.Type+" "+r.Source+")", r.Stats); err != nil {
+		} else if err := r.WriteText(stdout); err != nil {
 			return err
 		}
 	}
@@ -201,6 +231,9 @@ func startFunction(ctx context.Context, t *driver.Template, id string, o templat
 	cfg, err := t.WithPrefix(o.prefix).Function(id)
 	if err != nil {
 		return nil, nil, err
+	}
+	if o.rie == "" {
+		o.rie = findRIE(t.Dir())
 	}
 	bootstrap := o.bootstrap
 	if gofiles, _ := filepath.Glob(filepath.Join(t.Dir(), "*.go")); bootstrap == "" && len(gofiles) == 0 && cfg.CodeURI != "" {
@@ -242,7 +275,11 @@ func startFunction(ctx context.Context, t *driver.Template, id string, o templat
 		env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(cfg.Timeout))
 	}
 	env = append(env, "AWS_LAMBDA_FUNCTION_NAME="+id)
-	p, err := driver.StartEmulator(ctx, driver.EmulatorConfig{RIE: o.rie, Bootstrap: bootstrap, Env: env, Output: stderr})
+	// As many emulator instances as invocations run at once, as Lambda
+	// runs one execution environment per concurrent invocation: the
+	// mappings bound that (MaximumConcurrency, ParallelizationFactor, one
+	// per Kafka partition).
+	p, err := driver.StartEmulatorPool(ctx, driver.EmulatorConfig{RIE: o.rie, Bootstrap: bootstrap, Env: env, Output: stderr}, o.maxEmulators)
 	if err != nil {
 		if cleanup != nil {
 			cleanup()
@@ -255,4 +292,18 @@ func startFunction(ctx context.Context, t *driver.Template, id string, o templat
 			cleanup()
 		}
 	}, nil
+}
+
+// findRIE returns aws-lambda-rie from the PATH, else the one the test
+// command installed in a cache directory (bin/aws-lambda-rie).
+func findRIE(templateDir string) string {
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	for _, d := range cacheDirs(templateDir) {
+		if p := filepath.Join(d, "bin", "aws-lambda-rie"); fileExists(p) {
+			return p
+		}
+	}
+	return "aws-lambda-rie"
 }
