@@ -14,6 +14,12 @@ type Batch[R any] struct {
 	// Outcomes holds one outcome per record, in input order. After Run
 	// returns, every outcome is set: Powertools' "processed messages".
 	Outcomes []Outcome
+	// State is the processor's own per-invocation value: set it in Prepare,
+	// read it in ProcessRecord, Clean and Response (a transaction opened in
+	// Prepare and committed in Clean, the typed results of a source whose
+	// response carries one per record). A type assertion reads it back; the
+	// processor value itself stays immutable and shared.
+	State any
 
 	handler Handler[R]
 	// hidden: the outcomes are seen by no one but the processor's Response

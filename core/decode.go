@@ -1,7 +1,6 @@
 package core
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -32,9 +31,6 @@ type RecordDecodeError struct {
 	KeyUnknown bool
 }
 
-// ErrRecordDecode matches every [*RecordDecodeError] with errors.Is.
-var ErrRecordDecode = errors.New("batchkit: record could not be decoded")
-
 // Error says which record could not be decoded and why.
 func (e *RecordDecodeError) Error() string {
 	id := e.Identifier
@@ -47,5 +43,5 @@ func (e *RecordDecodeError) Error() string {
 // Unwrap returns the decoding error.
 func (e *RecordDecodeError) Unwrap() error { return e.Err }
 
-// Is matches [ErrRecordDecode].
-func (e *RecordDecodeError) Is(target error) bool { return target == ErrRecordDecode }
+// Is matches [ErrDecode].
+func (e *RecordDecodeError) Is(target error) bool { return target == ErrDecode }

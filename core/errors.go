@@ -42,6 +42,13 @@ var (
 	// ErrInvalidResponse: a processor's Response returned an identifier that
 	// Lambda would refuse (empty, or not one of the batch's records).
 	ErrInvalidResponse = errors.New("batchkit: invalid partial batch response")
+	// ErrCanceled: a record was not started because the invocation's
+	// context was done.
+	ErrCanceled = errors.New("batchkit: record not started: invocation context done")
+	// ErrDecode: a record, or its payload, could not be decoded. Every
+	// decode error of batchkit matches it ([*RecordDecodeError],
+	// payload.DecodeError, kafkapayload.DecodeError, envelope.UnwrapError).
+	ErrDecode = errors.New("batchkit: record could not be decoded")
 )
 
 // FullBatchFailureError is returned when every record of a non-empty batch
@@ -205,6 +212,9 @@ func (e *CanceledError) Error() string {
 
 // Unwrap returns the context's cause.
 func (e *CanceledError) Unwrap() error { return e.Cause }
+
+// Is matches [ErrCanceled].
+func (e *CanceledError) Is(target error) bool { return target == ErrCanceled }
 
 // PanicError is the error of a record whose handler panicked. The panic is
 // recovered, the record fails alone and processing goes on. A panic in code

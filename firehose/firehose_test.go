@@ -84,7 +84,7 @@ func TestFirehoseRawUndecodableRecordFailsAlone(t *testing.T) {
 	resp, err := firehose.ProcessFirehoseRaw(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), []byte(event), firehose.FirehoseFunc(contracttest.Upper))
 	require.NoError(t, err)
 	require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, contracttest.Results(resp))
-	require.ErrorIs(t, resp.Records[1].Err, core.ErrRecordDecode)
+	require.ErrorIs(t, resp.Records[1].Err, core.ErrDecode)
 	require.Equal(t, "r2", resp.Records[1].RecordID)
 
 	_, err = firehose.ProcessFirehoseRaw(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), []byte(`{"invocationId":"i"}`), firehose.FirehoseFunc(contracttest.Upper))

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/batchkit/batchkit/core"
 )
 
 // Validator is implemented by payload types that check themselves. A typed
@@ -41,6 +43,12 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the decoding error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// Is matches [core.ErrDecode], as every decode error of batchkit does.
+func (e *DecodeError) Is(target error) bool { return target == core.ErrDecode }
+
+// ErrInvalid matches every [*ValidationError] with errors.Is.
+var ErrInvalid = errors.New("batchkit: payload is invalid")
+
 // ValidationError is the error of a record whose decoded payload failed its
 // Validate method.
 type ValidationError struct {
@@ -55,6 +63,9 @@ func (e *ValidationError) Error() string {
 
 // Unwrap returns Validate's error.
 func (e *ValidationError) Unwrap() error { return e.Err }
+
+// Is matches [ErrInvalid].
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
 // ErrNilPayload: a payload of a pointer type that validates itself decoded
 // to nil (the JSON was null), so it could not be validated.

@@ -339,7 +339,7 @@ func TestPipesUnidentifiableFailure(t *testing.T) {
 	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), []byte(event),
 		func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
-	require.ErrorIs(t, err, core.ErrRecordDecode)
+	require.ErrorIs(t, err, core.ErrDecode)
 }
 
 func TestPipesProcessorConfig(t *testing.T) {

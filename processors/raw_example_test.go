@@ -68,6 +68,6 @@ type errorPrinter struct{ core.NopHook }
 
 func (errorPrinter) RecordEnd(_ context.Context, info core.RecordInfo) {
 	if info.Outcome.Failed() {
-		fmt.Printf("record %d failed: decode error: %v\n", info.Position, errors.Is(info.Outcome.Err, core.ErrRecordDecode))
+		fmt.Printf("record %d failed: decode error: %v\n", info.Position, errors.Is(info.Outcome.Err, core.ErrDecode))
 	}
 }

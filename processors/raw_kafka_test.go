@@ -128,7 +128,7 @@ func TestKafkaRawDecodeErrorDetails(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, 0, de.Position)
 	require.Equal(t, "t-0@2", de.Identifier)
-	require.ErrorIs(t, err, core.ErrRecordDecode)
+	require.ErrorIs(t, err, core.ErrDecode)
 }
 
 // A record without topic belongs to the topic-partition of its map key: it
@@ -161,7 +161,7 @@ func TestKafkaRawUnidentifiable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, seen := recordKafka()
 			_, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), h)(context.Background(), []byte(tc.event))
-			require.ErrorIs(t, err, core.ErrRecordDecode)
+			require.ErrorIs(t, err, core.ErrDecode)
 			if tc.fullFail {
 				// The unreadable offset sorts first; the record after it
 				// may be of its partition, so it does not run.

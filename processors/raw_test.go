@@ -219,7 +219,7 @@ func TestRawDecodeErrorDetails(t *testing.T) {
 	_, err = processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), nop[events.DynamoDBEventRecord])(ctx, []byte(ev))
 	var rde *core.RecordDecodeError
 	require.ErrorAs(t, err, &rde)
-	require.ErrorIs(t, err, core.ErrRecordDecode)
+	require.ErrorIs(t, err, core.ErrDecode)
 	require.Equal(t, 0, rde.Position)
 	require.Equal(t, "d1", rde.Identifier)
 	var unsupported events.UnsupportedDynamoDBTypeError
@@ -242,7 +242,7 @@ func TestRawUnidentifiable(t *testing.T) {
 			var ue *core.UnidentifiableFailureError
 			require.ErrorAs(t, err, &ue)
 			require.Equal(t, []int{1}, ue.Positions)
-			require.ErrorIs(t, err, core.ErrRecordDecode)
+			require.ErrorIs(t, err, core.ErrDecode)
 			require.Equal(t, 2, n)
 		})
 	}
