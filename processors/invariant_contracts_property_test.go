@@ -787,9 +787,9 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		switch {
 		case c.contract == "pipes-sqs":
 			raw = breakRecords(t, c, contracttest.JSON(t, msgs), "", breakSQS)
-			invoke = func() (core.Response, error) { return pipes.ProcessPipesSQSRaw(ctx, p, raw, h) }
+			invoke = func() (core.Response, error) { return pipes.SQSHandler(p, h)(ctx, raw) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return pipes.PipesSQSHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.SQSHandler(p, h)(ctx, raw) }
 			}
 		case c.entry == 0:
 			invoke = func() (core.Response, error) { return core.Process(ctx, p, msgs, h) }
@@ -809,15 +809,15 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			h = logsHandler(c, l)
 		}
 		if c.contract == "pipes-kinesis" {
-			p, err := pipes.NewPipesKinesis(streamConfig(c, l))
+			p, err := pipes.NewKinesis(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
 			}
 			raw = breakRecords(t, c, contracttest.PipesKinesisEvent(t, recs), "", func(rec map[string]any) { rec["data"] = "%%%" })
-			invoke = func() (core.Response, error) { return pipes.ProcessPipesKinesisRaw(ctx, p, raw, h) }
+			invoke = func() (core.Response, error) { return pipes.KinesisHandler(p, h)(ctx, raw) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return pipes.PipesKinesisHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.KinesisHandler(p, h)(ctx, raw) }
 			}
 			break
 		}
@@ -839,15 +839,15 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			return l.handle(ctx, i, c.beh[i])
 		}
 		if c.contract == "pipes-dynamodb" {
-			p, err := pipes.NewPipesDynamoDB(streamConfig(c, l))
+			p, err := pipes.NewDynamoDB(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
 			}
 			raw = breakRecords(t, c, contracttest.JSON(t, recs), "", breakDynamoDB)
-			invoke = func() (core.Response, error) { return pipes.ProcessPipesDynamoDBRaw(ctx, p, raw, h) }
+			invoke = func() (core.Response, error) { return pipes.DynamoDBHandler(p, h)(ctx, raw) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return pipes.PipesDynamoDBHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.DynamoDBHandler(p, h)(ctx, raw) }
 			}
 			break
 		}
