@@ -14,10 +14,7 @@
 // The package also decodes typed payloads ([SQSJSON], [KinesisJSON],
 // [DynamoDBNewImage]) so a handler receives the user's Go type, validated.
 //
-// Processors can also be chosen by name at run time, like database/sql
-// drivers: [Register] adds one under a name (the built-ins register
-// themselves), [Open] builds one from a name and a [Config], and [OpenEnv]
-// reads both from the BATCHKIT_* environment variables ([EnvProcessor] and
-// the constants after it), failing with an [*EnvError] that names the
-// variable at fault and its accepted values.
+// To choose the processor and its [Config] at run time, by name or from
+// the BATCHKIT_* environment variables, see package
+// github.com/batchkit/batchkit/config.
 package processors
