@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -168,17 +167,15 @@ func OpenEnv[R any](environ []string) (core.PartialProcessor[R], error) {
 	if err == nil {
 		return p, nil
 	}
-	var unknown *unknownNameError
-	var ce *core.ConfigError
-	switch {
-	case errors.As(err, &unknown):
+	if unknown, ok := err.(*unknownNameError); ok {
 		return nil, &EnvError{Variable: envProcessor, Value: name, Problem: unknown.problem(), Err: err}
-	case errors.As(err, &ce):
+	}
+	if ce := asConfigError(err); ce != nil {
 		if v, set := vars[envName(ce.Setting)]; set {
 			return nil, &EnvError{Variable: envName(ce.Setting), Value: v, Problem: ce.Processor + ": " + ce.Problem, Err: err}
 		}
 	}
-	return nil, &EnvError{Variable: envProcessor, Value: name, Problem: strings.TrimPrefix(err.Error(), "batchkit: "), Err: err}
+	return nil, &EnvError{Variable: envProcessor, Value: name, Problem: strings.TrimPrefix(fmt.Sprint(err), "batchkit: "), Err: err}
 }
 
 // envHooks creates the hooks of a BATCHKIT_HOOKS list (raw: the value as set).
@@ -197,12 +194,11 @@ func envHooks(list, raw string) ([]core.Hook, error) {
 			return nil, bad(fmt.Sprintf("hook %q named twice", name), nil)
 		}
 		h, err := NewHook(name)
-		var unknown *unknownNameError
-		switch {
-		case errors.As(err, &unknown):
+		if unknown, ok := err.(*unknownNameError); ok {
 			return nil, bad(unknown.problem(), err)
-		case err != nil:
-			return nil, bad(strings.TrimPrefix(err.Error(), "batchkit: "), err)
+		}
+		if err != nil {
+			return nil, bad(strings.TrimPrefix(fmt.Sprint(err), "batchkit: "), err)
 		}
 		names = append(names, name)
 		hooks = append(hooks, h)

@@ -196,13 +196,13 @@ func TestOpenEnvErrors(t *testing.T) {
 		cause error
 	}{
 		{name: "processor unset", vars: map[string]string{}, variable: "BATCHKIT_PROCESSOR",
-			message: "batchkit: BATCHKIT_PROCESSOR unset; registered for events.SQSMessage: sqs, sqs-fifo, test-broken, test-capture, test-nil, test-upper"},
+			message: "batchkit: BATCHKIT_PROCESSOR unset; registered for events.SQSMessage: sqs, sqs-fifo, test-bad-error, test-broken, test-capture, test-nil, test-panic, test-upper"},
 		{name: "processor empty", vars: map[string]string{"BATCHKIT_PROCESSOR": " "}, variable: "BATCHKIT_PROCESSOR",
-			message: `batchkit: BATCHKIT_PROCESSOR=" ": empty; registered for events.SQSMessage: sqs, sqs-fifo, test-broken, test-capture, test-nil, test-upper`},
+			message: `batchkit: BATCHKIT_PROCESSOR=" ": empty; registered for events.SQSMessage: sqs, sqs-fifo, test-bad-error, test-broken, test-capture, test-nil, test-panic, test-upper`},
 		{name: "processor unknown", vars: map[string]string{"BATCHKIT_PROCESSOR": "fifo"}, variable: "BATCHKIT_PROCESSOR",
-			message: `batchkit: BATCHKIT_PROCESSOR="fifo": unknown processor "fifo" for events.SQSMessage; registered: sqs, sqs-fifo, test-broken, test-capture, test-nil, test-upper`},
+			message: `batchkit: BATCHKIT_PROCESSOR="fifo": unknown processor "fifo" for events.SQSMessage; registered: sqs, sqs-fifo, test-bad-error, test-broken, test-capture, test-nil, test-panic, test-upper`},
 		{name: "processor of another record type", vars: map[string]string{"BATCHKIT_PROCESSOR": "kinesis"}, variable: "BATCHKIT_PROCESSOR",
-			message: `batchkit: BATCHKIT_PROCESSOR="kinesis": processor "kinesis" handles events.KinesisEventRecord, not events.SQSMessage; registered: sqs, sqs-fifo, test-broken, test-capture, test-nil, test-upper`},
+			message: `batchkit: BATCHKIT_PROCESSOR="kinesis": processor "kinesis" handles events.KinesisEventRecord, not events.SQSMessage; registered: sqs, sqs-fifo, test-bad-error, test-broken, test-capture, test-nil, test-panic, test-upper`},
 		{name: "bad bool", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "yes"}, variable: "BATCHKIT_SKIP_GROUP_ON_ERROR",
 			message: `batchkit: BATCHKIT_SKIP_GROUP_ON_ERROR="yes": not true or false`},
 		{name: "empty bool", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_SUPPRESS_FULL_BATCH_ERROR": ""}, variable: "BATCHKIT_SUPPRESS_FULL_BATCH_ERROR",

@@ -53,6 +53,9 @@ func checkName(fn, kind, name string, nilFactory bool) {
 // it returns a [*core.ConfigError] for a setting it does not accept, so that
 // [OpenEnv] can name the variable at fault.
 //
+// open runs under recover: a panic is a [*core.PanicError] returned by
+// [Open] and [OpenEnv].
+//
 // Register panics if name is empty or holds a comma or space, if open is
 // nil, or if a processor, of any record type, is already registered under
 // name (like database/sql.Register). Call it from an init function or from
@@ -86,7 +89,8 @@ func Open[R any](name string, c processors.Config) (core.PartialProcessor[R], er
 		}
 		return nil, err
 	}
-	p, err := e.open.(func(processors.Config) (core.PartialProcessor[R], error))(c)
+	open := e.open.(func(processors.Config) (core.PartialProcessor[R], error))
+	p, err := guard(fmt.Sprintf("processor %q constructor", name), func() (core.PartialProcessor[R], error) { return open(c) })
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +121,9 @@ func processorNames(t reflect.Type) []string {
 //
 //	import _ "github.com/batchkit/batchkit/hooks/otel" // BATCHKIT_HOOKS=otel
 //
+// newHook runs under recover: a panic is a [*core.PanicError] returned by
+// [NewHook] and [OpenEnv].
+//
 // RegisterHook panics if name is empty or holds a comma or space, if newHook
 // is nil, or if a hook is already registered under name.
 func RegisterHook(name string, newHook func() (core.Hook, error)) {
@@ -143,7 +150,11 @@ func NewHook(name string) (core.Hook, error) {
 	if !ok {
 		return nil, &unknownNameError{kind: "hook", name: name, registered: hookNames()}
 	}
-	h, err := newHook()
+	where := fmt.Sprintf("hook %q constructor", name)
+	h, err := guard(where, newHook)
+	if pe, ok := err.(*core.PanicError); ok && pe.Where == where {
+		return nil, err // its message names the hook
+	}
 	if err != nil {
 		return nil, fmt.Errorf("batchkit: hook %q: %w", name, err)
 	}

@@ -128,7 +128,7 @@ func TestOpenErrors(t *testing.T) {
 			name:    "unknown name lists the names for the record type",
 			open:    func() error { _, err := config.Open[events.SQSMessage]("sqs-fof", processors.Config{}); return err },
 			is:      core.ErrInvalidConfig,
-			want:    []string{`batchkit: unknown processor "sqs-fof" for events.SQSMessage; registered: sqs, sqs-fifo, test-broken, test-capture, test-nil, test-upper`},
+			want:    []string{`batchkit: unknown processor "sqs-fof" for events.SQSMessage; registered: sqs, sqs-fifo, test-bad-error, test-broken, test-capture, test-nil, test-panic, test-upper`},
 			setting: "",
 		},
 		{
@@ -424,4 +424,50 @@ func (c *countFailures) RecordEnd(_ context.Context, info core.RecordInfo) {
 	if info.Outcome.Failed() {
 		c.n.Add(1)
 	}
+}
+
+// badError is a user error whose methods panic.
+type badError struct{}
+
+func (badError) Error() string { panic("Error exploded") }
+func (badError) Unwrap() error { panic("Unwrap exploded") }
+
+func init() {
+	config.Register("test-panic", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		panic("constructor exploded")
+	})
+	config.Register("test-bad-error", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return nil, badError{}
+	})
+	config.RegisterHook("test-registry-panic", func() (core.Hook, error) { panic("hook exploded") })
+}
+
+// v1 rule 7: the constructors given to Register and RegisterHook are user
+// code and run under recover; so does reading the errors they return.
+func TestUserCodeUnderRecover(t *testing.T) {
+	_, err := config.Open[events.SQSMessage]("test-panic", processors.Config{})
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, `processor "test-panic" constructor`, pe.Where)
+	require.Equal(t, "constructor exploded", pe.Value)
+	require.EqualError(t, err, `batchkit: processor "test-panic" constructor panicked: constructor exploded`)
+
+	_, err = config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=test-panic"})
+	require.ErrorAs(t, err, &pe)
+	require.EqualError(t, err, `batchkit: BATCHKIT_PROCESSOR="test-panic": processor "test-panic" constructor panicked: constructor exploded`)
+
+	_, err = config.NewHook("test-registry-panic")
+	require.ErrorAs(t, err, &pe)
+	require.EqualError(t, err, `batchkit: hook "test-registry-panic" constructor panicked: hook exploded`)
+	_, err = config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=sqs", "BATCHKIT_HOOKS=test-registry-panic"})
+	var ee *config.EnvError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, "BATCHKIT_HOOKS", ee.Variable)
+	require.Contains(t, ee.Problem, "hook exploded")
+
+	require.NotPanics(t, func() {
+		_, err = config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=test-bad-error"})
+	})
+	require.ErrorAs(t, err, &ee)
+	require.Contains(t, ee.Problem, "PANIC=Error method: Error exploded")
 }
