@@ -251,6 +251,8 @@ type EnvError struct {
 	unset bool
 }
 
+// Error returns "batchkit: NAME=\"value\": problem" (or "batchkit: NAME
+// unset; ..." for a required variable).
 func (e *EnvError) Error() string {
 	if e.unset {
 		return fmt.Sprintf("batchkit: %s unset; %s", e.Variable, e.Problem)

@@ -444,3 +444,25 @@ func ExampleOpenEnv_unknownVariables() {
 	// batchkit: BATCHKIT_ORDER_BY_KYE="true": unknown variable; did you mean BATCHKIT_ORDER_BY_KEY?
 	// <nil>
 }
+
+// An EnvError names the variable to fix; it matches core.ErrInvalidConfig,
+// and unwraps to the processor's own error when the processor refused the
+// value.
+func ExampleEnvError() {
+	_, err := config.OpenEnv[events.KinesisEventRecord]([]string{
+		"BATCHKIT_PROCESSOR=kinesis",
+		"BATCHKIT_CONCURRENCY=4",
+		"BATCHKIT_SKIP_GROUP_ON_ERROR=true",
+	})
+	var envErr *config.EnvError
+	if errors.As(err, &envErr) {
+		fmt.Println(envErr.Variable, errors.Is(err, core.ErrInvalidConfig))
+	}
+	var ce *core.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Setting)
+	}
+	// Output:
+	// BATCHKIT_SKIP_GROUP_ON_ERROR true
+	// SkipGroupOnError
+}
