@@ -570,13 +570,13 @@ func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- S3 Batch Operations ----
 
 func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
-	p, err := s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: c.options(l).Options})
+	p, err := s3batch.New(s3batch.Config{Options: c.options(l).Options})
 	require.NoError(t, err)
-	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.S3BatchJob{ID: "job"}}
+	ev := s3batch.Event{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.Job{ID: "job"}}
 	for i := range c.keys {
-		ev.Tasks = append(ev.Tasks, s3batch.S3BatchTask{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
+		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
 	}
-	h := s3batch.S3BatchFunc(func(ctx context.Context, task *s3batch.S3BatchTask) (string, error) {
+	h := func(ctx context.Context, task *s3batch.Task) (string, error) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(task.TaskID, "t"))
 		if err := l.handle(ctx, i, c.beh[i]); err != nil {
 			if c.alt[i] {
@@ -585,21 +585,21 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 			return "", err
 		}
 		return "r" + strconv.Itoa(i), nil
-	})
+	}
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	raw := breakRecords(t, c, contracttest.JSON(t, ev), "tasks", func(rec map[string]any) { rec["s3Key"] = 1 })
-	var resp s3batch.S3BatchResponse
+	var resp s3batch.Response
 	v := verdict{}
 	v.returned = guarded(func() {
 		switch c.entry {
 		case 0:
-			resp, v.err = s3batch.ProcessS3Batch(ctx, p, ev, h)
+			resp, v.err = s3batch.Process(ctx, p, ev, h)
 		case 1:
-			resp, v.err = s3batch.ProcessS3BatchRaw(ctx, p, raw, h)
+			resp, v.err = s3batch.Handler(p, h)(ctx, raw)
 		case 2:
-			var got s3batch.S3BatchResponse
-			if got, v.err = s3batch.S3BatchHandler(p, h)(ctx, raw); v.err == nil {
+			var got s3batch.Response
+			if got, v.err = s3batch.Handler(p, h)(ctx, raw); v.err == nil {
 				v.err = json.Unmarshal(contracttest.JSON(t, got), &resp) // as S3 reads it
 			}
 		}
@@ -618,18 +618,18 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.ResultCode {
-		case s3batch.S3BatchSucceeded:
+		case s3batch.Succeeded:
 			v.ok[i] = true
 			if r.ResultString != "r"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("task %d succeeded with result string %q, not its handler's", i, r.ResultString)
 				return v
 			}
-		case s3batch.S3BatchPermanentFailure:
+		case s3batch.PermanentFailure:
 			if !c.bad[i] && (!c.alt[i] || l.state[i].Load() != stErr) {
 				v.note = fmt.Sprintf("task %d (handler state %d) reported PermanentFailure without a permanent error", i, l.state[i].Load())
 				return v
 			}
-		case s3batch.S3BatchTemporaryFailure:
+		case s3batch.TemporaryFailure:
 			if c.alt[i] && l.state[i].Load() == stErr {
 				v.note = fmt.Sprintf("task %d failed permanently but is reported TemporaryFailure", i)
 				return v
@@ -645,29 +645,29 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- Firehose ----
 
 func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
-	cfg := firehose.FirehoseConfig{Options: c.options(l).Options}
+	cfg := firehose.Config{Options: c.options(l).Options}
 	switch c.limit {
 	case 1, 2:
 		cfg.MaxResponseBytes = 70*len(c.keys) + 30*c.limit // every record fits as ProcessingFailed, not every one as Ok
 	case 3:
 		cfg.MaxResponseBytes = 20 // not even an empty list fits: the invocation fails
 	}
-	p, err := firehose.NewFirehose(cfg)
+	p, err := firehose.New(cfg)
 	require.NoError(t, err)
-	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
+	ev := firehose.Event{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
 	for i := range c.keys {
-		ev.Records = append(ev.Records, firehose.FirehoseRecord{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte("in-" + strconv.Itoa(i))})
+		ev.Records = append(ev.Records, firehose.Record{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte("in-" + strconv.Itoa(i))})
 	}
-	h := firehose.FirehoseFunc(func(ctx context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+	h := func(ctx context.Context, rec *firehose.Record) (firehose.Result, error) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(rec.RecordID, "r"))
 		if err := l.handle(ctx, i, c.beh[i]); err != nil {
-			return firehose.FirehoseResult{}, err
+			return firehose.Result{}, err
 		}
 		if c.alt[i] {
-			return firehose.FirehoseDrop(), nil
+			return firehose.Result{Drop: true}, nil
 		}
-		return firehose.FirehoseData([]byte("out-" + strconv.Itoa(i))), nil
-	})
+		return firehose.Result{Data: []byte("out-" + strconv.Itoa(i))}, nil
+	}
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	raw := breakRecords(t, c, contracttest.JSON(t, ev), "records", func(rec map[string]any) { rec["data"] = "%%%" })
@@ -680,14 +680,14 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 	}
 	v := verdict{}
 	v.returned = guarded(func() {
-		var resp firehose.FirehoseResponse
+		var resp firehose.Response
 		switch c.entry {
 		case 0:
-			resp, v.err = firehose.ProcessFirehose(ctx, p, ev, h)
+			resp, v.err = firehose.Process(ctx, p, ev, h)
 		case 1:
-			resp, v.err = firehose.ProcessFirehoseRaw(ctx, p, raw, h)
+			resp, v.err = firehose.Handler(p, h)(ctx, raw)
 		case 2:
-			resp, v.err = firehose.FirehoseHandler(p, h)(ctx, raw)
+			resp, v.err = firehose.Handler(p, h)(ctx, raw)
 		}
 		if v.err == nil {
 			v.err = json.Unmarshal(contracttest.JSON(t, resp), &out)
@@ -707,19 +707,19 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.Result {
-		case firehose.FirehoseOk:
+		case firehose.Ok:
 			v.ok[i] = true
 			if c.alt[i] || string(r.Data) != "out-"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("record %d is Ok with data %q, not its handler's result (drop=%v)", i, r.Data, c.alt[i])
 				return v
 			}
-		case firehose.FirehoseDropped:
+		case firehose.Dropped:
 			v.ok[i] = true
 			if !c.alt[i] {
 				v.note = fmt.Sprintf("record %d is Dropped, but its handler did not drop it", i)
 				return v
 			}
-		case firehose.FirehoseProcessingFailed:
+		case firehose.ProcessingFailed:
 		default:
 			v.note = fmt.Sprintf("record %d has result %q", i, r.Result)
 			return v
