@@ -73,11 +73,15 @@ type contractCase struct {
 	parts    []int       // envelope: S3 records in the message
 	bad      []bool      // raw entries: the record does not decode
 	limit    int         // window: 1 Publish fails, 2 Publish panics; firehose: 1, 2 a small response limit, 3 a limit nothing fits
+	// fault: a user method panics (issue 18 §3). s3batch: a failing
+	// handler's error panics in Error (a typed nil), Is or Unwrap;
+	// firehose: a successful handler's output panics in MarshalJSON.
+	fault []bool
 }
 
 func (c contractCase) String() string {
-	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v commut=%v ptrState=%v final=%v limit=%d keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v",
-		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.commut, c.ptrState, c.final, c.limit, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad)
+	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v commut=%v ptrState=%v final=%v limit=%d keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v fault=%v",
+		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.commut, c.ptrState, c.final, c.limit, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad, c.fault)
 }
 
 func genContractCase(r *rand.Rand) contractCase {
@@ -119,6 +123,7 @@ func genContractCase(r *rand.Rand) contractCase {
 		c.alt = append(c.alt, r.IntN(3) == 0)
 		c.parts = append(c.parts, 1+r.IntN(maxParts))
 		c.bad = append(c.bad, c.entry > 0 && r.IntN(8) == 0)
+		c.fault = append(c.fault, (c.contract == "s3batch" || c.contract == "firehose") && r.IntN(4) == 0)
 		for j := 0; j < slots; j++ {
 			b := behaviour(r.IntN(int(numBehaviours)))
 			if (b == behBlock || b == behBlockThenOK) && !c.margin || r.IntN(2) == 0 {
@@ -582,6 +587,17 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 			if c.alt[i] {
 				return "", s3batch.Permanent(err)
 			}
+			if c.fault[i] { // an error whose methods panic
+				switch i % 3 {
+				case 0:
+					var e *nilErr
+					return "", e
+				case 1:
+					return "", panicIs{}
+				default:
+					return "", panicUnwrap{}
+				}
+			}
 			return "", err
 		}
 		return "r" + strconv.Itoa(i), nil
@@ -656,18 +672,25 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 	require.NoError(t, err)
 	ev := firehose.Event{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
 	for i := range c.keys {
-		ev.Records = append(ev.Records, firehose.Record{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte("in-" + strconv.Itoa(i))})
+		ev.Records = append(ev.Records, firehose.Record{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte(`"in-` + strconv.Itoa(i) + `"`)})
 	}
-	h := func(ctx context.Context, rec *firehose.Record) (firehose.Result, error) {
+	// Through firehose.JSON, so that an output's MarshalJSON runs.
+	h := firehose.JSON(func(ctx context.Context, in string, rec *firehose.Record) (any, error) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(rec.RecordID, "r"))
-		if err := l.handle(ctx, i, c.beh[i]); err != nil {
-			return firehose.Result{}, err
+		if in != "in-"+strconv.Itoa(i) {
+			return nil, fmt.Errorf("record %d: payload %q", i, in)
 		}
-		if c.alt[i] {
+		if err := l.handle(ctx, i, c.beh[i]); err != nil {
+			return nil, err
+		}
+		switch {
+		case c.fault[i]:
+			return panicOut{}, nil // MarshalJSON panics
+		case c.alt[i]:
 			return firehose.Result{Drop: true}, nil
 		}
 		return firehose.Result{Data: []byte("out-" + strconv.Itoa(i))}, nil
-	}
+	})
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	raw := breakRecords(t, c, contracttest.JSON(t, ev), "records", func(rec map[string]any) { rec["data"] = "%%%" })
@@ -686,8 +709,12 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			resp, v.err = firehose.Process(ctx, p, ev, h)
 		case 1:
 			resp, v.err = firehose.Handler(p, h)(ctx, raw)
-		case 2:
-			resp, v.err = firehose.Handler(p, h)(ctx, raw)
+		case 2: // lambda.Start's path: Invoke, the response as JSON
+			var data []byte
+			if data, v.err = firehose.Handler(p, h).Invoke(ctx, raw); v.err == nil {
+				v.err = json.Unmarshal(data, &out)
+			}
+			return
 		}
 		if v.err == nil {
 			v.err = json.Unmarshal(contracttest.JSON(t, resp), &out)
@@ -1084,7 +1111,7 @@ func (c contractCase) checkEnd(t *testing.T) (violation, end string) {
 	// Liveness for the contracts where every record has its own result.
 	if (c.contract == "s3batch" || c.contract == "firehose" && c.limit == 0) && clean(c) {
 		for i := range c.keys {
-			if want := c.beh[i] == behOK && !c.bad[i]; v.ok[i] != want {
+			if want := c.beh[i] == behOK && !c.bad[i] && !(c.contract == "firehose" && c.fault[i]); v.ok[i] != want {
 				return fmt.Sprintf("record %d succeeded=%v, but its handler returned nil=%v", i, v.ok[i], want), end
 			}
 		}
@@ -1164,6 +1191,7 @@ func TestContractsAccountingRegressions(t *testing.T) {
 			c.alt = append(c.alt, i%2 == 1)
 			c.parts = append(c.parts, 1)
 			c.bad = append(c.bad, false)
+			c.fault = append(c.fault, false)
 		}
 		c.beh = beh
 		return c
@@ -1174,6 +1202,18 @@ func TestContractsAccountingRegressions(t *testing.T) {
 		base("window-kinesis", 2, 3, ok, goexit, ok),
 		base("s3batch", 1, 2, ok, fail, panicking, goexit),
 		base("firehose", 2, 2, ok, ok, fail, goexit),
+		// Issue 18 §3: user methods that panic (a typed-nil error, Is,
+		// Unwrap; an output's MarshalJSON).
+		func() contractCase {
+			c := base("s3batch", 1, 2, fail, fail, fail, ok)
+			c.alt, c.fault = []bool{false, false, false, false}, []bool{true, true, true, false}
+			return c
+		}(),
+		func() contractCase {
+			c := base("firehose", 0, 1, ok, ok, fail)
+			c.alt, c.fault = []bool{false, false, false}, []bool{true, false, true}
+			return c
+		}(),
 		base("pipes-kinesis", 1, 2, ok, fail, ok),
 		base("pipes-dynamodb", 2, 2, panicking, ok),
 		base("adapter-kafka", 2, 2, fail, ok, ok),
