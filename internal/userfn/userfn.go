@@ -60,6 +60,7 @@ type LateError struct {
 	After time.Duration
 }
 
+// Error says the handler returned late.
 func (e *LateError) Error() string {
 	return fmt.Sprintf("batchkit: the handler returned %v after the deadline margin; the record is reported failed", e.After.Round(time.Millisecond))
 }
@@ -75,6 +76,7 @@ type MissingIDError struct {
 	Field string
 }
 
+// Error names the missing field.
 func (e *MissingIDError) Error() string {
 	return fmt.Sprintf("batchkit: record(s) at position %v have no %s and cannot be reported; the invocation fails", e.Positions, e.Field)
 }
@@ -95,6 +97,7 @@ type EventFieldError struct {
 	Err error
 }
 
+// Error names the event and the field.
 func (e *EventFieldError) Error() string {
 	return fmt.Sprintf("batchkit: %s event: field %q does not decode: %v", e.Event, e.Field, e.Err)
 }
