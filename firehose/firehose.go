@@ -246,8 +246,8 @@ type state struct {
 // record's deadline (the deadline margin, see [core.Options]) fails the
 // record: its result would come too late. A batch not started by
 // [Process] or [Handler] (core.Run with a plain core.Handler) runs the
-// handler with [core.Batch.Handle], and a success passes the payload
-// through.
+// handler with [core.Batch.Handle]: the batch's outcomes are set, but no
+// Firehose response is built.
 func (p *Processor) ProcessRecord(ctx context.Context, b *core.Batch[Record], i int) core.Outcome {
 	st, ok := b.State.(*state)
 	if !ok {

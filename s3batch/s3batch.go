@@ -274,7 +274,8 @@ func (p *Processor) Prepare(ctx context.Context, b *core.Batch[Task]) error {
 // the task's deadline (the deadline margin, see [core.Options]) fails the
 // task (TemporaryFailure): its result would come too late. A batch not
 // started by [Process] or [Handler] (core.Run with a plain core.Handler)
-// runs the handler with [core.Batch.Handle].
+// runs the handler with [core.Batch.Handle]: the batch's outcomes are set,
+// but no S3 response is built.
 func (p *Processor) ProcessRecord(ctx context.Context, b *core.Batch[Task], i int) core.Outcome {
 	st, ok := b.State.(*state)
 	if !ok {
