@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/batchkit/batchkit/core"
@@ -134,7 +135,7 @@ func decide(c Claim, st State) (duplicate bool, err error) {
 // finish completes (the record succeeded) or releases (it failed) the
 // claim, even when ctx is done. A failed release is returned; a failed
 // completion is logged: the record succeeded and its work is done.
-func (s *settings[R]) finish(ctx context.Context, c Claim, ok bool, result []byte) error {
+func (s *settings[R]) finish(ctx context.Context, c Claim, ok bool, result []byte, down *atomic.Pointer[error]) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	if !ok {
@@ -144,6 +145,7 @@ func (s *settings[R]) finish(ctx context.Context, c Claim, ok bool, result []byt
 		return nil
 	}
 	if err := s.Store.Complete(wctx, c, s.Now().Add(s.TTL), result); err != nil {
+		markDown(down, err)
 		slog.WarnContext(ctx, "batchkit: idempotency: the record succeeded but its completion was not stored; a duplicate may run once its claim expires",
 			"key", c.Key, "error", err)
 	}
@@ -212,11 +214,22 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 	} else if c, err = s.claim(ctx, r, owner); err != nil {
 		return res, "", err
 	}
+	var down *atomic.Pointer[error]
+	if prepared != nil && prepared.inv != nil {
+		down = &prepared.inv.down
+	}
 	if st.Status == StatusNone {
 		c.Now = s.Now()
 		if st, err = s.Store.Claim(ctx, c); err != nil {
+			markDown(down, err)
 			return res, "", &StoreError{Op: "claim", Key: c.Key, Err: err}
 		}
+	} else if e := loadDown(down); e != nil && st.Status == StatusClaimed {
+		// The store failed during this batch: a record claimed in advance
+		// does not run, since its completion could not be stored either.
+		// Its claim expires with the invocation if it cannot be released.
+		_ = s.finish(ctx, c, false, nil, nil)
+		return res, "", &StoreError{Op: "claim", Key: c.Key, Err: e}
 	}
 	if dup, err := decide(c, st); err != nil {
 		return res, "", err
@@ -236,7 +249,7 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 		}
 		// A panic or runtime.Goexit: release the claim, fail the record.
 		v := recover()
-		if rerr := s.finish(ctx, c, false, nil); rerr != nil && v == nil {
+		if rerr := s.finish(ctx, c, false, nil, down); rerr != nil && v == nil {
 			slog.WarnContext(ctx, "batchkit: idempotency: release failed", "key", c.Key, "error", rerr)
 		}
 		if v != nil {
@@ -249,10 +262,28 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 		stored, err = json.Marshal(res)
 	}
 	returned = true
-	if ferr := s.finish(ctx, c, err == nil, stored); ferr != nil {
+	if ferr := s.finish(ctx, c, err == nil, stored, down); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
 	return res, "", err
+}
+
+// markDown records the first store failure of a batch (a lost claim is
+// not one).
+func markDown(down *atomic.Pointer[error], err error) {
+	if down != nil && !errors.Is(err, ErrClaimLost) {
+		down.CompareAndSwap(nil, &err)
+	}
+}
+
+func loadDown(down *atomic.Pointer[error]) error {
+	if down == nil {
+		return nil
+	}
+	if e := down.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // owner is the claim owner of record i in an invocation with token.

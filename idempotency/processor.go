@@ -58,6 +58,9 @@ func New[R any](p core.PartialProcessor[R], c Config[R]) (*Processor[R], error) 
 type invocation struct {
 	prepared []preparedClaim
 	started  []atomic.Bool
+	// down is the first store failure of the batch: records claimed in
+	// advance do not run after it.
+	down atomic.Pointer[error]
 }
 
 // preparedClaim is a record's claim built in Prepare, with its state when
@@ -66,6 +69,7 @@ type preparedClaim struct {
 	claim Claim
 	state State
 	err   error // the key could not be read
+	inv   *invocation
 }
 
 // Plan returns the wrapped processor's plan (see [core.Planner]), so that
@@ -91,6 +95,7 @@ func (p *Processor[R]) Prepare(ctx context.Context, b *core.Batch[R]) error {
 	var at []int
 	for i := range b.Records {
 		pc := &inv.prepared[i]
+		pc.inv = inv
 		pc.claim, pc.err = p.s.claim(ctx, &b.Records[i], owner(token, i))
 		if pc.err != nil || seen[pc.claim.Key] {
 			continue // the first record of a key claims it
@@ -160,7 +165,7 @@ func (p *Processor[R]) Clean(ctx context.Context, b *core.Batch[R]) error {
 			if pc.state.Status != StatusClaimed || inv.started[i].Load() {
 				continue
 			}
-			if err := p.s.finish(ctx, pc.claim, false, nil); err != nil {
+			if err := p.s.finish(ctx, pc.claim, false, nil, nil); err != nil {
 				slog.WarnContext(ctx, "batchkit: idempotency: a claim of a record that did not run was not released; it expires with the invocation",
 					"key", pc.claim.Key, "error", err)
 			}
