@@ -88,7 +88,9 @@ func (s *DynamoDBStore) key(k string) map[string]types.AttributeValue {
 }
 
 // claimCondition: the key is absent, past its TTL (DynamoDB deletes
-// expired items only eventually: the condition checks the time itself), an
+// expired items "typically within two days",
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html:
+// the condition checks the time itself), an
 // expired claim, or the owner's own claim (a retried call whose first
 // attempt was written).
 const claimCondition = "attribute_not_exists(#k) OR #exp < :now OR (#st = :ip AND #ipexp < :nowms) OR #owner = :owner"
@@ -120,7 +122,10 @@ func (s *DynamoDBStore) claimPut(c Claim) *types.Put {
 	}
 }
 
-// Claim implements [Store] with one conditional PutItem.
+// Claim implements [Store] with one conditional PutItem. When the condition
+// fails, ReturnValuesOnConditionCheckFailure=ALL_OLD returns the item with
+// the ConditionalCheckFailedException
+// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html).
 func (s *DynamoDBStore) Claim(ctx context.Context, c Claim) (State, error) {
 	put := s.claimPut(c)
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
@@ -140,8 +145,11 @@ func (s *DynamoDBStore) Claim(ctx context.Context, c Claim) (State, error) {
 
 // ClaimBatch implements [BatchStore] with TransactWriteItems of up to 100
 // conditional puts. A transaction is all or nothing: when conditions fail,
-// the cancellation reasons give each failed key's item, and the others are
-// claimed again without them (usually one more call).
+// the TransactionCanceledException's cancellation reasons, one per action in
+// order, give each failed key's item (code ConditionalCheckFailed, item with
+// ReturnValuesOnConditionCheckFailure) and the others are claimed again
+// without them, usually in one more call
+// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
 func (s *DynamoDBStore) ClaimBatch(ctx context.Context, claims []Claim) ([]State, error) {
 	states := make([]State, len(claims))
 	for lo := 0; lo < len(claims); lo += maxTransactItems {

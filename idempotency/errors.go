@@ -35,6 +35,9 @@ type InProgressError struct {
 }
 
 func (e *InProgressError) Error() string {
+	if e.Until.IsZero() {
+		return fmt.Sprintf("batchkit: idempotency key %q in progress", e.Key)
+	}
 	return fmt.Sprintf("batchkit: idempotency key %q in progress until %s", e.Key, e.Until.UTC().Format(time.RFC3339))
 }
 

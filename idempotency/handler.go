@@ -47,7 +47,8 @@ type Config[R any] struct {
 	TTL time.Duration
 	// InProgressExpiry, when positive, is how long a claim lasts. Default:
 	// until the context's deadline (the invocation's, which aws-lambda-go
-	// sets from the Lambda deadline), so a crashed or timed-out
+	// sets from the Lambda deadline:
+	// https://docs.aws.amazon.com/lambda/latest/dg/golang-context.html), so a crashed or timed-out
 	// invocation's claims expire when it would have ended; without a
 	// deadline, [MaxInProgressExpiry].
 	InProgressExpiry time.Duration
