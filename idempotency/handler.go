@@ -236,7 +236,7 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 		return res, "", err
 	} else if dup {
 		if keep && st.Result != nil {
-			if uerr := json.Unmarshal(st.Result, &res); uerr != nil {
+			if uerr := decodeResult(st.Result, &res); uerr != nil {
 				return res, "", &ResultDecodeError{Key: c.Key, Err: uerr}
 			}
 		}
@@ -267,6 +267,17 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 		err = errors.Join(err, ferr)
 	}
 	return res, "", err
+}
+
+// decodeResult decodes a stored result, recovering a panic of the
+// result type's UnmarshalJSON.
+func decodeResult[T any](data []byte, res *T) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = core.NewPanicError(v)
+		}
+	}()
+	return json.Unmarshal(data, res)
 }
 
 // markDown records the first store failure of a batch (a lost claim is

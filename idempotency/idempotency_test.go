@@ -382,3 +382,39 @@ func TestConfigErrors(t *testing.T) {
 	_, err = idempotency.New[events.SQSMessage](nil, sqsConfig(s))
 	require.ErrorIs(t, err, core.ErrInvalidConfig)
 }
+
+// panicky is a result type whose decoding panics.
+type panicky struct{}
+
+func (*panicky) UnmarshalJSON([]byte) error { panic("bad decoder") }
+
+// panicStore is a BatchStore whose ClaimBatch panics: the processor falls
+// back to single claims.
+type panicStore struct{ *idempotency.MemoryStore }
+
+func (panicStore) ClaimBatch(context.Context, []idempotency.Claim) ([]idempotency.State, error) {
+	panic("store bug")
+}
+
+// User code the package calls runs under recover: a stored result's
+// UnmarshalJSON fails the record (decode family); a BatchStore's panic
+// leaves the claims to single ones.
+func TestUserCodePanics(t *testing.T) {
+	s := idempotency.NewMemoryStore()
+	h, err := idempotency.ResultHandler(sqsConfig(s), func(context.Context, *events.SQSMessage) (panicky, error) { return panicky{}, nil })
+	require.NoError(t, err)
+	m := batchtest.SQSMessage(1, "p")
+	_, err = h(t.Context(), &m)
+	require.NoError(t, err)
+	_, err = h(t.Context(), &m)
+	require.ErrorIs(t, err, core.ErrDecode)
+	require.ErrorIs(t, err, core.ErrPanic)
+
+	c := newCalls()
+	p := wrapped(t, sqs(t, processors.Config{}), sqsConfig(panicStore{idempotency.NewMemoryStore()}))
+	b, resp, err := run(t, t.Context(), p, batchtest.SQSEvent("x", "y", "x").Records, c.handler)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Equal(t, 1, c.count("x"))
+	require.Equal(t, idempotency.Duplicate{Key: "x"}, b.Outcomes[2].Result)
+}

@@ -104,8 +104,9 @@ func (p *Processor[R]) Prepare(ctx context.Context, b *core.Batch[R]) error {
 		claims, at = append(claims, pc.claim), append(at, i)
 	}
 	if p.batch != nil && len(claims) > 1 {
-		// An error leaves the keys to single claims, which decide.
-		states, _ := p.batch.ClaimBatch(ctx, claims)
+		// An error (or a panic of the store) leaves the keys to single
+		// claims, which decide.
+		states := claimBatch(ctx, p.batch, claims)
 		for j, st := range states {
 			if st.Status == StatusClaimed || st.Status == StatusCompleted {
 				inv.prepared[at[j]].state = st
@@ -114,6 +115,21 @@ func (p *Processor[R]) Prepare(ctx context.Context, b *core.Batch[R]) error {
 	}
 	p.invocations.Store(b, inv)
 	return nil
+}
+
+// claimBatch calls the store's ClaimBatch under recover; nil when it
+// panicked.
+func claimBatch(ctx context.Context, bs BatchStore, claims []Claim) (states []State) {
+	defer func() {
+		if recover() != nil {
+			states = nil
+		}
+	}()
+	states, _ = bs.ClaimBatch(ctx, claims)
+	if len(states) != len(claims) {
+		return nil
+	}
+	return states
 }
 
 // errFailed stands for a failed outcome without an error.
