@@ -124,25 +124,35 @@ func TestDynamoDBBatchedClaims(t *testing.T) {
 // StoreError without running; nothing is reported done that was not done,
 // and once DynamoDB is back the failed records run once.
 func TestDynamoDBOutageMidBatch(t *testing.T) {
-	for _, concurrency := range []int{1, 4} {
-		t.Run("concurrency "+strconv.Itoa(concurrency), func(t *testing.T) {
+	for _, tc := range []struct {
+		wrap        string
+		concurrency int
+	}{{"processor", 1}, {"processor", 4}, {"handler", 1}, {"handler", 4}} {
+		concurrency := tc.concurrency
+		t.Run(tc.wrap+" concurrency "+strconv.Itoa(concurrency), func(t *testing.T) {
 			ep := endpoint(t)
 			direct := newClient(ep, 0)
 			table := createTable(t, direct)
 			px := newProxy(t, ep[len("http://"):])
 			s, err := idempotency.NewDynamoDBStore(idempotency.DynamoDBConfig{Client: newClient(px.URL(), 1), Table: table})
 			require.NoError(t, err)
-			p := wrapped(t, sqs(t, processors.Config{Options: core.Options{Concurrency: concurrency}}), sqsConfig(s))
+			var p core.PartialProcessor[events.SQSMessage] = sqs(t, processors.Config{Options: core.Options{Concurrency: concurrency}})
+			if tc.wrap == "processor" {
+				p = wrapped(t, p, sqsConfig(s))
+			}
 
 			keys := bodies("o", 8)
 			var ran sync.Map
 			var handled atomic.Int64
-			h := func(_ context.Context, m *events.SQSMessage) error {
+			var h core.Handler[events.SQSMessage] = func(_ context.Context, m *events.SQSMessage) error {
 				ran.Store(m.Body, true)
 				if handled.Add(1) == 3 {
 					px.Close() // the network to DynamoDB is gone from now on
 				}
 				return nil
+			}
+			if tc.wrap == "handler" {
+				h = core.Must(idempotency.Handler(sqsConfig(s), h))
 			}
 			ev := batchtest.SQSEvent(keys...)
 			b, resp, err := run(t, t.Context(), p, ev.Records, h)
