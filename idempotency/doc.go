@@ -49,6 +49,10 @@
 //     the record fails with a [*StoreError] before its handler runs. A
 //     record is never reported done that was not handled.
 //
+// A [Handler] nested inside a [Processor] on the same store and key (a
+// shared handler used both ways) runs its handler under the processor's
+// claim instead of claiming the key again.
+//
 // A record whose handler succeeded but whose completion could not be
 // written is still a success (its work is done; failing it would run it
 // again for sure); its key stays claimed until the claim expires, and a

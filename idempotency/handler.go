@@ -219,6 +219,12 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 	if prepared != nil && prepared.inv != nil {
 		down = &prepared.inv.down
 	}
+	if held, ok := ctx.Value(heldKey{}).(*heldClaim); ok && held.key == c.Key && sameStore(held.store, s.Store) {
+		// An enclosing wrapper (a Processor around this Handler) holds
+		// this key's claim on this store: it completes or releases it.
+		res, err = h(ctx, r)
+		return res, "", err
+	}
 	if st.Status == StatusNone {
 		c.Now = s.Now()
 		if st, err = s.Store.Claim(ctx, c); err != nil {
@@ -257,7 +263,7 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 			err = core.NewPanicError(v)
 		}
 	}()
-	res, err = h(ctx, r)
+	res, err = h(context.WithValue(ctx, heldKey{}, &heldClaim{store: s.Store, key: c.Key}), r)
 	var stored []byte
 	if err == nil && keep {
 		stored, err = json.Marshal(res)
@@ -267,6 +273,27 @@ func run[R, T any](ctx context.Context, s *settings[R], r *R, owner string, prep
 		err = errors.Join(err, ferr)
 	}
 	return res, "", err
+}
+
+// heldKey is the context key of the claim a wrapper holds while its handler
+// runs, so that a wrapper nested inside it on the same store and key (a
+// Handler inside a Processor) does not claim the key a second time.
+type heldKey struct{}
+
+type heldClaim struct {
+	store Store
+	key   string
+}
+
+// sameStore reports whether a and b are the same store (false when their
+// type cannot be compared).
+func sameStore(a, b Store) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 // decodeResult decodes a stored result, recovering a panic of the

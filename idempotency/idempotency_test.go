@@ -418,3 +418,24 @@ func TestUserCodePanics(t *testing.T) {
 	require.Equal(t, 1, c.count("x"))
 	require.Equal(t, idempotency.Duplicate{Key: "x"}, b.Outcomes[2].Result)
 }
+
+// A Handler nested in a Processor on the same store does not claim the key
+// a second time (it would find the Processor's claim and never run): the
+// record runs once and its key is completed once.
+func TestNestedWrappers(t *testing.T) {
+	eachStore(t, func(t *testing.T, s idempotency.Store) {
+		c := newCalls()
+		h, err := idempotency.Handler(sqsConfig(s), c.handler)
+		require.NoError(t, err)
+		p := wrapped(t, sqs(t, processors.Config{}), sqsConfig(s))
+		ev := batchtest.SQSEvent("a", "b", "a")
+		for range 2 {
+			b, resp, err := run(t, t.Context(), p, ev.Records, h)
+			require.NoError(t, err)
+			require.Empty(t, resp.BatchItemFailures)
+			require.Equal(t, idempotency.Duplicate{Key: "a"}, b.Outcomes[2].Result)
+		}
+		require.Equal(t, 1, c.count("a"))
+		require.Equal(t, 1, c.count("b"))
+	})
+}
