@@ -34,6 +34,7 @@ type InProgressError struct {
 	Until time.Time
 }
 
+// Error says which key and what happened.
 func (e *InProgressError) Error() string {
 	if e.Until.IsZero() {
 		return fmt.Sprintf("batchkit: idempotency key %q in progress", e.Key)
@@ -56,6 +57,7 @@ type StoreError struct {
 	Err error
 }
 
+// Error says which key and what happened.
 func (e *StoreError) Error() string {
 	return fmt.Sprintf("batchkit: idempotency %s of key %q: %v", e.Op, e.Key, e.Err)
 }
@@ -73,6 +75,7 @@ type KeyError struct {
 	Err error
 }
 
+// Error says which key and what happened.
 func (e *KeyError) Error() string { return fmt.Sprintf("batchkit: no idempotency key: %v", e.Err) }
 
 // Unwrap returns the key function's error.
@@ -89,6 +92,7 @@ type PayloadMismatchError struct {
 	Key string
 }
 
+// Error says which key and what happened.
 func (e *PayloadMismatchError) Error() string {
 	return fmt.Sprintf("batchkit: idempotency key %q seen with another payload", e.Key)
 }
@@ -105,6 +109,7 @@ type ResultDecodeError struct {
 	Err error
 }
 
+// Error says which key and what happened.
 func (e *ResultDecodeError) Error() string {
 	return fmt.Sprintf("batchkit: stored result of idempotency key %q: %v", e.Key, e.Err)
 }
