@@ -75,7 +75,7 @@ type KeyError struct {
 	Err error
 }
 
-// Error says which key and what happened.
+// Error says why the record has no key.
 func (e *KeyError) Error() string { return fmt.Sprintf("batchkit: no idempotency key: %v", e.Err) }
 
 // Unwrap returns the key function's error.
