@@ -230,3 +230,22 @@ func TestDynamoDBUnavailable(t *testing.T) {
 	}
 	require.Zero(t, c.count("a")+c.count("b")+c.count("c"))
 }
+
+// More than 100 keys: one transaction per 100 (TransactWriteItems' limit).
+func TestDynamoDBBatchedClaimsChunks(t *testing.T) {
+	client := newClient(endpoint(t), 0)
+	table := createTable(t, client)
+	cc := &counting{DynamoDBClient: client}
+	s, err := idempotency.NewDynamoDBStore(idempotency.DynamoDBConfig{Client: cc, Table: table})
+	require.NoError(t, err)
+	p := wrapped(t, sqs(t, processors.Config{Options: core.Options{Concurrency: 8}}), sqsConfig(s))
+	c := newCalls()
+	keys := bodies("c", 150)
+	_, resp, err := run(t, t.Context(), p, batchtest.SQSEvent(keys...).Records, c.handler)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Equal(t, map[string]int{"TransactWriteItems": 2, "UpdateItem": 150}, cc.calls())
+	for _, k := range keys {
+		require.Equal(t, 1, c.count(k))
+	}
+}
