@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -30,31 +29,3 @@ func Example() {
 // Running a Lambda function's handler outside Lambda on an event, as
 // `go run .` of a function whose main is batchtest.Main does: the response
 // is printed as Lambda would receive it.
-func ExampleRunLocal() {
-	handler := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
-		if m.Body == "bad" {
-			return errors.New("bad message")
-		}
-		return nil
-	})
-	event := []byte(`{"Records":[{"messageId":"m1","body":"ok","eventSource":"aws:sqs"},{"messageId":"m2","body":"bad","eventSource":"aws:sqs"}]}`)
-	err := batchtest.RunLocal(context.Background(), handler, event, nil, os.Stdout)
-	fmt.Println(err)
-	// Output:
-	// {
-	//   "batchItemFailures": [
-	//     {
-	//       "itemIdentifier": "m2"
-	//     }
-	//   ]
-	// }
-	// <nil>
-}
-
-// A Lambda function's main: lambda.Start under Lambda, and outside it
-// (`go run . event.json`) one run on the event file, printing the response.
-func ExampleMain() {
-	processor := core.Must(processors.NewSQS(processors.Config{}))
-	handle := func(ctx context.Context, m *events.SQSMessage) error { return nil }
-	batchtest.Main(processors.SQSHandler(processor, handle), nil)
-}

@@ -121,14 +121,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
 var (
 	_ = context.Background
-	_ = batchtest.InLambda
+	_ = lambdamain.Start[func(context.Context, []byte) (int, error)]
 	_ = core.StringID
 	_ = processors.NewSQS
 	_ events.SQSMessage

@@ -40,8 +40,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -111,7 +111,7 @@ func newHandler(lookup func(string) (string, bool)) (core.LambdaHandler[core.Res
 // sample event's queue type.
 func localLookup(name string) (string, bool) {
 	v, ok := os.LookupEnv(name)
-	if !ok && name == config.EnvProcessor && !batchtest.InLambda() {
+	if !ok && name == config.EnvProcessor && os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
 		fmt.Fprintf(os.Stderr, "%s is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)\n", config.EnvProcessor)
 		return "sqs-fifo", true
 	}
@@ -131,5 +131,5 @@ func main() {
 		}
 		os.Exit(1)
 	}
-	batchtest.Main(handler, sampleEvent)
+	lambdamain.Start(handler, sampleEvent)
 }

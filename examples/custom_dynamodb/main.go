@@ -44,9 +44,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/examples/custom_dynamodb/dedup"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -207,7 +207,7 @@ func main() {
 	})
 	p, err := config.OpenEnv[events.SQSMessage](func(name string) (string, bool) {
 		v, ok := os.LookupEnv(name)
-		if !ok && name == config.EnvProcessor && !batchtest.InLambda() {
+		if !ok && name == config.EnvProcessor && os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
 			return "sqs-dedup", true // the local run's processor; template.yaml sets it under Lambda
 		}
 		return v, ok
@@ -216,5 +216,5 @@ func main() {
 		slog.Error("invalid configuration", "error", err)
 		os.Exit(1)
 	}
-	batchtest.Main(newHandler(p, charge), sampleEvent)
+	lambdamain.Start(newHandler(p, charge), sampleEvent)
 }

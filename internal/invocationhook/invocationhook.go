@@ -1,0 +1,17 @@
+// Package invocationhook carries one extra hook in a context, for one
+// invocation: the local runner of package lambdamain adds one that collects
+// each failure's reason to print beside the response, without the user's
+// processor knowing. core's lifecycle appends it to the processor's hooks;
+// like every hook it changes no outcome and no response. The value is typed
+// any so that core can import this package (the hook is a core.Hook).
+package invocationhook
+
+import "context"
+
+type key struct{}
+
+// With returns ctx carrying h, a core.Hook.
+func With(ctx context.Context, h any) context.Context { return context.WithValue(ctx, key{}, h) }
+
+// From returns the hook ctx carries, or nil.
+func From(ctx context.Context) any { return ctx.Value(key{}) }
