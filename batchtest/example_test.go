@@ -2,6 +2,7 @@ package batchtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -9,6 +10,8 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/envelope"
+	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -29,3 +32,44 @@ func Example() {
 // Running a Lambda function's handler outside Lambda on an event, as
 // `go run .` of a function whose main is batchtest.Main does: the response
 // is printed as Lambda would receive it.
+
+// An SNS notification delivered through SQS, unwrapped by the envelope
+// package as in production.
+func ExampleSNSNotification() {
+	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
+	h := envelope.SQS(func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
+		fmt.Println(o.ID, m.Layers.SNS().Type)
+		return nil
+	}, envelope.SNS())
+	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records, h)
+	fmt.Println(err)
+	// Output:
+	// o-1 Notification
+	// <nil>
+}
+
+// A Kafka value in Confluent's framing (schema id 42), read back as the
+// Kafka decoders read it.
+func ExampleConfluentFrame() {
+	value := batchtest.ConfluentFrame(42, []byte(`{"id":"o-1"}`))
+	payload, schema, err := kafkapayload.Unframe(value, kafkapayload.WireAuto, false)
+	fmt.Println(string(payload), schema.ID, err)
+	// Output: {"id":"o-1"} 42 <nil>
+}
+
+// A Firehose transformation event of a stream fed by a Kinesis stream,
+// as the JSON the Firehose adapter takes.
+func ExampleFirehoseEvent() {
+	event := batchtest.FirehoseEvent("KinesisStreamAsSource", "a")
+	var ev struct {
+		Records []struct {
+			Data                  []byte `json:"data"`
+			KinesisRecordMetadata struct {
+				ShardID string `json:"shardId"`
+			} `json:"kinesisRecordMetadata"`
+		} `json:"records"`
+	}
+	_ = json.Unmarshal(event, &ev)
+	fmt.Println(string(ev.Records[0].Data), ev.Records[0].KinesisRecordMetadata.ShardID)
+	// Output: a shardId-000000000000
+}
