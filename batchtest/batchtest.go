@@ -16,8 +16,7 @@
 //     [CloudWatchLogs] (Kinesis data);
 //   - the events of the other contracts, as the JSON Lambda sends (the
 //     adapters' input; json.Unmarshal it for a typed entry): [Pipes],
-//     [FirehoseEvent], [S3BatchEvent], [KinesisWindowEvent],
-//     [DynamoDBWindowEvent];
+//     [FirehoseEvent], [S3BatchEvent], [WindowEvent];
 //   - Kafka values in a schema registry's framing, from the bytes a codec
 //     encoded: [ConfluentFrame], [GlueFrame]; and the event source
 //     mapping's schema metadata: [KafkaEventJSON].

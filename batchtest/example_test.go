@@ -29,10 +29,6 @@ func Example() {
 	// Output: true <nil>
 }
 
-// Running a Lambda function's handler outside Lambda on an event, as
-// `go run .` of a function whose main is batchtest.Main does: the response
-// is printed as Lambda would receive it.
-
 // An SNS notification delivered through SQS, unwrapped by the envelope
 // package as in production.
 func ExampleSNSNotification() {

@@ -147,7 +147,7 @@ func TestWindowRoundTrip(t *testing.T) {
 			return nil
 		},
 	}
-	ev := batchtest.KinesisWindowEvent(batchtest.KinesisEvent("a", "b", "a").Records, batchtest.Window{State: `{"a":1}`, Final: true})
+	ev := batchtest.WindowEvent(batchtest.KinesisEvent("a", "b", "a").Records, batchtest.Window{State: `{"a":1}`, Final: true})
 	resp, err := window.KinesisWindowHandler(p, agg)(context.Background(), ev)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)

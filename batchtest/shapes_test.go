@@ -246,13 +246,14 @@ func TestS3BatchEventShapes(t *testing.T) {
 }
 
 func TestWindowEventShapes(t *testing.T) {
-	kin := batchtest.KinesisWindowEvent(batchtest.KinesisEvent("a", "b").Records, batchtest.Window{State: `{"1":282}`})
+	kin := batchtest.WindowEvent(batchtest.KinesisEvent("a", "b").Records, batchtest.Window{State: `{"1":282}`})
 	requireShape(t, sample(t, "../internal/contracttest/testdata/events/kinesis-window.json"), kin)
 	img := map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")}
-	ddb := batchtest.DynamoDBWindowEvent(batchtest.DynamoDBEvent(batchtest.Insert("1", img), batchtest.Modify("1", img, img), batchtest.Remove("1", img)).Records, batchtest.Window{State: `{"INSERT":4}`, Final: true})
+	ddb := batchtest.WindowEvent(batchtest.DynamoDBEvent(batchtest.Insert("1", img), batchtest.Modify("1", img, img), batchtest.Remove("1", img)).Records, batchtest.Window{State: `{"INSERT":4}`, Final: true})
 	requireShape(t, sample(t, "../internal/contracttest/testdata/events/dynamodb-window.json"), ddb)
 	require.Equal(t, true, at(decode(t, ddb), "isFinalInvokeForWindow"))
-	require.Equal(t, map[string]any{}, at(decode(t, batchtest.KinesisWindowEvent(batchtest.KinesisEvent().Records, batchtest.Window{})), "state"), "a first invocation's state is {}")
+	require.Equal(t, map[string]any{}, at(decode(t, batchtest.WindowEvent(batchtest.KinesisEvent().Records, batchtest.Window{})), "state"), "a first invocation's state is {}")
+	require.Panics(t, func() { batchtest.WindowEvent(batchtest.SQSEvent("a").Records, batchtest.Window{}) })
 }
 
 func TestKafkaEventJSONShape(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // Window describes the tumbling-window fields of a Kinesis or DynamoDB
@@ -24,22 +26,23 @@ type Window struct {
 // windowStart is the start of the built windows: a two-minute window.
 var windowStart = time.Date(2023, 11, 14, 22, 12, 0, 0, time.UTC)
 
-// KinesisWindowEvent returns a Kinesis event with tumbling-window fields:
-// records (build them with [KinesisEvent] or [KinesisEventOf]),
-// and the window w describes, in the shape of the Lambda developer guide's
-// example (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html).
+// WindowEvent returns a tumbling-window event: records (build them with
+// [KinesisEvent], [KinesisEventOf] or [DynamoDBEvent]) and the window w
+// describes, in the shape of the Lambda developer guide's examples for
+// Kinesis (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html)
+// and DynamoDB Streams (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html).
+// R is events.KinesisEventRecord or events.DynamoDBEventRecord; another
+// record type panics.
 //
-//	event := batchtest.KinesisWindowEvent(batchtest.KinesisEvent(`{"n":1}`).Records, batchtest.Window{State: `{"sum":41}`})
-func KinesisWindowEvent[R any](records []R, w Window) []byte {
-	return windowEvent(records, w, "shardId-000000000000", fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account))
-}
-
-// DynamoDBWindowEvent is [KinesisWindowEvent] for DynamoDB Streams: the
-// records of ev (build them with [DynamoDBEvent]), in the shape of the Lambda
-// developer guide's example
-// (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html).
-func DynamoDBWindowEvent[R any](records []R, w Window) []byte {
-	return windowEvent(records, w, "shardId-00000001700000000000-00000000", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", Region, Account))
+//	event := batchtest.WindowEvent(batchtest.KinesisEvent(`{"n":1}`).Records, batchtest.Window{State: `{"sum":41}`})
+func WindowEvent[R any](records []R, w Window) []byte {
+	switch any(records).(type) {
+	case []events.KinesisEventRecord:
+		return windowEvent(records, w, "shardId-000000000000", fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account))
+	case []events.DynamoDBEventRecord:
+		return windowEvent(records, w, "shardId-00000001700000000000-00000000", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", Region, Account))
+	}
+	panic(fmt.Sprintf("batchtest: WindowEvent: %T is not a Kinesis or DynamoDB Streams record slice", records))
 }
 
 func windowEvent[R any](records []R, w Window, shard, arn string) []byte {

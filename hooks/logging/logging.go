@@ -45,12 +45,10 @@ func init() {
 	core.RegisterHook(HookName, func() (core.Hook, error) { return New(Config{}), nil })
 }
 
-// Messages of the log records, for filters and tests.
+// The messages of the log records.
 const (
-	// MessageFailure is the message of a failed record's log record.
-	MessageFailure = "batchkit: record failed"
-	// MessageSummary is the message of a batch's summary.
-	MessageSummary = "batchkit: batch processed"
+	msgFailure = "batchkit: record failed"
+	msgSummary = "batchkit: batch processed"
 )
 
 // Config configures a [Hook]. Its zero value logs failures at
@@ -99,7 +97,8 @@ func (h *Hook) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// RecordEnd logs a record that failed, with the attributes event_source,
+// RecordEnd logs a record that failed, with the message "batchkit: record
+// failed" and the attributes event_source,
 // identifier, position, error, error_types (the dynamic types of the
 // error chain, outermost first) and, for a panic, panic and stack.
 func (h *Hook) RecordEnd(ctx context.Context, info core.RecordInfo) {
@@ -134,10 +133,11 @@ func (h *Hook) RecordEnd(ctx context.Context, info core.RecordInfo) {
 			attrs = append(attrs, slog.String("stack", string(pe.Stack)))
 		}
 	}
-	l.LogAttrs(ctx, level, MessageFailure, attrs...)
+	l.LogAttrs(ctx, level, msgFailure, attrs...)
 }
 
-// BatchEnd logs the batch's summary: event_source, records, succeeded,
+// BatchEnd logs the batch's summary, with the message "batchkit: batch
+// processed" and the attributes event_source, records, succeeded,
 // failed, duration and, when the invocation returns one, error.
 func (h *Hook) BatchEnd(ctx context.Context, res core.BatchResult) error {
 	if h.cfg.NoSummary {
@@ -158,7 +158,7 @@ func (h *Hook) BatchEnd(ctx context.Context, res core.BatchResult) error {
 	if res.Err != nil {
 		attrs = append(attrs, slog.String("error", safeMessage(res.Err)), slog.Any("error_types", chainTypes(res.Err)))
 	}
-	l.LogAttrs(ctx, level, MessageSummary, attrs...)
+	l.LogAttrs(ctx, level, msgSummary, attrs...)
 	return nil
 }
 

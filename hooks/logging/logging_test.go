@@ -56,6 +56,12 @@ func (c *capture) byMessage(msg string) []slog.Record {
 	return out
 }
 
+// The hook's messages (hooks.md documents them).
+const (
+	msgFailure = "batchkit: record failed"
+	msgSummary = "batchkit: batch processed"
+)
+
 type ctxKey struct{}
 
 type wrapped struct{ err error }
@@ -84,7 +90,7 @@ func TestRecordsAndSummary(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 2)
 
-	failures := c.byMessage(logging.MessageFailure)
+	failures := c.byMessage(msgFailure)
 	require.Len(t, failures, 2, "one log record per failed record, none for a success")
 	byPos := map[int64]slog.Record{}
 	for _, r := range failures {
@@ -106,7 +112,7 @@ func TestRecordsAndSummary(t *testing.T) {
 	require.Contains(t, pan["stack"].String(), "logging_test.TestRecordsAndSummary", "the stack of the panicking handler")
 	require.Equal(t, "*core.PanicError", pan["error_types"].Any().([]string)[0])
 
-	summary := c.byMessage(logging.MessageSummary)
+	summary := c.byMessage(msgSummary)
 	require.Len(t, summary, 1)
 	s := attrs(summary[0])
 	require.Equal(t, slog.LevelInfo, summary[0].Level)
@@ -134,7 +140,7 @@ func TestNotStartedAndDecodeFailures(t *testing.T) {
 		batchtest.FIFOMessage{Group: "g", Body: `{"id":"3"}`})
 	_, err := core.Process(context.Background(), p, event.Records, processors.SQSJSON(func(context.Context, order, *events.SQSMessage) error { return nil }))
 	require.NoError(t, err)
-	failures := c.byMessage(logging.MessageFailure)
+	failures := c.byMessage(msgFailure)
 	require.Len(t, failures, 2, "the record that does not decode and the one short-circuited after it")
 	for _, r := range failures {
 		require.Equal(t, slog.LevelWarn, r.Level)
@@ -164,14 +170,14 @@ func TestLevelsAndSwitches(t *testing.T) {
 
 	lv.Set(slog.LevelError)
 	_, _ = core.Process(context.Background(), p, batchtest.SQSEvent("a").Records, fail)
-	require.Len(t, c.byMessage(logging.MessageFailure), 1, "a LevelVar changes the level at run time")
-	require.Empty(t, c.byMessage(logging.MessageSummary))
+	require.Len(t, c.byMessage(msgFailure), 1, "a LevelVar changes the level at run time")
+	require.Empty(t, c.byMessage(msgSummary))
 
 	c2 := &capture{}
 	hook = logging.New(logging.Config{Logger: slog.New(c2), SummaryLevel: slog.LevelWarn})
 	p = core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}}))
 	_, _ = core.Process(context.Background(), p, batchtest.SQSEvent("a").Records, fail)
-	sum := c2.byMessage(logging.MessageSummary)
+	sum := c2.byMessage(msgSummary)
 	require.Len(t, sum, 1)
 	require.Equal(t, slog.LevelWarn, sum[0].Level)
 	require.Contains(t, attrs(sum[0])["error"].String(), "batchkit:", "the invocation's error is in the summary")
@@ -180,8 +186,8 @@ func TestLevelsAndSwitches(t *testing.T) {
 	hook = logging.New(logging.Config{Logger: slog.New(c3), NoSummary: true})
 	p = core.Must(processors.NewSQS(processors.Config{Options: core.Options{Hooks: []core.Hook{hook}}}))
 	_, _ = core.Process(context.Background(), p, batchtest.SQSEvent("a").Records, fail)
-	require.Empty(t, c3.byMessage(logging.MessageSummary))
-	require.Len(t, c3.byMessage(logging.MessageFailure), 1)
+	require.Empty(t, c3.byMessage(msgSummary))
+	require.Len(t, c3.byMessage(msgFailure), 1)
 }
 
 func TestDefaultLoggerAndRegistry(t *testing.T) {
@@ -201,8 +207,8 @@ func TestDefaultLoggerAndRegistry(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 1)
-	require.Len(t, c.byMessage(logging.MessageFailure), 1, "the registered hook logs to slog.Default")
-	require.Len(t, c.byMessage(logging.MessageSummary), 1)
+	require.Len(t, c.byMessage(msgFailure), 1, "the registered hook logs to slog.Default")
+	require.Len(t, c.byMessage(msgSummary), 1)
 }
 
 // panicky is a user error whose methods panic.
@@ -221,7 +227,7 @@ func TestUserErrorPanicsCostOnlyTheAttribute(t *testing.T) {
 		}
 		return nil
 	})
-	f := c.byMessage(logging.MessageFailure)
+	f := c.byMessage(msgFailure)
 	require.Len(t, f, 1)
 	a := attrs(f[0])
 	require.True(t, strings.Contains(a["error"].String(), "Error method panicked"), a["error"].String())
@@ -245,8 +251,8 @@ func TestConcurrentBatches(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.Len(t, c.byMessage(logging.MessageFailure), 8)
-	for _, s := range c.byMessage(logging.MessageSummary) {
+	require.Len(t, c.byMessage(msgFailure), 8)
+	for _, s := range c.byMessage(msgSummary) {
 		require.Equal(t, int64(2), attrs(s)["failed"].Int64())
 	}
 }
