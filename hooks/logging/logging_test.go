@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/config"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/hooks/logging"
 	"github.com/batchkit/batchkit/processors"
@@ -208,6 +209,26 @@ func TestDefaultLoggerAndRegistry(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 1)
 	require.Len(t, c.byMessage(msgFailure), 1, "the registered hook logs to slog.Default")
+	require.Len(t, c.byMessage(msgSummary), 1)
+}
+
+// BATCHKIT_HOOKS=log turns the hook on through configuration.
+func TestEnvSwitch(t *testing.T) {
+	c := &capture{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(c))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	env := map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_HOOKS": "log"}
+	p, err := config.OpenEnv[events.SQSMessage](func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	require.NoError(t, err)
+	_, err = core.Process(context.Background(), p, batchtest.SQSEvent("a", "b").Records, func(_ context.Context, m *events.SQSMessage) error {
+		if m.Body == "b" {
+			return errors.New("no b")
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Len(t, c.byMessage(msgFailure), 1)
 	require.Len(t, c.byMessage(msgSummary), 1)
 }
 
