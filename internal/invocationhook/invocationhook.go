@@ -6,12 +6,27 @@
 // any so that core can import this package (the hook is a core.Hook).
 package invocationhook
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+)
 
 type key struct{}
 
+// used is set by the first With: until then (always, in a function under
+// Lambda) From returns at once, without a context lookup.
+var used atomic.Bool
+
 // With returns ctx carrying h, a core.Hook.
-func With(ctx context.Context, h any) context.Context { return context.WithValue(ctx, key{}, h) }
+func With(ctx context.Context, h any) context.Context {
+	used.Store(true)
+	return context.WithValue(ctx, key{}, h)
+}
 
 // From returns the hook ctx carries, or nil.
-func From(ctx context.Context) any { return ctx.Value(key{}) }
+func From(ctx context.Context) any {
+	if !used.Load() {
+		return nil
+	}
+	return ctx.Value(key{})
+}
