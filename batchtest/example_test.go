@@ -69,3 +69,43 @@ func ExampleFirehoseEvent() {
 	fmt.Println(string(ev.Records[0].Data), ev.Records[0].KinesisRecordMetadata.ShardID)
 	// Output: a shardId-000000000000
 }
+
+// The third invocation of a Kinesis tumbling window: the state the previous
+// one returned, and the window's final flag.
+func ExampleWindowEvent() {
+	event := batchtest.WindowEvent(batchtest.KinesisEvent(`{"celsius":21.5}`).Records, batchtest.Window{State: `{"count":2}`, Final: true})
+	var ev struct {
+		State json.RawMessage `json:"state"`
+		Final bool            `json:"isFinalInvokeForWindow"`
+	}
+	_ = json.Unmarshal(event, &ev)
+	fmt.Println(string(ev.State), ev.Final)
+	// Output: {"count":2} true
+}
+
+// An S3 Batch Operations invocation in schema 2.0: keys are URL-encoded in
+// the event, as S3 sends them.
+func ExampleS3BatchEvent() {
+	event := batchtest.S3BatchEvent("2.0", "reports", map[string]string{"mode": "full"}, "2024/jan report.csv")
+	var ev struct {
+		Tasks []struct {
+			S3Key    string `json:"s3Key"`
+			S3Bucket string `json:"s3Bucket"`
+		} `json:"tasks"`
+	}
+	_ = json.Unmarshal(event, &ev)
+	fmt.Println(ev.Tasks[0].S3Bucket, ev.Tasks[0].S3Key)
+	// Output: reports 2024/jan+report.csv
+}
+
+// A Kafka record with the schema metadata the event source mapping adds
+// when a schema registry is configured on it.
+func ExampleKafkaEventJSON() {
+	event := batchtest.KafkaEventJSON("aws:kafka", batchtest.KafkaMessage{
+		Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`,
+		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "12"},
+	})
+	idx, err := kafkapayload.ParseMetadata(event)
+	fmt.Println(idx[kafkapayload.RecordRef{Topic: "orders", Offset: 7}].Value.SchemaID, err)
+	// Output: 12 <nil>
+}
