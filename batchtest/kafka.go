@@ -138,8 +138,10 @@ func ConfluentFrame(schemaID uint32, payload []byte, protobufIndexes ...int) []b
 // GlueFrame returns payload in AWS Glue Schema Registry's wire format:
 // header version byte 3, the compression byte (5, zlib, when compress is
 // set, else 0), the 16-byte schema version id, then the payload, compressed
-// when asked
-// (https://docs.aws.amazon.com/glue/latest/dg/schema-registry-integrations.html).
+// when asked. The AWS Glue developer guide does not document the bytes;
+// this is what AWS's serializer writes
+// (github.com/awslabs/aws-glue-schema-registry,
+// serializer-deserializer/.../serializers/SerializationDataEncoder.java).
 // For Protobuf, payload starts with Glue's message index, as the codec
 // wrote it. kafkapayload reads it back with Unframe.
 func GlueFrame(schemaVersionID kafkapayload.UUID, compress bool, payload []byte) []byte {
