@@ -1,12 +1,28 @@
 // Package batchtest builds Lambda batch events for tests in a few lines, the
 // counterpart of Powertools' "Testing your code": SQS (standard and FIFO),
 // Kinesis and DynamoDB Streams events shaped like the ones Lambda sends, with
-// deterministic identifiers, plus helpers to read a response and to give a
-// test context a Lambda deadline.
+// deterministic identifiers, plus helpers to read a response, to compare it
+// with a golden file and to give a test context a Lambda deadline.
 //
 //	event := batchtest.SQSEvent(`{"id":1}`, `not json`)
 //	resp, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), event.Records, handler)
 //	require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
+//
+// The other shapes batchkit handles are built the same way, each checked
+// against AWS's documented sample of it (the package's tests):
+//
+//   - payloads inside SQS or Kinesis records: [SNSNotification],
+//     [EventBridgeEvent], [S3Notification] (bodies to give [SQSEvent]) and
+//     [CloudWatchLogs] (Kinesis data);
+//   - the events of the other contracts, as the JSON Lambda sends (the
+//     adapters' input; json.Unmarshal it for a typed entry): [Pipes],
+//     [FirehoseEvent], [S3BatchEvent], [WindowEvent];
+//   - Kafka values in a schema registry's framing, from the bytes a codec
+//     encoded: [ConfluentFrame], [GlueFrame]; and the event source
+//     mapping's schema metadata: [KafkaEventJSON].
+//
+// A function's main does not import this package: the starter that runs
+// a handler locally is package lambdamain.
 package batchtest
 
 import (

@@ -2,14 +2,16 @@ package batchtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/envelope"
+	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -27,34 +29,83 @@ func Example() {
 	// Output: true <nil>
 }
 
-// Running a Lambda function's handler outside Lambda on an event, as
-// `go run .` of a function whose main is batchtest.Main does: the response
-// is printed as Lambda would receive it.
-func ExampleRunLocal() {
-	handler := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
-		if m.Body == "bad" {
-			return errors.New("bad message")
-		}
+// An SNS notification delivered through SQS, unwrapped by the envelope
+// package as in production.
+func ExampleSNSNotification() {
+	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
+	h := envelope.SQS(func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
+		fmt.Println(o.ID, m.Layers.SNS().Type)
 		return nil
-	})
-	event := []byte(`{"Records":[{"messageId":"m1","body":"ok","eventSource":"aws:sqs"},{"messageId":"m2","body":"bad","eventSource":"aws:sqs"}]}`)
-	err := batchtest.RunLocal(context.Background(), handler, event, nil, os.Stdout)
+	}, envelope.SNS())
+	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records, h)
 	fmt.Println(err)
 	// Output:
-	// {
-	//   "batchItemFailures": [
-	//     {
-	//       "itemIdentifier": "m2"
-	//     }
-	//   ]
-	// }
+	// o-1 Notification
 	// <nil>
 }
 
-// A Lambda function's main: lambda.Start under Lambda, and outside it
-// (`go run . event.json`) one run on the event file, printing the response.
-func ExampleMain() {
-	processor := core.Must(processors.NewSQS(processors.Config{}))
-	handle := func(ctx context.Context, m *events.SQSMessage) error { return nil }
-	batchtest.Main(processors.SQSHandler(processor, handle), nil)
+// A Kafka value in Confluent's framing (schema id 42), read back as the
+// Kafka decoders read it.
+func ExampleConfluentFrame() {
+	value := batchtest.ConfluentFrame(42, []byte(`{"id":"o-1"}`))
+	payload, schema, err := kafkapayload.Unframe(value, kafkapayload.WireAuto, false)
+	fmt.Println(string(payload), schema.ID, err)
+	// Output: {"id":"o-1"} 42 <nil>
+}
+
+// A Firehose transformation event of a stream fed by a Kinesis stream,
+// as the JSON the Firehose adapter takes.
+func ExampleFirehoseEvent() {
+	event := batchtest.FirehoseEvent("KinesisStreamAsSource", "a")
+	var ev struct {
+		Records []struct {
+			Data                  []byte `json:"data"`
+			KinesisRecordMetadata struct {
+				ShardID string `json:"shardId"`
+			} `json:"kinesisRecordMetadata"`
+		} `json:"records"`
+	}
+	_ = json.Unmarshal(event, &ev)
+	fmt.Println(string(ev.Records[0].Data), ev.Records[0].KinesisRecordMetadata.ShardID)
+	// Output: a shardId-000000000000
+}
+
+// The third invocation of a Kinesis tumbling window: the state the previous
+// one returned, and the window's final flag.
+func ExampleWindowEvent() {
+	event := batchtest.WindowEvent(batchtest.KinesisEvent(`{"celsius":21.5}`).Records, batchtest.Window{State: `{"count":2}`, Final: true})
+	var ev struct {
+		State json.RawMessage `json:"state"`
+		Final bool            `json:"isFinalInvokeForWindow"`
+	}
+	_ = json.Unmarshal(event, &ev)
+	fmt.Println(string(ev.State), ev.Final)
+	// Output: {"count":2} true
+}
+
+// An S3 Batch Operations invocation in schema 2.0: keys are URL-encoded in
+// the event, as S3 sends them.
+func ExampleS3BatchEvent() {
+	event := batchtest.S3BatchEvent("2.0", "reports", map[string]string{"mode": "full"}, "2024/jan report.csv")
+	var ev struct {
+		Tasks []struct {
+			S3Key    string `json:"s3Key"`
+			S3Bucket string `json:"s3Bucket"`
+		} `json:"tasks"`
+	}
+	_ = json.Unmarshal(event, &ev)
+	fmt.Println(ev.Tasks[0].S3Bucket, ev.Tasks[0].S3Key)
+	// Output: reports 2024/jan+report.csv
+}
+
+// A Kafka record with the schema metadata the event source mapping adds
+// when a schema registry is configured on it.
+func ExampleKafkaEventJSON() {
+	event := batchtest.KafkaEventJSON("aws:kafka", batchtest.KafkaMessage{
+		Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`,
+		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "12"},
+	})
+	idx, err := kafkapayload.ParseMetadata(event)
+	fmt.Println(idx[kafkapayload.RecordRef{Topic: "orders", Offset: 7}].Value.SchemaID, err)
+	// Output: 12 <nil>
 }

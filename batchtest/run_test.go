@@ -1,13 +1,10 @@
 package batchtest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,59 +41,27 @@ func writeFile(t *testing.T, name, content string) string {
 
 const wantIndented = "{\n  \"batchItemFailures\": [\n    {\n      \"itemIdentifier\": \"m2\"\n    }\n  ]\n}\n"
 
-// RunLocal runs the adapter or a typed handler on the sample event or on
-// the file the arguments name, and prints the indented response.
-func TestRunLocal(t *testing.T) {
-	file := writeFile(t, "event.json", sqsEvent)
-	other := writeFile(t, "other.json", `{"Records":[]}`)
-	cases := []struct {
-		name   string
-		sample []byte
-		args   []string
-		want   string
-	}{
-		{"sample event", []byte(sqsEvent), nil, wantIndented},
-		{"first argument", nil, []string{file}, wantIndented},
-		{"-event file", []byte(`{"Records":[]}`), []string{"-event", file}, wantIndented},
-		{"--event=file", nil, []string{"--event=" + file}, wantIndented},
-		{"file wins over sample", []byte(sqsEvent), []string{other}, "{\n  \"batchItemFailures\": []\n}\n"},
+// Invoke runs the adapter or a typed handler; a handler error is a
+// *HandlerError and an event of the wrong shape says it does not decode.
+func TestInvoke(t *testing.T) {
+	for name, h := range map[string]func([]byte) ([]byte, error){
+		"adapter": func(e []byte) ([]byte, error) { return batchtest.Invoke(context.Background(), adapter, e) },
+		"typed":   func(e []byte) ([]byte, error) { return batchtest.Invoke(context.Background(), typedHandler, e) },
+	} {
+		out, err := h([]byte(sqsEvent))
+		require.NoError(t, err, name)
+		require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"m2"}]}`, string(out), name)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			for name, run := range map[string]func(w *bytes.Buffer) error{
-				"adapter": func(w *bytes.Buffer) error {
-					return batchtest.RunLocal(context.Background(), adapter, c.sample, c.args, w)
-				},
-				"typed": func(w *bytes.Buffer) error {
-					return batchtest.RunLocal(context.Background(), typedHandler, c.sample, c.args, w)
-				},
-			} {
-				var out bytes.Buffer
-				require.NoError(t, run(&out), name)
-				require.Equal(t, c.want, out.String(), name)
-			}
-		})
-	}
-}
-
-// Without an event, or with a handler error, RunLocal says so with a typed
-// error.
-func TestRunLocalErrors(t *testing.T) {
-	var out bytes.Buffer
-	err := batchtest.RunLocal(context.Background(), adapter, nil, nil, &out)
-	require.ErrorIs(t, err, batchtest.ErrNoEvent)
-
-	err = batchtest.RunLocal(context.Background(), adapter, []byte(`{"Records":[{"messageId":"m","eventSource":"aws:kinesis"}]}`), nil, &out)
+	_, err := batchtest.Invoke(context.Background(), adapter, []byte(`{"Records":[{"messageId":"m","eventSource":"aws:kinesis"}]}`))
 	var he *batchtest.HandlerError
 	require.ErrorAs(t, err, &he)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 
-	err = batchtest.RunLocal(context.Background(), typedHandler, []byte(`{"Records":7}`), nil, &out)
+	_, err = batchtest.Invoke(context.Background(), typedHandler, []byte(`{"Records":7}`))
 	require.ErrorContains(t, err, "does not decode")
 
-	err = batchtest.RunLocal(context.Background(), adapter, nil, []string{filepath.Join(t.TempDir(), "missing.json")}, &out)
+	_, err = batchtest.InvokeFile(context.Background(), adapter, filepath.Join(t.TempDir(), "missing.json"))
 	require.ErrorIs(t, err, os.ErrNotExist)
-	require.Empty(t, out.String())
 }
 
 // invokeCounter is a handler type with its own Invoke method, as the
@@ -178,35 +143,4 @@ func TestRequireGolden(t *testing.T) {
 		batchtest.RequireGolden(ft, adapter, event, filepath.Join(t.TempDir(), "none.json"))
 		require.True(t, ft.failed)
 	})
-}
-
-// Main, outside Lambda, runs the handler on the event file and prints the
-// response, with no aws-lambda-go error about missing Lambda environment
-// variables; without an event it says how to pass one and exits 1.
-func TestMainOutsideLambda(t *testing.T) {
-	if os.Getenv("BATCHTEST_MAIN_HELPER") != "" {
-		os.Args = append([]string{os.Args[0]}, strings.Fields(os.Getenv("BATCHTEST_MAIN_HELPER"))[1:]...)
-		batchtest.Main(adapter, nil)
-		os.Exit(0)
-	}
-	event := writeFile(t, "event.json", sqsEvent)
-	run := func(args string) (string, string, error) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMainOutsideLambda$")
-		cmd.Env = append(os.Environ(), "BATCHTEST_MAIN_HELPER=x "+args, "AWS_LAMBDA_RUNTIME_API=")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
-	stdout, stderr, err := run(event)
-	require.NoError(t, err, stderr)
-	require.Equal(t, wantIndented, stdout)
-
-	stdout, stderr, err = run("")
-	var exit *exec.ExitError
-	require.True(t, errors.As(err, &exit))
-	require.Equal(t, 1, exit.ExitCode())
-	require.Empty(t, stdout)
-	require.Contains(t, stderr, "pass an event file")
-	require.NotContains(t, stderr, "expected AWS Lambda environment variables")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/hooks/logging"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -213,6 +214,9 @@ func (e *unknownNameError) Is(target error) bool { return target == core.ErrInva
 // The built-in processors register themselves. A processor of another
 // package registers in its own package's init, or in main.
 func init() {
+	// The log/slog hook is in this module: BATCHKIT_HOOKS=log works without
+	// an import of its own.
+	RegisterHook(logging.HookName, func() (core.Hook, error) { return logging.New(logging.Config{}), nil })
 	Register("sqs", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		return nilIfErr(processors.NewSQS(c))
 	})

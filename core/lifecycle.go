@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/batchkit/batchkit/internal/invocationhook"
 )
 
 // Process runs processor p over records with handler and returns the partial
@@ -98,7 +101,7 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 	default:
 		r.plan = new(Plan[R])
 	}
-	r.hooks = hookSet(r.plan.Options.Hooks)
+	r.hooks = invocationHooks(ctx, r.plan.Options.Hooks)
 	bctx := ctx
 	if len(r.hooks) > 0 {
 		r.batchInfo = BatchInfo{EventSource: r.plan.Source.Name, Size: len(b.Records), Start: time.Now(), Records: b.Records}
@@ -179,14 +182,25 @@ func Refuse[R any](ctx context.Context, p PartialProcessor[R], records []R, err 
 		return Response{}, err
 	}
 	plan := pl.Plan()
-	if len(plan.Options.Hooks) == 0 {
+	hooks := invocationHooks(ctx, plan.Options.Hooks)
+	if len(hooks) == 0 {
 		return Response{}, err
 	}
-	r := runner[R]{p: p, b: &Batch[R]{Records: records}, plan: &plan, hooks: hookSet(plan.Options.Hooks)}
+	r := runner[R]{p: p, b: &Batch[R]{Records: records}, plan: &plan, hooks: hooks}
 	r.batchInfo = BatchInfo{EventSource: plan.Source.Name, Size: len(records), Start: time.Now(), Records: records}
 	r.hookCtxs = r.hooks.batchStart(ctx, r.batchInfo)
 	r.batchEnd(Response{}, err)
 	return Response{}, err
+}
+
+// invocationHooks returns the processor's hooks plus the one the
+// invocation's context carries (internal/invocationhook: the local runner's
+// failure reasons), never appending to the processor's slice.
+func invocationHooks(ctx context.Context, hooks []Hook) hookSet {
+	if h, ok := invocationhook.From(ctx).(Hook); ok {
+		return append(hookSet(slices.Clip(hooks)), h)
+	}
+	return hookSet(hooks)
 }
 
 // call runs f, one of the processor's batch methods, turning a panic into a

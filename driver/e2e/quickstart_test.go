@@ -80,6 +80,7 @@ func TestQuickStartInFreshModule(t *testing.T) {
 	require.NoError(t, cmd.Run(), stderr.String())
 	require.JSONEq(t, string(want), stdout.String())
 	require.NotContains(t, stderr.String(), "expected AWS Lambda environment variables")
+	require.Contains(t, stderr.String(), "failed: record 1 (", "the local run prints each failure's reason")
 
 	// As a Lambda bootstrap under the emulator.
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
@@ -121,14 +122,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
 var (
 	_ = context.Background
-	_ = batchtest.InLambda
+	_ = lambdamain.Start[func(context.Context, []byte) (int, error)]
 	_ = core.StringID
 	_ = processors.NewSQS
 	_ events.SQSMessage

@@ -41,8 +41,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -113,7 +113,7 @@ func newHandler(environ []string) (core.LambdaHandler[core.Response], error) {
 // the sample event's queue type.
 func environment() []string {
 	environ := os.Environ()
-	if _, set := os.LookupEnv("BATCHKIT_PROCESSOR"); !set && !batchtest.InLambda() {
+	if _, set := os.LookupEnv("BATCHKIT_PROCESSOR"); !set && os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
 		fmt.Fprintln(os.Stderr, "BATCHKIT_PROCESSOR is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)")
 		environ = append(environ, "BATCHKIT_PROCESSOR=sqs-fifo")
 	}
@@ -133,5 +133,5 @@ func main() {
 		}
 		os.Exit(1)
 	}
-	batchtest.Main(handler, sampleEvent)
+	lambdamain.Start(handler, sampleEvent)
 }

@@ -145,9 +145,9 @@ func TestInvalidEnvironment(t *testing.T) {
 func TestLocalRun(t *testing.T) {
 	handler, err := newHandler(env(map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true"}))
 	require.NoError(t, err)
-	var out bytes.Buffer
-	require.NoError(t, batchtest.RunLocal(t.Context(), handler, sampleEvent, nil, &out))
-	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"`+id2+`"},{"itemIdentifier":"`+id4+`"}]}`, out.String())
+	out, err := batchtest.Invoke(t.Context(), handler, sampleEvent)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"`+id2+`"},{"itemIdentifier":"`+id4+`"}]}`, string(out))
 }
 
 // With BATCHKIT_SUPPRESS_FULL_BATCH_ERROR=true, a batch whose records all

@@ -44,9 +44,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/examples/custom_dynamodb/dedup"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -206,7 +206,7 @@ func main() {
 		return newProcessor(client, s.table, c)
 	})
 	environ := os.Environ()
-	if _, set := os.LookupEnv("BATCHKIT_PROCESSOR"); !set && !batchtest.InLambda() {
+	if _, set := os.LookupEnv("BATCHKIT_PROCESSOR"); !set && os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
 		environ = append(environ, "BATCHKIT_PROCESSOR=sqs-dedup") // the local run's processor; template.yaml sets it under Lambda
 	}
 	p, err := config.OpenEnv[events.SQSMessage](environ)
@@ -214,5 +214,5 @@ func main() {
 		slog.Error("invalid configuration", "error", err)
 		os.Exit(1)
 	}
-	batchtest.Main(newHandler(p, charge), sampleEvent)
+	lambdamain.Start(newHandler(p, charge), sampleEvent)
 }

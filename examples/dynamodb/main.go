@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -48,4 +48,4 @@ func handleItem(ctx context.Context, item *Item, rec *events.DynamoDBEventRecord
 
 var handler = processors.DynamoDBHandler(processor, processors.DynamoDBNewImage(handleItem))
 
-func main() { batchtest.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

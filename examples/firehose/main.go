@@ -18,7 +18,7 @@ import (
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/firehose"
 
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/lambdamain"
 )
 
 //go:embed event.json
@@ -58,4 +58,4 @@ func transform(_ context.Context, line LogLine, _ *firehose.Record) (firehose.Re
 // event bytes itself, so a record that does not decode fails alone.
 var handler = firehose.Handler(processor, firehose.JSON(transform))
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

@@ -27,16 +27,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/getsentry/sentry-go"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/hooks/metrics"
 	batchotel "github.com/batchkit/batchkit/hooks/otel"
 	batchsentry "github.com/batchkit/batchkit/hooks/sentry"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -78,21 +77,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sentry:", err)
 		os.Exit(1)
 	}
-	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		// In Lambda, install your OpenTelemetry SDK and exporter here
-		// (for example the ADOT collector's OTLP endpoint) with
-		// otel.SetTracerProvider and otel.SetMeterProvider.
-		lambda.Start(handler)
-		return
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" {
+		// Locally, print the spans on stderr. In Lambda, install your
+		// OpenTelemetry SDK and exporter here instead (for example the ADOT
+		// collector's OTLP endpoint) with otel.SetTracerProvider and
+		// otel.SetMeterProvider.
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spanPrinter{os.Stderr}))
+		otel.SetTracerProvider(tp)
+		defer func() { _ = tp.Shutdown(context.Background()) }()
 	}
-	// Locally, print the spans on stderr.
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spanPrinter{os.Stderr}))
-	otel.SetTracerProvider(tp)
-	defer func() { _ = tp.Shutdown(context.Background()) }()
-	if err := batchtest.RunLocal(context.Background(), handler, sampleEvent, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	lambdamain.Start(handler, sampleEvent)
 }
 
 // spanPrinter is a span exporter that prints one line per span.

@@ -24,12 +24,12 @@ func TestSampleEvent(t *testing.T) {
 
 	var emf bytes.Buffer
 	handler = newHandler(&emf)
-	var out bytes.Buffer
-	require.NoError(t, batchtest.RunLocal(context.Background(), handler, sampleEvent, nil, &out))
+	out, err := batchtest.Invoke(context.Background(), handler, sampleEvent)
+	require.NoError(t, err)
 
 	// The message whose body is not JSON is the only failure.
 	var resp events.SQSEventResponse
-	require.NoError(t, json.Unmarshal(out.Bytes(), &resp))
+	require.NoError(t, json.Unmarshal(out, &resp))
 	require.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "244fc6b4-87a3-44ab-83d2-361172410c3a"}}, resp.BatchItemFailures)
 
 	// One EMF document for the batch.

@@ -39,9 +39,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/idempotency"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -171,7 +171,7 @@ func main() {
 		os.Exit(2)
 	}
 	client := newClient(s)
-	if !batchtest.InLambda() {
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") == "" { // a local run: create the table
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err := ensureTable(ctx, client, s.table)
 		cancel()
@@ -182,5 +182,5 @@ func main() {
 	}
 	store := core.Must(idempotency.NewDynamoDBStore(idempotency.DynamoDBConfig{Client: client, Table: s.table}))
 	p := core.Must(newProcessor(store))
-	batchtest.Main(newHandler(p, charge), sampleEvent)
+	lambdamain.Start(newHandler(p, charge), sampleEvent)
 }

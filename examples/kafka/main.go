@@ -19,8 +19,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -61,4 +61,4 @@ func handleRecord(ctx context.Context, r *events.KafkaRecord) error {
 // alone) and returns the partial batch response.
 var handler = processors.KafkaHandler(processor, handleRecord)
 
-func main() { batchtest.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

@@ -21,9 +21,9 @@ import (
 	"time"
 
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
 	"github.com/batchkit/batchkit/kafkacodec/avro"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -83,4 +83,4 @@ func handler(ctx context.Context, event kafkapayload.Event) (core.Response, erro
 	return resp, err
 }
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/batchkit/batchkit/examples/internal/golden"
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -15,7 +15,9 @@ import (
 // TestSampleEvent checks that running the example on its bundled sample
 // event prints exactly response.json: orders-1 fails at offset 8 (plain JSON
 // on an Avro topic; 9 is left for the retry), orders-0 and orders-2 succeed.
-func TestSampleEvent(t *testing.T) { golden.Check(t, handler, sampleEvent) }
+func TestSampleEvent(t *testing.T) {
+	batchtest.RequireGolden(t, handler, "event.json", "response.json")
+}
 
 // TestSampleRecords decodes each record of the sample event and checks what
 // the handler gets, and the error of the bad one.

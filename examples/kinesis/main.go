@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -35,4 +35,4 @@ func handleReading(ctx context.Context, r Reading, rec *events.KinesisEventRecor
 
 var handler = processors.KinesisHandler(processor, processors.KinesisJSON(handleReading))
 
-func main() { batchtest.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

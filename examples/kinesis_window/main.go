@@ -24,7 +24,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/lambdamain"
 )
 
 //go:embed event.json
@@ -70,4 +70,4 @@ var aggregate = window.Aggregate[events.KinesisEventRecord, Counts]{
 // handler is the Lambda handler, as lambda.Start takes it.
 var handler = window.KinesisWindowHandler(processor, aggregate)
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

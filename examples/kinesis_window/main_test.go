@@ -3,9 +3,11 @@ package main
 import (
 	"testing"
 
-	"github.com/batchkit/batchkit/examples/internal/golden"
+	"github.com/batchkit/batchkit/batchtest"
 )
 
 // TestSampleEvent checks that running the example on its bundled sample
 // event prints exactly response.json.
-func TestSampleEvent(t *testing.T) { golden.Check(t, handler, sampleEvent) }
+func TestSampleEvent(t *testing.T) {
+	batchtest.RequireGolden(t, handler, "event.json", "response.json")
+}

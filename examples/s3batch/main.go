@@ -22,7 +22,7 @@ import (
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/s3batch"
 
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/lambdamain"
 )
 
 //go:embed event.json
@@ -60,4 +60,4 @@ func archive(ctx context.Context, args Args, task *s3batch.Task) (string, error)
 // event bytes itself, so a task that does not decode fails alone.
 var handler = s3batch.Handler(processor, s3batch.Args(archive))
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/envelope"
-	"github.com/batchkit/batchkit/examples/internal/runlocal"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -73,4 +73,4 @@ func handler(ctx context.Context, event json.RawMessage) (core.Response, error) 
 	return processors.SQSHandler(processor, handleMessage)(ctx, event)
 }
 
-func main() { runlocal.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

@@ -8,16 +8,18 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/envelope"
-	"github.com/batchkit/batchkit/examples/internal/golden"
 	"github.com/batchkit/batchkit/payload"
 	"github.com/batchkit/batchkit/processors"
 )
 
 // TestSampleEvent checks that running the example on its bundled sample
 // event prints exactly response.json.
-func TestSampleEvent(t *testing.T) { golden.Check(t, handler, sampleEvent) }
+func TestSampleEvent(t *testing.T) {
+	batchtest.RequireGolden(t, handler, "event.json", "response.json")
+}
 
 // TestSampleEventOutcomes checks why each message of the sample event
 // succeeded or failed.

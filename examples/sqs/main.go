@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -41,4 +41,4 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 // alone) and returns the partial batch response.
 var handler = processors.SQSHandler(processor, processors.SQSJSON(handleOrder))
 
-func main() { batchtest.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

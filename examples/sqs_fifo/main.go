@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -38,4 +38,4 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 
 var handler = processors.SQSHandler(processor, processors.SQSJSON(handleOrder))
 
-func main() { batchtest.Main(handler, sampleEvent) }
+func main() { lambdamain.Start(handler, sampleEvent) }

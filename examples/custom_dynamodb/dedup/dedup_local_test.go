@@ -171,7 +171,7 @@ func TestDedupWithinBatch(t *testing.T) {
 		require.Empty(t, resp.BatchItemFailures)
 		require.Equal(t, 1, c.count("order-1"))
 		require.Equal(t, 1, c.count("order-2"))
-		require.Equal(t, "handled order-1", b.Outcomes[0].Result)
+		require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
 		require.Equal(t, dedup.Duplicate{Key: "order-1"}, b.Outcomes[2].Result)
 		require.True(t, dedup.IsDuplicate(b.Outcomes[2]))
 		require.False(t, dedup.IsDuplicate(b.Outcomes[0]))
@@ -204,10 +204,10 @@ func TestDedupWithinBatch(t *testing.T) {
 		var handled, dups, inProgress int
 		for _, o := range b.Outcomes {
 			switch {
-			case o.Result == "handled order-c":
-				handled++
 			case dedup.IsDuplicate(o):
 				dups++
+			case o.Status == core.StatusSuccess:
+				handled++
 			case errors.Is(o.Err, dedup.ErrInProgress):
 				inProgress++
 			}
@@ -309,7 +309,8 @@ func TestDedupCrashBetweenClaimAndCompletion(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, 1, c.count("order-1"))
-	require.Equal(t, "handled order-1", b.Outcomes[0].Result)
+	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
+	require.False(t, dedup.IsDuplicate(b.Outcomes[0]))
 	require.True(t, dedup.IsDuplicate(b.Outcomes[1]))
 	require.Equal(t, dedup.StatusCompleted, attrS(item(t, client, table, "order-1"), dedup.AttrStatus))
 }

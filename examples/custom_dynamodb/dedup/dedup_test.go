@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -23,8 +24,17 @@ import (
 // stubClient answers every call with the configured error (nil: success)
 // and records the calls.
 type stubClient struct {
-	putErr, updateErr, deleteErr error
-	ops                          []string
+	putErr, updateErr, deleteErr, transactErr error
+	ops                                       []string
+}
+
+func (s *stubClient) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	op := "transact"
+	for _, it := range in.TransactItems {
+		op += " " + it.Update.Key["id"].(*types.AttributeValueMemberS).Value
+	}
+	s.ops = append(s.ops, op)
+	return &dynamodb.TransactWriteItemsOutput{}, s.transactErr
 }
 
 func (s *stubClient) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -96,10 +106,16 @@ func TestDedupStubbedPaths(t *testing.T) {
 			ops: []string{"put k"},
 		},
 		{
-			name:   "completion fails: still a success (the handler's work is done)",
-			client: &stubClient{updateErr: errors.New("network down")},
+			name:   "success: completed in Clean, in one transaction",
+			client: &stubClient{},
 			check:  func(t *testing.T, o core.Outcome) { require.Equal(t, core.StatusSuccess, o.Status) },
-			ops:    []string{"put k", "update k"},
+			ops:    []string{"put k", "transact k"},
+		},
+		{
+			name:   "completion fails: still a success (the handler's work is done)",
+			client: &stubClient{transactErr: errors.New("network down"), updateErr: errors.New("network down")},
+			check:  func(t *testing.T, o core.Outcome) { require.Equal(t, core.StatusSuccess, o.Status) },
+			ops:    []string{"put k", "transact k", "update k"},
 		},
 		{
 			name:    "handler fails: the claim is released",
@@ -168,6 +184,48 @@ func TestDedupStubbedPaths(t *testing.T) {
 
 // A deduplicating SQS processor: a message whose order id was already
 // handled is skipped as a success.
+// The per-invocation state (core.Batch.State): the completions of one
+// invocation are committed together in Clean, at most 100 per transaction;
+// a key handled earlier in the same invocation is a duplicate before its
+// completion is committed; a failed transaction is retried key by key.
+func TestDedupInvocationState(t *testing.T) {
+	bodies := make([]string, 151)
+	for i := range bodies {
+		bodies[i] = fmt.Sprint(i % 150) // the last one repeats key 0
+	}
+	client := &stubClient{}
+	p, err := dedup.New(core.Must(processors.NewSQS(processors.Config{})), dedup.Config[events.SQSMessage]{
+		Client: client, Table: "t", Key: func(m *events.SQSMessage) (string, error) { return m.Body, nil },
+	})
+	require.NoError(t, err)
+	b := core.NewBatch(batchtest.SQSEvent(bodies...).Records, func(context.Context, *events.SQSMessage) error { return nil })
+	_, err = core.Run(t.Context(), p, b)
+	require.NoError(t, err)
+	require.Equal(t, dedup.Duplicate{Key: "0"}, b.Outcomes[150].Result, "handled earlier in the invocation")
+	var transacts []int
+	puts := 0
+	for _, op := range client.ops {
+		switch {
+		case strings.HasPrefix(op, "transact "):
+			transacts = append(transacts, len(strings.Fields(op))-1)
+		case strings.HasPrefix(op, "put "):
+			puts++
+		}
+	}
+	require.Equal(t, 150, puts, "no claim for the in-invocation duplicate")
+	require.Equal(t, []int{100, 50}, transacts, "committed in Clean, 100 keys per transaction")
+	require.True(t, strings.HasPrefix(client.ops[150], "transact "), "after every claim")
+
+	client = &stubClient{transactErr: errors.New("TransactionCanceledException")}
+	p, err = dedup.New(core.Must(processors.NewSQS(processors.Config{})), dedup.Config[events.SQSMessage]{
+		Client: client, Table: "t", Key: func(m *events.SQSMessage) (string, error) { return m.Body, nil },
+	})
+	require.NoError(t, err)
+	_, err = core.Process(t.Context(), p, batchtest.SQSEvent("a", "b").Records, func(context.Context, *events.SQSMessage) error { return nil })
+	require.NoError(t, err)
+	require.Equal(t, []string{"put a", "put b", "transact a b", "update a", "update b"}, client.ops)
+}
+
 func ExampleNew() {
 	var client dedup.Client = &stubClient{} // dynamodb.NewFromConfig(cfg) in a real function
 	p, err := dedup.New(core.Must(processors.NewSQS(processors.Config{})), dedup.Config[events.SQSMessage]{

@@ -26,12 +26,16 @@
 //     only if the item is absent, or is IN_PROGRESS with an expiry in the past
 //     (its owner crashed), or its TTL has passed (DynamoDB's TTL deletion can
 //     lag by hours, so the condition checks expiration itself).
-//   - The claim succeeds: the handler runs. On success an UpdateItem, on
-//     condition that the claim is still ours (owner), sets status COMPLETED and
-//     expiration = now + [Config.TTL] in epoch seconds: the table's TTL
-//     attribute, so DynamoDB deletes it later. On failure a DeleteItem, on the
-//     same condition, releases the claim so that Lambda's retry runs the
-//     handler again.
+//   - The claim succeeds: the handler runs. On success the key joins the
+//     invocation's completions, which Clean commits after the last record:
+//     one TransactWriteItems per 100 keys whose updates, on condition that
+//     the claim is still ours (owner), set status COMPLETED and expiration =
+//     now + [Config.TTL] in epoch seconds: the table's TTL attribute, so
+//     DynamoDB deletes it later (a failed transaction is retried key by key).
+//     On failure a DeleteItem, on the same condition, releases the claim at
+//     once so that Lambda's retry runs the handler again.
+//   - A key already handled earlier in the same invocation is a duplicate
+//     without a DynamoDB call, before its completion is committed.
 //   - The claim fails because the item is COMPLETED: the record is a
 //     duplicate: success, the handler is not called, and the outcome's Result
 //     is a [Duplicate].
@@ -52,6 +56,11 @@
 // side effects happened; reporting it failed would run it again for sure):
 // the claim stays IN_PROGRESS until it expires, and the failure is logged
 // with log/slog.
+//
+// The invocation's claim token and its completions are per-invocation
+// state: Prepare puts them in [core.Batch.State], ProcessRecord adds to them
+// and Clean commits them; the processor itself holds none, so one value
+// serves concurrent invocations.
 //
 // # The table
 //

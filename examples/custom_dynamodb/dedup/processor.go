@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/batchkit/batchkit/core"
@@ -115,8 +117,63 @@ func IsDuplicate(o core.Outcome) bool {
 	return ok
 }
 
+// invocation is the per-invocation state of a batch, kept in
+// [core.Batch.State]: opened in Prepare, read by every ProcessRecord (which
+// may run concurrently, hence the mutex) and committed in Clean. The
+// processor itself stays immutable and shared by concurrent invocations.
+type invocation struct {
+	// owner is the invocation's claim token: every claim it makes carries it.
+	owner string
+	mu    sync.Mutex
+	// done are the keys whose handler succeeded in this invocation, in
+	// order, to mark COMPLETED in Clean; seen indexes them.
+	done []string
+	seen map[string]bool
+}
+
+// Prepare opens the invocation's state (after the base's checks): its
+// claim token and the list of completions that Clean commits.
+func (p *Processor[R]) Prepare(ctx context.Context, b *core.Batch[R]) error {
+	if err := p.Base.Prepare(ctx, b); err != nil {
+		return err
+	}
+	b.State = &invocation{owner: rand.Text(), seen: map[string]bool{}}
+	return nil
+}
+
+// Clean commits the invocation's completions, up to 100 keys per DynamoDB
+// transaction; a transaction that fails (a claim that expired and was taken
+// over, throttling) is retried key by key, so one lost claim does not cost
+// the others. A completion that cannot be written is logged, not returned:
+// its record succeeded (see the package documentation).
+func (p *Processor[R]) Clean(ctx context.Context, b *core.Batch[R]) error {
+	err := p.Base.Clean(ctx, b)
+	inv, ok := b.State.(*invocation)
+	if !ok || len(inv.done) == 0 {
+		return err
+	}
+	// Commit even when the invocation's context is done: a claim left
+	// behind would block retries until it expires.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	now := p.now()
+	for keys := range slices.Chunk(inv.done, maxTransactItems) {
+		if p.store.completeAll(wctx, keys, inv.owner, now, p.ttl) == nil {
+			continue
+		}
+		for _, key := range keys {
+			if err := p.store.complete(wctx, key, inv.owner, now, p.ttl); err != nil {
+				slog.WarnContext(ctx, "dedup: the record succeeded but marking its key completed failed; a duplicate delivered after the claim expires will run again",
+					"key", key, "table", p.store.table, "error", err)
+			}
+		}
+	}
+	return err
+}
+
 // ProcessRecord claims record i's key, then runs the handler (see the
-// package documentation for the claim states).
+// package documentation for the claim states). A success is committed with
+// the others in Clean.
 func (p *Processor[R]) ProcessRecord(ctx context.Context, b *core.Batch[R], i int) core.Outcome {
 	key, err := p.key(&b.Records[i])
 	if err == nil && key == "" {
@@ -125,7 +182,19 @@ func (p *Processor[R]) ProcessRecord(ctx context.Context, b *core.Batch[R], i in
 	if err != nil {
 		return core.Failure(&KeyError{Position: i, Err: err})
 	}
-	owner := rand.Text()
+	inv, ok := b.State.(*invocation)
+	if !ok {
+		return core.Failure(errors.New("dedup: the batch has no invocation state: run the processor with core.Process or core.Run"))
+	}
+	inv.mu.Lock()
+	dup := inv.seen[key]
+	inv.mu.Unlock()
+	if dup {
+		// Handled earlier in this invocation, its completion not yet
+		// committed: a duplicate as much as a committed one.
+		return core.Success(Duplicate{Key: key})
+	}
+	owner := inv.owner
 	now := p.now()
 	res, until, err := p.store.claim(ctx, key, owner, now, p.expiry(ctx))
 	switch {
@@ -139,20 +208,20 @@ func (p *Processor[R]) ProcessRecord(ctx context.Context, b *core.Batch[R], i in
 
 	o := b.Handle(ctx, i)
 
-	// Complete or release even when the record's context is done: a claim
-	// left behind would block retries until it expires.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
 	if o.Failed() {
+		// Release even when the record's context is done: a claim left
+		// behind would block retries until it expires.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
 		if err := p.store.release(wctx, key, owner); err != nil {
 			o.Err = errors.Join(o.Err, &StoreError{Op: "release", Key: key, Table: p.store.table, Err: err})
 		}
 		return o
 	}
-	if err := p.store.complete(wctx, key, owner, p.now(), p.ttl); err != nil {
-		slog.WarnContext(ctx, "dedup: the record succeeded but marking its key completed failed; a duplicate delivered after the claim expires will run again",
-			"key", key, "table", p.store.table, "error", err)
-	}
+	inv.mu.Lock()
+	inv.done = append(inv.done, key)
+	inv.seen[key] = true
+	inv.mu.Unlock()
 	return o
 }
 

@@ -17,6 +17,7 @@ type Client interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var _ Client = (*dynamodb.Client)(nil)
@@ -105,9 +106,10 @@ func (s *store) claim(ctx context.Context, key, owner string, now time.Time, exp
 	return inProgress, until, nil
 }
 
-// complete marks key COMPLETED until now+ttl, if owner still holds it.
-func (s *store) complete(ctx context.Context, key, owner string, now time.Time, ttl time.Duration) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// completion is the update that marks key COMPLETED until now+ttl, if
+// owner still holds it.
+func (s *store) completion(key, owner string, now time.Time, ttl time.Duration) *types.Update {
+	return &types.Update{
 		TableName:                aws.String(s.table),
 		Key:                      s.key(key),
 		UpdateExpression:         aws.String("SET #status = :completed, #exp = :exp REMOVE #ipexp, #owner"),
@@ -118,7 +120,31 @@ func (s *store) complete(ctx context.Context, key, owner string, now time.Time, 
 			":exp":       number(now.Add(ttl).Unix()),
 			":owner":     &types.AttributeValueMemberS{Value: owner},
 		},
+	}
+}
+
+// complete marks key COMPLETED until now+ttl, if owner still holds it.
+func (s *store) complete(ctx context.Context, key, owner string, now time.Time, ttl time.Duration) error {
+	u := s.completion(key, owner, now, ttl)
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+		ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues,
 	})
+	return err
+}
+
+// maxTransactItems is TransactWriteItems' limit of actions per transaction
+// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+const maxTransactItems = 100
+
+// completeAll marks keys COMPLETED in one transaction, each on condition
+// that owner still holds it: all or none.
+func (s *store) completeAll(ctx context.Context, keys []string, owner string, now time.Time, ttl time.Duration) error {
+	items := make([]types.TransactWriteItem, len(keys))
+	for i, k := range keys {
+		items[i] = types.TransactWriteItem{Update: s.completion(k, owner, now, ttl)}
+	}
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return err
 }
 

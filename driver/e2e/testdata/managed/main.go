@@ -24,7 +24,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -66,4 +66,4 @@ func handleOrder(ctx context.Context, o Order, msg *events.SQSMessage) error {
 
 var handler = processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 2}})), processors.SQSJSON(handleOrder))
 
-func main() { batchtest.Main(handler, nil) }
+func main() { lambdamain.Start(handler, nil) }
