@@ -6,14 +6,14 @@
 //	BATCHKIT_PROCESSOR=sqs                                      standard queue
 //	BATCHKIT_PROCESSOR=sqs-fifo                                 FIFO: stop at the first failure
 //	BATCHKIT_PROCESSOR=sqs-fifo BATCHKIT_SKIP_GROUP_ON_ERROR=true   FIFO: stop only the failed group
-//	BATCHKIT_HOOKS=log                                          log one line per failed record
+//	BATCHKIT_HOOKS=failures                                     log one line per failed record (this example's own hook)
 //
 // (every variable is in the table of docs/configuration.md). An invalid
 // setting, or a misspelt variable, stops the function at start-up with a
 // message naming the variable; the function's own BATCHKIT_* variables
 // are logged once and left alone.
 //
-// The function registers one hook, "log", which writes one slog line per
+// The function registers one hook of its own, "failures", which writes one slog line per
 // failed record, so that turning hooks on and off shows.
 //
 // Outside Lambda, `go run ./examples/configured` processes the bundled FIFO
@@ -22,7 +22,7 @@
 // the variables:
 //
 //	BATCHKIT_PROCESSOR=sqs go run ./examples/configured
-//	BATCHKIT_PROCESSOR=sqs-fifo BATCHKIT_SKIP_GROUP_ON_ERROR=true BATCHKIT_HOOKS=log go run ./examples/configured
+//	BATCHKIT_PROCESSOR=sqs-fifo BATCHKIT_SKIP_GROUP_ON_ERROR=true BATCHKIT_HOOKS=failures go run ./examples/configured
 //
 // When BATCHKIT_PROCESSOR is unset outside Lambda, the local run says so and
 // uses sqs-fifo; under Lambda it is required.
@@ -49,16 +49,16 @@ import (
 //go:embed event.json
 var sampleEvent []byte
 
-// logOutput is where the "log" hook writes (tests capture it).
+// logOutput is where the "failures" hook writes (tests capture it).
 var logOutput io.Writer = os.Stderr
 
 func init() {
-	config.RegisterHook("log", func() (core.Hook, error) {
+	config.RegisterHook("failures", func() (core.Hook, error) {
 		return failureLog{logger: slog.New(slog.NewTextHandler(logOutput, nil))}, nil
 	})
 }
 
-// failureLog is the "log" hook: one warning line per failed record.
+// failureLog is the "failures" hook: one warning line per failed record.
 type failureLog struct {
 	core.NopHook
 	logger *slog.Logger

@@ -35,7 +35,7 @@ func env(vars map[string]string) []string {
 	return out
 }
 
-// captureLog points the "log" hook at a buffer for the test.
+// captureLog points the "failures" hook at a buffer for the test.
 func captureLog(t *testing.T) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
@@ -68,7 +68,7 @@ func TestEnvironmentChoosesProcessor(t *testing.T) {
 		name string
 		vars map[string]string
 		want []string
-		// logged are the message ids the "log" hook must log, one line
+		// logged are the message ids the "failures" hook must log, one line
 		// each; nil: hooks off, nothing logged.
 		logged []string
 	}{
@@ -76,8 +76,8 @@ func TestEnvironmentChoosesProcessor(t *testing.T) {
 		{name: "FIFO", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo"}, want: []string{id2, id3, id4, id5}},
 		{name: "FIFO skip group", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true"}, want: []string{id2, id4}},
 		{name: "FIFO skip group, concurrent", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true", "BATCHKIT_CONCURRENCY": "2"}, want: []string{id2, id4}},
-		{name: "standard, hooks on", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_HOOKS": "log"}, want: []string{id2}, logged: []string{id2}},
-		{name: "FIFO skip group, hooks on", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true", "BATCHKIT_HOOKS": "log"}, want: []string{id2, id4}, logged: []string{id2, id4}},
+		{name: "standard, hooks on", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_HOOKS": "failures"}, want: []string{id2}, logged: []string{id2}},
+		{name: "FIFO skip group, hooks on", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true", "BATCHKIT_HOOKS": "failures"}, want: []string{id2, id4}, logged: []string{id2, id4}},
 		{name: "FIFO, hooks explicitly off", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs-fifo", "BATCHKIT_HOOKS": ""}, want: []string{id2, id3, id4, id5}},
 	}
 	for _, tt := range tests {
@@ -119,7 +119,7 @@ func TestInvalidEnvironment(t *testing.T) {
 		{name: "skip group on a standard queue", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_SKIP_GROUP_ON_ERROR": "true"}, variable: "BATCHKIT_SKIP_GROUP_ON_ERROR",
 			message: `batchkit: BATCHKIT_SKIP_GROUP_ON_ERROR="true": sqs: applies only to sqs-fifo`},
 		{name: "unknown hook", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_HOOKS": "logs"}, variable: "BATCHKIT_HOOKS",
-			message: `batchkit: BATCHKIT_HOOKS="logs": unknown hook "logs"; registered: log`},
+			message: `batchkit: BATCHKIT_HOOKS="logs": unknown hook "logs"; registered: failures, log`},
 		{name: "negative concurrency", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_CONCURRENCY": "-1"}, variable: "BATCHKIT_CONCURRENCY",
 			message: `batchkit: BATCHKIT_CONCURRENCY="-1": not an integer >= 0`},
 		{name: "margin without unit", vars: map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_DEADLINE_MARGIN": "200"}, variable: "BATCHKIT_DEADLINE_MARGIN",

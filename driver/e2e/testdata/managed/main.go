@@ -24,8 +24,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/lambdamain"
 	"github.com/batchkit/batchkit/processors"
 )
 
