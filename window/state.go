@@ -28,26 +28,42 @@ type invocation[R, S any] struct {
 }
 
 // fold is the record handler: agg.Fold, undoing a failed fold's effect (at
-// once for a plain state, by a rebuild in finish otherwise).
+// once for a plain state, by a rebuild in finish otherwise). The lifecycle
+// calls it through foldRecord; the batch's handler is fold too, for
+// completeness.
 func (w *invocation[R, S]) fold(ctx context.Context, r *R) error {
-	ok := false
+	o := w.foldRecord(ctx, r)
+	return o.Err
+}
+
+// foldRecord folds record r and returns its outcome: a failure with Fold's
+// error, or with a [*core.PanicError] when Fold panicked (recovered here,
+// in the one deferred call a record costs, which also undoes the failed
+// fold's effect).
+func (w *invocation[R, S]) foldRecord(ctx context.Context, r *R) (o core.Outcome) {
+	var prev S
 	if w.plain {
-		prev := w.state
-		defer func() {
-			if !ok {
-				w.state = prev
-			}
-		}()
-	} else {
-		defer func() {
-			if !ok {
-				w.dirty = true
-			}
-		}()
+		prev = w.state
 	}
-	err := w.agg.Fold(ctx, &w.state, r)
-	ok = err == nil
-	return err
+	ok := false
+	defer func() {
+		if ok {
+			return
+		}
+		if w.plain {
+			w.state = prev
+		} else {
+			w.dirty = true
+		}
+		if v := recover(); v != nil {
+			o = core.Failure(core.NewPanicError(v))
+		}
+	}()
+	if err := w.agg.Fold(ctx, &w.state, r); err != nil {
+		return core.Failure(err)
+	}
+	ok = true
+	return core.Outcome{Status: core.StatusSuccess}
 }
 
 // start decodes the incoming state (the lifecycle's Prepare).

@@ -236,7 +236,13 @@ type lifecycle[R any] struct {
 // windowRun is a window invocation, held in the batch's State.
 type windowRun[R any] interface {
 	start() error
+	foldRecord(ctx context.Context, r *R) core.Outcome
 	finish(ctx context.Context, b *core.Batch[R]) error
+}
+
+// ProcessRecord folds record i into the invocation's state.
+func (l *lifecycle[R]) ProcessRecord(ctx context.Context, b *core.Batch[R], i int) core.Outcome {
+	return b.State.(windowRun[R]).foldRecord(ctx, &b.Records[i])
 }
 
 // Prepare refuses a batch from another event source, then decodes the
