@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -376,3 +380,25 @@ func TestWindowConfig(t *testing.T) {
 }
 
 func runtimeGoexit() { runtime.Goexit() }
+
+// refersAbove matches a comment that sends the reader to text above it.
+var refersAbove = regexp.MustCompile(`(?i)\b(notes|see|described|explained|shown|as|mentioned|defined) above\b`)
+
+// Issue 18 §5: go doc shows one name at a time, so no doc comment of the
+// package may send the reader to text "above" (the Aggregate.Fold doc
+// pointed at package notes that go doc does not show).
+func TestDocCommentsStandAlone(t *testing.T) {
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	require.NoError(t, err)
+	for _, pkg := range pkgs {
+		for name, f := range pkg.Files {
+			for _, cg := range f.Comments {
+				if refersAbove.MatchString(cg.Text()) {
+					t.Errorf("%s: a comment refers to text above, which go doc does not show: %q", fset.Position(cg.Pos()), cg.Text())
+				}
+			}
+			_ = name
+		}
+	}
+}
