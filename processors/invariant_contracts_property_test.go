@@ -406,7 +406,7 @@ type windowOut struct {
 func runWindowCase[R any, S any, PS interface {
 	*S
 	winState
-}](t *testing.T, c contractCase, l *propLog, p *window.Processor[R], records []R, idx func(*R) int, seq func(*R) string) verdict {
+}](t *testing.T, c contractCase, l *propLog, p *window.Processor[R], records []R, idx func(*R) int, seq func(*R) string, result *string) verdict {
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	published := 0
@@ -453,7 +453,14 @@ func runWindowCase[R any, S any, PS interface {
 	}
 	var out windowOut
 	var err error
+	var respJSON []byte
 	v := verdict{}
+	defer func() {
+		*result = string(respJSON)
+		if err != nil {
+			*result += " error: " + err.Error()
+		}
+	}()
 	v.returned = guarded(func() {
 		var resp window.Response
 		switch c.entry {
@@ -465,7 +472,8 @@ func runWindowCase[R any, S any, PS interface {
 			resp, err = windowAdapter(ctx, p, raw, agg)
 		}
 		if err == nil {
-			err = json.Unmarshal(contracttest.JSON(t, resp), &out)
+			respJSON = contracttest.JSON(t, resp)
+			err = json.Unmarshal(respJSON, &out)
 		}
 	})
 	v.err = err
@@ -604,30 +612,48 @@ func clean(c contractCase) bool {
 	return true
 }
 
+// runWindow runs a window case and, when it is deterministic (no deadline
+// margin, no Goexit), runs it again with hooks flipped: one lifecycle, so
+// the response and the error must be the same (issue 24 §3).
 func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
+	v, res := runWindowOnce(t, c, l)
+	if !v.returned || v.note != "" || !clean(c) {
+		return v
+	}
+	twin := c
+	twin.hooks = !c.hooks
+	_, twinRes := runWindowOnce(t, twin, newPropLog(c.slots()))
+	if res != twinRes {
+		v.err, v.note = nil, fmt.Sprintf("hooks=%v gave %s; hooks=%v gave %s", c.hooks, res, twin.hooks, twinRes)
+	}
+	return v
+}
+
+func runWindowOnce(t *testing.T, c contractCase, l *propLog) (verdict, string) {
+	var res string
 	cfg := window.Config{Options: c.options(l).Options}
 	if c.contract == "window-kinesis" {
 		p, err := window.NewKinesis(cfg)
 		require.NoError(t, err)
 		seq := func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber }
-		if c.statePanic > 0 {
-			return runWindowCase[events.KinesisEventRecord, winPanic](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
+		switch {
+		case c.statePanic > 0:
+			return runWindowCase[events.KinesisEventRecord, winPanic](t, c, l, p, kinesisRecords(c), kinesisIdx, seq, &res), res
+		case c.ptrState:
+			return runWindowCase[events.KinesisEventRecord, winPtr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq, &res), res
 		}
-		if c.ptrState {
-			return runWindowCase[events.KinesisEventRecord, winPtr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
-		}
-		return runWindowCase[events.KinesisEventRecord, winArr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
+		return runWindowCase[events.KinesisEventRecord, winArr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq, &res), res
 	}
 	p, err := window.NewDynamoDB(cfg)
 	require.NoError(t, err)
 	seq := func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber }
-	if c.statePanic > 0 {
-		return runWindowCase[events.DynamoDBEventRecord, winPanic](t, c, l, p, dynamoRecords(c), dynamoIdx, seq)
+	switch {
+	case c.statePanic > 0:
+		return runWindowCase[events.DynamoDBEventRecord, winPanic](t, c, l, p, dynamoRecords(c), dynamoIdx, seq, &res), res
+	case c.ptrState:
+		return runWindowCase[events.DynamoDBEventRecord, winPtr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq, &res), res
 	}
-	if c.ptrState {
-		return runWindowCase[events.DynamoDBEventRecord, winPtr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq)
-	}
-	return runWindowCase[events.DynamoDBEventRecord, winArr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq)
+	return runWindowCase[events.DynamoDBEventRecord, winArr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq, &res), res
 }
 
 // ---- S3 Batch Operations ----
