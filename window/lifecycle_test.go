@@ -402,3 +402,82 @@ func TestDocCommentsStandAlone(t *testing.T) {
 		}
 	}
 }
+
+// panicPayload is a record payload whose UnmarshalJSON or Validate panics.
+type panicPayload struct{ V string }
+
+func (p *panicPayload) UnmarshalJSON(b []byte) error {
+	if string(b) == `"unmarshal"` {
+		panic("payload UnmarshalJSON blew up")
+	}
+	p.V = string(b)
+	return nil
+}
+
+func (p panicPayload) Validate() error {
+	if p.V == `"validate"` {
+		panic("payload Validate blew up")
+	}
+	return nil
+}
+
+// Issue 18 §3: every place the window calls user code, each made to panic:
+// the process never crashes, and the panic fails the record it belongs to
+// (Where "") or the invocation (Where naming the place). A new call site
+// of user code in package window belongs in this table.
+func TestWindowUserCodeCallSites(t *testing.T) {
+	p := core.Must(window.NewKinesis(window.Config{}))
+	boom := func() { panic("user code blew up") }
+	payloadFold := window.KinesisJSON(func(_ context.Context, s *map[string]int, _ panicPayload, r *events.KinesisEventRecord) error {
+		return contracttest.CountByKey(nil)(context.Background(), s, r)
+	})
+	for _, tc := range []struct {
+		name   string
+		run    func() (window.Response, error)
+		record bool   // the panic fails a record, not the invocation
+		where  string // the invocation's *core.PanicError.Where
+	}{
+		{name: "Fold", record: true, run: func() (window.Response, error) {
+			return contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, "a", "panic"), kinesisAgg{Fold: contracttest.CountByKey(nil)})
+		}},
+		{name: "payload UnmarshalJSON in KinesisJSON", record: true, run: func() (window.Response, error) {
+			return contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, `"a"`, `"unmarshal"`), kinesisAgg{Fold: payloadFold})
+		}},
+		{name: "payload Validate in KinesisJSON", record: true, run: func() (window.Response, error) {
+			return contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, `"a"`, `"validate"`), kinesisAgg{Fold: payloadFold})
+		}},
+		{name: "Fold rebuilding the state", where: "window Fold (rebuilding the state)", run: func() (window.Response, error) {
+			n := 0
+			return contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, "a", "fail"), kinesisAgg{
+				Fold: func(ctx context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
+					if n++; n > 2 {
+						boom()
+					}
+					return contracttest.CountByKey(nil)(ctx, s, r)
+				}})
+		}},
+		{name: "Publish", where: "window Publish", run: func() (window.Response, error) {
+			return contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, true, "a"), kinesisAgg{Fold: contracttest.CountByKey(nil),
+				Publish: func(context.Context, map[string]int, window.Properties) error { boom(); return nil }})
+		}},
+		{name: "state UnmarshalJSON", where: "window state UnmarshalJSON", run: func() (window.Response, error) {
+			return contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{"panic":"decode"}`, false, "a"), countPanicState)
+		}},
+		{name: "state MarshalJSON", where: "window state MarshalJSON", run: func() (window.Response, error) {
+			return contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{"panic":"encode"}`, false, "a"), countPanicState)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := tc.run()
+			if tc.record {
+				require.NoError(t, err)
+				require.Equal(t, []string{batchtest.SequenceNumber(1)}, windowFailedIDs(resp), "the record whose user code panicked is reported")
+				return
+			}
+			var pe *core.PanicError
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, tc.where, pe.Where)
+			require.NotEmpty(t, pe.PCs)
+		})
+	}
+}
