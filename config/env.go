@@ -1,288 +1,263 @@
 package config
 
 import (
-	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
 
-// Environment variables read by [LoadEnv] and [OpenEnv]: the Lambda way to
-// configure a function without rebuilding it. docs/configuration.md lists them in one
-// table. An unset variable keeps the [processors.Config] zero value (Powertools'
-// default); a set variable must hold an accepted value, or loading fails
-// with an [*EnvError] naming the variable and the accepted values.
-const (
-	// EnvProcessor names the processor (required): a name given to
-	// [Register], for example "sqs", "sqs-fifo", "kinesis", "dynamodb".
-	EnvProcessor = "BATCHKIT_PROCESSOR"
-	// EnvSkipGroupOnError sets [processors.Config.SkipGroupOnError] (sqs-fifo only).
-	EnvSkipGroupOnError = "BATCHKIT_SKIP_GROUP_ON_ERROR"
-	// EnvRaiseOnEntireBatchFailure, false, sets
-	// [core.Options.SuppressFullBatchError].
-	EnvRaiseOnEntireBatchFailure = "BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE"
-	// EnvConcurrency sets [core.Options.Concurrency].
-	EnvConcurrency = "BATCHKIT_CONCURRENCY"
-	// EnvDeadlineMargin sets [core.Options.DeadlineMargin], as a Go
-	// duration ("500ms", "2s").
-	EnvDeadlineMargin = "BATCHKIT_DEADLINE_MARGIN"
-	// EnvStopOnFirstFailure sets [processors.Config.StopOnFirstFailure] (kinesis,
-	// dynamodb).
-	EnvStopOnFirstFailure = "BATCHKIT_STOP_ON_FIRST_FAILURE"
-	// EnvOrderByKey sets [processors.Config.OrderByKey] (kinesis, dynamodb).
-	EnvOrderByKey = "BATCHKIT_ORDER_BY_KEY"
-	// EnvHooks lists the hooks to turn on, comma-separated names given to
-	// [core.RegisterHook]; unset or empty: no hooks.
-	EnvHooks = "BATCHKIT_HOOKS"
-)
+// envPrefix starts every variable [OpenEnv] reads.
+const envPrefix = "BATCHKIT_"
 
-// Accepted values, as error messages and docs/configuration.md state them.
-const (
-	acceptedBool        = "true or false (or 1 or 0, any case)"
-	acceptedConcurrency = "an integer, 0 or more (0 and 1 handle one record at a time)"
-	acceptedDuration    = `a Go duration, 0 or more, such as "500ms" or "2s" (0: off)`
-)
+// envProcessor names the processor; every other variable is named after the
+// [processors.Config] field it sets (see envName).
+const envProcessor = envPrefix + "PROCESSOR"
 
-// settingVars maps [core.ConfigError.Setting] to the variable that sets it.
-var settingVars = map[string]string{
-	"SkipGroupOnError":       EnvSkipGroupOnError,
-	"SuppressFullBatchError": EnvRaiseOnEntireBatchFailure,
-	"Concurrency":            EnvConcurrency,
-	"DeadlineMargin":         EnvDeadlineMargin,
-	"StopOnFirstFailure":     EnvStopOnFirstFailure,
-	"OrderByKey":             EnvOrderByKey,
-	"Hooks":                  EnvHooks,
+// field is a [processors.Config] field that a variable sets.
+type field struct {
+	// name is the field's name, as [core.ConfigError.Setting] gives it.
+	name string
+	// set parses v (trimmed of spaces) into c, or returns what is wrong
+	// with it.
+	set func(c *processors.Config, v string) (problem string)
 }
 
-// Settings is a processor chosen by name with its configuration: what
-// [LoadEnv] reads from the environment, and what [Open] takes.
-type Settings struct {
-	// Processor is the registered processor name ("" when unset).
-	Processor string
-	// Config configures it; Config.Hooks holds the hooks named by
-	// HookNames, created.
-	Config processors.Config
-	// HookNames are the names of the configured hooks, in order.
-	HookNames []string
-
-	// vars holds the raw value of every variable that was set, to name it
-	// in errors found later (when the processor is opened).
-	vars map[string]string
-}
-
-// LoadEnv reads the BATCHKIT_* variables (see [EnvProcessor] and the
-// constants after it) through lookup, which is os.LookupEnv when nil (tests
-// pass their own, leaving the process environment alone). Hooks named in
-// BATCHKIT_HOOKS are created with [core.NewHook].
-//
-// A variable set to an invalid value (a bad bool, a negative number, a bad
-// duration, an unknown hook, an empty value) is an [*EnvError] naming the
-// variable and the accepted values: there is no silent default. So is a set
-// BATCHKIT_* variable that batchkit does not know (BATCHKIT_CONCURENCY): the
-// error names the closest known one. With the process environment (lookup
-// nil or os.LookupEnv) every BATCHKIT_* variable must be known: LoadEnv's
-// own, those of batchkit's tools (the local servers' endpoints the test
-// scripts export and the driver passes on, BATCHKIT_SQS_ENDPOINT say), or
-// one declared with [RegisterEnvVariable]. A lookup function of your own
-// cannot list its variables, so the names one typing slip away from a known
-// one are looked up instead.
-// Whether the processor exists and accepts the settings is checked by
-// [OpenEnv].
-func LoadEnv(lookup func(string) (string, bool)) (Settings, error) {
-	if err := checkUnknownEnv(lookup); err != nil {
-		return Settings{}, err
-	}
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	s := Settings{vars: map[string]string{}}
-	get := func(name string) (string, bool) {
-		v, ok := lookup(name)
-		if ok {
-			s.vars[name] = v
-		}
-		return strings.TrimSpace(v), ok
-	}
-	if v, ok := get(EnvProcessor); ok && v != "" {
-		s.Processor = v
-	}
-	bools := []struct {
-		name string
-		set  func(bool)
-	}{
-		{EnvSkipGroupOnError, func(b bool) { s.Config.SkipGroupOnError = b }},
-		{EnvRaiseOnEntireBatchFailure, func(b bool) { s.Config.SuppressFullBatchError = !b }},
-		{EnvStopOnFirstFailure, func(b bool) { s.Config.StopOnFirstFailure = b }},
-		{EnvOrderByKey, func(b bool) { s.Config.OrderByKey = b }},
-	}
-	for _, bv := range bools {
-		v, ok := get(bv.name)
-		if !ok {
-			continue
-		}
-		b, valid := parseBool(v)
-		if !valid {
-			return Settings{}, &EnvError{Variable: bv.name, Value: s.vars[bv.name], Problem: "it is not a boolean", Accepted: acceptedBool}
-		}
-		bv.set(b)
-	}
-	if v, ok := get(EnvConcurrency); ok {
+// fields are the settings OpenEnv reads, each from envName(name). Hooks is
+// read apart: it needs the hook registry.
+var fields = []field{
+	{"SuppressFullBatchError", setBool(func(c *processors.Config) *bool { return &c.SuppressFullBatchError })},
+	{"Concurrency", func(c *processors.Config, v string) string {
 		n, err := strconv.Atoi(v)
-		switch {
-		case err != nil:
-			return Settings{}, &EnvError{Variable: EnvConcurrency, Value: s.vars[EnvConcurrency], Problem: "it is not an integer", Accepted: acceptedConcurrency}
-		case n < 0:
-			return Settings{}, &EnvError{Variable: EnvConcurrency, Value: s.vars[EnvConcurrency], Problem: "it is negative", Accepted: acceptedConcurrency}
+		if err != nil || n < 0 {
+			return "not an integer >= 0"
 		}
-		s.Config.Concurrency = n
-	}
-	if v, ok := get(EnvDeadlineMargin); ok {
+		c.Concurrency = n
+		return ""
+	}},
+	{"DeadlineMargin", func(c *processors.Config, v string) string {
 		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil:
-			return Settings{}, &EnvError{Variable: EnvDeadlineMargin, Value: s.vars[EnvDeadlineMargin], Problem: "it is not a Go duration (a number needs a unit)", Accepted: acceptedDuration}
-		case d < 0:
-			return Settings{}, &EnvError{Variable: EnvDeadlineMargin, Value: s.vars[EnvDeadlineMargin], Problem: "it is negative", Accepted: acceptedDuration}
+		if err != nil || d < 0 {
+			return `not a duration >= 0 (such as "500ms")`
 		}
-		s.Config.DeadlineMargin = d
-	}
-	if v, ok := get(EnvHooks); ok && v != "" {
-		if err := s.loadHooks(v); err != nil {
-			return Settings{}, err
-		}
-	}
-	return s, nil
+		c.DeadlineMargin = d
+		return ""
+	}},
+	{"SkipGroupOnError", setBool(func(c *processors.Config) *bool { return &c.SkipGroupOnError })},
+	{"StopOnFirstFailure", setBool(func(c *processors.Config) *bool { return &c.StopOnFirstFailure })},
+	{"OrderByKey", setBool(func(c *processors.Config) *bool { return &c.OrderByKey })},
 }
 
-// loadHooks creates the hooks of a BATCHKIT_HOOKS list.
-func (s *Settings) loadHooks(list string) error {
+// hooksField is the field BATCHKIT_HOOKS sets.
+const hooksField = "Hooks"
+
+// setBool parses true/false (or 1/0), in any case, into the field at.
+func setBool(at func(*processors.Config) *bool) func(*processors.Config, string) string {
+	return func(c *processors.Config, v string) string {
+		switch strings.ToLower(v) {
+		case "true", "1":
+			*at(c) = true
+		case "false", "0":
+			*at(c) = false
+		default:
+			return "not true or false"
+		}
+		return ""
+	}
+}
+
+// envName is the variable that sets a field: BATCHKIT_ and the field's name
+// in upper snake case (SuppressFullBatchError: BATCHKIT_SUPPRESS_FULL_BATCH_ERROR).
+func envName(field string) string {
+	var b strings.Builder
+	b.WriteString(envPrefix)
+	for i, r := range field {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
+}
+
+// knownEnv lists the variables OpenEnv reads.
+var knownEnv = func() []string {
+	names := []string{envProcessor, envName(hooksField)}
+	for _, f := range fields {
+		names = append(names, envName(f.name))
+	}
+	return names
+}()
+
+// loggedUnknown holds the unknown variables already logged.
+var loggedUnknown sync.Map
+
+// OpenEnv builds the processor of records R that the environment describes:
+// BATCHKIT_PROCESSOR names a processor registered with [Register] (the
+// built-ins are "sqs", "sqs-fifo", "kinesis", "dynamodb", "kafka"),
+// BATCHKIT_HOOKS lists hooks registered with [RegisterHook], and every
+// other variable is named after the [processors.Config] field it sets:
+// BATCHKIT_SUPPRESS_FULL_BATCH_ERROR, BATCHKIT_CONCURRENCY,
+// BATCHKIT_DEADLINE_MARGIN, BATCHKIT_SKIP_GROUP_ON_ERROR,
+// BATCHKIT_STOP_ON_FIRST_FAILURE, BATCHKIT_ORDER_BY_KEY. An unset
+// variable keeps the field's zero value.
+//
+// environ holds "NAME=value" entries, as [os.Environ] returns them; nil
+// reads the process environment (as exec.Cmd.Env does).
+//
+// Call OpenEnv once at start-up and fail the start-up on error: every error
+// is an [*EnvError] naming the variable at fault, an invalid value or one
+// the processor does not accept. A BATCHKIT_* variable one typing slip from
+// a known name (BATCHKIT_CONCURENCY) is an error naming the known one; any
+// other unknown BATCHKIT_* variable (an application's own) is logged once
+// with the default [slog] logger, at level Warn, and left alone.
+func OpenEnv[R any](environ []string) (core.PartialProcessor[R], error) {
+	if environ == nil {
+		environ = os.Environ()
+	}
+	vars := map[string]string{}
+	for _, kv := range environ {
+		if name, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(name, envPrefix) {
+			vars[name] = v // the last entry wins, as with exec.Cmd.Env
+		}
+	}
+	if err := checkUnknown(vars); err != nil {
+		return nil, err
+	}
+	var c processors.Config
+	for _, f := range fields {
+		name := envName(f.name)
+		if v, ok := vars[name]; ok {
+			if problem := f.set(&c, strings.TrimSpace(v)); problem != "" {
+				return nil, &EnvError{Variable: name, Value: v, Problem: problem}
+			}
+		}
+	}
+	if list := strings.TrimSpace(vars[envName(hooksField)]); list != "" {
+		hooks, err := envHooks(list, vars[envName(hooksField)])
+		if err != nil {
+			return nil, err
+		}
+		c.Hooks = hooks
+	}
+	name, ok := vars[envProcessor]
+	registered := func() string {
+		t := reflect.TypeFor[R]()
+		if names := processorNames(t); len(names) > 0 {
+			return fmt.Sprintf("registered for %v: %s", t, strings.Join(names, ", "))
+		}
+		return fmt.Sprintf("none registered for %v", t)
+	}
+	switch {
+	case !ok:
+		return nil, &EnvError{Variable: envProcessor, unset: true, Problem: registered()}
+	case strings.TrimSpace(name) == "":
+		return nil, &EnvError{Variable: envProcessor, Value: name, Problem: "empty; " + registered()}
+	}
+	p, err := Open[R](strings.TrimSpace(name), c)
+	if err == nil {
+		return p, nil
+	}
+	if unknown, ok := err.(*unknownNameError); ok {
+		return nil, &EnvError{Variable: envProcessor, Value: name, Problem: unknown.problem(), Err: err}
+	}
+	if ce := asConfigError(err); ce != nil {
+		if v, set := vars[envName(ce.Setting)]; set {
+			return nil, &EnvError{Variable: envName(ce.Setting), Value: v, Problem: ce.Processor + ": " + ce.Problem, Err: err}
+		}
+	}
+	return nil, &EnvError{Variable: envProcessor, Value: name, Problem: strings.TrimPrefix(fmt.Sprint(err), "batchkit: "), Err: err}
+}
+
+// envHooks creates the hooks of a BATCHKIT_HOOKS list (raw: the value as set).
+func envHooks(list, raw string) ([]core.Hook, error) {
+	var hooks []core.Hook
+	var names []string
 	for name := range strings.SplitSeq(list, ",") {
 		name = strings.TrimSpace(name)
 		bad := func(problem string, err error) error {
-			return &EnvError{Variable: EnvHooks, Value: s.vars[EnvHooks], Problem: problem, Accepted: acceptedHooks(), Err: err}
+			return &EnvError{Variable: envName(hooksField), Value: raw, Problem: problem, Err: err}
 		}
 		switch {
 		case name == "":
-			return bad("it has an empty hook name", nil)
-		case slices.Contains(s.HookNames, name):
-			return bad(fmt.Sprintf("it names hook %q twice", name), nil)
+			return nil, bad("empty hook name", nil)
+		case slices.Contains(names, name):
+			return nil, bad(fmt.Sprintf("hook %q named twice", name), nil)
 		}
-		h, err := core.NewHook(name)
-		if errors.Is(err, core.ErrUnknownHook) {
-			return bad(fmt.Sprintf("no hook is registered as %q", name), err)
+		h, err := NewHook(name)
+		if unknown, ok := err.(*unknownNameError); ok {
+			return nil, bad(unknown.problem(), err)
 		}
 		if err != nil {
-			return bad(fmt.Sprintf("hook %q could not be created: %v", name, err), err)
+			return nil, bad(strings.TrimPrefix(fmt.Sprint(err), "batchkit: "), err)
 		}
-		s.HookNames = append(s.HookNames, name)
-		s.Config.Hooks = append(s.Config.Hooks, h)
+		names = append(names, name)
+		hooks = append(hooks, h)
+	}
+	return hooks, nil
+}
+
+// checkUnknown returns an [*EnvError] for the first (in name order) unknown
+// variable of vars one edit from a known one, and logs the other unknown
+// ones, each once per process.
+func checkUnknown(vars map[string]string) error {
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		if !slices.Contains(knownEnv, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, known := range knownEnv {
+			if editDistance(name, known) == 1 {
+				return &EnvError{Variable: name, Value: vars[name], Problem: "unknown variable; did you mean " + known + "?"}
+			}
+		}
+	}
+	for _, name := range names {
+		if _, logged := loggedUnknown.LoadOrStore(name, true); !logged {
+			slog.Warn("batchkit: unknown environment variable ignored", "variable", name)
+		}
 	}
 	return nil
 }
 
-// OpenEnv builds the processor of records R that the environment describes
-// (see [LoadEnv]; lookup nil means os.LookupEnv). Call it once at start-up
-// and fail the start-up on error: every error is an [*EnvError] naming the
-// variable at fault and the accepted values: BATCHKIT_PROCESSOR unset or not
-// registered for R, or a setting the processor does not accept (such as
-// BATCHKIT_SKIP_GROUP_ON_ERROR for "sqs").
-//
-//	processor, err := config.OpenEnv[events.SQSMessage](nil)
-//	if err != nil {
-//		log.Fatal(err) // the function fails to initialise and says why
-//	}
-func OpenEnv[R any](lookup func(string) (string, bool)) (core.PartialProcessor[R], error) {
-	s, err := LoadEnv(lookup)
-	if err != nil {
-		return nil, err
-	}
-	return OpenSettings[R](s)
-}
-
-// OpenSettings builds the processor s names, configured by s.Config, like
-// [Open]. When s comes from [LoadEnv], errors name the variable at fault
-// ([*EnvError]); otherwise they are [Open]'s.
-func OpenSettings[R any](s Settings) (core.PartialProcessor[R], error) {
-	fromEnv := s.vars != nil
-	if s.Processor == "" {
-		if !fromEnv {
-			return nil, &UnknownProcessorError{Name: "", RecordType: recordType[R]().String(), Registered: Names[R]()}
-		}
-		if _, set := s.vars[EnvProcessor]; !set {
-			return nil, &EnvError{Variable: EnvProcessor, Unset: true, Problem: "it names the processor to use", Accepted: acceptedProcessors[R]()}
-		}
-		return nil, &EnvError{Variable: EnvProcessor, Value: s.vars[EnvProcessor], Problem: "it is empty; it names the processor to use", Accepted: acceptedProcessors[R]()}
-	}
-	p, err := Open[R](s.Processor, s.Config)
-	if err == nil || !fromEnv {
-		return p, err
-	}
-	var unknown *UnknownProcessorError
-	if errors.As(err, &unknown) {
-		problem := "no processor is registered under this name"
-		if unknown.RegisteredFor != "" {
-			problem = fmt.Sprintf("this processor handles %s records, not %s", unknown.RegisteredFor, unknown.RecordType)
-		}
-		return nil, &EnvError{Variable: EnvProcessor, Value: s.vars[EnvProcessor], Problem: problem, Accepted: acceptedProcessors[R](), Err: err}
-	}
-	var ce *core.ConfigError
-	if errors.As(err, &ce) {
-		if name, ok := settingVars[ce.Setting]; ok {
-			if _, set := s.vars[name]; set {
-				return nil, &EnvError{Variable: name, Value: s.vars[name], Processor: s.Processor, Problem: ce.Problem, Err: err}
-			}
-		}
-	}
-	return nil, fmt.Errorf("batchkit: processor %q (%s=%q) rejected its configuration: %w", s.Processor, EnvProcessor, s.Processor, err)
-}
-
-// EnvError is an environment variable whose value is invalid, or not
-// accepted by the chosen processor. It names the variable and the accepted
-// values; Err, when set, is the underlying error ([*core.ConfigError],
-// [*UnknownProcessorError], [core.UnknownHookError]).
+// EnvError is an environment variable that [OpenEnv] cannot use: an invalid
+// value, a value the chosen processor does not accept, a required variable
+// unset, or a name one typing slip from a variable OpenEnv reads. It matches
+// [core.ErrInvalidConfig]; Err, when set, is the underlying error (such as
+// the processor's [*core.ConfigError]). docs/configuration.md lists the
+// variables and their accepted values.
 type EnvError struct {
 	// Variable is the variable's name, for example "BATCHKIT_CONCURRENCY".
 	Variable string
-	// Value is its raw value ("" when unset).
+	// Value is its value as set ("" when unset).
 	Value string
-	// Unset: the variable is required but unset.
-	Unset bool
-	// Processor is the chosen processor when the value is valid in itself
-	// but not accepted by that processor; "" otherwise.
-	Processor string
-	// Problem says what is wrong.
+	// Problem says briefly what is wrong.
 	Problem string
-	// Accepted says which values are accepted.
-	Accepted string
 	// Err is the underlying error, if any.
 	Err error
+
+	unset bool
 }
 
+// Error returns "batchkit: NAME=\"value\": problem" (or "batchkit: NAME
+// unset; ..." for a required variable).
 func (e *EnvError) Error() string {
-	var b strings.Builder
-	if e.Unset {
-		fmt.Fprintf(&b, "batchkit: environment variable %s is required but unset (%s)", e.Variable, e.Problem)
-		if e.Accepted != "" {
-			fmt.Fprintf(&b, "; accepted values: %s", e.Accepted)
-		}
-		return b.String()
+	if e.unset {
+		return fmt.Sprintf("batchkit: %s unset; %s", e.Variable, e.Problem)
 	}
-	fmt.Fprintf(&b, "batchkit: environment variable %s=%q ", e.Variable, e.Value)
-	if e.Processor != "" {
-		fmt.Fprintf(&b, "is not accepted by the %q processor (%s): %s", e.Processor, EnvProcessor, e.Problem)
-	} else {
-		fmt.Fprintf(&b, "is invalid: %s", e.Problem)
-	}
-	if e.Accepted != "" {
-		fmt.Fprintf(&b, "; accepted values: %s", e.Accepted)
-	}
-	return b.String()
+	return fmt.Sprintf("batchkit: %s=%q: %s", e.Variable, e.Value, e.Problem)
 }
 
 // Unwrap returns the underlying error, if any.
@@ -291,29 +266,29 @@ func (e *EnvError) Unwrap() error { return e.Err }
 // Is matches [core.ErrInvalidConfig].
 func (e *EnvError) Is(target error) bool { return target == core.ErrInvalidConfig }
 
-// parseBool accepts true/false and 1/0, in any case.
-func parseBool(v string) (value, ok bool) {
-	switch strings.ToLower(v) {
-	case "true", "1":
-		return true, true
-	case "false", "0":
-		return false, true
+// editDistance is the Damerau-Levenshtein distance (optimal string
+// alignment) between a and b: the insertions, deletions, substitutions and
+// swaps of neighbours that turn one into the other.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
 	}
-	return false, false
-}
-
-func acceptedProcessors[R any]() string {
-	names := Names[R]()
-	if len(names) == 0 {
-		return fmt.Sprintf("none: no processor is registered for %s records (register one with config.Register)", recordType[R]())
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return fmt.Sprintf("one of %s (the processors registered for %s records)", strings.Join(names, ", "), recordType[R]())
-}
-
-func acceptedHooks() string {
-	names := core.HookNames()
-	if len(names) == 0 {
-		return "unset or empty (no hooks); no hook is registered: import a hook module or call core.RegisterHook in main"
-	}
-	return "a comma-separated list of registered hooks: " + strings.Join(names, ", ") + " (unset or empty: no hooks)"
+	return prev[len(b)]
 }

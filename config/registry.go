@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -14,112 +13,99 @@ import (
 	"github.com/batchkit/batchkit/processors"
 )
 
-// The registry chooses a processor by name at run time, the way
-// database/sql chooses a driver: processors register a [Factory] under a
-// name with [Register] (the built-ins do it themselves: "sqs", "sqs-fifo",
-// "kinesis", "dynamodb"), and [Open] builds one from a name and a [processors.Config]
-// ([OpenEnv] reads both from environment variables).
-//
-// It lives in this package, next to [processors.Config] and the built-ins, so that the
-// built-ins register themselves without an import cycle and a custom
-// processor needs only this package to join them. Entries are typed by
-// record type: a processor of events.SQSMessage cannot be opened as a
-// processor of events.KinesisEventRecord, and the error says so.
+// Two registries map names to constructors, the way database/sql maps names
+// to drivers: one of processors ([Register], [Open]) and one of hooks
+// ([RegisterHook], [NewHook]). The built-in processors register themselves
+// in this file's init; hook modules register themselves when imported. Both
+// live here, above core and processors, so that neither knows of names or
+// of the environment.
 
-// ErrUnknownProcessor: no processor is registered under the name for the
-// record type asked for. Matched by [*UnknownProcessorError] with errors.Is.
-var ErrUnknownProcessor = errors.New("batchkit: unknown processor name")
-
-// Factory builds a processor of records R from a [processors.Config]. It returns a
-// [*core.ConfigError] for a setting it does not accept, so that errors name the
-// setting (and, from [OpenEnv], the environment variable).
-type Factory[R any] func(processors.Config) (core.PartialProcessor[R], error)
-
-// entry is one registered processor.
-type entry struct {
+// processorEntry is one registered processor: a func(processors.Config)
+// (core.PartialProcessor[R], error) with R = recordType.
+type processorEntry struct {
 	recordType reflect.Type
-	factory    any // a Factory[R] with R = recordType
+	open       any
 }
 
-// registry maps names to processors. Tests use their own; the package uses
-// [defaultRegistry].
-type registry struct {
-	mu      sync.RWMutex
-	entries map[string]entry
+var processorRegistry struct {
+	sync.RWMutex
+	entries map[string]processorEntry
 }
 
-var defaultRegistry = &registry{}
+var hookRegistry struct {
+	sync.RWMutex
+	factories map[string]func() (core.Hook, error)
+}
+
+// checkName panics on a name configuration could not write: empty, or with
+// a comma (the BATCHKIT_HOOKS separator) or a space.
+func checkName(fn, kind, name string, nilFactory bool) {
+	if name == "" || strings.ContainsAny(name, ", \t\n") {
+		panic(fmt.Sprintf("batchkit: %s: invalid %s name %q", fn, kind, name))
+	}
+	if nilFactory {
+		panic(fmt.Sprintf("batchkit: %s: nil function for %s %q", fn, kind, name))
+	}
+}
 
 // Register makes a processor of records R available by name to [Open] and
-// [OpenEnv]. It panics if name is empty, factory is nil, or a processor is
-// already registered under name, whatever its record type (like
-// database/sql.Register): names are global, so that configuration can list
-// them unambiguously.
+// [OpenEnv] (BATCHKIT_PROCESSOR). open builds it from a [processors.Config];
+// it returns a [*core.ConfigError] for a setting it does not accept, so that
+// [OpenEnv] can name the variable at fault.
 //
-// Call it from an init function or from main before opening:
+// open runs under recover: a panic is a [*core.PanicError] returned by
+// [Open] and [OpenEnv].
 //
-//	config.Register("sqs-dedup", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
-//		return dedup.New(c, table, client)
-//	})
-func Register[R any](name string, factory Factory[R]) { register(defaultRegistry, name, factory) }
-
-func register[R any](r *registry, name string, factory Factory[R]) {
-	if name == "" || strings.ContainsAny(name, ", \t\n") {
-		panic(fmt.Sprintf("batchkit: config.Register: invalid processor name %q (it must be non-empty, without commas or spaces)", name))
+// Register panics if name is empty or holds a comma or space, if open is
+// nil, or if a processor, of any record type, is already registered under
+// name (like database/sql.Register). Call it from an init function or from
+// main before opening.
+func Register[R any](name string, open func(processors.Config) (core.PartialProcessor[R], error)) {
+	checkName("config.Register", "processor", name, open == nil)
+	processorRegistry.Lock()
+	defer processorRegistry.Unlock()
+	if prev, dup := processorRegistry.entries[name]; dup {
+		panic(fmt.Sprintf("batchkit: config.Register called twice for processor %q (first for %v)", name, prev.recordType))
 	}
-	if factory == nil {
-		panic(fmt.Sprintf("batchkit: config.Register: nil factory for processor %q", name))
+	if processorRegistry.entries == nil {
+		processorRegistry.entries = make(map[string]processorEntry)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if prev, dup := r.entries[name]; dup {
-		panic(fmt.Sprintf("batchkit: config.Register called twice for processor %q (first for %v records)", name, prev.recordType))
-	}
-	if r.entries == nil {
-		r.entries = make(map[string]entry)
-	}
-	r.entries[name] = entry{recordType: recordType[R](), factory: factory}
+	processorRegistry.entries[name] = processorEntry{recordType: reflect.TypeFor[R](), open: open}
 }
 
 // Open builds the processor of records R registered under name, configured
-// by c. An unknown name, or a name registered for another record type, is an
-// [*UnknownProcessorError] listing the processors registered for R; a setting
-// the processor does not accept is a [*core.ConfigError].
+// by c. A name that is not registered for R is an error matching
+// [core.ErrInvalidConfig] that lists the names registered for R; a setting the
+// processor does not accept is its [*core.ConfigError].
 func Open[R any](name string, c processors.Config) (core.PartialProcessor[R], error) {
-	return open[R](defaultRegistry, name, c)
-}
-
-func open[R any](r *registry, name string, c processors.Config) (core.PartialProcessor[R], error) {
-	r.mu.RLock()
-	e, ok := r.entries[name]
-	r.mu.RUnlock()
-	want := recordType[R]()
+	processorRegistry.RLock()
+	e, ok := processorRegistry.entries[name]
+	processorRegistry.RUnlock()
+	want := reflect.TypeFor[R]()
 	if !ok || e.recordType != want {
-		err := &UnknownProcessorError{Name: name, RecordType: want.String(), Registered: r.names(want)}
+		err := &unknownNameError{kind: "processor", name: name, recordType: want, registered: processorNames(want)}
 		if ok {
-			err.RegisteredFor = e.recordType.String()
+			err.registeredFor = e.recordType
 		}
 		return nil, err
 	}
-	p, err := e.factory.(Factory[R])(c)
+	open := e.open.(func(processors.Config) (core.PartialProcessor[R], error))
+	p, err := guard(fmt.Sprintf("processor %q constructor", name), func() (core.PartialProcessor[R], error) { return open(c) })
 	if err != nil {
 		return nil, err
 	}
 	if p == nil {
-		return nil, fmt.Errorf("batchkit: processor %q: its factory returned a nil processor and no error", name)
+		return nil, fmt.Errorf("batchkit: processor %q: nil processor and no error", name)
 	}
 	return p, nil
 }
 
-// Names returns the names of the processors registered for records R,
-// sorted.
-func Names[R any]() []string { return defaultRegistry.names(recordType[R]()) }
-
-func (r *registry) names(t reflect.Type) []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+// processorNames returns the names registered for records of type t, sorted.
+func processorNames(t reflect.Type) []string {
+	processorRegistry.RLock()
+	defer processorRegistry.RUnlock()
 	var names []string
-	for name, e := range r.entries {
+	for name, e := range processorRegistry.entries {
 		if e.recordType == t {
 			names = append(names, name)
 		}
@@ -128,50 +114,109 @@ func (r *registry) names(t reflect.Type) []string {
 	return names
 }
 
-func recordType[R any]() reflect.Type { return reflect.TypeFor[R]() }
-
-// UnknownProcessorError is returned by [Open] and [OpenEnv] when no processor
-// of the requested record type is registered under the name.
-type UnknownProcessorError struct {
-	// Name is the name asked for.
-	Name string
-	// RecordType is the record type asked for, for example
-	// "events.SQSMessage".
-	RecordType string
-	// RegisteredFor is the record type the name is registered for, when it
-	// is registered for another one; "" when the name is unknown.
-	RegisteredFor string
-	// Registered lists the names registered for RecordType, sorted.
-	Registered []string
+// RegisterHook makes a hook available by name to [NewHook] and [OpenEnv]
+// (BATCHKIT_HOOKS). newHook is called each time a configuration names the
+// hook; an error stops that configuration. A hook module registers itself in
+// its init, so that importing it is enough:
+//
+//	import _ "github.com/batchkit/batchkit/hooks/otel" // BATCHKIT_HOOKS=otel
+//
+// newHook runs under recover: a panic is a [*core.PanicError] returned by
+// [NewHook] and [OpenEnv].
+//
+// RegisterHook panics if name is empty or holds a comma or space, if newHook
+// is nil, or if a hook is already registered under name.
+func RegisterHook(name string, newHook func() (core.Hook, error)) {
+	checkName("config.RegisterHook", "hook", name, newHook == nil)
+	hookRegistry.Lock()
+	defer hookRegistry.Unlock()
+	if _, dup := hookRegistry.factories[name]; dup {
+		panic(fmt.Sprintf("batchkit: config.RegisterHook called twice for hook %q", name))
+	}
+	if hookRegistry.factories == nil {
+		hookRegistry.factories = make(map[string]func() (core.Hook, error))
+	}
+	hookRegistry.factories[name] = newHook
 }
 
-func (e *UnknownProcessorError) Error() string {
-	var b strings.Builder
-	if e.RegisteredFor != "" {
-		fmt.Fprintf(&b, "batchkit: processor %q handles %s records, not %s", e.Name, e.RegisteredFor, e.RecordType)
-	} else {
-		fmt.Fprintf(&b, "batchkit: unknown processor %q for %s records", e.Name, e.RecordType)
+// NewHook creates the hook registered under name, for a
+// [core.Options.Hooks] list built from names. An unknown name is an error
+// matching [core.ErrInvalidConfig] that lists the registered names; the
+// hook's own error is returned wrapped.
+func NewHook(name string) (core.Hook, error) {
+	hookRegistry.RLock()
+	newHook, ok := hookRegistry.factories[name]
+	hookRegistry.RUnlock()
+	if !ok {
+		return nil, &unknownNameError{kind: "hook", name: name, registered: hookNames()}
 	}
-	if len(e.Registered) == 0 {
-		fmt.Fprintf(&b, "; no processor is registered for %s records (register one with config.Register)", e.RecordType)
+	where := fmt.Sprintf("hook %q constructor", name)
+	h, err := guard(where, newHook)
+	if pe, ok := err.(*core.PanicError); ok && pe.Where == where {
+		return nil, err // its message names the hook
+	}
+	if err != nil {
+		return nil, fmt.Errorf("batchkit: hook %q: %w", name, err)
+	}
+	if h == nil {
+		return nil, fmt.Errorf("batchkit: hook %q: nil hook and no error", name)
+	}
+	return h, nil
+}
+
+// hookNames returns the registered hook names, sorted.
+func hookNames() []string {
+	hookRegistry.RLock()
+	defer hookRegistry.RUnlock()
+	names := make([]string, 0, len(hookRegistry.factories))
+	for name := range hookRegistry.factories {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// unknownNameError is a processor or hook name that is not registered (for
+// the record type asked for).
+type unknownNameError struct {
+	kind          string       // "processor" or "hook"
+	name          string       // the name asked for
+	recordType    reflect.Type // processors: the record type asked for
+	registeredFor reflect.Type // processors: the type name is registered for, if another
+	registered    []string     // the names registered (for recordType), sorted
+}
+
+func (e *unknownNameError) Error() string { return "batchkit: " + e.problem() }
+
+// problem is the message without the prefix, as [EnvError] quotes it.
+func (e *unknownNameError) problem() string {
+	var b strings.Builder
+	switch {
+	case e.registeredFor != nil:
+		fmt.Fprintf(&b, "processor %q handles %v, not %v", e.name, e.registeredFor, e.recordType)
+	case e.recordType != nil:
+		fmt.Fprintf(&b, "unknown processor %q for %v", e.name, e.recordType)
+	default:
+		fmt.Fprintf(&b, "unknown hook %q", e.name)
+	}
+	if len(e.registered) == 0 {
+		b.WriteString("; none registered")
 	} else {
-		fmt.Fprintf(&b, "; processors for %s records: %s", e.RecordType, strings.Join(e.Registered, ", "))
+		fmt.Fprintf(&b, "; registered: %s", strings.Join(e.registered, ", "))
 	}
 	return b.String()
 }
 
-// Is matches [ErrUnknownProcessor].
-func (e *UnknownProcessorError) Is(target error) bool { return target == ErrUnknownProcessor }
+// Is matches [core.ErrInvalidConfig].
+func (e *unknownNameError) Is(target error) bool { return target == core.ErrInvalidConfig }
 
-// The built-in processors register themselves. Processors of other packages
-// register in their own init; a built-in added to this package adds its line
-// here.
+// The built-in processors register themselves. A processor of another
+// package registers in its own package's init, or in main.
 func init() {
 	Register("sqs", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		return nilIfErr(processors.NewSQS(c))
 	})
 	Register("sqs-fifo", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
-		// Concurrency without SkipGroupOnError is refused by Validate.
 		return nilIfErr(processors.NewSQSFIFO(c))
 	})
 	Register("kinesis", func(c processors.Config) (core.PartialProcessor[events.KinesisEventRecord], error) {
@@ -181,17 +226,13 @@ func init() {
 		return nilIfErr(processors.NewDynamoDB(c))
 	})
 	Register("kafka", func(c processors.Config) (core.PartialProcessor[events.KafkaRecord], error) {
-		p, err := processors.NewKafka(c)
-		if err != nil {
-			return nil, err
-		}
-		return p, nil
+		return nilIfErr(processors.NewKafka(c))
 	})
 }
 
-// nilIfErr turns a (*core.Base[R], error) pair into a (PartialProcessor,
-// error) pair whose processor is a true nil interface on error.
-func nilIfErr[R any](p *core.Base[R], err error) (core.PartialProcessor[R], error) {
+// nilIfErr turns a (processor, error) pair into a (PartialProcessor, error)
+// pair whose processor is a true nil interface on error.
+func nilIfErr[R any, P core.PartialProcessor[R]](p P, err error) (core.PartialProcessor[R], error) {
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -127,21 +127,21 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name:    "unknown name lists the names for the record type",
 			open:    func() error { _, err := config.Open[events.SQSMessage]("sqs-fof", processors.Config{}); return err },
-			is:      config.ErrUnknownProcessor,
-			want:    []string{`unknown processor "sqs-fof" for events.SQSMessage records`, "sqs, sqs-fifo", "test-upper"},
+			is:      core.ErrInvalidConfig,
+			want:    []string{`batchkit: unknown processor "sqs-fof" for events.SQSMessage; registered: sqs, sqs-fifo, test-bad-error, test-broken, test-capture, test-nil, test-panic, test-upper`},
 			setting: "",
 		},
 		{
 			name: "registered for another record type",
 			open: func() error { _, err := config.Open[events.SQSMessage]("kinesis", processors.Config{}); return err },
-			is:   config.ErrUnknownProcessor,
-			want: []string{`processor "kinesis" handles events.KinesisEventRecord records, not events.SQSMessage`, "sqs, sqs-fifo"},
+			is:   core.ErrInvalidConfig,
+			want: []string{`batchkit: processor "kinesis" handles events.KinesisEventRecord, not events.SQSMessage; registered: sqs, sqs-fifo`},
 		},
 		{
 			name: "no processor for the record type",
-			open: func() error { _, err := config.Open[events.S3EventRecord]("sqs", processors.Config{}); return err },
-			is:   config.ErrUnknownProcessor,
-			want: []string{"no processor is registered for events.S3EventRecord records", "config.Register"},
+			open: func() error { _, err := config.Open[events.S3EventRecord]("s3", processors.Config{}); return err },
+			is:   core.ErrInvalidConfig,
+			want: []string{`batchkit: unknown processor "s3" for events.S3EventRecord; none registered`},
 		},
 		{
 			name: "skip group on a standard queue",
@@ -216,7 +216,7 @@ func TestOpenErrors(t *testing.T) {
 				_, err := config.Open[events.SQSMessage]("test-nil", processors.Config{})
 				return err
 			},
-			want: []string{`processor "test-nil": its factory returned a nil processor`},
+			want: []string{`batchkit: processor "test-nil": nil processor and no error`},
 		},
 		{
 			name: "factory error comes back",
@@ -259,10 +259,10 @@ func TestRegisterPanics(t *testing.T) {
 		want     string
 	}{
 		{name: "duplicate", register: func() { config.Register("sqs", ok) }, want: `called twice for processor "sqs"`},
-		{name: "duplicate with another record type", register: func() { config.Register("sqs", okKinesis) }, want: `called twice for processor "sqs" (first for events.SQSMessage records)`},
-		{name: "empty name", register: func() { config.Register("", ok) }, want: `invalid processor name ""`},
+		{name: "duplicate with another record type", register: func() { config.Register("sqs", okKinesis) }, want: `called twice for processor "sqs" (first for events.SQSMessage)`},
+		{name: "empty name", register: func() { config.Register("", ok) }, want: `batchkit: config.Register: invalid processor name ""`},
 		{name: "space in name", register: func() { config.Register("my sqs", ok) }, want: `invalid processor name "my sqs"`},
-		{name: "nil factory", register: func() { config.Register[events.SQSMessage]("test-nil-factory", nil) }, want: `nil factory for processor "test-nil-factory"`},
+		{name: "nil factory", register: func() { config.Register[events.SQSMessage]("test-nil-factory", nil) }, want: `nil function for processor "test-nil-factory"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,15 +276,22 @@ func TestRegisterPanics(t *testing.T) {
 	}
 }
 
-func TestNames(t *testing.T) {
-	require.Equal(t, []string{"sqs", "sqs-fifo", "test-broken", "test-nil", "test-upper"}, config.Names[events.SQSMessage]())
-	require.Equal(t, []string{"kinesis"}, config.Names[events.KinesisEventRecord]())
-	require.Equal(t, []string{"dynamodb"}, config.Names[events.DynamoDBEventRecord]())
-	require.Equal(t, []string{"kafka"}, config.Names[events.KafkaRecord]())
+// Every built-in is registered for its record type.
+func TestBuiltins(t *testing.T) {
+	for name, open := range map[string]func() (any, error){
+		"sqs":      func() (any, error) { return config.Open[events.SQSMessage]("sqs", processors.Config{}) },
+		"sqs-fifo": func() (any, error) { return config.Open[events.SQSMessage]("sqs-fifo", processors.Config{}) },
+		"kinesis":  func() (any, error) { return config.Open[events.KinesisEventRecord]("kinesis", processors.Config{}) },
+		"dynamodb": func() (any, error) { return config.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{}) },
+		"kafka":    func() (any, error) { return config.Open[events.KafkaRecord]("kafka", processors.Config{}) },
+	} {
+		p, err := open()
+		require.NoError(t, err, name)
+		require.NotNil(t, p, name)
+	}
 	k, err := config.Open[events.KafkaRecord]("kafka", processors.Config{})
 	require.NoError(t, err)
 	require.IsType(t, &processors.KafkaProcessor{}, k)
-	require.Empty(t, config.Names[events.S3EventRecord]())
 }
 
 // Open chooses a processor by name at run time, like sql.Open chooses a
@@ -306,7 +313,7 @@ func ExampleOpen() {
 	fmt.Println(err)
 	// Output:
 	// 2 failed; error: <nil>
-	// batchkit: processor "sqs" handles events.SQSMessage records, not events.KinesisEventRecord; processors for events.KinesisEventRecord records: kinesis
+	// batchkit: processor "sqs" handles events.SQSMessage, not events.KinesisEventRecord; registered: kinesis
 }
 
 // A custom processor registers under its own name, once (in an init
@@ -320,9 +327,147 @@ func ExampleRegister() {
 		}
 		return upperSQS{base}, nil // a type embedding the base, overriding ProcessRecord
 	})
-	p, err := config.OpenEnv[events.SQSMessage](nil) // reads BATCHKIT_PROCESSOR
-	if err != nil {
-		log.Fatal(err)
+	p, err := config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=audited-sqs"})
+	fmt.Printf("%T %v\n", p, err)
+	// Output: config_test.upperSQS <nil>
+}
+
+type namedHook struct {
+	core.NopHook
+	name string
+}
+
+func init() {
+	config.RegisterHook("test-registry-ok", func() (core.Hook, error) { return &namedHook{name: "ok"}, nil })
+	config.RegisterHook("test-registry-fails", func() (core.Hook, error) { return nil, errors.New("no collector address") })
+	config.RegisterHook("test-registry-nil", func() (core.Hook, error) { return nil, nil })
+}
+
+func TestNewHook(t *testing.T) {
+	tests := []struct {
+		name    string
+		hook    string
+		wantErr string
+		is      error
+	}{
+		{name: "registered", hook: "test-registry-ok"},
+		{name: "unknown lists registered", hook: "nope", is: core.ErrInvalidConfig,
+			wantErr: `batchkit: unknown hook "nope"; registered: `},
+		{name: "hook error", hook: "test-registry-fails", wantErr: `batchkit: hook "test-registry-fails": no collector address`},
+		{name: "nil hook", hook: "test-registry-nil", wantErr: `batchkit: hook "test-registry-nil": nil hook and no error`},
 	}
-	_ = p
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := config.NewHook(tt.hook)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				require.Equal(t, "ok", h.(*namedHook).name)
+				return
+			}
+			require.Error(t, err)
+			require.Nil(t, h)
+			require.Contains(t, err.Error(), tt.wantErr)
+			if tt.is != nil {
+				require.ErrorIs(t, err, tt.is)
+				require.Contains(t, err.Error(), "test-registry-fails, test-registry-nil, test-registry-ok", "sorted")
+			}
+		})
+	}
+}
+
+func TestRegisterHookPanics(t *testing.T) {
+	ok := func() (core.Hook, error) { return core.NopHook{}, nil }
+	tests := []struct {
+		name    string
+		hook    string
+		factory func() (core.Hook, error)
+		want    string
+	}{
+		{name: "duplicate", hook: "test-registry-ok", factory: ok, want: `batchkit: config.RegisterHook called twice for hook "test-registry-ok"`},
+		{name: "empty name", hook: "", factory: ok, want: `batchkit: config.RegisterHook: invalid hook name ""`},
+		{name: "comma in name", hook: "a,b", factory: ok, want: `batchkit: config.RegisterHook: invalid hook name "a,b"`},
+		{name: "nil function", hook: "test-registry-nil-factory", factory: nil, want: `batchkit: config.RegisterHook: nil function for hook "test-registry-nil-factory"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.PanicsWithValue(t, tt.want, func() { config.RegisterHook(tt.hook, tt.factory) })
+		})
+	}
+}
+
+// A hook module (or main) registers its hook under a name; configuration
+// then creates it by name: BATCHKIT_HOOKS for OpenEnv, NewHook otherwise.
+func ExampleRegisterHook() {
+	config.RegisterHook("example-count", func() (core.Hook, error) { return &countFailures{}, nil })
+
+	p, err := config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=sqs", "BATCHKIT_HOOKS=example-count"})
+	fmt.Println(len(p.(*processors.SQSProcessor).Options().Hooks), err)
+
+	h, err := config.NewHook("example-count")
+	fmt.Printf("%T %v\n", h, err)
+	_, err = config.NewHook("example-cuont")
+	fmt.Println(errors.Is(err, core.ErrInvalidConfig))
+	// Output:
+	// 1 <nil>
+	// *config_test.countFailures <nil>
+	// true
+}
+
+// countFailures counts failed records; safe for concurrent use, as hooks
+// must be.
+type countFailures struct {
+	core.NopHook
+	n atomic.Int64
+}
+
+func (c *countFailures) RecordEnd(_ context.Context, info core.RecordInfo) {
+	if info.Outcome.Failed() {
+		c.n.Add(1)
+	}
+}
+
+// badError is a user error whose methods panic.
+type badError struct{}
+
+func (badError) Error() string { panic("Error exploded") }
+func (badError) Unwrap() error { panic("Unwrap exploded") }
+
+func init() {
+	config.Register("test-panic", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		panic("constructor exploded")
+	})
+	config.Register("test-bad-error", func(processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
+		return nil, badError{}
+	})
+	config.RegisterHook("test-registry-panic", func() (core.Hook, error) { panic("hook exploded") })
+}
+
+// v1 rule 7: the constructors given to Register and RegisterHook are user
+// code and run under recover; so does reading the errors they return.
+func TestUserCodeUnderRecover(t *testing.T) {
+	_, err := config.Open[events.SQSMessage]("test-panic", processors.Config{})
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, `processor "test-panic" constructor`, pe.Where)
+	require.Equal(t, "constructor exploded", pe.Value)
+	require.EqualError(t, err, `batchkit: processor "test-panic" constructor panicked: constructor exploded`)
+
+	_, err = config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=test-panic"})
+	require.ErrorAs(t, err, &pe)
+	require.EqualError(t, err, `batchkit: BATCHKIT_PROCESSOR="test-panic": processor "test-panic" constructor panicked: constructor exploded`)
+
+	_, err = config.NewHook("test-registry-panic")
+	require.ErrorAs(t, err, &pe)
+	require.EqualError(t, err, `batchkit: hook "test-registry-panic" constructor panicked: hook exploded`)
+	_, err = config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=sqs", "BATCHKIT_HOOKS=test-registry-panic"})
+	var ee *config.EnvError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, "BATCHKIT_HOOKS", ee.Variable)
+	require.Contains(t, ee.Problem, "hook exploded")
+
+	require.NotPanics(t, func() {
+		_, err = config.OpenEnv[events.SQSMessage]([]string{"BATCHKIT_PROCESSOR=test-bad-error"})
+	})
+	require.ErrorAs(t, err, &ee)
+	require.Contains(t, ee.Problem, "PANIC=Error method: Error exploded")
 }

@@ -67,7 +67,6 @@ func (e *FullBatchFailureError) Error() string {
 	if len(e.Errors) > 0 && e.Errors[0] != nil {
 		fmt.Fprintf(&b, " (first error: %v)", e.Errors[0])
 	}
-	b.WriteString("; to return the failure list instead of an error, use processors.WithRaiseOnEntireBatchFailure(false) (core.Options.SuppressFullBatchError = true, or the environment variable BATCHKIT_RAISE_ON_ENTIRE_BATCH_FAILURE=false)")
 	return b.String()
 }
 

@@ -623,7 +623,7 @@ func TestEnvelopeOnPipes(t *testing.T) {
 		got = append(got, g.Username)
 		return nil
 	}, envelope.SNS())
-	resp, err := pipes.PipesSQSHandler(core.Must(processors.NewSQS(processors.Config{})), h)(context.Background(), pipesEvent)
+	resp, err := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), h)(context.Background(), pipesEvent)
 	require.NoError(t, err)
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da", "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77"}, ids(resp))
 	require.Equal(t, []string{"lessa", "ana"}, got)

@@ -3,70 +3,86 @@ package firehose
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/raw"
+	"github.com/batchkit/batchkit/internal/userfn"
 )
 
-// ProcessFirehoseRaw is the raw-bytes entry for Firehose data
-// transformation: it takes the event as Firehose sent it, decodes each
-// record of its "records" array on its own and runs p over them with h,
-// like [ProcessFirehose]. A record that does not decode (bad base64, a
-// wrong type) is not handed to h: it is reported ProcessingFailed by its
-// recordId with a [*core.RecordDecodeError], and every other record still gets
-// its result. An event without a "records" array returns a
-// [core.UnexpectedBatchTypeError] before any handler runs.
-func ProcessFirehoseRaw(ctx context.Context, p *FirehoseProcessor, event []byte, h core.Handler[FirehoseRecord]) (FirehoseResponse, error) {
-	var ev FirehoseEvent
-	records, failures, err := raw.DecodeEnvelope(string(event), &firehoseRaw, "records", firehoseEventKeys, func(d *raw.Dec, key string) (bool, error) {
+// Handler returns the Lambda handler of a Firehose transformation function,
+// for lambda.Start:
+//
+//	lambda.Start(firehose.Handler(core.Must(firehose.New(firehose.Config{})), transform))
+//
+// It decodes the event as Firehose sent it, each record of its "records"
+// array on its own, and runs p over them with h, like [Process]. A record
+// that does not decode (bad base64, a wrong type) is not handed to h: it is
+// reported ProcessingFailed by its recordId with an error matching
+// [core.ErrDecode], and every other record still gets its result. An event
+// without a "records" array, or whose other fields do not decode, is
+// refused before any handler runs (hooks see it, see [core.Refuse]).
+func Handler(p *Processor, h Func) core.LambdaHandler[Response] {
+	return func(ctx context.Context, event json.RawMessage) (Response, error) {
+		return processRaw(ctx, p, event, h)
+	}
+}
+
+// processRaw is [Handler]'s work on one event.
+func processRaw(ctx context.Context, p *Processor, event []byte, h Func) (Response, error) {
+	if p == nil || h == nil {
+		return Response{}, errors.New("batchkit: firehose.Handler needs a processor and a handler")
+	}
+	var ev Event
+	var fieldErr error
+	records, failures, err := raw.DecodeEnvelope(string(event), &recordRaw, "records", eventKeys, func(d *raw.Dec, key string) (bool, error) {
+		var err error
 		switch key {
 		case "invocationId":
-			return true, d.StrField(&ev.InvocationID)
+			err = d.StrField(&ev.InvocationID)
 		case "deliveryStreamArn":
-			return true, d.StrField(&ev.DeliveryStreamArn)
+			err = d.StrField(&ev.DeliveryStreamArn)
 		case "sourceKinesisStreamArn":
-			return true, d.StrField(&ev.SourceKinesisStreamArn)
+			err = d.StrField(&ev.SourceKinesisStreamArn)
 		case "region":
-			return true, d.StrField(&ev.Region)
+			err = d.StrField(&ev.Region)
+		default:
+			return false, nil
 		}
-		return false, nil
+		if err != nil {
+			fieldErr = &userfn.EventFieldError{Event: "Firehose", Field: key, Err: err}
+		}
+		return true, err
 	})
-	if err != nil {
-		return FirehoseResponse{}, err
+	if fieldErr != nil {
+		err = fieldErr // the field, not "no records array"
 	}
-	b := core.NewBatch(records, h)
+	if err != nil {
+		_, err = core.Refuse(ctx, p, records, err)
+		return Response{}, err
+	}
+	b := core.NewBatch(records, notCalled)
 	for _, f := range failures {
 		b.Fail(f.Position, f)
 	}
-	return runFirehose(ctx, p, b)
+	return run(ctx, p, b, h)
 }
 
-// FirehoseHandler returns the Lambda handler of a Firehose transformation
-// function, for lambda.Start: it runs the raw-bytes entry
-// ([ProcessFirehoseRaw]) on each event.
-//
-//	lambda.Start(firehose.FirehoseHandler(core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), firehose.FirehoseFunc(transform)))
-func FirehoseHandler(p *FirehoseProcessor, h core.Handler[FirehoseRecord]) func(context.Context, json.RawMessage) (FirehoseResponse, error) {
-	return func(ctx context.Context, event json.RawMessage) (FirehoseResponse, error) {
-		return ProcessFirehoseRaw(ctx, p, event, h)
-	}
-}
+var eventKeys = []string{"invocationId", "deliveryStreamArn", "sourceKinesisStreamArn", "region"}
 
-var firehoseEventKeys = []string{"invocationId", "deliveryStreamArn", "sourceKinesisStreamArn", "region"}
-
-var firehoseRaw = raw.Kind[FirehoseRecord]{
-	Decode: decodeFirehoseRecord,
+var recordRaw = raw.Kind[Record]{
+	Decode: decodeRecord,
 	IDPath: []string{"recordId"},
-	SetID:  func(r *FirehoseRecord, id string) { r.RecordID = id },
+	SetID:  func(r *Record, id string) { r.RecordID = id },
 }
 
-var firehoseRecordKeys = []string{"recordId", "approximateArrivalTimestamp", "data", "kafkaRecordValue", "kinesisRecordMetadata"}
+var recordKeys = []string{"recordId", "approximateArrivalTimestamp", "data", "kafkaRecordValue", "kinesisRecordMetadata"}
 
-func decodeFirehoseRecord(d *raw.Dec, r *FirehoseRecord) error {
+func decodeRecord(d *raw.Dec, r *Record) error {
 	if err := d.OpenRecord(); err != nil {
 		return err
 	}
-	return d.Fields(firehoseRecordKeys, func(key string) (bool, error) {
+	return d.Fields(recordKeys, func(key string) (bool, error) {
 		switch key {
 		case "recordId":
 			return true, d.StrField(&r.RecordID)
@@ -77,15 +93,15 @@ func decodeFirehoseRecord(d *raw.Dec, r *FirehoseRecord) error {
 		case "kafkaRecordValue":
 			return true, d.BytesField(&r.KafkaRecordValue)
 		case "kinesisRecordMetadata":
-			return true, decodeFirehoseMetadata(d, &r.KinesisRecordMetadata)
+			return true, decodeMetadata(d, &r.KinesisRecordMetadata)
 		}
 		return false, nil
 	})
 }
 
-var firehoseMetadataKeys = []string{"shardId", "partitionKey", "approximateArrivalTimestamp", "sequenceNumber", "subsequenceNumber"}
+var metadataKeys = []string{"shardId", "partitionKey", "approximateArrivalTimestamp", "sequenceNumber", "subsequenceNumber"}
 
-func decodeFirehoseMetadata(d *raw.Dec, dst **FirehoseKinesisMetadata) error {
+func decodeMetadata(d *raw.Dec, dst **KinesisMetadata) error {
 	isNull, err := d.OpenObject()
 	if err != nil || isNull {
 		if isNull {
@@ -95,10 +111,10 @@ func decodeFirehoseMetadata(d *raw.Dec, dst **FirehoseKinesisMetadata) error {
 	}
 	m := *dst
 	if m == nil {
-		m = new(FirehoseKinesisMetadata)
+		m = new(KinesisMetadata)
 		*dst = m
 	}
-	return d.Fields(firehoseMetadataKeys, func(key string) (bool, error) {
+	return d.Fields(metadataKeys, func(key string) (bool, error) {
 		switch key {
 		case "shardId":
 			return true, d.StrField(&m.ShardID)

@@ -3,8 +3,6 @@ package pipes
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -13,87 +11,28 @@ import (
 	"github.com/batchkit/batchkit/processors"
 )
 
-// EventBridge Pipes with a Lambda function target invoke it with the source's
-// records as a bare JSON array (no "Records" key), even for one record, and
-// accept the same partial batch response as Lambda's event source mappings:
-// {"batchItemFailures":[{"itemIdentifier":"..."}]}. The identifier Pipes
-// expects is the SQS messageId for SQS sources, and the record's eventID (not
-// the sequence number) for Kinesis and DynamoDB sources; Kinesis records
-// arrive flattened, with the fields of the "kinesis" object at the top level
-// of the record.
-//
-// The Pipes entries below decode each record of the array on its own, with
-// the same guarantees as the raw-bytes entries ([ProcessSQSRaw]): a record
-// that does not decode fails alone, reported by its identifier, and an event
-// that is not a JSON array returns a [core.UnexpectedBatchTypeError] before
-// any handler runs.
-
-// ProcessPipesSQSRaw is the raw-bytes entry for an EventBridge pipe whose
-// source is an SQS queue (standard or FIFO, by p: [NewSQS] or [NewSQSFIFO])
-// and whose target is the Lambda function. Records are events.SQSMessage, as
-// for [ProcessSQSRaw], and failures are reported by message id.
-func ProcessPipesSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &raw.SQS, nil, nil)
+// KinesisProcessor is the processor of Kinesis records delivered by a pipe:
+// processors' Kinesis processor, reporting failures by eventID. A type of its
+// own, so that a processor reporting sequence numbers cannot be given to
+// [KinesisHandler]: Pipes would not recognise them.
+type KinesisProcessor struct {
+	*core.Base[events.KinesisEventRecord]
 }
 
-// ProcessPipesKinesisRaw is the raw-bytes entry for an EventBridge pipe whose
-// source is a Kinesis stream. Each flattened record is decoded into an
-// events.KinesisEventRecord (its kinesisSchemaVersion, partitionKey,
-// sequenceNumber, data and approximateArrivalTimestamp into Kinesis), so
-// handlers written for [ProcessKinesisRaw] run unchanged, and failures are
-// reported by eventID: use [NewPipesKinesis]. A processor that identifies
-// records otherwise (such as [NewKinesis], by sequence number) is refused
-// with a [*PipesIdentifierError] before any handler runs, since Pipes would
-// not recognise its identifiers.
-func ProcessPipesKinesisRaw(ctx context.Context, p core.PartialProcessor[events.KinesisEventRecord], event []byte, h core.Handler[events.KinesisEventRecord]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &raw.PipesKinesis, func(r *events.KinesisEventRecord) string { return r.EventID }, readPipesKinesisKeys)
+// DynamoDBProcessor is the processor of DynamoDB Streams records delivered by
+// a pipe, reporting failures by eventID; see [KinesisProcessor].
+type DynamoDBProcessor struct {
+	*core.Base[events.DynamoDBEventRecord]
 }
 
-// ProcessPipesDynamoDBRaw is the raw-bytes entry for an EventBridge pipe
-// whose source is a DynamoDB stream. Records have the shape of Lambda's
-// DynamoDB Streams records; failures are reported by eventID: use
-// [NewPipesDynamoDB]. A processor that identifies records otherwise (such as
-// [NewDynamoDB], by sequence number) is refused with a
-// [*PipesIdentifierError] before any handler runs.
-func ProcessPipesDynamoDBRaw(ctx context.Context, p core.PartialProcessor[events.DynamoDBEventRecord], event []byte, h core.Handler[events.DynamoDBEventRecord]) (core.Response, error) {
-	return processPipesRaw(ctx, p, event, h, &raw.PipesDynamoDB, func(r *events.DynamoDBEventRecord) string { return r.EventID }, nil)
-}
-
-// PipesSQSHandler returns a Lambda handler for an EventBridge pipe from an
-// SQS queue to the function, for lambda.Start: it runs
-// [ProcessPipesSQSRaw] with p and h.
-func PipesSQSHandler(p core.PartialProcessor[events.SQSMessage], h core.Handler[events.SQSMessage]) func(context.Context, json.RawMessage) (core.Response, error) {
-	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
-		return ProcessPipesSQSRaw(ctx, p, event, h)
-	}
-}
-
-// PipesKinesisHandler returns a Lambda handler for an EventBridge pipe from a
-// Kinesis stream to the function, for lambda.Start: it runs
-// [ProcessPipesKinesisRaw] with p (from [NewPipesKinesis]) and h.
-func PipesKinesisHandler(p core.PartialProcessor[events.KinesisEventRecord], h core.Handler[events.KinesisEventRecord]) func(context.Context, json.RawMessage) (core.Response, error) {
-	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
-		return ProcessPipesKinesisRaw(ctx, p, event, h)
-	}
-}
-
-// PipesDynamoDBHandler returns a Lambda handler for an EventBridge pipe from
-// a DynamoDB stream to the function, for lambda.Start: it runs
-// [ProcessPipesDynamoDBRaw] with p (from [NewPipesDynamoDB]) and h.
-func PipesDynamoDBHandler(p core.PartialProcessor[events.DynamoDBEventRecord], h core.Handler[events.DynamoDBEventRecord]) func(context.Context, json.RawMessage) (core.Response, error) {
-	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
-		return ProcessPipesDynamoDBRaw(ctx, p, event, h)
-	}
-}
-
-// NewPipesKinesis returns the processor for Kinesis records delivered by
-// EventBridge Pipes: [NewKinesis] (same options, same ordering policies)
-// reporting failures by eventID, the identifier Pipes expects.
-func NewPipesKinesis(c processors.Config) (*processors.KinesisProcessor, error) {
+// NewKinesis returns the processor for Kinesis records delivered by a pipe:
+// the settings and ordering policies of processors.NewKinesis (c is checked
+// as for "kinesis"), failures reported by eventID.
+func NewKinesis(c processors.Config) (*KinesisProcessor, error) {
 	if err := c.Validate("kinesis"); err != nil {
 		return nil, err
 	}
-	return core.NewBase(core.Source[events.KinesisEventRecord]{
+	return &KinesisProcessor{core.NewBase(core.Source[events.KinesisEventRecord]{
 		Name:         processors.EventSourceKinesis,
 		EventSources: []string{processors.EventSourceKinesis},
 		EventSource:  func(r *events.KinesisEventRecord) string { return r.EventSource },
@@ -101,17 +40,17 @@ func NewPipesKinesis(c processors.Config) (*processors.KinesisProcessor, error) 
 		Key:          func(r *events.KinesisEventRecord) string { return r.Kinesis.PartitionKey },
 		OrderByKey:   c.OrderByKey,
 		Stop:         c.StreamPolicy(),
-	}, c.Options), nil
+	}, c.Options)}, nil
 }
 
-// NewPipesDynamoDB returns the processor for DynamoDB Streams records
-// delivered by EventBridge Pipes: [NewDynamoDB] (same options, same ordering
-// policies) reporting failures by eventID, the identifier Pipes expects.
-func NewPipesDynamoDB(c processors.Config) (*processors.DynamoDBProcessor, error) {
+// NewDynamoDB returns the processor for DynamoDB Streams records delivered by
+// a pipe: the settings and ordering policies of processors.NewDynamoDB (c is
+// checked as for "dynamodb"), failures reported by eventID.
+func NewDynamoDB(c processors.Config) (*DynamoDBProcessor, error) {
 	if err := c.Validate("dynamodb"); err != nil {
 		return nil, err
 	}
-	return core.NewBase(core.Source[events.DynamoDBEventRecord]{
+	return &DynamoDBProcessor{core.NewBase(core.Source[events.DynamoDBEventRecord]{
 		Name:         processors.EventSourceDynamoDB,
 		EventSources: []string{processors.EventSourceDynamoDB},
 		EventSource:  func(r *events.DynamoDBEventRecord) string { return r.EventSource },
@@ -119,37 +58,43 @@ func NewPipesDynamoDB(c processors.Config) (*processors.DynamoDBProcessor, error
 		Key:          processors.ItemKey,
 		OrderByKey:   c.OrderByKey,
 		Stop:         c.StreamPolicy(),
-	}, c.Options), nil
+	}, c.Options)}, nil
 }
 
-// ErrPipesIdentifier matches every [*PipesIdentifierError] with errors.Is.
-var ErrPipesIdentifier = errors.New("batchkit: processor does not identify records as EventBridge Pipes expects")
-
-// PipesIdentifierError is returned, before any handler runs, when a Pipes
-// entry for Kinesis or DynamoDB is given a processor that does not identify
-// records by their eventID (for example [NewKinesis], which reports sequence
-// numbers): Pipes would not recognise the reported identifiers. Use
-// [NewPipesKinesis] or [NewPipesDynamoDB].
-type PipesIdentifierError struct {
-	// Position is the first record whose identifier is not its eventID.
-	Position int
-	// Got is the identifier the processor gives the record.
-	Got string
-	// Want is the record's eventID.
-	Want string
+// SQSHandler returns the Lambda handler of a function that is the target of
+// a pipe whose source is an SQS queue (standard or FIFO, by p:
+// processors.NewSQS or processors.NewSQSFIFO). Records are
+// events.SQSMessage and failures are reported by message id, as Pipes
+// expects.
+func SQSHandler(p core.PartialProcessor[events.SQSMessage], h core.Handler[events.SQSMessage]) core.LambdaHandler[core.Response] {
+	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
+		return processPipesRaw(ctx, p, event, h, &raw.SQS, nil)
+	}
 }
 
-// Error says which record is misidentified and what to use instead.
-func (e *PipesIdentifierError) Error() string {
-	return fmt.Sprintf("batchkit: record %d would be reported as %q but EventBridge Pipes identifies it by its eventID %q; use pipes.NewPipesKinesis or pipes.NewPipesDynamoDB (no record was handled)", e.Position, e.Got, e.Want)
+// KinesisHandler returns the Lambda handler of a function that is the
+// target of a pipe whose source is a Kinesis stream. Each flattened record is
+// decoded into an events.KinesisEventRecord (the fields of Lambda's "kinesis"
+// object filled from the record's top level), so handlers written for
+// processors.KinesisHandler work unchanged.
+func KinesisHandler(p *KinesisProcessor, h core.Handler[events.KinesisEventRecord]) core.LambdaHandler[core.Response] {
+	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
+		return processPipesRaw(ctx, p, event, h, &raw.PipesKinesis, readPipesKinesisKeys)
+	}
 }
 
-// Is matches [ErrPipesIdentifier].
-func (e *PipesIdentifierError) Is(target error) bool { return target == ErrPipesIdentifier }
+// DynamoDBHandler returns the Lambda handler of a function that is the
+// target of a pipe whose source is a DynamoDB stream; records are
+// events.DynamoDBEventRecord, as Lambda's event source mapping delivers
+// them.
+func DynamoDBHandler(p *DynamoDBProcessor, h core.Handler[events.DynamoDBEventRecord]) core.LambdaHandler[core.Response] {
+	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
+		return processPipesRaw(ctx, p, event, h, &raw.PipesDynamoDB, nil)
+	}
+}
 
 // processPipesRaw is the Pipes entry for one record type: the records are
-// the elements of the top-level array. eventID, when not nil, reads the
-// identifier Pipes expects, which p must report. readKeys, when not nil,
+// the elements of the top-level array. readKeys, when not nil,
 // reads the ordering key of the records that did not decode where the
 // record's shape differs from the event source mapping's (the flattened
 // Kinesis record).
@@ -159,18 +104,13 @@ func (e *PipesIdentifierError) Is(target error) bool { return target == ErrPipes
 // that under a stop-by-key policy (FIFO skip-group, streams with
 // stop-on-first-failure) no later record of its key runs and succeeds
 // before it.
-func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *raw.Kind[R], eventID func(*R) string, readKeys func(event string, records []R, failures []*core.RecordDecodeError)) (core.Response, error) {
+func processPipesRaw[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *raw.Kind[R], readKeys func(event string, records []R, failures []*core.RecordDecodeError)) (core.Response, error) {
 	records, failures, err := raw.DecodeArrayEvent(string(event), k)
 	if err != nil {
-		return core.Response{}, err
+		return core.Refuse(ctx, p, records, err) // hooks see the refused invocation
 	}
 	if readKeys != nil && len(failures) > 0 {
 		readKeys(string(event), records, failures)
-	}
-	if eventID != nil {
-		if err := checkPipesIdentifiers(p, records, eventID); err != nil {
-			return core.Response{}, err
-		}
 	}
 	b := core.NewBatch(records, h)
 	for _, f := range failures {
@@ -204,27 +144,4 @@ func readPipesKinesisKeys(event string, records []events.KinesisEventRecord, fai
 		records[f.Position].Kinesis.PartitionKey = pk
 		f.KeyUnknown = false
 	}
-}
-
-// checkPipesIdentifiers requires p (when it tells its identifiers, as every
-// [core.Base] does) to identify each record by its eventID.
-func checkPipesIdentifiers[R any](p core.PartialProcessor[R], records []R, eventID func(*R) string) error {
-	pl, ok := p.(core.Planner[R])
-	if !ok {
-		return nil
-	}
-	identify := pl.Plan().Source.Identify
-	if identify == nil {
-		return nil
-	}
-	for i := range records {
-		want := eventID(&records[i])
-		if want == "" {
-			continue // reported as unidentifiable if it fails
-		}
-		if got := identify(&records[i]); got.IsKafka() || got.ID != want {
-			return &PipesIdentifierError{Position: i, Got: got.String(), Want: want}
-		}
-	}
-	return nil
 }

@@ -17,8 +17,8 @@ import (
 // An EventBridge pipe from a Kinesis stream to a Lambda function: the event
 // is a bare JSON array of flattened records, and failures are reported by
 // eventID, as Pipes expects. lambda.Start(handler) runs it in Lambda.
-func ExamplePipesKinesisHandler() {
-	handler := pipes.PipesKinesisHandler(core.Must(pipes.NewPipesKinesis(processors.Config{})),
+func ExampleKinesisHandler() {
+	handler := pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})),
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			fmt.Printf("%s %s\n", r.Kinesis.SequenceNumber, r.Kinesis.Data)
 			if string(r.Kinesis.Data) == "bad" {
@@ -41,11 +41,11 @@ func ExamplePipesKinesisHandler() {
 
 // An EventBridge pipe from an SQS queue: the usual SQS processors and typed
 // handlers apply; a record that does not decode fails alone.
-func ExamplePipesSQSHandler() {
+func ExampleSQSHandler() {
 	type Order struct {
 		ID string `json:"id"`
 	}
-	handler := pipes.PipesSQSHandler(core.Must(processors.NewSQS(processors.Config{})),
+	handler := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})),
 		processors.SQSJSON(func(_ context.Context, o Order, m *events.SQSMessage) error {
 			fmt.Println("order", o.ID)
 			return nil
@@ -59,14 +59,4 @@ func ExamplePipesSQSHandler() {
 	// Output:
 	// order o-1
 	// {"batchItemFailures":[{"itemIdentifier":"m2"}]} <nil>
-}
-
-// A stream processor that reports sequence numbers cannot serve a pipe:
-// the Pipes entry refuses it before any handler runs.
-func ExampleProcessPipesDynamoDBRaw_wrongProcessor() {
-	event := `[{"eventID":"1","dynamodb":{"SequenceNumber":"111"},"eventSource":"aws:dynamodb"}]`
-	_, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), []byte(event),
-		func(context.Context, *events.DynamoDBEventRecord) error { return nil })
-	fmt.Println(errors.Is(err, pipes.ErrPipesIdentifier))
-	// Output: true
 }

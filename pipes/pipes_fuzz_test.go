@@ -73,8 +73,7 @@ func FuzzPipesSQS(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"messageId"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return pipes.ProcessPipesSQSRaw(ctx, core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), event,
-				func(_ context.Context, m *events.SQSMessage) error { return h(m.MessageId) })
+			return pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), func(_ context.Context, m *events.SQSMessage) error { return h(m.MessageId) })(ctx, event)
 		})
 	})
 }
@@ -83,8 +82,7 @@ func FuzzPipesKinesis(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return pipes.ProcessPipesKinesisRaw(ctx, core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), event,
-				func(_ context.Context, r *events.KinesisEventRecord) error { return h(r.EventID) })
+			return pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), func(_ context.Context, r *events.KinesisEventRecord) error { return h(r.EventID) })(ctx, event)
 		})
 	})
 }
@@ -93,8 +91,7 @@ func FuzzPipesDynamoDB(f *testing.F) {
 	seedPipes(f)
 	f.Fuzz(func(t *testing.T, event []byte) {
 		checkPipesNoLostRecord(t, event, []string{"eventID"}, func(ctx context.Context, h func(string) error) (core.Response, error) {
-			return pipes.ProcessPipesDynamoDBRaw(ctx, core.Must(pipes.NewPipesDynamoDB(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), event,
-				func(_ context.Context, r *events.DynamoDBEventRecord) error { return h(r.EventID) })
+			return pipes.DynamoDBHandler(core.Must(pipes.NewDynamoDB(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), func(_ context.Context, r *events.DynamoDBEventRecord) error { return h(r.EventID) })(ctx, event)
 		})
 	})
 }

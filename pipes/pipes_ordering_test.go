@@ -46,13 +46,13 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
 			}
 			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%" })
-			p := core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, StopOnFirstFailure: true, OrderByKey: true}))
-			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, func(_ context.Context, rec *events.KinesisEventRecord) error {
+			p := core.Must(pipes.NewKinesis(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, StopOnFirstFailure: true, OrderByKey: true}))
+			return pipes.KinesisHandler(p, func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, rec.EventID)
 				return nil
-			})
+			})(context.Background(), raw)
 		},
 		wantRan:    []string{"e2"},
 		wantFailed: []string{"e0", "e1"},
@@ -67,13 +67,13 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
 			}
 			raw := breakFlat(t, contracttest.PipesKinesisEvent(t, recs), 0, func(m map[string]any) { m["data"] = "%%%"; delete(m, "partitionKey") })
-			p := core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, StopOnFirstFailure: true, OrderByKey: true}))
-			return pipes.ProcessPipesKinesisRaw(context.Background(), p, raw, func(_ context.Context, rec *events.KinesisEventRecord) error {
+			p := core.Must(pipes.NewKinesis(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, StopOnFirstFailure: true, OrderByKey: true}))
+			return pipes.KinesisHandler(p, func(_ context.Context, rec *events.KinesisEventRecord) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, rec.EventID)
 				return nil
-			})
+			})(context.Background(), raw)
 		},
 		wantFailed: []string{"e0", "e1"},
 	}, {
@@ -86,12 +86,12 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 			).Records
 			raw := breakFlat(t, contracttest.JSON(t, msgs), 0, func(m map[string]any) { m["body"] = 1; m["attributes"] = "unreadable" })
 			p := core.Must(processors.NewSQSFIFO(processors.Config{Options: core.Options{Concurrency: 2, SuppressFullBatchError: true}, SkipGroupOnError: true}))
-			return pipes.ProcessPipesSQSRaw(context.Background(), p, raw, func(_ context.Context, m *events.SQSMessage) error {
+			return pipes.SQSHandler(p, func(_ context.Context, m *events.SQSMessage) error {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				r.ids = append(r.ids, m.MessageId)
 				return nil
-			})
+			})(context.Background(), raw)
 		},
 		// The unreadable group may be any: every later grouped message
 		// waits for it.

@@ -37,14 +37,13 @@ func failIDs(resp core.Response) []string {
 func TestPipesSQS(t *testing.T) {
 	event := readPipesEvent(t, "sqs.json")
 	var seen []events.SQSMessage
-	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event,
-		func(_ context.Context, m *events.SQSMessage) error {
-			seen = append(seen, *m)
-			if m.MessageId == "2e1424d4-f796-459a-8184-9c92662be6da" {
-				return errors.New("boom")
-			}
-			return nil
-		})
+	resp, err := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
+		seen = append(seen, *m)
+		if m.MessageId == "2e1424d4-f796-459a-8184-9c92662be6da" {
+			return errors.New("boom")
+		}
+		return nil
+	})(context.Background(), event)
 	require.NoError(t, err)
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da"}, failIDs(resp))
 
@@ -62,11 +61,10 @@ func TestPipesSQSBadRecordFailsAlone(t *testing.T) {
 		{"messageId":"m2","body":{"not":"a string"},"eventSource":"aws:sqs"},
 		{"messageId":"m3","body":"three","eventSource":"aws:sqs"}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQS(processors.Config{})), []byte(event),
-		func(_ context.Context, m *events.SQSMessage) error {
-			handled = append(handled, m.MessageId)
-			return nil
-		})
+	resp, err := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
+		handled = append(handled, m.MessageId)
+		return nil
+	})(context.Background(), []byte(event))
 	require.NoError(t, err)
 	require.Equal(t, []string{"m1", "m3"}, handled)
 	require.Equal(t, []string{"m2"}, failIDs(resp))
@@ -78,22 +76,20 @@ func TestPipesSQSFIFOStopsAtFirstFailure(t *testing.T) {
 		{"messageId":"m2","body":{"bad":1},"attributes":{"MessageGroupId":"g"},"eventSource":"aws:sqs"},
 		{"messageId":"m3","body":"ok","attributes":{"MessageGroupId":"g"},"eventSource":"aws:sqs"}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), []byte(event),
-		func(_ context.Context, m *events.SQSMessage) error {
-			handled = append(handled, m.MessageId)
-			return nil
-		})
+	resp, err := pipes.SQSHandler(core.Must(processors.NewSQSFIFO(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
+		handled = append(handled, m.MessageId)
+		return nil
+	})(context.Background(), []byte(event))
 	require.NoError(t, err)
 	require.Equal(t, []string{"m1"}, handled)
 	require.Equal(t, []string{"m2", "m3"}, failIDs(resp))
 
 	// The documented FIFO sample decodes with its group id.
 	var group string
-	_, err = pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), readPipesEvent(t, "sqs_fifo.json"),
-		func(_ context.Context, m *events.SQSMessage) error {
-			group = m.Attributes["MessageGroupId"]
-			return nil
-		})
+	_, err = pipes.SQSHandler(core.Must(processors.NewSQSFIFO(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
+		group = m.Attributes["MessageGroupId"]
+		return nil
+	})(context.Background(), readPipesEvent(t, "sqs_fifo.json"))
 	require.NoError(t, err)
 	require.Equal(t, "1", group)
 }
@@ -103,14 +99,13 @@ func TestPipesKinesis(t *testing.T) {
 	const first = "shardId-000000000006:49590338271490256608559692538361571095921575989136588898"
 	const second = "shardId-000000000006:49590338271490256608559692540925702759324208523137515618"
 	var seen []events.KinesisEventRecord
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), event,
-		func(_ context.Context, r *events.KinesisEventRecord) error {
-			seen = append(seen, *r)
-			if r.EventID == second {
-				return errors.New("boom")
-			}
-			return nil
-		})
+	resp, err := pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})), func(_ context.Context, r *events.KinesisEventRecord) error {
+		seen = append(seen, *r)
+		if r.EventID == second {
+			return errors.New("boom")
+		}
+		return nil
+	})(context.Background(), event)
 	require.NoError(t, err)
 	// Pipes identifies stream records by eventID, not sequence number.
 	require.Equal(t, []string{second}, failIDs(resp))
@@ -158,7 +153,7 @@ func TestPipesKinesisEquivalence(t *testing.T) {
 		return func(_ context.Context, r *events.KinesisEventRecord) error { *dst = append(*dst, *r); return nil }
 	}
 	var fromPipes, fromLambda []events.KinesisEventRecord
-	_, err = pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), readPipesEvent(t, "kinesis.json"), collect(&fromPipes))
+	_, err = pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})), collect(&fromPipes))(context.Background(), readPipesEvent(t, "kinesis.json"))
 	require.NoError(t, err)
 	_, err = processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{})), collect(&fromLambda))(context.Background(), nestedEvent)
 	require.NoError(t, err)
@@ -175,13 +170,12 @@ func TestPipesKinesisBadRecordFailsAlone(t *testing.T) {
 		{"eventID":"shardId-1:3","sequenceNumber":"3","partitionKey":"a","data":"eyJuIjozfQ==","eventSource":"aws:kinesis"}]`
 	var handled []string
 	var mu sync.Mutex
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{Options: core.Options{Concurrency: 3}})), []byte(event),
-		func(_ context.Context, r *events.KinesisEventRecord) error {
-			mu.Lock()
-			defer mu.Unlock()
-			handled = append(handled, string(r.Kinesis.Data))
-			return nil
-		})
+	resp, err := pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{Options: core.Options{Concurrency: 3}})), func(_ context.Context, r *events.KinesisEventRecord) error {
+		mu.Lock()
+		defer mu.Unlock()
+		handled = append(handled, string(r.Kinesis.Data))
+		return nil
+	})(context.Background(), []byte(event))
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{`{"n":1}`, `{"n":3}`}, handled)
 	require.Equal(t, []string{"shardId-1:2"}, failIDs(resp))
@@ -193,14 +187,13 @@ func TestPipesKinesisStopOnFirstFailure(t *testing.T) {
 		{"eventID":"s:2","sequenceNumber":"2","partitionKey":"a","data":"Mg=="},
 		{"eventID":"s:3","sequenceNumber":"3","partitionKey":"a","data":"Mw=="}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{StopOnFirstFailure: true})), []byte(event),
-		func(_ context.Context, r *events.KinesisEventRecord) error {
-			handled = append(handled, r.EventID)
-			if string(r.Kinesis.Data) == "2" {
-				return errors.New("boom")
-			}
-			return nil
-		})
+	resp, err := pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{StopOnFirstFailure: true})), func(_ context.Context, r *events.KinesisEventRecord) error {
+		handled = append(handled, r.EventID)
+		if string(r.Kinesis.Data) == "2" {
+			return errors.New("boom")
+		}
+		return nil
+	})(context.Background(), []byte(event))
 	require.NoError(t, err)
 	require.Equal(t, []string{"s:1", "s:2"}, handled)
 	require.Equal(t, []string{"s:2", "s:3"}, failIDs(resp))
@@ -213,14 +206,13 @@ func TestPipesDynamoDB(t *testing.T) {
 		Message string `json:"Message"`
 	}
 	var seen []item
-	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(pipes.NewPipesDynamoDB(processors.Config{})), event,
-		processors.DynamoDBNewImage(func(_ context.Context, it *item, r *events.DynamoDBEventRecord) error {
-			seen = append(seen, *it)
-			if r.EventName == "MODIFY" {
-				return errors.New("boom")
-			}
-			return nil
-		}))
+	resp, err := pipes.DynamoDBHandler(core.Must(pipes.NewDynamoDB(processors.Config{})), processors.DynamoDBNewImage(func(_ context.Context, it *item, r *events.DynamoDBEventRecord) error {
+		seen = append(seen, *it)
+		if r.EventName == "MODIFY" {
+			return errors.New("boom")
+		}
+		return nil
+	}))(context.Background(), event)
 	require.NoError(t, err)
 	require.Equal(t, []string{"2"}, failIDs(resp), "reported by eventID, not SequenceNumber 222")
 	require.Equal(t, []item{{101, "New item!"}, {101, "This item has changed"}}, seen)
@@ -232,33 +224,13 @@ func TestPipesDynamoDBBadRecordFailsAlone(t *testing.T) {
 		{"eventID":"e2","dynamodb":{"SequenceNumber":"2","NewImage":{"a":{"Q":"unknown type"}}},"eventSource":"aws:dynamodb"},
 		{"eventID":"e3","dynamodb":{"SequenceNumber":"3","NewImage":{"a":{"S":"z"}}},"eventSource":"aws:dynamodb"}]`
 	var handled []string
-	resp, err := pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(pipes.NewPipesDynamoDB(processors.Config{})), []byte(event),
-		func(_ context.Context, r *events.DynamoDBEventRecord) error {
-			handled = append(handled, r.EventID)
-			return nil
-		})
+	resp, err := pipes.DynamoDBHandler(core.Must(pipes.NewDynamoDB(processors.Config{})), func(_ context.Context, r *events.DynamoDBEventRecord) error {
+		handled = append(handled, r.EventID)
+		return nil
+	})(context.Background(), []byte(event))
 	require.NoError(t, err)
 	require.Equal(t, []string{"e1", "e3"}, handled)
 	require.Equal(t, []string{"e2"}, failIDs(resp))
-}
-
-// A stream processor that reports sequence numbers is refused before any
-// handler runs: Pipes would not recognise its identifiers.
-func TestPipesWrongProcessorRefused(t *testing.T) {
-	called := false
-	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), readPipesEvent(t, "kinesis.json"),
-		func(context.Context, *events.KinesisEventRecord) error { called = true; return nil })
-	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
-	var pe *pipes.PipesIdentifierError
-	require.ErrorAs(t, err, &pe)
-	require.Equal(t, 0, pe.Position)
-	require.Equal(t, "49590338271490256608559692538361571095921575989136588898", pe.Got)
-	require.False(t, called)
-
-	_, err = pipes.ProcessPipesDynamoDBRaw(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), readPipesEvent(t, "dynamodb.json"),
-		func(context.Context, *events.DynamoDBEventRecord) error { called = true; return nil })
-	require.ErrorIs(t, err, pipes.ErrPipesIdentifier)
-	require.False(t, called)
 }
 
 func TestPipesUnexpectedBatchType(t *testing.T) {
@@ -272,8 +244,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			called := false
-			_, err := pipes.ProcessPipesSQSRaw(context.Background(), core.Must(processors.NewSQS(processors.Config{})), []byte(c.event),
-				func(context.Context, *events.SQSMessage) error { called = true; return nil })
+			_, err := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(context.Context, *events.SQSMessage) error { called = true; return nil })(context.Background(), []byte(c.event))
 			require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 			var ube *core.UnexpectedBatchTypeError
 			require.ErrorAs(t, err, &ube)
@@ -284,8 +255,7 @@ func TestPipesUnexpectedBatchType(t *testing.T) {
 }
 
 func TestPipesEmptyArray(t *testing.T) {
-	resp, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), []byte(` [ ] `),
-		func(context.Context, *events.KinesisEventRecord) error { return nil })
+	resp, err := pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})), func(context.Context, *events.KinesisEventRecord) error { return nil })(context.Background(), []byte(` [ ] `))
 	require.NoError(t, err)
 	out, err := json.Marshal(resp)
 	require.NoError(t, err)
@@ -299,7 +269,7 @@ func TestPipesAdapters(t *testing.T) {
 	failSecond := func(i *int) bool { *i++; return *i == 2 }
 
 	var n1 int
-	sqsResp, err := pipes.PipesSQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(context.Context, *events.SQSMessage) error {
+	sqsResp, err := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(context.Context, *events.SQSMessage) error {
 		if failSecond(&n1) {
 			return errors.New("boom")
 		}
@@ -310,7 +280,7 @@ func TestPipesAdapters(t *testing.T) {
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"2e1424d4-f796-459a-8184-9c92662be6da"}]}`, string(out))
 
 	var n2 int
-	kResp, err := pipes.PipesKinesisHandler(core.Must(pipes.NewPipesKinesis(processors.Config{})), func(context.Context, *events.KinesisEventRecord) error {
+	kResp, err := pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})), func(context.Context, *events.KinesisEventRecord) error {
 		if failSecond(&n2) {
 			return errors.New("boom")
 		}
@@ -321,7 +291,7 @@ func TestPipesAdapters(t *testing.T) {
 	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"shardId-000000000006:49590338271490256608559692540925702759324208523137515618"}]}`, string(out))
 
 	var n3 int
-	dResp, err := pipes.PipesDynamoDBHandler(core.Must(pipes.NewPipesDynamoDB(processors.Config{})), func(context.Context, *events.DynamoDBEventRecord) error {
+	dResp, err := pipes.DynamoDBHandler(core.Must(pipes.NewDynamoDB(processors.Config{})), func(context.Context, *events.DynamoDBEventRecord) error {
 		if failSecond(&n3) {
 			return errors.New("boom")
 		}
@@ -336,19 +306,47 @@ func TestPipesAdapters(t *testing.T) {
 // fail: nothing is lost.
 func TestPipesUnidentifiableFailure(t *testing.T) {
 	event := `[{"eventID":"s:1","data":"MQ=="},{"data":"%%%"}]`
-	_, err := pipes.ProcessPipesKinesisRaw(context.Background(), core.Must(pipes.NewPipesKinesis(processors.Config{})), []byte(event),
-		func(context.Context, *events.KinesisEventRecord) error { return nil })
+	_, err := pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})), func(context.Context, *events.KinesisEventRecord) error { return nil })(context.Background(), []byte(event))
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
 	require.ErrorIs(t, err, core.ErrDecode)
 }
 
 func TestPipesProcessorConfig(t *testing.T) {
-	_, err := pipes.NewPipesKinesis(processors.Config{SkipGroupOnError: true})
+	_, err := pipes.NewKinesis(processors.Config{SkipGroupOnError: true})
 	require.ErrorIs(t, err, core.ErrInvalidConfig)
-	_, err = pipes.NewPipesDynamoDB(processors.Config{Options: core.Options{Concurrency: -1}})
+	_, err = pipes.NewDynamoDB(processors.Config{Options: core.Options{Concurrency: -1}})
 	require.ErrorIs(t, err, core.ErrInvalidConfig)
-	p, err := pipes.NewPipesDynamoDB(processors.Config{OrderByKey: true, StopOnFirstFailure: true})
+	p, err := pipes.NewDynamoDB(processors.Config{OrderByKey: true, StopOnFirstFailure: true})
 	require.NoError(t, err)
 	require.Equal(t, core.StopKey, p.Plan().Source.Stop)
 	require.True(t, strings.HasPrefix(p.Plan().Source.Name, "aws:"))
+}
+
+// refusalHook records the error of every invocation's BatchEnd.
+type refusalHook struct {
+	core.NopHook
+	errs []error
+}
+
+func (h *refusalHook) BatchEnd(_ context.Context, res core.BatchResult) error {
+	h.errs = append(h.errs, res.Err)
+	return nil
+}
+
+// Issue 18: an event a pipe's adapter refuses (not a JSON array) reaches
+// the hooks with its error, for every source.
+func TestPipesRefusalReachesHooks(t *testing.T) {
+	h := &refusalHook{}
+	c := processors.Config{Options: core.Options{Hooks: []core.Hook{h}}}
+	notArray := []byte(`{"Records":[]}`)
+	_, err := pipes.SQSHandler(core.Must(processors.NewSQS(c)), func(context.Context, *events.SQSMessage) error { return nil })(context.Background(), notArray)
+	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
+	_, err = pipes.KinesisHandler(core.Must(pipes.NewKinesis(c)), func(context.Context, *events.KinesisEventRecord) error { return nil })(context.Background(), notArray)
+	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
+	_, err = pipes.DynamoDBHandler(core.Must(pipes.NewDynamoDB(c)), func(context.Context, *events.DynamoDBEventRecord) error { return nil })(context.Background(), notArray)
+	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
+	require.Len(t, h.errs, 3)
+	for _, e := range h.errs {
+		require.ErrorIs(t, e, core.ErrUnexpectedBatchType)
+	}
 }

@@ -26,17 +26,17 @@ import (
 
 const contractBenchN = 1000
 
-func benchS3Event(n int) s3batch.S3BatchEvent {
-	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: s3batch.S3BatchJob{ID: "job", UserArguments: map[string]string{"k": "v"}}}
+func benchS3Event(n int) s3batch.Event {
+	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: s3batch.Job{ID: "job", UserArguments: map[string]string{"k": "v"}}}
 	for i := range n {
-		ev.Tasks = append(ev.Tasks, s3batch.S3BatchTask{TaskID: fmt.Sprintf("task-%06d", i), S3Key: fmt.Sprintf("images/photo-%06d.jpg", i), S3Bucket: "bucket"})
+		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: fmt.Sprintf("task-%06d", i), S3Key: fmt.Sprintf("images/photo-%06d.jpg", i), S3Bucket: "bucket"})
 	}
 	return ev
 }
 
 func BenchmarkS3Batch(b *testing.B) {
-	p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
-	h := s3batch.S3BatchFunc(func(_ context.Context, t *s3batch.S3BatchTask) (string, error) { return "copied", nil })
+	p := core.Must(s3batch.New(s3batch.Config{}))
+	h := func(_ context.Context, t *s3batch.Task) (string, error) { return "copied", nil }
 	ev := benchS3Event(contractBenchN)
 	raw, err := json.Marshal(ev)
 	if err != nil {
@@ -46,8 +46,8 @@ func BenchmarkS3Batch(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := s3batch.ProcessS3Batch(ctx, p, ev, h)
-			if err != nil || resp.Results[contractBenchN-1].ResultCode != s3batch.S3BatchSucceeded {
+			resp, err := s3batch.Process(ctx, p, ev, h)
+			if err != nil || resp.Results[contractBenchN-1].ResultCode != s3batch.Succeeded {
 				b.Fatal(err, resp.Results[contractBenchN-1])
 			}
 		}
@@ -64,11 +64,12 @@ func BenchmarkS3Batch(b *testing.B) {
 			for i := range ev.Tasks {
 				r := &resp.Results[i]
 				r.TaskID = ev.Tasks[i].TaskID
-				if err := h(ctx, &ev.Tasks[i]); err != nil {
+				out, err := h(ctx, &ev.Tasks[i])
+				if err != nil {
 					r.ResultCode, r.ResultString = "TemporaryFailure", err.Error()
 					continue
 				}
-				r.ResultCode, r.ResultString = "Succeeded", "copied"
+				r.ResultCode, r.ResultString = "Succeeded", out
 			}
 			if resp.Results[contractBenchN-1].ResultCode != "Succeeded" {
 				b.Fatal(resp.Results[contractBenchN-1])
@@ -80,8 +81,8 @@ func BenchmarkS3Batch(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			resp, err := s3batch.ProcessS3BatchRaw(ctx, p, raw, h)
-			if err != nil || resp.Results[contractBenchN-1].ResultCode != s3batch.S3BatchSucceeded {
+			resp, err := s3batch.Handler(p, h)(ctx, raw)
+			if err != nil || resp.Results[contractBenchN-1].ResultCode != s3batch.Succeeded {
 				b.Fatal(err)
 			}
 		}
@@ -89,10 +90,10 @@ func BenchmarkS3Batch(b *testing.B) {
 	})
 }
 
-func benchFirehoseEvent(n int) firehose.FirehoseEvent {
-	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Region: "us-east-1"}
+func benchFirehoseEvent(n int) firehose.Event {
+	ev := firehose.Event{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Region: "us-east-1"}
 	for i := range n {
-		ev.Records = append(ev.Records, firehose.FirehoseRecord{
+		ev.Records = append(ev.Records, firehose.Record{
 			RecordID:                    fmt.Sprintf("49546986683135544286507457936321625675700192471156785154%06d", i),
 			ApproximateArrivalTimestamp: 1510772160000,
 			Data:                        fmt.Appendf(nil, `{"id":%d,"message":"hello world","level":"info"}`, i),
@@ -102,12 +103,12 @@ func benchFirehoseEvent(n int) firehose.FirehoseEvent {
 }
 
 func BenchmarkFirehose(b *testing.B) {
-	p := core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
+	p := core.Must(firehose.New(firehose.Config{}))
 	// The transformation returns the record's own data (a pass-through),
 	// so the benchmark measures batchkit, not a copy.
-	h := firehose.FirehoseFunc(func(_ context.Context, r *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
-		return firehose.FirehoseData(r.Data), nil
-	})
+	h := func(_ context.Context, r *firehose.Record) (firehose.Result, error) {
+		return firehose.Result{Data: r.Data}, nil
+	}
 	ev := benchFirehoseEvent(contractBenchN)
 	raw, err := json.Marshal(ev)
 	if err != nil {
@@ -117,15 +118,15 @@ func BenchmarkFirehose(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := firehose.ProcessFirehose(ctx, p, ev, h)
-			if err != nil || resp.Records[contractBenchN-1].Result != firehose.FirehoseOk {
+			resp, err := firehose.Process(ctx, p, ev, h)
+			if err != nil || resp.Records[contractBenchN-1].Result != firehose.Ok {
 				b.Fatal(err)
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
 	})
-	transform := func(_ context.Context, r *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
-		return firehose.FirehoseData(r.Data), nil
+	transform := func(_ context.Context, r *firehose.Record) (firehose.Result, error) {
+		return firehose.Result{Data: r.Data}, nil
 	}
 	b.Run("loop/1000", func(b *testing.B) {
 		b.ReportAllocs()
@@ -151,14 +152,14 @@ func BenchmarkFirehose(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			resp, err := firehose.ProcessFirehoseRaw(ctx, p, raw, h)
-			if err != nil || resp.Records[contractBenchN-1].Result != firehose.FirehoseOk {
+			resp, err := firehose.Handler(p, h)(ctx, raw)
+			if err != nil || resp.Records[contractBenchN-1].Result != firehose.Ok {
 				b.Fatal(err)
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*contractBenchN), "ns/record")
 	})
-	resp, err := firehose.ProcessFirehose(ctx, p, ev, h)
+	resp, err := firehose.Process(ctx, p, ev, h)
 	if err != nil {
 		b.Fatal(err)
 	}

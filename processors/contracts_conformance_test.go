@@ -56,7 +56,7 @@ var contractErrorKinds = map[string]error{
 	"WindowStateTooLarge":   window.ErrStateTooLarge,
 	"WindowState":           window.ErrState,
 	"WindowPublish":         window.ErrPublish,
-	"FirehoseResponseSize":  firehose.ErrFirehoseResponseSize,
+	"FirehoseResponseSize":  firehose.ErrResponseSize,
 }
 
 // TestContractConformance runs every vector in testdata/contracts/vectors,
@@ -171,38 +171,38 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 	switch v.Contract {
 	case "s3batch":
 		pos := positions(t, v.Event, "tasks", field("taskId"))
-		p, perr := s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: vectorOptions(v).Options})
+		p, perr := s3batch.New(s3batch.Config{Options: vectorOptions(v).Options})
 		require.NoError(t, perr)
-		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
+		h := func(_ context.Context, task *s3batch.Task) (string, error) {
 			if _, err := b.act(pos[task.TaskID]); err != nil {
 				return "", err
 			}
 			return "ok " + task.Bucket() + "/" + task.Key, nil
-		})
+		}
 		if entry == "raw" {
-			resp, err = s3batch.ProcessS3BatchRaw(ctx, p, v.Event, h)
+			resp, err = s3batch.Handler(p, h)(ctx, v.Event)
 		} else {
-			var ev s3batch.S3BatchEvent
+			var ev s3batch.Event
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = s3batch.ProcessS3Batch(ctx, p, ev, h)
+			resp, err = s3batch.Process(ctx, p, ev, h)
 		}
 	case "firehose":
 		pos := positions(t, v.Event, "records", field("recordId"))
-		p, perr := firehose.NewFirehose(firehose.FirehoseConfig{Options: vectorOptions(v).Options, MaxResponseBytes: v.Options.MaxResponseBytes})
+		p, perr := firehose.New(firehose.Config{Options: vectorOptions(v).Options, MaxResponseBytes: v.Options.MaxResponseBytes})
 		require.NoError(t, perr)
-		h := firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+		h := func(_ context.Context, rec *firehose.Record) (firehose.Result, error) {
 			drop, err := b.act(pos[rec.RecordID])
 			if err != nil || drop {
-				return firehose.FirehoseDrop(), err
+				return firehose.Result{Drop: true}, err
 			}
-			return firehose.FirehoseData(bytes.ToUpper(rec.Payload())), nil
-		})
+			return firehose.Result{Data: bytes.ToUpper(rec.Payload())}, nil
+		}
 		if entry == "raw" {
-			resp, err = firehose.ProcessFirehoseRaw(ctx, p, v.Event, h)
+			resp, err = firehose.Handler(p, h)(ctx, v.Event)
 		} else {
-			var ev firehose.FirehoseEvent
+			var ev firehose.Event
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = firehose.ProcessFirehose(ctx, p, ev, h)
+			resp, err = firehose.Process(ctx, p, ev, h)
 		}
 	case "kinesis-window":
 		pos := positions(t, v.Event, "Records", field("kinesis", "sequenceNumber"))

@@ -67,17 +67,17 @@ var errContractFuzz = errors.New("fuzz: odd record fails")
 
 func FuzzFirehoseRaw(f *testing.F) {
 	seedContracts(f)
-	p := core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
+	p := core.Must(firehose.New(firehose.Config{}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		handled := map[string]bool{}
-		h := firehose.FirehoseFunc(func(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+		h := func(_ context.Context, rec *firehose.Record) (firehose.Result, error) {
 			if len(rec.Payload())%2 == 1 {
-				return firehose.FirehoseResult{}, errContractFuzz
+				return firehose.Result{}, errContractFuzz
 			}
 			handled[rec.RecordID] = true
-			return firehose.FirehoseData(rec.Payload()), nil
-		})
-		resp, err := firehose.ProcessFirehoseRaw(context.Background(), p, data, h)
+			return firehose.Result{Data: rec.Payload()}, nil
+		}
+		resp, err := firehose.Handler(p, h)(context.Background(), data)
 		if err != nil {
 			return // the invocation fails: Firehose retries the batch
 		}
@@ -89,7 +89,7 @@ func FuzzFirehoseRaw(f *testing.F) {
 			if r.RecordID == "" {
 				t.Fatal("a response record without recordId")
 			}
-			if r.Result == firehose.FirehoseOk && !handled[r.RecordID] {
+			if r.Result == firehose.Ok && !handled[r.RecordID] {
 				t.Fatalf("record %q is Ok but its handler did not return nil", r.RecordID)
 			}
 		}
@@ -101,17 +101,17 @@ func FuzzFirehoseRaw(f *testing.F) {
 
 func FuzzS3BatchRaw(f *testing.F) {
 	seedContracts(f)
-	p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
+	p := core.Must(s3batch.New(s3batch.Config{}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		handled := map[string]bool{}
-		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
+		h := func(_ context.Context, task *s3batch.Task) (string, error) {
 			if len(task.Key)%2 == 1 {
 				return "", errContractFuzz
 			}
 			handled[task.TaskID] = true
 			return "", nil
-		})
-		resp, err := s3batch.ProcessS3BatchRaw(context.Background(), p, data, h)
+		}
+		resp, err := s3batch.Handler(p, h)(context.Background(), data)
 		if err != nil {
 			return
 		}
@@ -120,7 +120,7 @@ func FuzzS3BatchRaw(f *testing.F) {
 			t.Fatalf("%d tasks in the event, %d results", n, len(resp.Results))
 		}
 		for _, r := range resp.Results {
-			if r.ResultCode == s3batch.S3BatchSucceeded && !handled[r.TaskID] {
+			if r.ResultCode == s3batch.Succeeded && !handled[r.TaskID] {
 				t.Fatalf("task %q succeeded but its handler did not return nil", r.TaskID)
 			}
 		}

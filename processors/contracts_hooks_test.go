@@ -33,8 +33,8 @@ func (h *endHook) BatchEnd(_ context.Context, res core.BatchResult) error {
 // that cannot fit, an S3 Batch Operations task without taskId. The
 // invocation fails; the hooks must see it fail.
 func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
-	ok := func(context.Context, *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
-		return firehose.FirehoseDrop(), nil
+	ok := func(context.Context, *firehose.Record) (firehose.Result, error) {
+		return firehose.Result{Drop: true}, nil
 	}
 	tests := []struct {
 		name string
@@ -43,23 +43,23 @@ func TestFirehoseAndS3HooksSeeTheInvocationFail(t *testing.T) {
 	}{{
 		name: "firehose response over its limit",
 		run: func(hook core.Hook) error {
-			cfg := firehose.FirehoseConfig{MaxResponseBytes: 20}
+			cfg := firehose.Config{MaxResponseBytes: 20}
 			cfg.Hooks = []core.Hook{hook}
-			p, err := firehose.NewFirehose(cfg)
+			p, err := firehose.New(cfg)
 			require.NoError(t, err)
-			ev := firehose.FirehoseEvent{Records: []firehose.FirehoseRecord{{RecordID: "r0", Data: []byte("x")}}}
-			_, err = firehose.ProcessFirehose(context.Background(), p, ev, firehose.FirehoseFunc(ok))
+			ev := firehose.Event{Records: []firehose.Record{{RecordID: "r0", Data: []byte("x")}}}
+			_, err = firehose.Process(context.Background(), p, ev, ok)
 			return err
 		},
-		want: firehose.ErrFirehoseResponseSize,
+		want: firehose.ErrResponseSize,
 	}, {
 		name: "s3 task without taskId",
 		run: func(hook core.Hook) error {
-			p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Hooks: []core.Hook{hook}}}))
-			ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "1.0", Tasks: []s3batch.S3BatchTask{{S3Key: "k"}}}
-			_, err := s3batch.ProcessS3Batch(context.Background(), p, ev, s3batch.S3BatchFunc(func(context.Context, *s3batch.S3BatchTask) (string, error) {
+			p := core.Must(s3batch.New(s3batch.Config{Options: core.Options{Hooks: []core.Hook{hook}}}))
+			ev := s3batch.Event{InvocationSchemaVersion: "1.0", Tasks: []s3batch.Task{{S3Key: "k"}}}
+			_, err := s3batch.Process(context.Background(), p, ev, func(context.Context, *s3batch.Task) (string, error) {
 				return "", errors.New("failed")
-			}))
+			})
 			return err
 		},
 		want: core.ErrUnidentifiableFailure,

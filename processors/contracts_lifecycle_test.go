@@ -52,22 +52,22 @@ func (h *recordingHook) RecordEnd(_ context.Context, info core.RecordInfo) {
 func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
 	t.Run("s3batch", func(t *testing.T) {
 		hook := &recordingHook{}
-		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
+		h := func(_ context.Context, task *s3batch.Task) (string, error) {
 			if task.Key == "b" {
 				return "", errors.New("no")
 			}
 			return "", nil
-		})
-		_, err := s3batch.ProcessS3Batch(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.S3Event("a", "b"), h)
+		}
+		_, err := s3batch.Process(context.Background(), core.Must(s3batch.New(s3batch.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.S3Event("a", "b"), h)
 		require.NoError(t, err)
-		require.Equal(t, s3batch.EventSourceS3Batch, hook.source)
+		require.Equal(t, s3batch.EventSource, hook.source)
 		require.Equal(t, map[string]core.Status{"task-a": core.StatusSuccess, "task-b": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("firehose", func(t *testing.T) {
 		hook := &recordingHook{}
-		_, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.FirehoseEvent("a", "fail"), firehose.FirehoseFunc(contracttest.Upper))
+		_, err := firehose.Process(context.Background(), core.Must(firehose.New(firehose.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.FirehoseEvent("a", "fail"), contracttest.Upper)
 		require.NoError(t, err)
-		require.Equal(t, firehose.EventSourceFirehose, hook.source)
+		require.Equal(t, firehose.EventSource, hook.source)
 		require.Equal(t, map[string]core.Status{"rec-0": core.StatusSuccess, "rec-1": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("kinesis-window", func(t *testing.T) {
@@ -86,25 +86,25 @@ func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
 // success.
 func TestContractsGoexitIsAFailure(t *testing.T) {
 	t.Run("s3batch", func(t *testing.T) {
-		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) {
+		h := func(_ context.Context, task *s3batch.Task) (string, error) {
 			if task.Key == "b" {
 				runtime.Goexit()
 			}
 			return "ok", nil
-		})
-		resp, err := s3batch.ProcessS3Batch(context.Background(), core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Concurrency: 2}})), contracttest.S3Event("a", "b", "c"), h)
+		}
+		resp, err := s3batch.Process(context.Background(), core.Must(s3batch.New(s3batch.Config{Options: core.Options{Concurrency: 2}})), contracttest.S3Event("a", "b", "c"), h)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Succeeded", "TemporaryFailure", "Succeeded"},
 			[]string{resp.Results[0].ResultCode, resp.Results[1].ResultCode, resp.Results[2].ResultCode})
 	})
 	t.Run("firehose", func(t *testing.T) {
-		h := firehose.FirehoseFunc(func(ctx context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+		h := func(ctx context.Context, rec *firehose.Record) (firehose.Result, error) {
 			if string(rec.Data) == "b" {
 				runtime.Goexit()
 			}
 			return contracttest.Upper(ctx, rec)
-		})
-		resp, err := firehose.ProcessFirehose(context.Background(), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{Concurrency: 2}})), contracttest.FirehoseEvent("a", "b", "c"), h)
+		}
+		resp, err := firehose.Process(context.Background(), core.Must(firehose.New(firehose.Config{Options: core.Options{Concurrency: 2}})), contracttest.FirehoseEvent("a", "b", "c"), h)
 		require.NoError(t, err)
 		require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, contracttest.Results(resp))
 	})
@@ -112,19 +112,19 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 
 // One processor value serves concurrent invocations (run with -race).
 func TestContractsConcurrentInvocations(t *testing.T) {
-	s3p, fhp, wp := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: core.Options{Concurrency: 3}})), core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{Concurrency: 3}})),
+	s3p, fhp, wp := core.Must(s3batch.New(s3batch.Config{Options: core.Options{Concurrency: 3}})), core.Must(firehose.New(firehose.Config{Options: core.Options{Concurrency: 3}})),
 		core.Must(window.NewKinesis(window.Config{}))
 	agg := window.Aggregate[events.KinesisEventRecord, int]{
 		Fold: func(_ context.Context, s *int, _ *events.KinesisEventRecord) error { *s++; return nil }}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			resp, err := s3batch.ProcessS3Batch(context.Background(), s3p, contracttest.S3Event("a", "b", "c"),
-				s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) { return task.Key, nil }))
+			resp, err := s3batch.Process(context.Background(), s3p, contracttest.S3Event("a", "b", "c"),
+				func(_ context.Context, task *s3batch.Task) (string, error) { return task.Key, nil })
 			if err != nil || resp.Results[2].ResultString != "c" {
 				t.Error("s3", err, resp)
 			}
-			fr, err := firehose.ProcessFirehose(context.Background(), fhp, contracttest.FirehoseEvent("a", "b"), firehose.FirehoseFunc(contracttest.Upper))
+			fr, err := firehose.Process(context.Background(), fhp, contracttest.FirehoseEvent("a", "b"), contracttest.Upper)
 			if err != nil || string(fr.Records[1].Data) != "B" {
 				t.Error("firehose", err)
 			}
@@ -137,37 +137,39 @@ func TestContractsConcurrentInvocations(t *testing.T) {
 	wg.Wait()
 }
 
-// The processors are PartialProcessors: driven by core.Run directly (to
-// read every record's outcome afterwards), they give the same responses.
+// The processors are PartialProcessors: driven by core.Run directly with a
+// plain core.Handler (to read every record's outcome afterwards), they give
+// the outcomes their entries report.
 func TestContractsDrivenByCoreRun(t *testing.T) {
 	ctx := context.Background()
 	t.Run("s3batch", func(t *testing.T) {
-		p := core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
+		p := core.Must(s3batch.New(s3batch.Config{}))
 		ev := contracttest.S3Event("a%20b", "bad%zz", "c")
-		h := s3batch.S3BatchFunc(func(_ context.Context, task *s3batch.S3BatchTask) (string, error) { return task.Key, nil })
-		b := core.NewBatch(ev.Tasks, h)
-		resp, err := core.Run(ctx, core.PartialProcessor[s3batch.S3BatchTask](p), b)
+		var keys []string
+		b := core.NewBatch(ev.Tasks, func(_ context.Context, task *s3batch.Task) error {
+			keys = append(keys, task.Key)
+			return nil
+		})
+		resp, err := core.Run(ctx, core.PartialProcessor[s3batch.Task](p), b)
 		require.NoError(t, err)
-		require.Empty(t, resp.BatchItemFailures, "no partial batch response: the results are built from the outcomes")
+		require.Empty(t, resp.BatchItemFailures, "no partial batch response: the results are built by the entries")
+		require.Equal(t, []string{"a b", "c"}, keys)
 		require.Equal(t, core.StatusFailure, b.Outcomes[1].Status)
-		var keyErr *s3batch.S3KeyDecodeError
-		require.ErrorAs(t, b.Outcomes[1].Err, &keyErr)
-		out, err := p.BuildResponse(&ev, b)
+		require.ErrorIs(t, b.Outcomes[1].Err, s3batch.ErrPermanent)
+		require.ErrorIs(t, b.Outcomes[1].Err, core.ErrDecode)
+		want, err := s3batch.Process(ctx, p, contracttest.S3Event("a%20b", "bad%zz", "c"), func(_ context.Context, task *s3batch.Task) (string, error) { return task.Key, nil })
 		require.NoError(t, err)
-		want, err := s3batch.ProcessS3Batch(ctx, p, contracttest.S3Event("a%20b", "bad%zz", "c"), h)
-		require.NoError(t, err)
-		require.Equal(t, marshal(t, want), marshal(t, out))
-		require.Equal(t, "a b", out.Results[0].ResultString)
+		require.Equal(t, []string{"Succeeded", "PermanentFailure", "Succeeded"}, []string{want.Results[0].ResultCode, want.Results[1].ResultCode, want.Results[2].ResultCode})
 	})
 	t.Run("firehose", func(t *testing.T) {
-		p := core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
+		p := core.Must(firehose.New(firehose.Config{}))
 		ev := contracttest.FirehoseEvent("a", "fail", "drop")
-		b := core.NewBatch(ev.Records, firehose.FirehoseFunc(contracttest.Upper))
-		_, err := core.Run(ctx, core.PartialProcessor[firehose.FirehoseRecord](p), b)
+		b := core.NewBatch(ev.Records, func(c context.Context, rec *firehose.Record) error {
+			_, err := contracttest.Upper(c, rec)
+			return err
+		})
+		_, err := core.Run(ctx, core.PartialProcessor[firehose.Record](p), b)
 		require.NoError(t, err)
-		out, err := p.BuildResponse(b)
-		require.NoError(t, err)
-		require.Equal(t, []string{"Ok", "ProcessingFailed", "Dropped"}, contracttest.Results(out))
 		require.Equal(t, []core.Status{core.StatusSuccess, core.StatusFailure, core.StatusSuccess},
 			[]core.Status{b.Outcomes[0].Status, b.Outcomes[1].Status, b.Outcomes[2].Status})
 	})
@@ -177,11 +179,14 @@ func TestContractsDrivenByCoreRun(t *testing.T) {
 // content: the JSON field names are Lambda's.
 func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
 	ctx := context.Background()
-	fr, err := firehose.ProcessFirehose(ctx, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{})), contracttest.FirehoseEvent("a", "fail", "drop"), firehose.FirehoseFunc(
-		func(c context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+	fr, err := firehose.Process(ctx, core.Must(firehose.New(firehose.Config{})), contracttest.FirehoseEvent("a", "fail", "drop"),
+		func(c context.Context, rec *firehose.Record) (firehose.Result, error) {
 			out, err := contracttest.Upper(c, rec)
-			return out.WithPartitionKeys(map[string]string{"k": "v"}), err
-		}))
+			if !out.Drop {
+				out.PartitionKeys = map[string]string{"k": "v"}
+			}
+			return out, err
+		})
 	require.NoError(t, err)
 	var theirs events.KinesisFirehoseResponse
 	require.NoError(t, json.Unmarshal([]byte(marshal(t, fr)), &theirs))
@@ -191,8 +196,8 @@ func TestContractResponsesMatchAWSLambdaGoTypes(t *testing.T) {
 	require.Equal(t, events.KinesisFirehoseTransformedStateProcessingFailed, theirs.Records[1].Result)
 	require.Equal(t, events.KinesisFirehoseTransformedStateDropped, theirs.Records[2].Result)
 
-	sr, err := s3batch.ProcessS3Batch(ctx, core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), contracttest.S3Event("x"), s3batch.S3BatchFunc(
-		func(context.Context, *s3batch.S3BatchTask) (string, error) { return "done", nil }))
+	sr, err := s3batch.Process(ctx, core.Must(s3batch.New(s3batch.Config{})), contracttest.S3Event("x"),
+		func(context.Context, *s3batch.Task) (string, error) { return "done", nil })
 	require.NoError(t, err)
 	var s3theirs events.S3BatchJobResponse
 	require.NoError(t, json.Unmarshal([]byte(marshal(t, sr)), &s3theirs))
@@ -206,11 +211,11 @@ func TestFirehoseNotStartedBeforeDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	calls := 0
-	h := firehose.FirehoseFunc(func(c context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+	h := func(c context.Context, rec *firehose.Record) (firehose.Result, error) {
 		calls++
 		return contracttest.Upper(c, rec)
-	})
-	resp, err := firehose.ProcessFirehose(ctx, core.Must(firehose.NewFirehose(firehose.FirehoseConfig{Options: core.Options{DeadlineMargin: time.Second}})), contracttest.FirehoseEvent("a", "b"), h)
+	}
+	resp, err := firehose.Process(ctx, core.Must(firehose.New(firehose.Config{Options: core.Options{DeadlineMargin: time.Second}})), contracttest.FirehoseEvent("a", "b"), h)
 	require.NoError(t, err)
 	require.Zero(t, calls)
 	require.Equal(t, []string{"ProcessingFailed", "ProcessingFailed"}, contracttest.Results(resp))

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-
-	"github.com/batchkit/batchkit/config"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -147,14 +144,4 @@ func ExampleSQSProcessor() {
 	// Output:
 	// message 1 failed: bad record
 	// <nil>
-}
-
-// A function's own BATCHKIT_* variable is declared, so that LoadEnv does
-// not take it for a misspelling of one of batchkit's.
-func ExampleRegisterEnvVariable() {
-	config.RegisterEnvVariable("BATCHKIT_TABLE")
-	vars := map[string]string{"BATCHKIT_PROCESSOR": "sqs", "BATCHKIT_TABLE": "orders", "BATCHKIT_CONCURENCY": "4"}
-	_, err := config.LoadEnv(func(name string) (string, bool) { v, ok := vars[name]; return v, ok })
-	fmt.Println(err != nil && strings.Contains(err.Error(), "did you mean BATCHKIT_CONCURRENCY?"))
-	// Output: true
 }

@@ -75,11 +75,15 @@ type contractCase struct {
 	parts      []int       // envelope: S3 records in the message
 	bad        []bool      // raw entries: the record does not decode
 	limit      int         // window: 1 Publish fails, 2 Publish panics; firehose: 1, 2 a small response limit, 3 a limit nothing fits
+	// fault: a user method panics (issue 18 §3). s3batch: a failing
+	// handler's error panics in Error (a typed nil), Is or Unwrap;
+	// firehose: a successful handler's output panics in MarshalJSON.
+	fault []bool
 }
 
 func (c contractCase) String() string {
-	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v statePanic=%d ptrState=%v final=%v limit=%d keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v",
-		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.statePanic, c.ptrState, c.final, c.limit, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad)
+	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v statePanic=%d ptrState=%v final=%v limit=%d keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v fault=%v",
+		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.statePanic, c.ptrState, c.final, c.limit, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad, c.fault)
 }
 
 func genContractCase(r *rand.Rand) contractCase {
@@ -124,6 +128,7 @@ func genContractCase(r *rand.Rand) contractCase {
 		c.alt = append(c.alt, r.IntN(3) == 0)
 		c.parts = append(c.parts, 1+r.IntN(maxParts))
 		c.bad = append(c.bad, c.entry > 0 && r.IntN(8) == 0)
+		c.fault = append(c.fault, (c.contract == "s3batch" || c.contract == "firehose") && r.IntN(4) == 0)
 		for j := 0; j < slots; j++ {
 			b := behaviour(r.IntN(int(numBehaviours)))
 			if (b == behBlock || b == behBlockThenOK) && !c.margin || r.IntN(2) == 0 {
@@ -659,36 +664,47 @@ func runWindowOnce(t *testing.T, c contractCase, l *propLog) (verdict, string) {
 // ---- S3 Batch Operations ----
 
 func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
-	p, err := s3batch.NewS3Batch(s3batch.S3BatchConfig{Options: c.options(l).Options})
+	p, err := s3batch.New(s3batch.Config{Options: c.options(l).Options})
 	require.NoError(t, err)
-	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.S3BatchJob{ID: "job"}}
+	ev := s3batch.Event{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.Job{ID: "job"}}
 	for i := range c.keys {
-		ev.Tasks = append(ev.Tasks, s3batch.S3BatchTask{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
+		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
 	}
-	h := s3batch.S3BatchFunc(func(ctx context.Context, task *s3batch.S3BatchTask) (string, error) {
+	h := func(ctx context.Context, task *s3batch.Task) (string, error) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(task.TaskID, "t"))
 		if err := l.handle(ctx, i, c.beh[i]); err != nil {
 			if c.alt[i] {
 				return "", s3batch.Permanent(err)
 			}
+			if c.fault[i] { // an error whose methods panic
+				switch i % 3 {
+				case 0:
+					var e *nilErr
+					return "", e
+				case 1:
+					return "", panicIs{}
+				default:
+					return "", panicUnwrap{}
+				}
+			}
 			return "", err
 		}
 		return "r" + strconv.Itoa(i), nil
-	})
+	}
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	raw := breakRecords(t, c, contracttest.JSON(t, ev), "tasks", func(rec map[string]any) { rec["s3Key"] = 1 })
-	var resp s3batch.S3BatchResponse
+	var resp s3batch.Response
 	v := verdict{}
 	v.returned = guarded(func() {
 		switch c.entry {
 		case 0:
-			resp, v.err = s3batch.ProcessS3Batch(ctx, p, ev, h)
+			resp, v.err = s3batch.Process(ctx, p, ev, h)
 		case 1:
-			resp, v.err = s3batch.ProcessS3BatchRaw(ctx, p, raw, h)
+			resp, v.err = s3batch.Handler(p, h)(ctx, raw)
 		case 2:
-			var got s3batch.S3BatchResponse
-			if got, v.err = s3batch.S3BatchHandler(p, h)(ctx, raw); v.err == nil {
+			var got s3batch.Response
+			if got, v.err = s3batch.Handler(p, h)(ctx, raw); v.err == nil {
 				v.err = json.Unmarshal(contracttest.JSON(t, got), &resp) // as S3 reads it
 			}
 		}
@@ -707,18 +723,18 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.ResultCode {
-		case s3batch.S3BatchSucceeded:
+		case s3batch.Succeeded:
 			v.ok[i] = true
 			if r.ResultString != "r"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("task %d succeeded with result string %q, not its handler's", i, r.ResultString)
 				return v
 			}
-		case s3batch.S3BatchPermanentFailure:
+		case s3batch.PermanentFailure:
 			if !c.bad[i] && (!c.alt[i] || l.state[i].Load() != stErr) {
 				v.note = fmt.Sprintf("task %d (handler state %d) reported PermanentFailure without a permanent error", i, l.state[i].Load())
 				return v
 			}
-		case s3batch.S3BatchTemporaryFailure:
+		case s3batch.TemporaryFailure:
 			if c.alt[i] && l.state[i].Load() == stErr {
 				v.note = fmt.Sprintf("task %d failed permanently but is reported TemporaryFailure", i)
 				return v
@@ -734,28 +750,35 @@ func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 // ---- Firehose ----
 
 func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
-	cfg := firehose.FirehoseConfig{Options: c.options(l).Options}
+	cfg := firehose.Config{Options: c.options(l).Options}
 	switch c.limit {
 	case 1, 2:
 		cfg.MaxResponseBytes = 70*len(c.keys) + 30*c.limit // every record fits as ProcessingFailed, not every one as Ok
 	case 3:
 		cfg.MaxResponseBytes = 20 // not even an empty list fits: the invocation fails
 	}
-	p, err := firehose.NewFirehose(cfg)
+	p, err := firehose.New(cfg)
 	require.NoError(t, err)
-	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
+	ev := firehose.Event{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/d", Region: "us-east-1"}
 	for i := range c.keys {
-		ev.Records = append(ev.Records, firehose.FirehoseRecord{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte("in-" + strconv.Itoa(i))})
+		ev.Records = append(ev.Records, firehose.Record{RecordID: "r" + strconv.Itoa(i), ApproximateArrivalTimestamp: 1700000000000, Data: []byte(`"in-` + strconv.Itoa(i) + `"`)})
 	}
-	h := firehose.FirehoseFunc(func(ctx context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+	// Through firehose.JSON, so that an output's MarshalJSON runs.
+	h := firehose.JSON(func(ctx context.Context, in string, rec *firehose.Record) (any, error) {
 		i, _ := strconv.Atoi(strings.TrimPrefix(rec.RecordID, "r"))
+		if in != "in-"+strconv.Itoa(i) {
+			return nil, fmt.Errorf("record %d: payload %q", i, in)
+		}
 		if err := l.handle(ctx, i, c.beh[i]); err != nil {
-			return firehose.FirehoseResult{}, err
+			return nil, err
 		}
-		if c.alt[i] {
-			return firehose.FirehoseDrop(), nil
+		switch {
+		case c.fault[i]:
+			return panicOut{}, nil // MarshalJSON panics
+		case c.alt[i]:
+			return firehose.Result{Drop: true}, nil
 		}
-		return firehose.FirehoseData([]byte("out-" + strconv.Itoa(i))), nil
+		return firehose.Result{Data: []byte("out-" + strconv.Itoa(i))}, nil
 	})
 	ctx, cancel := c.invocationContext()
 	defer cancel()
@@ -769,14 +792,18 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 	}
 	v := verdict{}
 	v.returned = guarded(func() {
-		var resp firehose.FirehoseResponse
+		var resp firehose.Response
 		switch c.entry {
 		case 0:
-			resp, v.err = firehose.ProcessFirehose(ctx, p, ev, h)
+			resp, v.err = firehose.Process(ctx, p, ev, h)
 		case 1:
-			resp, v.err = firehose.ProcessFirehoseRaw(ctx, p, raw, h)
-		case 2:
-			resp, v.err = firehose.FirehoseHandler(p, h)(ctx, raw)
+			resp, v.err = firehose.Handler(p, h)(ctx, raw)
+		case 2: // lambda.Start's path: Invoke, the response as JSON
+			var data []byte
+			if data, v.err = firehose.Handler(p, h).Invoke(ctx, raw); v.err == nil {
+				v.err = json.Unmarshal(data, &out)
+			}
+			return
 		}
 		if v.err == nil {
 			v.err = json.Unmarshal(contracttest.JSON(t, resp), &out)
@@ -796,19 +823,19 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.Result {
-		case firehose.FirehoseOk:
+		case firehose.Ok:
 			v.ok[i] = true
 			if c.alt[i] || string(r.Data) != "out-"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("record %d is Ok with data %q, not its handler's result (drop=%v)", i, r.Data, c.alt[i])
 				return v
 			}
-		case firehose.FirehoseDropped:
+		case firehose.Dropped:
 			v.ok[i] = true
 			if !c.alt[i] {
 				v.note = fmt.Sprintf("record %d is Dropped, but its handler did not drop it", i)
 				return v
 			}
-		case firehose.FirehoseProcessingFailed:
+		case firehose.ProcessingFailed:
 		default:
 			v.note = fmt.Sprintf("record %d has result %q", i, r.Result)
 			return v
@@ -876,9 +903,9 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		switch {
 		case c.contract == "pipes-sqs":
 			raw = breakRecords(t, c, contracttest.JSON(t, msgs), "", breakSQS)
-			invoke = func() (core.Response, error) { return pipes.ProcessPipesSQSRaw(ctx, p, raw, h) }
+			invoke = func() (core.Response, error) { return pipes.SQSHandler(p, h)(ctx, raw) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return pipes.PipesSQSHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.SQSHandler(p, h)(ctx, raw) }
 			}
 		case c.entry == 0:
 			invoke = func() (core.Response, error) { return core.Process(ctx, p, msgs, h) }
@@ -898,15 +925,15 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			h = logsHandler(c, l)
 		}
 		if c.contract == "pipes-kinesis" {
-			p, err := pipes.NewPipesKinesis(streamConfig(c, l))
+			p, err := pipes.NewKinesis(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
 			}
 			raw = breakRecords(t, c, contracttest.PipesKinesisEvent(t, recs), "", func(rec map[string]any) { rec["data"] = "%%%" })
-			invoke = func() (core.Response, error) { return pipes.ProcessPipesKinesisRaw(ctx, p, raw, h) }
+			invoke = func() (core.Response, error) { return pipes.KinesisHandler(p, h)(ctx, raw) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return pipes.PipesKinesisHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.KinesisHandler(p, h)(ctx, raw) }
 			}
 			break
 		}
@@ -928,15 +955,15 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			return l.handle(ctx, i, c.beh[i])
 		}
 		if c.contract == "pipes-dynamodb" {
-			p, err := pipes.NewPipesDynamoDB(streamConfig(c, l))
+			p, err := pipes.NewDynamoDB(streamConfig(c, l))
 			require.NoError(t, err)
 			for i := range recs {
 				ids = append(ids, core.StringID(recs[i].EventID))
 			}
 			raw = breakRecords(t, c, contracttest.JSON(t, recs), "", breakDynamoDB)
-			invoke = func() (core.Response, error) { return pipes.ProcessPipesDynamoDBRaw(ctx, p, raw, h) }
+			invoke = func() (core.Response, error) { return pipes.DynamoDBHandler(p, h)(ctx, raw) }
 			if c.entry == 2 {
-				invoke = func() (core.Response, error) { return pipes.PipesDynamoDBHandler(p, h)(ctx, raw) }
+				invoke = func() (core.Response, error) { return pipes.DynamoDBHandler(p, h)(ctx, raw) }
 			}
 			break
 		}
@@ -1173,7 +1200,7 @@ func (c contractCase) checkEnd(t *testing.T) (violation, end string) {
 	// Liveness for the contracts where every record has its own result.
 	if (c.contract == "s3batch" || c.contract == "firehose" && c.limit == 0) && clean(c) {
 		for i := range c.keys {
-			if want := c.beh[i] == behOK && !c.bad[i]; v.ok[i] != want {
+			if want := c.beh[i] == behOK && !c.bad[i] && !(c.contract == "firehose" && c.fault[i]); v.ok[i] != want {
 				return fmt.Sprintf("record %d succeeded=%v, but its handler returned nil=%v", i, v.ok[i], want), end
 			}
 		}
@@ -1253,6 +1280,7 @@ func TestContractsAccountingRegressions(t *testing.T) {
 			c.alt = append(c.alt, i%2 == 1)
 			c.parts = append(c.parts, 1)
 			c.bad = append(c.bad, false)
+			c.fault = append(c.fault, false)
 		}
 		c.beh = beh
 		return c
@@ -1263,6 +1291,18 @@ func TestContractsAccountingRegressions(t *testing.T) {
 		base("window-kinesis", 2, 1, ok, goexit, ok),
 		base("s3batch", 1, 2, ok, fail, panicking, goexit),
 		base("firehose", 2, 2, ok, ok, fail, goexit),
+		// Issue 18 §3: user methods that panic (a typed-nil error, Is,
+		// Unwrap; an output's MarshalJSON).
+		func() contractCase {
+			c := base("s3batch", 1, 2, fail, fail, fail, ok)
+			c.alt, c.fault = []bool{false, false, false, false}, []bool{true, true, true, false}
+			return c
+		}(),
+		func() contractCase {
+			c := base("firehose", 0, 1, ok, ok, fail)
+			c.alt, c.fault = []bool{false, false, false}, []bool{true, false, true}
+			return c
+		}(),
 		base("pipes-kinesis", 1, 2, ok, fail, ok),
 		base("pipes-dynamodb", 2, 2, panicking, ok),
 		base("adapter-kafka", 2, 2, fail, ok, ok),

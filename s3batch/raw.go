@@ -3,70 +3,89 @@ package s3batch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/raw"
+	"github.com/batchkit/batchkit/internal/userfn"
 )
 
-// ProcessS3BatchRaw is the raw-bytes entry for S3 Batch Operations: it takes
-// the event as S3 sent it, decodes each task of its "tasks" array on its own
-// and runs p over them with h, like [ProcessS3Batch]. A task that does not
+// Handler returns the Lambda handler of an S3 Batch Operations function,
+// for lambda.Start:
+//
+//	lambda.Start(s3batch.Handler(core.Must(s3batch.New(s3batch.Config{})), handle))
+//
+// It decodes the event as S3 sent it, each task of its "tasks" array on its
+// own, and runs p over them with h, like [Process]. A task that does not
 // decode is not handed to h: it is reported PermanentFailure by its taskId
-// with a [*core.RecordDecodeError] (retrying the same bytes cannot succeed). An
-// event without a "tasks" array returns a [core.UnexpectedBatchTypeError]
-// before any handler runs.
-func ProcessS3BatchRaw(ctx context.Context, p *S3BatchProcessor, event []byte, h core.Handler[S3BatchTask]) (S3BatchResponse, error) {
-	var ev S3BatchEvent
-	tasks, failures, err := raw.DecodeEnvelope(string(event), &s3TaskRaw, "tasks", s3EventKeys, func(d *raw.Dec, key string) (bool, error) {
+// (retrying the same bytes cannot succeed). An event without a "tasks"
+// array, or whose other fields do not decode (a userArguments value that is
+// not a string), is refused before any handler runs (hooks see it, see
+// [core.Refuse]).
+func Handler(p *Processor, h Func) core.LambdaHandler[Response] {
+	return func(ctx context.Context, event json.RawMessage) (Response, error) {
+		return processRaw(ctx, p, event, h)
+	}
+}
+
+// processRaw is [Handler]'s work on one event.
+func processRaw(ctx context.Context, p *Processor, event []byte, h Func) (Response, error) {
+	if p == nil || h == nil {
+		return Response{}, errors.New("batchkit: s3batch.Handler needs a processor and a handler")
+	}
+	var ev Event
+	var fieldErr error
+	tasks, failures, err := raw.DecodeEnvelope(string(event), &taskRaw, "tasks", eventKeys, func(d *raw.Dec, key string) (bool, error) {
+		var err error
 		switch key {
 		case "invocationSchemaVersion":
-			return true, d.StrField(&ev.InvocationSchemaVersion)
+			err = d.StrField(&ev.InvocationSchemaVersion)
 		case "invocationId":
-			return true, d.StrField(&ev.InvocationID)
+			err = d.StrField(&ev.InvocationID)
 		case "job":
-			return true, decodeS3Job(d, &ev.Job)
+			var field string
+			field, err = decodeJob(d, &ev.Job)
+			key = "job" + field
+		default:
+			return false, nil
 		}
-		return false, nil
+		if err != nil {
+			fieldErr = &userfn.EventFieldError{Event: "S3 Batch Operations", Field: key, Err: err}
+		}
+		return true, err
 	})
+	if fieldErr != nil {
+		err = fieldErr // the field, not "no tasks array"
+	}
 	if err != nil {
-		return S3BatchResponse{}, err
+		_, err = core.Refuse(ctx, p, tasks, err)
+		return Response{}, err
 	}
 	for i := range tasks {
 		tasks[i].Job = &ev.Job
 	}
-	b := core.NewBatch(tasks, h)
+	b := core.NewBatch(tasks, notCalled)
 	for _, f := range failures {
 		b.Fail(f.Position, Permanent(f))
 	}
-	return runS3Batch(ctx, p, &ev, b)
+	return run(ctx, p, &ev, b, h)
 }
 
-// S3BatchHandler returns the Lambda handler of an S3 Batch Operations
-// function, for lambda.Start: it runs the raw-bytes entry
-// ([ProcessS3BatchRaw]) on each event.
-//
-//	lambda.Start(s3batch.S3BatchHandler(core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{})), s3batch.S3BatchFunc(handle)))
-func S3BatchHandler(p *S3BatchProcessor, h core.Handler[S3BatchTask]) func(context.Context, json.RawMessage) (S3BatchResponse, error) {
-	return func(ctx context.Context, event json.RawMessage) (S3BatchResponse, error) {
-		return ProcessS3BatchRaw(ctx, p, event, h)
-	}
-}
+var eventKeys = []string{"invocationSchemaVersion", "invocationId", "job"}
 
-var s3EventKeys = []string{"invocationSchemaVersion", "invocationId", "job"}
-
-var s3TaskRaw = raw.Kind[S3BatchTask]{
-	Decode: decodeS3Task,
+var taskRaw = raw.Kind[Task]{
+	Decode: decodeTask,
 	IDPath: []string{"taskId"},
-	SetID:  func(t *S3BatchTask, id string) { t.TaskID = id },
+	SetID:  func(t *Task, id string) { t.TaskID = id },
 }
 
-var s3TaskKeys = []string{"taskId", "s3Key", "s3VersionId", "s3BucketArn", "s3Bucket"}
+var taskKeys = []string{"taskId", "s3Key", "s3VersionId", "s3BucketArn", "s3Bucket"}
 
-func decodeS3Task(d *raw.Dec, t *S3BatchTask) error {
+func decodeTask(d *raw.Dec, t *Task) error {
 	if err := d.OpenRecord(); err != nil {
 		return err
 	}
-	return d.Fields(s3TaskKeys, func(key string) (bool, error) {
+	return d.Fields(taskKeys, func(key string) (bool, error) {
 		switch key {
 		case "taskId":
 			return true, d.StrField(&t.TaskID)
@@ -83,19 +102,27 @@ func decodeS3Task(d *raw.Dec, t *S3BatchTask) error {
 	})
 }
 
-var s3JobKeys = []string{"id", "userArguments"}
+var jobKeys = []string{"id", "userArguments"}
 
-func decodeS3Job(d *raw.Dec, j *S3BatchJob) error {
+// decodeJob decodes the job object; on an error, field is the path of the
+// field that did not decode under "job" (".id", ".userArguments").
+func decodeJob(d *raw.Dec, j *Job) (field string, err error) {
 	if isNull, err := d.OpenObject(); err != nil || isNull {
-		return err
+		return "", err
 	}
-	return d.Fields(s3JobKeys, func(key string) (bool, error) {
+	err = d.Fields(jobKeys, func(key string) (bool, error) {
 		switch key {
 		case "id":
+			field = ".id"
 			return true, d.StrField(&j.ID)
 		case "userArguments":
+			field = ".userArguments"
 			return true, d.StringMap(&j.UserArguments)
 		}
 		return false, nil
 	})
+	if err == nil {
+		field = ""
+	}
+	return field, err
 }

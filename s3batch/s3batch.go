@@ -6,64 +6,58 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/internal/finish"
+	"github.com/batchkit/batchkit/internal/userfn"
 	"github.com/batchkit/batchkit/payload"
 )
 
-// S3 Batch Operations ("Invoke AWS Lambda function" jobs) send a Lambda
-// function one or more tasks, each naming an object, and expect one result
-// per task: Succeeded, TemporaryFailure (S3 retries the task) or
-// PermanentFailure. batchkit runs the tasks on the same lifecycle as the
-// partial batch response processors ([core.NewBatch] and [core.Run]:
-// concurrency, deadline margin, hooks, panic recovery) and then builds the
-// S3 response from the tasks' outcomes. The core response type (a list of
-// failed identifiers) cannot say "temporary" or "permanent", so rather than
-// bending it, the contract has its own response type, [S3BatchResponse],
-// built from [core.Batch.Outcomes] after Run: the outcomes are the one
-// source of truth for every contract.
-
-// The result codes of an S3 Batch Operations task.
+// The result codes of a task
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html).
 const (
-	// S3BatchSucceeded: the task succeeded (its handler returned nil).
-	S3BatchSucceeded = "Succeeded"
-	// S3BatchTemporaryFailure: the task failed and S3 may retry it.
-	S3BatchTemporaryFailure = "TemporaryFailure"
-	// S3BatchPermanentFailure: the task failed and S3 must not retry it.
-	S3BatchPermanentFailure = "PermanentFailure"
+	// Succeeded: the task succeeded (its handler returned nil).
+	Succeeded = "Succeeded"
+	// TemporaryFailure: the task failed and S3 may retry it.
+	TemporaryFailure = "TemporaryFailure"
+	// PermanentFailure: the task failed and S3 must not retry it.
+	PermanentFailure = "PermanentFailure"
 )
 
-// S3BatchEvent is the event S3 Batch Operations sends to a Lambda function,
-// in invocation schema 1.0 (tasks name their bucket by ARN) or 2.0 (tasks name
+// EventSource names S3 Batch Operations to hooks
+// (core.BatchInfo.EventSource).
+const EventSource = "aws:s3:batch"
+
+// Event is the event S3 Batch Operations sends to a Lambda function, in
+// invocation schema 1.0 (tasks name their bucket by ARN) or 2.0 (tasks name
 // their bucket, and the job carries the user arguments).
-type S3BatchEvent struct {
+type Event struct {
 	// InvocationSchemaVersion is "1.0" or "2.0".
 	InvocationSchemaVersion string `json:"invocationSchemaVersion"`
 	// InvocationID identifies the invocation; the response echoes it.
 	InvocationID string `json:"invocationId"`
 	// Job is the job that sent the tasks.
-	Job S3BatchJob `json:"job"`
+	Job Job `json:"job"`
 	// Tasks are the objects to act on.
-	Tasks []S3BatchTask `json:"tasks"`
+	Tasks []Task `json:"tasks"`
 }
 
-// S3BatchJob is the job of an [S3BatchEvent].
-type S3BatchJob struct {
+// Job is the job of an [Event].
+type Job struct {
 	// ID is the job's id.
 	ID string `json:"id"`
-	// UserArguments are the job's key-value arguments (schema 2.0 only).
+	// UserArguments are the job's key-value arguments (schema 2.0 only);
+	// see [Args].
 	UserArguments map[string]string `json:"userArguments,omitempty"`
 }
 
-// S3BatchTask is one task of an [S3BatchEvent]: the record type of the S3
-// Batch Operations processor.
-type S3BatchTask struct {
+// Task is one task of an [Event].
+type Task struct {
 	// TaskID identifies the task; its result echoes it.
 	TaskID string `json:"taskId"`
-	// S3Key is the object key as S3 sent it: URL-encoded. Use [S3BatchTask.Key]
-	// for the key itself.
+	// S3Key is the object key as S3 sent it: URL-encoded. Use Key for the
+	// key itself.
 	S3Key string `json:"s3Key"`
 	// S3VersionID is the object's version id, "" when none (null in 1.0).
 	S3VersionID string `json:"s3VersionId"`
@@ -73,21 +67,18 @@ type S3BatchTask struct {
 	S3Bucket string `json:"s3Bucket,omitempty"`
 
 	// Key is S3Key decoded exactly once (form encoding: %XX escapes, and +
-	// for a space), set by the processor's Prepare before any handler runs.
-	// A key that does not decode fails its task permanently with a
-	// [*S3KeyDecodeError] and its handler is not called.
+	// for a space), set before the handler runs. A key that does not
+	// decode fails its task permanently (an error matching [ErrPermanent]
+	// and [core.ErrDecode]) and its handler is not called.
 	Key string `json:"-"`
-	// Job is the invocation's job (id and user arguments), set by
-	// [ProcessS3Batch] and the raw entry; shared by every task.
-	Job *S3BatchJob `json:"-"`
-
-	// resultString is what an [S3BatchFunc] handler returned.
-	resultString string
+	// Job is the invocation's job (id and user arguments), set before the
+	// handler runs; shared by every task.
+	Job *Job `json:"-"`
 }
 
 // Bucket returns the task's bucket name: S3Bucket (schema 2.0), or the name
 // at the end of S3BucketARN (schema 1.0, "arn:aws:s3:::name").
-func (t *S3BatchTask) Bucket() string {
+func (t *Task) Bucket() string {
 	if t.S3Bucket != "" {
 		return t.S3Bucket
 	}
@@ -98,36 +89,35 @@ func (t *S3BatchTask) Bucket() string {
 	return arn
 }
 
-// S3BatchResponse is the response S3 Batch Operations expects: one result
-// per task of the invocation.
-type S3BatchResponse struct {
+// Response is the response S3 Batch Operations expects: one result per task
+// of the invocation.
+type Response struct {
 	// InvocationSchemaVersion echoes the event's.
 	InvocationSchemaVersion string `json:"invocationSchemaVersion"`
 	// TreatMissingKeysAs is the result code S3 gives a task missing from
-	// Results. batchkit reports every task, so it only matters to a
-	// response changed after batchkit built it.
+	// Results ([Config].TreatMissingKeysAs). batchkit reports every task,
+	// so it only matters to a response changed after batchkit built it.
 	TreatMissingKeysAs string `json:"treatMissingKeysAs"`
 	// InvocationID echoes the event's.
 	InvocationID string `json:"invocationId"`
 	// Results holds one result per task, in input order (never null).
-	Results []S3BatchResult `json:"results"`
+	Results []Result `json:"results"`
 }
 
 // MarshalJSON writes an empty results list rather than null.
-func (r S3BatchResponse) MarshalJSON() ([]byte, error) {
-	type plain S3BatchResponse
+func (r Response) MarshalJSON() ([]byte, error) {
+	type plain Response
 	if r.Results == nil {
-		r.Results = []S3BatchResult{}
+		r.Results = []Result{}
 	}
 	return json.Marshal(plain(r))
 }
 
-// S3BatchResult is the result of one task.
-type S3BatchResult struct {
+// Result is the result of one task.
+type Result struct {
 	// TaskID echoes the task's.
 	TaskID string `json:"taskId"`
-	// ResultCode is [S3BatchSucceeded], [S3BatchTemporaryFailure] or
-	// [S3BatchPermanentFailure].
+	// ResultCode is [Succeeded], [TemporaryFailure] or [PermanentFailure].
 	ResultCode string `json:"resultCode"`
 	// ResultString is what the handler returned on success, the error's
 	// message on failure; S3 writes it in the job's completion report.
@@ -136,247 +126,53 @@ type S3BatchResult struct {
 
 // ErrPermanent matches, with errors.Is, an error that says its task must not
 // be retried: see [Permanent].
-var ErrPermanent = errors.New("batchkit: permanent failure, do not retry")
+var ErrPermanent = errors.New("batchkit: permanent failure")
 
-// PermanentError marks a handler error as permanent: its S3 Batch
-// Operations task is reported PermanentFailure instead of TemporaryFailure.
-// Build it with [Permanent].
-type PermanentError struct {
-	// Err is the handler's error.
-	Err error
-}
+// permanentError is [Permanent]'s error.
+type permanentError struct{ err error }
 
 // Permanent wraps err so that its task is reported PermanentFailure (S3
-// does not retry it). A nil err stays nil.
+// does not retry it); the result string is err's message. A nil err stays
+// nil.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &PermanentError{Err: err}
+	return &permanentError{err: err}
 }
 
-// Error returns the wrapped error's message.
-func (e *PermanentError) Error() string {
-	if e.Err == nil {
-		return "batchkit: permanent failure"
-	}
-	return e.Err.Error()
+func (e *permanentError) Error() string        { return e.err.Error() }
+func (e *permanentError) Unwrap() error        { return e.err }
+func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
+
+// keyDecodeError is the error of a task whose s3Key is not valid URL
+// encoding (a % not followed by two hex digits): retrying cannot repair it.
+type keyDecodeError struct {
+	taskID, s3Key string
+	err           error
 }
 
-// Unwrap returns the wrapped error.
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Is matches [ErrPermanent].
-func (e *PermanentError) Is(target error) bool { return target == ErrPermanent }
-
-// S3KeyDecodeError is the error of a task whose s3Key is not valid URL
-// encoding (a % not followed by two hex digits). Its handler is not called
-// and the task fails permanently, since retrying cannot repair the key.
-type S3KeyDecodeError struct {
-	// TaskID is the task's id.
-	TaskID string
-	// S3Key is the key as sent.
-	S3Key string
-	// Err is net/url's error.
-	Err error
+func (e *keyDecodeError) Error() string {
+	return fmt.Sprintf("batchkit: task %q: s3Key %q is not valid URL encoding: %v", e.taskID, e.s3Key, e.err)
+}
+func (e *keyDecodeError) Unwrap() error { return e.err }
+func (e *keyDecodeError) Is(target error) bool {
+	return target == ErrPermanent || target == core.ErrDecode
 }
 
-// Error says which key could not be decoded.
-func (e *S3KeyDecodeError) Error() string {
-	return fmt.Sprintf("batchkit: task %q: s3Key %q is not valid URL encoding (%v); the task is reported PermanentFailure and its handler was not called", e.TaskID, e.S3Key, e.Err)
-}
+// Func is an S3 Batch Operations handler: it acts on one task and returns
+// the task's result string (kept in the job's completion report) and an
+// error: nil for Succeeded, an error wrapped with [Permanent] for
+// PermanentFailure, any other error (or a panic) for TemporaryFailure.
+type Func func(ctx context.Context, task *Task) (resultString string, err error)
 
-// Unwrap returns net/url's error.
-func (e *S3KeyDecodeError) Unwrap() error { return e.Err }
-
-// Is matches [ErrPermanent]: a key that does not decode never will.
-func (e *S3KeyDecodeError) Is(target error) bool { return target == ErrPermanent }
-
-// EventSourceS3Batch names S3 Batch Operations to hooks.
-const EventSourceS3Batch = "aws:s3:batch"
-
-// S3BatchConfig configures an S3 Batch Operations processor.
-type S3BatchConfig struct {
-	// Options are the shared settings: concurrency, deadline margin and
-	// hooks. SuppressFullBatchError has no effect: every task has its own
-	// result, so a batch whose tasks all failed is still a response.
-	core.Options
-	// TreatMissingKeysAs is the response's treatMissingKeysAs:
-	// [S3BatchTemporaryFailure] (the default: a task missing from the
-	// results is retried, never lost), [S3BatchPermanentFailure] or
-	// [S3BatchSucceeded].
-	TreatMissingKeysAs string
-}
-
-// processorName names the S3 Batch Operations processor in [core.ConfigError]s.
-const processorName = "s3-batch"
-
-// S3BatchProcessor is the processor of S3 Batch Operations tasks. It embeds
-// the shared [core.Base] (scheduling, hooks) and overrides Prepare (decode
-// each key once) and Response (no partial batch response: the S3 response
-// is built from the outcomes by [ProcessS3Batch]). Safe for concurrent use.
-type S3BatchProcessor struct {
-	*core.Base[S3BatchTask]
-	treatMissingKeysAs string
-}
-
-// NewS3Batch returns the S3 Batch Operations processor with the shared
-// options (concurrency, deadline margin, hooks). It panics on an invalid
-// option; see [S3BatchFrom].
-func NewS3Batch(c S3BatchConfig) (*S3BatchProcessor, error) {
-	if err := c.Options.Validate(processorName); err != nil {
-		return nil, err
-	}
-	switch c.TreatMissingKeysAs {
-	case "":
-		c.TreatMissingKeysAs = S3BatchTemporaryFailure
-	case S3BatchSucceeded, S3BatchTemporaryFailure, S3BatchPermanentFailure:
-	default:
-		return nil, &core.ConfigError{Processor: processorName, Setting: "TreatMissingKeysAs", Value: c.TreatMissingKeysAs,
-			Problem: "it is not a result code"}
-	}
-	// Every task has its own result: a batch whose tasks all failed is a
-	// response, never a full-batch error.
-	opts := c.Options
-	opts.SuppressFullBatchError = true
-	base := core.NewBase(core.Source[S3BatchTask]{
-		Name:     EventSourceS3Batch,
-		Identify: func(t *S3BatchTask) core.Identifier { return core.StringID(t.TaskID) },
-	}, opts)
-	return &S3BatchProcessor{Base: base, treatMissingKeysAs: c.TreatMissingKeysAs}, nil
-}
-
-// Prepare decodes every task's s3Key into Key, exactly once (Key is always
-// computed from S3Key, never from an earlier Key); a key that does not
-// decode fails its task with a [*S3KeyDecodeError] before any handler runs.
-func (p *S3BatchProcessor) Prepare(ctx context.Context, b *core.Batch[S3BatchTask]) error {
-	p.decodeKeys(b)
-	return p.Base.Prepare(ctx, b)
-}
-
-// decodeKeys is Prepare's own work.
-func (p *S3BatchProcessor) decodeKeys(b *core.Batch[S3BatchTask]) {
-	for i := range b.Records {
-		t := &b.Records[i]
-		t.resultString = "" // an earlier run's, when the tasks are run again
-		key, err := url.QueryUnescape(t.S3Key)
-		if err != nil {
-			if b.Outcomes[i].Status == core.StatusPending {
-				b.Fail(i, &S3KeyDecodeError{TaskID: t.TaskID, S3Key: t.S3Key, Err: err})
-			}
-			continue
-		}
-		t.Key = key
-	}
-}
-
-// Response returns no partial batch response and no error: the tasks'
-// results are built from the outcomes by [S3BatchProcessor.BuildResponse].
-// A batch whose tasks all failed is not an invocation error here, since
-// every task's failure is in its own result.
-func (p *S3BatchProcessor) Response(context.Context, *core.Batch[S3BatchTask]) (core.Response, error) {
-	return core.Response{}, nil
-}
-
-// BuildResponse builds the S3 response of a processed batch from its
-// outcomes: Succeeded only for a task whose handler returned nil;
-// PermanentFailure for an error matching [ErrPermanent]; TemporaryFailure for
-// every other failure, a panic, and a task not started (deadline margin,
-// cancelled context). A task without a taskId cannot be reported: the
-// result is then a [*core.UnidentifiableFailureError], so that S3 retries
-// the invocation.
-func (p *S3BatchProcessor) BuildResponse(event *S3BatchEvent, b *core.Batch[S3BatchTask]) (S3BatchResponse, error) {
-	resp := S3BatchResponse{
-		InvocationSchemaVersion: event.InvocationSchemaVersion,
-		TreatMissingKeysAs:      p.treatMissingKeysAs,
-		InvocationID:            event.InvocationID,
-		Results:                 make([]S3BatchResult, len(b.Records)),
-	}
-	var unidentified *core.UnidentifiableFailureError
-	for i := range b.Records {
-		t, o := &b.Records[i], &b.Outcomes[i]
-		if t.TaskID == "" {
-			if unidentified == nil {
-				unidentified = &core.UnidentifiableFailureError{}
-			}
-			unidentified.Positions = append(unidentified.Positions, i)
-			unidentified.Errors = append(unidentified.Errors, o.Err)
-		}
-		r := &resp.Results[i]
-		r.TaskID = t.TaskID
-		switch {
-		case o.Status == core.StatusSuccess:
-			r.ResultCode = S3BatchSucceeded
-			r.ResultString = s3ResultString(t, o.Result)
-		case !o.Failed():
-			// Pending: the lifecycle gives every record an outcome, so
-			// this is a processor that did not; never call it a success.
-			r.ResultCode = S3BatchTemporaryFailure
-			r.ResultString = "batchkit: the task has no outcome; it is reported for a retry"
-		case errors.Is(o.Err, ErrPermanent):
-			r.ResultCode = S3BatchPermanentFailure
-			r.ResultString = errString(o.Err)
-		default:
-			r.ResultCode = S3BatchTemporaryFailure
-			r.ResultString = errString(o.Err)
-		}
-	}
-	if unidentified != nil {
-		return resp, unidentified
-	}
-	return resp, nil
-}
-
-// errString is err's message, or a placeholder for a nil error.
-func errString(err error) string {
-	if err == nil {
-		return "batchkit: failed without an error"
-	}
-	return err.Error()
-}
-
-// s3ResultString is the result string of a successful task: what an
-// [S3BatchFunc] handler returned, or the handler's result (a string as it
-// is, an error or fmt.Stringer by its text, anything else as JSON).
-func s3ResultString(t *S3BatchTask, result any) string {
-	switch v := result.(type) {
-	case nil:
-		return t.resultString
-	case string:
-		return v
-	case fmt.Stringer:
-		return v.String()
-	}
-	out, err := json.Marshal(result)
-	if err != nil {
-		return fmt.Sprintf("%v", result)
-	}
-	return string(out)
-}
-
-// S3BatchFunc adapts a handler that returns the task's result string (kept
-// in the job's completion report) and an error: nil for Succeeded, an error
-// wrapped with [Permanent] for PermanentFailure, any other error for
-// TemporaryFailure. The string is stored in the task itself, so a
-// successful task costs no allocation beyond the handler's own.
-func S3BatchFunc(f func(ctx context.Context, task *S3BatchTask) (resultString string, err error)) core.Handler[S3BatchTask] {
-	return func(ctx context.Context, task *S3BatchTask) error {
-		s, err := f(ctx, task)
-		if err != nil {
-			return err
-		}
-		task.resultString = s
-		return nil
-	}
-}
-
-// S3BatchArgs returns a handler that decodes the job's user arguments
-// (schema 2.0) into an A through their JSON form (an object of strings: use
-// string fields with json tags), validates them (see [Validator]) and calls
+// Args returns a [Func] that decodes the job's user arguments (schema 2.0)
+// into an A through their JSON form (an object of strings: use string
+// fields with json tags), validates them (see [payload.Validate]) and calls
 // f. Arguments that do not decode or validate fail the task permanently:
 // retrying would not change them.
-func S3BatchArgs[A any](f func(ctx context.Context, args A, task *S3BatchTask) (resultString string, err error)) core.Handler[S3BatchTask] {
-	return S3BatchFunc(func(ctx context.Context, task *S3BatchTask) (string, error) {
+func Args[A any](f func(ctx context.Context, args A, task *Task) (resultString string, err error)) Func {
+	return func(ctx context.Context, task *Task) (string, error) {
 		var m map[string]string
 		if task.Job != nil {
 			m = task.Job.UserArguments
@@ -385,50 +181,226 @@ func S3BatchArgs[A any](f func(ctx context.Context, args A, task *S3BatchTask) (
 		if err != nil {
 			return "", Permanent(err)
 		}
-		args, err := payload.Decode[A]("S3 Batch Operations userArguments", data)
-		if err != nil {
+		var args A
+		if err := userfn.Guard("s3batch.Args (decoding the user arguments)", func() (err error) {
+			args, err = payload.Decode[A]("S3 Batch Operations userArguments", data)
+			return err
+		}); err != nil {
 			return "", Permanent(err)
 		}
 		return f(ctx, args, task)
-	})
+	}
 }
 
-// ProcessS3Batch runs p over the tasks of event with h and returns the S3
-// Batch Operations response; it sets each task's Key and Job (the tasks
-// share the caller's slice): one result per task, in input order (see
-// [S3BatchProcessor.BuildResponse]). The error is a Prepare error (no task
-// was run), or a [*core.UnidentifiableFailureError] for a task without
-// taskId; only then must the invocation fail.
-func ProcessS3Batch(ctx context.Context, p *S3BatchProcessor, event S3BatchEvent, h core.Handler[S3BatchTask]) (S3BatchResponse, error) {
-	for i := range event.Tasks {
-		event.Tasks[i].Job = &event.Job
-	}
-	return runS3Batch(ctx, p, &event, core.NewBatch(event.Tasks, h))
+// Config configures a [Processor].
+type Config struct {
+	// Options are the shared settings: concurrency, deadline margin and
+	// hooks. SuppressFullBatchError has no effect: every task has its own
+	// result, so a batch whose tasks all failed is still a response.
+	core.Options
+	// TreatMissingKeysAs is the response's treatMissingKeysAs:
+	// [TemporaryFailure] (the default: a task missing from the results is
+	// retried, never lost), [PermanentFailure] or [Succeeded].
+	TreatMissingKeysAs string
 }
 
-// runS3Batch runs b and builds the response.
-func runS3Batch(ctx context.Context, p *S3BatchProcessor, event *S3BatchEvent, b *core.Batch[S3BatchTask]) (S3BatchResponse, error) {
-	if p == nil {
-		return S3BatchResponse{}, errors.New("batchkit: ProcessS3Batch needs a processor (s3batch.NewS3Batch), got nil")
+// processorName names the processor in [core.ConfigError]s.
+const processorName = "s3batch"
+
+// Processor runs S3 Batch Operations tasks. It embeds [core.Base]
+// (scheduling, hooks) and overrides Prepare (decode each key once),
+// ProcessRecord (the handler's result string is kept in the invocation's
+// state, never in the tasks) and Response (the S3 response is built there,
+// with hooks or without). Safe for concurrent use; create it once, with
+// [New].
+type Processor struct {
+	*core.Base[Task]
+	treatMissingKeysAs string
+}
+
+// New returns the processor of S3 Batch Operations tasks, or a
+// [*core.ConfigError] for a wrong setting.
+func New(c Config) (*Processor, error) {
+	if err := c.Options.Validate(processorName); err != nil {
+		return nil, err
 	}
-	// The lifecycle runs the processor's plain Base, after Prepare's own
-	// work: core.Run then calls the handler directly on its sequential fast
-	// path (a custom Prepare or Response takes the general path, with two
-	// deferred recovers per record). Driving p itself with core.Run gives
-	// the same outcomes. With hooks, the response is built inside the
-	// lifecycle, so that BatchEnd sees an invocation that fails building it.
-	p.decodeKeys(b)
-	var resp S3BatchResponse
-	var buildErr error
-	err := finish.Run(ctx, p.Base, b, func() error {
-		resp, buildErr = p.BuildResponse(event, b)
-		return buildErr
-	})
-	if buildErr != nil {
-		return resp, buildErr // the results, with the tasks that cannot be reported
+	switch c.TreatMissingKeysAs {
+	case "":
+		c.TreatMissingKeysAs = TemporaryFailure
+	case Succeeded, TemporaryFailure, PermanentFailure:
+	default:
+		return nil, &core.ConfigError{Processor: processorName, Setting: "TreatMissingKeysAs", Value: c.TreatMissingKeysAs,
+			Problem: "it is not a result code"}
 	}
+	opts := c.Options
+	opts.SuppressFullBatchError = true
+	base := core.NewBase(core.Source[Task]{
+		Name:     EventSource,
+		Identify: func(t *Task) core.Identifier { return core.StringID(t.TaskID) },
+	}, opts)
+	return &Processor{Base: base, treatMissingKeysAs: c.TreatMissingKeysAs}, nil
+}
+
+// state is an invocation's: the handler, the event's echoed fields and the
+// response (result strings set by ProcessRecord, one task each; the rest by
+// Response).
+type state struct {
+	h     Func
+	resp  Response
+	built bool
+	err   error
+}
+
+// Prepare decodes every task's s3Key into Key, exactly once (Key is always
+// computed from S3Key); a key that does not decode fails its task
+// permanently before any handler runs.
+func (p *Processor) Prepare(ctx context.Context, b *core.Batch[Task]) error {
+	for i := range b.Records {
+		t := &b.Records[i]
+		key, err := url.QueryUnescape(t.S3Key)
+		if err != nil {
+			if b.Outcomes[i].Status == core.StatusPending {
+				b.Fail(i, &keyDecodeError{taskID: t.TaskID, s3Key: t.S3Key, err: err})
+			}
+			continue
+		}
+		t.Key = key
+	}
+	return p.Base.Prepare(ctx, b)
+}
+
+// ProcessRecord calls the batch's [Func] on task i and keeps its result
+// string in the invocation's state. A handler that returns nil only after
+// the task's deadline (the deadline margin, see [core.Options]) fails the
+// task (TemporaryFailure): its result would come too late. A batch not
+// started by [Process] or [Handler] (core.Run with a plain core.Handler)
+// runs the handler with [core.Batch.Handle]: the batch's outcomes are set,
+// but no S3 response is built.
+func (p *Processor) ProcessRecord(ctx context.Context, b *core.Batch[Task], i int) core.Outcome {
+	st, ok := b.State.(*state)
+	if !ok {
+		return p.Base.ProcessRecord(ctx, b, i)
+	}
+	s, err := userfn.Call(ctx, st.h, &b.Records[i])
 	if err != nil {
-		return S3BatchResponse{}, err
+		return core.Failure(err)
 	}
-	return resp, nil
+	if err := userfn.Late(ctx); err != nil {
+		return core.Failure(err)
+	}
+	st.resp.Results[i].ResultString = s
+	return core.Outcome{Status: core.StatusSuccess}
+}
+
+// Response builds the S3 response from the outcomes (kept in the
+// invocation's state for [Process]) and returns no partial batch response:
+// its error is the invocation's (a task without taskId), seen by hooks like
+// any other.
+func (p *Processor) Response(_ context.Context, b *core.Batch[Task]) (core.Response, error) {
+	st, ok := b.State.(*state)
+	if !ok {
+		return core.Response{}, nil // a batch not started by Process or Handler
+	}
+	st.resp.TreatMissingKeysAs = p.treatMissingKeysAs
+	st.built, st.err = true, build(b, &st.resp)
+	return core.Response{}, st.err
+}
+
+// build completes resp from b's outcomes: Succeeded only for a task whose
+// handler returned nil; PermanentFailure for an error matching
+// [ErrPermanent]; TemporaryFailure for every other failure, a panic, a task
+// not started (deadline margin, cancelled context) or late, and an error
+// whose Error or Is method panics. A task without a taskId cannot be
+// reported: the error then fails the invocation, so that S3 retries it.
+func build(b *core.Batch[Task], resp *Response) error {
+	var unidentified *core.UnidentifiableFailureError
+	for i := range b.Records {
+		t, o, r := &b.Records[i], &b.Outcomes[i], &resp.Results[i]
+		if t.TaskID == "" {
+			if unidentified == nil {
+				unidentified = &core.UnidentifiableFailureError{}
+			}
+			unidentified.Positions = append(unidentified.Positions, i)
+			unidentified.Errors = append(unidentified.Errors, o.Err)
+		}
+		r.TaskID = t.TaskID
+		switch o.Status {
+		case core.StatusSuccess:
+			r.ResultCode = Succeeded // ResultString: set by ProcessRecord
+		case core.StatusPending:
+			// The lifecycle gives every record an outcome: never call a
+			// pending one a success.
+			r.ResultCode, r.ResultString = TemporaryFailure, "batchkit: the task has no outcome"
+		default:
+			r.ResultCode, r.ResultString = failure(o.Err)
+		}
+	}
+	if unidentified != nil {
+		return &userfn.MissingIDError{UnidentifiableFailureError: unidentified, Field: "taskId"}
+	}
+	return nil
+}
+
+// failure is the result code and string of a task that failed with err. It
+// calls err's methods (Is, Unwrap, Error: user code) under recover: a panic
+// (a typed-nil error is the common case) gives TemporaryFailure with the
+// [*core.PanicError]'s message, naming the method.
+func failure(err error) (code, msg string) {
+	if err == nil {
+		return TemporaryFailure, "batchkit: failed without an error"
+	}
+	code = TemporaryFailure
+	if perr := userfn.Guard("s3batch: the task error's Is or Unwrap method", func() error {
+		if errors.Is(err, ErrPermanent) {
+			code = PermanentFailure
+		}
+		return nil
+	}); perr != nil {
+		return TemporaryFailure, perr.Error()
+	}
+	if perr := userfn.Guard("s3batch: the task error's Error method", func() error {
+		msg = err.Error()
+		return nil
+	}); perr != nil {
+		return TemporaryFailure, perr.Error()
+	}
+	return code, msg
+}
+
+// notCalled is the core.Handler of the batches of [Process]: their
+// ProcessRecord calls the [Func] in the state instead.
+func notCalled(context.Context, *Task) error {
+	return errors.New("batchkit: s3batch batch run without its handler")
+}
+
+// Process runs p over the tasks of event with h and returns the S3 Batch
+// Operations response: one result per task, in input order, Succeeded only
+// when its handler returned nil. The handler sees copies of the tasks with
+// Key and Job set: event is not changed. The error is an invocation's (no
+// processor, a task without taskId): only then must the function fail.
+func Process(ctx context.Context, p *Processor, event Event, h Func) (Response, error) {
+	if p == nil || h == nil {
+		return Response{}, errors.New("batchkit: s3batch.Process needs a processor and a handler")
+	}
+	tasks := slices.Clone(event.Tasks)
+	for i := range tasks {
+		tasks[i].Job = &event.Job // event is Process's own copy
+	}
+	return run(ctx, p, &event, core.NewBatch(tasks, notCalled), h)
+}
+
+// run runs b with h on the lifecycle, the response built in Response with
+// hooks or without.
+func run(ctx context.Context, p *Processor, event *Event, b *core.Batch[Task], h Func) (Response, error) {
+	st := &state{h: h, resp: Response{
+		InvocationSchemaVersion: event.InvocationSchemaVersion,
+		InvocationID:            event.InvocationID,
+		Results:                 make([]Result, len(b.Records)),
+	}}
+	b.State = st
+	_, err := core.Run(ctx, p, b)
+	if !st.built {
+		return Response{}, err
+	}
+	return st.resp, err
 }

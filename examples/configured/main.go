@@ -9,8 +9,9 @@
 //	BATCHKIT_HOOKS=log                                          log one line per failed record
 //
 // (every variable is in the table of docs/configuration.md). An invalid
-// setting stops the function at start-up with a message naming the variable
-// and the accepted values.
+// setting, or a misspelt variable, stops the function at start-up with a
+// message naming the variable; the function's own BATCHKIT_* variables
+// are logged once and left alone.
 //
 // The function registers one hook, "log", which writes one slog line per
 // failed record, so that turning hooks on and off shows.
@@ -52,7 +53,7 @@ var sampleEvent []byte
 var logOutput io.Writer = os.Stderr
 
 func init() {
-	core.RegisterHook("log", func() (core.Hook, error) {
+	config.RegisterHook("log", func() (core.Hook, error) {
 		return failureLog{logger: slog.New(slog.NewTextHandler(logOutput, nil))}, nil
 	})
 }
@@ -96,30 +97,31 @@ func handleOrder(ctx context.Context, order Order, msg *events.SQSMessage) error
 	return nil
 }
 
-// newHandler builds the Lambda handler from the environment that lookup
-// reads: the processor is opened once, at start-up, and reused.
-func newHandler(lookup func(string) (string, bool)) (core.LambdaHandler[core.Response], error) {
-	processor, err := config.OpenEnv[events.SQSMessage](lookup)
+// newHandler builds the Lambda handler from environ ("NAME=value" entries;
+// nil: the process environment): the processor is opened once, at
+// start-up, and reused.
+func newHandler(environ []string) (core.LambdaHandler[core.Response], error) {
+	processor, err := config.OpenEnv[events.SQSMessage](environ)
 	if err != nil {
 		return nil, err
 	}
 	return processors.SQSHandler(processor, processors.SQSJSON(handleOrder)), nil
 }
 
-// localLookup is os.LookupEnv, except that outside Lambda an unset
-// BATCHKIT_PROCESSOR is reported on stderr and taken as "sqs-fifo", the
-// sample event's queue type.
-func localLookup(name string) (string, bool) {
-	v, ok := os.LookupEnv(name)
-	if !ok && name == config.EnvProcessor && !batchtest.InLambda() {
-		fmt.Fprintf(os.Stderr, "%s is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)\n", config.EnvProcessor)
-		return "sqs-fifo", true
+// environment is the process environment, except that outside Lambda an
+// unset BATCHKIT_PROCESSOR is reported on stderr and taken as "sqs-fifo",
+// the sample event's queue type.
+func environment() []string {
+	environ := os.Environ()
+	if _, set := os.LookupEnv("BATCHKIT_PROCESSOR"); !set && !batchtest.InLambda() {
+		fmt.Fprintln(os.Stderr, "BATCHKIT_PROCESSOR is unset: this local run uses sqs-fifo (set it to sqs or sqs-fifo; under Lambda it is required)")
+		environ = append(environ, "BATCHKIT_PROCESSOR=sqs-fifo")
 	}
-	return v, ok
+	return environ
 }
 
 func main() {
-	handler, err := newHandler(localLookup)
+	handler, err := newHandler(environment())
 	if err != nil {
 		// Under Lambda this fails the function's initialisation, and the
 		// message names the variable to fix.

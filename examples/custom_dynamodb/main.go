@@ -205,13 +205,11 @@ func main() {
 	config.Register("sqs-dedup", func(c processors.Config) (core.PartialProcessor[events.SQSMessage], error) {
 		return newProcessor(client, s.table, c)
 	})
-	p, err := config.OpenEnv[events.SQSMessage](func(name string) (string, bool) {
-		v, ok := os.LookupEnv(name)
-		if !ok && name == config.EnvProcessor && !batchtest.InLambda() {
-			return "sqs-dedup", true // the local run's processor; template.yaml sets it under Lambda
-		}
-		return v, ok
-	})
+	environ := os.Environ()
+	if _, set := os.LookupEnv("BATCHKIT_PROCESSOR"); !set && !batchtest.InLambda() {
+		environ = append(environ, "BATCHKIT_PROCESSOR=sqs-dedup") // the local run's processor; template.yaml sets it under Lambda
+	}
+	p, err := config.OpenEnv[events.SQSMessage](environ)
 	if err != nil {
 		slog.Error("invalid configuration", "error", err)
 		os.Exit(1)

@@ -40,22 +40,22 @@ func (l LogLine) Validate() error {
 }
 
 // processor is created once and reused by every invocation.
-var processor = core.Must(firehose.NewFirehose(firehose.FirehoseConfig{}))
+var processor = core.Must(firehose.New(firehose.Config{}))
 
 // transform handles one decoded log line.
-func transform(_ context.Context, line LogLine, _ *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+func transform(_ context.Context, line LogLine, _ *firehose.Record) (firehose.Result, error) {
 	if line.Level == "debug" {
-		return firehose.FirehoseDrop(), nil
+		return firehose.Result{Drop: true}, nil
 	}
 	text := line.Level + " " + line.Service + ": " + line.Message + "\n"
-	return firehose.FirehoseData([]byte(text)).WithPartitionKeys(map[string]string{
+	return firehose.Result{Data: []byte(text), PartitionKeys: map[string]string{
 		"service": line.Service,
 		"level":   line.Level,
-	}), nil
+	}}, nil
 }
 
 // handler is the Lambda handler, as lambda.Start takes it: it decodes the
 // event bytes itself, so a record that does not decode fails alone.
-var handler = firehose.FirehoseHandler(processor, firehose.FirehoseJSON(transform))
+var handler = firehose.Handler(processor, firehose.JSON(transform))
 
 func main() { runlocal.Main(handler, sampleEvent) }

@@ -43,11 +43,11 @@ func (a Args) Validate() error {
 }
 
 // processor is created once and reused by every invocation.
-var processor = core.Must(s3batch.NewS3Batch(s3batch.S3BatchConfig{}))
+var processor = core.Must(s3batch.New(s3batch.Config{}))
 
 // archive handles one task. A real function would copy the object with the
 // AWS SDK here and return a TemporaryFailure on throttling.
-func archive(ctx context.Context, args Args, task *s3batch.S3BatchTask) (string, error) {
+func archive(ctx context.Context, args Args, task *s3batch.Task) (string, error) {
 	if strings.HasSuffix(task.Key, ".tmp") {
 		return "", s3batch.Permanent(errors.New("temporary files are not archived"))
 	}
@@ -58,6 +58,6 @@ func archive(ctx context.Context, args Args, task *s3batch.S3BatchTask) (string,
 
 // handler is the Lambda handler, as lambda.Start takes it: it decodes the
 // event bytes itself, so a task that does not decode fails alone.
-var handler = s3batch.S3BatchHandler(processor, s3batch.S3BatchArgs(archive))
+var handler = s3batch.Handler(processor, s3batch.Args(archive))
 
 func main() { runlocal.Main(handler, sampleEvent) }

@@ -1,12 +1,15 @@
 package sentry
 
-import "github.com/batchkit/batchkit/core"
+import (
+	"github.com/batchkit/batchkit/config"
+	"github.com/batchkit/batchkit/core"
+)
 
-// HookName is the name this hook registers under with [core.RegisterHook]
+// HookName is the name this hook registers under with [config.RegisterHook]
 // when the package is imported, so that configuration can turn it on by
 // name (for example BATCHKIT_HOOKS=sentry with config.OpenEnv).
 const HookName = "sentry"
 
 func init() {
-	core.RegisterHook(HookName, func() (core.Hook, error) { return New(), nil })
+	config.RegisterHook(HookName, func() (core.Hook, error) { return New(), nil })
 }

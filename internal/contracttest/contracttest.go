@@ -51,28 +51,28 @@ func Marshal(t testing.TB, v any) string {
 
 // Upper transforms a record's payload to Upper case; "fail" fails it,
 // "drop" drops it, "panic" panics.
-func Upper(_ context.Context, rec *firehose.FirehoseRecord) (firehose.FirehoseResult, error) {
+func Upper(_ context.Context, rec *firehose.Record) (firehose.Result, error) {
 	switch string(rec.Payload()) {
 	case "fail":
-		return firehose.FirehoseResult{}, errors.New("cannot transform")
+		return firehose.Result{}, errors.New("cannot transform")
 	case "drop":
-		return firehose.FirehoseDrop(), nil
+		return firehose.Result{Drop: true}, nil
 	case "panic":
 		panic("transform blew up")
 	}
-	return firehose.FirehoseData(bytes.ToUpper(rec.Payload())), nil
+	return firehose.Result{Data: bytes.ToUpper(rec.Payload())}, nil
 }
 
 // FirehoseEvent builds an event with one record per payload.
-func FirehoseEvent(payloads ...string) firehose.FirehoseEvent {
-	ev := firehose.FirehoseEvent{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Region: "us-east-1"}
+func FirehoseEvent(payloads ...string) firehose.Event {
+	ev := firehose.Event{InvocationID: "inv", DeliveryStreamArn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Region: "us-east-1"}
 	for i, p := range payloads {
-		ev.Records = append(ev.Records, firehose.FirehoseRecord{RecordID: fmt.Sprintf("rec-%d", i), ApproximateArrivalTimestamp: 1510772160000, Data: []byte(p)})
+		ev.Records = append(ev.Records, firehose.Record{RecordID: fmt.Sprintf("rec-%d", i), ApproximateArrivalTimestamp: 1510772160000, Data: []byte(p)})
 	}
 	return ev
 }
 
-func Results(resp firehose.FirehoseResponse) []string {
+func Results(resp firehose.Response) []string {
 	out := make([]string, len(resp.Records))
 	for i, r := range resp.Records {
 		out[i] = r.Result
@@ -81,11 +81,11 @@ func Results(resp firehose.FirehoseResponse) []string {
 }
 
 // s3Tasks builds a schema 2.0 event with one task per key.
-func S3Event(keys ...string) s3batch.S3BatchEvent {
-	ev := s3batch.S3BatchEvent{InvocationSchemaVersion: "2.0", InvocationID: "inv-1",
-		Job: s3batch.S3BatchJob{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
+func S3Event(keys ...string) s3batch.Event {
+	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv-1",
+		Job: s3batch.Job{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
 	for i, k := range keys {
-		ev.Tasks = append(ev.Tasks, s3batch.S3BatchTask{TaskID: "task-" + string(rune('a'+i)), S3Key: k, S3Bucket: "bucket"})
+		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: "task-" + string(rune('a'+i)), S3Key: k, S3Bucket: "bucket"})
 	}
 	return ev
 }
