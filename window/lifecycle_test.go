@@ -283,10 +283,10 @@ func TestWindowHooksOnAndOffAgree(t *testing.T) {
 // past the margin is let finish, and the records after it are not folded:
 // they are reported with a *core.DeadlineError, and not in the state.
 func TestWindowNoFoldStartsAfterTheMargin(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	margin := 300 * time.Millisecond
+	margin := 700 * time.Millisecond
 	hook := &recordHook{}
 	p := core.Must(window.NewKinesis(window.Config{Options: core.Options{DeadlineMargin: margin, Hooks: []core.Hook{hook}}}))
 	var starts []time.Time
