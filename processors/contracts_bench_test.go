@@ -180,8 +180,8 @@ type benchTotals struct {
 	Bytes int64 `json:"bytes"`
 }
 
-func benchWindowEvent(n int) window.KinesisWindowEvent {
-	ev := window.KinesisWindowEvent{}
+func benchWindowEvent(n int) window.KinesisEvent {
+	ev := window.KinesisEvent{}
 	for i := range n {
 		seq := fmt.Sprintf("49590338271490256608559692538361571095921575989136%06d", i)
 		ev.Records = append(ev.Records, events.KinesisEventRecord{
@@ -191,14 +191,14 @@ func benchWindowEvent(n int) window.KinesisWindowEvent {
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1607497475, 0)}},
 		})
 	}
-	ev.Window = window.WindowRange{Start: time.Unix(1607497440, 0).UTC(), End: time.Unix(1607497560, 0).UTC()}
+	ev.Window = window.Range{Start: time.Unix(1607497440, 0).UTC(), End: time.Unix(1607497560, 0).UTC()}
 	ev.State = json.RawMessage(`{"count":10,"bytes":200}`)
 	ev.ShardID = "shardId-000000000006"
 	return ev
 }
 
 func BenchmarkKinesisWindow(b *testing.B) {
-	p := core.Must(window.NewKinesisWindow(window.WindowConfig{}))
+	p := core.Must(window.NewKinesis(window.Config{}))
 	agg := window.Aggregate[events.KinesisEventRecord, benchTotals]{
 		Fold: func(_ context.Context, s *benchTotals, r *events.KinesisEventRecord) error {
 			s.Count++
@@ -215,7 +215,7 @@ func BenchmarkKinesisWindow(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := window.ProcessKinesisWindow(ctx, p, ev, agg)
+			resp, err := window.Process(ctx, p, ev.Properties, ev.Records, agg)
 			if err != nil || len(resp.BatchItemFailures) != 0 {
 				b.Fatal(err)
 			}
@@ -247,7 +247,7 @@ func BenchmarkKinesisWindow(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			resp, err := window.ProcessKinesisWindowRaw(ctx, p, raw, agg)
+			resp, err := window.KinesisHandler(p, agg)(ctx, raw)
 			if err != nil || len(resp.BatchItemFailures) != 0 {
 				b.Fatal(err)
 			}

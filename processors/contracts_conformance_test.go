@@ -34,7 +34,6 @@ type contractVector struct {
 		RaiseOnEntireBatchFailure *bool `json:"raiseOnEntireBatchFailure"`
 		MaxResponseBytes          int   `json:"maxResponseBytes"`
 		MaxStateBytes             int   `json:"maxStateBytes"`
-		Commutative               bool  `json:"commutative"`
 	} `json:"options"`
 	FailIndexes      []int           `json:"failIndexes"`
 	PermanentIndexes []int           `json:"permanentIndexes"`
@@ -54,9 +53,9 @@ var contractErrorKinds = map[string]error{
 	"UnexpectedBatchType":   core.ErrUnexpectedBatchType,
 	"UnidentifiableFailure": core.ErrUnidentifiableFailure,
 	"EventSourceMismatch":   core.ErrEventSourceMismatch,
-	"WindowStateTooLarge":   window.ErrWindowStateTooLarge,
-	"WindowState":           window.ErrWindowState,
-	"WindowPublish":         window.ErrWindowPublish,
+	"WindowStateTooLarge":   window.ErrStateTooLarge,
+	"WindowState":           window.ErrState,
+	"WindowPublish":         window.ErrPublish,
 	"FirehoseResponseSize":  firehose.ErrResponseSize,
 }
 
@@ -207,49 +206,47 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 		}
 	case "kinesis-window":
 		pos := positions(t, v.Event, "Records", field("kinesis", "sequenceNumber"))
-		p, perr := window.NewKinesisWindow(window.WindowConfig{Options: vectorOptions(v).Options, MaxStateBytes: v.Options.MaxStateBytes})
+		p, perr := window.NewKinesis(window.Config{Options: vectorOptions(v).Options, MaxStateBytes: v.Options.MaxStateBytes})
 		require.NoError(t, perr)
 		agg := window.Aggregate[events.KinesisEventRecord, map[string]int]{
-			Commutative: v.Options.Commutative,
 			Fold: func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
 				(*s)[r.Kinesis.PartitionKey]++ // before failing: must not stay
 				_, err := b.act(pos[r.Kinesis.SequenceNumber])
 				return err
 			},
-			Publish: func(_ context.Context, s map[string]int, _ window.WindowProperties) error {
+			Publish: func(_ context.Context, s map[string]int, _ window.Properties) error {
 				published = mustJSON(t, s)
 				return nil
 			},
 		}
 		if entry == "raw" {
-			resp, err = window.ProcessKinesisWindowRaw(ctx, p, v.Event, agg)
+			resp, err = contracttest.KinesisWindowRaw(ctx, p, v.Event, agg)
 		} else {
-			var ev window.KinesisWindowEvent
+			var ev window.KinesisEvent
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = window.ProcessKinesisWindow(ctx, p, ev, agg)
+			resp, err = contracttest.ProcessKinesisWindow(ctx, p, ev, agg)
 		}
 	case "dynamodb-window":
 		pos := positions(t, v.Event, "Records", field("dynamodb", "SequenceNumber"))
-		p, perr := window.NewDynamoDBWindow(window.WindowConfig{Options: vectorOptions(v).Options, MaxStateBytes: v.Options.MaxStateBytes})
+		p, perr := window.NewDynamoDB(window.Config{Options: vectorOptions(v).Options, MaxStateBytes: v.Options.MaxStateBytes})
 		require.NoError(t, perr)
 		agg := window.Aggregate[events.DynamoDBEventRecord, map[string]int]{
-			Commutative: v.Options.Commutative,
 			Fold: func(_ context.Context, s *map[string]int, r *events.DynamoDBEventRecord) error {
 				(*s)[r.EventName]++
 				_, err := b.act(pos[r.Change.SequenceNumber])
 				return err
 			},
-			Publish: func(_ context.Context, s map[string]int, _ window.WindowProperties) error {
+			Publish: func(_ context.Context, s map[string]int, _ window.Properties) error {
 				published = mustJSON(t, s)
 				return nil
 			},
 		}
 		if entry == "raw" {
-			resp, err = window.ProcessDynamoDBWindowRaw(ctx, p, v.Event, agg)
+			resp, err = contracttest.DynamoDBWindowRaw(ctx, p, v.Event, agg)
 		} else {
-			var ev window.DynamoDBWindowEvent
+			var ev window.DynamoDBEvent
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
-			resp, err = window.ProcessDynamoDBWindow(ctx, p, ev, agg)
+			resp, err = contracttest.ProcessDynamoDBWindow(ctx, p, ev, agg)
 		}
 	default:
 		t.Fatalf("unknown contract %q", v.Contract)

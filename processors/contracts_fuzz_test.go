@@ -129,7 +129,7 @@ func FuzzS3BatchRaw(f *testing.F) {
 
 func FuzzKinesisWindowRaw(f *testing.F) {
 	seedContracts(f)
-	p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{SuppressFullBatchError: true}}))
+	p := core.Must(window.NewKinesis(window.Config{Options: core.Options{SuppressFullBatchError: true}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		folded := 0
 		agg := window.Aggregate[events.KinesisEventRecord, int]{
@@ -142,7 +142,7 @@ func FuzzKinesisWindowRaw(f *testing.F) {
 				return nil
 			},
 		}
-		resp, err := window.ProcessKinesisWindowRaw(context.Background(), p, data, agg)
+		resp, err := contracttest.KinesisWindowRaw(context.Background(), p, data, agg)
 		if err != nil {
 			return
 		}

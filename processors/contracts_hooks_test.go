@@ -2,20 +2,15 @@ package processors_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/batchkit/batchkit/firehose"
 	"github.com/batchkit/batchkit/s3batch"
-	"github.com/batchkit/batchkit/window"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 )
 
@@ -31,49 +26,6 @@ func (h *endHook) BatchEnd(_ context.Context, res core.BatchResult) error {
 	defer h.mu.Unlock()
 	h.errs = append(h.errs, res.Err)
 	return nil
-}
-
-// TestWindowHooksSeeTheInvocationFail is the regression test of a defect
-// the contracts property test found: a window invocation that failed after
-// its records had run (Publish failed or panicked, the state was over its
-// limit) returned an error, but the hooks' BatchEnd had already seen a
-// success, so metrics, traces and error reports missed the failed
-// invocation. Hooks must see every invocation with its error.
-func TestWindowHooksSeeTheInvocationFail(t *testing.T) {
-	type state struct{ N int }
-	tests := []struct {
-		name     string
-		publish  func(context.Context, state, window.WindowProperties) error
-		maxState int
-		conc     int
-		want     error
-	}{
-		{name: "publish fails", publish: func(context.Context, state, window.WindowProperties) error { return errors.New("sink down") }, want: window.ErrWindowPublish},
-		{name: "publish panics", conc: 3, publish: func(context.Context, state, window.WindowProperties) error { panic("sink bug") }, want: window.ErrWindowPublish},
-		{name: "state too large", maxState: 3, want: window.ErrWindowStateTooLarge},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			hook := &endHook{}
-			cfg := window.WindowConfig{MaxStateBytes: tt.maxState}
-			cfg.Hooks = []core.Hook{hook}
-			cfg.Concurrency = max(tt.conc, 1)
-			p, err := window.NewKinesisWindow(cfg)
-			require.NoError(t, err)
-			ev := window.KinesisWindowEvent{Records: batchtest.KinesisEvent("a", "b").Records}
-			ev.IsFinalInvokeForWindow = true
-			ev.State = json.RawMessage(`{}`)
-			_, err = window.ProcessKinesisWindow(context.Background(), p, ev, window.Aggregate[events.KinesisEventRecord, state]{
-				Commutative: tt.conc > 1,
-				Fold:        func(_ context.Context, s *state, _ *events.KinesisEventRecord) error { s.N++; return nil },
-				Publish:     tt.publish,
-			})
-			require.ErrorIs(t, err, tt.want)
-			require.Len(t, hook.errs, 1)
-			require.ErrorIs(t, hook.errs[0], tt.want, "the hooks saw the invocation end with %v", hook.errs[0])
-			require.False(t, strings.Contains(err.Error(), "Clean failed"), "the error is the window's own: %v", err)
-		})
-	}
 }
 
 // TestFirehoseAndS3HooksSeeTheInvocationFail: the same defect in the

@@ -72,8 +72,8 @@ func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
 	})
 	t.Run("kinesis-window", func(t *testing.T) {
 		hook := &recordingHook{}
-		p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Hooks: []core.Hook{hook}}}))
-		_, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, "a", "fail", "b"), window.Aggregate[events.KinesisEventRecord, map[string]int]{Fold: contracttest.CountByKey(nil)})
+		p := core.Must(window.NewKinesis(window.Config{Options: core.Options{Hooks: []core.Hook{hook}}}))
+		_, err := contracttest.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`{}`, false, "a", "fail", "b"), window.Aggregate[events.KinesisEventRecord, map[string]int]{Fold: contracttest.CountByKey(nil)})
 		require.NoError(t, err)
 		require.Equal(t, processors.EventSourceKinesis, hook.source)
 		require.Len(t, hook.ids, 3, "the record not folded is reported to hooks too")
@@ -108,30 +108,13 @@ func TestContractsGoexitIsAFailure(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"Ok", "ProcessingFailed", "Ok"}, contracttest.Results(resp))
 	})
-	t.Run("kinesis-window", func(t *testing.T) {
-		agg := window.Aggregate[events.KinesisEventRecord, int]{
-			Commutative: true,
-			Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
-				if string(r.Kinesis.Data) == "b" {
-					runtime.Goexit()
-				}
-				*s++
-				return nil
-			},
-		}
-		p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Concurrency: 2}}))
-		resp, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`0`, false, "a", "b", "c"), agg)
-		require.NoError(t, err)
-		require.JSONEq(t, `1`, string(resp.State))
-		require.Len(t, resp.BatchItemFailures, 2)
-	})
 }
 
 // One processor value serves concurrent invocations (run with -race).
 func TestContractsConcurrentInvocations(t *testing.T) {
 	s3p, fhp, wp := core.Must(s3batch.New(s3batch.Config{Options: core.Options{Concurrency: 3}})), core.Must(firehose.New(firehose.Config{Options: core.Options{Concurrency: 3}})),
-		core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Concurrency: 3}}))
-	agg := window.Aggregate[events.KinesisEventRecord, int]{Commutative: true,
+		core.Must(window.NewKinesis(window.Config{}))
+	agg := window.Aggregate[events.KinesisEventRecord, int]{
 		Fold: func(_ context.Context, s *int, _ *events.KinesisEventRecord) error { *s++; return nil }}
 	var wg sync.WaitGroup
 	for range 8 {
@@ -145,7 +128,7 @@ func TestContractsConcurrentInvocations(t *testing.T) {
 			if err != nil || string(fr.Records[1].Data) != "B" {
 				t.Error("firehose", err)
 			}
-			wr, err := window.ProcessKinesisWindow(context.Background(), wp, contracttest.WindowEvent(`1`, false, "a", "b", "c"), agg)
+			wr, err := contracttest.ProcessKinesisWindow(context.Background(), wp, contracttest.WindowEvent(`1`, false, "a", "b", "c"), agg)
 			if err != nil || string(wr.State) != "4" {
 				t.Error("window", err, string(wr.State))
 			}
@@ -254,9 +237,9 @@ func TestWindowRebuildFailureFailsTheInvocation(t *testing.T) {
 			return nil
 		},
 	}
-	_, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, false, "a", "fail"), agg)
-	var stateErr *window.WindowStateError
+	_, err := contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{}`, false, "a", "fail"), agg)
+	var stateErr *window.StateError
 	require.ErrorAs(t, err, &stateErr)
 	require.Equal(t, "rebuild", stateErr.Op)
-	require.ErrorIs(t, err, window.ErrWindowState)
+	require.ErrorIs(t, err, window.ErrState)
 }

@@ -37,8 +37,8 @@ import (
 // EventBridge Pipes entries, the envelopes and the Lambda adapters (with the
 // Kafka raw entry behind KafkaHandler, and kafkapayload's value decoding on
 // it). Random batches x options (typed, raw
-// and adapter entries, sequential and concurrent, commutative folds, hooks,
-// a deadline margin) x random handler behaviours (nil, error, panic, Goexit,
+// and adapter entries, sequential and concurrent, hooks, a deadline margin;
+// window states whose UnmarshalJSON or MarshalJSON panics) x random handler behaviours (nil, error, panic, Goexit,
 // blocking past the margin), each checked against its contract's form of
 // the invariant: a record counts as succeeded only when its handler
 // returned nil; every other record is reported or the invocation errors (or
@@ -63,16 +63,18 @@ type contractCase struct {
 	hooks    bool // a counting hook
 	margin   bool // 80 ms invocation, 40 ms deadline margin
 	ordered  bool // FIFO skip-group, or streams with stop-on-failure + order-by-key
-	commut   bool // window: commutative aggregate
-	ptrState bool // window: a state with pointers (rebuilt after a failure)
-	final    bool // window: the window's final invocation (publishes)
-	keys     []int
-	beh      []behaviour // per record; envelope: per part, at i*maxParts+j
-	dirty    []bool      // window: the fold changes the state before it fails
-	alt      []bool      // s3batch: a permanent error; firehose: drop the record
-	parts    []int       // envelope: S3 records in the message
-	bad      []bool      // raw entries: the record does not decode
-	limit    int         // window: 1 Publish fails, 2 Publish panics; firehose: 1, 2 a small response limit, 3 a limit nothing fits
+	// statePanic, window: 1 the state's UnmarshalJSON panics, 2 its
+	// MarshalJSON panics.
+	statePanic int
+	ptrState   bool // window: a state with pointers (rebuilt after a failure)
+	final      bool // window: the window's final invocation (publishes)
+	keys       []int
+	beh        []behaviour // per record; envelope: per part, at i*maxParts+j
+	dirty      []bool      // window: the fold changes the state before it fails
+	alt        []bool      // s3batch: a permanent error; firehose: drop the record
+	parts      []int       // envelope: S3 records in the message
+	bad        []bool      // raw entries: the record does not decode
+	limit      int         // window: 1 Publish fails, 2 Publish panics; firehose: 1, 2 a small response limit, 3 a limit nothing fits
 	// fault: a user method panics (issue 18 §3). s3batch: a failing
 	// handler's error panics in Error (a typed nil), Is or Unwrap;
 	// firehose: a successful handler's output panics in MarshalJSON.
@@ -80,8 +82,8 @@ type contractCase struct {
 }
 
 func (c contractCase) String() string {
-	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v commut=%v ptrState=%v final=%v limit=%d keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v fault=%v",
-		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.commut, c.ptrState, c.final, c.limit, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad, c.fault)
+	return fmt.Sprintf("%s entry=%d conc=%d hooks=%v margin=%v ordered=%v statePanic=%d ptrState=%v final=%v limit=%d keys=%v beh=%v dirty=%v alt=%v parts=%v bad=%v fault=%v",
+		c.contract, c.entry, c.conc, c.hooks, c.margin, c.ordered, c.statePanic, c.ptrState, c.final, c.limit, c.keys, c.beh, c.dirty, c.alt, c.parts, c.bad, c.fault)
 }
 
 func genContractCase(r *rand.Rand) contractCase {
@@ -102,7 +104,10 @@ func genContractCase(r *rand.Rand) contractCase {
 	c.hooks = r.IntN(2) == 0
 	c.margin = r.IntN(5) == 0
 	if isWindow {
-		c.commut = r.IntN(2) == 0
+		c.conc = 1 // a window folds one record at a time
+		if r.IntN(6) == 0 {
+			c.statePanic = 1 + r.IntN(2)
+		}
 		c.ptrState = r.IntN(2) == 0
 		c.final = r.IntN(2) == 0
 	}
@@ -357,6 +362,42 @@ func (s *winPtr) norm(n int) (int, []int, []int) {
 	return s.Prior, seen, s.Order
 }
 
+// winPanic is a window state whose UnmarshalJSON or MarshalJSON panics, as
+// its Panic field asks ("decode", "encode"): user methods batchkit calls
+// outside any record.
+type winPanic struct {
+	winArr
+	Panic string
+}
+
+func (s *winPanic) UnmarshalJSON(b []byte) error {
+	if bytes.Contains(b, []byte(`"Panic":"decode"`)) {
+		panic("state UnmarshalJSON panicked")
+	}
+	type plain winPanic
+	return json.Unmarshal(b, (*plain)(s))
+}
+
+func (s winPanic) MarshalJSON() ([]byte, error) {
+	if s.Panic == "encode" {
+		panic("state MarshalJSON panicked")
+	}
+	type plain winPanic
+	return json.Marshal(plain(s))
+}
+
+// statePanicField is the incoming state's field that makes a winPanic
+// panic.
+func statePanicField(c contractCase) string {
+	switch c.statePanic {
+	case 1:
+		return `,"Panic":"decode"`
+	case 2:
+		return `,"Panic":"encode"`
+	}
+	return ""
+}
+
 const windowPrior = 7
 
 // windowOut is a window response in a form common to every entry.
@@ -370,13 +411,12 @@ type windowOut struct {
 func runWindowCase[R any, S any, PS interface {
 	*S
 	winState
-}](t *testing.T, c contractCase, l *propLog, p *window.WindowProcessor[R], records []R, idx func(*R) int, seq func(*R) string) verdict {
+}](t *testing.T, c contractCase, l *propLog, p *window.Processor[R], records []R, idx func(*R) int, seq func(*R) string, result *string) verdict {
 	ctx, cancel := c.invocationContext()
 	defer cancel()
 	published := 0
 	var publishedState S
 	agg := window.Aggregate[R, S]{
-		Commutative: c.commut,
 		Fold: func(ctx context.Context, s *S, r *R) error {
 			i := idx(r)
 			if c.dirty[i] {
@@ -390,7 +430,7 @@ func runWindowCase[R any, S any, PS interface {
 			}
 			return nil
 		},
-		Publish: func(_ context.Context, s S, _ window.WindowProperties) error {
+		Publish: func(_ context.Context, s S, _ window.Properties) error {
 			published++
 			publishedState = s
 			switch c.limit {
@@ -402,14 +442,14 @@ func runWindowCase[R any, S any, PS interface {
 			return nil
 		},
 	}
-	props := window.WindowProperties{
-		State: json.RawMessage(`{"Prior":` + strconv.Itoa(windowPrior) + `}`), ShardID: "shardId-000000000000",
+	props := window.Properties{
+		State: json.RawMessage(`{"Prior":` + strconv.Itoa(windowPrior) + statePanicField(c) + `}`), ShardID: "shardId-000000000000",
 		EventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s", IsFinalInvokeForWindow: c.final,
-		Window: window.WindowRange{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
+		Window: window.Range{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
 	}
 	raw := contracttest.JSON(t, struct {
 		Records []R `json:"Records"`
-		window.WindowProperties
+		window.Properties
 	}{records, props})
 	if c.contract == "window-kinesis" {
 		raw = breakRecords(t, c, raw, "Records", breakKinesis)
@@ -418,22 +458,49 @@ func runWindowCase[R any, S any, PS interface {
 	}
 	var out windowOut
 	var err error
+	var respJSON []byte
 	v := verdict{}
+	defer func() {
+		*result = string(respJSON)
+		if err != nil {
+			*result += " error: " + err.Error()
+		}
+	}()
 	v.returned = guarded(func() {
-		var resp window.WindowResponse
+		var resp window.Response
 		switch c.entry {
 		case 0:
-			resp, err = window.ProcessWindow(ctx, p, props, records, agg)
+			resp, err = window.Process(ctx, p, props, records, agg)
 		case 1:
 			resp, err = windowRaw(ctx, p, raw, agg)
 		case 2:
 			resp, err = windowAdapter(ctx, p, raw, agg)
 		}
 		if err == nil {
-			err = json.Unmarshal(contracttest.JSON(t, resp), &out)
+			respJSON = contracttest.JSON(t, resp)
+			err = json.Unmarshal(respJSON, &out)
 		}
 	})
 	v.err = err
+	if c.statePanic > 0 && v.returned {
+		// A panicking state method fails the invocation with a
+		// *core.PanicError naming it, never crashes the process.
+		var pe *core.PanicError
+		switch {
+		case c.statePanic == 2 && errors.Is(err, core.ErrFullBatchFailure):
+			// Every record failed: the state is not encoded.
+		case err == nil:
+			v.err, v.note = nil, "the state's "+[]string{"", "UnmarshalJSON", "MarshalJSON"}[c.statePanic]+" panicked, but the invocation returned no error"
+		case !errors.As(err, &pe) || !strings.Contains(pe.Where, "state"):
+			v.err, v.note = nil, fmt.Sprintf("a panicking state method failed the invocation with %v, not a *core.PanicError naming the state", err)
+		case !errors.Is(err, window.ErrState):
+			v.err, v.note = nil, fmt.Sprintf("a panicking state method failed the invocation with %v, not a window.ErrState", err)
+		}
+		if v.note != "" {
+			v.ok = make([]bool, len(records))
+			return v
+		}
+	}
 	if !v.returned || err != nil {
 		return v
 	}
@@ -478,12 +545,10 @@ func runWindowCase[R any, S any, PS interface {
 			return v
 		}
 	}
-	if !c.commut {
-		for j, i := range order {
-			if i != j {
-				v.note = fmt.Sprintf("records folded in the order %v, not in input order", order)
-				return v
-			}
+	for j, i := range order {
+		if i != j {
+			v.note = fmt.Sprintf("records folded in the order %v, not in input order", order)
+			return v
 		}
 	}
 	if published > 0 && (!c.final || k >= 0) {
@@ -520,22 +585,22 @@ func runWindowCase[R any, S any, PS interface {
 	return v
 }
 
-func windowRaw[R, S any](ctx context.Context, p *window.WindowProcessor[R], raw []byte, agg window.Aggregate[R, S]) (window.WindowResponse, error) {
+func windowRaw[R, S any](ctx context.Context, p *window.Processor[R], raw []byte, agg window.Aggregate[R, S]) (window.Response, error) {
 	switch p := any(p).(type) {
-	case *window.WindowProcessor[events.KinesisEventRecord]:
-		return window.ProcessKinesisWindowRaw(ctx, p, raw, any(agg).(window.Aggregate[events.KinesisEventRecord, S]))
-	case *window.WindowProcessor[events.DynamoDBEventRecord]:
-		return window.ProcessDynamoDBWindowRaw(ctx, p, raw, any(agg).(window.Aggregate[events.DynamoDBEventRecord, S]))
+	case *window.Processor[events.KinesisEventRecord]:
+		return contracttest.KinesisWindowRaw(ctx, p, raw, any(agg).(window.Aggregate[events.KinesisEventRecord, S]))
+	case *window.Processor[events.DynamoDBEventRecord]:
+		return contracttest.DynamoDBWindowRaw(ctx, p, raw, any(agg).(window.Aggregate[events.DynamoDBEventRecord, S]))
 	}
 	panic("unknown window processor")
 }
 
-func windowAdapter[R, S any](ctx context.Context, p *window.WindowProcessor[R], raw []byte, agg window.Aggregate[R, S]) (window.WindowResponse, error) {
+func windowAdapter[R, S any](ctx context.Context, p *window.Processor[R], raw []byte, agg window.Aggregate[R, S]) (window.Response, error) {
 	switch p := any(p).(type) {
-	case *window.WindowProcessor[events.KinesisEventRecord]:
-		return window.KinesisWindowHandler(p, any(agg).(window.Aggregate[events.KinesisEventRecord, S]))(ctx, raw)
-	case *window.WindowProcessor[events.DynamoDBEventRecord]:
-		return window.DynamoDBWindowHandler(p, any(agg).(window.Aggregate[events.DynamoDBEventRecord, S]))(ctx, raw)
+	case *window.Processor[events.KinesisEventRecord]:
+		return window.KinesisHandler(p, any(agg).(window.Aggregate[events.KinesisEventRecord, S]))(ctx, raw)
+	case *window.Processor[events.DynamoDBEventRecord]:
+		return window.DynamoDBHandler(p, any(agg).(window.Aggregate[events.DynamoDBEventRecord, S]))(ctx, raw)
 	}
 	panic("unknown window processor")
 }
@@ -552,24 +617,48 @@ func clean(c contractCase) bool {
 	return true
 }
 
+// runWindow runs a window case and, when it is deterministic (no deadline
+// margin, no Goexit), runs it again with hooks flipped: one lifecycle, so
+// the response and the error must be the same (issue 24 §3).
 func runWindow(t *testing.T, c contractCase, l *propLog) verdict {
-	cfg := window.WindowConfig{Options: c.options(l).Options}
+	v, res := runWindowOnce(t, c, l)
+	if !v.returned || v.note != "" || !clean(c) {
+		return v
+	}
+	twin := c
+	twin.hooks = !c.hooks
+	_, twinRes := runWindowOnce(t, twin, newPropLog(c.slots()))
+	if res != twinRes {
+		v.err, v.note = nil, fmt.Sprintf("hooks=%v gave %s; hooks=%v gave %s", c.hooks, res, twin.hooks, twinRes)
+	}
+	return v
+}
+
+func runWindowOnce(t *testing.T, c contractCase, l *propLog) (verdict, string) {
+	var res string
+	cfg := window.Config{Options: c.options(l).Options}
 	if c.contract == "window-kinesis" {
-		p, err := window.NewKinesisWindow(cfg)
+		p, err := window.NewKinesis(cfg)
 		require.NoError(t, err)
 		seq := func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber }
-		if c.ptrState {
-			return runWindowCase[events.KinesisEventRecord, winPtr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
+		switch {
+		case c.statePanic > 0:
+			return runWindowCase[events.KinesisEventRecord, winPanic](t, c, l, p, kinesisRecords(c), kinesisIdx, seq, &res), res
+		case c.ptrState:
+			return runWindowCase[events.KinesisEventRecord, winPtr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq, &res), res
 		}
-		return runWindowCase[events.KinesisEventRecord, winArr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq)
+		return runWindowCase[events.KinesisEventRecord, winArr](t, c, l, p, kinesisRecords(c), kinesisIdx, seq, &res), res
 	}
-	p, err := window.NewDynamoDBWindow(cfg)
+	p, err := window.NewDynamoDB(cfg)
 	require.NoError(t, err)
 	seq := func(r *events.DynamoDBEventRecord) string { return r.Change.SequenceNumber }
-	if c.ptrState {
-		return runWindowCase[events.DynamoDBEventRecord, winPtr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq)
+	switch {
+	case c.statePanic > 0:
+		return runWindowCase[events.DynamoDBEventRecord, winPanic](t, c, l, p, dynamoRecords(c), dynamoIdx, seq, &res), res
+	case c.ptrState:
+		return runWindowCase[events.DynamoDBEventRecord, winPtr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq, &res), res
 	}
-	return runWindowCase[events.DynamoDBEventRecord, winArr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq)
+	return runWindowCase[events.DynamoDBEventRecord, winArr](t, c, l, p, dynamoRecords(c), dynamoIdx, seq, &res), res
 }
 
 // ---- S3 Batch Operations ----
@@ -1198,8 +1287,8 @@ func TestContractsAccountingRegressions(t *testing.T) {
 	}
 	cases := []contractCase{
 		base("window-kinesis", 0, 1, ok, fail, ok),
-		base("window-dynamodb", 1, 3, ok, panicking, ok),
-		base("window-kinesis", 2, 3, ok, goexit, ok),
+		base("window-dynamodb", 1, 1, ok, panicking, ok),
+		base("window-kinesis", 2, 1, ok, goexit, ok),
 		base("s3batch", 1, 2, ok, fail, panicking, goexit),
 		base("firehose", 2, 2, ok, ok, fail, goexit),
 		// Issue 18 §3: user methods that panic (a typed-nil error, Is,
@@ -1218,9 +1307,19 @@ func TestContractsAccountingRegressions(t *testing.T) {
 		base("pipes-dynamodb", 2, 2, panicking, ok),
 		base("adapter-kafka", 2, 2, fail, ok, ok),
 	}
-	ptr := base("window-dynamodb", 0, 3, ok, ok, fail, ok)
-	ptr.commut, ptr.ptrState = true, true
+	ptr := base("window-dynamodb", 0, 1, ok, ok, fail, ok)
+	ptr.ptrState = true
 	cases = append(cases, ptr)
+	// A window state whose UnmarshalJSON (decoded in Prepare) or MarshalJSON
+	// (encoded in Response) panics: a failed invocation that hooks see,
+	// never a crash.
+	for entry := range 3 {
+		for _, sp := range []int{1, 2} {
+			wp := base([]string{"window-kinesis", "window-dynamodb"}[sp-1], entry, 1, ok, ok)
+			wp.statePanic, wp.final = sp, true
+			cases = append(cases, wp)
+		}
+	}
 	env := base("envelope-sqs", 1, 2, ok, ok, ok, ok, fail, ok)
 	env.keys, env.dirty, env.alt, env.parts, env.bad = []int{0, 1}, []bool{false, false}, []bool{false, false}, []int{3, 3}, []bool{false, false}
 	cases = append(cases, env)

@@ -23,12 +23,12 @@ type kinesisAgg = window.Aggregate[events.KinesisEventRecord, map[string]int]
 
 // windowBoth runs the typed and the raw entries and requires the same
 // outcome.
-func windowBoth[S any](t *testing.T, p *window.WindowProcessor[events.KinesisEventRecord], ev window.KinesisWindowEvent, agg window.Aggregate[events.KinesisEventRecord, S]) (window.WindowResponse, error) {
+func windowBoth[S any](t *testing.T, p *window.Processor[events.KinesisEventRecord], ev window.KinesisEvent, agg window.Aggregate[events.KinesisEventRecord, S]) (window.Response, error) {
 	t.Helper()
 	raw, err := json.Marshal(ev)
 	require.NoError(t, err)
-	typed, terr := window.ProcessKinesisWindow(context.Background(), p, ev, agg)
-	fromRaw, rerr := window.ProcessKinesisWindowRaw(context.Background(), p, raw, agg)
+	typed, terr := contracttest.ProcessKinesisWindow(context.Background(), p, ev, agg)
+	fromRaw, rerr := contracttest.KinesisWindowRaw(context.Background(), p, raw, agg)
 	require.Equal(t, terr == nil, rerr == nil, "typed %v, raw %v", terr, rerr)
 	require.Equal(t, contracttest.Marshal(t, typed), contracttest.Marshal(t, fromRaw), "typed and raw entries agree")
 	return typed, terr
@@ -42,15 +42,15 @@ func TestKinesisWindowDocumentedEvent(t *testing.T) {
 	require.Error(t, json.Unmarshal(data, &theirs))
 
 	agg := kinesisAgg{Fold: contracttest.CountByKey(nil)}
-	resp, err := window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), data, agg)
+	resp, err := contracttest.KinesisWindowRaw(context.Background(), core.Must(window.NewKinesis(window.Config{})), data, agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 
-	var ev window.KinesisWindowEvent
+	var ev window.KinesisEvent
 	require.NoError(t, json.Unmarshal(data, &ev))
 	require.Equal(t, "shardId-000000000006", ev.ShardID)
 	require.Equal(t, time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC), ev.Window.End)
-	typed, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), ev, agg)
+	typed, err := contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), ev, agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, typed))
 }
@@ -65,7 +65,7 @@ func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
 	}
 	var messages []string
 	agg := window.Aggregate[events.DynamoDBEventRecord, map[string]int]{
-		Fold: window.DynamoDBWindowNewImage(func(_ context.Context, s *map[string]int, img *change, r *events.DynamoDBEventRecord) error {
+		Fold: window.DynamoDBNewImage(func(_ context.Context, s *map[string]int, img *change, r *events.DynamoDBEventRecord) error {
 			(*s)[r.EventName]++
 			if img != nil {
 				messages = append(messages, img.Message)
@@ -73,14 +73,14 @@ func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
 			return nil
 		}),
 	}
-	resp, err := window.ProcessDynamoDBWindowRaw(context.Background(), core.Must(window.NewDynamoDBWindow(window.WindowConfig{})), data, agg)
+	resp, err := contracttest.DynamoDBWindowRaw(context.Background(), core.Must(window.NewDynamoDB(window.Config{})), data, agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"INSERT":5,"MODIFY":3,"REMOVE":2},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 	require.Equal(t, []string{"New item!", "This item has changed"}, messages)
 
-	var ev window.DynamoDBWindowEvent
+	var ev window.DynamoDBEvent
 	require.NoError(t, json.Unmarshal(data, &ev))
-	typed, err := window.ProcessDynamoDBWindow(context.Background(), core.Must(window.NewDynamoDBWindow(window.WindowConfig{})), ev, agg)
+	typed, err := contracttest.ProcessDynamoDBWindow(context.Background(), core.Must(window.NewDynamoDB(window.Config{})), ev, agg)
 	require.NoError(t, err)
 	require.Equal(t, contracttest.Marshal(t, resp), contracttest.Marshal(t, typed))
 }
@@ -92,7 +92,7 @@ func TestWindowFailureLeavesOutTheRestOfTheShard(t *testing.T) {
 		t.Run(bad, func(t *testing.T) {
 			var calls atomic.Int32
 			agg := kinesisAgg{Fold: contracttest.CountByKey(&calls)}
-			resp, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
+			resp, err := contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
 			require.NoError(t, err)
 			require.JSONEq(t, `{"pk":11}`, string(resp.State), "only the record before the failure is in the state")
 			require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2), batchtest.SequenceNumber(3)}, windowFailedIDs(resp))
@@ -103,7 +103,7 @@ func TestWindowFailureLeavesOutTheRestOfTheShard(t *testing.T) {
 	}
 }
 
-func windowFailedIDs(resp window.WindowResponse) []string {
+func windowFailedIDs(resp window.Response) []string {
 	ids := make([]string, len(resp.BatchItemFailures))
 	for i, f := range resp.BatchItemFailures {
 		ids[i] = f.ItemIdentifier.String()
@@ -130,7 +130,7 @@ func TestWindowPlainStateRestoredWithoutRefold(t *testing.T) {
 			return nil
 		},
 	}
-	resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{"count":1,"sum":0.5}`, false, "1", "2", "x", "4"), agg)
+	resp, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{"count":1,"sum":0.5}`, false, "1", "2", "x", "4"), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"count":3,"sum":3.5}`, string(resp.State))
 	require.Len(t, resp.BatchItemFailures, 2)
@@ -141,40 +141,40 @@ func TestWindowFinalInvokePublishes(t *testing.T) {
 	var published []map[string]int
 	agg := kinesisAgg{
 		Fold: contracttest.CountByKey(nil),
-		Publish: func(_ context.Context, s map[string]int, w window.WindowProperties) error {
+		Publish: func(_ context.Context, s map[string]int, w window.Properties) error {
 			require.True(t, w.IsFinalInvokeForWindow)
 			published = append(published, s)
 			return nil
 		},
 	}
-	resp, err := window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{"pk":2}`, true, "a", "b"), agg)
+	resp, err := contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{"pk":2}`, true, "a", "b"), agg)
 	require.NoError(t, err)
 	require.Equal(t, []map[string]int{{"pk": 4}}, published)
 	require.JSONEq(t, `{"state":{"pk":4},"batchItemFailures":[]}`, contracttest.Marshal(t, resp), "the final response still carries the state")
 
 	// Not final: nothing is published.
 	published = nil
-	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, false, "a"), agg)
+	_, err = contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{}`, false, "a"), agg)
 	require.NoError(t, err)
 	require.Empty(t, published)
 
 	// Final with a failure: the records come back, the window is
 	// published by the invocation that completes it.
-	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, true, "a", "fail"), agg)
+	_, err = contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{}`, true, "a", "fail"), agg)
 	require.NoError(t, err)
 	require.Empty(t, published)
 }
 
 func TestWindowPublishFailureFailsTheInvocation(t *testing.T) {
-	for name, publish := range map[string]func(context.Context, map[string]int, window.WindowProperties) error{
-		"error": func(context.Context, map[string]int, window.WindowProperties) error {
+	for name, publish := range map[string]func(context.Context, map[string]int, window.Properties) error{
+		"error": func(context.Context, map[string]int, window.Properties) error {
 			return errors.New("sink down")
 		},
-		"panic": func(context.Context, map[string]int, window.WindowProperties) error { panic("sink blew up") },
+		"panic": func(context.Context, map[string]int, window.Properties) error { panic("sink blew up") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, true, "a"), kinesisAgg{Fold: contracttest.CountByKey(nil), Publish: publish})
-			require.ErrorIs(t, err, window.ErrWindowPublish)
+			_, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{}`, true, "a"), kinesisAgg{Fold: contracttest.CountByKey(nil), Publish: publish})
+			require.ErrorIs(t, err, window.ErrPublish)
 		})
 	}
 }
@@ -186,12 +186,12 @@ func TestWindowStateSizeLimit(t *testing.T) {
 			*s = append(*s, string(r.Kinesis.Data))
 			return nil
 		},
-		Publish: func(context.Context, []string, window.WindowProperties) error { published = true; return nil },
+		Publish: func(context.Context, []string, window.Properties) error { published = true; return nil },
 	}
-	p, err := window.NewKinesisWindow(window.WindowConfig{MaxStateBytes: 20})
+	p, err := window.NewKinesis(window.Config{MaxStateBytes: 20})
 	require.NoError(t, err)
 	_, err = windowBoth(t, p, contracttest.WindowEvent(`[]`, true, "0123456789", "0123456789"), agg)
-	var tooLarge *window.WindowStateTooLargeError
+	var tooLarge *window.StateTooLargeError
 	require.ErrorAs(t, err, &tooLarge)
 	require.Equal(t, 20, tooLarge.Limit)
 	require.False(t, published, "the size is checked before publishing")
@@ -203,8 +203,8 @@ func TestWindowStateSizeLimit(t *testing.T) {
 	}
 	state, err := json.Marshal(big)
 	require.NoError(t, err)
-	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(string(state), false, "x"), agg)
-	require.ErrorIs(t, err, window.ErrWindowStateTooLarge)
+	_, err = contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(string(state), false, "x"), agg)
+	require.ErrorIs(t, err, window.ErrStateTooLarge)
 }
 
 func TestWindowStateShapes(t *testing.T) {
@@ -221,56 +221,21 @@ func TestWindowStateShapes(t *testing.T) {
 		{`{ }`, `3`},
 		{`39`, `42`},
 	} {
-		resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(tc.in, false, "abc"), sum)
+		resp, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(tc.in, false, "abc"), sum)
 		require.NoError(t, err, "state %q", tc.in)
 		require.JSONEq(t, tc.want, string(resp.State), "state %q", tc.in)
 	}
-	_, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`"text"`, false, "abc"), sum)
-	require.ErrorIs(t, err, window.ErrWindowState)
+	_, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`"text"`, false, "abc"), sum)
+	require.ErrorIs(t, err, window.ErrState)
 
 	// A state that encodes as null is sent as {}: a response without state
 	// fails the invocation.
 	none := window.Aggregate[events.KinesisEventRecord, map[string]int]{
 		Fold: func(context.Context, *map[string]int, *events.KinesisEventRecord) error { return nil },
 	}
-	resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(``, false), none)
+	resp, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(``, false), none)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
-}
-
-func TestWindowCommutativeConcurrent(t *testing.T) {
-	data := make([]string, 100)
-	for i := range data {
-		data[i] = "x"
-	}
-	var active, peak atomic.Int32
-	agg := window.Aggregate[events.KinesisEventRecord, int]{
-		Commutative: true,
-		Fold: func(_ context.Context, s *int, r *events.KinesisEventRecord) error {
-			if n := active.Add(1); n > peak.Load() {
-				peak.Store(n)
-			}
-			defer active.Add(-1)
-			if string(r.Kinesis.Data) == "fail" {
-				*s += 1000
-				return errors.New("bad")
-			}
-			*s++
-			return nil
-		},
-	}
-	p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{Concurrency: 8}}))
-	resp, err := window.ProcessKinesisWindow(context.Background(), p, contracttest.WindowEvent(`5`, false, data...), agg)
-	require.NoError(t, err)
-	require.JSONEq(t, `105`, string(resp.State))
-	require.Equal(t, int32(1), peak.Load(), "one Fold at a time")
-
-	data[50] = "fail"
-	resp, err = windowBoth(t, p, contracttest.WindowEvent(`5`, false, data...), agg)
-	require.NoError(t, err)
-	require.JSONEq(t, `55`, string(resp.State), "the records from the first failure on are left out, even those folded concurrently")
-	require.Len(t, resp.BatchItemFailures, 50)
-	require.Equal(t, batchtest.SequenceNumber(50), resp.BatchItemFailures[0].ItemIdentifier.ID)
 }
 
 func TestWindowRawUndecodableRecord(t *testing.T) {
@@ -281,35 +246,35 @@ func TestWindowRawUndecodableRecord(t *testing.T) {
 		"window":{"start":"2020-12-09T07:04:00Z","end":"2020-12-09T07:06:00Z"},"state":{"pk":1},"shardId":"s","eventSourceARN":"arn",
 		"isFinalInvokeForWindow":false,"isWindowTerminatedEarly":false}`
 	var calls atomic.Int32
-	resp, err := window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), []byte(event), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
+	resp, err := contracttest.KinesisWindowRaw(context.Background(), core.Must(window.NewKinesis(window.Config{})), []byte(event), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"pk":2},"batchItemFailures":[{"itemIdentifier":"2"},{"itemIdentifier":"3"}]}`, contracttest.Marshal(t, resp))
 	require.Equal(t, int32(1), calls.Load(), "neither the undecodable record nor the one after it is folded")
 
-	_, err = window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), []byte(`{"state":{}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
+	_, err = contracttest.KinesisWindowRaw(context.Background(), core.Must(window.NewKinesis(window.Config{})), []byte(`{"state":{}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
-	_, err = window.ProcessKinesisWindowRaw(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), []byte(`{"Records":[],"window":{"start":"yesterday"}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
+	_, err = contracttest.KinesisWindowRaw(context.Background(), core.Must(window.NewKinesis(window.Config{})), []byte(`{"Records":[],"window":{"start":"yesterday"}}`), kinesisAgg{Fold: contracttest.CountByKey(nil)})
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 }
 
 func TestWindowAllFailedAndWrongSource(t *testing.T) {
 	agg := kinesisAgg{Fold: contracttest.CountByKey(nil)}
-	_, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{})), contracttest.WindowEvent(`{}`, false, "fail", "x"), agg)
+	_, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{}`, false, "fail", "x"), agg)
 	require.ErrorIs(t, err, core.ErrFullBatchFailure)
 
-	resp, err := windowBoth(t, core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{SuppressFullBatchError: true}})), contracttest.WindowEvent(`{"pk":7}`, false, "fail", "x"), agg)
+	resp, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{Options: core.Options{SuppressFullBatchError: true}})), contracttest.WindowEvent(`{"pk":7}`, false, "fail", "x"), agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"pk":7}`, string(resp.State))
 	require.Len(t, resp.BatchItemFailures, 2)
 
 	ev := contracttest.WindowEvent(`{}`, false, "a")
 	ev.Records[0].EventSource = "aws:sqs"
-	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), ev, agg)
+	_, err = contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), ev, agg)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 
-	_, err = window.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesisWindow(window.WindowConfig{})), ev, kinesisAgg{})
+	_, err = contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), ev, kinesisAgg{})
 	require.Error(t, err, "an aggregate needs a Fold")
-	_, err = window.NewKinesisWindow(window.WindowConfig{MaxStateBytes: -1})
+	_, err = window.NewKinesis(window.Config{MaxStateBytes: -1})
 	require.ErrorIs(t, err, core.ErrInvalidConfig)
 }
 
@@ -317,8 +282,8 @@ func TestWindowDeadlineMargin(t *testing.T) {
 	var calls atomic.Int32
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	p := core.Must(window.NewKinesisWindow(window.WindowConfig{Options: core.Options{DeadlineMargin: time.Second, SuppressFullBatchError: true}}))
-	resp, err := window.ProcessKinesisWindow(ctx, p, contracttest.WindowEvent(`{"pk":3}`, false, "a", "b"), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
+	p := core.Must(window.NewKinesis(window.Config{Options: core.Options{DeadlineMargin: time.Second, SuppressFullBatchError: true}}))
+	resp, err := contracttest.ProcessKinesisWindow(ctx, p, contracttest.WindowEvent(`{"pk":3}`, false, "a", "b"), kinesisAgg{Fold: contracttest.CountByKey(&calls)})
 	require.NoError(t, err)
 	require.Zero(t, calls.Load())
 	require.JSONEq(t, `{"pk":3}`, string(resp.State), "records not started are not in the state")
@@ -334,13 +299,13 @@ func TestKinesisWindowJSONTyped(t *testing.T) {
 		Max float64 `json:"max"`
 	}
 	agg := window.Aggregate[events.KinesisEventRecord, stats]{
-		Fold: window.KinesisWindowJSON(func(_ context.Context, s *stats, r reading, _ *events.KinesisEventRecord) error {
+		Fold: window.KinesisJSON(func(_ context.Context, s *stats, r reading, _ *events.KinesisEventRecord) error {
 			s.N++
 			s.Max = max(s.Max, r.Celsius)
 			return nil
 		}),
 	}
-	fn := window.KinesisWindowHandler(core.Must(window.NewKinesisWindow(window.WindowConfig{})), agg)
+	fn := window.KinesisHandler(core.Must(window.NewKinesis(window.Config{})), agg)
 	raw, err := json.Marshal(contracttest.WindowEvent(`{"n":1,"max":20}`, false, `{"celsius":21.5}`, `{"celsius":19}`, `oops`))
 	require.NoError(t, err)
 	resp, err := fn(context.Background(), raw)

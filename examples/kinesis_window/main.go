@@ -48,19 +48,19 @@ func (r Reading) Validate() error {
 type Counts map[string]int
 
 // processor is created once and reused by every invocation.
-var processor = core.Must(window.NewKinesisWindow(window.WindowConfig{}))
+var processor = core.Must(window.NewKinesis(window.Config{}))
 
 // aggregate folds each valid reading into the counts and publishes them on
 // the window's final invocation.
 var aggregate = window.Aggregate[events.KinesisEventRecord, Counts]{
-	Fold: window.KinesisWindowJSON(func(_ context.Context, counts *Counts, _ Reading, rec *events.KinesisEventRecord) error {
+	Fold: window.KinesisJSON(func(_ context.Context, counts *Counts, _ Reading, rec *events.KinesisEventRecord) error {
 		if *counts == nil {
 			*counts = Counts{}
 		}
 		(*counts)[rec.Kinesis.PartitionKey]++
 		return nil
 	}),
-	Publish: func(ctx context.Context, counts Counts, w window.WindowProperties) error {
+	Publish: func(ctx context.Context, counts Counts, w window.Properties) error {
 		// A real function would write the counts to a table or a metric.
 		slog.InfoContext(ctx, "window complete", "start", w.Window.Start, "end", w.Window.End, "shard", w.ShardID, "counts", counts)
 		return nil
@@ -68,6 +68,6 @@ var aggregate = window.Aggregate[events.KinesisEventRecord, Counts]{
 }
 
 // handler is the Lambda handler, as lambda.Start takes it.
-var handler = window.KinesisWindowHandler(processor, aggregate)
+var handler = window.KinesisHandler(processor, aggregate)
 
 func main() { lambdamain.Start(handler, sampleEvent) }

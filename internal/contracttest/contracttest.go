@@ -113,14 +113,38 @@ func CountByKey(calls *atomic.Int32) func(context.Context, *map[string]int, *eve
 
 // WindowEvent builds a Kinesis window event with one record per data
 // string, partition key "pk", and the given incoming state.
-func WindowEvent(state string, final bool, data ...string) window.KinesisWindowEvent {
-	ev := window.KinesisWindowEvent{Records: batchtest.KinesisEvent(data...).Records}
-	ev.Window = window.WindowRange{Start: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC), End: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}
+func WindowEvent(state string, final bool, data ...string) window.KinesisEvent {
+	ev := window.KinesisEvent{Records: batchtest.KinesisEvent(data...).Records}
+	ev.Window = window.Range{Start: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC), End: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}
 	ev.State = json.RawMessage(state)
 	ev.ShardID = "shardId-000000000000"
 	ev.EventSourceARN = "arn:aws:kinesis:us-east-1:123456789012:stream/test-stream"
 	ev.IsFinalInvokeForWindow = final
 	return ev
+}
+
+// ProcessKinesisWindow runs a decoded Kinesis window event with
+// window.Process.
+func ProcessKinesisWindow[S any](ctx context.Context, p *window.Processor[events.KinesisEventRecord], ev window.KinesisEvent, agg window.Aggregate[events.KinesisEventRecord, S]) (window.Response, error) {
+	return window.Process(ctx, p, ev.Properties, ev.Records, agg)
+}
+
+// ProcessDynamoDBWindow runs a decoded DynamoDB Streams window event with
+// window.Process.
+func ProcessDynamoDBWindow[S any](ctx context.Context, p *window.Processor[events.DynamoDBEventRecord], ev window.DynamoDBEvent, agg window.Aggregate[events.DynamoDBEventRecord, S]) (window.Response, error) {
+	return window.Process(ctx, p, ev.Properties, ev.Records, agg)
+}
+
+// KinesisWindowRaw runs a Kinesis window event as Lambda sends it, through
+// window.KinesisHandler (the raw entry's one way in).
+func KinesisWindowRaw[S any](ctx context.Context, p *window.Processor[events.KinesisEventRecord], event []byte, agg window.Aggregate[events.KinesisEventRecord, S]) (window.Response, error) {
+	return window.KinesisHandler(p, agg)(ctx, event)
+}
+
+// DynamoDBWindowRaw runs a DynamoDB Streams window event as Lambda sends
+// it, through window.DynamoDBHandler.
+func DynamoDBWindowRaw[S any](ctx context.Context, p *window.Processor[events.DynamoDBEventRecord], event []byte, agg window.Aggregate[events.DynamoDBEventRecord, S]) (window.Response, error) {
+	return window.DynamoDBHandler(p, agg)(ctx, event)
 }
 
 func FailureIDs(resp core.Response) []core.Identifier {
