@@ -132,7 +132,7 @@ func TestS3BatchRoundTrip(t *testing.T) {
 }
 
 func TestWindowRoundTrip(t *testing.T) {
-	p := core.Must(window.NewKinesisWindow(window.WindowConfig{}))
+	p := core.Must(window.NewKinesis(window.Config{}))
 	var published map[string]int
 	agg := window.Aggregate[events.KinesisEventRecord, map[string]int]{
 		Fold: func(_ context.Context, s *map[string]int, r *events.KinesisEventRecord) error {
@@ -142,13 +142,13 @@ func TestWindowRoundTrip(t *testing.T) {
 			(*s)[string(r.Kinesis.Data)]++
 			return nil
 		},
-		Publish: func(_ context.Context, s map[string]int, _ window.WindowProperties) error {
+		Publish: func(_ context.Context, s map[string]int, _ window.Properties) error {
 			published = s
 			return nil
 		},
 	}
 	ev := batchtest.WindowEvent(batchtest.KinesisEvent("a", "b", "a").Records, batchtest.Window{State: `{"a":1}`, Final: true})
-	resp, err := window.KinesisWindowHandler(p, agg)(context.Background(), ev)
+	resp, err := window.KinesisHandler(p, agg)(context.Background(), ev)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, map[string]int{"a": 3, "b": 1}, published, "the state carried in, folded, published on the final invocation")
