@@ -416,12 +416,23 @@ func TestSQSProvisionedPollers(t *testing.T) {
 	}
 	d := &driver.SQS{Client: c, QueueURL: url, BatchSize: 1, MaximumPollers: 2}
 	var inFlight, most atomic.Int32
+	// Each invocation waits until more than one poller's worth (11) are in
+	// flight at once, or 5 s: a machine under load delays the overlap but
+	// cannot hide it, and a driver that never overlaps them fails.
+	overlapped := make(chan struct{})
+	var once sync.Once
 	fn := driver.Handler(func(_ context.Context, e events.SQSEvent) (map[string]any, error) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 		}
-		time.Sleep(200 * time.Millisecond)
+		if n > 10 {
+			once.Do(func() { close(overlapped) })
+		}
+		select {
+		case <-overlapped:
+		case <-time.After(5 * time.Second):
+		}
 		return nil, nil
 	})
 	batches, err := d.Poll(context.Background(), fn)
