@@ -1,13 +1,9 @@
 package core
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 )
-
-// ErrInvalidConfig matches every [*ConfigError] with errors.Is.
-var ErrInvalidConfig = errors.New("batchkit: invalid configuration")
 
 // ConfigError is a setting that a processor's constructor refused: out of
 // range, or one that does not apply to that processor or cannot take effect

@@ -49,6 +49,9 @@ var (
 	// decode error of batchkit matches it ([*RecordDecodeError],
 	// payload.DecodeError, kafkapayload.DecodeError, envelope.UnwrapError).
 	ErrDecode = errors.New("batchkit: record could not be decoded")
+	// ErrInvalidConfig: a processor's constructor refused a setting
+	// ([*ConfigError]).
+	ErrInvalidConfig = errors.New("batchkit: invalid configuration")
 )
 
 // FullBatchFailureError is returned when every record of a non-empty batch

@@ -10,9 +10,6 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// EventSourceDynamoDB is the eventSource of DynamoDB Streams records.
-const EventSourceDynamoDB = "aws:dynamodb"
-
 // DynamoDBProcessor is the processor type of DynamoDB Streams.
 type DynamoDBProcessor = core.Base[events.DynamoDBEventRecord]
 

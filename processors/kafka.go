@@ -15,14 +15,6 @@ import (
 	"github.com/batchkit/batchkit/internal/raw"
 )
 
-// The eventSource values of Kafka events: Amazon MSK and self-managed
-// Apache Kafka. Unlike the other sources, Kafka puts it on the event, not on
-// each record; [ProcessKafka] checks it.
-const (
-	EventSourceMSK              = "aws:kafka"
-	EventSourceSelfManagedKafka = "SelfManagedKafka"
-)
-
 // KafkaProcessor is the processor of Kafka events (Amazon MSK and
 // self-managed Apache Kafka). It is a [core.Base] whose response reports
 // only the lowest failed offset of each topic-partition; a custom processor

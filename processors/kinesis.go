@@ -6,9 +6,6 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// EventSourceKinesis is the eventSource of Kinesis Data Streams records.
-const EventSourceKinesis = "aws:kinesis"
-
 // KinesisProcessor is the processor type of Kinesis Data Streams.
 type KinesisProcessor = core.Base[events.KinesisEventRecord]
 

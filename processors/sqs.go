@@ -6,9 +6,6 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// EventSourceSQS is the eventSource of SQS records.
-const EventSourceSQS = "aws:sqs"
-
 // SQSProcessor is the processor type of SQS standard and FIFO queues.
 type SQSProcessor = core.Base[events.SQSMessage]
 
