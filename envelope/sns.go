@@ -51,31 +51,34 @@ type SNSMessageAttribute struct {
 	Value string `json:"Value"`
 }
 
-// The SNS message types that are not a published message: SNS sends them
-// to a cross-account SQS subscription to confirm it, or after unsubscribing.
+// The SNS message types: SNS sends the confirmations to a cross-account
+// SQS subscription to confirm it, or after unsubscribing.
 const (
-	// SNSSubscriptionConfirmation asks to confirm a subscription.
-	SNSSubscriptionConfirmation = "SubscriptionConfirmation"
-	// SNSUnsubscribeConfirmation confirms an unsubscription.
-	SNSUnsubscribeConfirmation = "UnsubscribeConfirmation"
+	snsNotification             = "Notification"
+	snsSubscriptionConfirmation = "SubscriptionConfirmation"
+	snsUnsubscribeConfirmation  = "UnsubscribeConfirmation"
 )
 
 const (
-	snsNotification = "Notification"
-	snsLayer        = "SNS notification"
-	errNotSNS       = "not an SNS notification"
-	rawDeliveryHint = "if the subscription uses raw message delivery, the body is the payload itself: drop the SNS layer"
+	snsLayer  = "SNS notification"
+	errNotSNS = "not an SNS notification"
 )
 
 // SNS returns the layer of SNS notifications, as SNS delivers them to SQS
-// without raw message delivery: the payload is the notification's Message,
-// and [Layers.SNS] returns the notification (topic, subject, attributes...).
+// without raw message delivery
+// (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html):
+// the payload is the notification's Message, and [Layers.SNS] returns the
+// notification (topic, subject, attributes...). Keys are matched exactly, as
+// SNS writes them ("Type", "Message"): a document with "type" or "MESSAGE"
+// is not a notification.
 //
 // A body that is not a notification (not a JSON object, no Type
 // "Notification", no Message) fails its record with a [*UnwrapError]. A
 // subscription or unsubscribe confirmation (which SNS sends to a queue of
-// another account) is skipped: the record succeeds, with a [*Skipped] whose
-// Meta is the *SNSNotification holding the SubscribeURL to visit.
+// another account) is skipped: the record succeeds, and [Config.OnSkip]
+// receives a [Skipped] whose Reason is "SNS SubscriptionConfirmation" (or
+// "SNS UnsubscribeConfirmation") and whose Meta is the *SNSNotification
+// holding the SubscribeURL to visit.
 //
 // With raw message delivery, the body is the payload itself: use no SNS
 // layer (SNS message attributes then arrive as SQS message attributes).
@@ -90,29 +93,77 @@ func (snsLayerT) Name() string { return snsLayer }
 
 // Unwrap opens data; see [Layer].
 func (snsLayerT) Unwrap(data []byte) ([]Part, error) {
-	var raw struct {
-		SNSNotification
-		Message *string `json:"Message"`
+	n := new(SNSNotification)
+	hasMessage, err := decodeSNS(data, n)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", errNotSNS, err)
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%s (%v); %s", errNotSNS, err, rawDeliveryHint)
-	}
-	n := &raw.SNSNotification
 	switch n.Type {
 	case snsNotification:
-	case SNSSubscriptionConfirmation, SNSUnsubscribeConfirmation:
-		if raw.Message != nil {
-			n.Message = *raw.Message
-		}
+	case snsSubscriptionConfirmation, snsUnsubscribeConfirmation:
 		return nil, Skip("SNS "+n.Type, n)
 	case "":
-		return nil, errors.New(errNotSNS + ": it has no Type; " + rawDeliveryHint)
+		return nil, errors.New(errNotSNS + `: no "Type"`)
 	default:
-		return nil, fmt.Errorf("%s: Type is %q, want %q", errNotSNS, n.Type, snsNotification)
+		return nil, fmt.Errorf("%s: Type is %q", errNotSNS, n.Type)
 	}
-	if raw.Message == nil {
-		return nil, errors.New(errNotSNS + ": it has no Message")
+	if !hasMessage {
+		return nil, errors.New(errNotSNS + `: no "Message"`)
 	}
-	n.Message = *raw.Message
 	return []Part{{Data: view(n.Message), Meta: n}}, nil
+}
+
+// decodeSNS decodes a notification with its keys matched exactly (encoding/json
+// folds the case of struct field names) and reports whether it has a
+// Message.
+func decodeSNS(data []byte, n *SNSNotification) (hasMessage bool, err error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return false, err
+	}
+	fields := []struct {
+		key string
+		v   any
+	}{
+		{"Type", &n.Type}, {"MessageId", &n.MessageID}, {"SequenceNumber", &n.SequenceNumber},
+		{"TopicArn", &n.TopicArn}, {"Subject", &n.Subject}, {"Message", &n.Message},
+		{"Timestamp", &n.Timestamp}, {"SignatureVersion", &n.SignatureVersion},
+		{"Signature", &n.Signature}, {"SigningCertURL", &n.SigningCertURL},
+		{"UnsubscribeURL", &n.UnsubscribeURL}, {"SubscribeURL", &n.SubscribeURL}, {"Token", &n.Token},
+	}
+	for _, f := range fields {
+		raw, ok := m[f.key]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(raw, f.v); err != nil {
+			return false, fmt.Errorf("%s: %w", f.key, err)
+		}
+		hasMessage = hasMessage || f.key == "Message"
+	}
+	if raw, ok := m["MessageAttributes"]; ok && string(raw) != "null" {
+		var attrs map[string]map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &attrs); err != nil {
+			return false, fmt.Errorf("MessageAttributes: %w", err)
+		}
+		n.MessageAttributes = make(map[string]SNSMessageAttribute, len(attrs))
+		for k, a := range attrs {
+			var v SNSMessageAttribute
+			if err := unmarshalIf(a["Type"], &v.Type); err != nil {
+				return false, fmt.Errorf("MessageAttributes %s: %w", k, err)
+			}
+			if err := unmarshalIf(a["Value"], &v.Value); err != nil {
+				return false, fmt.Errorf("MessageAttributes %s: %w", k, err)
+			}
+			n.MessageAttributes[k] = v
+		}
+	}
+	return hasMessage, nil
+}
+
+func unmarshalIf(raw json.RawMessage, v any) error {
+	if raw == nil {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
 }
