@@ -79,7 +79,7 @@ func handleOrder(ctx context.Context, rec *kafkapayload.Record[string, Order]) e
 // plus the records' schema metadata, for when the event source mapping has
 // a schema registry; it returns the partial batch response.
 func handler(ctx context.Context, event kafkapayload.Event) (core.Response, error) {
-	resp, err := processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, kafkapayload.Handler(decoder, handleOrder))
+	resp, err := processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, decoder.Handler(handleOrder))
 	return resp, err
 }
 

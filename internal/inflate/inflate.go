@@ -48,7 +48,12 @@ func Read(r io.Reader, limit, hint int) (out []byte, err error) {
 	if limit > Budget {
 		limit = Budget
 	}
-	c := min(max(hint, 512), Free, limit+1)
+	// Start at cap/2^k, so that doubling reaches the cap exactly: a
+	// rejected payload allocates at most 2 caps in all, 1.5 at once.
+	c, want := limit+1, min(max(hint, 512), Free)
+	for c > want {
+		c = (c + 1) / 2
+	}
 	buf := make([]byte, 0, c)
 	track(int64(c))
 	reserved := false
@@ -63,13 +68,7 @@ func Read(r io.Reader, limit, hint int) (out []byte, err error) {
 			if len(buf) > limit {
 				return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
 			}
-			// Double, but go straight to the cap rather than stop
-			// just short of it: at most 2 caps allocated in all,
-			// 1.5 at once.
-			n := 2 * cap(buf)
-			if n > (limit+1)/4*3 {
-				n = limit + 1
-			}
+			n := min(2*cap(buf), limit+1)
 			if n > Free && !reserved {
 				_ = budget.Acquire(context.Background(), int64(limit))
 				reserved = true

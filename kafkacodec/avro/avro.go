@@ -41,6 +41,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkapayload"
 )
 
@@ -119,8 +120,10 @@ func Must[T any](schema string, opts ...Option) *Codec[T] {
 func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
 
 // Decode decodes payload with the writer schema of the record's schema id
-// if one was given, else the reader schema. A panic of the library is
-// returned as an error matching [kafkapayload.ErrPanic].
+// if one was given, else the reader schema. The value must take the whole
+// payload: bytes left after it fail the decoding (they mean the payload is
+// not this schema's, or not Avro at all). A panic of the library is returned
+// as a *core.PanicError.
 func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error) {
 	schema := c.reader
 	if c.writers != nil {
@@ -130,7 +133,9 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: hamba/avro: %v", kafkapayload.ErrPanic, p)
+			pe := core.NewPanicError(p)
+			pe.Where = "hamba/avro Decode"
+			err = pe
 		}
 	}()
 	pool := readerPool(len(payload))
@@ -139,15 +144,25 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 	r.Error = nil
 	r.ReadVal(schema, &v)
 	rerr := r.Error
+	trailing := false
+	if rerr == nil {
+		// Peek sets r.Error (io.EOF) only at the end of the payload.
+		r.Peek()
+		trailing = r.Error == nil
+	}
 	r.Reset(nil) // drop the payload before pooling (a panic leaves r unpooled)
 	pool.Put(r)
 	if rerr != nil {
 		// avro.Unmarshal reports a truncated payload as success (it drops
 		// io.EOF); here any read error, io.EOF included, fails the record.
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			return v, fmt.Errorf("%w: payload of %d bytes is truncated for the schema", kafkapayload.ErrDecode, len(payload))
+			return v, fmt.Errorf("payload of %d bytes is truncated for the schema", len(payload))
 		}
-		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, rerr)
+		return v, rerr
+	}
+	if trailing {
+		var zero T
+		return zero, errors.New("bytes left after the value: the payload is not a value of the schema")
 	}
 	return v, nil
 }

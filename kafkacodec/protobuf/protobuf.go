@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkapayload"
 )
 
@@ -74,20 +75,23 @@ func New[T proto.Message](opts ...Option) *Codec[T] {
 func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatProtobuf }
 
 // Decode checks the message index of s against T and unmarshals payload
-// into a new T. A panic of the library is returned as an error matching
-// [kafkapayload.ErrPanic].
+// into a new T; every byte of payload must belong to the message (Protobuf
+// decoding consumes its whole input). A panic of the library is returned as
+// a *core.PanicError.
 func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error) {
 	if err := c.check(&s); err != nil {
 		return v, err
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: protobuf: %v", kafkapayload.ErrPanic, p)
+			pe := core.NewPanicError(p)
+			pe.Where = "protobuf Decode"
+			err = pe
 		}
 	}()
 	m := c.typ.New().Interface().(T)
 	if err := c.unmarshal.Unmarshal(payload, m); err != nil {
-		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, err)
+		return v, err
 	}
 	return m, nil
 }
