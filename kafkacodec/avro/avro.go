@@ -179,7 +179,7 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 // longer strings than its own bytes.
 const (
 	minLimitShift = 12 // 4 KiB
-	maxLimitShift = 26 // 64 MiB, as kafkapayload.MaxInflatedSize
+	maxLimitShift = 26 // 64 MiB
 )
 
 // readerPools holds, for each limit, a pool of readers configured with it.
