@@ -58,7 +58,7 @@ func (o *Order) Validate() error {
 // framing (Confluent here) is detected from the bytes.
 var decoder = &kafkapayload.Decoder[string, Order]{
 	Key:   kafkapayload.String(),
-	Value: avro.Must[Order](orderSchema),
+	Value: core.Must(avro.New[Order](avro.Config{Schema: orderSchema})),
 }
 
 // processor is created once and reused by every invocation: up to 8

@@ -75,7 +75,7 @@ func encode(t testing.TB, schema string, v any) []byte {
 }
 
 func TestDecode(t *testing.T) {
-	c := avro.Must[Order](orderSchema)
+	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
 	require.Equal(t, kafkapayload.FormatAvro, c.Format())
 	want := sampleOrder("o-1")
 	got, err := c.Decode(encode(t, orderSchema, want), kafkapayload.Schema{})
@@ -95,7 +95,7 @@ func TestDecode(t *testing.T) {
 // TestDecodeHugeArrayCount: a corrupt block count must fail the record, not
 // make the runtime die allocating billions of elements.
 func TestDecodeHugeArrayCount(t *testing.T) {
-	c := avro.Must[Order](orderSchema)
+	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
 	b := encode(t, orderSchema, Order{ID: "o", Currency: "EUR"})
 	// The lines array is the byte before the trailing union index (0: null)
 	// and the empty array's 0 block count: replace the count by 2^40.
@@ -106,13 +106,19 @@ func TestDecodeHugeArrayCount(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	_, err := avro.New[Order](`{"type": "recrd"}`)
-	require.ErrorContains(t, err, "reader schema does not parse")
-	_, err = avro.New[Order](orderSchema, avro.WithWriterSchemas(map[string]string{"1": `nope`}))
-	require.ErrorContains(t, err, "writer schema 1 does not parse")
-	_, err = avro.New[Order](orderSchema, avro.WithWriterSchemas(map[string]string{"2": `{"type": "record", "name": "Order", "namespace": "com.example.shop", "fields": [{"name": "id", "type": "long"}]}`}))
-	require.ErrorContains(t, err, "writer schema 2 cannot be read")
-	require.Panics(t, func() { avro.Must[Order](`{`) })
+	var ce *core.ConfigError
+	_, err := avro.New[Order](avro.Config{Schema: `{"type": "recrd"}`})
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "Schema", ce.Setting)
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
+	_, err = avro.New[Order](avro.Config{Schema: orderSchema, WriterSchemas: map[string]string{"1": `nope`}})
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, `WriterSchemas["1"]`, ce.Setting)
+	_, err = avro.New[Order](avro.Config{Schema: orderSchema, WriterSchemas: map[string]string{"2": `{"type": "record", "name": "Order", "namespace": "com.example.shop", "fields": [{"name": "id", "type": "long"}]}`}})
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, `WriterSchemas["2"]`, ce.Setting)
+	require.Contains(t, ce.Problem, "cannot be read with the reader schema")
+	require.Panics(t, func() { core.Must(avro.New[Order](avro.Config{Schema: `{`})) })
 }
 
 // TestWriterSchemas decodes bytes written with an older schema (no note, no
@@ -132,7 +138,7 @@ func TestWriterSchemas(t *testing.T) {
 		Customer    Customer `avro:"customer"`
 	}
 	b := encode(t, v1, old{ID: "o-old", AmountCents: 5, Currency: "USD", Customer: Customer{ID: "c", Email: "e"}})
-	c := avro.Must[Order](reader, avro.WithWriterSchemas(map[string]string{"41": v1}))
+	c := core.Must(avro.New[Order](avro.Config{Schema: reader, WriterSchemas: map[string]string{"41": v1}}))
 	got, err := c.Decode(b, kafkapayload.Schema{Wire: kafkapayload.WireConfluent, ID: 41})
 	require.NoError(t, err)
 	require.Equal(t, Order{ID: "o-old", AmountCents: 5, Currency: "USD", Customer: Customer{ID: "c", Email: "e"}}, got)
@@ -142,7 +148,7 @@ func TestWriterSchemas(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, orderSchema, sampleOrder("o-1")))
 	f.Add([]byte{0x02, 0x41})
-	c := avro.Must[Order](orderSchema)
+	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = c.Decode(b, kafkapayload.Schema{})
 	})
@@ -152,7 +158,7 @@ func FuzzDecode(f *testing.F) {
 // The bytes are hamba/avro's encoding of a value, followed by more bytes:
 // another value appended, or a single stray byte.
 func TestDecodeRefusesTrailingBytes(t *testing.T) {
-	c := avro.Must[Order](orderSchema)
+	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
 	one := encode(t, orderSchema, sampleOrder("o-1"))
 	two := append(append([]byte{}, one...), encode(t, orderSchema, sampleOrder("o-2"))...)
 	for name, b := range map[string][]byte{"two values": two, "one stray byte": append(append([]byte{}, one...), 0)} {
@@ -174,7 +180,7 @@ func TestDecodeRefusesTrailingBytes(t *testing.T) {
 // TestJSONValueOnAvroTopic: under WireAuto, a value a producer wrote as
 // plain JSON is refused as JSON, not decoded as Avro into garbage.
 func TestJSONValueOnAvroTopic(t *testing.T) {
-	c := avro.Must[Order](orderSchema)
+	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
 	var called bool
 	h := kafkapayload.Values[Order](c, func(context.Context, Order, *events.KafkaRecord) error { called = true; return nil })
 	err := h(context.Background(), &events.KafkaRecord{Topic: "t", Offset: 3,
@@ -192,7 +198,7 @@ func FuzzDecodeInvariant(f *testing.F) {
 	f.Add(encode(f, orderSchema, sampleOrder("o-1")))
 	f.Add([]byte(`{"id": 1}`))
 	f.Add([]byte{0, 0, 0, 0, 7, 2, 'a'})
-	c := avro.Must[Order](orderSchema)
+	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
 	p := core.Must(processors.NewKafka(processors.Config{Options: core.Options{SuppressFullBatchError: true}}))
 	f.Fuzz(func(t *testing.T, value []byte) {
 		handled := 0

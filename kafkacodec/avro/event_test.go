@@ -81,7 +81,7 @@ func TestMSKEvent(t *testing.T) {
 
 	var mu sync.Mutex
 	var got []string
-	d := &kafkapayload.Decoder[Key, Order]{Key: avro.Must[Key](keySchema), Value: avro.Must[Order](orderSchema)}
+	d := &kafkapayload.Decoder[Key, Order]{Key: core.Must(avro.New[Key](avro.Config{Schema: keySchema})), Value: core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))}
 	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[Key, Order]) error {
 		mu.Lock()
 		defer mu.Unlock()

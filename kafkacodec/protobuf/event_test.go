@@ -71,7 +71,7 @@ func TestMSKEvent(t *testing.T) {
 
 	var mu sync.Mutex
 	var got []string
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](), StrictHeaders: true}
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{}), StrictHeaders: true}
 	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, *testpb.Order]) error {
 		mu.Lock()
 		defer mu.Unlock()

@@ -106,7 +106,7 @@ func decode(t *testing.T, d *kafkapayload.Decoder[string, *testpb.Order], ctx co
 func TestDecodeFramings(t *testing.T) {
 	want := sampleOrder("o-1")
 	body := marshal(t, want)
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
 	tests := []struct {
 		name   string
 		value  []byte
@@ -126,14 +126,14 @@ func TestDecodeFramings(t *testing.T) {
 		})
 	}
 
-	plain := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](), ValueWire: kafkapayload.WirePlain}
+	plain := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{}), ValueWire: kafkapayload.WirePlain}
 	rec, err := decode(t, plain, context.Background(), body)
 	require.NoError(t, err)
 	require.True(t, proto.Equal(want, rec.Value))
 
 	// A nested type, with the full index path.
 	line := &testpb.Order_Line{Sku: "s", Quantity: 3}
-	ld := &kafkapayload.Decoder[string, *testpb.Order_Line]{Value: protobuf.New[*testpb.Order_Line]()}
+	ld := &kafkapayload.Decoder[string, *testpb.Order_Line]{Value: protobuf.New[*testpb.Order_Line](protobuf.Config{})}
 	r := events.KafkaRecord{Topic: "lines", Value: base64.StdEncoding.EncodeToString(confluent(5, []int64{0, 0}, marshal(t, line)))}
 	lrec, err := ld.Decode(context.Background(), &r)
 	require.NoError(t, err)
@@ -144,7 +144,7 @@ func TestDecodeFramings(t *testing.T) {
 func TestDecodeFailures(t *testing.T) {
 	refund := marshal(t, &testpb.Refund{OrderId: "o-1", AmountCents: 5})
 	body := marshal(t, sampleOrder("o-1"))
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
 	tests := []struct {
 		name  string
 		value []byte
@@ -168,7 +168,7 @@ func TestDecodeFailures(t *testing.T) {
 
 	// With the check off, the refund's bytes decode as an order (wrongly,
 	// which is why the check is on by default).
-	loose := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.IgnoreMessageIndexes())}
+	loose := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{IgnoreMessageIndexes: true})}
 	_, err := decode(t, loose, context.Background(), confluent(42, []int64{2}, refund))
 	require.NoError(t, err)
 }
@@ -184,7 +184,7 @@ func metadataContext(t *testing.T, md string) context.Context {
 
 func TestDecodeEventSourceMappingJSON(t *testing.T) {
 	ctx := metadataContext(t, `{"dataFormat": "PROTOBUF", "schemaId": "12"}`)
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
 	rec, err := decode(t, d, ctx, []byte(`{"id": "o-9", "amountCents": "500", "customer": {"email": "x@example.com"}, "unknownField": 1}`))
 	require.NoError(t, err)
 	require.Equal(t, "o-9", rec.Value.GetId())
@@ -226,7 +226,7 @@ func TestDecodeSourceFormat(t *testing.T) {
 	tests[4].value = append(binary.AppendUvarint(nil, 2), body...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](), ValueWire: tt.wire}
+			d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{}), ValueWire: tt.wire}
 			rec, err := decode(t, d, tt.ctx, tt.value)
 			require.NoError(t, err)
 			require.True(t, proto.Equal(want, rec.Value), "got %v", rec.Value)
@@ -238,7 +238,7 @@ func TestDecodeSourceFormat(t *testing.T) {
 
 	// A nested message's Confluent path [0, 0] (count 2, zig-zag) is read
 	// and checked against the handler's type.
-	lines := &kafkapayload.Decoder[string, *testpb.Order_Line]{Value: protobuf.New[*testpb.Order_Line]()}
+	lines := &kafkapayload.Decoder[string, *testpb.Order_Line]{Value: protobuf.New[*testpb.Order_Line](protobuf.Config{})}
 	r := events.KafkaRecord{Topic: "orders", Partition: 1, Offset: 77, Value: base64.StdEncoding.EncodeToString(strip(confluent(42, []int64{0, 0}, lineBody), 5))}
 	rec, err := lines.Decode(confluentCtx, &r)
 	require.NoError(t, err)
@@ -246,7 +246,7 @@ func TestDecodeSourceFormat(t *testing.T) {
 	require.Equal(t, "s", rec.Value.GetSku())
 	// The prefix of another message fails the record as a mismatch rather
 	// than decoding the wrong message.
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
 	_, err = decode(t, d, confluentCtx, strip(confluent(42, []int64{2}, marshal(t, &testpb.Refund{OrderId: "o"})), 5))
 	require.ErrorIs(t, err, kafkapayload.ErrSchemaMismatch)
 }
@@ -254,7 +254,7 @@ func TestDecodeSourceFormat(t *testing.T) {
 // FuzzDecode checks that no input makes the codec panic past its recover.
 func FuzzDecode(f *testing.F) {
 	f.Add(marshal(f, sampleOrder("o-1")))
-	c := protobuf.New[*testpb.Order]()
+	c := protobuf.New[*testpb.Order](protobuf.Config{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = c.Decode(b, kafkapayload.Schema{})
 	})
@@ -273,7 +273,7 @@ func FuzzDecodeInvariant(f *testing.F) {
 	f.Add(append([]byte{0}, body...), true)
 	f.Add([]byte(`{"id": "o-1"}`), true)
 	p := core.Must(processors.NewKafka(processors.Config{Options: core.Options{SuppressFullBatchError: true}}))
-	c := protobuf.New[*testpb.Order]()
+	c := protobuf.New[*testpb.Order](protobuf.Config{})
 	f.Fuzz(func(t *testing.T, value []byte, withMetadata bool) {
 		handled := 0
 		h := kafkapayload.Values[*testpb.Order](c, func(_ context.Context, o *testpb.Order, _ *events.KafkaRecord) error {
