@@ -152,6 +152,20 @@ func TestSNSRawDelivery(t *testing.T) {
 	require.ErrorAs(t, b.Outcomes[0].Err, new(*payload.ValidationError))
 }
 
+// Keys spelled exactly are notifications however the document is laid out:
+// nested keys in any case, escaped keys, spaces.
+func TestSNSExactKeysAccepted(t *testing.T) {
+	for _, body := range []string{
+		`{"Type":"Notification","Message":"{}","MessageAttributes":{"a":{"type":"String","value":"v"}}}`,
+		` { "Type" : "Notification" , "Message" : "{}" } `,
+		`{"\u0054ype":"Notification","Message":"{}"}`,
+		`{"Type":"Notification","Subject":"a \" } ,\"type\":1","Message":"{}"}`,
+	} {
+		h := envelope.SQS(func(context.Context, json.RawMessage, *envelope.Meta[events.SQSMessage]) error { return nil }, envelope.SNS())
+		require.NoError(t, h(context.Background(), &events.SQSMessage{Body: body}), body)
+	}
+}
+
 func TestSNSNotANotification(t *testing.T) {
 	cases := []struct{ name, body, want string }{
 		{"not JSON", `hello`, "not an SNS notification"},
@@ -160,6 +174,7 @@ func TestSNSNotANotification(t *testing.T) {
 		{"lower-case keys", `{"type":"Notification","message":"x"}`, `no "Type"`},
 		{"upper-case Message", `{"Type":"Notification","MESSAGE":"x"}`, `no "Message"`},
 		{"both cases", `{"Type":"Notification","message":"x","TYPE":"Other"}`, `no "Message"`},
+		{"folded key after nested ones", `{"Type":"Notification","MessageAttributes":{"a":{"Type":"String","Value":"{\"x\":[1,\"}\"]}"}},"mEssage":"x"}`, `no "Message"`},
 		{"other Type", `{"Type":"Other","Message":"x"}`, `Type is "Other"`},
 		{"no Message", `{"Type":"Notification","MessageId":"m"}`, `no "Message"`},
 		{"bad timestamp", `{"Type":"Notification","Message":"{}","Timestamp":"yesterday"}`, "not an SNS notification"},

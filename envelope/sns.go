@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -93,8 +94,7 @@ func (snsLayerT) Name() string { return snsLayer }
 
 // Unwrap opens data; see [Layer].
 func (snsLayerT) Unwrap(data []byte) ([]Part, error) {
-	n := new(SNSNotification)
-	hasMessage, err := decodeSNS(data, n)
+	n, hasMessage, err := decodeSNS(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", errNotSNS, err)
 	}
@@ -113,10 +113,38 @@ func (snsLayerT) Unwrap(data []byte) ([]Part, error) {
 	return []Part{{Data: view(n.Message), Meta: n}}, nil
 }
 
-// decodeSNS decodes a notification with its keys matched exactly (encoding/json
-// folds the case of struct field names) and reports whether it has a
-// Message.
-func decodeSNS(data []byte, n *SNSNotification) (hasMessage bool, err error) {
+// snsKeys are the keys SNS writes, as it spells them.
+var snsKeys = []string{"Type", "MessageId", "SequenceNumber", "TopicArn", "Subject", "Message", "Timestamp",
+	"SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL", "SubscribeURL", "Token", "MessageAttributes"}
+
+// decodeSNS decodes a notification with its keys matched exactly, as SNS
+// writes them, and reports whether it has a Message. encoding/json folds the
+// case of struct field names, so a document whose top-level keys all match
+// exactly (what SNS sends) is decoded into the struct at once; one with a
+// key that matches only when case is folded ("type", "MESSAGE") or is
+// escaped takes the exact, slower path, where such a key is not the field.
+func decodeSNS(data []byte) (n *SNSNotification, hasMessage bool, err error) {
+	if exactTopLevelKeys(data, snsKeys) {
+		// One allocation for the notification and the Message probe.
+		raw := new(struct {
+			SNSNotification
+			Message *string `json:"Message"`
+		})
+		if err := json.Unmarshal(data, raw); err != nil {
+			return nil, false, err
+		}
+		if raw.Message != nil {
+			raw.SNSNotification.Message = *raw.Message
+		}
+		return &raw.SNSNotification, raw.Message != nil, nil
+	}
+	n = new(SNSNotification)
+	hasMessage, err = decodeSNSExact(data, n)
+	return n, hasMessage, err
+}
+
+// decodeSNSExact decodes a notification key by key, matched exactly.
+func decodeSNSExact(data []byte, n *SNSNotification) (hasMessage bool, err error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
 		return false, err
@@ -142,28 +170,110 @@ func decodeSNS(data []byte, n *SNSNotification) (hasMessage bool, err error) {
 		hasMessage = hasMessage || f.key == "Message"
 	}
 	if raw, ok := m["MessageAttributes"]; ok && string(raw) != "null" {
-		var attrs map[string]map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &attrs); err != nil {
+		// Attribute entries decode as in the fast path: exactness is
+		// about the notification's own keys.
+		if err := json.Unmarshal(raw, &n.MessageAttributes); err != nil {
 			return false, fmt.Errorf("MessageAttributes: %w", err)
-		}
-		n.MessageAttributes = make(map[string]SNSMessageAttribute, len(attrs))
-		for k, a := range attrs {
-			var v SNSMessageAttribute
-			if err := unmarshalIf(a["Type"], &v.Type); err != nil {
-				return false, fmt.Errorf("MessageAttributes %s: %w", k, err)
-			}
-			if err := unmarshalIf(a["Value"], &v.Value); err != nil {
-				return false, fmt.Errorf("MessageAttributes %s: %w", k, err)
-			}
-			n.MessageAttributes[k] = v
 		}
 	}
 	return hasMessage, nil
 }
 
-func unmarshalIf(raw json.RawMessage, v any) error {
-	if raw == nil {
-		return nil
+// exactTopLevelKeys reports whether no top-level key of the JSON object in
+// data matches one of keys only when case is folded, and none is escaped.
+// It reads keys only, without allocating; data that is not an object
+// reports true (the decoder then says what is wrong).
+func exactTopLevelKeys(data []byte, keys []string) bool {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return true
 	}
-	return json.Unmarshal(raw, v)
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] != '"' {
+			return true
+		}
+		j := i + 1
+		for j < len(data) && data[j] != '"' {
+			if data[j] == '\\' {
+				return false
+			}
+			j++
+		}
+		if j >= len(data) {
+			return true
+		}
+		key := data[i+1 : j]
+		for _, k := range keys {
+			if len(k) == len(key) && string(key) != k && strings.EqualFold(string(key), k) {
+				return false
+			}
+		}
+		i = skipSpace(data, j+1)
+		if i >= len(data) || data[i] != ':' {
+			return true
+		}
+		if i = skipValue(data, i+1); i < 0 {
+			return true
+		}
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] != ',' {
+			return true
+		}
+		i++
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index after the JSON value at data[i:], or -1 when
+// data ends first.
+func skipValue(data []byte, i int) int {
+	i = skipSpace(data, i)
+	depth := 0
+	for i < len(data) {
+		switch c := data[i]; c {
+		case '"':
+			i++
+			for i < len(data) && data[i] != '"' {
+				if data[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(data) {
+				return -1
+			}
+			i++
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			i++
+		case ',':
+			if depth == 0 {
+				return i
+			}
+			i++
+		default:
+			i++
+		}
+		if depth == 0 && i < len(data) && (data[i] == ',' || data[i] == '}') {
+			return i
+		}
+	}
+	if depth == 0 {
+		return i
+	}
+	return -1
 }
