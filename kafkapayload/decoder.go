@@ -133,7 +133,10 @@ type partSpec struct {
 // it when check is set (payload.Validates[T], which the caller may compute
 // once for many records).
 func decodePart[T any](r *events.KafkaRecord, p partSpec, c Codec[T], encoded string, out *T, s *Schema, check bool) error {
-	format := c.Format()
+	format, err := safeFormat(c)
+	if err != nil {
+		return fail(r, p.name, "", "", p.wire, err)
+	}
 	if p.mdErr != nil {
 		return fail(r, p.name, "", format, p.wire, fmt.Errorf("%w: %w", ErrMetadata, p.mdErr))
 	}
@@ -265,6 +268,21 @@ func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), le
 
 func fail(r *events.KafkaRecord, part, header string, format Format, wire WireFormat, err error) error {
 	return &DecodeError{Part: part, Header: header, Format: format, Wire: wire, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
+}
+
+// safeFormat calls the codec's Format under recover.
+func safeFormat[T any](c Codec[T]) (f Format, err error) {
+	if c == nil {
+		return "", &core.ConfigError{Processor: "kafkapayload", Setting: "Codec", Value: "nil", Problem: "no codec"}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			pe := core.NewPanicError(p)
+			pe.Where = "Codec.Format"
+			err = pe
+		}
+	}()
+	return c.Format(), nil
 }
 
 // safeDecode runs the codec under recover: a panic is a *core.PanicError

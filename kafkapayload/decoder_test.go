@@ -496,3 +496,19 @@ func TestDecodeJSONPanicFailsTheRecord(t *testing.T) {
 type panickyJSON struct{ panicky }
 
 func (panickyJSON) DecodeJSON([]byte) (string, error) { panic("json bug") }
+
+// A codec whose Format panics, and a nil codec given to Values, fail the
+// record; nothing escapes.
+func TestCodecFormatPanicAndNilCodec(t *testing.T) {
+	r := &events.KafkaRecord{Topic: "t", Value: b64([]byte("x"))}
+	err := kafkapayload.Values[string](panickyFormat{}, func(context.Context, string, *events.KafkaRecord) error { return nil })(context.Background(), r)
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "Codec.Format", pe.Where)
+	err = kafkapayload.Values[string](nil, func(context.Context, string, *events.KafkaRecord) error { return nil })(context.Background(), r)
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
+}
+
+type panickyFormat struct{ panicky }
+
+func (panickyFormat) Format() kafkapayload.Format { panic("format bug") }
