@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -265,13 +266,20 @@ func TestS3InSQS(t *testing.T) {
 func TestS3InSNSInSQS(t *testing.T) {
 	type call struct{ msg, topic, key string }
 	var calls []call
-	h := envelope.SQS(func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
-		calls = append(calls, call{m.Record.MessageId, m.Layers.SNS().TopicArn, r.S3.Object.URLDecodedKey})
-		require.Len(t, m.Layers, 2)
-		require.Equal(t, "SNS notification", m.Layers[0].Layer)
-		require.Equal(t, "S3 event notification", m.Layers[1].Layer)
-		return nil
-	}, envelope.SNS(), envelope.S3())
+	var skips skipLog[events.SQSMessage]
+	var skippedLayers []envelope.Layers
+	onSkip := func(ctx context.Context, s envelope.Skipped, m *envelope.Meta[events.SQSMessage]) {
+		skips.add(ctx, s, m)
+		skippedLayers = append(skippedLayers, slices.Clone(m.Layers))
+	}
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), envelope.S3()}, OnSkip: onSkip},
+		func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
+			calls = append(calls, call{m.Record.MessageId, m.Layers.SNS().TopicArn, r.S3.Object.URLDecodedKey})
+			require.Len(t, m.Layers, 2)
+			require.Equal(t, "SNS notification", m.Layers[0].Layer)
+			require.Equal(t, "S3 event notification", m.Layers[1].Layer)
+			return nil
+		})
 	b, failed := runSQS(t, "s3_sns_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"c0ffee00-0000-4000-8000-000000000003"}, failed)
 	topic := "arn:aws:sns:us-east-2:123456789012:uploads"
@@ -281,6 +289,13 @@ func TestS3InSNSInSQS(t *testing.T) {
 		{"c0ffee00-0000-4000-8000-000000000004", topic, "images/big cat.png"},
 	}, calls[:3])
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
+	// The test event, in SNS: OnSkip gets the S3 layer's reason, with the
+	// SNS layer above it in Meta (and no layer below the one that skipped).
+	require.Len(t, skips.got, 2) // typed and raw runs
+	require.Equal(t, "s3:TestEvent", skips.got[0].Reason)
+	require.Equal(t, b.Records[0].MessageId, skips.of[0].MessageId)
+	require.Len(t, skippedLayers[0], 1)
+	require.Equal(t, topic, skippedLayers[0].SNS().TopicArn)
 	var ue *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[2].Err, &ue)
 	require.Equal(t, 1, ue.Depth)
@@ -432,14 +447,19 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 	require.Equal(t, []string{"orders-to-kinesis"}, evs[0].Data.SubscriptionFilters)
 
 	var datas []events.CloudwatchLogsData
-	h3 := envelope.Kinesis(func(_ context.Context, d events.CloudwatchLogsData, _ *envelope.Meta[events.KinesisEventRecord]) error {
-		datas = append(datas, d)
-		return nil
-	}, envelope.CloudWatchLogsData())
+	var skips skipLog[events.KinesisEventRecord]
+	h3 := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogsData()}, OnSkip: skips.add},
+		func(_ context.Context, d events.CloudwatchLogsData, _ *envelope.Meta[events.KinesisEventRecord]) error {
+			datas = append(datas, d)
+			return nil
+		})
 	b, failed := runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h3)
 	require.Equal(t, []string{"49635052289529725553291405520881064510298312199003701251"}, failed)
 	require.Len(t, datas[0].LogEvents, 2)
 	require.Equal(t, core.StatusSuccess, b.Outcomes[1].Status)
+	require.Len(t, skips.got, 2)
+	require.Equal(t, "CONTROL_MESSAGE", skips.got[0].Reason)
+	require.Equal(t, "CloudWatch Logs subscription data", skips.got[0].Layer)
 
 	var raws [][]byte
 	h4 := envelope.Kinesis(func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {

@@ -14,13 +14,11 @@
 package inflate
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sync/semaphore"
 )
 
 const (
@@ -31,7 +29,31 @@ const (
 	Budget = 16 << 20
 )
 
-var budget = semaphore.NewWeighted(Budget)
+// budget is a weighted semaphore of Budget bytes (the standard library
+// only, so that envelope keeps to it).
+var budget = struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int64
+}{free: Budget}
+
+func init() { budget.cond = sync.NewCond(&budget.mu) }
+
+func acquire(n int64) {
+	budget.mu.Lock()
+	for budget.free < n {
+		budget.cond.Wait()
+	}
+	budget.free -= n
+	budget.mu.Unlock()
+}
+
+func release(n int64) {
+	budget.mu.Lock()
+	budget.free += n
+	budget.mu.Unlock()
+	budget.cond.Broadcast()
+}
 
 // held and peak count the bytes of inflation buffers alive at once (for
 // tests: the bound is shown on them).
@@ -60,7 +82,7 @@ func Read(r io.Reader, limit, hint int) (out []byte, err error) {
 	defer func() {
 		track(-int64(cap(buf)))
 		if reserved {
-			budget.Release(int64(limit))
+			release(int64(limit))
 		}
 	}()
 	for {
@@ -70,7 +92,7 @@ func Read(r io.Reader, limit, hint int) (out []byte, err error) {
 			}
 			n := min(2*cap(buf), limit+1)
 			if n > Free && !reserved {
-				_ = budget.Acquire(context.Background(), int64(limit))
+				acquire(int64(limit))
 				reserved = true
 			}
 			grown := make([]byte, len(buf), n)
