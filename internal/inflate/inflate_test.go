@@ -36,11 +36,12 @@ func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 // at once stay under the budget plus Free each.
 func TestReadBudgetUnderConcurrency(t *testing.T) {
 	const limit = 6 << 20
+	input := make([]byte, limit+10)
 	ResetPeak()
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
-			if _, err := Read(bytes.NewReader(make([]byte, limit+10)), limit, 1); !errors.Is(err, ErrTooLarge) {
+			if _, err := Read(bytes.NewReader(input), limit, 1); !errors.Is(err, ErrTooLarge) {
 				t.Errorf("err %v", err)
 			}
 		})
