@@ -3,6 +3,7 @@ package avro_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -226,4 +227,33 @@ func FuzzDecodeInvariant(f *testing.F) {
 			require.ErrorIs(t, o.Err, core.ErrDecode)
 		}
 	})
+}
+
+// TestRecordFormatJSONRefusesRawAvro: with the event source mapping's record
+// format declared JSON, a raw Avro value (bytes from hamba/avro) fails
+// instead of being decoded by the Avro codec; its JSON form decodes.
+func TestRecordFormatJSONRefusesRawAvro(t *testing.T) {
+	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
+	want := sampleOrder("o-3")
+	rec := func(value []byte) string {
+		return `{"eventSource": "aws:kafka", "records": {"orders-0": [{"topic": "orders", "partition": 0, "offset": 3, "value": "` +
+			base64.StdEncoding.EncodeToString(value) + `", "valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "12"}}]}}`
+	}
+	d := &kafkapayload.Decoder[string, Order]{Value: c, EventRecordFormat: "JSON"}
+	decode := func(raw string) (*kafkapayload.Record[string, Order], error) {
+		var ev kafkapayload.Event
+		require.NoError(t, json.Unmarshal([]byte(raw), &ev))
+		r := ev.Records["orders-0"][0]
+		return d.Decode(ev.Context(context.Background()), &r)
+	}
+	_, err := decode(rec(encode(t, orderSchema, want)))
+	require.ErrorIs(t, err, kafkapayload.ErrFraming)
+	require.ErrorContains(t, err, "record format is JSON")
+
+	asJSON, err := json.Marshal(want)
+	require.NoError(t, err)
+	got, err := decode(rec(asJSON))
+	require.NoError(t, err)
+	require.Equal(t, want.ID, got.Value.ID)
+	require.Equal(t, kafkapayload.WireESMJSON, got.ValueSchema.Wire)
 }
