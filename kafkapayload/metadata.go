@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -68,23 +70,45 @@ func parseMetadata(raw []byte) metadataIndex {
 	if !bytes.Contains(raw, []byte("SchemaMetadata")) {
 		return nil
 	}
+	// One pass: every field is kept raw, so that no value of the wrong
+	// type fails the whole event; each record's fields are read after.
 	var ev struct {
-		Records map[string][]json.RawMessage `json:"records"`
+		Records map[string][]struct {
+			Topic     json.RawMessage `json:"topic"`
+			Partition json.RawMessage `json:"partition"`
+			Offset    json.RawMessage `json:"offset"`
+			Key       json.RawMessage `json:"keySchemaMetadata"`
+			Value     json.RawMessage `json:"valueSchemaMetadata"`
+		} `json:"records"`
 	}
 	if json.Unmarshal(raw, &ev) != nil {
 		return nil
 	}
 	var idx metadataIndex
 	for _, k := range slices.Sorted(maps.Keys(ev.Records)) {
-		for _, rec := range ev.Records[k] {
-			var r struct {
-				Topic     string          `json:"topic"`
-				Partition int64           `json:"partition"`
-				Offset    int64           `json:"offset"`
-				Key       json.RawMessage `json:"keySchemaMetadata"`
-				Value     json.RawMessage `json:"valueSchemaMetadata"`
+		for _, r := range ev.Records[k] {
+			if r.Key == nil && r.Value == nil {
+				continue
 			}
-			if json.Unmarshal(rec, &r) != nil {
+			var ref recordRef
+			var err1, err2, err3 error
+			if r.Topic == nil {
+				// As the processor does, a record without a topic
+				// belongs to the "<topic>-<partition>" key holding it.
+				i := strings.LastIndexByte(k, '-')
+				if i < 0 {
+					continue
+				}
+				ref.topic = k[:i]
+				ref.partition, err1 = strconv.ParseInt(k[i+1:], 10, 64)
+			} else {
+				err1 = json.Unmarshal(r.Topic, &ref.topic)
+				ref.partition, err2 = strconv.ParseInt(string(r.Partition), 10, 64)
+			}
+			ref.offset, err3 = strconv.ParseInt(string(r.Offset), 10, 64)
+			if err1 != nil || err2 != nil || err3 != nil {
+				// The processor fails a record it cannot identify; its
+				// metadata must not land on another record.
 				continue
 			}
 			var md recordMetadata
@@ -96,7 +120,7 @@ func parseMetadata(raw []byte) metadataIndex {
 			if idx == nil {
 				idx = make(metadataIndex)
 			}
-			idx[recordRef{topic: r.Topic, partition: r.Partition, offset: r.Offset}] = md
+			idx[ref] = md
 		}
 	}
 	return idx
