@@ -190,6 +190,14 @@ func TestDecodeErrors(t *testing.T) {
 			require.Equal(t, r.Offset, de.Offset)
 			require.Equal(t, "t", de.Topic)
 			require.ErrorIs(t, err, tt.err)
+			require.ErrorIs(t, err, core.ErrDecode) // every DecodeError
+			// The codec's own error is kept, as it is.
+			switch tt.name {
+			case "value not JSON", "value framing truncated":
+				require.ErrorAs(t, err, new(*json.SyntaxError))
+			case "key not UTF-8":
+				require.ErrorContains(t, err, "not valid UTF-8")
+			}
 			require.Contains(t, err.Error(), fmt.Sprintf("t-0 offset %d", r.Offset))
 		})
 	}
