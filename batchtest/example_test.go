@@ -105,7 +105,12 @@ func ExampleKafkaEventJSON() {
 		Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`,
 		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "12"},
 	})
-	idx, err := kafkapayload.ParseMetadata(event)
-	fmt.Println(idx[kafkapayload.RecordRef{Topic: "orders", Offset: 7}].Value.SchemaID, err)
+	var ev struct {
+		Records map[string][]struct {
+			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
+		} `json:"records"`
+	}
+	err := json.Unmarshal(event, &ev)
+	fmt.Println(ev.Records["orders-0"][0].ValueSchemaMetadata.SchemaID, err)
 	// Output: 12 <nil>
 }

@@ -184,8 +184,11 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 		Topic: "orders", Offset: 3, Value: string(batchtest.ConfluentFrame(9, []byte(`{"id":"k-1"}`))),
 		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "9"},
 	})
-	var ev kafkapayload.Event
+	var ev struct {
+		Records map[string][]struct {
+			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
+		} `json:"records"`
+	}
 	require.NoError(t, json.Unmarshal(raw, &ev))
-	rec := ev.Records["orders-0"][0]
-	require.Equal(t, "JSON", ev.Metadata.Lookup(&rec).Value.DataFormat)
+	require.Equal(t, "JSON", ev.Records["orders-0"][0].ValueSchemaMetadata.DataFormat)
 }

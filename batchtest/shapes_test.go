@@ -262,7 +262,16 @@ func TestKafkaEventJSONShape(t *testing.T) {
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 7, Key: "k", Value: "v", Headers: map[string]string{"h": "x"}, KeySchema: md, ValueSchema: md},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 8, Key: "k2", Value: "v2", Headers: map[string]string{"h": "y"}, KeySchema: md, ValueSchema: md})
 	requireShape(t, sample(t, "testdata/msk-schema-registry.json"), got)
-	idx, err := kafkapayload.ParseMetadata(got)
-	require.NoError(t, err)
-	require.Equal(t, kafkapayload.RecordMetadata{Key: md, Value: md}, idx[kafkapayload.RecordRef{Topic: "orders", Partition: 0, Offset: 8}])
+	var ev struct {
+		Records map[string][]struct {
+			Offset              int64                       `json:"offset"`
+			KeySchemaMetadata   kafkapayload.SchemaMetadata `json:"keySchemaMetadata"`
+			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
+		} `json:"records"`
+	}
+	require.NoError(t, json.Unmarshal(got, &ev))
+	r := ev.Records["orders-0"][1]
+	require.Equal(t, int64(8), r.Offset)
+	require.Equal(t, *md, r.KeySchemaMetadata)
+	require.Equal(t, *md, r.ValueSchemaMetadata)
 }

@@ -13,11 +13,11 @@
 //	// handleObject(ctx context.Context, rec events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error
 //
 // The result is a [core.Handler], the same shape as processors.SQSJSON, so it
-// runs on every entry (core.Process, the raw-bytes entries, the Lambda
-// adapters, EventBridge Pipes) with the processor's lifecycle unchanged: a
-// record that does not unwrap ([*UnwrapError]), decode
-// ([*payload.DecodeError]) or validate ([*payload.ValidationError])
-// fails alone, is reported by its own record's identifier, and under an
+// runs on every entry (core.Process, the Lambda adapters, EventBridge Pipes)
+// with the processor's lifecycle unchanged: a record that does not unwrap
+// ([*UnwrapError]), decode ([*payload.DecodeError]) or validate
+// ([*payload.ValidationError], with [payload.Validate], the one validation
+// of batchkit) fails alone (the first two match core.ErrDecode), is reported by its own record's identifier, and under an
 // ordering policy (SQS FIFO, streams with stop-on-failure) stops what any
 // failure stops, since it is an ordinary handler failure.
 //
@@ -31,11 +31,19 @@
 // A layer may also say that a record holds nothing to handle: the S3 test
 // event (s3:TestEvent), a CloudWatch Logs CONTROL_MESSAGE, an SNS
 // subscription confirmation. Such a record succeeds without calling the
-// handler, and its outcome's Result is a [*Skipped] naming the layer and the
-// reason (see [Skip]).
+// handler; to log or count them, give [Wrap] a [Config] whose OnSkip receives
+// a [Skipped] naming the layer and the reason (see [Skip]):
+//
+//	h := envelope.Wrap(envelope.Config[events.SQSMessage]{
+//		Layers: []envelope.Layer{envelope.S3()},
+//		OnSkip: func(ctx context.Context, s envelope.Skipped, m *envelope.Meta[events.SQSMessage]) {
+//			slog.InfoContext(ctx, "skipped", "reason", s.Reason, "id", m.Record.MessageId)
+//		},
+//	}, handleObject)
 //
 // User-written envelopes plug in the same way: implement [Layer], or wrap a
-// function with [NewLayer].
+// function with [NewLayer]. Every user-written layer runs under recover: a
+// panic fails its record with a *core.PanicError.
 //
 // The package uses the standard library only (encoding/json, compress/gzip).
 package envelope

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -22,9 +23,10 @@ import (
 // for the outermost layer), and returns the parts it holds, each with its own
 // payload for the next layer (or the handler) and what the layer read about
 // it. It returns an error when data is not what the layer expects: the record
-// then fails alone with a [*UnwrapError]. It returns [Skip] when the record
-// holds nothing to handle (a test event, a control message): the record then
-// succeeds without the handler being called. Unwrap returns every part or an
+// then fails alone with a [*UnwrapError] (a panic, with a *core.PanicError).
+// It returns [Skip] when the record holds nothing to handle (a test event, a
+// control message): the record then succeeds without the handler being
+// called (see [Config.OnSkip]). Unwrap returns every part or an
 // error, never both, so that no handler runs for a record that is not whole.
 //
 // A user-written layer receives its own copy of data: it may keep it, and
@@ -140,69 +142,143 @@ type Meta[R any] struct {
 	Layers Layers
 }
 
-// Func is a handler of unwrapped payloads of type T from records of type R.
-type Func[T, R any] func(ctx context.Context, payload T, m *Meta[R]) error
+// Handler is a handler of unwrapped payloads of type T from records of type
+// R.
+type Handler[R, T any] func(ctx context.Context, payload T, m *Meta[R]) error
+
+// Config says how [Wrap] reads a record of type R: where its outermost
+// payload is, the layers around the handler's payload, and who hears of the
+// records a layer skips.
+type Config[R any] struct {
+	// Payload names the record's payload in errors, for example "Kafka
+	// value". Empty: "SQS body" for events.SQSMessage, "Kinesis data" for
+	// events.KinesisEventRecord, "record payload" otherwise.
+	Payload string
+	// Data reads the outermost payload from a record; an error fails the
+	// record with an [*UnwrapError]. Nil reads the body of an
+	// events.SQSMessage or the data of an events.KinesisEventRecord (and
+	// fails every record of another type with a *core.ConfigError).
+	Data func(*R) ([]byte, error)
+	// Layers open the payload, outermost first. With none, the payload is
+	// decoded as it is.
+	Layers []Layer
+	// OnSkip, if set, is called for each record a layer skipped (see
+	// [Skip]), after which the record succeeds; it is how a function logs
+	// or counts SNS subscription confirmations, S3 test events and
+	// CloudWatch Logs control messages. A panic in it fails the record with
+	// a *core.PanicError.
+	OnSkip func(ctx context.Context, s Skipped, m *Meta[R])
+}
 
 // SQS returns a handler of SQS messages whose body is wrapped in layers,
 // outermost first. With no layer, the body itself is the payload (as with
-// SNS raw message delivery).
-func SQS[T any](f Func[T, events.SQSMessage], layers ...Layer) core.Handler[events.SQSMessage] {
-	return Wrap("SQS body", func(m *events.SQSMessage) ([]byte, error) { return view(m.Body), nil }, f, layers...)
+// SNS raw message delivery). It is [Wrap] with a Config holding only the
+// layers.
+func SQS[T any](f Handler[events.SQSMessage, T], layers ...Layer) core.Handler[events.SQSMessage] {
+	return Wrap(Config[events.SQSMessage]{Layers: layers}, f)
 }
 
 // Kinesis returns a handler of Kinesis records whose data (already
 // base64-decoded by the event) is wrapped in layers, outermost first: for
 // example [EventBridge] for a rule that targets the stream, or
 // [CloudWatchLogs] for a subscription filter.
-func Kinesis[T any](f Func[T, events.KinesisEventRecord], layers ...Layer) core.Handler[events.KinesisEventRecord] {
-	return Wrap("Kinesis data", func(r *events.KinesisEventRecord) ([]byte, error) { return r.Kinesis.Data, nil }, f, layers...)
+func Kinesis[T any](f Handler[events.KinesisEventRecord, T], layers ...Layer) core.Handler[events.KinesisEventRecord] {
+	return Wrap(Config[events.KinesisEventRecord]{Layers: layers}, f)
 }
 
-// Wrap returns a handler of records of any type R: data reads the outermost
-// payload from a record (an error fails the record with a [*UnwrapError]
-// naming what), layers open it, outermost first, and f handles each payload
-// decoded into a T. SQS and Kinesis are Wrap with the body and the data.
+// Wrap returns a handler of records of any type R: c.Data reads the
+// outermost payload from a record, c.Layers open it, outermost first, and f
+// handles each payload decoded into a T. [SQS] and [Kinesis] are Wrap with
+// the body and the data.
 //
-// The payload is decoded as JSON into T and validated, except that a T of
-// type []byte or string receives the payload bytes as they are (a log
-// message that is plain text), and that a T whose pointer is the innermost
-// layer's [Part.Meta] receives that value.
+// The payload is decoded as JSON into T and validated with
+// [payload.Validate] (a *[payload.DecodeError] or *[payload.ValidationError]
+// fails the record), except that a T of type []byte or string receives the
+// payload bytes as they are (a log message that is plain text), and that a
+// T whose pointer is the innermost layer's [Part.Meta] receives that value
+// (then validated the same way).
 //
-// A nil data, f or layer is a programming error: Wrap panics at once, rather
-// than failing every record later.
-func Wrap[R, T any](what string, data func(*R) ([]byte, error), f Func[T, R], layers ...Layer) core.Handler[R] {
-	if data == nil || f == nil {
-		panic("batchkit/envelope: Wrap needs a payload reader and a handler, got nil")
-	}
-	for i, l := range layers {
-		if l == nil {
-			panic(fmt.Sprintf("batchkit/envelope: layer %d of the %s is nil", i, what))
+// A nil f or layer, or a nil c.Data for a record type other than SQS and
+// Kinesis, fails every record with a *core.ConfigError: no record succeeds
+// unhandled.
+func Wrap[R, T any](c Config[R], f Handler[R, T]) core.Handler[R] {
+	what, data := c.Payload, c.Data
+	switch any((*R)(nil)).(type) {
+	case *events.SQSMessage:
+		if what == "" {
+			what = "SQS body"
+		}
+		if data == nil {
+			data = func(r *R) ([]byte, error) { return view(any(r).(*events.SQSMessage).Body), nil }
+		}
+	case *events.KinesisEventRecord:
+		if what == "" {
+			what = "Kinesis data"
+		}
+		if data == nil {
+			data = func(r *R) ([]byte, error) { return any(r).(*events.KinesisEventRecord).Kinesis.Data, nil }
 		}
 	}
-	w := &wrapper[R, T]{what: what, data: data, f: f, layers: layers, payload: payloadName(what, layers)}
+	if what == "" {
+		what = "record payload"
+	}
+	var bad *core.ConfigError
+	switch {
+	case f == nil:
+		bad = &core.ConfigError{Processor: "envelope", Setting: "handler", Value: "nil", Problem: "no handler"}
+	case data == nil:
+		bad = &core.ConfigError{Processor: "envelope", Setting: "Data", Value: "nil", Problem: "no payload reader for this record type"}
+	}
+	for i, l := range c.Layers {
+		if l == nil && bad == nil {
+			bad = &core.ConfigError{Processor: "envelope", Setting: fmt.Sprintf("Layers[%d]", i), Value: "nil", Problem: "nil layer"}
+		}
+	}
+	if bad != nil {
+		return func(context.Context, *R) error { return bad }
+	}
+	layers := slices.Clone(c.Layers)
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = layerName(l, i)
+	}
+	w := &wrapper[R, T]{what: what, data: data, f: f, onSkip: c.OnSkip, layers: layers, names: names, payload: payloadName(what, names)}
 	return w.handle
+}
+
+// layerName is l.Name() under recover: a user-written Name that panics is
+// "layer i".
+func layerName(l Layer, i int) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = fmt.Sprintf("layer %d", i+1)
+		}
+	}()
+	return l.Name()
 }
 
 type wrapper[R, T any] struct {
 	what    string
 	data    func(*R) ([]byte, error)
-	f       Func[T, R]
+	f       Handler[R, T]
+	onSkip  func(context.Context, Skipped, *Meta[R])
 	layers  []Layer
+	names   []string
 	payload string
 }
 
 // payloadName names the innermost payload in decoding errors, for example
 // "payload of the S3 event notification in the SNS notification in the SQS
 // body".
-func payloadName(what string, layers []Layer) string {
-	if len(layers) == 0 {
+func payloadName(what string, names []string) string {
+	if len(names) == 0 {
 		return what
 	}
 	var b strings.Builder
 	b.WriteString("payload")
-	for i := len(layers) - 1; i >= 0; i-- {
+	for i := len(names) - 1; i >= 0; i-- {
 		b.WriteString(" of the ")
-		b.WriteString(layers[i].Name())
+		b.WriteString(names[i])
 		if i > 0 {
 			b.WriteString(" in")
 		}
@@ -216,8 +292,8 @@ func payloadName(what string, layers []Layer) string {
 type run[R, T any] struct {
 	w       *wrapper[R, T]
 	m       Meta[R]
-	skipped *Skipped
-	handled bool
+	skipped *skipError
+	at      int // the depth of the layer that skipped
 	// layers backs m.Layers for up to 4 layers: one allocation per record
 	// for the run and its layers together.
 	layers [4]Opened
@@ -237,6 +313,24 @@ func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) error {
 	if err := r.open(ctx, data, 0); err != nil {
 		return err
 	}
+	if r.skipped != nil && w.onSkip != nil {
+		return r.reportSkip(ctx)
+	}
+	return nil
+}
+
+// reportSkip calls the OnSkip callback under recover.
+func (r *run[R, T]) reportSkip(ctx context.Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			pe := core.NewPanicError(p)
+			pe.Where = "envelope OnSkip"
+			err = pe
+		}
+	}()
+	// The layers below the one that skipped read nothing.
+	r.m.Layers = r.m.Layers[:r.at]
+	r.w.onSkip(ctx, Skipped{Layer: r.w.names[r.at], Reason: r.skipped.reason, Meta: r.skipped.meta}, &r.m)
 	return nil
 }
 
@@ -252,7 +346,6 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 		if err != nil {
 			return err
 		}
-		r.handled = true
 		return w.f(ctx, v, &r.m)
 	}
 	l := w.layers[depth]
@@ -262,38 +355,55 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 		// its input cannot corrupt memory.
 		data = bytes.Clone(data)
 	}
-	parts, err := l.Unwrap(data)
+	parts, err := unwrap(l, data, w.names[depth])
 	if err != nil {
-		var skip *SkipError
-		if asSkip(err, &skip) {
+		var skip *skipError
+		if errors.As(err, &skip) {
 			if r.skipped == nil {
-				r.skipped = &Skipped{Layer: l.Name(), Reason: skip.Reason, Meta: skip.Meta}
+				r.skipped, r.at = skip, depth
 			}
 			return nil
 		}
-		return &UnwrapError{Layer: l.Name(), Depth: depth, Within: w.what, Err: err}
+		return &UnwrapError{Layer: w.names[depth], Depth: depth, Within: w.what, Err: err}
 	}
 	if len(parts) == 0 {
-		return &UnwrapError{Layer: l.Name(), Depth: depth, Within: w.what,
-			Err: fmt.Errorf("the layer holds no payload (return envelope.Skip to let such a record succeed)")}
+		return &UnwrapError{Layer: w.names[depth], Depth: depth, Within: w.what, Err: errNoParts}
 	}
 	for i, p := range parts {
-		r.m.Layers[depth] = Opened{Layer: l.Name(), Index: i, Meta: p.Meta}
+		r.m.Layers[depth] = Opened{Layer: w.names[depth], Index: i, Meta: p.Meta}
 		err := r.open(ctx, p.Data, depth+1)
 		if err == nil {
 			continue
 		}
 		if len(parts) > 1 {
-			err = &PartError{Layer: l.Name(), Depth: depth, Index: i, Count: len(parts), Err: err}
+			err = &PartError{Layer: w.names[depth], Depth: depth, Index: i, Count: len(parts), Err: err}
 		}
 		return err
 	}
 	return nil
 }
 
+var errNoParts = errors.New("the layer holds no payload")
+
+// unwrap calls l.Unwrap under recover: a layer that panics fails its record
+// with a *core.PanicError naming it.
+func unwrap(l Layer, data []byte, name string) (parts []Part, err error) {
+	if _, ok := l.(readOnlyLayer); ok {
+		return l.Unwrap(data)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			pe := core.NewPanicError(p)
+			pe.Where = "envelope layer " + name
+			parts, err = nil, pe
+		}
+	}()
+	return l.Unwrap(data)
+}
+
 // decode turns the innermost payload into a T: the layer's metadata when it
 // is one, the bytes as they are for []byte and string, JSON otherwise; then
-// validates it.
+// validates it with [payload.Validate].
 func decode[T any](what string, data []byte, meta any) (T, error) {
 	var v T
 	if m, ok := meta.(*T); ok && m != nil {
@@ -314,26 +424,14 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 	return v, validate(&v)
 }
 
+func validate[T any](v *T) error {
+	if err := payload.Validate(v); err != nil {
+		return &payload.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
+	}
+	return nil
+}
+
 // view returns the bytes of s without a copy. The built-in layers and
 // encoding/json only read them, a user-written layer gets a copy, and so
 // does a []byte payload handed to the handler: the bytes are never written.
 func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-// validate calls the payload's Validate method: on *T (which has the
-// methods of T), or, for a pointer payload type, on the non-nil pointer.
-func validate[T any](v *T) error {
-	val, ok := any(v).(payload.Validator)
-	if !ok {
-		if val, ok = any(*v).(payload.Validator); ok {
-			if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
-				ok = false
-			}
-		}
-	}
-	if ok {
-		if err := val.Validate(); err != nil {
-			return &payload.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
-		}
-	}
-	return nil
-}

@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -59,6 +61,20 @@ func runKinesis(t *testing.T, file string, p core.PartialProcessor[events.Kinesi
 	require.NoError(t, err)
 	require.Equal(t, resp, raw, "typed and raw entries agree")
 	return b, ids(resp)
+}
+
+// skipLog records what OnSkip hears, by record.
+type skipLog[R any] struct {
+	mu  sync.Mutex
+	got []envelope.Skipped
+	of  []*R
+}
+
+func (l *skipLog[R]) add(_ context.Context, s envelope.Skipped, m *envelope.Meta[R]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, s)
+	l.of = append(l.of, m.Record)
 }
 
 func ids(resp core.Response) []string {
@@ -115,7 +131,7 @@ func TestSNSInSQS(t *testing.T) {
 	require.ErrorAs(t, b.Outcomes[1].Err, &ue)
 	require.Equal(t, "SNS notification", ue.Layer)
 	require.Equal(t, "SQS body", ue.Within)
-	require.Contains(t, ue.Error(), "raw message delivery")
+	require.Contains(t, ue.Error(), `no "Type"`)
 	// Record 4 unwraps and decodes but does not validate.
 	var ve *payload.ValidationError
 	require.ErrorAs(t, b.Outcomes[3].Err, &ve)
@@ -137,12 +153,31 @@ func TestSNSRawDelivery(t *testing.T) {
 	require.ErrorAs(t, b.Outcomes[0].Err, new(*payload.ValidationError))
 }
 
+// Keys spelled exactly are notifications however the document is laid out:
+// nested keys in any case, escaped keys, spaces.
+func TestSNSExactKeysAccepted(t *testing.T) {
+	for _, body := range []string{
+		`{"Type":"Notification","Message":"{}","MessageAttributes":{"a":{"type":"String","value":"v"}}}`,
+		` { "Type" : "Notification" , "Message" : "{}" } `,
+		`{"\u0054ype":"Notification","Message":"{}"}`,
+		`{"Type":"Notification","Subject":"a \" } ,\"type\":1","Message":"{}"}`,
+	} {
+		h := envelope.SQS(func(context.Context, json.RawMessage, *envelope.Meta[events.SQSMessage]) error { return nil }, envelope.SNS())
+		require.NoError(t, h(context.Background(), &events.SQSMessage{Body: body}), body)
+	}
+}
+
 func TestSNSNotANotification(t *testing.T) {
 	cases := []struct{ name, body, want string }{
 		{"not JSON", `hello`, "not an SNS notification"},
-		{"no Type", `{"Message":"x"}`, "it has no Type"},
+		{"no Type", `{"Message":"x"}`, `no "Type"`},
+		// Keys are matched exactly, as SNS writes them.
+		{"lower-case keys", `{"type":"Notification","message":"x"}`, `no "Type"`},
+		{"upper-case Message", `{"Type":"Notification","MESSAGE":"x"}`, `no "Message"`},
+		{"both cases", `{"Type":"Notification","message":"x","TYPE":"Other"}`, `no "Message"`},
+		{"folded key after nested ones", `{"Type":"Notification","MessageAttributes":{"a":{"Type":"String","Value":"{\"x\":[1,\"}\"]}"}},"mEssage":"x"}`, `no "Message"`},
 		{"other Type", `{"Type":"Other","Message":"x"}`, `Type is "Other"`},
-		{"no Message", `{"Type":"Notification","MessageId":"m"}`, "it has no Message"},
+		{"no Message", `{"Type":"Notification","MessageId":"m"}`, `no "Message"`},
 		{"bad timestamp", `{"Type":"Notification","Message":"{}","Timestamp":"yesterday"}`, "not an SNS notification"},
 	}
 	for _, c := range cases {
@@ -166,26 +201,38 @@ func TestSNSSubscriptionConfirmationIsSkipped(t *testing.T) {
 		"SubscribeURL":"https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-2:123456789012:MyTopic&Token=2336412f37",
 		"Timestamp":"2012-04-26T20:45:04.751Z","SignatureVersion":"1"}`
 	called := false
-	h := envelope.SQS(func(context.Context, greeting, *envelope.Meta[events.SQSMessage]) error { called = true; return nil }, envelope.SNS())
+	var skips skipLog[events.SQSMessage]
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}, OnSkip: skips.add},
+		func(context.Context, greeting, *envelope.Meta[events.SQSMessage]) error { called = true; return nil })
 	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: body}}, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.False(t, called)
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
+	require.Len(t, skips.got, 1)
+	s := skips.got[0]
+	require.Equal(t, "SNS SubscriptionConfirmation", s.Reason)
+	require.Equal(t, "SNS notification", s.Layer)
+	require.Equal(t, "m1", skips.of[0].MessageId)
+	n := s.Meta.(*envelope.SNSNotification)
+	require.Contains(t, n.SubscribeURL, "Action=ConfirmSubscription")
+	require.Contains(t, n.Message, "To confirm the subscription")
 }
 
 func TestS3InSQS(t *testing.T) {
 	var keys []string
 	var sizes []int64
-	h := envelope.SQS(func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
-		require.Same(t, m.Layers.S3(), m.Layers[0].Meta)
-		keys = append(keys, r.S3.Object.URLDecodedKey)
-		sizes = append(sizes, r.S3.Object.Size)
-		require.Equal(t, "amzn-s3-demo-bucket", r.S3.Bucket.Name)
-		require.Equal(t, "ObjectCreated:Put", r.EventName)
-		return nil
-	}, envelope.S3())
+	var skips skipLog[events.SQSMessage]
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.S3()}, OnSkip: skips.add},
+		func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
+			require.Same(t, m.Layers.S3(), m.Layers[0].Meta)
+			keys = append(keys, r.S3.Object.URLDecodedKey)
+			sizes = append(sizes, r.S3.Object.Size)
+			require.Equal(t, "amzn-s3-demo-bucket", r.S3.Bucket.Name)
+			require.Equal(t, "ObjectCreated:Put", r.EventName)
+			return nil
+		})
 	b, failed := runSQS(t, "s3_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"a1b2c3d4-0000-4000-8000-000000000003"}, failed)
 	// Form-decoded exactly once: "+" is a space, "%2B" a plus, "%25" a
@@ -195,8 +242,17 @@ func TestS3InSQS(t *testing.T) {
 	require.Equal(t, keys[:2], keys[2:])
 	require.Equal(t, []int64{1024, 7}, sizes[:2])
 
-	// The test event succeeds without the handler.
+	// The test event succeeds without the handler, and OnSkip hears of it
+	// (once per run: typed, then raw), and of no other record.
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
+	require.Len(t, skips.got, 2)
+	s := skips.got[0]
+	require.Equal(t, "s3:TestEvent", s.Reason)
+	require.Equal(t, "S3 event notification", s.Layer)
+	require.Equal(t, b.Records[0].MessageId, skips.of[0].MessageId)
+	te := s.Meta.(*events.S3TestEvent)
+	require.Equal(t, "amzn-s3-demo-bucket", te.Bucket)
+	require.Equal(t, "Amazon S3", te.Service)
 
 	// The bad key fails its record alone.
 	var ue *envelope.UnwrapError
@@ -210,13 +266,20 @@ func TestS3InSQS(t *testing.T) {
 func TestS3InSNSInSQS(t *testing.T) {
 	type call struct{ msg, topic, key string }
 	var calls []call
-	h := envelope.SQS(func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
-		calls = append(calls, call{m.Record.MessageId, m.Layers.SNS().TopicArn, r.S3.Object.URLDecodedKey})
-		require.Len(t, m.Layers, 2)
-		require.Equal(t, "SNS notification", m.Layers[0].Layer)
-		require.Equal(t, "S3 event notification", m.Layers[1].Layer)
-		return nil
-	}, envelope.SNS(), envelope.S3())
+	var skips skipLog[events.SQSMessage]
+	var skippedLayers []envelope.Layers
+	onSkip := func(ctx context.Context, s envelope.Skipped, m *envelope.Meta[events.SQSMessage]) {
+		skips.add(ctx, s, m)
+		skippedLayers = append(skippedLayers, slices.Clone(m.Layers))
+	}
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), envelope.S3()}, OnSkip: onSkip},
+		func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
+			calls = append(calls, call{m.Record.MessageId, m.Layers.SNS().TopicArn, r.S3.Object.URLDecodedKey})
+			require.Len(t, m.Layers, 2)
+			require.Equal(t, "SNS notification", m.Layers[0].Layer)
+			require.Equal(t, "S3 event notification", m.Layers[1].Layer)
+			return nil
+		})
 	b, failed := runSQS(t, "s3_sns_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"c0ffee00-0000-4000-8000-000000000003"}, failed)
 	topic := "arn:aws:sns:us-east-2:123456789012:uploads"
@@ -226,6 +289,13 @@ func TestS3InSNSInSQS(t *testing.T) {
 		{"c0ffee00-0000-4000-8000-000000000004", topic, "images/big cat.png"},
 	}, calls[:3])
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
+	// The test event, in SNS: OnSkip gets the S3 layer's reason, with the
+	// SNS layer above it in Meta (and no layer below the one that skipped).
+	require.Len(t, skips.got, 2) // typed and raw runs
+	require.Equal(t, "s3:TestEvent", skips.got[0].Reason)
+	require.Equal(t, b.Records[0].MessageId, skips.of[0].MessageId)
+	require.Len(t, skippedLayers[0], 1)
+	require.Equal(t, topic, skippedLayers[0].SNS().TopicArn)
 	var ue *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[2].Err, &ue)
 	require.Equal(t, 1, ue.Depth)
@@ -325,16 +395,18 @@ type logLine struct {
 
 func TestCloudWatchLogsInKinesis(t *testing.T) {
 	var got []string
-	h := envelope.Kinesis(func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
-		e := m.Layers.LogEvent()
-		require.Equal(t, "/aws/lambda/orders", e.Data.LogGroup)
-		require.Equal(t, "/aws/lambda/orders", m.Layers.LogsData().LogGroup)
-		got = append(got, l.OrderID)
-		if l.Level == "error" {
-			return errors.New(l.Msg)
-		}
-		return nil
-	}, envelope.CloudWatchLogs())
+	var skips skipLog[events.KinesisEventRecord]
+	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}, OnSkip: skips.add},
+		func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
+			e := m.Layers.LogEvent()
+			require.Equal(t, "/aws/lambda/orders", e.Data.LogGroup)
+			require.Equal(t, "/aws/lambda/orders", m.Layers.LogsData().LogGroup)
+			got = append(got, l.OrderID)
+			if l.Level == "error" {
+				return errors.New(l.Msg)
+			}
+			return nil
+		})
 	b, failed := runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h)
 	require.Equal(t, []string{"49635052289529725553291405521504870233219489715332317186", "49635052289529725553291405520881064510298312199003701251"}, failed)
 	require.Equal(t, []string{"o-1", "o-2", "o-3", "o-1", "o-2", "o-3"}, got)
@@ -344,6 +416,10 @@ func TestCloudWatchLogsInKinesis(t *testing.T) {
 	require.Equal(t, 1, pe.Index)
 	require.EqualError(t, pe.Err, "payment declined")
 	require.Equal(t, core.StatusSuccess, b.Outcomes[1].Status)
+	require.Len(t, skips.got, 2) // typed and raw runs
+	require.Equal(t, "CONTROL_MESSAGE", skips.got[0].Reason)
+	require.Equal(t, "CloudwatchLogs", skips.got[0].Meta.(*events.CloudwatchLogsData).Owner)
+	require.Equal(t, b.Records[1].Kinesis.SequenceNumber, skips.of[0].Kinesis.SequenceNumber)
 	require.ErrorIs(t, b.Outcomes[2].Err, envelope.ErrUnwrap)
 	require.Contains(t, b.Outcomes[2].Err.Error(), "not gzip")
 	require.NoError(t, b.Outcomes[3].Err)
@@ -371,14 +447,19 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 	require.Equal(t, []string{"orders-to-kinesis"}, evs[0].Data.SubscriptionFilters)
 
 	var datas []events.CloudwatchLogsData
-	h3 := envelope.Kinesis(func(_ context.Context, d events.CloudwatchLogsData, _ *envelope.Meta[events.KinesisEventRecord]) error {
-		datas = append(datas, d)
-		return nil
-	}, envelope.CloudWatchLogsData())
+	var skips skipLog[events.KinesisEventRecord]
+	h3 := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogsData()}, OnSkip: skips.add},
+		func(_ context.Context, d events.CloudwatchLogsData, _ *envelope.Meta[events.KinesisEventRecord]) error {
+			datas = append(datas, d)
+			return nil
+		})
 	b, failed := runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h3)
 	require.Equal(t, []string{"49635052289529725553291405520881064510298312199003701251"}, failed)
 	require.Len(t, datas[0].LogEvents, 2)
 	require.Equal(t, core.StatusSuccess, b.Outcomes[1].Status)
+	require.Len(t, skips.got, 2)
+	require.Equal(t, "CONTROL_MESSAGE", skips.got[0].Reason)
+	require.Equal(t, "CloudWatch Logs subscription data", skips.got[0].Layer)
 
 	var raws [][]byte
 	h4 := envelope.Kinesis(func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
@@ -518,22 +599,83 @@ func TestLayerWithNoPartsFails(t *testing.T) {
 	require.ErrorIs(t, err, envelope.ErrUnwrap)
 
 	skip := envelope.NewLayer("skipper", func([]byte) ([]envelope.Part, error) { return nil, envelope.Skip("nothing", 7) })
-	h = envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, skip)
+	var skips skipLog[events.SQSMessage]
+	h = envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{skip}, OnSkip: skips.add},
+		func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })
 	err = h(context.Background(), &events.SQSMessage{Body: "x"})
 	require.NoError(t, err)
-	require.ErrorIs(t, envelope.Skip("r", nil), envelope.ErrSkip)
+	require.Equal(t, []envelope.Skipped{{Layer: "skipper", Reason: "nothing", Meta: 7}}, skips.got)
+
+	// A skip wrapped by the layer is still a skip.
+	wrapped := envelope.NewLayer("wrapper", func([]byte) ([]envelope.Part, error) {
+		return nil, fmt.Errorf("control: %w", envelope.Skip("wrapped", nil))
+	})
+	err = envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, wrapped)(context.Background(), &events.SQSMessage{Body: "x"})
+	require.NoError(t, err)
 }
+
+// OnSkip runs under recover: a panic in it fails the record, which was not
+// confirmed handled.
+func TestOnSkipPanicFailsTheRecord(t *testing.T) {
+	skip := envelope.NewLayer("skipper", func([]byte) ([]envelope.Part, error) { return nil, envelope.Skip("nothing", nil) })
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{skip},
+		OnSkip: func(context.Context, envelope.Skipped, *envelope.Meta[events.SQSMessage]) { panic("log sink down") }},
+		func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })
+	err := h(context.Background(), &events.SQSMessage{Body: "x"})
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "envelope OnSkip", pe.Where)
+}
+
+// A user-written layer that panics fails its record with a PanicError
+// naming it; a Name that panics does not crash construction.
+func TestLayerPanicFailsTheRecord(t *testing.T) {
+	boom := envelope.NewLayer("boom", func([]byte) ([]envelope.Part, error) { panic("bad layer") })
+	h := envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, boom)
+	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: "x"}, {MessageId: "m2", Body: "y"}}, h)
+	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), b)
+	require.NoError(t, err)
+	require.Equal(t, []string{"m1", "m2"}, ids(resp))
+	var pe *core.PanicError
+	require.ErrorAs(t, b.Outcomes[0].Err, &pe)
+	require.Equal(t, "envelope layer boom", pe.Where)
+
+	h = envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, panicName{})
+	err = h(context.Background(), &events.SQSMessage{Body: "x"})
+	require.NoError(t, err)
+}
+
+type panicName struct{}
+
+func (panicName) Name() string { panic("no name") }
+func (panicName) Unwrap(data []byte) ([]envelope.Part, error) {
+	return []envelope.Part{{Data: data}}, nil
+}
+
+// Validate runs under recover: a panicking Validate fails the record.
+func TestValidatePanicFailsTheRecord(t *testing.T) {
+	h := envelope.SQS(func(context.Context, panicky, *envelope.Meta[events.SQSMessage]) error { return nil })
+	err := h(context.Background(), &events.SQSMessage{Body: `{}`})
+	require.ErrorIs(t, err, payload.ErrInvalid)
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "Validate", pe.Where)
+}
+
+type panicky struct{}
+
+func (panicky) Validate() error { panic("validator bug") }
 
 // Wrap serves any record type: here Kafka values, base64 in the event.
 func TestWrapKafkaValue(t *testing.T) {
 	value := func(r *events.KafkaRecord) ([]byte, error) { return base64.StdEncoding.DecodeString(r.Value) }
 	var got []order
-	h := envelope.Wrap("Kafka value", value, func(_ context.Context, o order, m *envelope.Meta[events.KafkaRecord]) error {
+	h := envelope.Wrap(envelope.Config[events.KafkaRecord]{Payload: "Kafka value", Data: value, Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.KafkaRecord]) error {
 		got = append(got, o)
 		require.Equal(t, "orders", m.Record.Topic)
 		require.Equal(t, "com.example.orders", m.Layers.EventBridge().Source)
 		return nil
-	}, envelope.EventBridge())
+	})
 	good := base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-9","amount":9}}`))
 	err := h(context.Background(), &events.KafkaRecord{Topic: "orders", Value: good})
 	require.NoError(t, err)
@@ -576,10 +718,18 @@ func TestConcurrentUnwrapping(t *testing.T) {
 	}
 }
 
+// A nil handler, layer or payload reader fails every record with a
+// ConfigError: nothing panics and no record succeeds unhandled.
 func TestWrapRefusesNil(t *testing.T) {
 	h := func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }
-	require.PanicsWithValue(t, "batchkit/envelope: layer 1 of the SQS body is nil", func() { envelope.SQS(h, envelope.SNS(), nil) })
-	require.Panics(t, func() { envelope.SQS[string](nil) })
+	msg := &events.SQSMessage{Body: "x"}
+	var ce *core.ConfigError
+	require.ErrorAs(t, envelope.SQS(h, envelope.SNS(), nil)(context.Background(), msg), &ce)
+	require.Equal(t, "Layers[1]", ce.Setting)
+	require.ErrorIs(t, envelope.SQS[string](nil)(context.Background(), msg), core.ErrInvalidConfig)
+	kh := envelope.Wrap(envelope.Config[events.KafkaRecord]{}, func(context.Context, string, *envelope.Meta[events.KafkaRecord]) error { return nil })
+	require.ErrorAs(t, kh(context.Background(), &events.KafkaRecord{}), &ce)
+	require.Equal(t, "Data", ce.Setting)
 }
 
 // The innermost layer's own type is handed over as the layer decoded it.
@@ -630,7 +780,8 @@ func TestEnvelopeOnPipes(t *testing.T) {
 }
 
 // A pointer payload type is validated too; a JSON null gives a nil pointer,
-// which is not validated.
+// which cannot be validated and fails (payload.ErrNilPayload), as with
+// processors.SQSJSON: one validation for every entry.
 func TestPointerPayloadValidated(t *testing.T) {
 	var got []*greeting
 	h := envelope.SQS(func(_ context.Context, g *greeting, _ *envelope.Meta[events.SQSMessage]) error {
@@ -642,8 +793,8 @@ func TestPointerPayloadValidated(t *testing.T) {
 	err = h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":"u"}`})
 	require.NoError(t, err)
 	err = h(context.Background(), &events.SQSMessage{Body: `null`})
-	require.NoError(t, err)
-	require.Equal(t, []*greeting{{"hi", "u"}, nil}, got)
+	require.ErrorIs(t, err, payload.ErrNilPayload)
+	require.Equal(t, []*greeting{{"hi", "u"}}, got)
 }
 
 // A user-written layer that writes to its input (against the Layer

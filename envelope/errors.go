@@ -3,6 +3,8 @@ package envelope
 import (
 	"errors"
 	"fmt"
+
+	"github.com/batchkit/batchkit/core"
 )
 
 // ErrUnwrap matches every [*UnwrapError] with errors.Is.
@@ -11,7 +13,7 @@ var ErrUnwrap = errors.New("batchkit: record does not unwrap")
 // UnwrapError is the error of a record that a layer could not open: the body
 // is not an SNS notification, the data is not gzip, the EventBridge event has
 // no detail... The record fails alone, reported by its own identifier, and
-// its handler is not called.
+// its handler is not called. It matches [ErrUnwrap] and core.ErrDecode.
 type UnwrapError struct {
 	// Layer names the layer that failed, for example "SNS notification".
 	Layer string
@@ -27,22 +29,26 @@ type UnwrapError struct {
 // Error says which layer failed and why.
 func (e *UnwrapError) Error() string {
 	if e.Depth < 0 {
-		return fmt.Sprintf("batchkit: %s could not be read, so the record was not handled and is reported failed: %v", e.Within, e.Err)
+		return fmt.Sprintf("batchkit: %s could not be read: %v", e.Within, e.Err)
 	}
-	return fmt.Sprintf("batchkit: envelope layer %d (%s) in the %s does not unwrap, so the record was not handled and is reported failed: %v; check the producer and the layers given to the handler, or let the redrive policy move the record to a dead-letter queue",
-		e.Depth+1, e.Layer, e.Within, e.Err)
+	return fmt.Sprintf("batchkit: %s in the %s does not unwrap: %v", e.Layer, e.Within, e.Err)
 }
 
 // Unwrap returns what is wrong.
 func (e *UnwrapError) Unwrap() error { return e.Err }
 
-// Is matches [ErrUnwrap].
-func (e *UnwrapError) Is(target error) bool { return target == ErrUnwrap }
+// Is matches [ErrUnwrap] and core.ErrDecode.
+func (e *UnwrapError) Is(target error) bool { return target == ErrUnwrap || target == core.ErrDecode }
+
+// ErrPart matches every [*PartError] with errors.Is.
+var ErrPart = errors.New("batchkit: a payload of the record failed")
 
 // PartError is the error of a record whose layer held several payloads (the
 // Records of an S3 notification, the log events of a CloudWatch Logs
 // record) when one of them failed: it names the payload. The payloads after
-// it were not handled, and the whole source record is reported failed.
+// it were not handled, and the whole source record is reported failed. It
+// matches [ErrPart], and what the payload's error matches (core.ErrDecode
+// when the payload did not decode).
 type PartError struct {
 	// Layer names the layer that held the payloads.
 	Layer string
@@ -56,40 +62,32 @@ type PartError struct {
 
 // Error says which payload failed.
 func (e *PartError) Error() string {
-	return fmt.Sprintf("batchkit: payload %d of %d in the %s failed (the later ones were not handled and the whole record will be delivered again): %v",
-		e.Index+1, e.Count, e.Layer, e.Err)
+	return fmt.Sprintf("batchkit: payload %d of %d in the %s failed: %v", e.Index+1, e.Count, e.Layer, e.Err)
 }
 
 // Unwrap returns the payload's error.
 func (e *PartError) Unwrap() error { return e.Err }
 
-// ErrSkip matches every [*SkipError] with errors.Is.
-var ErrSkip = errors.New("batchkit: nothing to handle in the record")
+// Is matches [ErrPart].
+func (e *PartError) Is(target error) bool { return target == ErrPart }
 
-// SkipError is what a [Layer] returns, through [Skip], for a record that holds
-// nothing to handle.
-type SkipError struct {
-	// Reason says why, for example "s3:TestEvent".
-	Reason string
-	// Meta is what the layer read, for example *events.S3TestEvent.
-	Meta any
+// skipError is what [Skip] returns.
+type skipError struct {
+	reason string
+	meta   any
 }
 
-// Error says why the record holds nothing to handle.
-func (e *SkipError) Error() string { return "batchkit: nothing to handle: " + e.Reason }
-
-// Is matches [ErrSkip].
-func (e *SkipError) Is(target error) bool { return target == ErrSkip }
+func (e *skipError) Error() string { return "batchkit: nothing to handle: " + e.reason }
 
 // Skip is what [Layer.Unwrap] returns for a record that holds nothing to
 // handle, such as the S3 test event: the record succeeds without the handler
-// being called, and its outcome's Result is a [*Skipped] with reason and
-// meta.
-func Skip(reason string, meta any) error { return &SkipError{Reason: reason, Meta: meta} }
+// being called, and [Config.OnSkip], if set, hears of it with reason and
+// meta (what the layer read, for example *events.S3TestEvent). A layer may
+// wrap the error Skip returns; any other error fails the record.
+func Skip(reason string, meta any) error { return &skipError{reason: reason, meta: meta} }
 
-// Skipped is the result (core.Outcome.Result) of a record that a layer
-// skipped: it succeeded without its handler being called. Read it with
-// core.NewBatch and core.Run, or a hook's record end.
+// Skipped is what [Config.OnSkip] receives for a record that a layer
+// skipped: it succeeded without its handler being called.
 type Skipped struct {
 	// Layer names the layer that skipped the record.
 	Layer string
@@ -98,5 +96,3 @@ type Skipped struct {
 	// Meta is what the layer read, for example *events.S3TestEvent.
 	Meta any
 }
-
-func asSkip(err error, target **SkipError) bool { return errors.As(err, target) }

@@ -154,7 +154,7 @@ func ExampleNewLayer() {
 	// Output:
 	// acme A-1
 	// [m2] <nil>
-	// batchkit: envelope layer 1 (tenant envelope) in the SQS body does not unwrap, so the record was not handled and is reported failed: no tenant; check the producer and the layers given to the handler, or let the redrive policy move the record to a dead-letter queue
+	// batchkit: tenant envelope in the SQS body does not unwrap: no tenant
 }
 
 // Wrap serves any record type: here the values of a Kafka event (base64 in
@@ -165,10 +165,14 @@ func ExampleWrap() {
 		OrderID string `json:"orderId"`
 	}
 	value := func(r *events.KafkaRecord) ([]byte, error) { return base64.StdEncoding.DecodeString(r.Value) }
-	handler := envelope.Wrap("Kafka value", value, func(_ context.Context, o OrderPlaced, m *envelope.Meta[events.KafkaRecord]) error {
+	handler := envelope.Wrap(envelope.Config[events.KafkaRecord]{
+		Payload: "Kafka value",
+		Data:    value,
+		Layers:  []envelope.Layer{envelope.EventBridge()},
+	}, func(_ context.Context, o OrderPlaced, m *envelope.Meta[events.KafkaRecord]) error {
 		fmt.Println(m.Record.Offset, m.Layers.EventBridge().Source, o.OrderID)
 		return nil
-	}, envelope.EventBridge())
+	})
 
 	event := events.KafkaEvent{EventSource: processors.EventSourceMSK, Records: map[string][]events.KafkaRecord{"orders-0": {
 		{Topic: "orders", Partition: 0, Offset: 10, Value: base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-1"}}`))},
@@ -184,7 +188,7 @@ func ExampleWrap() {
 
 // A user-written layer returns Skip for a record that holds nothing to
 // handle (here a heartbeat): the record succeeds without the handler, and
-// its outcome's Result says why.
+// Config.OnSkip hears why.
 func ExampleSkip() {
 	heartbeats := envelope.NewLayer("heartbeat filter", func(data []byte) ([]envelope.Part, error) {
 		if string(data) == "PING" {
@@ -192,14 +196,20 @@ func ExampleSkip() {
 		}
 		return []envelope.Part{{Data: data}}, nil
 	})
-	handler := envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error {
+	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
+		Layers: []envelope.Layer{heartbeats},
+		OnSkip: func(_ context.Context, s envelope.Skipped, m *envelope.Meta[events.SQSMessage]) {
+			fmt.Println("skipped", m.Record.MessageId, s.Layer+":", s.Reason)
+		},
+	}, func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error {
 		fmt.Println("handled", s)
 		return nil
-	}, heartbeats)
+	})
 	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: "PING"}, {MessageId: "m2", Body: "hello"}}, handler)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	fmt.Println(ids(resp), err, b.Outcomes[0].Status)
 	// Output:
+	// skipped m1 heartbeat filter: heartbeat
 	// handled hello
 	// [] <nil> success
 }

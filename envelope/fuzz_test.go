@@ -13,8 +13,8 @@ import (
 
 // FuzzLayers feeds arbitrary payloads to every layer, alone and composed,
 // and checks the invariant: a record succeeds only when the handler ran and
-// returned nil for each of its payloads, or when a layer skipped it with a
-// *Skipped result; nothing panics.
+// returned nil for each of its payloads, or when a layer skipped it (and
+// OnSkip heard of it, once); nothing panics.
 func FuzzLayers(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, p := range files {
@@ -37,21 +37,33 @@ func FuzzLayers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		for name, layers := range chains {
-			calls, fails := 0, 0
-			h := envelope.Kinesis(func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
+			calls, fails, skips := 0, 0, 0
+			h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{
+				Layers: layers,
+				OnSkip: func(context.Context, envelope.Skipped, *envelope.Meta[events.KinesisEventRecord]) { skips++ },
+			}, func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
 				calls++
 				if len(p)%3 == 0 {
 					fails++
 					return errFuzz
 				}
 				return nil
-			}, layers...)
+			})
 			err := h(context.Background(), &events.KinesisEventRecord{Kinesis: events.KinesisRecord{Data: payload}})
+			if skips > 1 {
+				t.Fatalf("%s: OnSkip called %d times for one record", name, skips)
+			}
 			if err != nil {
 				continue
 			}
 			if fails > 0 {
 				t.Fatalf("%s: a payload failed but the record succeeded", name)
+			}
+			if calls == 0 && skips == 0 {
+				t.Fatalf("%s: a record succeeded without its handler running and without being skipped", name)
+			}
+			if calls > 0 && skips > 0 {
+				t.Fatalf("%s: a record was both handled and skipped", name)
 			}
 		}
 	})

@@ -6,29 +6,36 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/internal/inflate"
 )
 
 // The message types of CloudWatch Logs subscription data.
 const (
-	// LogsDataMessage carries log events.
-	LogsDataMessage = "DATA_MESSAGE"
-	// LogsControlMessage is the message CloudWatch Logs writes to check
+	// logsDataMessage carries log events.
+	logsDataMessage = "DATA_MESSAGE"
+	// logsControlMessage is the message CloudWatch Logs writes to check
 	// that the destination is reachable; it carries no log of the user's.
-	LogsControlMessage = "CONTROL_MESSAGE"
+	logsControlMessage = "CONTROL_MESSAGE"
 )
 
-// MaxLogsDataSize bounds the decompressed size of one CloudWatch Logs
-// record (a Kinesis record holds at most 1 MB compressed): a record that
-// inflates beyond it fails alone instead of exhausting the function's
-// memory.
-const MaxLogsDataSize = 64 << 20
-
-// maxLogsData is MaxLogsDataSize, lowered by the package's own tests.
-var maxLogsData int64 = MaxLogsDataSize
+// maxLogsData bounds the decompressed size of one CloudWatch Logs record:
+// 8 MiB. Subscription data carries the log events of a PutLogEvents batch,
+// which holds at most 1,048,576 bytes of messages and 10,000 events
+// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html);
+// escaped as JSON, a message byte takes at most 6 bytes (\u00XX) and an event
+// adds its id and timestamp (under 120 bytes), so the data of one batch stays
+// under 6 MiB + 1.2 MB. The record itself is at most 1 MB compressed in
+// Kinesis (https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html)
+// and 6 MB in a direct Lambda invocation
+// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+// A record that inflates beyond it fails alone with an [*UnwrapError]; the
+// buffer grows to the cap and no further, and concurrent inflations share a
+// process-wide budget (internal/inflate).
+var maxLogsData = 8 << 20
 
 const logsLayer = "CloudWatch Logs subscription data"
 
@@ -49,10 +56,11 @@ type LogEvent struct {
 // group and stream), and [Layers.LogEvent] returns the event.
 //
 // A CONTROL_MESSAGE (which CloudWatch Logs writes to check the destination)
-// is skipped: the record succeeds without the handler being called, with a
-// [*Skipped] whose Reason is [LogsControlMessage] and whose Meta is the
-// *events.CloudwatchLogsData. Data that is not gzip, does not decode, has
-// another messageType or inflates beyond [MaxLogsDataSize] fails its record
+// is skipped: the record succeeds without the handler being called, and
+// [Config.OnSkip] receives a [Skipped] whose Reason is "CONTROL_MESSAGE" and
+// whose Meta is the *events.CloudwatchLogsData. Data that is not gzip, does
+// not decode, has another messageType or inflates beyond 8 MiB (a bound
+// derived from the service's limits; see docs/envelopes.md) fails its record
 // with a [*UnwrapError].
 func CloudWatchLogs() Layer { return logsLayerT{perEvent: true} }
 
@@ -80,11 +88,11 @@ func (l logsLayerT) Unwrap(data []byte) ([]Part, error) {
 		return nil, fmt.Errorf("decompressed data is not CloudWatch Logs subscription data: %w", err)
 	}
 	switch d.MessageType {
-	case LogsDataMessage:
-	case LogsControlMessage:
-		return nil, Skip(LogsControlMessage, d)
+	case logsDataMessage:
+	case logsControlMessage:
+		return nil, Skip(logsControlMessage, d)
 	default:
-		return nil, fmt.Errorf("messageType is %q, want %q or %q", d.MessageType, LogsDataMessage, LogsControlMessage)
+		return nil, fmt.Errorf("messageType is %q, want %q or %q", d.MessageType, logsDataMessage, logsControlMessage)
 	}
 	if !l.perEvent {
 		return []Part{{Data: plain, Meta: d}}, nil
@@ -103,10 +111,10 @@ func (l logsLayerT) Unwrap(data []byte) ([]Part, error) {
 
 var gzipReaders sync.Pool
 
-// gunzip inflates data, at most MaxLogsDataSize bytes of it.
+// gunzip inflates data, at most maxLogsData bytes of it.
 func gunzip(data []byte) ([]byte, error) {
 	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
-		return nil, errors.New("data is not gzip (CloudWatch Logs subscription data is gzip-compressed JSON); is the stream written by a subscription filter?")
+		return nil, errors.New("data is not gzip")
 	}
 	zr, _ := gzipReaders.Get().(*gzip.Reader)
 	var err error
@@ -119,14 +127,9 @@ func gunzip(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("gzip header: %w", err)
 	}
 	defer gzipReaders.Put(zr)
-	out := bytes.NewBuffer(make([]byte, 0, 4*len(data)))
-	limit := maxLogsData
-	n, err := out.ReadFrom(io.LimitReader(zr, limit+1))
+	out, err := inflate.Read(zr, maxLogsData, 4*len(data))
 	if err != nil {
 		return nil, fmt.Errorf("gzip data: %w", err)
 	}
-	if n > limit {
-		return nil, fmt.Errorf("data inflates beyond %d bytes (MaxLogsDataSize)", limit)
-	}
-	return out.Bytes(), nil
+	return out, nil
 }

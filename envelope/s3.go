@@ -8,9 +8,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// S3TestEventName is the Event of the test message S3 sends when a
+// s3TestEventName is the Event of the test message S3 sends when a
 // notification configuration is created or changed.
-const S3TestEventName = "s3:TestEvent"
+const s3TestEventName = "s3:TestEvent"
 
 const s3Layer = "S3 event notification"
 
@@ -26,9 +26,9 @@ const s3Layer = "S3 event notification"
 //
 // The test event that S3 sends when a notification is configured
 // ({"Service":"Amazon S3","Event":"s3:TestEvent",...}, no Records) is
-// skipped: its record succeeds without the handler being called, with a
-// [*Skipped] whose Reason is [S3TestEventName] and whose Meta is the
-// *events.S3TestEvent. Anything else without Records, an empty Records
+// skipped: its record succeeds without the handler being called, and
+// [Config.OnSkip] receives a [Skipped] whose Reason is "s3:TestEvent" and
+// whose Meta is the *events.S3TestEvent. Anything else without Records, an empty Records
 // array, a record that does not decode (for example a key that is not valid
 // URL encoding) or whose eventSource is not "aws:s3" fails the source record
 // with a [*UnwrapError], before any of its records is handled.
@@ -51,12 +51,12 @@ func (s3LayerT) Unwrap(data []byte) ([]Part, error) {
 		return nil, fmt.Errorf("not an S3 event notification: %w", err)
 	}
 	if n.Records == nil {
-		if n.Event == S3TestEventName {
+		if n.Event == s3TestEventName {
 			var t events.S3TestEvent
 			if err := json.Unmarshal(data, &t); err != nil {
 				return nil, fmt.Errorf("S3 test event does not decode: %w", err)
 			}
-			return nil, Skip(S3TestEventName, &t)
+			return nil, Skip(s3TestEventName, &t)
 		}
 		return nil, errors.New(`not an S3 event notification: it has no "Records" array (and is not the s3:TestEvent)`)
 	}

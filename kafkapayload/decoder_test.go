@@ -138,12 +138,11 @@ func TestHandlerFailsBadRecordsAlone(t *testing.T) {
 		},
 	})
 	var got seen
-	h := kafkapayload.Handler(&kafkapayload.Decoder[string, order]{Key: kafkapayload.String(), Value: kafkapayload.JSON[order]()},
-		func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
-			src, _ := rec.Headers.Get("source")
-			got.add(fmt.Sprintf("%d key=%q/%v value=%s/%v wire=%v id=%s src=%s", rec.Raw.Offset, rec.Key, rec.HasKey, rec.Value.ID, rec.HasValue, rec.ValueSchema.Wire, rec.ValueSchema.SchemaID(), src))
-			return nil
-		})
+	h := (&kafkapayload.Decoder[string, order]{Key: kafkapayload.String(), Value: kafkapayload.JSON[order]()}).Handler(func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
+		src, _ := rec.Headers.Get("source")
+		got.add(fmt.Sprintf("%d key=%q/%v value=%s/%v wire=%v id=%s src=%s", rec.Raw.Offset, rec.Key, rec.HasKey, rec.Value.ID, rec.HasValue, rec.ValueSchema.Wire, rec.ValueSchema.SchemaID(), src))
+		return nil
+	})
 	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 4}})), ev, h)
 	require.NoError(t, err)
 	require.Equal(t, []core.BatchItemFailure{
@@ -164,18 +163,18 @@ func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		rec    string
-		part   kafkapayload.Part
+		part   string
 		header string
 		format kafkapayload.Format
 		wire   kafkapayload.WireFormat
 		err    error
 	}{
-		{"value not JSON", record("t", 0, 5, []byte("k"), []byte("{nope"), ""), kafkapayload.PartValue, "", kafkapayload.FormatJSON, kafkapayload.WirePlain, kafkapayload.ErrDecode},
-		{"key not UTF-8", record("t", 0, 6, []byte{0xc3, 0x28}, []byte(`{}`), ""), kafkapayload.PartKey, "", kafkapayload.FormatString, kafkapayload.WirePlain, kafkapayload.ErrDecode},
-		{"value framing truncated", record("t", 0, 7, nil, []byte{1, 2, 3, 4}, ""), kafkapayload.PartValue, "", kafkapayload.FormatJSON, kafkapayload.WirePlain, kafkapayload.ErrDecode},
-		{"Glue corrupt zlib", record("t", 0, 8, nil, append(append([]byte{3, 5}, guid[:]...), 9, 9, 9), ""), kafkapayload.PartValue, "", kafkapayload.FormatJSON, kafkapayload.WireGlue, kafkapayload.ErrCompression},
-		{"header not UTF-8", record("t", 0, 9, nil, []byte(`{"amount":1}`), `[{"trace": `+signed([]byte{0xff})+`}]`), kafkapayload.PartHeader, "trace", "", kafkapayload.WireAuto, kafkapayload.ErrHeader},
-		{"schema id header bad", record("t", 0, 10, nil, []byte(`{"amount":1}`), `[{"__value_schema_id": `+signed([]byte{7, 1})+`}]`), kafkapayload.PartHeader, "__value_schema_id", kafkapayload.FormatJSON, kafkapayload.WireHeaderID, kafkapayload.ErrFraming},
+		{"value not JSON", record("t", 0, 5, []byte("k"), []byte("{nope"), ""), "value", "", kafkapayload.FormatJSON, kafkapayload.WirePlain, core.ErrDecode},
+		{"key not UTF-8", record("t", 0, 6, []byte{0xc3, 0x28}, []byte(`{}`), ""), "key", "", kafkapayload.FormatString, kafkapayload.WirePlain, core.ErrDecode},
+		{"value framing truncated", record("t", 0, 7, nil, []byte{1, 2, 3, 4}, ""), "value", "", kafkapayload.FormatJSON, kafkapayload.WirePlain, core.ErrDecode},
+		{"Glue corrupt zlib", record("t", 0, 8, nil, append(append([]byte{3, 5}, guid[:]...), 9, 9, 9), ""), "value", "", kafkapayload.FormatJSON, kafkapayload.WireGlue, kafkapayload.ErrCompression},
+		{"header not UTF-8", record("t", 0, 9, nil, []byte(`{"amount":1}`), `[{"trace": `+signed([]byte{0xff})+`}]`), "header", "trace", "", kafkapayload.WireAuto, kafkapayload.ErrHeader},
+		{"schema id header bad", record("t", 0, 10, nil, []byte(`{"amount":1}`), `[{"__value_schema_id": `+signed([]byte{7, 1})+`}]`), "header", "__value_schema_id", kafkapayload.FormatJSON, kafkapayload.WireHeaderID, kafkapayload.ErrFraming},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +190,14 @@ func TestDecodeErrors(t *testing.T) {
 			require.Equal(t, r.Offset, de.Offset)
 			require.Equal(t, "t", de.Topic)
 			require.ErrorIs(t, err, tt.err)
+			require.ErrorIs(t, err, core.ErrDecode) // every DecodeError
+			// The codec's own error is kept, as it is.
+			switch tt.name {
+			case "value not JSON", "value framing truncated":
+				require.ErrorAs(t, err, new(*json.SyntaxError))
+			case "key not UTF-8":
+				require.ErrorContains(t, err, "not valid UTF-8")
+			}
 			require.Contains(t, err.Error(), fmt.Sprintf("t-0 offset %d", r.Offset))
 		})
 	}
@@ -225,10 +232,11 @@ func (panicky) Decode(p []byte, _ kafkapayload.Schema) (string, error) {
 func TestDecodeRecoversPanics(t *testing.T) {
 	r := events.KafkaRecord{Topic: "t", Offset: 4, Value: b64([]byte("abc"))}
 	_, err := (&kafkapayload.Decoder[string, string]{Value: panicky{}}).Decode(context.Background(), &r)
-	require.ErrorIs(t, err, kafkapayload.ErrPanic)
+	require.ErrorIs(t, err, core.ErrDecode)
 	var pe *core.PanicError
 	require.ErrorAs(t, err, &pe)
 	require.NotEmpty(t, pe.PCs)
+	require.Equal(t, "Codec.Decode", pe.Where)
 	var de *kafkapayload.DecodeError
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, kafkapayload.FormatAvro, de.Format)
@@ -287,11 +295,10 @@ func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {
 	})
 	var ev kafkapayload.Event
 	require.NoError(t, json.Unmarshal(raw, &ev))
-	require.Len(t, ev.Metadata, 2)
 
 	called := false
 	var got seen
-	h := kafkapayload.Handler(&kafkapayload.Decoder[string, order]{Key: kafkapayload.JSON[string](), Value: avroOnly{&called}},
+	h := (&kafkapayload.Decoder[string, order]{Key: kafkapayload.JSON[string](), Value: avroOnly{&called}}).Handler(
 		func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
 			got.add(fmt.Sprintf("%s key=%s value=%s id=%s format=%s", processors.TopicPartition(rec.Raw), rec.Key, rec.Value.ID, rec.ValueSchema.SchemaID(), rec.ValueSchema.Metadata.DataFormat))
 			return nil
@@ -303,8 +310,9 @@ func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {
 		{ItemIdentifier: core.KafkaID("orders-1", 1)},
 	}, resp.BatchItemFailures)
 	require.Equal(t, []string{"orders-0 key=k-1 value=o-1 id=7d3f2b1a-0c9e-4d5f-8a6b-1e2d3c4b5a69 format=AVRO"}, got.sorted())
-	// orders-1 has no metadata: its JSON went to the binary codec, which failed it.
-	require.True(t, called)
+	// orders-1 has no metadata: its JSON value, on a topic read with a binary
+	// codec, fails as JSON before reaching the codec.
+	require.False(t, called)
 
 	// The failing record's error names the schema-registry JSON form.
 	var r events.KafkaRecord
@@ -315,13 +323,31 @@ func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {
 	require.Equal(t, kafkapayload.WireESMJSON, de.Wire)
 }
 
-func TestParseMetadata(t *testing.T) {
-	idx, err := kafkapayload.ParseMetadata(eventJSON(map[string][]string{"t-0": {record("t", 0, 1, nil, []byte("{}"), "")}}))
+// A record whose schema metadata does not parse fails alone, with a typed
+// error, when its part is decoded; the other records of the event decode.
+func TestMalformedMetadataFailsTheRecordAlone(t *testing.T) {
+	good := record("t", 0, 1, nil, mustJSON(order{ID: "g", Amount: 1}), "")
+	bad := record("t", 0, 2, nil, mustJSON(order{ID: "b", Amount: 1}), "")
+	md := `"valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "9"},`
+	badMD := `"valueSchemaMetadata": {"dataFormat": 5, "schemaId": []},`
+	raw := eventJSON(map[string][]string{"t-0": {good[:1] + md + good[1:], bad[:1] + badMD + bad[1:]}})
+	var ev kafkapayload.Event
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	var got []string
+	h := kafkapayload.Values(kafkapayload.JSON[order](), func(_ context.Context, o order, _ *events.KafkaRecord) error {
+		got = append(got, o.ID)
+		return nil
+	})
+	b := core.NewBatch(processors.KafkaRecords(ev.KafkaEvent), h)
+	resp, err := core.Run(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Nil(t, idx)
-	_, err = kafkapayload.ParseMetadata([]byte(`{"records": {"t-0": [{"valueSchemaMetadata": 5}]}}`))
-	require.Error(t, err)
-	require.Nil(t, kafkapayload.MetadataFromContext(kafkapayload.WithMetadata(context.Background(), nil)))
+	require.Equal(t, []string{"g"}, got)
+	require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.KafkaID("t-0", 2)}}, resp.BatchItemFailures)
+	var de *kafkapayload.DecodeError
+	require.ErrorAs(t, b.Outcomes[1].Err, &de)
+	require.Equal(t, "value", de.Part)
+	require.ErrorIs(t, b.Outcomes[1].Err, kafkapayload.ErrMetadata)
+	require.ErrorIs(t, b.Outcomes[1].Err, core.ErrDecode)
 }
 
 func TestValues(t *testing.T) {
@@ -351,9 +377,7 @@ func TestBytesCodec(t *testing.T) {
 
 func TestMetadataAndConfiguredWire(t *testing.T) {
 	r := events.KafkaRecord{Topic: "t", Offset: 3, Value: b64(mustJSON(order{ID: "j", Amount: 1}))}
-	ctx := kafkapayload.WithMetadata(context.Background(), kafkapayload.MetadataIndex{
-		{Topic: "t", Offset: 3}: {Value: &kafkapayload.SchemaMetadata{DataFormat: "AVRO", SchemaID: "9"}},
-	})
+	ctx := metadataContext(t, "t", 0, 3, `{"dataFormat": "AVRO", "schemaId": "9"}`)
 	called := false
 	// Configured for Confluent, but the mapping delivered JSON: read as JSON.
 	rec, err := (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, ValueWire: kafkapayload.WireConfluent}).Decode(ctx, &r)
@@ -361,10 +385,27 @@ func TestMetadataAndConfiguredWire(t *testing.T) {
 	require.Equal(t, "j", rec.Value.ID)
 	require.Equal(t, kafkapayload.WireESMJSON, rec.ValueSchema.Wire)
 	require.False(t, called)
-	// Configured plain: the SOURCE format is expected, the codec runs.
-	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, ValueWire: kafkapayload.WirePlain}).Decode(ctx, &r)
-	require.ErrorIs(t, err, kafkapayload.ErrDecode)
+	// The mapping's record format said SOURCE: the codec runs on the
+	// bytes, even though they are valid JSON.
+	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, EventRecordFormat: "SOURCE"}).Decode(ctx, &r)
+	require.ErrorIs(t, err, core.ErrDecode)
 	require.True(t, called)
+	// The mapping's record format said JSON: a raw binary value fails
+	// instead of reaching the binary codec.
+	called = false
+	raw := r
+	raw.Value = b64([]byte{0x02, 0x06, 'a', 'b', 'c'})
+	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, EventRecordFormat: "JSON"}).Decode(ctx, &raw)
+	require.ErrorIs(t, err, kafkapayload.ErrFraming)
+	require.ErrorContains(t, err, "record format is JSON")
+	require.False(t, called)
+	// ... where auto-detection would take it as SOURCE.
+	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}}).Decode(ctx, &raw)
+	require.True(t, called)
+	require.Error(t, err)
+	// An EventRecordFormat that is neither is a configuration error.
+	_, err = (&kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, EventRecordFormat: "json"}).Decode(ctx, &r)
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
 	// SOURCE format under auto-detection: a binary part with metadata is
 	// plain even when it starts like a Confluent frame.
 	r.Value = b64([]byte{0, 0, 0, 0, 7, 1})
@@ -375,29 +416,107 @@ func TestMetadataAndConfiguredWire(t *testing.T) {
 	require.Equal(t, "9", rec2.ValueSchema.SchemaID())
 }
 
+// metadataContext is the context of an event holding one record t-p@o with
+// the given valueSchemaMetadata.
+func metadataContext(t *testing.T, topic string, partition, offset int64, md string) context.Context {
+	rec := record(topic, partition, offset, nil, []byte("{}"), "")
+	raw := eventJSON(map[string][]string{fmt.Sprintf("%s-%d", topic, partition): {rec[:1] + `"valueSchemaMetadata": ` + md + `,` + rec[1:]}})
+	var ev kafkapayload.Event
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	return ev.Context(context.Background())
+}
+
+// WithRawMetadata keeps the adapter's type (core.LambdaHandler, with its
+// Invoke), gives the handlers the metadata, and a record whose metadata does
+// not parse fails alone instead of the whole invocation.
 func TestWithRawMetadata(t *testing.T) {
 	md := `"valueSchemaMetadata": {"dataFormat": "PROTOBUF", "schemaId": "77"},`
 	rec := record("t", 0, 4, nil, mustJSON(order{ID: "r", Amount: 1}), "")
-	raw := eventJSON(map[string][]string{"t-0": {rec[:1] + md + rec[1:]}})
+	bad := record("t", 0, 5, nil, mustJSON(order{ID: "s", Amount: 1}), "")
+	raw := eventJSON(map[string][]string{"t-0": {rec[:1] + md + rec[1:], bad[:1] + `"valueSchemaMetadata": [],` + bad[1:]}})
 	called := false
 	d := &kafkapayload.Decoder[string, order]{Value: avroOnly{&called}}
-	// The entry stands for a raw-bytes Kafka adapter: it decodes the event
-	// and runs the processor.
-	entry := func(ctx context.Context, raw json.RawMessage) (core.Response, error) {
-		var ev events.KafkaEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return core.Response{}, err
-		}
-		return processors.ProcessKafka(ctx, core.Must(processors.NewKafka(processors.Config{})), ev, kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
+	var ids []string
+	var h core.LambdaHandler[core.Response] = kafkapayload.WithRawMetadata(processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})),
+		d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
 			require.Equal(t, "77", rec.ValueSchema.SchemaID())
+			ids = append(ids, rec.Value.ID)
 			return nil
-		}))
-	}
-	resp, err := kafkapayload.WithRawMetadata(entry)(context.Background(), raw)
+		})))
+	out, err := h.Invoke(context.Background(), raw)
 	require.NoError(t, err)
-	require.Empty(t, resp.BatchItemFailures)
+	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":{"partition":"t-0","offset":5}}]}`, string(out))
+	require.Equal(t, []string{"r"}, ids)
 	require.False(t, called)
-
-	_, err = kafkapayload.WithRawMetadata(entry)(context.Background(), json.RawMessage(`{"records": {"t-0": [{"valueSchemaMetadata": []}]}}`))
-	require.ErrorContains(t, err, "do not parse")
 }
+
+// Values validates pointer payload types too: JSON[*order] runs
+// (*order).Validate, as SQSJSON[*order] does (one validation, payload's).
+func TestValuesValidatesPointerTypes(t *testing.T) {
+	var got []string
+	h := kafkapayload.Values(kafkapayload.JSON[*order](), func(_ context.Context, o *order, _ *events.KafkaRecord) error {
+		got = append(got, o.ID)
+		return nil
+	})
+	err := h(context.Background(), &events.KafkaRecord{Topic: "t", Offset: 1, Value: b64(mustJSON(order{ID: "bad", Amount: 0}))})
+	var ve *payload.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.ErrorContains(t, err, "amount must be positive")
+	err = h(context.Background(), &events.KafkaRecord{Topic: "t", Offset: 2, Value: b64([]byte("null"))})
+	require.ErrorIs(t, err, payload.ErrNilPayload)
+	require.NoError(t, h(context.Background(), &events.KafkaRecord{Topic: "t", Offset: 3, Value: b64(mustJSON(order{ID: "ok", Amount: 1}))}))
+	require.Equal(t, []string{"ok"}, got)
+
+	// The Decoder's handler too, for key and value.
+	d := &kafkapayload.Decoder[string, *order]{Value: kafkapayload.JSON[*order]()}
+	_, err = d.Decode(context.Background(), &events.KafkaRecord{Topic: "t", Value: b64(mustJSON(order{ID: "bad"}))})
+	require.ErrorAs(t, err, &ve)
+}
+
+// A JSON value on a topic read with a binary codec under WireAuto fails with
+// a DecodeError that says so, instead of being decoded as Avro into garbage.
+func TestJSONOnBinaryTopicFails(t *testing.T) {
+	called := false
+	h := kafkapayload.Values[order](avroOnly{&called}, func(context.Context, order, *events.KafkaRecord) error { return nil })
+	err := h(context.Background(), &events.KafkaRecord{Topic: "t", Offset: 7, Value: b64([]byte(`{"id": 1004, "name": "x", "price": 3.5}`))})
+	var de *kafkapayload.DecodeError
+	require.ErrorAs(t, err, &de)
+	require.ErrorIs(t, err, kafkapayload.ErrFraming)
+	require.ErrorIs(t, err, core.ErrDecode)
+	require.ErrorContains(t, err, "the value is JSON, not AVRO")
+	require.False(t, called)
+	// Configured plain, the bytes are the codec's to judge.
+	d := &kafkapayload.Decoder[string, order]{Value: avroOnly{&called}, ValueWire: kafkapayload.WirePlain}
+	_, err = d.Decode(context.Background(), &events.KafkaRecord{Topic: "t", Value: b64([]byte(`{"id": 1}`))})
+	require.True(t, called)
+	require.ErrorContains(t, err, "binary codec called")
+}
+
+// A codec's DecodeJSON (for the mapping's JSON form) runs under recover too.
+func TestDecodeJSONPanicFailsTheRecord(t *testing.T) {
+	ctx := metadataContext(t, "t", 0, 1, `{"dataFormat": "PROTOBUF", "schemaId": "1"}`)
+	_, err := (&kafkapayload.Decoder[string, string]{Value: panickyJSON{}}).Decode(ctx, &events.KafkaRecord{Topic: "t", Offset: 1, Value: b64([]byte(`{}`))})
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "Codec.DecodeJSON", pe.Where)
+}
+
+type panickyJSON struct{ panicky }
+
+func (panickyJSON) DecodeJSON([]byte) (string, error) { panic("json bug") }
+
+// A codec whose Format panics, and a nil codec given to Values, fail the
+// record; nothing escapes.
+func TestCodecFormatPanicAndNilCodec(t *testing.T) {
+	r := &events.KafkaRecord{Topic: "t", Value: b64([]byte("x"))}
+	err := kafkapayload.Values[string](panickyFormat{}, func(context.Context, string, *events.KafkaRecord) error { return nil })(context.Background(), r)
+	var pe *core.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "Codec.Format", pe.Where)
+	err = kafkapayload.Values[string](nil, func(context.Context, string, *events.KafkaRecord) error { return nil })(context.Background(), r)
+	require.ErrorIs(t, err, core.ErrInvalidConfig)
+}
+
+type panickyFormat struct{ panicky }
+
+func (panickyFormat) Format() kafkapayload.Format { panic("format bug") }

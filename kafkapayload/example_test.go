@@ -18,7 +18,7 @@ import (
 // Decode JSON values (with or without a Confluent JSON Schema framing) and
 // string keys; a value that does not decode fails its record alone and stops
 // the later offsets of its partition.
-func ExampleHandler() {
+func ExampleDecoder_Handler() {
 	type Order struct {
 		ID     string `json:"id"`
 		Amount int    `json:"amount"`
@@ -34,7 +34,7 @@ func ExampleHandler() {
 		},
 	}}
 	decoder := &kafkapayload.Decoder[string, Order]{Key: kafkapayload.String(), Value: kafkapayload.JSON[Order]()}
-	h := kafkapayload.Handler(decoder, func(ctx context.Context, rec *kafkapayload.Record[string, Order]) error {
+	h := decoder.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, Order]) error {
 		fmt.Printf("offset %d: key %s, order %s, framing %s, schema %q\n", rec.Raw.Offset, rec.Key, rec.Value.ID, rec.ValueSchema.Wire, rec.ValueSchema.SchemaID())
 		return nil
 	})
@@ -88,7 +88,7 @@ func ExampleEvent() {
 		panic(err)
 	}
 	d := &kafkapayload.Decoder[string, map[string]string]{Value: kafkapayload.JSON[map[string]string]()}
-	h := kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, map[string]string]) error {
+	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, map[string]string]) error {
 		fmt.Println(rec.Value["id"], rec.ValueSchema.Wire, rec.ValueSchema.Metadata.DataFormat, rec.ValueSchema.SchemaID())
 		return nil
 	})
@@ -97,6 +97,34 @@ func ExampleEvent() {
 	// Output:
 	// o-5 event source mapping JSON AVRO a1b2c3d4-0000-4000-8000-000000000001
 	// <nil>
+}
+
+// With the Kafka Lambda adapter, WithRawMetadata gives the handlers the
+// records' schema metadata and keeps the adapter's type (lambda.Start uses
+// its Invoke). Here the mapping's record format is JSON: a value that is not
+// JSON fails alone (offset 2), as would a record whose metadata does not
+// parse (offset 3, not reached: Kafka retries the partition from offset 2).
+func ExampleWithRawMetadata() {
+	d := &kafkapayload.Decoder[string, map[string]string]{Value: kafkapayload.JSON[map[string]string](), EventRecordFormat: "JSON"}
+	adapter := kafkapayload.WithRawMetadata(processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})),
+		d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, map[string]string]) error {
+			fmt.Println(rec.Raw.Offset, rec.Value["id"], rec.ValueSchema.SchemaID())
+			return nil
+		})))
+	rec := func(offset int, value []byte, md string) string {
+		return fmt.Sprintf(`{"topic": "orders", "partition": 0, "offset": %d, "value": %q, "headers": [], "valueSchemaMetadata": %s}`,
+			offset, base64.StdEncoding.EncodeToString(value), md)
+	}
+	md := `{"dataFormat": "AVRO", "schemaId": "17"}`
+	event := `{"eventSource": "aws:kafka", "records": {"orders-0": [` +
+		rec(1, []byte(`{"id":"o-1"}`), md) + `,` +
+		rec(2, []byte{0x02, 0x06, 'o', '-', '2'}, md) + `,` + // raw Avro: not what the mapping delivers
+		rec(3, []byte(`{"id":"o-3"}`), `{"dataFormat": 7}`) + `]}}` // metadata that does not parse
+	out, err := adapter.Invoke(context.Background(), []byte(event))
+	fmt.Println(string(out), err)
+	// Output:
+	// 1 o-1 17
+	// {"batchItemFailures":[{"itemIdentifier":{"partition":"orders-0","offset":2}}]} <nil>
 }
 
 // Unframe reads a schema registry's framing by itself.

@@ -1,6 +1,6 @@
 package kafkapayload
 
-// SetMaxInflatedSize lowers the inflation limit for a test and returns the
+// SetMaxInflatedSize lowers the Glue inflation bound (maxInflatedSize) for a test and returns the
 // function that restores it.
 func SetMaxInflatedSize(n int) (restore func()) {
 	old := maxInflatedSize

@@ -83,7 +83,7 @@ func TestConfluentFastPathMatchesUnframe(t *testing.T) {
 	t.Run("header schema id wins", func(t *testing.T) {
 		data := []byte{0, 0, 0, 0, 7, 'x'}
 		r := &events.KafkaRecord{Topic: "t", Value: base64.StdEncoding.EncodeToString(data),
-			Headers: []map[string]events.JSONNumberBytes{{kafkapayload.ValueSchemaIDHeader: events.JSONNumberBytes{0, 0, 0, 0, 9}}}}
+			Headers: []map[string]events.JSONNumberBytes{{"__value_schema_id": events.JSONNumberBytes{0, 0, 0, 0, 9}}}}
 		d := &kafkapayload.Decoder[struct{}, []byte]{Value: kafkapayload.Bytes()}
 		rec, err := d.Decode(ctx, r)
 		require.NoError(t, err)

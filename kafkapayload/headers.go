@@ -81,7 +81,7 @@ func headerBytes(r *events.KafkaRecord, key string) ([]byte, bool) {
 // valid UTF-8, the binary schema-id headers excepted.
 func firstInvalidHeader(h Headers) (string, bool) {
 	for _, e := range h {
-		if e.Key == KeySchemaIDHeader || e.Key == ValueSchemaIDHeader {
+		if e.Key == keySchemaIDHeader || e.Key == valueSchemaIDHeader {
 			continue
 		}
 		if !utf8.ValidString(e.Value) {

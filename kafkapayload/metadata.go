@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/batchkit/batchkit/core"
 )
 
 // SchemaMetadata is a record's keySchemaMetadata or valueSchemaMetadata,
@@ -27,86 +30,130 @@ type SchemaMetadata struct {
 	SchemaID string `json:"schemaId"`
 }
 
-// RecordRef names a Kafka record in an event.
-type RecordRef struct {
-	Topic     string
-	Partition int64
-	Offset    int64
+// recordRef names a Kafka record in an event.
+type recordRef struct {
+	topic     string
+	partition int64
+	offset    int64
 }
 
-// RecordMetadata is the schema metadata of one record's key and value; a nil
-// field means the record has none for that part.
-type RecordMetadata struct {
-	Key   *SchemaMetadata
-	Value *SchemaMetadata
+// recordMetadata is the schema metadata of one record's key and value; a
+// nil field means the record has none for that part, a non-nil error that
+// the part's metadata did not parse (the record then fails alone when that
+// part is decoded).
+type recordMetadata struct {
+	key, value       *SchemaMetadata
+	keyErr, valueErr error
 }
 
-// MetadataIndex holds the schema metadata of the records of one event that
+// metadataIndex holds the schema metadata of the records of one event that
 // have any. The zero value and nil are empty.
-type MetadataIndex map[RecordRef]RecordMetadata
+type metadataIndex map[recordRef]recordMetadata
 
-// Lookup returns the metadata of r; the zero RecordMetadata when none.
-func (m MetadataIndex) Lookup(r *events.KafkaRecord) RecordMetadata {
+// lookup returns the metadata of r; the zero recordMetadata when none.
+func (m metadataIndex) lookup(r *events.KafkaRecord) recordMetadata {
 	if len(m) == 0 {
-		return RecordMetadata{}
+		return recordMetadata{}
 	}
-	return m[RecordRef{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}]
+	return m[recordRef{topic: r.Topic, partition: r.Partition, offset: r.Offset}]
 }
 
-// metadataRecord is the part of a record ParseMetadata reads.
-type metadataRecord struct {
-	Topic               string          `json:"topic"`
-	Partition           int64           `json:"partition"`
-	Offset              int64           `json:"offset"`
-	KeySchemaMetadata   *SchemaMetadata `json:"keySchemaMetadata"`
-	ValueSchemaMetadata *SchemaMetadata `json:"valueSchemaMetadata"`
-}
-
-// ParseMetadata reads the keySchemaMetadata and valueSchemaMetadata of every
+// parseMetadata reads the keySchemaMetadata and valueSchemaMetadata of every
 // record of a raw Kafka event (the JSON Lambda sends), which
 // events.KafkaRecord does not keep. It returns nil, without parsing, when
-// the event mentions no schema metadata. A raw-bytes Kafka entry calls it
-// and attaches the result with [WithMetadata].
-func ParseMetadata(raw []byte) (MetadataIndex, error) {
+// the event mentions no schema metadata. A record's metadata that does not
+// parse is kept as an error for that record and part alone; a record whose
+// topic, partition or offset does not parse is left out (the processor fails
+// it as a record that does not decode), and an event that does not parse
+// gives nil (the processor refuses it).
+func parseMetadata(raw []byte) metadataIndex {
 	if !bytes.Contains(raw, []byte("SchemaMetadata")) {
-		return nil, nil
+		return nil
 	}
+	// One pass: every field is kept raw, so that no value of the wrong
+	// type fails the whole event; each record's fields are read after.
 	var ev struct {
-		Records map[string][]metadataRecord `json:"records"`
+		Records map[string][]struct {
+			Topic     json.RawMessage `json:"topic"`
+			Partition json.RawMessage `json:"partition"`
+			Offset    json.RawMessage `json:"offset"`
+			Key       json.RawMessage `json:"keySchemaMetadata"`
+			Value     json.RawMessage `json:"valueSchemaMetadata"`
+		} `json:"records"`
 	}
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return nil, err
+	if json.Unmarshal(raw, &ev) != nil {
+		return nil
 	}
-	var idx MetadataIndex
+	var idx metadataIndex
 	for _, k := range slices.Sorted(maps.Keys(ev.Records)) {
 		for _, r := range ev.Records[k] {
-			if r.KeySchemaMetadata == nil && r.ValueSchemaMetadata == nil {
+			if r.Key == nil && r.Value == nil {
+				continue
+			}
+			var ref recordRef
+			var err1, err2, err3 error
+			if r.Topic == nil {
+				// As the processor does, a record without a topic
+				// belongs to the "<topic>-<partition>" key holding it.
+				i := strings.LastIndexByte(k, '-')
+				if i < 0 {
+					continue
+				}
+				ref.topic = k[:i]
+				ref.partition, err1 = strconv.ParseInt(k[i+1:], 10, 64)
+			} else {
+				err1 = json.Unmarshal(r.Topic, &ref.topic)
+				ref.partition, err2 = strconv.ParseInt(string(r.Partition), 10, 64)
+			}
+			ref.offset, err3 = strconv.ParseInt(string(r.Offset), 10, 64)
+			if err1 != nil || err2 != nil || err3 != nil {
+				// The processor fails a record it cannot identify; its
+				// metadata must not land on another record.
+				continue
+			}
+			var md recordMetadata
+			md.key, md.keyErr = parseSchemaMetadata(r.Key)
+			md.value, md.valueErr = parseSchemaMetadata(r.Value)
+			if md == (recordMetadata{}) {
 				continue
 			}
 			if idx == nil {
-				idx = make(MetadataIndex)
+				idx = make(metadataIndex)
 			}
-			idx[RecordRef{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}] = RecordMetadata{Key: r.KeySchemaMetadata, Value: r.ValueSchemaMetadata}
+			idx[ref] = md
 		}
 	}
-	return idx, nil
+	return idx
+}
+
+// parseSchemaMetadata decodes one keySchemaMetadata or valueSchemaMetadata
+// field: an object with string dataFormat and schemaId.
+func parseSchemaMetadata(raw json.RawMessage) (*SchemaMetadata, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	md := new(SchemaMetadata)
+	if err := json.Unmarshal(raw, md); err != nil {
+		return nil, err
+	}
+	return md, nil
 }
 
 type metadataKey struct{}
 
-// WithMetadata returns a context that carries idx to the [Decoder]s of the
+// withMetadata returns a context that carries idx to the [Decoder]s of the
 // handlers run with it (core passes the context on to every handler). With
 // an empty idx it returns ctx.
-func WithMetadata(ctx context.Context, idx MetadataIndex) context.Context {
+func withMetadata(ctx context.Context, idx metadataIndex) context.Context {
 	if len(idx) == 0 {
 		return ctx
 	}
 	return context.WithValue(ctx, metadataKey{}, idx)
 }
 
-// MetadataFromContext returns the index attached by [WithMetadata], or nil.
-func MetadataFromContext(ctx context.Context) MetadataIndex {
-	idx, _ := ctx.Value(metadataKey{}).(MetadataIndex)
+// metadataFrom returns the index attached by withMetadata, or nil.
+func metadataFrom(ctx context.Context) metadataIndex {
+	idx, _ := ctx.Value(metadataKey{}).(metadataIndex)
 	return idx
 }
 
@@ -116,45 +163,44 @@ func MetadataFromContext(ctx context.Context) MetadataIndex {
 // [Event.Context] to the processor:
 //
 //	func handler(ctx context.Context, event kafkapayload.Event) (core.Response, error) {
-//		resp, err := processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, h)
-//		return resp, err
+//		return processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, h)
 //	}
+//
+// With the Kafka Lambda adapter, use [WithRawMetadata] instead.
 type Event struct {
 	events.KafkaEvent
-	// Metadata is the schema metadata of the records that have some.
-	Metadata MetadataIndex
+	metadata metadataIndex
 }
 
-// UnmarshalJSON decodes a Kafka event and its records' schema metadata.
+// UnmarshalJSON decodes a Kafka event and its records' schema metadata. A
+// record whose metadata does not parse fails alone when decoded (see
+// [ErrMetadata]).
 func (e *Event) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &e.KafkaEvent); err != nil {
 		return err
 	}
-	idx, err := ParseMetadata(data)
-	e.Metadata = idx
-	return err
+	e.metadata = parseMetadata(data)
+	return nil
 }
 
-// Context returns ctx carrying the event's schema metadata (see
-// [WithMetadata]).
-func (e *Event) Context(ctx context.Context) context.Context { return WithMetadata(ctx, e.Metadata) }
+// Context returns ctx carrying the event's schema metadata to the
+// [Decoder]s of the handlers run with it.
+func (e *Event) Context(ctx context.Context) context.Context { return withMetadata(ctx, e.metadata) }
 
-// WithRawMetadata wraps a raw-bytes Lambda entry, such as the Kafka adapter
-// that runs a processor on the event's JSON, so that the handlers it runs see
-// the records' schema metadata (see [WithMetadata]):
+// WithRawMetadata wraps the Kafka Lambda adapter so that the handlers it runs
+// see the records' schema metadata, keeping its type (and so its Invoke,
+// which lambda.Start prefers):
 //
-//	lambda.Start(kafkapayload.WithRawMetadata(rawKafkaEntry))
+//	lambda.Start(kafkapayload.WithRawMetadata(processors.KafkaHandler(processor, decoder.Handler(handle))))
 //
-// An event whose schema metadata does not parse returns an error before the
-// entry runs: nothing is handled and Lambda retries the batch.
-func WithRawMetadata[R any](entry func(context.Context, json.RawMessage) (R, error)) func(context.Context, json.RawMessage) (R, error) {
-	return func(ctx context.Context, raw json.RawMessage) (R, error) {
-		idx, err := ParseMetadata(raw)
-		if err != nil {
-			var zero R
-			return zero, fmt.Errorf("batchkit: Kafka event's keySchemaMetadata/valueSchemaMetadata do not parse (want {\"dataFormat\": ..., \"schemaId\": ...}): %w", err)
-		}
-		return entry(WithMetadata(ctx, idx), raw)
+// An event that mentions no schema metadata goes to h as it is, without a
+// second reading. Otherwise the metadata is read once per invocation and
+// reaches the decoders through the context; a record whose metadata does
+// not parse fails alone, with a [*DecodeError] matching [ErrMetadata], when
+// its part is decoded.
+func WithRawMetadata[Resp any](h core.LambdaHandler[Resp]) core.LambdaHandler[Resp] {
+	return func(ctx context.Context, raw json.RawMessage) (Resp, error) {
+		return h(withMetadata(ctx, parseMetadata(raw)), raw)
 	}
 }
 

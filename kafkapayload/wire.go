@@ -5,9 +5,11 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"strconv"
+
+	"github.com/batchkit/batchkit/internal/inflate"
 )
 
 // WireFormat is the framing a schema registry puts around a payload.
@@ -69,12 +71,14 @@ const (
 	glueZlib           = 5
 )
 
-// MaxInflatedSize bounds what a zlib-compressed AWS Glue payload may inflate
-// to (64 MiB), so a crafted record cannot exhaust the function's memory.
-const MaxInflatedSize = 64 << 20
-
-// maxInflatedSize is MaxInflatedSize; tests lower it.
-var maxInflatedSize = MaxInflatedSize
+// maxInflatedSize bounds what a zlib-compressed AWS Glue payload may inflate
+// to: 6 MiB, the most a Lambda invocation's payload can hold
+// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+// so the most the event source mapping could deliver of the value decoded;
+// a crafted record cannot exhaust the function's memory. The buffer grows
+// to the bound and no further, and concurrent inflations share a
+// process-wide budget (internal/inflate). Tests lower it.
+var maxInflatedSize = 6 << 20
 
 // UUID is a 16-byte schema GUID (Confluent) or schema version id (AWS Glue),
 // in the byte order it has on the wire.
@@ -126,6 +130,8 @@ type Schema struct {
 // when there is none.
 func (s *Schema) SchemaID() string {
 	switch {
+	case s.ID == 0 && s.GUID.IsZero() && s.Metadata != nil:
+		return s.Metadata.SchemaID
 	case s.ID != 0 || (s.Wire == WireConfluent || s.Wire == WireHeaderID) && s.GUID.IsZero():
 		return strconv.FormatUint(uint64(s.ID), 10)
 	case !s.GUID.IsZero():
@@ -270,7 +276,7 @@ func unframeGlue(data []byte, s Schema, protobuf bool) ([]byte, Schema, error) {
 	case glueZlib:
 		s.Compressed = true
 		var err error
-		if payload, err = inflate(payload); err != nil {
+		if payload, err = inflateZlib(payload); err != nil {
 			return nil, s, err
 		}
 	default:
@@ -287,17 +293,17 @@ func unframeGlue(data []byte, s Schema, protobuf bool) ([]byte, Schema, error) {
 	return payload, s, nil
 }
 
-func inflate(data []byte) ([]byte, error) {
+func inflateZlib(data []byte) ([]byte, error) {
 	r, err := zlib.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompression, err)
 	}
-	out, err := io.ReadAll(io.LimitReader(r, int64(maxInflatedSize)+1))
+	out, err := inflate.Read(r, maxInflatedSize, 4*len(data))
+	if errors.Is(err, inflate.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxInflatedSize)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompression, err)
-	}
-	if len(out) > maxInflatedSize {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxInflatedSize)
 	}
 	if err := r.Close(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompression, err)
@@ -308,8 +314,8 @@ func inflate(data []byte) ([]byte, error) {
 // The headers in which Confluent serializers configured with the header
 // schema-id strategy put the schema id.
 const (
-	KeySchemaIDHeader   = "__key_schema_id"
-	ValueSchemaIDHeader = "__value_schema_id"
+	keySchemaIDHeader   = "__key_schema_id"
+	valueSchemaIDHeader = "__value_schema_id"
 )
 
 // SchemaFromHeader parses a Confluent schema-id header value: magic byte 0

@@ -86,17 +86,36 @@ func Decode[T any](what string, data []byte) (T, error) {
 
 // Validate calls the Validate method of *v or of v (a value receiver, or T a
 // pointer type such as *Order), whichever exists; a nil pointer with a
-// Validate method is [ErrNilPayload].
-func Validate[T any](v *T) error {
-	if val, ok := any(v).(Validator); ok {
-		return val.Validate()
-	}
-	val, ok := any(*v).(Validator)
+// Validate method is [ErrNilPayload]. A Validate that panics returns a
+// *core.PanicError whose Where is "Validate": the record fails alone.
+func Validate[T any](v *T) (err error) {
+	val, ok := any(v).(Validator)
 	if !ok {
-		return nil
+		if val, ok = any(*v).(Validator); !ok {
+			return nil
+		}
+		if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return ErrNilPayload
+		}
 	}
-	if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
-		return ErrNilPayload
-	}
+	defer func() {
+		if p := recover(); p != nil {
+			pe := core.NewPanicError(p)
+			pe.Where = "Validate"
+			err = pe
+		}
+	}()
 	return val.Validate()
+}
+
+// Validates reports whether [Validate] would call a Validate method for a
+// T: *T or T implements [Validator]. Callers that decode many values of one
+// type compute it once.
+func Validates[T any]() bool {
+	if _, ok := any((*T)(nil)).(Validator); ok {
+		return true
+	}
+	var zero T
+	_, ok := any(zero).(Validator)
+	return ok
 }

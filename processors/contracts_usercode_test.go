@@ -91,8 +91,8 @@ var userSites = []userSite{
 	{pkg: "firehose", where: "firehose.JSON (decoding the payload)", name: "payload UnmarshalJSON panics", run: func(t *testing.T) (string, string, error) {
 		return firehoseOne(t, firehose.JSON(func(context.Context, panicIn, *firehose.Record) (string, error) { return "", nil }))
 	}},
-	{pkg: "firehose", where: "firehose.JSON (decoding the payload)", name: "payload Validate panics", run: func(t *testing.T) (string, string, error) {
-		return firehoseOne(t, firehose.JSON(func(context.Context, panicValid, *firehose.Record) (string, error) { return "", nil }))
+	{pkg: "firehose", where: "firehose.JSON (decoding the payload)", name: "payload UnmarshalJSON panics", run: func(t *testing.T) (string, string, error) {
+		return firehoseOne(t, firehose.JSON(func(context.Context, panicUnmarshal, *firehose.Record) (string, error) { return "", nil }))
 	}},
 	{pkg: "firehose", where: "firehose.JSON (encoding the result)", name: "output MarshalJSON panics", run: func(t *testing.T) (string, string, error) {
 		return firehoseOne(t, firehose.JSON(func(context.Context, map[string]string, *firehose.Record) (panicOut, error) { return panicOut{}, nil }))
@@ -301,3 +301,8 @@ func types(call *ast.CallExpr) string {
 	}
 	return "a call"
 }
+
+// panicUnmarshal is a payload type whose UnmarshalJSON panics.
+type panicUnmarshal struct{}
+
+func (*panicUnmarshal) UnmarshalJSON([]byte) error { panic("UnmarshalJSON blew up") }

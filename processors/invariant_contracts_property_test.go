@@ -992,27 +992,32 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		invoke = func() (core.Response, error) { return processors.KafkaHandler(p, h)(ctx, raw) }
 		adapter = processors.KafkaHandler(p, h)
 	case "kafka-payload":
-		// Kafka values decoded by kafkapayload: a value that is not JSON
-		// (alt) fails its record without a handler call.
+		// Kafka values decoded by kafkapayload, through WithRawMetadata: a
+		// record (alt) whose value is not JSON, whose schema metadata does
+		// not parse, or whose payload's Validate panics fails without a
+		// handler call.
 		kafka = true
 		p, err := processors.NewKafka(c.options(l))
 		require.NoError(t, err)
 		msgs := make([]batchtest.KafkaMessage, len(c.keys))
 		for i, k := range c.keys {
 			value := `{"n":` + strconv.Itoa(i) + `}`
-			if c.alt[i] {
+			if c.alt[i] && i%3 == 0 {
 				value = "not json"
+			}
+			if c.alt[i] && i%3 == 2 {
+				value = `{"n":` + strconv.Itoa(i) + `,"panic":true}`
 			}
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: value}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
 		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
-		type payload struct{ N int }
-		h := kafkapayload.Values(kafkapayload.JSON[payload](), func(ctx context.Context, v payload, _ *events.KafkaRecord) error {
+		raw = malformMetadata(t, raw, func(i int) bool { return c.alt[i] && i%3 == 1 })
+		h := kafkapayload.Values(kafkapayload.JSON[kafkaPayload](), func(ctx context.Context, v kafkaPayload, _ *events.KafkaRecord) error {
 			return l.handle(ctx, v.N, c.beh[v.N])
 		})
-		invoke = func() (core.Response, error) { return processors.KafkaHandler(p, h)(ctx, raw) }
-		adapter = processors.KafkaHandler(p, h)
+		adapter = kafkapayload.WithRawMetadata(processors.KafkaHandler(p, h))
+		invoke = func() (core.Response, error) { return adapter(ctx, raw) }
 	}
 	v := verdict{}
 	var failures []core.Identifier
@@ -1058,6 +1063,45 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 		}
 	}
 	return v
+}
+
+// kafkaPayload is the kafka-payload contract's value; its Validate panics
+// when asked to (a user method batchkit calls: it must fail the record).
+type kafkaPayload struct {
+	N     int
+	Panic bool
+}
+
+// Validate panics when the value says so.
+func (p kafkaPayload) Validate() error {
+	if p.Panic {
+		panic("validator bug")
+	}
+	return nil
+}
+
+// malformMetadata gives the records at the offsets bad reports a
+// valueSchemaMetadata that does not parse (a string, not an object), and the
+// others a valid one in the JSON record format.
+func malformMetadata(t *testing.T, raw []byte, bad func(int) bool) []byte {
+	t.Helper()
+	var ev map[string]any
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	for _, group := range ev["records"].(map[string]any) {
+		for _, r := range group.([]any) {
+			rec := r.(map[string]any)
+			off, ok := rec["offset"].(float64)
+			if !ok {
+				continue
+			}
+			if bad(int(off)) {
+				rec["valueSchemaMetadata"] = "malformed"
+			} else {
+				rec["valueSchemaMetadata"] = map[string]any{"dataFormat": "JSON", "schemaId": "1"}
+			}
+		}
+	}
+	return contracttest.JSON(t, ev)
 }
 
 // ---- envelopes: SQS <- SNS <- S3 notification with several records ----
@@ -1112,13 +1156,22 @@ func logsRecords(t *testing.T, c contractCase, recs []events.KinesisEventRecord)
 }
 
 func logsHandler(c contractCase, l *propLog) core.Handler[events.KinesisEventRecord] {
+	// A user-written layer that panics on the log events of the alt records:
+	// batchkit calls it under recover, failing the record.
+	panicky := envelope.NewLayer("panicky", func(data []byte) ([]envelope.Part, error) {
+		i, _, _ := strings.Cut(string(data), "-")
+		if a, err := strconv.Atoi(i); err == nil && a < len(c.alt) && c.alt[a] {
+			panic("layer bug")
+		}
+		return []envelope.Part{{Data: data}}, nil
+	})
 	return envelope.Kinesis(func(ctx context.Context, msg string, _ *envelope.Meta[events.KinesisEventRecord]) error {
 		i, j, _ := strings.Cut(msg, "-")
 		a, _ := strconv.Atoi(i)
 		b, _ := strconv.Atoi(j)
 		slot := a*maxParts + b
 		return l.handle(ctx, slot, c.beh[slot])
-	}, envelope.CloudWatchLogs())
+	}, envelope.CloudWatchLogs(), panicky)
 }
 
 // recordNil reports whether record i's handler returned nil: for an

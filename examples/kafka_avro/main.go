@@ -58,7 +58,7 @@ func (o *Order) Validate() error {
 // framing (Confluent here) is detected from the bytes.
 var decoder = &kafkapayload.Decoder[string, Order]{
 	Key:   kafkapayload.String(),
-	Value: avro.Must[Order](orderSchema),
+	Value: core.Must(avro.New[Order](avro.Config{Schema: orderSchema})),
 }
 
 // processor is created once and reused by every invocation: up to 8
@@ -79,7 +79,7 @@ func handleOrder(ctx context.Context, rec *kafkapayload.Record[string, Order]) e
 // plus the records' schema metadata, for when the event source mapping has
 // a schema registry; it returns the partial batch response.
 func handler(ctx context.Context, event kafkapayload.Event) (core.Response, error) {
-	resp, err := processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, kafkapayload.Handler(decoder, handleOrder))
+	resp, err := processors.ProcessKafka(event.Context(ctx), processor, event.KafkaEvent, decoder.Handler(handleOrder))
 	return resp, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -30,9 +31,10 @@ func TestSampleRecords(t *testing.T) {
 		if r.Partition == 1 && r.Offset == 8 {
 			var de *kafkapayload.DecodeError
 			require.ErrorAs(t, err, &de)
-			require.Equal(t, kafkapayload.PartValue, de.Part)
+			require.Equal(t, "value", de.Part)
 			require.Equal(t, kafkapayload.FormatAvro, de.Format)
-			require.ErrorIs(t, err, kafkapayload.ErrDecode)
+			require.ErrorIs(t, err, core.ErrDecode)
+			require.ErrorIs(t, err, kafkapayload.ErrFraming) // JSON, refused before the Avro codec
 			continue
 		}
 		require.NoError(t, err, "offset %d", r.Offset)

@@ -18,13 +18,14 @@
 // hamba is 2 to 4 times faster (3.7 times at the minimum, the least noisy
 // figure) with a tenth of the memory and allocations, decodes into
 // the user's struct directly (avro struct tags), resolves writer schemas
-// against the reader's (schema evolution, see [WithWriterSchemas]) and
+// against the reader's (schema evolution, see [Config].WriterSchemas) and
 // reports errors instead of panicking on the inputs FuzzDecode tried; it is
 // the one used, behind a recover all the same. One trap is avoided:
 // avro.Unmarshal reports a truncated payload as success (it drops io.EOF),
 // so [Codec.Decode] reads with a pooled avro.Reader and fails the record on
-// any read error. Trailing bytes after a complete value are ignored, as
-// Avro's reference decoders do. And hamba allocates an array from the
+// any read error. Bytes left after a complete value fail the record too: a
+// decode must consume the whole payload (a payload that is not this schema's
+// can decode as a prefix of garbage). And hamba allocates an array from the
 // element count the bytes announce, by default up to the largest heap
 // allocation: FuzzDecode found a 120-byte payload that killed the process
 // with "out of memory", which no recover catches. Each payload is read with
@@ -37,10 +38,12 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"strconv"
 	"sync"
 
 	"github.com/hamba/avro/v2"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkapayload"
 )
 
@@ -53,74 +56,56 @@ type Codec[T any] struct {
 	writers map[string]avro.Schema
 }
 
-// Option configures a [Codec].
-type Option func(*options) error
-
-type options struct {
-	writers map[string]string
+// Config configures a [Codec].
+type Config struct {
+	// Schema is the reader schema, Avro's JSON schema text.
+	Schema string
+	// WriterSchemas are the schemas producers wrote with, by schema id as
+	// [kafkapayload.Schema.SchemaID] spells it (Confluent id in decimal,
+	// GUID or Glue UUID): a record framed with one of them is decoded with
+	// that writer schema resolved against the reader schema (Avro schema
+	// evolution). Other records are decoded with the reader schema.
+	WriterSchemas map[string]string
 }
 
-// WithWriterSchemas gives the schemas producers wrote with, by schema id as
-// [kafkapayload.Schema.SchemaID] spells it (Confluent id in decimal, GUID or
-// Glue UUID): a record framed with one of them is decoded with that writer
-// schema resolved against the reader schema (Avro schema evolution). Other
-// records are decoded with the reader schema.
-func WithWriterSchemas(byID map[string]string) Option {
-	return func(o *options) error {
-		o.writers = byID
-		return nil
-	}
-}
-
-// New returns the codec decoding with schema, Avro's JSON schema text. It
-// returns an error when the schema does not parse, or a writer schema does
-// not parse or cannot be resolved against it.
-func New[T any](schema string, opts ...Option) (*Codec[T], error) {
-	var o options
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
-	reader, err := avro.Parse(schema)
+// New returns the codec c describes. It returns a *core.ConfigError when
+// the schema does not parse, or a writer schema does not parse or cannot be
+// resolved against it. For a package-level codec:
+//
+//	var orders = core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
+func New[T any](c Config) (*Codec[T], error) {
+	reader, err := avro.Parse(c.Schema)
 	if err != nil {
-		return nil, fmt.Errorf("batchkit/avro: reader schema does not parse: %w", err)
+		return nil, &core.ConfigError{Processor: "avro", Setting: "Schema", Value: "(schema text)", Problem: err.Error()}
 	}
-	c := &Codec[T]{reader: reader}
-	if len(o.writers) > 0 {
-		c.writers = make(map[string]avro.Schema, len(o.writers))
+	codec := &Codec[T]{reader: reader}
+	if len(c.WriterSchemas) > 0 {
+		codec.writers = make(map[string]avro.Schema, len(c.WriterSchemas))
 		compat := avro.NewSchemaCompatibility()
-		for id, text := range o.writers {
+		for id, text := range c.WriterSchemas {
+			setting := "WriterSchemas[" + strconv.Quote(id) + "]"
 			w, err := avro.Parse(text)
 			if err != nil {
-				return nil, fmt.Errorf("batchkit/avro: writer schema %s does not parse: %w", id, err)
+				return nil, &core.ConfigError{Processor: "avro", Setting: setting, Value: "(schema text)", Problem: err.Error()}
 			}
-			resolved, err := compat.Resolve(c.reader, w)
+			resolved, err := compat.Resolve(codec.reader, w)
 			if err != nil {
-				return nil, fmt.Errorf("batchkit/avro: writer schema %s cannot be read with the reader schema: %w", id, err)
+				return nil, &core.ConfigError{Processor: "avro", Setting: setting, Value: "(schema text)", Problem: "cannot be read with the reader schema: " + err.Error()}
 			}
-			c.writers[id] = resolved
+			codec.writers[id] = resolved
 		}
 	}
-	return c, nil
-}
-
-// Must is [New] for package-level codecs: it panics when the schema is
-// invalid.
-func Must[T any](schema string, opts ...Option) *Codec[T] {
-	c, err := New[T](schema, opts...)
-	if err != nil {
-		panic(err)
-	}
-	return c
+	return codec, nil
 }
 
 // Format returns [kafkapayload.FormatAvro].
 func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
 
 // Decode decodes payload with the writer schema of the record's schema id
-// if one was given, else the reader schema. A panic of the library is
-// returned as an error matching [kafkapayload.ErrPanic].
+// if one was given, else the reader schema. The value must take the whole
+// payload: bytes left after it fail the decoding (they mean the payload is
+// not this schema's, or not Avro at all). A panic of the library is returned
+// as a *core.PanicError.
 func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error) {
 	schema := c.reader
 	if c.writers != nil {
@@ -130,7 +115,9 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: hamba/avro: %v", kafkapayload.ErrPanic, p)
+			pe := core.NewPanicError(p)
+			pe.Where = "hamba/avro Decode"
+			err = pe
 		}
 	}()
 	pool := readerPool(len(payload))
@@ -139,15 +126,25 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 	r.Error = nil
 	r.ReadVal(schema, &v)
 	rerr := r.Error
+	trailing := false
+	if rerr == nil {
+		// Peek sets r.Error (io.EOF) only at the end of the payload.
+		r.Peek()
+		trailing = r.Error == nil
+	}
 	r.Reset(nil) // drop the payload before pooling (a panic leaves r unpooled)
 	pool.Put(r)
 	if rerr != nil {
 		// avro.Unmarshal reports a truncated payload as success (it drops
 		// io.EOF); here any read error, io.EOF included, fails the record.
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			return v, fmt.Errorf("%w: payload of %d bytes is truncated for the schema", kafkapayload.ErrDecode, len(payload))
+			return v, fmt.Errorf("payload of %d bytes is truncated for the schema", len(payload))
 		}
-		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, rerr)
+		return v, rerr
+	}
+	if trailing {
+		var zero T
+		return zero, errors.New("bytes left after the value: the payload is not a value of the schema")
 	}
 	return v, nil
 }
@@ -164,7 +161,7 @@ func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error
 // longer strings than its own bytes.
 const (
 	minLimitShift = 12 // 4 KiB
-	maxLimitShift = 26 // 64 MiB, as kafkapayload.MaxInflatedSize
+	maxLimitShift = 26 // 64 MiB
 )
 
 // readerPools holds, for each limit, a pool of readers configured with it.

@@ -81,8 +81,8 @@ func TestMSKEvent(t *testing.T) {
 
 	var mu sync.Mutex
 	var got []string
-	d := &kafkapayload.Decoder[Key, Order]{Key: avro.Must[Key](keySchema), Value: avro.Must[Order](orderSchema)}
-	h := kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[Key, Order]) error {
+	d := &kafkapayload.Decoder[Key, Order]{Key: core.Must(avro.New[Key](avro.Config{Schema: keySchema})), Value: core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))}
+	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[Key, Order]) error {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, fmt.Sprintf("%d %s %s %s/%s %s %d lines", rec.Raw.Offset, rec.Key.Customer, rec.Value.ID, rec.KeySchema.SchemaID(), rec.ValueSchema.SchemaID(), rec.ValueSchema.Wire, len(rec.Value.Lines)))

@@ -29,8 +29,8 @@ func ExampleNew() {
 		{Topic: "clicks", Offset: 1, Value: base64.StdEncoding.EncodeToString(framed)},
 		{Topic: "clicks", Offset: 2, Value: base64.StdEncoding.EncodeToString(framed[:6])},
 	}}}
-	d := &kafkapayload.Decoder[string, Click]{Value: avro.Must[Click](schema)}
-	h := kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, Click]) error {
+	d := &kafkapayload.Decoder[string, Click]{Value: core.Must(avro.New[Click](avro.Config{Schema: schema}))}
+	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, Click]) error {
 		fmt.Println(rec.Raw.Offset, rec.Value.Page, rec.Value.MS, "schema", rec.ValueSchema.SchemaID())
 		return nil
 	})

@@ -71,8 +71,8 @@ func TestMSKEvent(t *testing.T) {
 
 	var mu sync.Mutex
 	var got []string
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](), StrictHeaders: true}
-	h := kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, *testpb.Order]) error {
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{}), StrictHeaders: true}
+	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, *testpb.Order]) error {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, fmt.Sprintf("%d %s %s %v %s", rec.Raw.Offset, rec.Value.GetId(), rec.ValueSchema.Wire, rec.ValueSchema.Indexes, rec.ValueSchema.SchemaID()))

@@ -24,8 +24,8 @@ func ExampleNew() {
 		{Topic: "orders", Offset: 1, Value: base64.StdEncoding.EncodeToString(glue(2, order))},  // Order is message 2 by full name
 		{Topic: "orders", Offset: 2, Value: base64.StdEncoding.EncodeToString(glue(5, refund))}, // Refund is message 5
 	}}}
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
-	h := kafkapayload.Handler(d, func(ctx context.Context, rec *kafkapayload.Record[string, *testpb.Order]) error {
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
+	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, *testpb.Order]) error {
 		fmt.Println(rec.Raw.Offset, rec.Value.GetId(), rec.Value.GetAmountCents(), rec.ValueSchema.Wire, rec.ValueSchema.SchemaID())
 		return nil
 	})

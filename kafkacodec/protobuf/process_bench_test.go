@@ -140,7 +140,7 @@ func libraryLoop(b *testing.B, recs []events.KafkaRecord) func() {
 // handlerLoop returns the kafkapayload handler called on each of recs in a
 // plain loop, without the processor.
 func handlerLoop(b *testing.B, recs []events.KafkaRecord) func() {
-	h := kafkapayload.Values(protobuf.New[*testpb.Order](), func(ctx context.Context, v *testpb.Order, r *events.KafkaRecord) error { return nil })
+	h := kafkapayload.Values(protobuf.New[*testpb.Order](protobuf.Config{}), func(ctx context.Context, v *testpb.Order, r *events.KafkaRecord) error { return nil })
 	ctx := context.Background()
 	return func() {
 		for i := range recs {
@@ -155,7 +155,7 @@ func handlerLoop(b *testing.B, recs []events.KafkaRecord) func() {
 // kafkapayload.Values.
 func batchkitRun(b *testing.B, ev events.KafkaEvent) func() {
 	p := core.Must(processors.NewKafka(processors.Config{}))
-	h := kafkapayload.Values(protobuf.New[*testpb.Order](), func(ctx context.Context, v *testpb.Order, r *events.KafkaRecord) error { return nil })
+	h := kafkapayload.Values(protobuf.New[*testpb.Order](protobuf.Config{}), func(ctx context.Context, v *testpb.Order, r *events.KafkaRecord) error { return nil })
 	ctx := context.Background()
 	return func() {
 		resp, err := processors.ProcessKafka(ctx, p, ev, h)

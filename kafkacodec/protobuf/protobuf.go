@@ -8,7 +8,7 @@
 // file's message types (nested ones and map entries included) sorted by full
 // name. The [Codec] checks that index against its generated type and fails
 // a record of another type with [kafkapayload.ErrSchemaMismatch] instead of
-// decoding it into the wrong fields ([IgnoreMessageIndexes] turns the check
+// decoding it into the wrong fields ([Config].IgnoreMessageIndexes turns the check
 // off, for producers whose registered file is organised differently from
 // the generated one).
 //
@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkapayload"
 )
 
@@ -42,21 +43,15 @@ type Codec[T proto.Message] struct {
 	unmarshalJSON protojson.UnmarshalOptions
 }
 
-// Option configures a [Codec].
-type Option func(*options)
-
-type options struct{ ignoreIndexes bool }
-
-// IgnoreMessageIndexes turns off the check of the framing's message index
-// against T: every record is decoded as a T.
-func IgnoreMessageIndexes() Option { return func(o *options) { o.ignoreIndexes = true } }
+// Config configures a [Codec]; the zero value checks message indexes.
+type Config struct {
+	// IgnoreMessageIndexes turns off the check of the framing's message
+	// index against T: every record is decoded as a T.
+	IgnoreMessageIndexes bool
+}
 
 // New returns the codec for the generated message type T.
-func New[T proto.Message](opts ...Option) *Codec[T] {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
+func New[T proto.Message](c Config) *Codec[T] {
 	var zero T
 	typ := zero.ProtoReflect().Type()
 	desc := typ.Descriptor()
@@ -64,7 +59,7 @@ func New[T proto.Message](opts ...Option) *Codec[T] {
 		typ:           typ,
 		confluentPath: ConfluentIndexes(desc),
 		glueIndex:     GlueIndex(desc),
-		ignoreIndexes: o.ignoreIndexes,
+		ignoreIndexes: c.IgnoreMessageIndexes,
 		unmarshalJSON: protojson.UnmarshalOptions{DiscardUnknown: true},
 	}
 }
@@ -74,20 +69,23 @@ func New[T proto.Message](opts ...Option) *Codec[T] {
 func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatProtobuf }
 
 // Decode checks the message index of s against T and unmarshals payload
-// into a new T. A panic of the library is returned as an error matching
-// [kafkapayload.ErrPanic].
+// into a new T; every byte of payload must belong to the message (Protobuf
+// decoding consumes its whole input). A panic of the library is returned as
+// a *core.PanicError.
 func (c *Codec[T]) Decode(payload []byte, s kafkapayload.Schema) (v T, err error) {
 	if err := c.check(&s); err != nil {
 		return v, err
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: protobuf: %v", kafkapayload.ErrPanic, p)
+			pe := core.NewPanicError(p)
+			pe.Where = "protobuf Decode"
+			err = pe
 		}
 	}()
 	m := c.typ.New().Interface().(T)
 	if err := c.unmarshal.Unmarshal(payload, m); err != nil {
-		return v, fmt.Errorf("%w: %w", kafkapayload.ErrDecode, err)
+		return v, err
 	}
 	return m, nil
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,9 +15,11 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf"
 	"github.com/batchkit/batchkit/kafkacodec/protobuf/internal/testpb"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/processors"
 )
 
 var schemaVersion = kafkapayload.UUID{0xb1, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x47, 0x18, 0x89, 0x9a, 0xab, 0xbc, 0xcd, 0xde, 0xef, 0x01}
@@ -102,7 +106,7 @@ func decode(t *testing.T, d *kafkapayload.Decoder[string, *testpb.Order], ctx co
 func TestDecodeFramings(t *testing.T) {
 	want := sampleOrder("o-1")
 	body := marshal(t, want)
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
 	tests := []struct {
 		name   string
 		value  []byte
@@ -122,14 +126,14 @@ func TestDecodeFramings(t *testing.T) {
 		})
 	}
 
-	plain := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](), ValueWire: kafkapayload.WirePlain}
+	plain := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{}), ValueWire: kafkapayload.WirePlain}
 	rec, err := decode(t, plain, context.Background(), body)
 	require.NoError(t, err)
 	require.True(t, proto.Equal(want, rec.Value))
 
 	// A nested type, with the full index path.
 	line := &testpb.Order_Line{Sku: "s", Quantity: 3}
-	ld := &kafkapayload.Decoder[string, *testpb.Order_Line]{Value: protobuf.New[*testpb.Order_Line]()}
+	ld := &kafkapayload.Decoder[string, *testpb.Order_Line]{Value: protobuf.New[*testpb.Order_Line](protobuf.Config{})}
 	r := events.KafkaRecord{Topic: "lines", Value: base64.StdEncoding.EncodeToString(confluent(5, []int64{0, 0}, marshal(t, line)))}
 	lrec, err := ld.Decode(context.Background(), &r)
 	require.NoError(t, err)
@@ -140,7 +144,7 @@ func TestDecodeFramings(t *testing.T) {
 func TestDecodeFailures(t *testing.T) {
 	refund := marshal(t, &testpb.Refund{OrderId: "o-1", AmountCents: 5})
 	body := marshal(t, sampleOrder("o-1"))
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
 	tests := []struct {
 		name  string
 		value []byte
@@ -148,7 +152,7 @@ func TestDecodeFailures(t *testing.T) {
 	}{
 		{"Confluent index of another message", confluent(42, []int64{2}, refund), kafkapayload.ErrSchemaMismatch},
 		{"Glue index of another message", glue(5, refund), kafkapayload.ErrSchemaMismatch},
-		{"truncated message", confluent(42, []int64{0}, body[:len(body)-3]), kafkapayload.ErrDecode},
+		{"truncated message", confluent(42, []int64{0}, body[:len(body)-3]), core.ErrDecode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +160,7 @@ func TestDecodeFailures(t *testing.T) {
 			require.ErrorIs(t, err, tt.err)
 			var de *kafkapayload.DecodeError
 			require.ErrorAs(t, err, &de)
-			require.Equal(t, kafkapayload.PartValue, de.Part)
+			require.Equal(t, "value", de.Part)
 			require.Equal(t, kafkapayload.FormatProtobuf, de.Format)
 			require.Equal(t, int64(77), de.Offset)
 		})
@@ -164,17 +168,23 @@ func TestDecodeFailures(t *testing.T) {
 
 	// With the check off, the refund's bytes decode as an order (wrongly,
 	// which is why the check is on by default).
-	loose := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.IgnoreMessageIndexes())}
+	loose := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{IgnoreMessageIndexes: true})}
 	_, err := decode(t, loose, context.Background(), confluent(42, []int64{2}, refund))
 	require.NoError(t, err)
 }
 
+// metadataContext is the context of an event holding the record
+// orders-1@77 with the given valueSchemaMetadata, read as kafkapayload.Event.
+func metadataContext(t *testing.T, md string) context.Context {
+	raw := `{"eventSource": "aws:kafka", "records": {"orders-1": [{"topic": "orders", "partition": 1, "offset": 77, "value": "", "valueSchemaMetadata": ` + md + `}]}}`
+	var ev kafkapayload.Event
+	require.NoError(t, json.Unmarshal([]byte(raw), &ev))
+	return ev.Context(context.Background())
+}
+
 func TestDecodeEventSourceMappingJSON(t *testing.T) {
-	idx := kafkapayload.MetadataIndex{
-		{Topic: "orders", Partition: 1, Offset: 77}: {Value: &kafkapayload.SchemaMetadata{DataFormat: "PROTOBUF", SchemaID: "12"}},
-	}
-	ctx := kafkapayload.WithMetadata(context.Background(), idx)
-	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order]()}
+	ctx := metadataContext(t, `{"dataFormat": "PROTOBUF", "schemaId": "12"}`)
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
 	rec, err := decode(t, d, ctx, []byte(`{"id": "o-9", "amountCents": "500", "customer": {"email": "x@example.com"}, "unknownField": 1}`))
 	require.NoError(t, err)
 	require.Equal(t, "o-9", rec.Value.GetId())
@@ -184,11 +194,116 @@ func TestDecodeEventSourceMappingJSON(t *testing.T) {
 	require.Equal(t, "12", rec.ValueSchema.SchemaID())
 }
 
+// TestDecodeSourceFormat: in the event source mapping's SOURCE record
+// format the mapping removes the schema id, and the value may still carry
+// the message-index prefix that Confluent's and Glue's serializers put
+// before the message (Powertools for AWS Lambda strips it when present).
+// The values here are google.golang.org/protobuf's encoding with the prefix
+// built by code as the serializers write it: each decodes to the message,
+// detected or configured.
+func TestDecodeSourceFormat(t *testing.T) {
+	want := sampleOrder("o-7")
+	body := marshal(t, want)
+	confluentCtx := metadataContext(t, `{"dataFormat": "PROTOBUF", "schemaId": "42"}`)
+	glueCtx := metadataContext(t, `{"dataFormat": "PROTOBUF", "schemaId": "b12c3d4e-5f60-4718-899a-abbccddeef01"}`)
+	strip := func(framed []byte, n int) []byte { return framed[n:] }
+	lineBody := marshal(t, &testpb.Order_Line{Sku: "s", Quantity: 2})
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		value   []byte
+		wire    kafkapayload.WireFormat
+		gotWire kafkapayload.WireFormat
+		indexes []int
+	}{
+		{"plain message", confluentCtx, body, kafkapayload.WireAuto, kafkapayload.WirePlain, nil},
+		{"Confluent [0] prefix, detected", confluentCtx, strip(confluent(42, []int64{0}, body), 5), kafkapayload.WireAuto, kafkapayload.WireConfluent, []int{0}},
+		{"Confluent [0] prefix, configured", confluentCtx, strip(confluent(42, []int64{0}, body), 5), kafkapayload.WireConfluent, kafkapayload.WireConfluent, []int{0}},
+		{"Glue index, detected", glueCtx, binary.AppendUvarint(nil, uint64(protobuf.GlueIndex(want.ProtoReflect().Descriptor())))[:1:1], kafkapayload.WireAuto, kafkapayload.WireGlue, []int{2}},
+		{"Glue index, configured", glueCtx, nil, kafkapayload.WireGlue, kafkapayload.WireGlue, []int{2}},
+	}
+	tests[3].value = append(tests[3].value, body...)
+	tests[4].value = append(binary.AppendUvarint(nil, 2), body...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{}), ValueWire: tt.wire}
+			rec, err := decode(t, d, tt.ctx, tt.value)
+			require.NoError(t, err)
+			require.True(t, proto.Equal(want, rec.Value), "got %v", rec.Value)
+			require.Equal(t, tt.gotWire, rec.ValueSchema.Wire)
+			require.Equal(t, tt.indexes, rec.ValueSchema.Indexes)
+			require.NotNil(t, rec.ValueSchema.Metadata)
+		})
+	}
+
+	// A nested message's Confluent path [0, 0] (count 2, zig-zag) is read
+	// and checked against the handler's type.
+	lines := &kafkapayload.Decoder[string, *testpb.Order_Line]{Value: protobuf.New[*testpb.Order_Line](protobuf.Config{})}
+	r := events.KafkaRecord{Topic: "orders", Partition: 1, Offset: 77, Value: base64.StdEncoding.EncodeToString(strip(confluent(42, []int64{0, 0}, lineBody), 5))}
+	rec, err := lines.Decode(confluentCtx, &r)
+	require.NoError(t, err)
+	require.Equal(t, []int{0, 0}, rec.ValueSchema.Indexes)
+	require.Equal(t, "s", rec.Value.GetSku())
+	// The prefix of another message fails the record as a mismatch rather
+	// than decoding the wrong message.
+	d := &kafkapayload.Decoder[string, *testpb.Order]{Value: protobuf.New[*testpb.Order](protobuf.Config{})}
+	_, err = decode(t, d, confluentCtx, strip(confluent(42, []int64{2}, marshal(t, &testpb.Refund{OrderId: "o"})), 5))
+	require.ErrorIs(t, err, kafkapayload.ErrSchemaMismatch)
+}
+
 // FuzzDecode checks that no input makes the codec panic past its recover.
 func FuzzDecode(f *testing.F) {
 	f.Add(marshal(f, sampleOrder("o-1")))
-	c := protobuf.New[*testpb.Order]()
+	c := protobuf.New[*testpb.Order](protobuf.Config{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = c.Decode(b, kafkapayload.Schema{})
+	})
+}
+
+// FuzzDecodeInvariant feeds arbitrary values (plain, Confluent, Glue, with
+// and without SOURCE-format metadata) to the Protobuf codec through a Kafka
+// processor, with the invariant as oracle: a record succeeds only when its
+// handler ran and returned nil; a record the decoder refused is reported
+// failed with a decode error; nothing panics.
+func FuzzDecodeInvariant(f *testing.F) {
+	body := marshal(f, sampleOrder("o-1"))
+	f.Add(body, false)
+	f.Add(confluent(42, []int64{0}, body), false)
+	f.Add(glue(2, body), false)
+	f.Add(append([]byte{0}, body...), true)
+	f.Add([]byte(`{"id": "o-1"}`), true)
+	p := core.Must(processors.NewKafka(processors.Config{Options: core.Options{SuppressFullBatchError: true}}))
+	c := protobuf.New[*testpb.Order](protobuf.Config{})
+	f.Fuzz(func(t *testing.T, value []byte, withMetadata bool) {
+		handled := 0
+		h := kafkapayload.Values[*testpb.Order](c, func(_ context.Context, o *testpb.Order, _ *events.KafkaRecord) error {
+			handled++
+			if len(o.GetId())%2 == 1 {
+				return errors.New("odd id")
+			}
+			return nil
+		})
+		md := ""
+		if withMetadata {
+			md = `, "valueSchemaMetadata": {"dataFormat": "PROTOBUF", "schemaId": "42"}`
+		}
+		raw := `{"eventSource": "aws:kafka", "records": {"orders-1": [{"topic": "orders", "partition": 1, "offset": 77, "value": "` + base64.StdEncoding.EncodeToString(value) + `"` + md + `}]}}`
+		var ev kafkapayload.Event
+		require.NoError(t, json.Unmarshal([]byte(raw), &ev))
+		b := core.NewBatch(processors.KafkaRecords(ev.KafkaEvent), h)
+		resp, err := core.Run(ev.Context(context.Background()), p, b)
+		require.NoError(t, err)
+		o := b.Outcomes[0]
+		if o.Status == core.StatusSuccess {
+			if handled != 1 {
+				t.Fatalf("a record succeeded without its handler running")
+			}
+			require.Empty(t, resp.BatchItemFailures)
+			return
+		}
+		require.Len(t, resp.BatchItemFailures, 1)
+		if handled == 0 {
+			require.ErrorIs(t, o.Err, core.ErrDecode)
+		}
 	})
 }
