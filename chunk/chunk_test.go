@@ -104,8 +104,8 @@ func (f recordEnds) BatchStart(ctx context.Context, _ core.BatchInfo) context.Co
 func (f recordEnds) RecordStart(ctx context.Context, _ core.RecordInfo) context.Context {
 	return ctx
 }
-func (f recordEnds) RecordEnd(_ context.Context, info core.RecordInfo)  { f(info) }
-func (f recordEnds) BatchEnd(context.Context, core.BatchResult) error { return nil }
+func (f recordEnds) RecordEnd(_ context.Context, info core.RecordInfo) { f(info) }
+func (f recordEnds) BatchEnd(context.Context, core.BatchResult) error  { return nil }
 
 // Chunks run under the concurrency bound: never more than Concurrency
 // chunk handlers at once, and that many do run together.
