@@ -299,9 +299,7 @@ func (st *state[R]) runChunk(ctx context.Context, b *core.Batch[R], c int) {
 	for j, i := range run {
 		recs[j] = &b.Records[i]
 	}
-	st.sem <- struct{}{}
-	errs, err := call(ctx, st.handler, recs)
-	<-st.sem
+	errs, err := call(ctx, st.sem, st.handler, recs)
 	for j, i := range run {
 		switch {
 		case err != nil:
@@ -327,8 +325,12 @@ func (st *state[R]) runChunk(ctx context.Context, b *core.Batch[R], c int) {
 	}
 }
 
-// call runs the handler under recover: a panic fails the whole chunk.
-func call[R any](ctx context.Context, h Handler[R], recs []*R) (errs []error, err error) {
+// call runs the handler under recover (a panic fails the whole chunk),
+// holding a place in sem, which it gives back however the handler ends
+// (runtime.Goexit included).
+func call[R any](ctx context.Context, sem chan struct{}, h Handler[R], recs []*R) (errs []error, err error) {
+	sem <- struct{}{}
+	defer func() { <-sem }()
 	defer func() {
 		if v := recover(); v != nil {
 			errs, err = nil, core.NewPanicError(v)

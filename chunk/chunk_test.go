@@ -265,3 +265,32 @@ func TestNewRefuses(t *testing.T) {
 	_, err = chunk.New[events.SQSMessage](nil, 2)
 	require.ErrorIs(t, err, core.ErrInvalidConfig)
 }
+
+// The bound holds when the lifecycle starts records of many chunks at once
+// (records of one key wait for each other, so the workers go to the first
+// records of other chunks): never more than Concurrency chunks run.
+func TestConcurrencyBoundWithKeys(t *testing.T) {
+	p := core.Must(chunk.New(core.Must(processors.NewKinesis(processors.Config{OrderByKey: true, Options: core.Options{Concurrency: 2}})), 3))
+	var recs []batchtest.KinesisRecord
+	for c := 0; c < 8; c++ {
+		for j := 0; j < 3; j++ {
+			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "k" + strconv.Itoa(c), Data: []byte("x")})
+		}
+	}
+	var running, peak atomic.Int32
+	resp, err := chunk.Process(context.Background(), p, batchtest.KinesisEventOf(recs...).Records, func(_ context.Context, rs []*events.KinesisEventRecord) ([]error, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			old := peak.Load()
+			if n <= old || peak.CompareAndSwap(old, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		return nil, nil
+	})
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Equal(t, int32(2), peak.Load())
+}
