@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,7 +20,11 @@ import (
 
 // SendEvent puts the records of a Lambda event file (such as an example's
 // event.json) on a mapping's source, in order: SQS messages with their body
-// (and message group for FIFO queues), Kinesis records with their data and
+// and message group (a FIFO queue's, or a fair queue's: a standard queue
+// accepts a MessageGroupId too, see
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues.html;
+// a deduplication id is sent only to a FIFO queue, since a standard queue
+// refuses one), Kinesis records with their data and
 // partition key, DynamoDB items (Keys and NewImage) written to the table
 // (REMOVE records delete). It returns the number of records put.
 func SendEvent(ctx context.Context, env *Env, m *OpenMapping, path string) (int, error) {
@@ -33,11 +38,14 @@ func SendEvent(ctx context.Context, env *Env, m *OpenMapping, path string) (int,
 		if err := json.Unmarshal(data, &ev); err != nil {
 			return 0, fmt.Errorf("batchkit/driver: %s is not an SQS event: %w", path, err)
 		}
+		fifo := strings.HasSuffix(m.SourceName, ".fifo")
 		for i, r := range ev.Records {
 			in := &sqs.SendMessageInput{QueueUrl: aws.String(m.SourceName), MessageBody: aws.String(r.Body)}
 			if g := r.Attributes["MessageGroupId"]; g != "" {
 				in.MessageGroupId = aws.String(g)
-				in.MessageDeduplicationId = aws.String(fmt.Sprintf("%s-%d", r.MessageId, i))
+				if fifo {
+					in.MessageDeduplicationId = aws.String(fmt.Sprintf("%s-%d", r.MessageId, i))
+				}
 			}
 			if _, err := env.SQS.SendMessage(ctx, in); err != nil {
 				return i, fmt.Errorf("batchkit/driver: send record %d of %s: %w", i, path, err)

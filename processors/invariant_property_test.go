@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/chunk"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -103,11 +104,13 @@ type propCase struct {
 	fault   []sourceFault
 	noTopic []bool // kafka: the record names no topic
 	lie     int    // a custom Response adds 1: a foreign identifier, 2: an empty one
+	chunk   int    // > 0: a chunk handler (package chunk) of chunks of this size
+	bulkErr bool   // chunk: a chunk with a failed record fails as a whole
 }
 
 func (c propCase) String() string {
-	return fmt.Sprintf("%s stream=%d conc=%d hooks=%d raw=%v margin=%v lie=%d keys=%v beh=%v corrupt=%v fault=%v noTopic=%v",
-		c.kind, c.stream, c.conc, c.hooks, c.raw, c.margin, c.lie, c.keys, c.beh, c.corrupt, c.fault, c.noTopic)
+	return fmt.Sprintf("%s stream=%d conc=%d hooks=%d raw=%v margin=%v lie=%d chunk=%d bulkErr=%v keys=%v beh=%v corrupt=%v fault=%v noTopic=%v",
+		c.kind, c.stream, c.conc, c.hooks, c.raw, c.margin, c.lie, c.chunk, c.bulkErr, c.keys, c.beh, c.corrupt, c.fault, c.noTopic)
 }
 
 func (c propCase) policy() policy {
@@ -148,6 +151,10 @@ func genCase(r *rand.Rand) propCase {
 	}
 	c.hooks = r.IntN(3)
 	c.raw = c.kind != "kafka" && r.IntN(2) == 0
+	if r.IntN(4) == 0 {
+		// Chunk handlers have no raw-bytes entry.
+		c.chunk, c.bulkErr, c.raw = 1+r.IntN(4), r.IntN(3) == 0, false
+	}
 	c.margin = r.IntN(5) == 0
 	if r.IntN(10) == 0 {
 		c.lie = 1 + r.IntN(2)
@@ -193,10 +200,15 @@ type propLog struct {
 	recordEnds []atomic.Int32
 	mu         sync.Mutex
 	batchEnds  []error
+	pos        []int // each record's position in the slice given to the processor
 }
 
 func newPropLog(n int) *propLog {
-	return &propLog{state: make([]atomic.Int32, n), start: make([]atomic.Int64, n), end: make([]atomic.Int64, n), recordEnds: make([]atomic.Int32, n)}
+	l := &propLog{state: make([]atomic.Int32, n), start: make([]atomic.Int64, n), end: make([]atomic.Int64, n), recordEnds: make([]atomic.Int32, n), pos: make([]int, n)}
+	for i := range l.pos {
+		l.pos[i] = i
+	}
+	return l
 }
 
 // handle runs behaviour b for record i.
@@ -233,6 +245,29 @@ func (l *propLog) handle(ctx context.Context, i int, b behaviour) error {
 	}
 	finish(stNil)
 	return nil
+}
+
+// chunked returns the chunk handler of the case: each record's behaviour
+// in order, the chunk failing as a whole under bulkErr.
+func chunked[R any](c propCase, l *propLog, idx func(*R) int) chunk.Handler[R] {
+	return func(ctx context.Context, recs []*R) ([]error, error) {
+		errs := make([]error, len(recs))
+		for j, r := range recs {
+			runtime.Gosched() // let concurrent chunks interleave
+			errs[j] = l.handle(ctx, idx(r), c.beh[idx(r)])
+			if errs[j] != nil && c.bulkErr {
+				return nil, errs[j]
+			}
+		}
+		return errs, nil
+	}
+}
+
+// processChunks runs records through p in chunks, when the case says so.
+func processChunks[R any](t *testing.T, c propCase, p core.PartialProcessor[R], l *propLog, idx func(*R) int, ctx context.Context, records []R) (core.Response, error) {
+	cp, err := chunk.New(p, c.chunk)
+	require.NoError(t, err)
+	return chunk.Process(ctx, cp, records, chunked(c, l, idx))
 }
 
 // propHook counts RecordEnd per position.
@@ -369,6 +404,7 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 	var ids []core.Identifier
 	var invoke func()
 	cfg := c.config(l)
+	pos := l.pos
 	switch c.kind {
 	case "sqs", "fifo", "fifo-skip":
 		msgs := make([]batchtest.FIFOMessage, len(c.keys))
@@ -405,6 +441,8 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 				}
 			})
 			invoke = func() { resp, err = processors.SQSHandler(pp, h)(ctx, data) }
+		} else if c.chunk > 0 {
+			invoke = func() { resp, err = processChunks(t, c, pp, l, idx, ctx, ev.Records) }
 		} else {
 			invoke = func() { resp, err = core.Process(ctx, pp, ev.Records, h) }
 		}
@@ -440,6 +478,8 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 				}
 			})
 			invoke = func() { resp, err = processors.KinesisHandler(pp, h)(ctx, data) }
+		} else if c.chunk > 0 {
+			invoke = func() { resp, err = processChunks(t, c, pp, l, idx, ctx, ev.Records) }
 		} else {
 			invoke = func() { resp, err = core.Process(ctx, pp, ev.Records, h) }
 		}
@@ -480,6 +520,8 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 				}
 			})
 			invoke = func() { resp, err = processors.DynamoDBHandler(pp, h)(ctx, data) }
+		} else if c.chunk > 0 {
+			invoke = func() { resp, err = processChunks(t, c, pp, l, idx, ctx, ev.Records) }
 		} else {
 			invoke = func() { resp, err = core.Process(ctx, pp, ev.Records, h) }
 		}
@@ -500,6 +542,15 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 		pp := lie[events.KafkaRecord](c, &processors.KafkaProcessor{Base: core.NewBase(faulty(p.Source(), c, idx), p.Options())})
 		h := func(ctx context.Context, r *events.KafkaRecord) error { return l.handle(ctx, idx(r), c.beh[idx(r)]) }
 		invoke = func() { resp, err = processors.ProcessKafka(ctx, pp, ev, h) }
+		if c.chunk > 0 {
+			recs := processors.KafkaRecords(ev)
+			for p, r := range recs {
+				if i := idx(&r); i >= 0 {
+					pos[i] = p
+				}
+			}
+			invoke = func() { resp, err = processChunks(t, c, pp, l, idx, ctx, recs) }
+		}
 	}
 	done := make(chan struct{})
 	go func() {
@@ -572,6 +623,9 @@ func (c propCase) check(t *testing.T) string {
 		}
 		return false
 	}
+	// A chunk handler has the records of its chunk at once: the stop
+	// policy reports those after a failure failed, but they did run.
+	sameChunk := func(i, j int) bool { return c.chunk > 0 && l.pos[i]/c.chunk == l.pos[j]/c.chunk }
 	for j := range n {
 		if l.state[j].Load() == stNotCalled {
 			continue
@@ -581,7 +635,7 @@ func (c propCase) check(t *testing.T) string {
 				continue
 			}
 			si := l.state[i].Load()
-			if pol != polOrder && si != stNil {
+			if pol != polOrder && si != stNil && !sameChunk(i, j) {
 				return fmt.Sprintf("record %d ran although the earlier record %d of its key (handler state %d) did not succeed", j, i, si)
 			}
 			if si != stNotCalled && l.end[i].Load() > l.start[j].Load() {
@@ -594,12 +648,15 @@ func (c propCase) check(t *testing.T) string {
 	clean := !c.margin
 	for i := range n {
 		clean = clean && c.beh[i] != behGoexit && c.fault[i] == faultNone && c.corrupt[i] != badKeyUnknown && !c.noTopic[i]
+		// In a chunk, a panic or a whole-chunk error leaves the chunk's
+		// later records unhandled.
+		clean = clean && (c.chunk == 0 || c.beh[i] != behPanic && !c.bulkErr)
 	}
 	if clean && pol != polOrder {
 		for j := range n {
 			allowed := c.corrupt[j] == intact
 			for i := range j {
-				if sameKey(i, j) && (c.beh[i] != behOK && c.beh[i] != behBlockThenOK || c.corrupt[i] != intact) {
+				if sameKey(i, j) && !sameChunk(i, j) && (c.beh[i] != behOK && c.beh[i] != behBlockThenOK || c.corrupt[i] != intact) {
 					allowed = false
 				}
 			}
