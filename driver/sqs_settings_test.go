@@ -81,7 +81,9 @@ func TestSQSLargeBatchWithWindow(t *testing.T) {
 	c := sqsClient(t)
 	url, _ := createQueue(t, c, name("large"), map[string]string{"VisibilityTimeout": "30"})
 	sendMany(t, c, url, 45, func(i int) string { return fmt.Sprint(i) }, nil)
-	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 40, MaximumBatchingWindow: time.Second}
+	// A window long enough for four receives on a loaded machine: a full
+	// batch is invoked at once, without waiting for the window to pass.
+	d := &driver.SQS{ReportBatchItemFailures: true, Client: c, QueueURL: url, BatchSize: 40, MaximumBatchingWindow: 5 * time.Second}
 	batches, err := driver.Drain(context.Background(), d, driver.FunctionFunc(func(context.Context, []byte) ([]byte, error) { return nil, nil }), 1)
 	require.NoError(t, err)
 	require.Len(t, batches, 2)
