@@ -8,19 +8,18 @@ import (
 	"reflect"
 )
 
-// T is the part of *testing.T (or testing.TB) the assertions use; batchtest
-// does not import the testing package, so that a function's main can use
-// [Main] without linking it.
+// T is the part of *testing.T (or testing.TB) the assertions use, so that
+// they can be checked with a recorder of their own.
 type T interface {
 	Helper()
 	Errorf(format string, args ...any)
 	FailNow()
 }
 
-// UpdateEnv names the environment variable that, set to 1, makes
+// updateEnv names the environment variable that, set to 1, makes
 // [RequireResponse] and [RequireGolden] write the response they got into the
 // golden file instead of comparing: BATCHTEST_UPDATE=1 go test ./...
-const UpdateEnv = "BATCHTEST_UPDATE"
+const updateEnv = "BATCHTEST_UPDATE"
 
 // RequireResponse fails t now unless got, a response's JSON, equals the JSON
 // in the file wantFile (a golden file, such as response.json): equal as JSON
@@ -28,7 +27,7 @@ const UpdateEnv = "BATCHTEST_UPDATE"
 // BATCHTEST_UPDATE=1 it writes got, indented, into wantFile instead.
 func RequireResponse(t T, got []byte, wantFile string) {
 	t.Helper()
-	if os.Getenv(UpdateEnv) == "1" {
+	if os.Getenv(updateEnv) == "1" {
 		var buf bytes.Buffer
 		if err := json.Indent(&buf, got, "", "  "); err != nil {
 			t.Errorf("batchtest: the response is not JSON: %v\n%s", err, got)
@@ -43,17 +42,17 @@ func RequireResponse(t T, got []byte, wantFile string) {
 	}
 	want, err := os.ReadFile(wantFile)
 	if err != nil {
-		t.Errorf("batchtest: read the golden response: %v (write it with %s=1)", err, UpdateEnv)
+		t.Errorf("batchtest: read the golden response: %v (write it with %s=1)", err, updateEnv)
 		t.FailNow()
 	}
 	if msg := jsonDiff(want, got); msg != "" {
-		t.Errorf("batchtest: the response differs from %s (%s=1 rewrites it): %s", wantFile, UpdateEnv, msg)
+		t.Errorf("batchtest: the response differs from %s (%s=1 rewrites it): %s", wantFile, updateEnv, msg)
 		t.FailNow()
 	}
 }
 
 // RequireGolden runs handler on the event in eventFile as Lambda would
-// ([InvokeFile]) and requires its response to equal the golden file
+// ([Invoke]) and requires its response to equal the golden file
 // responseFile ([RequireResponse]). A handler error fails t.
 //
 //	func TestSampleEvent(t *testing.T) {
@@ -61,7 +60,12 @@ func RequireResponse(t T, got []byte, wantFile string) {
 //	}
 func RequireGolden[H ~func(context.Context, E) (R, error), E, R any](t T, handler H, eventFile, responseFile string) {
 	t.Helper()
-	got, err := InvokeFile(context.Background(), handler, eventFile)
+	event, err := os.ReadFile(eventFile)
+	if err != nil {
+		t.Errorf("batchtest: read the event: %v", err)
+		t.FailNow()
+	}
+	got, err := Invoke(context.Background(), handler, event)
 	if err != nil {
 		t.Errorf("batchtest: %s: %v", eventFile, err)
 		t.FailNow()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 )
@@ -43,13 +42,4 @@ func Invoke[H ~func(context.Context, E) (R, error), E, R any](ctx context.Contex
 		return nil, &HandlerError{Err: err}
 	}
 	return bytes.TrimRight(out, "\n"), nil
-}
-
-// InvokeFile is [Invoke] on the event in the file at path.
-func InvokeFile[H ~func(context.Context, E) (R, error), E, R any](ctx context.Context, handler H, path string) ([]byte, error) {
-	event, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("batchtest: read the event: %w", err)
-	}
-	return Invoke(ctx, handler, event)
 }

@@ -7,8 +7,13 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// ErrUnwrap matches every [*UnwrapError] with errors.Is.
-var ErrUnwrap = errors.New("batchkit: record does not unwrap")
+// The sentinels of the package's errors, matched with errors.Is.
+var (
+	// ErrUnwrap matches every [*UnwrapError].
+	ErrUnwrap = errors.New("batchkit: record does not unwrap")
+	// ErrPart matches every [*PartError].
+	ErrPart = errors.New("batchkit: a payload of the record failed")
+)
 
 // UnwrapError is the error of a record that a layer could not open: the body
 // is not an SNS notification, the data is not gzip, the EventBridge event has
@@ -39,9 +44,6 @@ func (e *UnwrapError) Unwrap() error { return e.Err }
 
 // Is matches [ErrUnwrap] and core.ErrDecode.
 func (e *UnwrapError) Is(target error) bool { return target == ErrUnwrap || target == core.ErrDecode }
-
-// ErrPart matches every [*PartError] with errors.Is.
-var ErrPart = errors.New("batchkit: a payload of the record failed")
 
 // PartError is the error of a record whose layer held several payloads (the
 // Records of an S3 notification, the log events of a CloudWatch Logs

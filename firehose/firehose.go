@@ -25,8 +25,9 @@ const (
 	ProcessingFailed = "ProcessingFailed"
 )
 
-// EventSource names Firehose to hooks (core.BatchInfo.EventSource).
-const EventSource = "aws:firehose"
+// eventSource names Firehose to hooks (core.BatchInfo.EventSource is
+// "aws:firehose").
+const eventSource = "aws:firehose"
 
 // maxResponseBytes is Lambda's limit on a synchronous response, 6 MB, the
 // default bound of a response
@@ -224,7 +225,7 @@ func New(c Config) (*Processor, error) {
 	opts := c.Options
 	opts.SuppressFullBatchError = true
 	base := core.NewBase(core.Source[Record]{
-		Name:     EventSource,
+		Name:     eventSource,
 		Identify: func(r *Record) core.Identifier { return core.StringID(r.RecordID) },
 	}, opts)
 	return &Processor{Base: base, maxResponseBytes: c.MaxResponseBytes}, nil

@@ -46,8 +46,14 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // Is matches [core.ErrDecode], as every decode error of batchkit does.
 func (e *DecodeError) Is(target error) bool { return target == core.ErrDecode }
 
-// ErrInvalid matches every [*ValidationError] with errors.Is.
-var ErrInvalid = errors.New("batchkit: payload is invalid")
+// The package's sentinels, matched with errors.Is.
+var (
+	// ErrInvalid matches every [*ValidationError].
+	ErrInvalid = errors.New("batchkit: payload is invalid")
+	// ErrNilPayload: a payload of a pointer type that validates itself
+	// decoded to nil (the JSON was null), so it could not be validated.
+	ErrNilPayload = errors.New("batchkit: the payload is null, so it cannot be validated")
+)
 
 // ValidationError is the error of a record whose decoded payload failed its
 // Validate method.
@@ -66,10 +72,6 @@ func (e *ValidationError) Unwrap() error { return e.Err }
 
 // Is matches [ErrInvalid].
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
-
-// ErrNilPayload: a payload of a pointer type that validates itself decoded
-// to nil (the JSON was null), so it could not be validated.
-var ErrNilPayload = errors.New("the payload is null, so it cannot be validated")
 
 // Decode decodes the JSON data into a T and validates it. what names the
 // payload in the [*DecodeError] ("SQS body", "Kinesis data").

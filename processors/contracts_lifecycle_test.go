@@ -60,14 +60,14 @@ func TestContractsRunOnTheSharedLifecycle(t *testing.T) {
 		}
 		_, err := s3batch.Process(context.Background(), core.Must(s3batch.New(s3batch.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.S3Event("a", "b"), h)
 		require.NoError(t, err)
-		require.Equal(t, s3batch.EventSource, hook.source)
+		require.Equal(t, "aws:s3:batch", hook.source)
 		require.Equal(t, map[string]core.Status{"task-a": core.StatusSuccess, "task-b": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("firehose", func(t *testing.T) {
 		hook := &recordingHook{}
 		_, err := firehose.Process(context.Background(), core.Must(firehose.New(firehose.Config{Options: core.Options{Hooks: []core.Hook{hook}}})), contracttest.FirehoseEvent("a", "fail"), contracttest.Upper)
 		require.NoError(t, err)
-		require.Equal(t, firehose.EventSource, hook.source)
+		require.Equal(t, "aws:firehose", hook.source)
 		require.Equal(t, map[string]core.Status{"rec-0": core.StatusSuccess, "rec-1": core.StatusFailure}, hook.outcome)
 	})
 	t.Run("kinesis-window", func(t *testing.T) {

@@ -25,9 +25,9 @@ const (
 	PermanentFailure = "PermanentFailure"
 )
 
-// EventSource names S3 Batch Operations to hooks
+// eventSource names S3 Batch Operations to hooks
 // (core.BatchInfo.EventSource).
-const EventSource = "aws:s3:batch"
+const eventSource = "aws:s3:batch"
 
 // Event is the event S3 Batch Operations sends to a Lambda function, in
 // invocation schema 1.0 (tasks name their bucket by ARN) or 2.0 (tasks name
@@ -235,7 +235,7 @@ func New(c Config) (*Processor, error) {
 	opts := c.Options
 	opts.SuppressFullBatchError = true
 	base := core.NewBase(core.Source[Task]{
-		Name:     EventSource,
+		Name:     eventSource,
 		Identify: func(t *Task) core.Identifier { return core.StringID(t.TaskID) },
 	}, opts)
 	return &Processor{Base: base, treatMissingKeysAs: c.TreatMissingKeysAs}, nil
