@@ -66,7 +66,8 @@ func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
 // Sequentially the handler runs on the caller's goroutine: runtime.Goexit in
 // it ends the caller's goroutine, and the invocation with it (Lambda times it
 // out and retries the whole batch); hooks still see BatchEnd with an
-// [*AbandonedError].
+// [*AbandonedError]. (With [Options.ReturnAtMargin] in effect every handler
+// runs on a goroutine of its own, so a Goexit fails its record alone.)
 //
 // A Prepare error is returned at once, with an empty response, before any
 // handler runs (hooks see BatchStart and BatchEnd with the error). A Clean
