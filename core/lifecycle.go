@@ -164,14 +164,16 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 	if !r.plain { // a plain Base's Clean does nothing
 		cleanErr = r.call("Clean", func() error { return p.Clean(bctx, b) })
 	}
-	err = r.call("Response", func() error {
-		var rerr error
-		resp, rerr = p.Response(bctx, b)
-		return rerr
-	})
-	if _, isPanic := err.(*PanicError); !isPanic {
-		if gerr := r.call("checking the response", func() error { return r.checkResponse(resp) }); gerr != nil {
-			err = errors.Join(err, gerr)
+	if !(r.plain && r.allSucceeded) {
+		err = r.call("Response", func() error {
+			var rerr error
+			resp, rerr = p.Response(bctx, b)
+			return rerr
+		})
+		if _, isPanic := err.(*PanicError); !isPanic {
+			if gerr := r.call("checking the response", func() error { return r.checkResponse(resp) }); gerr != nil {
+				err = errors.Join(err, gerr)
+			}
 		}
 	}
 	if cleanErr != nil {
@@ -274,6 +276,11 @@ type runner[R any] struct {
 	// with a deadline): each record's ProcessRecord runs on a goroutine of
 	// its own; it becomes true when Run returns without one of them.
 	detached *atomic.Bool
+	// failed: the fast loop wrote or met a failure. allSucceeded: the
+	// sequential fast loop ran every record and each succeeded, so a plain
+	// Base's Response (BuildResponse) would scan the outcomes to return an
+	// empty response and no error: Run returns that without the scan.
+	failed, allSucceeded bool
 }
 
 // noCancel is the cancel function of a context that setDeadline did not

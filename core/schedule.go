@@ -33,6 +33,9 @@ func (r *runner[R]) schedule(ctx context.Context) {
 			}
 		}
 	}
+	// Every record ran on the fast loop and none failed: the response of a
+	// plain Base is empty, with no error (see Run).
+	r.allSucceeded = r.fast && i == n && !r.failed
 	for ; i < n; i++ {
 		r.step(ctx, i, &st)
 	}
@@ -104,6 +107,7 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int, st *stopState) (next
 			outs[i] = abandoned(i)
 			return
 		}
+		r.failed = true
 		outs[i] = panicked(v)
 		next, stop = i+1, false
 		if stopOnFailure {
@@ -114,6 +118,7 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int, st *stopState) (next
 	for ; i < len(recs); i++ {
 		o := &outs[i]
 		if o.Status != StatusPending { // preset ([Batch.Fail], Source.Key)
+			r.failed = r.failed || o.Failed()
 			if stopOnFailure && o.Failed() {
 				r.noteFailure(i, st)
 				returned = true
@@ -128,11 +133,18 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int, st *stopState) (next
 			returned = true
 			return i, true
 		}
-		*o = handled(h(ctx, &recs[i]))
-		if stopOnFailure && o.Status != StatusSuccess {
-			r.noteFailure(i, st)
-			returned = true
-			return i + 1, true
+		if err := h(ctx, &recs[i]); err != nil {
+			r.failed = true
+			*o = handled(err)
+			if stopOnFailure {
+				r.noteFailure(i, st)
+				returned = true
+				return i + 1, true
+			}
+		} else if o.Err == nil && o.Result == nil {
+			o.Status = StatusSuccess // the rest of a pending outcome is zero: handled(nil)
+		} else {
+			*o = handled(nil)
 		}
 	}
 	returned = true
