@@ -21,7 +21,7 @@ func ExampleOptions_returnAtMargin() {
 
 	release := make(chan struct{})
 	defer close(release) // the stuck handler finishes after the response
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	b := core.NewBatch([]job{{"j1"}, {"stuck"}}, func(_ context.Context, j *job) error {
 		if j.ID == "stuck" {

@@ -41,13 +41,13 @@ func TestReturnAtMarginProcess(t *testing.T) {
 			release: make(chan struct{}),
 			read:    make(chan string, 1),
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 130*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		resp, err := core.Process(ctx, p, []rec{{id: "ok"}, {id: "stuck"}, {id: "bad", fail: true}}, fpHandle)
 		cancel()
 		require.NoError(t, err)
 		require.Equal(t, []core.Identifier{core.StringID("stuck"), core.StringID("bad")}, resp.Identifiers())
 
-		ctx, cancel = context.WithTimeout(context.Background(), 130*time.Millisecond)
+		ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
 		_, err = core.Process(ctx, p, []rec{{id: "stuck"}}, fpHandle)
 		cancel()
 		var full *core.FullBatchFailureError

@@ -47,7 +47,7 @@ func TestReturnAtMarginSQS(t *testing.T) {
 					// by the margin: keep them before it.
 					recs = []events.SQSMessage{{MessageId: "a"}, {MessageId: "bad"}, {MessageId: "c"}, {MessageId: "stuck"}}
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), margin+50*time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), margin+500*time.Millisecond)
 				defer cancel()
 				type result struct {
 					resp core.Response
