@@ -294,11 +294,15 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 
 // idSet tells whether an identifier was already reported. Failures are
 // usually few: a linear scan of the list beats an index until there are more
-// than linearIDs of them, when a map takes over (a batch has at most 10,000
-// records, so at most that many identifiers).
+// than linearIDs of them, when maps take over (a batch has at most 10,000
+// records, so at most that many identifiers): one of the string IDs (SQS
+// message ids, sequence numbers), the common case with the smaller key, and
+// one of any other identifier (Kafka's partition and offset).
 type idSet struct {
 	expected int
-	seen     map[Identifier]struct{}
+	indexed  bool
+	ids      map[string]struct{}
+	others   map[Identifier]struct{}
 }
 
 const linearIDs = 32
@@ -306,7 +310,7 @@ const linearIDs = 32
 // add reports whether id is new, given the identifiers already listed; when
 // it is, the caller appends it to the list.
 func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
-	if s.seen == nil {
+	if !s.indexed {
 		if len(listed) < linearIDs {
 			for i := range listed {
 				if listed[i].ItemIdentifier == id {
@@ -315,14 +319,28 @@ func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
 			}
 			return true
 		}
-		s.seen = make(map[Identifier]struct{}, max(s.expected, 2*len(listed)))
+		s.indexed = true
 		for i := range listed {
-			s.seen[listed[i].ItemIdentifier] = struct{}{}
+			s.put(listed[i].ItemIdentifier)
 		}
 	}
-	if _, ok := s.seen[id]; ok {
-		return false
+	return s.put(id)
+}
+
+// put adds id to the index and reports whether it was new.
+func (s *idSet) put(id Identifier) bool {
+	if id.Partition == "" && id.Offset == 0 {
+		if s.ids == nil {
+			s.ids = make(map[string]struct{}, s.expected)
+		}
+		n := len(s.ids)
+		s.ids[id.ID] = struct{}{}
+		return len(s.ids) > n
 	}
-	s.seen[id] = struct{}{}
-	return true
+	if s.others == nil {
+		s.others = make(map[Identifier]struct{})
+	}
+	n := len(s.others)
+	s.others[id] = struct{}{}
+	return len(s.others) > n
 }
