@@ -15,6 +15,10 @@ import (
 //	Clean(ctx, b)              once, after every record, even after a failure
 //	Response(ctx, b)           once, last
 //
+// All four get the batch context: the invocation's, or the one the hooks'
+// BatchStart returned; ProcessRecord gets it narrowed for its record (the
+// deadline margin, the hooks' RecordStart). See [Run].
+//
 // Implementations must keep no per-invocation state on the processor value:
 // everything about one invocation lives in the [*Batch]. The same processor
 // may run concurrent invocations (ProcessRecord may also be called
