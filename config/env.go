@@ -52,6 +52,7 @@ var fields = []field{
 		c.DeadlineMargin = d
 		return ""
 	}},
+	{"ReturnAtMargin", setBool(func(c *processors.Config) *bool { return &c.ReturnAtMargin })},
 	{"SkipGroupOnError", setBool(func(c *processors.Config) *bool { return &c.SkipGroupOnError })},
 	{"StopOnFirstFailure", setBool(func(c *processors.Config) *bool { return &c.StopOnFirstFailure })},
 	{"OrderByKey", setBool(func(c *processors.Config) *bool { return &c.OrderByKey })},

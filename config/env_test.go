@@ -131,6 +131,7 @@ func TestEnvNamesAreConfigFieldNames(t *testing.T) {
 		"SuppressFullBatchError": "BATCHKIT_SUPPRESS_FULL_BATCH_ERROR",
 		"Concurrency":            "BATCHKIT_CONCURRENCY",
 		"DeadlineMargin":         "BATCHKIT_DEADLINE_MARGIN",
+		"ReturnAtMargin":         "BATCHKIT_RETURN_AT_MARGIN",
 		"Hooks":                  "BATCHKIT_HOOKS",
 		"SkipGroupOnError":       "BATCHKIT_SKIP_GROUP_ON_ERROR",
 		"StopOnFirstFailure":     "BATCHKIT_STOP_ON_FIRST_FAILURE",

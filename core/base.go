@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"hash/maphash"
 	"slices"
 	"time"
 )
@@ -15,6 +14,10 @@ import (
 //	ProcessRecord(ctx, b, i)   once per record to handle, maybe concurrently
 //	Clean(ctx, b)              once, after every record, even after a failure
 //	Response(ctx, b)           once, last
+//
+// All four get the batch context: the invocation's, or the one the hooks'
+// BatchStart returned; ProcessRecord gets it narrowed for its record (the
+// deadline margin, the hooks' RecordStart). See [Run].
 //
 // Implementations must keep no per-invocation state on the processor value:
 // everything about one invocation lives in the [*Batch]. The same processor
@@ -99,6 +102,14 @@ type Source[R any] struct {
 	// A panic in Identify fails the record (or, while the response is
 	// built, the invocation); in EventSource it fails the invocation.
 	Key func(*R) string
+	// SameKey, optional, reports whether two records have the same key
+	// without building it. When the lifecycle reads the keys of a batch, a
+	// record with the same key as the record before it then shares that
+	// record's key string instead of calling Key again: a source whose Key
+	// builds its string (Kafka's "<topic>-<partition>") allocates once per
+	// run of records of one key instead of once per record. It must agree
+	// with Key: SameKey(a, b) implies Key(a) == Key(b).
+	SameKey func(a, b *R) bool
 	// OrderByKey makes records with the same non-empty key run one after
 	// another in input order, even when the processor runs records
 	// concurrently. Different keys still run in parallel.
@@ -127,6 +138,17 @@ type Options struct {
 	// with a [DeadlineError]), and the context of records still running is
 	// cancelled when the margin is reached.
 	DeadlineMargin time.Duration
+	// ReturnAtMargin, with a positive DeadlineMargin, makes Run return at
+	// the margin whatever the handlers do: each record's ProcessRecord (and
+	// so its handler) runs on a goroutine of its own, and a record whose
+	// handler has not returned when the margin is reached (or the
+	// invocation's context is done) is reported failed with a
+	// [*StillRunningError], while its goroutine is left to finish. The
+	// handler may thus still be running, and touching shared state, after
+	// the response was returned; see docs/deadline.md. It costs a goroutine
+	// and a channel per record, and takes effect only when the invocation's
+	// context has a deadline.
+	ReturnAtMargin bool
 	// Hooks observe the batch and every record; see [Hook].
 	Hooks []Hook
 }
@@ -143,15 +165,24 @@ type Base[R any] struct {
 // NewBase returns a Base for the given source and options. [StopKey] implies
 // OrderByKey; StopKey without a Key stops the whole batch ([StopBatch]).
 func NewBase[R any](source Source[R], options Options) *Base[R] {
+	source = normalize(source)
+	source.EventSources = slices.Clone(source.EventSources)
+	options.Hooks = slices.Clone(options.Hooks)
+	return &Base[R]{plan: Plan[R]{Source: source, Options: options}}
+}
+
+// normalize applies NewBase's rules to a source: StopKey without a Key stops
+// the whole batch, and StopKey implies OrderByKey. NewBase normalises once at
+// construction; Run normalises its own copy of a [Planner]'s plan, and never
+// writes a processor's.
+func normalize[R any](source Source[R]) Source[R] {
 	switch {
 	case source.Stop == StopKey && source.Key == nil:
 		source.Stop = StopBatch // no key to stop by: stop everything
 	case source.Stop == StopKey:
 		source.OrderByKey = true
 	}
-	source.EventSources = slices.Clone(source.EventSources)
-	options.Hooks = slices.Clone(options.Hooks)
-	return &Base[R]{plan: Plan[R]{Source: source, Options: options}}
+	return source
 }
 
 // Plan implements [Planner].
@@ -267,69 +298,53 @@ func BuildResponse[R any](b *Batch[R], identify func(*R) Identifier, suppressFul
 
 // idSet tells whether an identifier was already reported. Failures are
 // usually few: a linear scan of the list beats an index until there are more
-// than linearIDs of them, when an open-addressing hash table of positions in
-// the list, sized for the expected number of failures, takes over (cheaper
-// than a map: one allocation of 4 bytes per slot, no copy of the keys).
+// than linearIDs of them, when maps take over (a batch has at most 10,000
+// records, so at most that many identifiers): one of the string IDs (SQS
+// message ids, sequence numbers), the common case with the smaller key, and
+// one of any other identifier (Kafka's partition and offset).
 type idSet struct {
 	expected int
-	table    []int32 // 1 + position in the failure list; 0: empty slot
-	used     int
+	indexed  bool
+	ids      map[string]struct{}
+	others   map[Identifier]struct{}
 }
 
 const linearIDs = 32
 
-var idSeed = maphash.MakeSeed()
-
 // add reports whether id is new, given the identifiers already listed; when
 // it is, the caller appends it to the list.
 func (s *idSet) add(listed []BatchItemFailure, id Identifier) bool {
-	if s.table == nil && len(listed) < linearIDs {
-		for i := range listed {
-			if listed[i].ItemIdentifier == id {
-				return false
+	if !s.indexed {
+		if len(listed) < linearIDs {
+			for i := range listed {
+				if listed[i].ItemIdentifier == id {
+					return false
+				}
 			}
-		}
-		return true
-	}
-	if 2*(s.used+1) > len(s.table) {
-		s.rebuild(listed)
-	}
-	mask := uint64(len(s.table) - 1)
-	for h := hashID(id) & mask; ; h = (h + 1) & mask {
-		e := s.table[h]
-		if e == 0 {
-			s.table[h] = int32(len(listed) + 1)
-			s.used++
 			return true
 		}
-		if listed[e-1].ItemIdentifier == id {
-			return false
+		s.indexed = true
+		for i := range listed {
+			s.put(listed[i].ItemIdentifier)
 		}
 	}
+	return s.put(id)
 }
 
-// rebuild sizes the table for at least twice the expected failures and
-// indexes the listed ones (all distinct).
-func (s *idSet) rebuild(listed []BatchItemFailure) {
-	size := 64
-	for size < 2*max(s.expected, 2*(len(listed)+1)) {
-		size *= 2
-	}
-	s.table, s.used = make([]int32, size), len(listed)
-	mask := uint64(size - 1)
-	for i := range listed {
-		h := hashID(listed[i].ItemIdentifier) & mask
-		for s.table[h] != 0 {
-			h = (h + 1) & mask
-		}
-		s.table[h] = int32(i + 1)
-	}
-}
-
-// hashID hashes an identifier: its ID alone for string identifiers.
-func hashID(id Identifier) uint64 {
+// put adds id to the index and reports whether it was new.
+func (s *idSet) put(id Identifier) bool {
 	if id.Partition == "" && id.Offset == 0 {
-		return maphash.String(idSeed, id.ID)
+		if s.ids == nil {
+			s.ids = make(map[string]struct{}, s.expected)
+		}
+		n := len(s.ids)
+		s.ids[id.ID] = struct{}{}
+		return len(s.ids) > n
 	}
-	return maphash.Comparable(idSeed, id)
+	if s.others == nil {
+		s.others = make(map[Identifier]struct{})
+	}
+	n := len(s.others)
+	s.others[id] = struct{}{}
+	return len(s.others) > n
 }

@@ -22,18 +22,10 @@ type Batch[R any] struct {
 	State any
 
 	handler Handler[R]
-	// hidden: the outcomes are seen by no one but the processor's Response
-	// (a [Process] batch), so a successful record without a result may be
-	// left pending: BuildResponse only looks for failures.
-	hidden bool
-	// untouched: after Run, no outcome was written (every record of a
-	// hidden batch succeeded on the fast path), so nothing needs clearing.
-	untouched bool
-	// successBelow: in a hidden batch, every record before it that is
-	// still pending was passed by the sequential fast path after its
-	// handler returned nil (see runner.fastLoop): it is a success. Any other
-	// pending record has no outcome and is reported failed.
-	successBelow int
+	// detached: with [Options.ReturnAtMargin], Run returned while a
+	// record's ProcessRecord was still running on its goroutine, which may
+	// still read the batch: [Process] must not reuse it.
+	detached bool
 	// unknownKey is 1 + the position of the first record failed with an
 	// unknown ordering key (see [Batch.FailUnknownKey]); 0: none.
 	unknownKey int
@@ -68,17 +60,8 @@ func (b *Batch[R]) FailUnknownKey(i int, err error) {
 }
 
 // failed reports whether record i is to be reported failed: anything but a
-// success, except a pending record that the hidden fast path passed after
-// its handler returned nil.
-func (b *Batch[R]) failed(i int) bool {
-	switch b.Outcomes[i].Status {
-	case StatusSuccess:
-		return false
-	case StatusPending:
-		return i >= b.successBelow
-	}
-	return true
-}
+// success.
+func (b *Batch[R]) failed(i int) bool { return b.Outcomes[i].Status != StatusSuccess }
 
 // outcomeErr is record i's error, an [*AbandonedError] for a record that
 // has no outcome.
@@ -92,14 +75,32 @@ func (b *Batch[R]) outcomeErr(i int) error {
 // Handle calls the handler for record i and returns its outcome. A panic in
 // the handler is recovered as a failure with a [*PanicError] that keeps the
 // stack. Custom processors call it from ProcessRecord.
+//
+// It is the one definition of a handler's outcome: the lifecycle's fast
+// paths, which call the handler without it, write exactly what it returns
+// ([handled], [panicked]).
 func (b *Batch[R]) Handle(ctx context.Context, i int) (o Outcome) {
 	defer func() {
 		if v := recover(); v != nil {
-			o = Failure(NewPanicError(v))
+			o = panicked(v)
 		}
 	}()
-	if err := b.handler(ctx, &b.Records[i]); err != nil {
-		return Failure(err)
+	return handled(b.handler(ctx, &b.Records[i]))
+}
+
+// handled is the outcome of a handler that returned err.
+func handled(err error) Outcome {
+	if err != nil {
+		return Outcome{Status: StatusFailure, Err: err}
 	}
 	return Outcome{Status: StatusSuccess}
+}
+
+// panicked is the outcome of a handler that panicked with v.
+func panicked(v any) Outcome { return Failure(NewPanicError(v)) }
+
+// abandoned is the outcome of record i whose handler's goroutine ended
+// without returning (runtime.Goexit).
+func abandoned(i int) Outcome {
+	return Outcome{Status: StatusFailure, Err: &AbandonedError{Position: i}}
 }

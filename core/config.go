@@ -28,14 +28,17 @@ func (e *ConfigError) Error() string {
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
 
 // Validate checks the settings every processor shares, for the processor
-// named processor: a negative Concurrency or DeadlineMargin, or a nil hook,
-// is a [*ConfigError].
+// named processor: a negative Concurrency or DeadlineMargin, ReturnAtMargin
+// without a positive DeadlineMargin, or a nil hook, is a [*ConfigError].
 func (o Options) Validate(processor string) error {
 	if o.Concurrency < 0 {
 		return &ConfigError{Processor: processor, Setting: "Concurrency", Value: strconv.Itoa(o.Concurrency), Problem: "negative"}
 	}
 	if o.DeadlineMargin < 0 {
 		return &ConfigError{Processor: processor, Setting: "DeadlineMargin", Value: o.DeadlineMargin.String(), Problem: "negative"}
+	}
+	if o.ReturnAtMargin && o.DeadlineMargin <= 0 {
+		return &ConfigError{Processor: processor, Setting: "ReturnAtMargin", Value: "true", Problem: "needs a positive DeadlineMargin"}
 	}
 	for i, h := range o.Hooks {
 		if h == nil {

@@ -52,6 +52,10 @@ var (
 	// ErrInvalidConfig: a processor's constructor refused a setting
 	// ([*ConfigError]).
 	ErrInvalidConfig = errors.New("batchkit: invalid configuration")
+	// ErrStillRunning: with [Options.ReturnAtMargin], a record's handler
+	// had not returned when the deadline margin was reached; Run returned
+	// without waiting for it and the record is reported failed.
+	ErrStillRunning = errors.New("batchkit: record handler still running at the deadline margin")
 )
 
 // FullBatchFailureError is returned when every record of a non-empty batch
@@ -304,6 +308,24 @@ func (e *AbandonedError) Error() string {
 
 // Is matches [ErrAbandoned].
 func (e *AbandonedError) Is(target error) bool { return target == ErrAbandoned }
+
+// StillRunningError is the error of a record whose handler had not returned
+// when the deadline margin was reached, under [Options.ReturnAtMargin]: Run
+// returned without waiting for it, and the record is reported failed (it will
+// be delivered again). The handler's goroutine may still be running.
+type StillRunningError struct {
+	// Position is the record's position in the batch.
+	Position int
+	// Margin is the processor's deadline margin.
+	Margin time.Duration
+}
+
+func (e *StillRunningError) Error() string {
+	return fmt.Sprintf("batchkit: record %d: handler still running at the deadline margin (%v); reported failed", e.Position, e.Margin)
+}
+
+// Is matches [ErrStillRunning].
+func (e *StillRunningError) Is(target error) bool { return target == ErrStillRunning }
 
 // InvalidResponseError is returned by [Run] and [Process] when the response
 // a processor built names a record Lambda would not accept: an empty

@@ -11,8 +11,7 @@ package core
 // list identifiers in the order of the records, so one merge walk over the
 // records finds them all. Only a response in another order (a custom
 // Response, Kafka's lowest offsets) falls back to an index of the response's
-// identifiers, the same open-addressing table BuildResponse uses, probed
-// with each record's identifier.
+// identifiers (a map), probed with each record's identifier.
 func (r *runner[R]) checkResponse(resp Response) error {
 	f := resp.BatchItemFailures
 	if len(f) == 0 {
@@ -41,53 +40,22 @@ func (r *runner[R]) checkResponse(resp Response) error {
 		return nil
 	}
 	// Another order: index the response and probe it with every record.
-	var idx idSet
-	idx.expected = len(f)
-	idx.rebuild(f[:0])
-	first := make([]int, len(f)) // entry -> first entry with its identifier
+	first := make(map[Identifier]int, len(f)) // identifier -> its first entry
 	for k := range f {
-		first[k] = idx.find(f, f[k].ItemIdentifier)
-		if first[k] < 0 {
-			first[k] = k
-			idx.insert(f, k)
+		if _, ok := first[f[k].ItemIdentifier]; !ok {
+			first[f[k].ItemIdentifier] = k
 		}
 	}
 	found := make([]bool, len(f))
 	for j := range recs {
-		if k := idx.find(f, identify(&recs[j])); k >= 0 {
+		if k, ok := first[identify(&recs[j])]; ok {
 			found[k] = true
 		}
 	}
 	for k := range f {
-		if !found[first[k]] {
+		if !found[first[f[k].ItemIdentifier]] {
 			return &InvalidResponseError{Index: k, Identifier: f[k].ItemIdentifier, Problem: "is not the identifier of any record of the batch"}
 		}
 	}
 	return nil
-}
-
-// find returns the position in listed of an entry equal to id, or -1; the
-// table indexes listed (see insert).
-func (s *idSet) find(listed []BatchItemFailure, id Identifier) int {
-	mask := uint64(len(s.table) - 1)
-	for h := hashID(id) & mask; ; h = (h + 1) & mask {
-		e := s.table[h]
-		if e == 0 {
-			return -1
-		}
-		if listed[e-1].ItemIdentifier == id {
-			return int(e - 1)
-		}
-	}
-}
-
-// insert indexes listed[k], which find does not know yet.
-func (s *idSet) insert(listed []BatchItemFailure, k int) {
-	mask := uint64(len(s.table) - 1)
-	h := hashID(listed[k].ItemIdentifier) & mask
-	for s.table[h] != 0 {
-		h = (h + 1) & mask
-	}
-	s.table[h] = int32(k + 1)
-	s.used++
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batchkit/batchkit/internal/invocationhook"
@@ -24,9 +25,12 @@ import (
 func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, handler Handler[R]) (Response, error) {
 	b := getBatch(records, handler)
 	resp, err := Run(ctx, p, b)
-	if !b.untouched {
-		clear(b.Outcomes) // drop the errors and results it references
+	if b.detached {
+		// A handler still runs on the batch (Options.ReturnAtMargin):
+		// leave it to the garbage collector.
+		return resp, err
 	}
+	clear(b.Outcomes)                   // drop the errors and results it references
 	*b = Batch[R]{Outcomes: b.Outcomes} // drop the records and the handler
 	batchPool.Put(b)
 	return resp, err
@@ -37,15 +41,15 @@ func Process[R any](ctx context.Context, p PartialProcessor[R], records []R, han
 // per invocation, nor makes the garbage collector scan them.
 var batchPool sync.Pool
 
-// getBatch returns a hidden batch of records with pending outcomes, from the
-// pool when it holds one of this record type and large enough.
+// getBatch returns a batch of records with pending outcomes, from the pool
+// when it holds one of this record type and large enough.
 func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
 	n := len(records)
 	if b, ok := batchPool.Get().(*Batch[R]); ok && cap(b.Outcomes) >= n {
-		*b = Batch[R]{Records: records, Outcomes: b.Outcomes[:n], handler: handler, hidden: true}
+		*b = Batch[R]{Records: records, Outcomes: b.Outcomes[:n], handler: handler}
 		return b
 	}
-	return &Batch[R]{Records: records, Outcomes: make([]Outcome, n), handler: handler, hidden: true}
+	return &Batch[R]{Records: records, Outcomes: make([]Outcome, n), handler: handler}
 }
 
 // Run drives p through its lifecycle over batch b: Prepare, ProcessRecord for
@@ -65,7 +69,8 @@ func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
 // Sequentially the handler runs on the caller's goroutine: runtime.Goexit in
 // it ends the caller's goroutine, and the invocation with it (Lambda times it
 // out and retries the whole batch); hooks still see BatchEnd with an
-// [*AbandonedError].
+// [*AbandonedError]. (With [Options.ReturnAtMargin] in effect every handler
+// runs on a goroutine of its own, so a Goexit fails its record alone.)
 //
 // A Prepare error is returned at once, with an empty response, before any
 // handler runs (hooks see BatchStart and BatchEnd with the error). A Clean
@@ -73,11 +78,22 @@ func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
 // leaves: an empty identifier, or one that is not a record of the batch, is
 // an [*InvalidResponseError].
 //
-// With a deadline margin (see [Options.DeadlineMargin]), records run under a
-// context cancelled when only the margin is left of the deadline of ctx (the
-// invocation's, whatever context a hook's BatchStart returns); Clean,
-// Response and the hooks' BatchEnd get the batch context, still live, since
-// the margin is their time.
+// Prepare, ProcessRecord, Clean and Response all get the batch context: ctx,
+// or the context the hooks' BatchStart returned. ProcessRecord gets it
+// narrowed for its record: with a deadline margin (see
+// [Options.DeadlineMargin]) it is cancelled when only the margin is left of
+// the deadline of ctx (the invocation's, whatever context a hook's BatchStart
+// returns), and hooks' RecordStart may derive it further. Clean, Response and
+// the hooks' BatchEnd get the batch context still live, since the margin is
+// their time. With [Options.ReturnAtMargin], Run returns at the margin
+// without waiting for handlers that have not returned.
+//
+// Hooks observe; they change no outcome: the same batch gives the same
+// outcomes, response and error with hooks and without. Every record takes
+// the same path (its stop rule, the margin, ProcessRecord or, for a plain
+// [*Base], the handler, recovered the same way); the loops that serve a
+// plain Base without hooks call the handler without the per-record frames
+// and write exactly what [Batch.Handle] would return.
 func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp Response, err error) {
 	if p == nil {
 		return Response{}, errors.New("batchkit: Run needs a processor, got nil")
@@ -93,10 +109,12 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 	case *Base[R]:
 		// A plain *Base handles a record with b.Handle and nothing else:
 		// the loops may then call the handler themselves (see fastLoop).
-		// Its plan is immutable and already follows NewBase's rules.
+		// Its plan is immutable, normalised by NewBase, read in place and
+		// never written.
 		r.plan, r.plain = &pl.plan, true
 	case Planner[R]:
-		plan := pl.Plan()
+		plan := pl.Plan() // Run's own copy
+		plan.Source = normalize(plan.Source)
 		r.plan = &plan
 	default:
 		r.plan = new(Plan[R])
@@ -127,7 +145,7 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 		r.batchEnd(Response{}, &AbandonedError{Position: -1})
 	}()
 
-	if err := p.Prepare(ctx, b); err != nil {
+	if err := p.Prepare(bctx, b); err != nil {
 		finished = true
 		r.batchEnd(Response{}, err)
 		return Response{}, err
@@ -141,16 +159,15 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 	r.schedule(rctx)
 	r.sweep(rctx)
 	cancel()
+	if r.detached != nil && r.detached.Load() {
+		b.detached = true
+	}
 
 	var cleanErr error
 	if !r.plain { // a plain Base's Clean does nothing
 		cleanErr = r.call("Clean", func() error { return p.Clean(bctx, b) })
 	}
-	if r.untouched {
-		// A plain Base whose records all succeeded: BuildResponse would
-		// scan the outcomes to find no failure.
-		b.untouched = true
-	} else {
+	if !(r.plain && r.allSucceeded) {
 		err = r.call("Response", func() error {
 			var rerr error
 			resp, rerr = p.Response(bctx, b)
@@ -256,10 +273,6 @@ type runner[R any] struct {
 	// keys holds each record's ordering key when the schedule needs them
 	// (read once, panics recovered); nil otherwise.
 	keys []string
-	// preset: Run itself decided outcomes before scheduling (a Source.Key
-	// panic, records stopped by an unknown key), so even a hidden batch
-	// may hold outcomes that are not pending.
-	preset bool
 
 	// deadline is the invocation's deadline when a margin applies.
 	deadline time.Time
@@ -270,11 +283,18 @@ type runner[R any] struct {
 	done <-chan struct{}
 	// plain: p is a *Base, whose ProcessRecord is b.Handle.
 	plain bool
-	// untouched: every record of a hidden batch succeeded on the fast path,
-	// which wrote no outcome.
-	untouched bool
-	// wrote: the fast path wrote an outcome.
-	wrote bool
+	// fast: the loops call the handler themselves (a plain Base, no hooks,
+	// records not detached).
+	fast bool
+	// detached is set when records run detached (Options.ReturnAtMargin
+	// with a deadline): each record's ProcessRecord runs on a goroutine of
+	// its own; it becomes true when Run returns without one of them.
+	detached *atomic.Bool
+	// failed: the fast loop wrote or met a failure. allSucceeded: the
+	// sequential fast loop ran every record and each succeeded, so a plain
+	// Base's Response (BuildResponse) would scan the outcomes to return an
+	// empty response and no error: Run returns that without the scan.
+	failed, allSucceeded bool
 }
 
 // noCancel is the cancel function of a context that setDeadline did not
@@ -294,18 +314,22 @@ func (r *runner[R]) setDeadline(ctx context.Context) (context.Context, context.C
 		}
 	}
 	r.ctx, r.done = ctx, ctx.Done()
+	if r.plan.Options.ReturnAtMargin && r.margin > 0 {
+		r.detached = new(atomic.Bool)
+	}
+	r.fast = r.plain && len(r.hooks) == 0 && r.detached == nil
 	return ctx, cancel
 }
 
 // sweep fails, with an [*AbandonedError], every record still pending once
-// the schedule returned (but the hidden fast path's successes): a record
-// counts as succeeded only when its handler returned nil.
+// the schedule returned: a record counts as succeeded only when its handler
+// returned nil.
 func (r *runner[R]) sweep(ctx context.Context) {
 	r.ran = true
 	outs := r.b.Outcomes
-	for i := r.b.successBelow; i < len(outs); i++ {
+	for i := range outs {
 		if outs[i].Status == StatusPending {
-			outs[i] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: i}}
+			outs[i] = abandoned(i)
 			if len(r.hooks) > 0 {
 				r.report(ctx, i)
 			}

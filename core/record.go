@@ -8,8 +8,13 @@ import (
 
 // process calls ProcessRecord, recovering a panic of the processor itself.
 // When the goroutine ends inside it (runtime.Goexit in the handler), the
-// record gets an [*AbandonedError] on the way out.
+// record gets an [*AbandonedError] on the way out. With records detached
+// (Options.ReturnAtMargin), ProcessRecord runs on a goroutine of its own
+// (see detach).
 func (r *runner[R]) process(ctx context.Context, i int) (o Outcome) {
+	if r.detached != nil {
+		return r.detach(ctx, i)
+	}
 	returned := false
 	defer func() {
 		if v := recover(); v != nil {
@@ -17,15 +22,63 @@ func (r *runner[R]) process(ctx context.Context, i int) (o Outcome) {
 			return
 		}
 		if !returned { // runtime.Goexit: nobody receives o
-			r.b.Outcomes[i] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: i}}
+			r.b.Outcomes[i] = abandoned(i)
 		}
 	}()
 	o = r.p.ProcessRecord(ctx, r.b, i)
 	returned = true
+	return checked(r.p, o, i)
+}
+
+// checked turns a pending outcome returned by ProcessRecord into a failure.
+func checked[R any](p PartialProcessor[R], o Outcome, i int) Outcome {
 	if o.Status == StatusPending {
-		o = Failure(fmt.Errorf("batchkit: %T.ProcessRecord returned no outcome for record %d; it is reported failed", r.p, i))
+		return Failure(fmt.Errorf("batchkit: %T.ProcessRecord returned no outcome for record %d; it is reported failed", p, i))
 	}
 	return o
+}
+
+// detach runs ProcessRecord for record i on a goroutine of its own and
+// returns its outcome, or, when the records' context is done first (the
+// deadline margin is reached, or the invocation's context is done), a
+// failure with a [*StillRunningError], leaving the goroutine to finish. A
+// panic or runtime.Goexit on that goroutine gives the outcome process would
+// give. The goroutine writes nothing but its own buffered channel, so a late
+// handler never touches the outcomes; it still holds the batch, which
+// [Process] then does not reuse.
+func (r *runner[R]) detach(ctx context.Context, i int) Outcome {
+	ch := make(chan Outcome, 1)
+	go processDetached(ctx, r.p, r.b, i, ch)
+	select {
+	case o := <-ch:
+		return o
+	case <-r.done:
+		select {
+		case o := <-ch: // it returned at the margin: keep its outcome
+			return o
+		default:
+		}
+		r.detached.Store(true)
+		return Failure(&StillRunningError{Position: i, Margin: r.plan.Options.DeadlineMargin})
+	}
+}
+
+// processDetached is process on a goroutine of its own: it sends record i's
+// outcome on ch, however ProcessRecord ends.
+func processDetached[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R], i int, ch chan<- Outcome) {
+	returned := false
+	var o Outcome
+	defer func() {
+		if v := recover(); v != nil {
+			o = Failure(newPanicErrorAt("ProcessRecord", v))
+		} else if !returned {
+			o = abandoned(i)
+		}
+		ch <- o
+	}()
+	o = p.ProcessRecord(ctx, b, i)
+	returned = true
+	o = checked(p, o, i)
 }
 
 // info describes record i to hooks. A Source function that panics leaves

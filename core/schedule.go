@@ -10,59 +10,35 @@ import (
 // ended by runtime.Goexit leaves its chain's rest failed and is replaced.
 func (r *runner[R]) schedule(ctx context.Context) {
 	n := len(r.b.Records)
-	src := &r.plan.Source
-	switch { // the rules of NewBase, for a Planner that did not use it
-	case src.Stop == StopKey && src.Key == nil:
-		src.Stop = StopBatch
-	case src.Stop == StopKey && !src.OrderByKey:
-		// Never written for a *Base (whose plan is shared, read in place):
-		// NewBase set it.
-		src.OrderByKey = true
-	}
+	src := &r.plan.Source // normalised (NewBase, or Run's copy): read only
 	concurrent := r.plan.Options.Concurrency > 1 && src.Stop != StopBatch && n > 1
 	if src.Key != nil && n > 0 && (src.Stop == StopKey || (concurrent && src.OrderByKey)) {
 		r.readKeys()
 		r.stopAfterUnknownKey()
 	}
-	if !concurrent {
-		var st stopState
-		i := 0
-		if r.plain && len(r.hooks) == 0 {
-			// Fast path: run the handler directly until the first record
-			// that needs the general step (a failure under a stop policy,
-			// a cancelled context); then go on record by record.
-			for i < n {
-				var stop bool
-				i, stop = r.fastLoop(ctx, i)
-				if stop {
-					break
-				}
-			}
-			if r.b.hidden {
-				// Every pending record before i was passed after its
-				// handler returned nil.
-				r.b.successBelow = i
-			}
-			r.untouched = r.b.hidden && i == n && !r.wrote && !r.preset
-			if i < n && r.b.Outcomes[i].Status != StatusPending {
-				r.noteFailure(i, &st) // the failure that ended the fast loop
-				i++
-				if src.Stop == StopBatch && !r.isDone() {
-					// Every later record is short-circuited by this one
-					// failure: one error value serves them all. (Once the
-					// context is done, step reports the deadline's cut
-					// instead.)
-					r.shortCircuitRest(i, &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: i - 1})
-					return
-				}
-			}
-		}
-		for ; i < n; i++ {
-			r.step(ctx, i, &st)
-		}
+	if concurrent {
+		r.runWorkers(ctx, src.OrderByKey && src.Key != nil)
 		return
 	}
-	r.runWorkers(ctx, src.OrderByKey && src.Key != nil)
+	var st stopState
+	i := 0
+	if r.fast {
+		// The fast loop runs records until one fails under a stop policy
+		// or the context is done; step, the general path, takes the rest.
+		for i < n {
+			var stop bool
+			i, stop = r.fastLoop(ctx, i, &st)
+			if stop {
+				break
+			}
+		}
+	}
+	// Every record ran on the fast loop and none failed: the response of a
+	// plain Base is empty, with no error (see Run).
+	r.allSucceeded = r.fast && i == n && !r.failed
+	for ; i < n; i++ {
+		r.step(ctx, i, &st)
+	}
 }
 
 // stopState remembers the failures that stop later records of a chain.
@@ -90,18 +66,6 @@ func (r *runner[R]) step(ctx context.Context, i int, st *stopState) {
 	}
 }
 
-// shortCircuitRest gives every pending record from i on the not-started
-// outcome err (what step gives them after a failure under [StopBatch]),
-// keeping the outcomes set before the batch ran.
-func (r *runner[R]) shortCircuitRest(i int, err *ShortCircuitError) {
-	outs := r.b.Outcomes
-	for ; i < len(outs); i++ {
-		if outs[i].Status == StatusPending {
-			outs[i] = Outcome{Status: StatusNotStarted, Err: err}
-		}
-	}
-}
-
 // noteFailure tells st that record i failed, for the stop policy.
 func (r *runner[R]) noteFailure(i int, st *stopState) {
 	var key string
@@ -112,50 +76,53 @@ func (r *runner[R]) noteFailure(i int, st *stopState) {
 }
 
 // fastLoop is the sequential hot path of a plain [*Base] without hooks: it
-// calls the handler of records from, from+1, ... itself,
-// under a single deferred recover instead of two per record (runner.process
-// and Batch.Handle), and stores only the status of a successful record
-// without a result (the outcome's other fields are already zero), or nothing
-// at all for a successful record of a hidden batch.
+// gives records from, from+1, ... the outcome step would give them, calling
+// the handler itself under a single deferred recover instead of two frames
+// and two deferred calls per record (runner.process and Batch.Handle). What
+// it writes is what step writes: a preset outcome is kept, a record not
+// started once the context is done is left to step (which reports it), and
+// the handler's outcome is [handled] (returned) or [panicked]; a handler
+// that ends the goroutine (runtime.Goexit) leaves [abandoned] (as
+// runner.process does), and neither the loop nor Run returns.
 //
-// That last case is what keeps a pending outcome from ever being mistaken
-// for a success: the loop moves past record i only after its handler
-// returned (nil: nothing written; an error: written) or panicked (written by
-// the deferred recover), and schedule records how far it went
-// (Batch.successBelow). A handler that ends the goroutine (runtime.Goexit)
-// never lets the loop move past its record, nor Run return.
-//
-// It returns where to go on and whether the general step must take over
-// there: stop=true with next == len(records) when every record is done; with
-// record next still pending when the context is done (step then reports it
-// not started); with record next failed (here or preset with [Batch.Fail])
-// under a stop policy. A panic fails the record with a [*PanicError], as
-// Batch.Handle does; without a stop policy fastLoop then returns the record
-// after it with stop=false, and the caller calls it again.
-func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool) {
+// It returns where to go on and whether to stop: stop=true when every
+// record is done (next == len(records)), when the context is done (step
+// reports record next not started), or after a failure under a stop policy
+// (noted in st: step stops the records it must). After a panic without a
+// stop policy it returns the next record with stop=false, and the caller
+// calls it again.
+func (r *runner[R]) fastLoop(ctx context.Context, from int, st *stopState) (next int, stop bool) {
 	b := r.b
-	recs, outs, h, hidden := b.Records, b.Outcomes, b.handler, b.hidden
-	// A hidden batch has no preset outcome, unless Run set one.
-	checkPreset := !hidden || r.preset
+	recs, outs, h := b.Records, b.Outcomes, b.handler
 	stopOnFailure := r.plan.Source.Stop != StopNever
 	done, rctx := r.done, r.ctx
 	i := from
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			r.wrote = true
-			outs[i] = Failure(NewPanicError(v))
-			if stopOnFailure {
-				next, stop = i, true
-			} else {
-				next, stop = i+1, false
-			}
+		if returned {
+			return
+		}
+		v := recover()
+		if v == nil { // runtime.Goexit: nobody will read the outcome but hooks and tests
+			outs[i] = abandoned(i)
+			return
+		}
+		r.failed = true
+		outs[i] = panicked(v)
+		next, stop = i+1, false
+		if stopOnFailure {
+			r.noteFailure(i, st)
+			stop = true
 		}
 	}()
 	for ; i < len(recs); i++ {
 		o := &outs[i]
-		if checkPreset && o.Status != StatusPending {
+		if o.Status != StatusPending { // preset ([Batch.Fail], Source.Key)
+			r.failed = r.failed || o.Failed()
 			if stopOnFailure && o.Failed() {
-				return i, true
+				r.noteFailure(i, st)
+				returned = true
+				return i + 1, true
 			}
 			continue
 		}
@@ -163,23 +130,24 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int) (next int, stop bool
 		// than a select on Done), set before Done is closed and, for a
 		// child context, synchronously with its parent's cancellation.
 		if done != nil && rctx.Err() != nil {
+			returned = true
 			return i, true
 		}
-		err := h(ctx, &recs[i])
-		switch {
-		case err != nil:
-			r.wrote = true
-			*o = Outcome{Status: StatusFailure, Err: err}
+		if err := h(ctx, &recs[i]); err != nil {
+			r.failed = true
+			*o = handled(err)
 			if stopOnFailure {
-				return i, true
+				r.noteFailure(i, st)
+				returned = true
+				return i + 1, true
 			}
-		case hidden:
-			// Nobody reads a hidden success: leave it pending, below
-			// successBelow once the loop is done.
-		default:
-			o.Status = StatusSuccess
+		} else if o.Err == nil && o.Result == nil {
+			o.Status = StatusSuccess // the rest of a pending outcome is zero: handled(nil)
+		} else {
+			*o = handled(nil)
 		}
 	}
+	returned = true
 	return i, true
 }
 

@@ -18,7 +18,9 @@ func (r *runner[R]) readKeys() {
 }
 
 // readKeysFrom reads the keys from i on until one panics; it returns the
-// position of the record whose key panicked (or the last one).
+// position of the record whose key panicked (or the last one). A record with
+// the same key as the one before it ([Source.SameKey]) shares its string.
+// A panic in SameKey is taken as a panic of Key.
 func (r *runner[R]) readKeysFrom(key func(*R) string, i int) (last int) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -27,7 +29,13 @@ func (r *runner[R]) readKeysFrom(key func(*R) string, i int) (last int) {
 		}
 	}()
 	recs, keys := r.b.Records, r.keys
+	same := r.plan.Source.SameKey
+	from := i // the key before from, if any, panicked: never shared
 	for ; i < len(recs); i++ {
+		if same != nil && i > from && same(&recs[i-1], &recs[i]) {
+			keys[i] = keys[i-1] // one string per run of records of a key
+			continue
+		}
 		keys[i] = key(&recs[i])
 	}
 	return i
@@ -36,7 +44,6 @@ func (r *runner[R]) readKeysFrom(key func(*R) string, i int) (last int) {
 // failUnknownKey fails record i (unless it already has an outcome) and
 // makes its key unknown.
 func (r *runner[R]) failUnknownKey(i int, err error) {
-	r.preset = true
 	if r.b.Outcomes[i].Status == StatusPending {
 		r.b.Outcomes[i] = Failure(err)
 	}
@@ -61,7 +68,6 @@ func (r *runner[R]) stopAfterUnknownKey() {
 				err = &ShortCircuitError{Kind: ShortCircuitUnknownKey, FailedPosition: u}
 			}
 			outs[j] = Outcome{Status: StatusNotStarted, Err: err}
-			r.preset = true
 		}
 	}
 }
@@ -86,8 +92,10 @@ func (r *runner[R]) key(i int) string {
 //
 
 type stopState struct {
-	failed     bool
-	failedAt   int
+	failed   bool
+	failedAt int
+	// batchErr is the one error of every record stopped under StopBatch.
+	batchErr   *ShortCircuitError
 	keyFailure map[string]int
 }
 
@@ -99,7 +107,10 @@ func (r *runner[R]) blocked(i int, st *stopState) error {
 		switch r.plan.Source.Stop {
 		case StopBatch:
 			if st.failed {
-				return &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: st.failedAt}
+				if st.batchErr == nil {
+					st.batchErr = &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: st.failedAt}
+				}
+				return st.batchErr
 			}
 		case StopKey:
 			if st.keyFailure != nil {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // pool runs the records of a batch concurrently on a fixed set of workers,
-// at most [Options.Concurrency] of them, started with errgroup: each worker
+// at most [Options.Concurrency] of them, started with sync.WaitGroup.Go: each worker
 // pulls the next position from an atomic counter, so records start in input
 // order and a record costs no goroutine, no allocation and no semaphore
 // round trip (what made a CPU-bound handler slower at concurrency 2 than
@@ -34,15 +32,16 @@ import (
 // for 1,000 records cost a CPU-bound batch more than the records did).
 //
 // A plain [*Base] without hooks runs its unkeyed records on the direct
-// path (see pool.direct): the handler is called from the worker's loop,
-// under the worker's one deferred recover, like the sequential fast loop.
+// path (see pool.direct1): the handler is called from the worker's loop,
+// under the worker's one deferred recover, like the sequential fast loop,
+// and the record gets what step would give it.
 type pool[R any] struct {
 	r   *runner[R]
 	ctx context.Context
-	g   errgroup.Group
+	wg  sync.WaitGroup
 	n   int
 	// fn is the worker function, made once (a method value allocates).
-	fn func() error
+	fn func()
 	// limit is the most workers to start; started counts them (not the
 	// replacements of dead ones). It is apart from pos, which every record
 	// writes, to keep the cache line of one from bouncing with the other.
@@ -82,21 +81,21 @@ func (r *runner[R]) runWorkers(ctx context.Context, byKey bool) {
 	rc := new(runner[R])
 	*rc = *r
 	p := &pool[R]{r: rc, ctx: ctx, n: n, limit: int64(min(r.plan.Options.Concurrency, n))}
-	p.direct = r.plain && len(r.hooks) == 0
+	p.direct = r.fast
 	if byKey {
 		p.buildChains()
 	}
 	p.fn = p.worker
 	p.started.Store(1)
-	p.g.Go(p.fn)
-	_ = p.g.Wait()
+	p.wg.Go(p.fn)
+	p.wg.Wait()
 }
 
 // startNext starts one more worker when positions are left and fewer than
 // the bound were started.
 func (p *pool[R]) startNext() {
 	if p.pos.Load() < int64(p.n) && p.started.Load() < p.limit && p.started.Add(1) <= p.limit {
-		p.g.Go(p.fn)
+		p.wg.Go(p.fn)
 	}
 }
 
@@ -138,7 +137,7 @@ func (p *pool[R]) buildChains() {
 }
 
 // worker pulls positions until none is left.
-func (p *pool[R]) worker() error {
+func (p *pool[R]) worker() {
 	cur := -1        // the record being run, for exit
 	var owned *chain // the chain being run, for exit
 	inHandler := false
@@ -149,7 +148,7 @@ func (p *pool[R]) worker() error {
 		i := int(p.pos.Add(1)) - 1
 		if i >= p.n {
 			cur = -1
-			return nil
+			return
 		}
 		if first {
 			first = false
@@ -206,7 +205,7 @@ func (p *pool[R]) worker() error {
 // On the direct path (inHandler), a panic is the handler's own: the record
 // fails with a [*PanicError], as [Batch.Handle] would fail it; a Goexit
 // leaves the record pending, and the sweep after the schedule fails it with
-// an [*AbandonedError].
+// an [*AbandonedError], as runner.process would.
 func (p *pool[R]) exit(cur int, owned *chain, inHandler bool, v any) {
 	if cur < 0 && v == nil {
 		return // done
@@ -216,7 +215,7 @@ func (p *pool[R]) exit(cur int, owned *chain, inHandler bool, v any) {
 	if v != nil && cur >= 0 {
 		if o := &outs[cur]; o.Status == StatusPending || o.Status == StatusSuccess {
 			if inHandler {
-				*o = Failure(NewPanicError(v))
+				*o = panicked(v)
 			} else {
 				*o = Failure(newPanicErrorAt("batchkit (running the record)", v))
 			}
@@ -229,14 +228,14 @@ func (p *pool[R]) exit(cur int, owned *chain, inHandler bool, v any) {
 		owned.mu.Unlock()
 		for ; j >= 0; j = p.next[j] {
 			if outs[j].Status == StatusPending {
-				outs[j] = Outcome{Status: StatusFailure, Err: &AbandonedError{Position: int(j)}}
+				outs[j] = abandoned(int(j))
 			}
 			if len(r.hooks) > 0 {
 				r.report(p.ctx, int(j))
 			}
 		}
 	}
-	p.g.Go(p.fn)
+	p.wg.Go(p.fn)
 }
 
 // direct1 gives record i, which no other record can stop, its outcome on
@@ -253,9 +252,5 @@ func (p *pool[R]) direct1(ctx context.Context, i int) {
 		*o = Outcome{Status: StatusNotStarted, Err: r.notStarted()}
 		return
 	}
-	if err := r.b.handler(ctx, &r.b.Records[i]); err != nil {
-		*o = Outcome{Status: StatusFailure, Err: err}
-	} else {
-		*o = Outcome{Status: StatusSuccess}
-	}
+	*o = handled(r.b.handler(ctx, &r.b.Records[i]))
 }

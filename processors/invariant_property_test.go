@@ -50,6 +50,10 @@ const (
 	behBlock // until the record's context is done (needs a deadline margin)
 	behBlockThenOK
 	numBehaviours
+	// behOverrun ignores its context and returns nil after the deadline.
+	// It needs ReturnAtMargin: genCase draws it apart (it is not below
+	// numBehaviours, which the contracts property test draws from).
+	behOverrun
 )
 
 // state is what a record's handler did, as logged.
@@ -92,25 +96,28 @@ const (
 )
 
 type propCase struct {
-	kind    string // sqs, fifo, fifo-skip, kinesis, dynamodb, kafka
-	stream  int    // kinesis, dynamodb: 0 none, 1 stop, 2 stop+order, 3 order
-	conc    int
-	hooks   int // 0 none, 1 counting, 2 counting + a hook dropping the deadline
-	raw     bool
-	margin  bool
-	keys    []int // key per record; -1: none (FIFO only)
-	beh     []behaviour
-	corrupt []corruption
-	fault   []sourceFault
-	noTopic []bool // kafka: the record names no topic
-	lie     int    // a custom Response adds 1: a foreign identifier, 2: an empty one
-	chunk   int    // > 0: a chunk handler (package chunk) of chunks of this size
-	bulkErr bool   // chunk: a chunk with a failed record fails as a whole
+	kind   string // sqs, fifo, fifo-skip, kinesis, dynamodb, kafka
+	stream int    // kinesis, dynamodb: 0 none, 1 stop, 2 stop+order, 3 order
+	conc   int
+	hooks  int // 0 none, 1 counting, 2 counting + a hook dropping the deadline
+	raw    bool
+	margin bool
+	// atMargin: ReturnAtMargin (with margin): Run returns at the margin
+	// whatever the handlers do.
+	atMargin bool
+	keys     []int // key per record; -1: none (FIFO only)
+	beh      []behaviour
+	corrupt  []corruption
+	fault    []sourceFault
+	noTopic  []bool // kafka: the record names no topic
+	lie      int    // a custom Response adds 1: a foreign identifier, 2: an empty one
+	chunk    int    // > 0: a chunk handler (package chunk) of chunks of this size
+	bulkErr  bool   // chunk: a chunk with a failed record fails as a whole
 }
 
 func (c propCase) String() string {
-	return fmt.Sprintf("%s stream=%d conc=%d hooks=%d raw=%v margin=%v lie=%d chunk=%d bulkErr=%v keys=%v beh=%v corrupt=%v fault=%v noTopic=%v",
-		c.kind, c.stream, c.conc, c.hooks, c.raw, c.margin, c.lie, c.chunk, c.bulkErr, c.keys, c.beh, c.corrupt, c.fault, c.noTopic)
+	return fmt.Sprintf("%s stream=%d conc=%d hooks=%d raw=%v margin=%v atMargin=%v lie=%d chunk=%d bulkErr=%v keys=%v beh=%v corrupt=%v fault=%v noTopic=%v",
+		c.kind, c.stream, c.conc, c.hooks, c.raw, c.margin, c.atMargin, c.lie, c.chunk, c.bulkErr, c.keys, c.beh, c.corrupt, c.fault, c.noTopic)
 }
 
 func (c propCase) policy() policy {
@@ -156,6 +163,7 @@ func genCase(r *rand.Rand) propCase {
 		c.chunk, c.bulkErr, c.raw = 1+r.IntN(4), r.IntN(3) == 0, false
 	}
 	c.margin = r.IntN(5) == 0
+	c.atMargin = c.margin && r.IntN(2) == 0
 	if r.IntN(10) == 0 {
 		c.lie = 1 + r.IntN(2)
 	}
@@ -172,6 +180,9 @@ func genCase(r *rand.Rand) propCase {
 		b := behaviour(r.IntN(int(numBehaviours)))
 		if (b == behBlock || b == behBlockThenOK) && !c.margin {
 			b = behOK
+		}
+		if c.atMargin && r.IntN(6) == 0 {
+			b = behOverrun
 		}
 		if r.IntN(3) == 0 { // mostly successes, so that orders matter
 			b = behOK
@@ -229,6 +240,10 @@ func (l *propLog) handle(ctx context.Context, i int, b behaviour) error {
 	case behGoexit:
 		finish(stGoexit)
 		runtime.Goexit()
+	case behOverrun:
+		time.Sleep(150 * time.Millisecond) // past the invocation's deadline (80ms)
+		finish(stNil)
+		return nil
 	case behBlock, behBlockThenOK:
 		select {
 		case <-ctx.Done():
@@ -372,6 +387,7 @@ func (c propCase) config(l *propLog) processors.Config {
 	cfg.Concurrency = c.conc
 	if c.margin {
 		cfg.DeadlineMargin = 40 * time.Millisecond
+		cfg.ReturnAtMargin = c.atMargin
 	}
 	if c.hooks > 0 {
 		cfg.Hooks = append(cfg.Hooks, propHook{log: l})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -39,20 +38,27 @@ func NewKafka(c Config) (*KafkaProcessor, error) {
 	if err := c.Validate(nameKafka); err != nil {
 		return nil, err
 	}
-	keys := new(topicPartitionKeys)
 	return &KafkaProcessor{Base: core.NewBase(core.Source[events.KafkaRecord]{
 		Name:         EventSourceMSK,
 		EventSources: []string{EventSourceMSK, EventSourceSelfManagedKafka},
 		Identify: func(r *events.KafkaRecord) core.Identifier {
-			tp := keys.of(r)
+			tp := TopicPartition(r)
 			if tp == "" {
 				return core.Identifier{} // unidentifiable: the whole batch is retried
 			}
 			return core.KafkaID(tp, r.Offset)
 		},
-		Key:  keys.of,
-		Stop: core.StopKey,
+		Key:     TopicPartition,
+		SameKey: sameTopicPartition,
+		Stop:    core.StopKey,
 	}, c.Options)}, nil
+}
+
+// sameTopicPartition reports whether two records have the same non-empty
+// topic-partition: the records of a partition, which come one after another,
+// then share one key string instead of building one each.
+func sameTopicPartition(a, b *events.KafkaRecord) bool {
+	return a.Topic != "" && a.Partition == b.Partition && a.Topic == b.Topic
 }
 
 // ErrKafkaNoTopic: a Kafka record has no topic, so it can be neither
@@ -127,43 +133,14 @@ func lowestOffsets(failures []core.BatchItemFailure) []core.BatchItemFailure {
 // record without topic.
 func TopicPartition(r *events.KafkaRecord) string { return raw.TopicPartition(r) }
 
-// topicPartitionKeys is [TopicPartition] remembering its last result, so
-// that the records of one partition, which come one after another, share
-// one key string instead of building one each. Safe for concurrent use: a
-// goroutine reads or replaces the whole remembered entry at once.
-type topicPartitionKeys struct {
-	last atomic.Pointer[topicPartitionKey]
-}
-
-// topicPartitionKey is a key and where its topic ends. The topic is read
-// from the key (a string of its own), not kept from the record: the record's
-// strings may share a whole event's memory, which must not outlive the
-// invocation.
-type topicPartitionKey struct {
-	key       string
-	topicLen  int
-	partition int64
-}
-
-// of returns TopicPartition(r).
-func (c *topicPartitionKeys) of(r *events.KafkaRecord) string {
-	if r.Topic == "" {
-		return ""
-	}
-	if k := c.last.Load(); k != nil && k.partition == r.Partition && k.topicLen == len(r.Topic) && k.key[:k.topicLen] == r.Topic {
-		return k.key
-	}
-	k := &topicPartitionKey{key: TopicPartition(r), topicLen: len(r.Topic), partition: r.Partition}
-	c.last.Store(k)
-	return k.key
-}
-
 // KafkaRecords returns the records of a Kafka event in a deterministic
 // order: topic-partitions sorted by topic, then by partition number (so
 // "orders-2" comes before "orders-10"), and the records of each partition by
-// offset. A record without a topic takes its topic and partition from the
-// event's "<topic>-<partition>" key, which Lambda always sets, so that it
-// stays in order with its partition and can be reported. The event's
+// offset. Each record is ordered by its own topic and partition, not by the
+// key it came under (they are the same in the events Lambda sends); a record
+// without a topic takes its topic and partition from the event's
+// "<topic>-<partition>" key, which Lambda always sets, so that it stays in
+// order with its partition and can be reported. The event's
 // records are not modified (the returned slice holds copies).
 func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
 	// The keys are split once (not at every comparison of the sort), and a
@@ -195,6 +172,11 @@ func KafkaRecords(event events.KafkaEvent) []events.KafkaRecord {
 		if recs := out[start:]; !raw.OffsetsAscending(recs) {
 			slices.SortStableFunc(recs, func(a, b events.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
 		}
+	}
+	if !raw.OwnPartitionsSorted(out) {
+		// A record filed under another partition's key: order it, and so
+		// stop it, by its own topic-partition.
+		raw.SortOwnPartitions(out)
 	}
 	return out
 }

@@ -18,7 +18,8 @@ import (
 //     "SelfManagedKafka" is refused with a [*core.EventSourceMismatchError]
 //     before any handler runs ([checkKafkaEventSource]);
 //   - the records are handled in the order of [KafkaRecords]: topic-partitions
-//     by topic then partition number, each partition's records by offset;
+//     by topic then partition number, each partition's records by offset,
+//     each record by its own topic-partition;
 //   - a record that does not decode (a field of the wrong type, a header byte
 //     out of range) is not handed to h: it fails alone with a
 //     [*core.RecordDecodeError] (its Position is its place in that order, its
@@ -33,7 +34,9 @@ import (
 //     (when the key reads as "<topic>-<partition>"), so that it is
 //     identified as Lambda names it;
 //   - an event without a "records" object (missing, null, not an object)
-//     returns a [*core.UnexpectedBatchTypeError] before any handler runs.
+//     returns a [*core.UnexpectedBatchTypeError] before any handler runs;
+//   - a refused invocation (either error above) is reported to p's hooks
+//     with [core.Refuse], like any other.
 //
 // For a valid event, h receives exactly the records that json.Unmarshal into
 // events.KafkaEvent followed by [KafkaRecords] gives. The response marshals
@@ -43,7 +46,7 @@ import (
 func processKafkaRaw(ctx context.Context, p core.PartialProcessor[events.KafkaRecord], event []byte, h core.Handler[events.KafkaRecord]) (core.Response, error) {
 	ev, groups, err := raw.DecodeKafkaEvent(string(event))
 	if err != nil {
-		return core.Response{}, err
+		return core.Refuse(ctx, p, nil, err) // hooks see the refused invocation
 	}
 	// The event-source check is the typed entry's; it looks at the source
 	// and whether the event holds records.
@@ -51,10 +54,10 @@ func processKafkaRaw(ctx context.Context, p core.PartialProcessor[events.KafkaRe
 	for _, g := range groups {
 		ev.Records[g.Key] = nil
 	}
-	if err := checkKafkaEventSource(ev); err != nil {
-		return core.Response{}, err
-	}
 	records, failures := raw.OrderKafka(groups)
+	if err := checkKafkaEventSource(ev); err != nil {
+		return core.Refuse(ctx, p, records, err) // hooks see the refused invocation
+	}
 	b := core.NewBatch(records, h)
 	for _, f := range failures {
 		b.Fail(f.Position, f)

@@ -289,7 +289,9 @@ func findInt(s, key string) (int64, bool) {
 }
 
 // OrderKafka lays the groups' records out in [KafkaRecords]' order and
-// returns the decoding failures at their new positions.
+// returns the decoding failures at their new positions: by key, then by
+// offset, and, when a record was filed under a key that is not its own
+// topic-partition, every record by its own topic, partition and offset.
 func OrderKafka(groups []KafkaGroup) ([]events.KafkaRecord, []*core.RecordDecodeError) {
 	if len(groups) > 1 {
 		slices.SortFunc(groups, func(a, b KafkaGroup) int { return CompareTopicPartitions(a.Key, b.Key) })
@@ -329,6 +331,18 @@ func OrderKafka(groups []KafkaGroup) ([]events.KafkaRecord, []*core.RecordDecode
 				failures = append(failures, &core.RecordDecodeError{Position: len(out), Identifier: id, Err: err})
 			}
 			out = append(out, r)
+		}
+	}
+	if !OwnPartitionsSorted(out) {
+		// A record filed under another partition's key: order (and so
+		// stop) it by its own topic-partition.
+		perm := SortOwnPartitions(out)
+		at := make([]int, len(perm)) // old position -> new
+		for i, j := range perm {
+			at[j] = i
+		}
+		for _, f := range failures {
+			f.Position = at[f.Position]
 		}
 	}
 	return out, failures

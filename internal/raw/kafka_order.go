@@ -2,6 +2,7 @@ package raw
 
 import (
 	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,4 +51,45 @@ func SplitTopicPartition(key string) (string, int64) {
 		return key, -1
 	}
 	return key[:i], p
+}
+
+// CompareOwnPartitions orders Kafka records by their own topic, partition
+// and offset: the order in which a partition's records must be handled.
+func CompareOwnPartitions(a, b *events.KafkaRecord) int {
+	return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+}
+
+// OwnPartitionsSorted reports whether recs, laid out by the event's keys,
+// are already in [CompareOwnPartitions] order. A record filed under a key
+// that is not its own topic-partition breaks it; a record without a topic
+// (under a key that names none) is left where its key put it.
+func OwnPartitionsSorted(recs []events.KafkaRecord) bool {
+	var last *events.KafkaRecord
+	for i := range recs {
+		r := &recs[i]
+		if r.Topic == "" {
+			continue
+		}
+		if last != nil && CompareOwnPartitions(last, r) > 0 {
+			return false
+		}
+		last = r
+	}
+	return true
+}
+
+// SortOwnPartitions reorders recs stably by [CompareOwnPartitions] and
+// returns, for each new position, the record's old position.
+func SortOwnPartitions(recs []events.KafkaRecord) []int {
+	perm := make([]int, len(recs))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(a, b int) int { return CompareOwnPartitions(&recs[a], &recs[b]) })
+	sorted := make([]events.KafkaRecord, len(recs))
+	for i, j := range perm {
+		sorted[i] = recs[j]
+	}
+	copy(recs, sorted)
+	return perm
 }
