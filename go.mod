@@ -1,9 +1,9 @@
 module github.com/batchkit/batchkit
 
-go 1.26.0
+go 1.25.0
 
 require (
-	github.com/aws/aws-lambda-go v1.55.1
+	github.com/aws/aws-lambda-go v1.54.0
 	go.uber.org/goleak v1.3.0
 )
 

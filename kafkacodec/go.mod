@@ -1,6 +1,6 @@
 module github.com/batchkit/batchkit/kafkacodec
 
-go 1.26.0
+go 1.26
 
 replace github.com/batchkit/batchkit => ../
 
