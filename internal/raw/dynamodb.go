@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/batchkit/batchkit/internal/rawjson"
 )
 
 var DynamoDB = Kind[events.DynamoDBEventRecord]{
@@ -76,13 +77,13 @@ func decodeStreamRecord(d *Dec, c *events.DynamoDBStreamRecord) error {
 	return d.Fields(streamRecordKeys, func(key string) (bool, error) {
 		switch key {
 		case "ApproximateCreationDateTime":
-			return true, d.epochField(&c.ApproximateCreationDateTime)
+			return true, epochField(d, &c.ApproximateCreationDateTime)
 		case "Keys":
-			return true, d.attributeMap(&c.Keys, 0)
+			return true, attributeMap(d, &c.Keys, 0)
 		case "NewImage":
-			return true, d.attributeMap(&c.NewImage, 0)
+			return true, attributeMap(d, &c.NewImage, 0)
 		case "OldImage":
-			return true, d.attributeMap(&c.OldImage, 0)
+			return true, attributeMap(d, &c.OldImage, 0)
 		case "SequenceNumber":
 			return true, d.StrField(&c.SequenceNumber)
 		case "SizeBytes":
@@ -96,7 +97,7 @@ func decodeStreamRecord(d *Dec, c *events.DynamoDBStreamRecord) error {
 
 // attributeMap reads an object of attribute values into *dst (made when nil);
 // null sets it to nil.
-func (d *Dec) attributeMap(dst *map[string]events.DynamoDBAttributeValue, depth int) error {
+func attributeMap(d *Dec, dst *map[string]events.DynamoDBAttributeValue, depth int) error {
 	if isNull, err := d.OpenObject(); err != nil || isNull {
 		if isNull {
 			*dst = nil
@@ -107,11 +108,11 @@ func (d *Dec) attributeMap(dst *map[string]events.DynamoDBAttributeValue, depth 
 		*dst = make(map[string]events.DynamoDBAttributeValue, 8)
 	}
 	for first := true; ; first = false {
-		name, more, err := d.nextKey(first)
+		name, more, err := d.NextKey(first)
 		if err != nil || !more {
 			return err
 		}
-		av, err := d.AttributeValue(depth + 1)
+		av, err := attributeValue(d, depth+1)
 		if err != nil {
 			return err
 		}
@@ -125,40 +126,40 @@ var (
 	errAttributeNotString = errors.New("DynamoDBAttributeValue: expected a string")
 )
 
-// AttributeValue reads one attribute value, {"<type>": <value>}, with
+// attributeValue reads one attribute value, {"<type>": <value>}, with
 // aws-lambda-go's rules: exactly one type key, among NULL, B, BOOL, BS, L,
 // M, N, NS, S, SS (case-sensitive); any other is an
 // events.UnsupportedDynamoDBTypeError.
-func (d *Dec) AttributeValue(depth int) (events.DynamoDBAttributeValue, error) {
+func attributeValue(d *Dec, depth int) (events.DynamoDBAttributeValue, error) {
 	var av events.DynamoDBAttributeValue
-	if depth > maxDepth {
+	if depth > rawjson.MaxDepth {
 		return av, d.Errorf("exceeded max depth")
 	}
 	if d.Peek() != '{' {
 		if d.Peek() == 'n' {
 			return av, errAttributeNotMap
 		}
-		return av, d.Errorf("attribute value: expected an object, found %s", kindOf(d.Peek()))
+		return av, d.Errorf("attribute value: expected an object, found %s", rawjson.KindOf(d.Peek()))
 	}
-	d.i++
+	d.SetPos(d.Pos() + 1)
 	// Fast path: {"S":"..."} or {"N":"..."} without whitespace, the shape
 	// DynamoDB Streams sends most; anything else (an error included) takes
 	// the general loop from the start of the object.
-	if s := d.s[d.i:]; len(s) > 5 && s[0] == '"' && (s[1] == 'S' || s[1] == 'N') && s[2] == '"' && s[3] == ':' && s[4] == '"' {
-		open := d.i
-		d.i += 4
-		if v, err := d.Str(); err == nil && d.i < len(d.s) && d.s[d.i] == '}' {
-			d.i++
+	if s := d.Input()[d.Pos():]; len(s) > 5 && s[0] == '"' && (s[1] == 'S' || s[1] == 'N') && s[2] == '"' && s[3] == ':' && s[4] == '"' {
+		open := d.Pos()
+		d.SetPos(d.Pos() + 4)
+		if v, err := d.Str(); err == nil && d.Pos() < len(d.Input()) && d.Input()[d.Pos()] == '}' {
+			d.SetPos(d.Pos() + 1)
 			if s[1] == 'S' {
 				return events.NewStringAttribute(v), nil
 			}
 			return events.NewNumberAttribute(v), nil
 		}
-		d.i = open
+		d.SetPos(open)
 	}
 	label := ""
 	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
+		key, more, err := d.NextKey(first)
 		if err != nil {
 			return av, err
 		}
@@ -172,14 +173,14 @@ func (d *Dec) AttributeValue(depth int) (events.DynamoDBAttributeValue, error) {
 			return av, errAttributeOneType
 		}
 		label = key
-		if av, err = d.attributeOf(key, depth); err != nil {
+		if av, err = attributeOf(d, key, depth); err != nil {
 			return av, err
 		}
 	}
 }
 
 // attributeOf reads the value of an attribute of type label.
-func (d *Dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValue, error) {
+func attributeOf(d *Dec, label string, depth int) (events.DynamoDBAttributeValue, error) {
 	switch label {
 	case "S", "N":
 		if d.Peek() != '"' {
@@ -210,7 +211,7 @@ func (d *Dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		return events.NewBinaryAttribute(b), nil
 	case "BOOL":
-		v, err := d.boolValue()
+		v, err := d.Bool()
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
@@ -221,7 +222,7 @@ func (d *Dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		return events.NewNullAttribute(), nil
 	case "SS", "NS":
-		list, err := d.stringList(label)
+		list, err := stringList(d, label)
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
@@ -230,7 +231,7 @@ func (d *Dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		}
 		return events.NewNumberSetAttribute(list), nil
 	case "BS":
-		list, err := d.stringList(label)
+		list, err := stringList(d, label)
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
@@ -245,32 +246,31 @@ func (d *Dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 		if d.Peek() != '[' {
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: L type should contain a list")
 		}
-		d.i++
+		d.SetPos(d.Pos() + 1)
 		// On an error the stack keeps this list's elements: the record
 		// fails and decodeRecords empties the stacks.
-		base := len(d.arena().avStack)
+		avs := rawjson.SlabOf[events.DynamoDBAttributeValue](d)
+		base := avs.Mark()
 		for first := true; ; first = false {
-			more, err := d.nextElem(first)
+			more, err := d.NextElem(first)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
 			if !more {
-				list := d.arena().avList(d.arena().avStack[base:])
-				d.arena().avStack = d.arena().avStack[:base]
-				return events.NewListAttribute(list), nil
+				return events.NewListAttribute(avs.List(base)), nil
 			}
-			av, err := d.AttributeValue(depth + 1)
+			av, err := attributeValue(d, depth+1)
 			if err != nil {
 				return events.DynamoDBAttributeValue{}, err
 			}
-			d.arena().avStack = append(d.arena().avStack, av)
+			avs.Push(av)
 		}
 	case "M":
 		if d.Peek() != '{' {
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: M type should contain a map")
 		}
 		m := map[string]events.DynamoDBAttributeValue{}
-		if err := d.attributeMap(&m, depth); err != nil {
+		if err := attributeMap(d, &m, depth); err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
 		return events.NewMapAttribute(m), nil
@@ -279,21 +279,19 @@ func (d *Dec) attributeOf(label string, depth int) (events.DynamoDBAttributeValu
 }
 
 // stringList reads the array of strings of a set attribute.
-func (d *Dec) stringList(label string) ([]string, error) {
+func stringList(d *Dec, label string) ([]string, error) {
 	if d.Peek() != '[' {
 		return nil, errors.New("DynamoDBAttributeValue: " + label + " type should contain a list of strings")
 	}
-	d.i++
-	base := len(d.arena().strStack) // see the L case of attributeOf
+	d.SetPos(d.Pos() + 1)
+	base := d.StrMark() // see the L case of attributeOf
 	for first := true; ; first = false {
-		more, err := d.nextElem(first)
+		more, err := d.NextElem(first)
 		if err != nil {
 			return nil, err
 		}
 		if !more {
-			list := d.arena().strList(d.arena().strStack[base:])
-			d.arena().strStack = d.arena().strStack[:base]
-			return list, nil
+			return d.StrList(base), nil
 		}
 		if d.Peek() != '"' {
 			return nil, errAttributeNotString
@@ -302,6 +300,6 @@ func (d *Dec) stringList(label string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.arena().strStack = append(d.arena().strStack, s)
+		d.PushStr(s)
 	}
 }
