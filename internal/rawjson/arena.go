@@ -56,6 +56,17 @@ func (a *arena) takeBytes(n int) []byte {
 	return a.bytes[l : l : l+n]
 }
 
+// tail returns an empty slice over the rest of the current byte chunk, with
+// room for at least n bytes, for a value whose length is not known yet: the
+// caller appends to it (past its capacity, append reallocates away from the
+// arena, harmlessly) and calls commitBytes with cap of the slice returned.
+func (a *arena) tail(n int) []byte {
+	if cap(a.bytes)-len(a.bytes) < n {
+		a.bytes = make([]byte, 0, nextChunk(&a.nBytes, n, arenaMinBytes, arenaMaxBytes))
+	}
+	return a.bytes[len(a.bytes):len(a.bytes)]
+}
+
 // commitBytes marks b, returned by takeBytes and written since, as used and
 // returns it capped at its length. A b that grew past its room (append
 // reallocated it) is returned as it is and uses nothing of the chunk.

@@ -171,11 +171,14 @@ func (d *Dec) Str() (string, error) {
 			j += 8
 		}
 		for end := min(j+8, len(s)); j < end; j++ {
-			if c := s[j]; PlainByte[c] {
+			switch c := s[j]; {
+			case PlainByte[c]:
 				continue
-			} else if c == '"' {
+			case c == '"':
 				d.i = j + 1
 				return s[start:j], nil
+			case c == '\\':
+				return d.strEscaped(start, j)
 			}
 			return d.strSlow(start, j)
 		}
@@ -215,6 +218,88 @@ var PlainByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// strEscaped reads a string from start (after the opening quote) whose byte
+// at j (all before it plain) is a backslash, in one pass: it unescapes into
+// the arena as it looks for the closing quote, eight plain bytes at a time
+// between escapes (a body of escaped JSON, such as an SQS message carrying
+// a JSON document, is mostly runs of plain bytes between \" pairs). The
+// rules are strSlow's.
+func (d *Dec) strEscaped(start, j int) (string, error) {
+	s := d.s
+	a := d.arena()
+	buf := a.tail(j - start + 64)
+	room := cap(buf)
+	buf = append(buf, s[start:j]...)
+	r := j
+	for {
+		k := r
+		for k+8 <= len(s) && special(load64(s, k)) == 0 {
+			k += 8
+		}
+		for k < len(s) && PlainByte[s[k]] {
+			k++
+		}
+		buf = append(buf, s[r:k]...)
+		if r = k; r >= len(s) {
+			d.i = len(s)
+			return "", d.Errorf("unterminated string")
+		}
+		switch c := s[r]; {
+		case c == '"':
+			d.i = r + 1
+			buf = a.commitBytes(buf, room)
+			// buf is never written again: the string can own it.
+			return unsafe.String(unsafe.SliceData(buf), len(buf)), nil
+		case c == '\\':
+			if r+1 >= len(s) {
+				d.i = len(s)
+				return "", d.Errorf("unterminated string")
+			}
+			switch e := s[r+1]; e {
+			case '"', '\\', '/':
+				buf, r = append(buf, e), r+2
+			case 'b':
+				buf, r = append(buf, '\b'), r+2
+			case 'f':
+				buf, r = append(buf, '\f'), r+2
+			case 'n':
+				buf, r = append(buf, '\n'), r+2
+			case 'r':
+				buf, r = append(buf, '\r'), r+2
+			case 't':
+				buf, r = append(buf, '\t'), r+2
+			case 'u':
+				rr := getu4(s[r:])
+				if rr < 0 {
+					d.i = r
+					return "", d.Errorf("invalid \\u escape in a string")
+				}
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					rr1 := getu4(s[r:])
+					if dec := utf16.DecodeRune(rr, rr1); dec != utf8.RuneError {
+						r += 6
+						buf = utf8.AppendRune(buf, dec)
+						break
+					}
+					rr = utf8.RuneError
+				}
+				buf = utf8.AppendRune(buf, rr)
+			default:
+				d.i = r
+				return "", d.Errorf("invalid escape in a string")
+			}
+		case c < 0x20:
+			d.i = r
+			return "", d.Errorf("control character in a string")
+		default:
+			rr, size := utf8.DecodeRuneInString(s[r:])
+			buf = utf8.AppendRune(buf, rr) // U+FFFD for invalid UTF-8
+			r += size
+		}
+	}
+}
 
 // strSlow reads a string from start (after the opening quote) whose byte at
 // j (all before it plain) is special, with encoding/json's rules: invalid

@@ -123,4 +123,3 @@ func TestArenaValuesAreDistinct(t *testing.T) {
 	_, err = d.BytesOf("not base64!")
 	require.Error(t, err)
 }
-
