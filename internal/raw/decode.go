@@ -143,7 +143,7 @@ func DecodeEnvelope[R any](s string, k *Kind[R], arrayKey string, names []string
 			return nil, nil, unexpected("malformed JSON or a wrong type under " + quote(key) + ": " + err.Error())
 		}
 	}
-	if d.Peek() != 0 {
+	if !d.AtEnd() {
 		return nil, nil, unexpected("malformed JSON: data after the event object")
 	}
 	if found != "" {

@@ -95,7 +95,8 @@ func decodeStreamRecord(d *Dec, c *events.DynamoDBStreamRecord) error {
 	})
 }
 
-// attributeMap reads an object of attribute values into *dst (made when nil);
+// attributeMap reads an object of attribute values into *dst (made when nil,
+// sized as rawjson.Resize tells);
 // null sets it to nil.
 func attributeMap(d *Dec, dst *map[string]events.DynamoDBAttributeValue, depth int) error {
 	if isNull, err := d.OpenObject(); err != nil || isNull {
@@ -104,10 +105,16 @@ func attributeMap(d *Dec, dst *map[string]events.DynamoDBAttributeValue, depth i
 		}
 		return err
 	}
-	if *dst == nil {
-		*dst = make(map[string]events.DynamoDBAttributeValue, 8)
+	made := *dst == nil
+	if made {
+		*dst = make(map[string]events.DynamoDBAttributeValue, rawjson.SmallMap)
 	}
 	for first := true; ; first = false {
+		if made && len(*dst) == rawjson.SmallMap && d.Peek() == ',' {
+			// A ninth member: one map of the right size (an item's
+			// image often has more attributes than a map's first group).
+			*dst, made = rawjson.Resize(d, *dst), false
+		}
 		name, more, err := d.NextKey(first)
 		if err != nil || !more {
 			return err

@@ -60,3 +60,17 @@ func TestAttributeListsAreDistinct(t *testing.T) {
 	require.Equal(t, "b", b[0].String())
 	require.Same(t, rawjson.SlabOf[events.DynamoDBAttributeValue](&d), rawjson.SlabOf[events.DynamoDBAttributeValue](&d))
 }
+
+// TestDataAfterTheEvent: a NUL byte after the event object is data after
+// it, refused as encoding/json refuses it (not the end of the input).
+func TestDataAfterTheEvent(t *testing.T) {
+	for _, tail := range []string{"\x00", " x", "{}"} {
+		ev := `{"Records":[{"messageId":"a","body":"b"}]}` + tail
+		var e events.SQSEvent
+		require.Error(t, json.Unmarshal([]byte(ev), &e))
+		_, _, err := decodeEvent(ev, &SQS)
+		require.Error(t, err, "%q", tail)
+	}
+	_, _, err := decodeEvent(`{"Records":[]} `+"\n", &SQS)
+	require.NoError(t, err)
+}

@@ -71,7 +71,7 @@ func DecodeKafkaEvent(s string) (ev events.KafkaEvent, groups []KafkaGroup, err 
 	if err != nil {
 		return ev, nil, unexpected("malformed JSON: " + err.Error())
 	}
-	if d.Peek() != 0 {
+	if !d.AtEnd() {
 		return ev, nil, unexpected("malformed JSON: data after the event object")
 	}
 	if found != "" {

@@ -27,7 +27,7 @@ func DecodeArrayEvent[R any](s string, k *Kind[R]) ([]R, []*core.RecordDecodeErr
 	if err != nil {
 		return nil, nil, unexpected("malformed JSON: " + err.Error())
 	}
-	if d.Peek() != 0 {
+	if !d.AtEnd() {
 		return nil, nil, unexpected("malformed JSON: data after the array")
 	}
 	return records, failures, nil

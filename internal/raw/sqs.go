@@ -2,6 +2,7 @@ package raw
 
 import (
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/batchkit/batchkit/internal/rawjson"
 )
 
 var SQS = Kind[events.SQSMessage]{
@@ -53,10 +54,14 @@ func sqsMessageAttributes(d *Dec, dst *map[string]events.SQSMessageAttribute) er
 		}
 		return err
 	}
-	if *dst == nil {
-		*dst = make(map[string]events.SQSMessageAttribute, 2)
+	made := *dst == nil
+	if made {
+		*dst = make(map[string]events.SQSMessageAttribute, rawjson.SmallMap)
 	}
 	for first := true; ; first = false {
+		if made && len(*dst) == rawjson.SmallMap && d.Peek() == ',' {
+			*dst, made = rawjson.Resize(d, *dst), false
+		}
 		name, more, err := d.NextKey(first)
 		if err != nil || !more {
 			return err

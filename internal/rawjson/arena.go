@@ -72,6 +72,9 @@ func (a *arena) tail(n int) []byte {
 // reallocated it) is returned as it is and uses nothing of the chunk.
 func (a *arena) commitBytes(b []byte, room int) []byte {
 	if len(b) > room {
+		// The chunk's rest was too short: the next value takes a new
+		// chunk instead of failing on it again.
+		a.bytes = a.bytes[:cap(a.bytes)]
 		return b
 	}
 	a.bytes = a.bytes[:len(a.bytes)+len(b)]

@@ -65,6 +65,13 @@ func (d *Dec) Peek() byte {
 	return 0
 }
 
+// AtEnd skips whitespace and reports whether the input ends there. (Peek
+// also returns 0 at a NUL byte, which is not the end: data after a value.)
+func (d *Dec) AtEnd() bool {
+	d.Peek()
+	return d.i >= len(d.s)
+}
+
 // Null consumes a null and reports true, or reports false when the value is
 // something else.
 func (d *Dec) Null() (bool, error) {

@@ -72,18 +72,19 @@ func (d *Dec) TimeField(dst *time.Time) error {
 	return nil
 }
 
-// CountMembers returns the number of members of the object at d (after
-// whitespace), counted by its structure alone without moving d, or 0 when
-// the value is not an object or its structure is broken. A decoder sizes a
-// map with it before filling it: one allocation of the right size.
-func (d *Dec) CountMembers() int {
-	if d.Peek() != '{' {
-		return 0
-	}
-	c := Dec{s: d.s, i: d.i + 1}
+// SmallMap is the number of entries a map made with no size holds without
+// growing (a Go map's first group): the map decoders start with it and call
+// [Dec.Resize] when an object has more members.
+const SmallMap = 8
+
+// CountRest returns the number of members left in the object being read
+// (d is after a member's value), counted by their structure alone without
+// moving d; 0 when the structure is broken.
+func (d *Dec) CountRest() int {
+	c := Dec{s: d.s, i: d.i}
 	n := 0
-	for first := true; ; first = false {
-		_, more, err := c.NextKey(first)
+	for {
+		_, more, err := c.NextKey(false)
 		if err != nil || !more {
 			return n
 		}
@@ -94,19 +95,36 @@ func (d *Dec) CountMembers() int {
 	}
 }
 
-// StringMap reads an object of strings into *dst (made, with room for every
-// member, when nil); null sets it to nil, and a null value stores "".
-func (d *Dec) StringMap(dst *map[string]string) error {
-	if *dst == nil && d.Peek() == '{' {
-		*dst = make(map[string]string, d.CountMembers())
+// Resize returns m moved to a map with room for its entries and the
+// members left in the object being read (d is after a member's value): an
+// object with more members than [SmallMap] costs one map of the right size
+// instead of the doublings of a growing map, and an object of at most
+// SmallMap members costs no counting pass.
+func Resize[V any](d *Dec, m map[string]V) map[string]V {
+	out := make(map[string]V, len(m)+d.CountRest())
+	for k, v := range m {
+		out[k] = v
 	}
+	return out
+}
+
+// StringMap reads an object of strings into *dst (made when nil, and sized
+// as [Resize] tells); null sets it to nil, and a null value stores "".
+func (d *Dec) StringMap(dst *map[string]string) error {
 	if isNull, err := d.OpenObject(); err != nil || isNull {
 		if isNull {
 			*dst = nil
 		}
 		return err
 	}
+	made := *dst == nil
+	if made {
+		*dst = make(map[string]string, SmallMap)
+	}
 	for first := true; ; first = false {
+		if made && len(*dst) == SmallMap && d.Peek() == ',' {
+			*dst, made = Resize(d, *dst), false
+		}
 		key, more, err := d.NextKey(first)
 		if err != nil || !more {
 			return err
