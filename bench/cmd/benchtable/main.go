@@ -14,9 +14,9 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
-	"flag"
 	"os"
 	"regexp"
 	"slices"
