@@ -197,6 +197,22 @@ func paired(b *testing.B, cs []contender, notBest ...string) {
 		if len(cs) > 2 {
 			b.ReportMetric(median(bestNs), "best-"+m.prefix+"ns/record")
 			b.ReportMetric(median(best), m.prefix+"x-best")
+			// The fastest of the contenders owning their strings.
+			var owning []float64
+			for r := range round {
+				ns := 0.0
+				for i := 1; i < len(cs); i++ {
+					if v := m.per[i][r]; slices.Contains(ownsStrings, cs[i].name) && (ns == 0 || v < ns) {
+						ns = v
+					}
+				}
+				if ns > 0 {
+					owning = append(owning, ns/m.per[0][r])
+				}
+			}
+			if len(owning) > 0 {
+				b.ReportMetric(median(owning), m.prefix+"x-best-owning")
+			}
 		}
 	}
 	b.ReportMetric(0, "ns/op") // the per-contender metrics replace it

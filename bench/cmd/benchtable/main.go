@@ -252,6 +252,11 @@ func issue23() []row {
 				a:    one(paired, "raw-"+m.prefix+"ns/record"), b: one(paired, "best-"+m.prefix+"ns/record"),
 				ratioOf: one(paired, m.prefix+"x-best"), unit: "ns/record", goal: fmt.Sprintf(">= %.1fx", k.goal), met: atLeast(k.goal), fmtV: "%.2fx",
 			})
+			rows = append(rows, row{
+				what: k.title + ": raw entry vs the fastest library owning its strings (goccy/go-json, sonic with CopyString), " + m.title,
+				a:    one(paired, "raw-"+m.prefix+"ns/record"), b: one(paired, "goccy-"+m.prefix+"ns/record"),
+				ratioOf: one(paired, m.prefix+"x-best-owning"), unit: "ns/record", goal: fmt.Sprintf("(>= %.1fx)", k.goal), met: atLeast(k.goal), fmtV: "%.2fx",
+			})
 		}
 		for _, k := range []struct {
 			name, title string
