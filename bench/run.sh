@@ -5,11 +5,13 @@
 #
 #   bash bench/run.sh                 # from anywhere; about 15 minutes on 2 cores
 #   ROUNDS=7 OUT=/tmp/b.txt bash bench/run.sh
+#   ROWS=decoding bash bench/run.sh   # issue 23's decoding rows only (BENCHMARKS.md)
 #
 # The raw results stay in $OUT (default: a temporary file, path printed).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-5}
+ROWS=${ROWS:-all}
 OUT=${OUT:-$(mktemp /tmp/batchkit-bench.XXXXXX)}
 : >"$OUT"
 
@@ -22,6 +24,11 @@ for round in $(seq "$ROUNDS"); do
   # concurrency, each contender in turn in 30 ms blocks (BenchmarkPaired),
   # and the raw entry's allocations (the bench module: batchkit does not
   # depend on the libraries).
+  if [ "$ROWS" = decoding ]; then
+    (cd "$ROOT/bench" && go test -run '^$' -bench 'BenchmarkPaired$/(decode|invoke)/' -benchtime 15x -count 1 .) >>"$OUT"
+    (cd "$ROOT/bench" && go test -run '^$' -bench 'BenchmarkDecode$/.*/^raw$' -benchtime 5x -benchmem -count 1 .) >>"$OUT"
+    continue
+  fi
   (cd "$ROOT/bench" && go test -run '^$' -bench 'BenchmarkPaired$' -benchtime 15x -count 1 .) >>"$OUT"
   (cd "$ROOT/bench" && go test -run '^$' -bench 'BenchmarkDecode$/.*/^raw$' -benchtime 5x -benchmem -count 1 .) >>"$OUT"
   # No-op overhead over the hand loop, the 10-record batch, the deadline.
@@ -36,4 +43,4 @@ done
 echo
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), $ROUNDS rounds, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-(cd "$ROOT/bench" && go run ./cmd/benchtable "$OUT")
+(cd "$ROOT/bench" && go run ./cmd/benchtable -rows "$ROWS" "$OUT")

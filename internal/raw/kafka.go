@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/rawjson"
 )
 
 // KafkaGroup is the records of one key of the event's "records" object, in
@@ -37,14 +38,14 @@ func DecodeKafkaEvent(s string) (ev events.KafkaEvent, groups []KafkaGroup, err 
 	unexpected := func(found string) error {
 		return &core.UnexpectedBatchTypeError{Key: kafkaRecordsKey, Found: found}
 	}
-	d := Dec{s: s}
+	d := NewDec(s)
 	switch c := d.Peek(); c {
 	case '{':
-		d.i++
+		d.SetPos(d.Pos() + 1)
 	case 0:
 		return ev, nil, unexpected("an empty event")
 	default:
-		return ev, nil, unexpected(kindOf(c) + " instead of an object")
+		return ev, nil, unexpected(rawjson.KindOf(c) + " instead of an object")
 	}
 	found := "missing"
 	err = d.Fields(kafkaEventKeys, func(key string) (bool, error) {
@@ -57,7 +58,7 @@ func DecodeKafkaEvent(s string) (ev events.KafkaEvent, groups []KafkaGroup, err 
 			return true, d.StrField(&ev.BootstrapServers)
 		case kafkaRecordsKey:
 			if c := d.Peek(); c != '{' {
-				found, groups = kindOf(c), nil
+				found, groups = rawjson.KindOf(c), nil
 				return true, d.SkipFast()
 			}
 			found = ""
@@ -70,7 +71,7 @@ func DecodeKafkaEvent(s string) (ev events.KafkaEvent, groups []KafkaGroup, err 
 	if err != nil {
 		return ev, nil, unexpected("malformed JSON: " + err.Error())
 	}
-	if d.Peek() != 0 {
+	if !d.AtEnd() {
 		return ev, nil, unexpected("malformed JSON: data after the event object")
 	}
 	if found != "" {
@@ -79,17 +80,17 @@ func DecodeKafkaEvent(s string) (ev events.KafkaEvent, groups []KafkaGroup, err 
 	return ev, groups, nil
 }
 
-// decodeKafkaGroups reads the "records" object at d.i, adding its keys to
+// decodeKafkaGroups reads the "records" object at d.Pos(), adding its keys to
 // groups (a key already there is replaced).
 func decodeKafkaGroups(d *Dec, groups []KafkaGroup) ([]KafkaGroup, error) {
-	d.i++ // '{'
+	d.SetPos(d.Pos() + 1) // '{'
 	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
+		key, more, err := d.NextKey(first)
 		if err != nil || !more {
 			return groups, err
 		}
 		g := KafkaGroup{Key: key}
-		if isNull, err := d.openArray(); err != nil {
+		if isNull, err := d.OpenArray(); err != nil {
 			return nil, err
 		} else if !isNull {
 			if err := decodeKafkaGroup(d, &g); err != nil {
@@ -108,17 +109,18 @@ func decodeKafkaGroups(d *Dec, groups []KafkaGroup) ([]KafkaGroup, error) {
 func decodeKafkaGroup(d *Dec, g *KafkaGroup) error {
 	topic, partition := SplitTopicPartition(g.Key)
 	for first := true; ; first = false {
-		more, err := d.nextElem(first)
+		more, err := d.NextElem(first)
 		if err != nil || !more {
 			return err
 		}
-		start := d.i
+		start := d.Pos()
 		g.records = append(g.records, events.KafkaRecord{})
 		r := &g.records[len(g.records)-1]
-		rd := Dec{s: d.s, i: start}
+		rd := NewDec(d.Input())
+		rd.SetPos(start)
 		decodeErr := decodeKafkaRecord(&rd, r)
 		if decodeErr == nil {
-			d.i = rd.i
+			d.SetPos(rd.Pos())
 			if r.Topic == "" && partition >= 0 {
 				r.Topic, r.Partition = topic, partition
 			}
@@ -126,12 +128,12 @@ func decodeKafkaGroup(d *Dec, g *KafkaGroup) error {
 		}
 		// Find where the record ends by its structure alone, and identify
 		// it by its map key and its offset.
-		d.i = start
+		d.SetPos(start)
 		if err := d.SkipFast(); err != nil {
 			return err
 		}
 		*r = events.KafkaRecord{}
-		if off, ok := findInt(d.s[start:d.i], "offset"); ok && partition >= 0 {
+		if off, ok := findInt(d.Input()[start:d.Pos()], "offset"); ok && partition >= 0 {
 			r.Topic, r.Partition, r.Offset = topic, partition, off
 		}
 		g.failures = append(g.failures, kafkaFailure{index: len(g.records) - 1, err: decodeErr})
@@ -169,7 +171,7 @@ func decodeKafkaRecord(d *Dec, r *events.KafkaRecord) error {
 		case "value":
 			return true, d.StrField(&r.Value)
 		case "headers":
-			return true, d.kafkaHeaders(&r.Headers)
+			return true, kafkaHeaders(d, &r.Headers)
 		}
 		return false, nil
 	})
@@ -179,8 +181,8 @@ func decodeKafkaRecord(d *Dec, r *events.KafkaRecord) error {
 // arrays of signed bytes (events.JSONNumberBytes), as Lambda sends them.
 // null sets dst to nil; a null object is a nil map; a null value is an
 // empty (non-nil) byte slice, as JSONNumberBytes.UnmarshalJSON makes it.
-func (d *Dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
-	isNull, err := d.openArray()
+func kafkaHeaders(d *Dec, dst *[]map[string]events.JSONNumberBytes) error {
+	isNull, err := d.OpenArray()
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,7 @@ func (d *Dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
 		out = []map[string]events.JSONNumberBytes{}
 	}
 	for first := true; ; first = false {
-		more, err := d.nextElem(first)
+		more, err := d.NextElem(first)
 		if err != nil {
 			return err
 		}
@@ -211,14 +213,14 @@ func (d *Dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
 		}
 		m := map[string]events.JSONNumberBytes{}
 		for first := true; ; first = false {
-			key, more, err := d.nextKey(first)
+			key, more, err := d.NextKey(first)
 			if err != nil {
 				return err
 			}
 			if !more {
 				break
 			}
-			b, err := d.signedBytes()
+			b, err := signedBytes(d)
 			if err != nil {
 				return err
 			}
@@ -230,21 +232,21 @@ func (d *Dec) kafkaHeaders(dst *[]map[string]events.JSONNumberBytes) error {
 
 // signedBytes reads an array of numbers in [-128, 127] as bytes; null is an
 // empty slice.
-func (d *Dec) signedBytes() (events.JSONNumberBytes, error) {
-	isNull, err := d.openArray()
+func signedBytes(d *Dec) (events.JSONNumberBytes, error) {
+	isNull, err := d.OpenArray()
 	if err != nil || isNull {
 		return events.JSONNumberBytes{}, err
 	}
 	b := events.JSONNumberBytes{}
 	for first := true; ; first = false {
-		more, err := d.nextElem(first)
+		more, err := d.NextElem(first)
 		if err != nil || !more {
 			return b, err
 		}
 		if c := d.Peek(); c != '-' && (c < '0' || c > '9') {
-			return nil, d.Errorf("expected a header byte, found %s", kindOf(c))
+			return nil, d.Errorf("expected a header byte, found %s", rawjson.KindOf(c))
 		}
-		lit, err := d.number()
+		lit, err := d.Number()
 		if err != nil {
 			return nil, err
 		}
@@ -260,26 +262,26 @@ func (d *Dec) signedBytes() (events.JSONNumberBytes, error) {
 // key matched ignoring case, the last integer winning, anything else
 // ignored), as findString does for strings.
 func findInt(s, key string) (int64, bool) {
-	d := Dec{s: s}
+	d := NewDec(s)
 	if d.Peek() != '{' {
 		return 0, false
 	}
-	d.i++
+	d.SetPos(d.Pos() + 1)
 	var v int64
 	ok := false
 	for first := true; ; first = false {
-		k, more, err := d.nextKey(first)
+		k, more, err := d.NextKey(first)
 		if err != nil || !more {
 			break
 		}
 		if c := d.Peek(); strings.EqualFold(k, key) && (c == '-' || '0' <= c && c <= '9') {
-			at := d.i
-			if lit, err := d.number(); err == nil {
+			at := d.Pos()
+			if lit, err := d.Number(); err == nil {
 				if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
 					v, ok = n, true
 				}
 			}
-			d.i = at
+			d.SetPos(at)
 		}
 		if d.SkipFast() != nil {
 			break

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/batchkit/batchkit/internal/rawjson"
 )
 
 // readRawKey reads the ordering key of a record that the raw entry could not
@@ -25,7 +26,7 @@ func readRawKey[R any](rec string, r *R) bool {
 		}
 		// No group: known only when the attributes object reads whole and
 		// names none (a standard-queue message, which stops nothing).
-		raw := findRaw(rec, []string{"attributes"})
+		raw := rawjson.FindRaw(rec, []string{"attributes"})
 		var attrs map[string]any
 		if raw == "" || json.Unmarshal([]byte(raw), &attrs) != nil || attrs == nil {
 			return false
@@ -44,7 +45,7 @@ func readRawKey[R any](rec string, r *R) bool {
 		r.Kinesis.PartitionKey = pk
 		return true
 	case *events.DynamoDBEventRecord:
-		raw := findRaw(rec, []string{"dynamodb", "Keys"})
+		raw := rawjson.FindRaw(rec, []string{"dynamodb", "Keys"})
 		if raw == "" {
 			return false
 		}
@@ -56,42 +57,4 @@ func readRawKey[R any](rec string, r *R) bool {
 		return true
 	}
 	return false
-}
-
-// findRaw returns the JSON text of the value at the path of keys in the JSON
-// object s, with findString's leniency (keys matched ignoring case, the last
-// match winning), or "".
-func findRaw(s string, path []string) string {
-	d := Dec{s: s}
-	for depth, want := range path {
-		last := depth == len(path)-1
-		if d.Peek() != '{' {
-			return ""
-		}
-		d.i++
-		at, end := -1, -1
-		for first := true; ; first = false {
-			key, more, err := d.nextKey(first)
-			if err != nil || !more {
-				break
-			}
-			c := d.Peek()
-			match := (key == want || strings.EqualFold(key, want)) && (last || c == '{')
-			start := d.i
-			if d.SkipFast() != nil {
-				break
-			}
-			if match {
-				at, end = start, d.i
-			}
-		}
-		if at < 0 {
-			return ""
-		}
-		if last {
-			return s[at:end]
-		}
-		d.i = at
-	}
-	return ""
 }

@@ -65,7 +65,7 @@ func decodeKinesisData(d *Dec, k *events.KinesisRecord) error {
 func kinesisDataField(d *Dec, k *events.KinesisRecord, key string) (bool, error) {
 	switch key {
 	case "approximateArrivalTimestamp":
-		return true, d.epochField(&k.ApproximateArrivalTimestamp)
+		return true, epochField(d, &k.ApproximateArrivalTimestamp)
 	case "data":
 		return true, d.BytesField(&k.Data)
 	case "encryptionType":
@@ -82,8 +82,8 @@ func kinesisDataField(d *Dec, k *events.KinesisRecord, key string) (bool, error)
 
 // epochField reads aws-lambda-go's SecondsEpochTime into dst, as its
 // UnmarshalJSON does (null is the epoch itself).
-func (d *Dec) epochField(dst *events.SecondsEpochTime) error {
-	sec, nsec, err := d.epochSeconds()
+func epochField(d *Dec, dst *events.SecondsEpochTime) error {
+	sec, nsec, err := d.EpochSeconds()
 	if err == nil {
 		*dst = events.SecondsEpochTime{Time: time.Unix(sec, nsec)}
 	}

@@ -3,6 +3,7 @@ package raw
 import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/rawjson"
 )
 
 // pipesArrayKey names the bare array in [core.UnexpectedBatchTypeError].
@@ -14,19 +15,19 @@ func DecodeArrayEvent[R any](s string, k *Kind[R]) ([]R, []*core.RecordDecodeErr
 	unexpected := func(found string) error {
 		return &core.UnexpectedBatchTypeError{Key: pipesArrayKey, Found: found}
 	}
-	d := Dec{s: s}
+	d := NewDec(s)
 	switch c := d.Peek(); c {
 	case '[':
 	case 0:
 		return nil, nil, unexpected("an empty event")
 	default:
-		return nil, nil, unexpected(kindOf(c) + " instead of an array; is the function the target of an EventBridge pipe?")
+		return nil, nil, unexpected(rawjson.KindOf(c) + " instead of an array; is the function the target of an EventBridge pipe?")
 	}
 	records, failures, err := decodeRecords(&d, k, nil, nil)
 	if err != nil {
 		return nil, nil, unexpected("malformed JSON: " + err.Error())
 	}
-	if d.Peek() != 0 {
+	if !d.AtEnd() {
 		return nil, nil, unexpected("malformed JSON: data after the array")
 	}
 	return records, failures, nil

@@ -2,6 +2,7 @@ package raw
 
 import (
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/batchkit/batchkit/internal/rawjson"
 )
 
 var SQS = Kind[events.SQSMessage]{
@@ -44,91 +45,6 @@ func decodeSQSMessage(d *Dec, m *events.SQSMessage) error {
 	})
 }
 
-// StringMap reads an object of strings into *dst (made when nil); null sets
-// it to nil, and a null value stores "".
-//
-// The map decoders keep a loop each: a generic one taking the value decoder
-// as a function value makes every value escape (measured: +160 B per SQS
-// record).
-func (d *Dec) StringMap(dst *map[string]string) error {
-	if isNull, err := d.OpenObject(); err != nil || isNull {
-		if isNull {
-			*dst = nil
-		}
-		return err
-	}
-	if *dst == nil {
-		*dst = make(map[string]string, 4)
-	}
-	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
-		if err != nil || !more {
-			return err
-		}
-		var v string
-		if err := d.StrField(&v); err != nil {
-			return err
-		}
-		(*dst)[key] = v
-	}
-}
-
-// stringSlice reads an array of strings; null sets *dst to nil, [] is
-// non-nil.
-func (d *Dec) stringSlice(dst *[]string) error {
-	if isNull, err := d.openArray(); err != nil || isNull {
-		if isNull {
-			*dst = nil
-		}
-		return err
-	}
-	// On an error the stack keeps this list's elements: the record fails
-	// and decodeRecords empties the stacks.
-	base := len(d.arena().strStack)
-	for first := true; ; first = false {
-		more, err := d.nextElem(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			*dst = d.arena().strList(d.arena().strStack[base:])
-			d.arena().strStack = d.arena().strStack[:base]
-			return nil
-		}
-		var v string
-		if err := d.StrField(&v); err != nil {
-			return err
-		}
-		d.arena().strStack = append(d.arena().strStack, v)
-	}
-}
-
-// bytesSlice reads an array of base64 strings; null sets *dst to nil.
-func (d *Dec) bytesSlice(dst *[][]byte) error {
-	if isNull, err := d.openArray(); err != nil || isNull {
-		if isNull {
-			*dst = nil
-		}
-		return err
-	}
-	out := [][]byte{}
-	for first := true; ; first = false {
-		more, err := d.nextElem(first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			*dst = out
-			return nil
-		}
-		var v []byte
-		if err := d.BytesField(&v); err != nil {
-			return err
-		}
-		out = append(out, v)
-	}
-}
-
 var sqsAttributeKeys = []string{"stringValue", "binaryValue", "stringListValues", "binaryListValues", "dataType"}
 
 func sqsMessageAttributes(d *Dec, dst *map[string]events.SQSMessageAttribute) error {
@@ -138,11 +54,15 @@ func sqsMessageAttributes(d *Dec, dst *map[string]events.SQSMessageAttribute) er
 		}
 		return err
 	}
-	if *dst == nil {
-		*dst = make(map[string]events.SQSMessageAttribute, 2)
+	made := *dst == nil
+	if made {
+		*dst = make(map[string]events.SQSMessageAttribute, rawjson.SmallMap)
 	}
 	for first := true; ; first = false {
-		name, more, err := d.nextKey(first)
+		if made && len(*dst) == rawjson.SmallMap && d.Peek() == ',' {
+			*dst, made = rawjson.Resize(d, *dst), false
+		}
+		name, more, err := d.NextKey(first)
 		if err != nil || !more {
 			return err
 		}
@@ -161,32 +81,16 @@ func sqsMessageAttribute(d *Dec, a *events.SQSMessageAttribute) error {
 	return d.Fields(sqsAttributeKeys, func(key string) (bool, error) {
 		switch key {
 		case "stringValue":
-			return true, d.strPtrField(&a.StringValue)
+			return true, d.StrPtrField(&a.StringValue)
 		case "binaryValue":
 			return true, d.BytesField(&a.BinaryValue)
 		case "stringListValues":
-			return true, d.stringSlice(&a.StringListValues)
+			return true, d.StringSlice(&a.StringListValues)
 		case "binaryListValues":
-			return true, d.bytesSlice(&a.BinaryListValues)
+			return true, d.BytesSlice(&a.BinaryListValues)
 		case "dataType":
 			return true, d.StrField(&a.DataType)
 		}
 		return false, nil
 	})
-}
-
-// strPtrField reads a string into a new *dst; null sets *dst to nil.
-func (d *Dec) strPtrField(dst **string) error {
-	if isNull, err := d.Null(); isNull || err != nil {
-		if err == nil {
-			*dst = nil
-		}
-		return err
-	}
-	v, err := d.Str()
-	if err != nil {
-		return err
-	}
-	*dst = d.arena().strPtr(v)
-	return nil
 }

@@ -14,6 +14,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -234,6 +235,62 @@ func issue11() []row {
 	return rows
 }
 
+// issue23 lists the decoding rows of issue 23 (ROWS=decoding bash
+// bench/run.sh): each ratio on wall time and on the process's CPU time
+// (all threads, the garbage collector's included), which a shared machine's
+// waiting for a core does not inflate.
+func issue23() []row {
+	var rows []row
+	for _, m := range []struct{ prefix, title string }{{"", "wall time"}, {"cpu-", "CPU time"}} {
+		for _, k := range []struct {
+			name, title string
+			goal        float64
+		}{{"sqs", "SQS", 1.0}, {"kinesis", "Kinesis", 1.0}, {"dynamodb", "DynamoDB", 1.0}} {
+			paired := "bench.BenchmarkPaired/decode/" + k.name
+			rows = append(rows, row{
+				what: k.title + ": raw entry vs the fastest JSON library (sonic, sonic fastest, goccy/go-json) into aws-lambda-go types + core.Process, 1,000 records, " + m.title,
+				a:    one(paired, "raw-"+m.prefix+"ns/record"), b: one(paired, "best-"+m.prefix+"ns/record"),
+				ratioOf: one(paired, m.prefix+"x-best"), unit: "ns/record", goal: fmt.Sprintf(">= %.1fx", k.goal), met: atLeast(k.goal), fmtV: "%.2fx",
+			})
+			rows = append(rows, row{
+				what: k.title + ": raw entry vs the fastest library owning its strings (goccy/go-json, sonic with CopyString), " + m.title,
+				a:    one(paired, "raw-"+m.prefix+"ns/record"), b: one(paired, "goccy-"+m.prefix+"ns/record"),
+				ratioOf: one(paired, m.prefix+"x-best-owning"), unit: "ns/record", goal: fmt.Sprintf("(>= %.1fx)", k.goal), met: atLeast(k.goal), fmtV: "%.2fx",
+			})
+		}
+		for _, k := range []struct {
+			name, title string
+			goal        float64
+		}{{"sqs", "SQS", 5}, {"kinesis", "Kinesis", 6}, {"dynamodb", "DynamoDB", 10}} {
+			paired := "bench.BenchmarkPaired/invoke/" + k.name
+			rows = append(rows, row{
+				what: k.title + ": raw entry vs encoding/json + core.Process, whole invocation (bytes in, response bytes out), 1,000 records, " + m.title,
+				a:    one(paired, "raw-"+m.prefix+"ns/record"), b: one(paired, "encoding-json-"+m.prefix+"ns/record"),
+				ratioOf: one(paired, m.prefix+"x-encoding-json"), unit: "ns/record", goal: fmt.Sprintf(">= %.0fx", k.goal), met: atLeast(k.goal), fmtV: "%.2fx",
+			})
+		}
+		rows = append(rows, row{
+			what: "SQS: raw entry throughput (MB of event per second, 1,000 records), " + m.title,
+			a:    one("bench.BenchmarkPaired/decode/sqs", "event-B/record"), b: one("bench.BenchmarkPaired/decode/sqs", "raw-"+m.prefix+"ns/record"),
+			value: perSecond, unit: "B/record", goal: ">= 400 MB/s", met: atLeast(400), fmtV: "%.0f MB/s",
+		})
+	}
+	for _, k := range []struct {
+		name, title string
+		goal        float64
+	}{{"sqs", "SQS", 3}, {"kinesis", "Kinesis", 1}, {"dynamodb", "DynamoDB", 35}} {
+		rows = append(rows, row{
+			what:  k.title + ": raw entry allocations per record (1,000 records)",
+			a:     &side{names: []string{"bench.BenchmarkDecode/" + k.name + "/raw"}, unit: "allocs/op", scale: 1.0 / 1000},
+			value: only, unit: "allocs/record", goal: fmt.Sprintf("<= %.0f", k.goal), met: atMost(k.goal), fmtV: "%.2f",
+		})
+	}
+	return rows
+}
+
+// perSecond is MB/s from bytes per record (a) and ns per record (b).
+func perSecond(a, b float64) float64 { return a / b * 1000 }
+
 // stats returns min, median and max.
 func stats(vs []float64) (lo, med, hi float64) {
 	s := slices.Clone(vs)
@@ -248,13 +305,15 @@ func stats(vs []float64) (lo, med, hi float64) {
 }
 
 func main() {
+	which := flag.String("rows", "all", "the rows to print: all (issue 11's), or decoding (issue 23's)")
+	flag.Parse()
 	r := results{}
-	if len(os.Args) < 2 {
+	if flag.NArg() == 0 {
 		if err := parse(os.Stdin, r); err != nil {
 			fail(err)
 		}
 	}
-	for _, path := range os.Args[1:] {
+	for _, path := range flag.Args() {
 		f, err := os.Open(path)
 		if err != nil {
 			fail(err)
@@ -264,6 +323,10 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
+	}
+	if *which == "decoding" {
+		write(os.Stdout, r, issue23())
+		return
 	}
 	write(os.Stdout, r, issue11())
 }

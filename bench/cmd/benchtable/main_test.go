@@ -50,6 +50,8 @@ func TestParseAndRatios(t *testing.T) {
 	require.Equal(t, "1,234,567", num(1234567))
 	require.Equal(t, "100", num(100))
 
+	// Issue 23's throughput: bytes per record over ns per record.
+	require.Equal(t, 400.0, perSecond(800, 2000))
 	out.Reset()
 	write(&out, r, issue11()[3:4])
 	require.Contains(t, out.String(), "not measured")

@@ -1,11 +1,10 @@
-package raw
+package rawjson
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 )
 
@@ -88,10 +87,7 @@ func TestArenaValuesAreDistinct(t *testing.T) {
 			require.Equal(t, []string{"a", "b", strings.Repeat("c", i-1)}, lists[i-1])
 		}
 	}
-	avs := a.avList([]events.DynamoDBAttributeValue{events.NewStringAttribute("x")})
-	require.Equal(t, 1, cap(avs))
 	require.NotNil(t, a.strList(nil))
-	require.NotNil(t, a.avList(nil))
 
 	p1, p2 := a.strPtr("one"), a.strPtr("two")
 	*p1 = "changed"
@@ -126,31 +122,4 @@ func TestArenaValuesAreDistinct(t *testing.T) {
 	require.NotNil(t, empty)
 	_, err = d.BytesOf("not base64!")
 	require.Error(t, err)
-}
-
-// TestAttributeValueMatchesAWSLambdaGo: attribute values, on and off the
-// fast path for S and N, decode as events.DynamoDBAttributeValue's
-// UnmarshalJSON decodes them.
-func TestAttributeValueMatchesAWSLambdaGo(t *testing.T) {
-	for _, lit := range []string{
-		`{"S":"plain"}`, `{"N":"12.5"}`, `{"S":""}`, `{"S":"esc\"aped"}`, `{"S":"caf\u00e9"}`,
-		`{ "S":"space before"}`, `{"S" : "space around"}`, `{"S":"x" }`, `{"S":"x","S":"y"}`,
-		`{"S":"x","N":"1"}`, `{"N":1}`, `{"S":null}`, `{"S":"unterminated}`, `{"SS":["a","b"]}`,
-		`{"L":[{"S":"a"},{"N":"1"}]}`, `{"M":{"k":{"S":"v"}}}`, `{"BOOL":true}`, `{"NULL":true}`,
-		`{"X":"unknown"}`, `{}`, `{"S":"x"`, "{\"S\":\"ctl \x01\"}",
-	} {
-		t.Run(lit, func(t *testing.T) {
-			var want events.DynamoDBAttributeValue
-			wantErr := json.Unmarshal([]byte(lit), &want)
-			d := Dec{s: lit}
-			got, err := d.AttributeValue(0)
-			if wantErr != nil {
-				require.Error(t, err, "aws-lambda-go rejects %s: %v", lit, wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, want, got)
-			require.Equal(t, len(lit), d.i)
-		})
-	}
 }
