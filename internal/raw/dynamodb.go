@@ -2,8 +2,6 @@ package raw
 
 import (
 	"errors"
-	"reflect"
-	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/batchkit/batchkit/internal/rawjson"
@@ -159,7 +157,10 @@ func attributeValue(d *Dec, depth int) (events.DynamoDBAttributeValue, error) {
 		d.SetPos(d.Pos() + 4)
 		if v, err := d.Str(); err == nil && d.Pos() < len(d.Input()) && d.Input()[d.Pos()] == '}' {
 			d.SetPos(d.Pos() + 1)
-			return scalarAttribute(d, v, s[1] == 'N'), nil
+			if s[1] == 'S' {
+				return events.NewStringAttribute(v), nil
+			}
+			return events.NewNumberAttribute(v), nil
 		}
 		d.SetPos(open)
 	}
@@ -199,7 +200,10 @@ func attributeOf(d *Dec, label string, depth int) (events.DynamoDBAttributeValue
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
-		return scalarAttribute(d, s, label == "N"), nil
+		if label == "S" {
+			return events.NewStringAttribute(s), nil
+		}
+		return events.NewNumberAttribute(s), nil
 	case "B":
 		if d.Peek() != '"' {
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: B type should contain a base64 string")
@@ -306,48 +310,3 @@ func stringList(d *Dec, label string) ([]string, error) {
 		d.PushStr(s)
 	}
 }
-
-// scalarAttribute returns events.NewStringAttribute(v), or
-// events.NewNumberAttribute(v) when number, without the allocation of
-// boxing v in the attribute's interface (21 of a benchmark stream record's
-// 35 allocations were these boxes): the interface is made for "" (which
-// allocates nothing) and pointed at a copy of v's header in the decoder's
-// arena, which is never written again, as an interface's data is never
-// written. The value is the one the constructor gives (the interface holds
-// the same dynamic type and string; TestAttributeValueMatchesAWSLambdaGo).
-// It relies on the layout of aws-lambda-go's DynamoDBAttributeValue (its
-// first field an empty interface): attributeBoxOK checks it once, and
-// without it the constructor is called as it is.
-func scalarAttribute(d *Dec, v string, number bool) events.DynamoDBAttributeValue {
-	if !attributeBoxOK || v == "" {
-		if number {
-			return events.NewNumberAttribute(v)
-		}
-		return events.NewStringAttribute(v)
-	}
-	av := events.NewStringAttribute("")
-	if number {
-		av = events.NewNumberAttribute("")
-	}
-	(*[2]unsafe.Pointer)(unsafe.Pointer(&av))[1] = unsafe.Pointer(d.StringRef(v))
-	return av
-}
-
-// attributeBoxOK tells whether events.DynamoDBAttributeValue starts with an
-// empty interface holding the string of a string attribute, as
-// scalarAttribute needs.
-var attributeBoxOK = func() bool {
-	t := reflect.TypeFor[events.DynamoDBAttributeValue]()
-	if t.NumField() == 0 {
-		return false
-	}
-	f := t.Field(0)
-	if f.Offset != 0 || f.Type.Kind() != reflect.Interface || f.Type.NumMethod() != 0 {
-		return false
-	}
-	av := events.NewStringAttribute("probe")
-	words := (*[2]unsafe.Pointer)(unsafe.Pointer(&av))
-	empty := events.NewStringAttribute("")
-	return words[1] != nil && *(*string)(words[1]) == "probe" &&
-		(*[2]unsafe.Pointer)(unsafe.Pointer(&empty))[0] == words[0] && av.String() == "probe"
-}()

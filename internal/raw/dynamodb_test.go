@@ -2,7 +2,6 @@ package raw
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -74,35 +73,4 @@ func TestDataAfterTheEvent(t *testing.T) {
 	}
 	_, _, err := decodeEvent(`{"Records":[]} `+"\n", &SQS)
 	require.NoError(t, err)
-}
-
-// TestScalarAttributeWithoutBox: S and N attributes are made without boxing
-// their string, and are the values aws-lambda-go's constructors make (type,
-// value, JSON), each its own.
-func TestScalarAttributeWithoutBox(t *testing.T) {
-	require.True(t, attributeBoxOK, "aws-lambda-go's DynamoDBAttributeValue layout changed: scalarAttribute boxes again")
-	d := NewDec("")
-	s, n := scalarAttribute(&d, "x", false), scalarAttribute(&d, "12.5", true)
-	require.Equal(t, events.NewStringAttribute("x"), s)
-	require.Equal(t, events.NewNumberAttribute("12.5"), n)
-	require.Equal(t, events.DataTypeString, s.DataType())
-	require.Equal(t, events.DataTypeNumber, n.DataType())
-	require.Equal(t, "x", s.String())
-	require.Equal(t, "12.5", n.Number())
-	got, err := json.Marshal(map[string]events.DynamoDBAttributeValue{"s": s, "n": n})
-	require.NoError(t, err)
-	want, err := json.Marshal(map[string]events.DynamoDBAttributeValue{"s": events.NewStringAttribute("x"), "n": events.NewNumberAttribute("12.5")})
-	require.NoError(t, err)
-	require.JSONEq(t, string(want), string(got))
-	require.Equal(t, events.NewStringAttribute(""), scalarAttribute(&d, "", false))
-
-	var vals []events.DynamoDBAttributeValue
-	for i := range 100 {
-		vals = append(vals, scalarAttribute(&d, strings.Repeat("v", i), false))
-	}
-	for i, v := range vals {
-		require.Equal(t, strings.Repeat("v", i), v.String(), "each value its own")
-	}
-	allocs := testing.AllocsPerRun(1000, func() { _ = scalarAttribute(&d, "value", false) })
-	require.Less(t, allocs, 0.1, "no allocation per attribute (the arena's chunks only)")
 }

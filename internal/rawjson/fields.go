@@ -209,11 +209,6 @@ func (d *Dec) StrPtrField(dst **string) error {
 	return nil
 }
 
-// StringRef returns a pointer to a string holding v, from the arena: a
-// string the arena never writes again (what an interface holding v points
-// to), without an allocation of its own.
-func (d *Dec) StringRef(v string) *string { return d.arena().strPtr(v) }
-
 // FindRaw returns the JSON text of the value at the path of keys in the JSON
 // object s, with [FindString]'s leniency (keys matched ignoring case, the
 // last match winning), or "".
