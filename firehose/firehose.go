@@ -117,7 +117,7 @@ func (t *FlexText) UnmarshalJSON(data []byte) error {
 	if err := d.TextField(&s); err != nil {
 		return fmt.Errorf("batchkit: expected a string or a number: %w", err)
 	}
-	if d.Peek() != 0 {
+	if !d.AtEnd() {
 		return errors.New("batchkit: expected a string or a number, found more data")
 	}
 	*t = FlexText(s)

@@ -250,3 +250,13 @@ func TestFirehoseProcessLeavesTheEventUnchanged(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "a", string(pass.Records[0].Data), "pass-through, not the earlier run's upper case")
 }
+
+// A FlexText followed by a NUL byte is not a string or a number: refused,
+// as json.Unmarshal refuses it (the scanner's Peek reads NUL as the end).
+func TestFlexTextRefusesTrailingNUL(t *testing.T) {
+	var f firehose.FlexText
+	require.Error(t, f.UnmarshalJSON([]byte("\"12\"\x00")))
+	require.Error(t, f.UnmarshalJSON([]byte("12\x00")))
+	require.NoError(t, f.UnmarshalJSON([]byte(" 12 ")))
+	require.Equal(t, firehose.FlexText("12"), f)
+}
