@@ -15,7 +15,7 @@ type DynamoDBProcessor = core.Base[events.DynamoDBEventRecord]
 
 // NewDynamoDB returns the processor for DynamoDB Streams: every record is
 // handled, and the failed ones are reported by sequence number. Options:
-// [WithStopOnFirstFailure], [WithOrderByKey] (by the item's keys), and the
+// [Config.StopOnFirstFailure], [Config.OrderByKey] (by the item's keys), and the
 // shared ones.
 func NewDynamoDB(c Config) (*DynamoDBProcessor, error) {
 	if err := c.Validate(nameDynamoDB); err != nil {

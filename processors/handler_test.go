@@ -53,7 +53,7 @@ func TestHandlerAdapters(t *testing.T) {
 			{"messageId":"m5","body":"{\"id\":5}","eventSource":"aws:sqs"}]}`,
 		want: `{"batchItemFailures":[{"itemIdentifier":"m2"},{"itemIdentifier":"m3"},{"itemIdentifier":"m4"}]}`,
 	}, {
-		// With WithSkipGroupOnError the key of a record that does not
+		// With SkipGroupOnError the key of a record that does not
 		// decode is read by the failure path of processors/raw.go (issue
 		// 10, another branch); the default FIFO processor stops the batch.
 		name:    "SQS FIFO: the bad record stops the rest",

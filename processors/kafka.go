@@ -28,7 +28,7 @@ type KafkaProcessor struct {
 // the partition stops at its first failure (the later records are reported
 // failed with a [core.ShortCircuitError] and are not handled, since Lambda
 // resumes the partition from the failed offset). Different partitions run
-// in parallel under [WithConcurrency]. The response holds one identifier per
+// in parallel under [core.Options.Concurrency]. The response holds one identifier per
 // failed partition, {"partition": "<topic>-<partition>", "offset": N}, with
 // its lowest failed offset.
 //

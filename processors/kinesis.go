@@ -12,7 +12,7 @@ type KinesisProcessor = core.Base[events.KinesisEventRecord]
 // NewKinesis returns the processor for Kinesis Data Streams: every record is
 // handled, and the failed ones are reported by sequence number (Lambda
 // checkpoints at the lowest and retries from there). Options:
-// [WithStopOnFirstFailure], [WithOrderByKey] (by partition key), and the
+// [Config.StopOnFirstFailure], [Config.OrderByKey] (by partition key), and the
 // shared ones.
 func NewKinesis(c Config) (*KinesisProcessor, error) {
 	if err := c.Validate(nameKinesis); err != nil {

@@ -22,13 +22,13 @@ func NewSQS(c Config) (*SQSProcessor, error) {
 // NewSQSFIFO returns the processor for SQS FIFO queues. By default it stops at
 // the first failure: the failed message and every message after it are
 // reported failed (the later ones with a [core.ShortCircuitError]) so that
-// the queue keeps its order. With [WithSkipGroupOnError] only the later
+// the queue keeps its order. With [Config.SkipGroupOnError] only the later
 // messages of the failed message's group are short-circuited, and other
 // groups go on; messages without a group id never stop others.
 //
 // Concurrency applies only with skip-group-on-error, per message group: the
 // messages of one group always run one after another in order. Without it,
-// [WithConcurrency] above 1 could not take effect and is refused (a [*core.ConfigError]).
+// a Concurrency above 1 could not take effect and is refused (a [*core.ConfigError]).
 func NewSQSFIFO(c Config) (*SQSProcessor, error) {
 	if err := c.Validate(nameSQSFIFO); err != nil {
 		return nil, err
