@@ -4,7 +4,7 @@ go 1.26
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
-	github.com/batchkit/batchkit v0.0.0
+	github.com/batchkit/batchkit v0.1.0
 	github.com/bytedance/sonic v1.15.5
 	github.com/goccy/go-json v0.10.5
 	github.com/stretchr/testify v1.12.1

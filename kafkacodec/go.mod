@@ -6,7 +6,7 @@ replace github.com/batchkit/batchkit => ../
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
-	github.com/batchkit/batchkit v0.0.0
+	github.com/batchkit/batchkit v0.1.0
 	github.com/hamba/avro/v2 v2.31.0
 	github.com/linkedin/goavro/v2 v2.15.0
 	github.com/stretchr/testify v1.12.1

@@ -6,8 +6,8 @@ require (
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
-	github.com/batchkit/batchkit v0.0.0
-	github.com/batchkit/batchkit/driver v0.0.0
+	github.com/batchkit/batchkit v0.1.0
+	github.com/batchkit/batchkit/driver v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

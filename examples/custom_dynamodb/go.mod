@@ -9,7 +9,7 @@ require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
-	github.com/batchkit/batchkit v0.0.0-00010101000000-000000000000
+	github.com/batchkit/batchkit v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -4,10 +4,10 @@ go 1.26.0
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
-	github.com/batchkit/batchkit v0.0.0
-	github.com/batchkit/batchkit/hooks/metrics v0.0.0
-	github.com/batchkit/batchkit/hooks/otel v0.0.0
-	github.com/batchkit/batchkit/hooks/sentry v0.0.0
+	github.com/batchkit/batchkit v0.1.0
+	github.com/batchkit/batchkit/hooks/metrics v0.1.0
+	github.com/batchkit/batchkit/hooks/otel v0.1.0
+	github.com/batchkit/batchkit/hooks/sentry v0.1.0
 	github.com/getsentry/sentry-go v0.50.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0

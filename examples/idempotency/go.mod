@@ -8,9 +8,9 @@ require (
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.3
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
-	github.com/batchkit/batchkit v0.0.0
-	github.com/batchkit/batchkit/driver v0.0.0-00010101000000-000000000000
-	github.com/batchkit/batchkit/idempotency v0.0.0
+	github.com/batchkit/batchkit v0.1.0
+	github.com/batchkit/batchkit/driver v0.1.0
+	github.com/batchkit/batchkit/idempotency v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 

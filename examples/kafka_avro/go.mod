@@ -9,8 +9,8 @@ replace (
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
-	github.com/batchkit/batchkit v0.0.0
-	github.com/batchkit/batchkit/kafkacodec v0.0.0
+	github.com/batchkit/batchkit v0.1.0
+	github.com/batchkit/batchkit/kafkacodec v0.1.0
 	github.com/hamba/avro/v2 v2.31.0
 	github.com/stretchr/testify v1.12.1
 )

@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
-	github.com/batchkit/batchkit v0.0.0
+	github.com/batchkit/batchkit v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/contrib/propagators/aws v1.47.0
 	go.opentelemetry.io/otel v1.47.0

@@ -4,7 +4,7 @@ go 1.26
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
-	github.com/batchkit/batchkit v0.0.0
+	github.com/batchkit/batchkit v0.1.0
 	github.com/getsentry/sentry-go v0.50.0
 	github.com/stretchr/testify v1.12.1
 )
