@@ -62,7 +62,7 @@ for m in "${modules[@]}"; do
   unformatted=$(cd "$m" && gofmt -l . | grep -v '^\.cache/' || true)
   if [ -n "$unformatted" ]; then log "gofmt: not formatted: $unformatted"; status=1; echo "0 1 0" >>"$COUNTS"; fi
   (cd "$m" && go vet ./...) || { status=1; echo "0 1 0" >>"$COUNTS"; }
-  (cd "$m" && go test -race -trimpath -count=1 -json "$@" ./... 2>&1 | "$COUNTER" "${counter_flags[@]}" -counts "$COUNTS") || status=1
+  (cd "$m" && go test -race -count=1 -json "$@" ./... 2>&1 | "$COUNTER" "${counter_flags[@]}" -counts "$COUNTS") || status=1
 done
 
 stop_servers
