@@ -38,7 +38,7 @@ else
 fi
 PIDS=()
 
-log() { printf '[test] %s\n' "$*" >&2; }
+log() { printf '[test %ss] %s\n' "$SECONDS" "$*" >&2; }
 
 # free_port prints a TCP port that is free on 127.0.0.1.
 free_port() {
