@@ -3,7 +3,9 @@
 # servers the integration tests need (scripts/lib/server-*.sh) on 127.0.0.1,
 # runs go vet and `go test -race` in every module of the repository, and
 # stops the servers. Under CI=true a server that cannot start is a failure;
-# elsewhere its tests skip with a message. Extra arguments go to `go test`.
+# elsewhere its tests skip with a message. Extra arguments go to `go test`
+# (after -race -count=1 -timeout 20m: the end-to-end tests build every
+# example, which on a cold build cache of a busy machine takes minutes).
 #
 # The last line of its output is the count of tests (subtests included)
 #
@@ -62,7 +64,7 @@ for m in "${modules[@]}"; do
   unformatted=$(cd "$m" && gofmt -l . | grep -v '^\.cache/' || true)
   if [ -n "$unformatted" ]; then log "gofmt: not formatted: $unformatted"; status=1; echo "0 1 0" >>"$COUNTS"; fi
   (cd "$m" && go vet ./...) || { status=1; echo "0 1 0" >>"$COUNTS"; }
-  (cd "$m" && go test -race -count=1 -json "$@" ./... 2>&1 | "$COUNTER" "${counter_flags[@]}" -counts "$COUNTS") || status=1
+  (cd "$m" && go test -race -count=1 -timeout 20m -json "$@" ./... 2>&1 | "$COUNTER" "${counter_flags[@]}" -counts "$COUNTS") || status=1
 done
 
 stop_servers

@@ -43,7 +43,10 @@ type builtBinary struct {
 	err  error
 }
 
-var builtBinaries sync.Map // goBuild.id() -> *builtBinary
+var (
+	builtBinaries sync.Map // goBuild.id() -> *builtBinary
+	buildMu       sync.Mutex
+)
 
 // binary returns the path of the binary b, building it unless this run, or
 // an earlier one with the same inputs, did.
@@ -98,6 +101,10 @@ func tempBinaries() (string, error) {
 // binary is built into a temporary file of the cache and renamed under its
 // key, so runs at the same time (from two clones) never see half a file.
 func buildCached(b goBuild) (string, error) {
+	// One build at a time: go build already uses every core, and two
+	// builds at once on a cold build cache compile the same packages twice.
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	dir := filepath.Join(root, b.Dir)
 	env := append(os.Environ(), b.Env...)
 	name := strings.NewReplacer("/", "_", `\`, "_").Replace(b.Dir)
