@@ -6,8 +6,6 @@ package e2e
 
 import (
 	"debug/elf"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -19,16 +17,15 @@ var root, _ = filepath.Abs(filepath.Join("..", ".."))
 
 // buildBootstrap builds the main package in dir (relative to root, built in
 // the module that holds it) as a Lambda bootstrap for the provided.al2023
-// runtime, the way the examples are deployed, and returns its path.
+// runtime, the way the examples are deployed, and returns its path. Each is
+// built once per run and cached (see binary): do not modify it.
 func buildBootstrap(t *testing.T, dir, arch string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, ".")
-	cmd.Dir = filepath.Join(root, dir)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	msg, err := cmd.CombinedOutput()
-	require.NoError(t, err, "build %s for linux/%s: %s", dir, arch, msg)
-	return out
+	return binary(t, goBuild{
+		Dir:   dir,
+		Env:   []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + arch},
+		Flags: []string{"-tags", "lambda.norpc", "-trimpath"},
+	})
 }
 
 // examples returns the example directories that hold a main package.
@@ -46,6 +43,7 @@ func examples(t *testing.T) []string {
 
 // Every example builds as a static bootstrap for both Lambda architectures.
 func TestExamplesBuildAsBootstrap(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("cross-compiles every example twice")
 	}
@@ -53,6 +51,7 @@ func TestExamplesBuildAsBootstrap(t *testing.T) {
 	for _, dir := range examples(t) {
 		for _, arch := range []string{"amd64", "arm64"} {
 			t.Run(filepath.Base(dir)+"/"+arch, func(t *testing.T) {
+				t.Parallel()
 				path := buildBootstrap(t, dir, arch)
 				f, err := elf.Open(path)
 				require.NoError(t, err)

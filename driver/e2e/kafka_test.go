@@ -24,10 +24,14 @@ import (
 // as a whole is bisected, the order is sent to the on-failure destination
 // after its retry, and the valid orders after it are delivered.
 func TestKafkaExampleFromKafka(t *testing.T) {
+	t.Parallel()
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
 	if runtime.GOOS != "linux" {
 		t.Skip("the emulator runs linux bootstraps")
 	}
+	// Built first: the timeout below is for the Kafka run, not for a build
+	// waiting its turn on a cold build cache.
+	bootstrap := buildBootstrap(t, "examples/kafka", runtime.GOARCH)
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
 	require.NoError(t, err)
 	defer cluster.Close()
@@ -46,7 +50,7 @@ func TestKafkaExampleFromKafka(t *testing.T) {
 	).FirstErr())
 	producer.Close()
 
-	fn := startFunction(t, buildBootstrap(t, "examples/kafka", runtime.GOARCH))
+	fn := startFunction(t, bootstrap)
 	var mu sync.Mutex
 	var discarded [][]byte
 	k := driver.NewKafka(brokers, "orders")

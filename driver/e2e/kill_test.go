@@ -25,6 +25,7 @@ import (
 // and after the visibility timeout the whole batch is delivered again to a
 // new function process, which processes every message: nothing is lost.
 func TestKillFunctionMidBatch(t *testing.T) {
+	t.Parallel()
 	c := driver.NewSQSClient(testenv.Endpoint(t, "BATCHKIT_SQS_ENDPOINT", "fauxqs"))
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
 	ctx := context.Background()

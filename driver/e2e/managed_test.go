@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,17 +188,17 @@ func startManaged(t *testing.T, api *runtimeAPI, bootstrap string, env ...string
 // concurrent invocations halts the function and fails the test.
 func buildRaceBootstrap(t *testing.T, dir string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-race", "-o", out, ".")
-	cmd.Dir = filepath.Join(root, dir)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if msg, err := cmd.CombinedOutput(); err != nil {
+	b := goBuild{Dir: dir, Env: []string{"CGO_ENABLED=1"}, Flags: []string{"-race", "-trimpath"}}
+	v, _ := builtBinaries.LoadOrStore(b.id(), &builtBinary{})
+	bb := v.(*builtBinary)
+	bb.once.Do(func() { bb.path, bb.err = buildCached(b) })
+	if bb.err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("build %s with -race: %v: %s", dir, err, msg)
+			t.Fatalf("build %s with -race: %v", dir, bb.err)
 		}
-		t.Skipf("cannot build %s with -race (needs cgo and a C compiler): %v: %s", dir, err, msg)
+		t.Skipf("cannot build %s with -race (needs cgo and a C compiler): %v", dir, bb.err)
 	}
-	return out
+	return bb.path
 }
 
 // invokeConcurrently sends every event at once, each from its own
@@ -256,6 +255,7 @@ func failuresJSON(ids ...string) string {
 // response is exactly the sequential one, barrier records prove that the
 // invocations overlapped, and a data race would halt the function.
 func TestConcurrentInvocations(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds two bootstraps with -race")
 	}

@@ -25,6 +25,7 @@ import (
 // emulator, fed from a queue with a dead-letter queue after 2 receives. The
 // messages that fail reach the DLQ; the others are processed exactly once.
 func TestSQSRedriveUnderEmulator(t *testing.T) {
+	t.Parallel()
 	c := driver.NewSQSClient(testenv.Endpoint(t, "BATCHKIT_SQS_ENDPOINT", "fauxqs"))
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
 	ctx := context.Background()

@@ -40,6 +40,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // The SQS example, built as a bootstrap and run by the emulator, answers
 // its sample event with the sample partial batch response.
 func TestSQSExampleUnderEmulator(t *testing.T) {
+	t.Parallel()
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
 	if runtime.GOOS != "linux" {
 		t.Skip("the emulator runs linux bootstraps")
@@ -65,6 +66,7 @@ func TestSQSExampleUnderEmulator(t *testing.T) {
 // response), and both equal response.json: the runtime path and the local
 // path agree.
 func TestExamplesUnderEmulator(t *testing.T) {
+	t.Parallel()
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
 	if runtime.GOOS != "linux" {
 		t.Skip("the emulator runs linux bootstraps")
@@ -80,6 +82,7 @@ func TestExamplesUnderEmulator(t *testing.T) {
 		event, err := os.ReadFile(filepath.Join(root, dir, "event.json"))
 		require.NoError(t, err)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
 			bootstrap := buildBootstrap(t, dir, runtime.GOARCH)
 			cmd := exec.Command(bootstrap)
 			cmd.Env = withoutRuntimeAPI(os.Environ())

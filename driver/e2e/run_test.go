@@ -8,9 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,35 +26,11 @@ import (
 	"github.com/batchkit/batchkit/internal/testenv"
 )
 
-var (
-	commandOnce sync.Once
-	commandPath string
-	commandErr  error
-)
-
-// command builds batchkit-driver once per test binary.
+// command returns batchkit-driver, built once per run (see binary).
 func command(t *testing.T) string {
 	t.Helper()
-	commandOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "batchkit-driver-e2e-")
-		if err != nil {
-			commandErr = err
-			return
-		}
-		commandPath = filepath.Join(dir, "batchkit-driver")
-		cmd := exec.Command("go", "build", "-o", commandPath, "./cmd/batchkit-driver")
-		cmd.Dir = filepath.Join(root, "driver")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			commandErr = errorString("build batchkit-driver: " + err.Error() + ": " + string(out))
-		}
-	})
-	require.NoError(t, commandErr)
-	return commandPath
+	return binary(t, goBuild{Dir: "driver/cmd/batchkit-driver"})
 }
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 // runCommand runs `batchkit-driver run` with args and returns its JSON
 // reports by mapping name.
@@ -100,8 +76,12 @@ func expectedFailures(t *testing.T, example string) int {
 // The examples' own SAM templates run through `batchkit-driver run`: the
 // queues and streams are created from the template, the example's event is
 // put on them, the example is built and run under the emulator, and the
-// report says what Lambda would have done with the template's settings.
+// report says what Lambda would have done with the template's settings. The
+// sqs example is built by batchkit-driver itself (what it does without
+// -bootstrap); the others run the bootstrap the other tests built
+// (-bootstrap), to link each once per run.
 func TestExampleTemplatesRun(t *testing.T) {
+	t.Parallel()
 	sqsEndpoint := testenv.Endpoint(t, "BATCHKIT_SQS_ENDPOINT", "fauxqs")
 	testenv.Endpoint(t, "BATCHKIT_RIE", "aws-lambda-rie (the Lambda Runtime Interface Emulator)")
 	sqsc := driver.NewSQSClient(sqsEndpoint)
@@ -119,6 +99,7 @@ func TestExampleTemplatesRun(t *testing.T) {
 		testenv.Endpoint(t, "BATCHKIT_KINESIS_ENDPOINT", "kinesalite")
 		prefix := uniquePrefix()
 		reports := runCommand(t, "-template", filepath.Join(root, "examples/kinesis/template.yaml"), "-create", "-prefix", prefix,
+			"-bootstrap", buildBootstrap(t, "examples/kinesis", runtime.GOARCH),
 			"-send", filepath.Join(root, "examples/kinesis/event.json"), "-idle", "2")
 		r := reports["OrdersFunction/Orders"]
 		records, failures := eventRecords(t, "kinesis"), expectedFailures(t, "kinesis")
@@ -148,6 +129,7 @@ func TestExampleTemplatesRun(t *testing.T) {
 		// -create makes the function's own claims table too; the function
 		// finds it through DEDUP_TABLE (!Ref DedupTable, with the prefix).
 		reports := runCommand(t, "-template", filepath.Join(root, "examples/custom_dynamodb/template.yaml"), "-create", "-prefix", prefix,
+			"-bootstrap", buildBootstrap(t, "examples/custom_dynamodb", runtime.GOARCH),
 			"-send", filepath.Join(root, "examples/custom_dynamodb/event.json"), "-idle", "2")
 		r := reports["DedupFunction/Orders"]
 		require.Equal(t, 4, r.Records)
@@ -181,7 +163,8 @@ func TestExampleTemplatesRun(t *testing.T) {
 			_, err := env.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(open.SourceName), Item: item})
 			require.NoError(t, err)
 		}
-		reports := runCommand(t, "-template", path, "-prefix", prefix, "-idle", "2")
+		reports := runCommand(t, "-template", path, "-prefix", prefix, "-idle", "2",
+			"-bootstrap", buildBootstrap(t, "examples/dynamodb", runtime.GOARCH))
 		r := reports["OrdersFunction/Orders"]
 		require.Equal(t, "DynamoDB", r.Type)
 		require.Equal(t, 3, r.Records)
@@ -207,8 +190,12 @@ func runSQSExample(t *testing.T, c *sqs.Client, example string) {
 	prefix := uniquePrefix()
 	// -wait-in-flight: the run goes on until the failed messages have come
 	// back and reached the DLQ.
-	reports := runCommand(t, "-template", filepath.Join(root, "examples", example, "template.yaml"), "-create", "-prefix", prefix,
-		"-send", filepath.Join(root, "examples", example, "event.json"), "-visibility-timeout", "6s", "-idle", "1", "-wait-in-flight")
+	args := []string{"-template", filepath.Join(root, "examples", example, "template.yaml"), "-create", "-prefix", prefix}
+	if example != "sqs" {
+		args = append(args, "-bootstrap", buildBootstrap(t, filepath.Join("examples", example), runtime.GOARCH))
+	}
+	reports := runCommand(t, append(args,
+		"-send", filepath.Join(root, "examples", example, "event.json"), "-visibility-timeout", "6s", "-idle", "1", "-wait-in-flight")...)
 	r := reports["OrdersFunction/Orders"]
 	records, failures := eventRecords(t, example), expectedFailures(t, example)
 	require.Equal(t, "SQS", r.Type)

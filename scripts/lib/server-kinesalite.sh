@@ -1,9 +1,10 @@
 # kinesalite: a local Kinesis server (npm kinesalite), in memory, for the
 # Kinesis end-to-end tests. Exports BATCHKIT_KINESIS_ENDPOINT.
 start_kinesalite() {
-  local dir="$CACHE/npm-kinesalite" port
+  local dir port
   command -v node >/dev/null || { server_failed kinesalite "node is not installed"; return; }
-  npm_install "$dir" kinesalite@3.3.3 || { server_failed kinesalite "npm install failed (see $LOGS/npm-npm-kinesalite.log)"; return; }
+  npm_install kinesalite kinesalite@3.3.3 || { server_failed kinesalite "npm install failed (see $LOGS/npm-kinesalite.log)"; return; }
+  dir=$NPM_DIR
   port=$(free_port)
   # No path: kinesalite keeps its data in memory (memdown), so the native
   # leveldown module, whose install script npm may skip, is not needed.
