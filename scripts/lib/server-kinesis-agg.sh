@@ -3,9 +3,8 @@
 # aggregated records. Not a server: it is installed, not started.
 # Exports BATCHKIT_KINESIS_AGG (its node_modules directory).
 start_kinesis_agg() {
-  local dir="$CACHE/npm-kinesis-agg"
   command -v node >/dev/null || { server_failed aws-kinesis-agg "node is not installed"; return; }
-  npm_install "$dir" aws-kinesis-agg@4.2.8 || { server_failed aws-kinesis-agg "npm install failed (see $LOGS/npm-npm-kinesis-agg.log)"; return; }
-  export BATCHKIT_KINESIS_AGG="$dir/node_modules"
+  npm_install kinesis-agg aws-kinesis-agg@4.2.8 || { server_failed aws-kinesis-agg "npm install failed (see $LOGS/npm-kinesis-agg.log)"; return; }
+  export BATCHKIT_KINESIS_AGG="$NPM_DIR/node_modules"
   log "aws-kinesis-agg installed in $BATCHKIT_KINESIS_AGG"
 }
