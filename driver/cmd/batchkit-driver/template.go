@@ -295,12 +295,16 @@ func startFunction(ctx context.Context, t *driver.Template, id string, o templat
 }
 
 // findRIE returns aws-lambda-rie from the PATH, else the one the test
-// command installed in a cache directory (bin/aws-lambda-rie).
+// command installed in a cache directory (bin/rie-<version>/aws-lambda-rie).
 func findRIE(templateDir string) string {
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
 		return p
 	}
 	for _, d := range cacheDirs(templateDir) {
+		// scripts/lib/server-rie.sh installs it in bin/rie-<version>/.
+		if m, _ := filepath.Glob(filepath.Join(d, "bin", "rie-*", "aws-lambda-rie")); len(m) > 0 {
+			return m[len(m)-1]
+		}
 		if p := filepath.Join(d, "bin", "aws-lambda-rie"); fileExists(p) {
 			return p
 		}
