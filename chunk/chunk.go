@@ -34,7 +34,7 @@
 // policies apply inside a chunk as across chunks: a record that fails stops
 // the later records of its key (of the batch, for SQS FIFO without
 // skip-group-on-error), which are reported failed with a
-// *core.ShortCircuitError; the later chunks' records of that key are not
+// *core.UnhandledError (ErrShortCircuit); the later chunks' records of that key are not
 // handed to the handler, but those of the failed record's own chunk already
 // were, so their side effects may have happened (they are delivered again,
 // as any failed record is). See docs/chunks.md.
@@ -61,7 +61,8 @@ type Handler[R any] func(ctx context.Context, records []*R) ([]error, error)
 // and safe for concurrent use.
 type Processor[R any] struct {
 	inner core.PartialProcessor[R]
-	plan  core.Plan[R]
+	src   core.Source[R]
+	opts  core.Options
 	size  int
 	conc  int // chunks at once
 }
@@ -78,16 +79,16 @@ func New[R any](p core.PartialProcessor[R], size int) (*Processor[R], error) {
 	if !ok || p == nil {
 		return nil, &core.ConfigError{Processor: "chunk", Setting: "processor", Value: fmt.Sprintf("%T", p), Problem: "must implement core.Planner"}
 	}
-	plan := pl.Plan()
-	conc := plan.Options.Concurrency
+	opts := pl.Options()
+	conc := opts.Concurrency
 	if conc > 1 {
 		// One worker of the lifecycle per record in flight: a chunk holds
 		// up to size of them (its other records wait for it), so that
 		// Concurrency chunks can run at once. The chunks themselves are
 		// bounded by Concurrency (state.sem).
-		plan.Options.Concurrency = conc * size
+		opts.Concurrency = conc * size
 	}
-	return &Processor[R]{inner: p, plan: plan, size: size, conc: max(conc, 1)}, nil
+	return &Processor[R]{inner: p, src: pl.Source(), opts: opts, size: size, conc: max(conc, 1)}, nil
 }
 
 // Process handles records in chunks with h on p's lifecycle and returns
@@ -100,11 +101,14 @@ func Process[R any](ctx context.Context, p *Processor[R], records []R, h Handler
 
 var errNoRecordHandler = errors.New("batchkit: a chunk processor handles records in chunks")
 
-// Plan returns the wrapped processor's plan: its source, ordering and
-// options, with room for a chunk's records in the lifecycle's workers
-// (Concurrency times the chunk size; the chunks themselves run at most
-// Concurrency at once).
-func (p *Processor[R]) Plan() core.Plan[R] { return p.plan }
+// Source returns the wrapped processor's source: its ordering and stop
+// policy (see [core.Planner]).
+func (p *Processor[R]) Source() core.Source[R] { return p.src }
+
+// Options returns the wrapped processor's options, with room for a chunk's
+// records in the lifecycle's workers (Concurrency times the chunk size; the
+// chunks themselves run at most Concurrency at once).
+func (p *Processor[R]) Options() core.Options { return p.opts }
 
 // Prepare runs the wrapped processor's Prepare, then splits the batch into
 // chunks.
@@ -144,7 +148,7 @@ func (p *Processor[R]) ProcessRecord(ctx context.Context, b *core.Batch[R], i in
 		return o
 	}
 	// The goroutine running the chunk (or a chunk it waited for) ended.
-	return core.Failure(&core.AbandonedError{Position: i})
+	return core.Failure(&core.UnhandledError{Reason: core.ErrAbandoned})
 }
 
 // state is one invocation's chunks and outcomes.
@@ -167,7 +171,7 @@ type state[R any] struct {
 // records, each waiting for the earlier chunks holding a record of one of
 // its keys (all earlier chunks under StopBatch).
 func (st *state[R]) plan(p *Processor[R], b *core.Batch[R]) {
-	src := p.plan.Source
+	src := p.src
 	n := len(b.Records)
 	st.stop = src.Stop
 	if st.stop == core.StopKey && src.Key == nil {
@@ -242,7 +246,7 @@ func (st *state[R]) run(ctx context.Context, b *core.Batch[R], c int) {
 // record before position known failed (the records of earlier chunks, whose
 // outcomes are known once the chunks it waits for have run; of its own chunk
 // too, once the handler has returned).
-func (st *state[R]) stopped(i, known int) *core.ShortCircuitError {
+func (st *state[R]) stopped(i, known int) *core.UnhandledError {
 	failed := func(j int) bool {
 		return st.failedIn[j] || j < known && st.outcomes[j].Failed()
 	}
@@ -250,7 +254,7 @@ func (st *state[R]) stopped(i, known int) *core.ShortCircuitError {
 	case core.StopBatch:
 		for j := 0; j < i; j++ {
 			if failed(j) {
-				return &core.ShortCircuitError{Kind: core.ShortCircuitBatch, FailedPosition: j}
+				return &core.UnhandledError{Reason: core.ErrShortCircuit, FailedPosition: j}
 			}
 		}
 	case core.StopKey:
@@ -263,10 +267,10 @@ func (st *state[R]) stopped(i, known int) *core.ShortCircuitError {
 				// Its key is unknown (or, for a record failed in
 				// Prepare, taken as unknown): any later keyed record
 				// may share it.
-				return &core.ShortCircuitError{Kind: core.ShortCircuitUnknownKey, FailedPosition: j}
+				return &core.UnhandledError{Reason: core.ErrShortCircuit, FailedPosition: j, KeyUnknown: true}
 			}
 			if st.keys[j] == k && failed(j) {
-				return &core.ShortCircuitError{Kind: core.ShortCircuitGroup, Key: k, FailedPosition: j}
+				return &core.UnhandledError{Reason: core.ErrShortCircuit, FailedPosition: j, Key: k}
 			}
 		}
 	}
@@ -290,7 +294,7 @@ func (st *state[R]) runChunk(ctx context.Context, b *core.Batch[R], c int) {
 		run = append(run, i)
 		// Until the handler returns: a goroutine that ends inside it leaves
 		// these records failed.
-		st.outcomes[i] = core.Failure(&core.AbandonedError{Position: i})
+		st.outcomes[i] = core.Failure(&core.UnhandledError{Reason: core.ErrAbandoned})
 	}
 	if len(run) == 0 {
 		return

@@ -11,8 +11,9 @@ import (
 
 // A handler that ends its goroutine instead of returning (runtime.Goexit,
 // as t.FailNow and testify's require do) never counts as a success: under
-// concurrency its record is reported failed with an AbandonedError.
-func ExampleAbandonedError() {
+// concurrency its record is reported failed with an UnhandledError whose
+// Reason is ErrAbandoned.
+func ExampleUnhandledError_abandoned() {
 	type job struct{ ID string }
 	p := core.NewBase(core.Source[job]{
 		Name:     "jobs",
@@ -49,7 +50,7 @@ func ExampleBatch_FailUnknownKey() {
 // Whatever a custom processor's Response returns is checked before it
 // leaves: an identifier that is not one of the batch's fails the invocation
 // instead of making Lambda fail the batch silently.
-func ExampleInvalidResponseError() {
+func ExampleProcess_invalidResponse() {
 	type job struct{ ID string }
 	p := core.NewBase(core.Source[job]{
 		Name:     "jobs",

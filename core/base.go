@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -45,17 +46,18 @@ type PartialProcessor[R any] interface {
 	Response(ctx context.Context, b *Batch[R]) (Response, error)
 }
 
-// Planner is an optional interface of a [PartialProcessor]: it tells the
-// lifecycle how to schedule the batch and how to describe records to hooks.
-// [Base] implements it, so every processor that embeds Base has it. A
-// processor without it has its records handled one after another, each
-// whatever happened to the others, with no hooks.
+// Planner is an optional interface of a [PartialProcessor]: its [Source]
+// and [Options] tell the lifecycle how to schedule the batch and how to
+// describe records to hooks. [Base] implements it, so every processor that
+// embeds Base has it. A processor without it has its records handled one
+// after another, each whatever happened to the others, with no hooks.
 type Planner[R any] interface {
-	Plan() Plan[R]
+	Source() Source[R]
+	Options() Options
 }
 
-// Plan is what [Planner] returns: the processor's [Source] and [Options].
-type Plan[R any] struct {
+// sourcePlan is what the lifecycle reads of a [Planner].
+type sourcePlan[R any] struct {
 	Source  Source[R]
 	Options Options
 }
@@ -68,7 +70,7 @@ const (
 	// (SQS standard, streams by default).
 	StopNever StopPolicy = iota
 	// StopBatch: after the first failure no further record of the batch is
-	// handled; they are reported failed with a [ShortCircuitError]. The
+	// handled; they are reported failed with an [*UnhandledError] (ErrShortCircuit). The
 	// batch is then always handled sequentially (SQS FIFO by default).
 	StopBatch
 	// StopKey: after a failure no further record with the same non-empty
@@ -86,7 +88,7 @@ type Source[R any] struct {
 	Name string
 	// EventSources lists the eventSource values the processor accepts. A
 	// record whose non-empty eventSource is not among them makes Prepare
-	// fail with [EventSourceMismatchError]. Empty: no check.
+	// fail with an error matching [ErrEventSourceMismatch]. Empty: no check.
 	EventSources []string
 	// EventSource reads a record's eventSource; nil: no check.
 	EventSource func(*R) string
@@ -135,7 +137,7 @@ type Options struct {
 	// DeadlineMargin, when positive and the invocation context has a
 	// deadline, is the time kept free to return the response: no record is
 	// started once less than the margin is left (each is reported failed
-	// with a [DeadlineError]), and the context of records still running is
+	// with an [*UnhandledError] (ErrDeadline)), and the context of records still running is
 	// cancelled when the margin is reached.
 	DeadlineMargin time.Duration
 	// ReturnAtMargin, with a positive DeadlineMargin, makes Run return at
@@ -143,7 +145,7 @@ type Options struct {
 	// so its handler) runs on a goroutine of its own, and a record whose
 	// handler has not returned when the margin is reached (or the
 	// invocation's context is done) is reported failed with a
-	// [*StillRunningError], while its goroutine is left to finish. The
+	// [*UnhandledError] (ErrStillRunning), while its goroutine is left to finish. The
 	// handler may thus still be running, and touching shared state, after
 	// the response was returned; see docs/deadline.md. It costs a goroutine
 	// and a channel per record, and takes effect only when the invocation's
@@ -158,8 +160,9 @@ type Options struct {
 // processors are a Base, and custom processors embed one and override what
 // they change. A Base is immutable after [NewBase] and safe for concurrent use.
 type Base[R any] struct {
-	// plan is what Plan returns; Run reads it in place, without a copy.
-	plan Plan[R]
+	// plan is what Source and Options return; Run reads it in place,
+	// without a copy.
+	plan sourcePlan[R]
 }
 
 // NewBase returns a Base for the given source and options. [StopKey] implies
@@ -168,7 +171,7 @@ func NewBase[R any](source Source[R], options Options) *Base[R] {
 	source = normalize(source)
 	source.EventSources = slices.Clone(source.EventSources)
 	options.Hooks = slices.Clone(options.Hooks)
-	return &Base[R]{plan: Plan[R]{Source: source, Options: options}}
+	return &Base[R]{plan: sourcePlan[R]{Source: source, Options: options}}
 }
 
 // normalize applies NewBase's rules to a source: StopKey without a Key stops
@@ -185,9 +188,6 @@ func normalize[R any](source Source[R]) Source[R] {
 	return source
 }
 
-// Plan implements [Planner].
-func (p *Base[R]) Plan() Plan[R] { return p.plan }
-
 // Source returns the processor's source description.
 func (p *Base[R]) Source() Source[R] { return p.plan.Source }
 
@@ -203,7 +203,7 @@ func (p *Base[R]) Identify(record *R) Identifier {
 	return p.plan.Source.Identify(record)
 }
 
-// Prepare refuses, with an [EventSourceMismatchError], a batch holding a
+// Prepare refuses, with an error matching [ErrEventSourceMismatch], a batch holding a
 // record whose non-empty eventSource the source does not accept.
 func (p *Base[R]) Prepare(_ context.Context, b *Batch[R]) error {
 	if p.plan.Source.EventSource == nil || len(p.plan.Source.EventSources) == 0 {
@@ -214,7 +214,7 @@ func (p *Base[R]) Prepare(_ context.Context, b *Batch[R]) error {
 		w := want[0]
 		for i := range b.Records {
 			if es := eventSource(&b.Records[i]); es != w && es != "" {
-				return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(want)}
+				return eventSourceMismatch(i, es, want)
 			}
 		}
 		return nil
@@ -224,7 +224,7 @@ func (p *Base[R]) Prepare(_ context.Context, b *Batch[R]) error {
 		if es == "" || slices.Contains(want, es) {
 			continue
 		}
-		return &EventSourceMismatchError{Position: i, Got: es, Want: slices.Clone(want)}
+		return eventSourceMismatch(i, es, want)
 	}
 	return nil
 }
@@ -347,4 +347,11 @@ func (s *idSet) put(id Identifier) bool {
 	n := len(s.others)
 	s.others[id] = struct{}{}
 	return len(s.others) > n
+}
+
+// eventSourceMismatch is the error of a batch whose record i names event
+// source got, which the processor (accepting want) does not handle: its
+// identifiers would be wrong, so nothing could be reported safely.
+func eventSourceMismatch(i int, got string, want []string) error {
+	return fmt.Errorf("%w: record %d has eventSource %q, the processor accepts %s", ErrEventSourceMismatch, i, got, quoteList(want))
 }

@@ -49,7 +49,7 @@ func (b *Batch[R]) Fail(i int, err error) {
 // [Batch.Fail], and says that its ordering key (message group, partition
 // key) could not be read: under [StopKey], any later record with a
 // non-empty key might share it, so every such record is short-circuited
-// (with a [ShortCircuitError] of kind [ShortCircuitUnknownKey]) instead of
+// (with an [*UnhandledError] with KeyUnknown) instead of
 // running out of order. The raw-bytes entries call it for a record that did
 // not decode and whose key cannot be read from its bytes.
 func (b *Batch[R]) FailUnknownKey(i int, err error) {
@@ -63,13 +63,13 @@ func (b *Batch[R]) FailUnknownKey(i int, err error) {
 // success.
 func (b *Batch[R]) failed(i int) bool { return b.Outcomes[i].Status != StatusSuccess }
 
-// outcomeErr is record i's error, an [*AbandonedError] for a record that
+// outcomeErr is record i's error, an [*UnhandledError] (ErrAbandoned) for a record that
 // has no outcome.
 func (b *Batch[R]) outcomeErr(i int) error {
 	if o := &b.Outcomes[i]; o.Status != StatusPending || o.Err != nil {
 		return o.Err
 	}
-	return &AbandonedError{Position: i}
+	return &UnhandledError{Reason: ErrAbandoned}
 }
 
 // Handle calls the handler for record i and returns its outcome. A panic in
@@ -102,5 +102,5 @@ func panicked(v any) Outcome { return Failure(NewPanicError(v)) }
 // abandoned is the outcome of record i whose handler's goroutine ended
 // without returning (runtime.Goexit).
 func abandoned(i int) Outcome {
-	return Outcome{Status: StatusFailure, Err: &AbandonedError{Position: i}}
+	return Outcome{Status: StatusFailure, Err: &UnhandledError{Reason: ErrAbandoned}}
 }

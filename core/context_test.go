@@ -67,22 +67,25 @@ func TestLifecycleMethodsShareTheBatchContext(t *testing.T) {
 // rules (StopKey without OrderByKey) is scheduled by them, and Run leaves
 // the processor's plan as it was.
 func TestRunDoesNotWriteThePlan(t *testing.T) {
-	pl := &rawPlanner{plan: core.Plan[rec]{Source: core.Source[rec]{
+	pl := &rawPlanner{src: core.Source[rec]{
 		Name: "test", Identify: func(r *rec) core.Identifier { return core.StringID(r.id) },
 		Key: func(*rec) string { return "k" }, Stop: core.StopKey,
-	}, Options: core.Options{Concurrency: 4}}}
+	}, opts: core.Options{Concurrency: 4}}
 	resp, err := core.Process(context.Background(), pl, []rec{{id: "a", fail: true}, {id: "b"}}, fpHandle)
 	require.NoError(t, err)
 	require.Equal(t, []core.Identifier{core.StringID("a"), core.StringID("b")}, resp.Identifiers())
-	require.False(t, pl.plan.Source.OrderByKey, "Run wrote the processor's plan")
+	require.False(t, pl.src.OrderByKey, "Run wrote the processor's source")
 }
 
-// rawPlanner is a processor with a Plan of its own, not built by NewBase.
+// rawPlanner is a processor with a Source and Options of its own, not built
+// by NewBase.
 type rawPlanner struct {
-	plan core.Plan[rec]
+	src  core.Source[rec]
+	opts core.Options
 }
 
-func (p *rawPlanner) Plan() core.Plan[rec] { return p.plan }
+func (p *rawPlanner) Source() core.Source[rec] { return p.src }
+func (p *rawPlanner) Options() core.Options    { return p.opts }
 func (p *rawPlanner) Prepare(context.Context, *core.Batch[rec]) error {
 	return nil
 }
@@ -91,5 +94,5 @@ func (p *rawPlanner) ProcessRecord(ctx context.Context, b *core.Batch[rec], i in
 }
 func (p *rawPlanner) Clean(context.Context, *core.Batch[rec]) error { return nil }
 func (p *rawPlanner) Response(_ context.Context, b *core.Batch[rec]) (core.Response, error) {
-	return core.BuildResponse(b, p.plan.Source.Identify, true)
+	return core.BuildResponse(b, p.src.Identify, true)
 }

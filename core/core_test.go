@@ -226,21 +226,26 @@ func TestIdentifierJSON(t *testing.T) {
 func TestErrorMessagesSayWhatToDo(t *testing.T) {
 	for _, err := range []error{
 		&core.FullBatchFailureError{Errors: []error{errFail}},
-		&core.ShortCircuitError{Kind: core.ShortCircuitBatch, FailedPosition: 3},
-		&core.ShortCircuitError{Kind: core.ShortCircuitGroup, Key: "g", FailedPosition: 1},
-		&core.EventSourceMismatchError{Position: 1, Got: "aws:kinesis", Want: []string{"aws:sqs"}},
+		&core.UnhandledError{Reason: core.ErrShortCircuit, FailedPosition: 3},
+		&core.UnhandledError{Reason: core.ErrShortCircuit, Key: "g", FailedPosition: 1},
 		&core.UnidentifiableFailureError{Positions: []int{2}},
-		&core.UnexpectedBatchTypeError{Key: "Records", Found: "null"},
-		&core.DeadlineError{Remaining: 10, Margin: 20},
-		&core.CanceledError{Cause: context.Canceled},
+		&core.UnhandledError{Reason: core.ErrDeadline, Remaining: 10, Margin: 20},
+		&core.UnhandledError{Reason: core.ErrCanceled, Cause: context.Canceled},
 		&core.PanicError{Value: "x"},
 	} {
 		require.Contains(t, err.Error(), "batchkit: ")
 		require.Greater(t, len(err.Error()), 30, "%T says what happened", err)
 	}
-	require.ErrorIs(t, &core.UnexpectedBatchTypeError{}, core.ErrUnexpectedBatchType)
-	require.ErrorIs(t, &core.DeadlineError{}, core.ErrDeadline)
-	require.ErrorIs(t, &core.ShortCircuitError{}, core.ErrShortCircuit)
+	for _, reason := range []error{core.ErrShortCircuit, core.ErrDeadline, core.ErrCanceled, core.ErrStillRunning, core.ErrAbandoned} {
+		err := &core.UnhandledError{Reason: reason}
+		require.ErrorIs(t, err, reason)
+		for _, other := range []error{core.ErrShortCircuit, core.ErrDeadline, core.ErrCanceled, core.ErrStillRunning, core.ErrAbandoned} {
+			if other != reason {
+				require.NotErrorIs(t, err, other, "%v matches its reason only", reason)
+			}
+		}
+	}
+	require.ErrorIs(t, &core.UnhandledError{Reason: core.ErrCanceled, Cause: context.DeadlineExceeded}, context.DeadlineExceeded)
 }
 
 // cleanCtx records the context error Clean saw.
@@ -255,7 +260,7 @@ func (p cleanCtx) Clean(ctx context.Context, _ *core.Batch[msg]) error {
 }
 
 // Past the deadline margin no record starts (each is reported with a
-// DeadlineError), and Clean still gets a live context to release resources.
+// UnhandledError with ErrDeadline), and Clean still gets a live context to release resources.
 func TestDeadlineMarginLeavesCleanALiveContext(t *testing.T) {
 	var seen error = errors.New("Clean not called")
 	p := cleanCtx{Base: core.NewBase(source(core.StopNever), core.Options{DeadlineMargin: time.Hour, SuppressFullBatchError: true}), err: &seen}

@@ -25,7 +25,7 @@ func blockUntilDone(ctx context.Context) error {
 // TestDeadlineReturnsBeforeTheDeadline: a batch too long for its deadline
 // returns before the deadline; the records still running are cancelled at
 // the margin and fail with their context's error, the records never started
-// fail with a DeadlineError, and every record is accounted for.
+// fail with an UnhandledError (ErrDeadline), and every record is accounted for.
 func TestDeadlineReturnsBeforeTheDeadline(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	// The margin is generous so that a loaded machine (-race, other tests)
@@ -84,7 +84,7 @@ func TestDeadlineReturnsBeforeTheDeadline(t *testing.T) {
 					require.ErrorIs(t, o.Err, context.DeadlineExceeded, "record %d", i)
 				default:
 					require.Equal(t, core.StatusNotStarted, o.Status, "record %d", i)
-					var de *core.DeadlineError
+					var de *core.UnhandledError
 					require.ErrorAs(t, o.Err, &de, "record %d", i)
 					require.ErrorIs(t, o.Err, core.ErrDeadline)
 					require.Equal(t, margin, de.Margin)
@@ -101,7 +101,7 @@ func TestDeadlineReturnsBeforeTheDeadline(t *testing.T) {
 }
 
 // TestDeadlineAlreadyWithinMargin: when less than the margin is left at the
-// start, no handler runs and every record fails with a DeadlineError.
+// start, no handler runs and every record fails with an UnhandledError (ErrDeadline).
 func TestDeadlineAlreadyWithinMargin(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	for _, conc := range []int{1, 4} {
@@ -135,7 +135,7 @@ func TestNoMarginWithoutDeadline(t *testing.T) {
 }
 
 // TestCanceledContextStopsStarting: once the invocation's context is
-// cancelled, records not started fail with a CanceledError carrying the
+// cancelled, records not started fail with an UnhandledError (ErrCanceled) carrying the
 // cause.
 func TestCanceledContextStopsStarting(t *testing.T) {
 	defer goleak.VerifyNone(t)
@@ -157,8 +157,7 @@ func TestCanceledContextStopsStarting(t *testing.T) {
 		for _, o := range b.Outcomes[1:] {
 			if o.Status == core.StatusNotStarted {
 				notStarted++
-				var ce *core.CanceledError
-				require.ErrorAs(t, o.Err, &ce)
+				require.ErrorIs(t, o.Err, core.ErrCanceled)
 				require.ErrorIs(t, o.Err, cause)
 			} else {
 				require.ErrorIs(t, o.Err, context.Canceled)

@@ -9,12 +9,15 @@ import (
 	"time"
 )
 
-// Sentinel errors, one per error kind. Every typed error below matches its
-// sentinel with errors.Is, so callers can test the kind without a type:
+// Sentinel errors, one per error kind. Every error batchkit returns or
+// records matches its sentinel with errors.Is, so callers can test the kind
+// without a type:
 //
 //	if errors.Is(err, core.ErrFullBatchFailure) { ... }
 //
-// and read the details with errors.As on the typed error.
+// and read the details, where there are any, with errors.As on the typed
+// error ([*UnhandledError] for ErrShortCircuit, ErrDeadline, ErrCanceled,
+// ErrStillRunning and ErrAbandoned).
 var (
 	// ErrFullBatchFailure: every record of the batch failed.
 	ErrFullBatchFailure = errors.New("batchkit: every record in the batch failed")
@@ -83,68 +86,93 @@ func (e *FullBatchFailureError) Unwrap() []error { return e.Errors }
 // Is matches [ErrFullBatchFailure].
 func (e *FullBatchFailureError) Is(target error) bool { return target == ErrFullBatchFailure }
 
-// ShortCircuitKind tells why a record was short-circuited.
-type ShortCircuitKind uint8
-
-const (
-	// ShortCircuitBatch: an earlier record of the batch failed and the
-	// processor stops the whole batch at the first failure (SQS FIFO by
-	// default, streams with stop-on-first-failure and no ordering key).
-	ShortCircuitBatch ShortCircuitKind = iota + 1
-	// ShortCircuitGroup: an earlier record with the same ordering key (FIFO
-	// message group, Kafka topic-partition, stream partition key) failed.
-	ShortCircuitGroup
-	// ShortCircuitUnknownKey: an earlier record failed whose ordering key
-	// could not be read (a record that did not decode, a Source.Key that
-	// panicked), so any later keyed record may share its key: under
-	// [StopKey] every later record with a non-empty key is stopped.
-	ShortCircuitUnknownKey
-)
-
-// ShortCircuitError is the error of a record that was not handled because an
-// earlier record failed and the processor's ordering rules forbid handling
-// it out of order. The record is reported failed, so Lambda delivers it again.
-type ShortCircuitError struct {
-	Kind ShortCircuitKind
-	// Key is the ordering key (message group) for ShortCircuitGroup.
-	Key string
-	// FailedPosition is the position of the failed record that caused it.
+// UnhandledError is the error of a record whose handler did not return an
+// outcome. Reason says why, and errors.Is matches it:
+//
+//   - [ErrShortCircuit]: not started, because record FailedPosition failed
+//     earlier and the processor's ordering rules forbid handling this one out
+//     of order. Key is the ordering key the two share (message group,
+//     partition key, topic-partition), "" when the processor stops the whole
+//     batch at the first failure; KeyUnknown is set when the failed record's
+//     key could not be read (a record that did not decode, a Source.Key that
+//     panicked), so that under [StopKey] every later keyed record stops.
+//   - [ErrDeadline]: not started, because the invocation's remaining time
+//     (Remaining) had fallen below the deadline margin (Margin).
+//   - [ErrCanceled]: not started, because the invocation's context was done;
+//     Cause is context.Cause, and Unwrap returns it.
+//   - [ErrStillRunning]: still running when Run returned at the deadline
+//     margin (Margin) under [Options.ReturnAtMargin]; the handler's goroutine
+//     may still be running.
+//   - [ErrAbandoned]: its goroutine ended without returning
+//     (runtime.Goexit, which t.FailNow and testify's require call), or an
+//     earlier record of its ordering chain did and the chain stopped there.
+//     Run sees it only when records run concurrently: sequentially, the
+//     handler runs on the caller's goroutine, which runtime.Goexit ends with
+//     the invocation (Lambda times it out and retries the whole batch; hooks
+//     get BatchEnd with an error matching ErrAbandoned).
+//
+// A record counts as succeeded only when its handler returned nil, so the
+// record is reported failed and Lambda delivers it again. docs/deadline.md
+// and docs/outcomes-and-errors.md say what to do about each reason.
+type UnhandledError struct {
+	// Reason is ErrShortCircuit, ErrDeadline, ErrCanceled, ErrStillRunning
+	// or ErrAbandoned.
+	Reason error
+	// FailedPosition is the position of the failed record that stopped this
+	// one (ErrShortCircuit).
 	FailedPosition int
+	// Key is the ordering key shared with the failed record
+	// (ErrShortCircuit); "" when the whole batch stops.
+	Key string
+	// KeyUnknown is set when the failed record's ordering key could not be
+	// read (ErrShortCircuit).
+	KeyUnknown bool
+	// Remaining is the time left when the record was due to start
+	// (ErrDeadline); negative once the deadline has passed.
+	Remaining time.Duration
+	// Margin is the processor's deadline margin (ErrDeadline,
+	// ErrStillRunning).
+	Margin time.Duration
+	// Cause is the context's cause (ErrCanceled).
+	Cause error
 }
 
-func (e *ShortCircuitError) Error() string {
-	if e.Kind == ShortCircuitUnknownKey {
-		return fmt.Sprintf("batchkit: record not handled: record %d failed earlier and its ordering key (message group, partition key) could not be read, so this record may belong to the same group; it is reported failed to keep the group's order and will be delivered again", e.FailedPosition)
+func (e *UnhandledError) Error() string {
+	switch e.Reason {
+	case ErrShortCircuit:
+		switch {
+		case e.KeyUnknown:
+			return fmt.Sprintf("batchkit: record not handled: record %d failed earlier and its ordering key is unknown", e.FailedPosition)
+		case e.Key != "":
+			return fmt.Sprintf("batchkit: record not handled: record %d of ordering key %q failed earlier", e.FailedPosition, e.Key)
+		}
+		return fmt.Sprintf("batchkit: record not handled: record %d failed earlier", e.FailedPosition)
+	case ErrDeadline:
+		if e.Remaining <= 0 {
+			return fmt.Sprintf("batchkit: record not started: the invocation deadline had passed (by %v; margin %v)", (-e.Remaining).Round(time.Millisecond), e.Margin)
+		}
+		return fmt.Sprintf("batchkit: record not started: %v left before the deadline, below the margin of %v", e.Remaining.Round(time.Millisecond), e.Margin)
+	case ErrCanceled:
+		return fmt.Sprintf("batchkit: record not started: invocation context done: %v", e.Cause)
+	case ErrStillRunning:
+		return fmt.Sprintf("batchkit: record handler still running at the deadline margin (%v)", e.Margin)
+	case ErrAbandoned:
+		return "batchkit: record has no outcome: its handler's goroutine ended without returning"
+	case nil:
+		return "batchkit: record not handled"
 	}
-	if e.Kind == ShortCircuitGroup {
-		return fmt.Sprintf("batchkit: record not handled: record %d of the same message group %q failed earlier; it is reported failed to keep the group's order and will be delivered again", e.FailedPosition, e.Key)
-	}
-	return fmt.Sprintf("batchkit: record not handled: record %d failed earlier and this processor stops at the first failure to keep order; it is reported failed and will be delivered again", e.FailedPosition)
+	return "batchkit: record not handled: " + e.Reason.Error()
 }
 
-// Is matches [ErrShortCircuit].
-func (e *ShortCircuitError) Is(target error) bool { return target == ErrShortCircuit }
+// Is matches the Reason.
+func (e *UnhandledError) Is(target error) bool { return target != nil && target == e.Reason }
 
-// EventSourceMismatchError is returned, before any handler runs, when a record
-// names another event source than the processor accepts: its identifiers
-// would be wrong, so nothing could be reported safely. Use the processor for
-// the function's actual trigger.
-type EventSourceMismatchError struct {
-	// Position of the first offending record.
-	Position int
-	// Got is the record's eventSource.
-	Got string
-	// Want lists the event sources the processor accepts.
-	Want []string
-}
+// Unwrap returns the context's cause (ErrCanceled), nil otherwise.
+func (e *UnhandledError) Unwrap() error { return e.Cause }
 
-func (e *EventSourceMismatchError) Error() string {
-	return fmt.Sprintf("batchkit: record %d has eventSource %q but this processor accepts %s; use the processor that matches the function's trigger (no record was handled)",
-		e.Position, e.Got, quoteList(e.Want))
-}
-
-// Is matches [ErrEventSourceMismatch].
-func (e *EventSourceMismatchError) Is(target error) bool { return target == ErrEventSourceMismatch }
+// errInvocationAbandoned is what hooks see in BatchEnd when the invocation's
+// goroutine ended inside a record handler (see [UnhandledError]).
+var errInvocationAbandoned = fmt.Errorf("%w: the invocation's goroutine ended inside a record handler, so no response is returned", ErrAbandoned)
 
 // UnidentifiableFailureError is returned when a failed record has no
 // identifier (an SQS message without messageId, a stream record without
@@ -166,61 +194,6 @@ func (e *UnidentifiableFailureError) Unwrap() []error { return e.Errors }
 
 // Is matches [ErrUnidentifiableFailure].
 func (e *UnidentifiableFailureError) Is(target error) bool { return target == ErrUnidentifiableFailure }
-
-// UnexpectedBatchTypeError is returned by raw-bytes entries when the event has
-// no records array (missing, null, not an array, or under another key): the
-// function is probably wired to the wrong trigger or processor.
-type UnexpectedBatchTypeError struct {
-	// Key is the JSON key that was expected to hold the records.
-	Key string
-	// Found describes what was there instead ("missing", "null", "object", ...).
-	Found string
-}
-
-func (e *UnexpectedBatchTypeError) Error() string {
-	return fmt.Sprintf("batchkit: event has no %q array (found %s); is the function wired to the trigger this processor handles?", e.Key, e.Found)
-}
-
-// Is matches [ErrUnexpectedBatchType].
-func (e *UnexpectedBatchTypeError) Is(target error) bool { return target == ErrUnexpectedBatchType }
-
-// DeadlineError is the error of a record that was not started because the
-// invocation's remaining time had fallen below the processor's deadline
-// margin. The record is reported failed, so Lambda delivers it again, instead
-// of the whole batch timing out.
-type DeadlineError struct {
-	// Remaining is the time that was left when the record was due to start.
-	Remaining time.Duration
-	// Margin is the processor's deadline margin.
-	Margin time.Duration
-}
-
-func (e *DeadlineError) Error() string {
-	if e.Remaining <= 0 {
-		return fmt.Sprintf("batchkit: record not started: the invocation deadline had already passed (by %v; deadline margin %v); it is reported failed and will be delivered again", (-e.Remaining).Round(time.Millisecond), e.Margin)
-	}
-	return fmt.Sprintf("batchkit: record not started: %v left before the invocation deadline, below the margin of %v; it is reported failed and will be delivered again", e.Remaining.Round(time.Millisecond), e.Margin)
-}
-
-// Is matches [ErrDeadline].
-func (e *DeadlineError) Is(target error) bool { return target == ErrDeadline }
-
-// CanceledError is the error of a record that was not started because the
-// invocation's context was done (cancelled, or past its deadline).
-type CanceledError struct {
-	// Cause is context.Cause of the invocation's context.
-	Cause error
-}
-
-func (e *CanceledError) Error() string {
-	return fmt.Sprintf("batchkit: record not started: invocation context done: %v", e.Cause)
-}
-
-// Unwrap returns the context's cause.
-func (e *CanceledError) Unwrap() error { return e.Cause }
-
-// Is matches [ErrCanceled].
-func (e *CanceledError) Is(target error) bool { return target == ErrCanceled }
 
 // PanicError is the error of a record whose handler panicked. The panic is
 // recovered, the record fails alone and processing goes on. A panic in code
@@ -281,74 +254,6 @@ func newPanicErrorAt(where string, v any) *PanicError {
 	n := runtime.Callers(3, pcs)
 	return &PanicError{Value: v, Where: where, Stack: debug.Stack(), PCs: pcs[:n:n]}
 }
-
-// AbandonedError is the error of a record that had no outcome when its batch
-// ended: its handler never returned, because the goroutine running it ended
-// (runtime.Goexit, which t.FailNow and testify's require call inside a
-// handler), or an earlier record of its ordering chain did so and the chain
-// stopped there. A record counts as succeeded only when its handler returned
-// nil, so such a record is reported failed and delivered again.
-//
-// Run sees it only when records run concurrently: sequentially, the handler
-// runs on the caller's goroutine, which runtime.Goexit ends along with the
-// invocation (Lambda then times the invocation out and retries the whole
-// batch; hooks still get BatchEnd with an AbandonedError).
-type AbandonedError struct {
-	// Position is the record's position in the batch; -1 for the whole
-	// invocation (its goroutine ended, as hooks see in BatchEnd).
-	Position int
-}
-
-func (e *AbandonedError) Error() string {
-	if e.Position < 0 {
-		return "batchkit: the invocation's goroutine ended inside a record handler (runtime.Goexit, t.FailNow or testify's require) before the batch was done; no response is returned, so Lambda retries the whole batch (return an error from the handler instead)"
-	}
-	return fmt.Sprintf("batchkit: record %d has no outcome: its handler (or an earlier record of its ordering chain) ended its goroutine without returning, for example with runtime.Goexit, t.FailNow or testify's require; it is reported failed and will be delivered again (return an error from the handler instead)", e.Position)
-}
-
-// Is matches [ErrAbandoned].
-func (e *AbandonedError) Is(target error) bool { return target == ErrAbandoned }
-
-// StillRunningError is the error of a record whose handler had not returned
-// when the deadline margin was reached, under [Options.ReturnAtMargin]: Run
-// returned without waiting for it, and the record is reported failed (it will
-// be delivered again). The handler's goroutine may still be running.
-type StillRunningError struct {
-	// Position is the record's position in the batch.
-	Position int
-	// Margin is the processor's deadline margin.
-	Margin time.Duration
-}
-
-func (e *StillRunningError) Error() string {
-	return fmt.Sprintf("batchkit: record %d: handler still running at the deadline margin (%v); reported failed", e.Position, e.Margin)
-}
-
-// Is matches [ErrStillRunning].
-func (e *StillRunningError) Is(target error) bool { return target == ErrStillRunning }
-
-// InvalidResponseError is returned by [Run] and [Process] when the response
-// a processor built names a record Lambda would not accept: an empty
-// identifier, or one that is not the identifier of any record of the batch
-// (Lambda then fails the whole batch, silently from the function's point of
-// view). The invocation fails with it instead, so the whole batch is retried
-// and the fault is visible. It comes from a custom processor's Response
-// (or an Identify function) that does not report the batch's own records.
-type InvalidResponseError struct {
-	// Index is the entry's index in BatchItemFailures.
-	Index int
-	// Identifier is the entry's identifier.
-	Identifier Identifier
-	// Problem says what is wrong with it.
-	Problem string
-}
-
-func (e *InvalidResponseError) Error() string {
-	return fmt.Sprintf("batchkit: the processor's response is invalid: batchItemFailures[%d] = %q %s; Lambda would fail the whole batch, so the invocation fails instead (check the processor's Response and its Source.Identify)", e.Index, e.Identifier.String(), e.Problem)
-}
-
-// Is matches [ErrInvalidResponse].
-func (e *InvalidResponseError) Is(target error) bool { return target == ErrInvalidResponse }
 
 // Unwrap returns the panic value when it is an error.
 func (e *PanicError) Unwrap() error {

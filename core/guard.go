@@ -1,10 +1,12 @@
 package core
 
+import "fmt"
+
 // checkResponse is the guard on what leaves [Run]: every identifier of the
 // response must be non-empty and, when the processor's [Source] can identify
 // records, one of the batch's own. Lambda fails the whole batch on an unknown
 // identifier without saying why; batchkit says so with an
-// [*InvalidResponseError] instead.
+// an error matching [ErrInvalidResponse] instead.
 //
 // It costs nothing when no record failed, and otherwise one Identify per
 // record up to the last one reported: responses built by [BuildResponse]
@@ -19,7 +21,7 @@ func (r *runner[R]) checkResponse(resp Response) error {
 	}
 	for k := range f {
 		if !f[k].ItemIdentifier.Valid() {
-			return &InvalidResponseError{Index: k, Identifier: f[k].ItemIdentifier, Problem: "is empty"}
+			return fmt.Errorf("%w: batchItemFailures[%d] is empty", ErrInvalidResponse, k)
 		}
 	}
 	identify := r.plan.Source.Identify
@@ -54,7 +56,7 @@ func (r *runner[R]) checkResponse(resp Response) error {
 	}
 	for k := range f {
 		if !found[first[f[k].ItemIdentifier]] {
-			return &InvalidResponseError{Index: k, Identifier: f[k].ItemIdentifier, Problem: "is not the identifier of any record of the batch"}
+			return fmt.Errorf("%w: batchItemFailures[%d] = %q is not the identifier of any record of the batch", ErrInvalidResponse, k, f[k].ItemIdentifier.String())
 		}
 	}
 	return nil

@@ -53,7 +53,7 @@ func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
 }
 
 // Run drives p through its lifecycle over batch b: Prepare, ProcessRecord for
-// every record that is due (scheduled by the processor's [Plan]), Clean and
+// every record that is due (scheduled by the processor's [Source] and [Options]), Clean and
 // Response. It returns the response and the error the Lambda function must
 // return; with a [*FullBatchFailureError] the response is still complete.
 //
@@ -62,21 +62,21 @@ func getBatch[R any](records []R, handler Handler[R]) *Batch[R] {
 // Run returns, every outcome is set: a record that was still pending when
 // the batch ended (its handler's goroutine ended with runtime.Goexit, or an
 // earlier record of its ordering chain's did) is failed with an
-// [*AbandonedError]. Nothing Run runs on a goroutine of its own can crash the
+// [*UnhandledError] (ErrAbandoned). Nothing Run runs on a goroutine of its own can crash the
 // process: a panic in a [Source] function, ProcessRecord or batchkit itself
 // fails the record (a [*PanicError] naming what panicked), and a panic where
 // no record can be blamed (Prepare, Clean, Response) fails the invocation.
 // Sequentially the handler runs on the caller's goroutine: runtime.Goexit in
 // it ends the caller's goroutine, and the invocation with it (Lambda times it
 // out and retries the whole batch); hooks still see BatchEnd with an
-// [*AbandonedError]. (With [Options.ReturnAtMargin] in effect every handler
+// [*UnhandledError] (ErrAbandoned). (With [Options.ReturnAtMargin] in effect every handler
 // runs on a goroutine of its own, so a Goexit fails its record alone.)
 //
 // A Prepare error is returned at once, with an empty response, before any
 // handler runs (hooks see BatchStart and BatchEnd with the error). A Clean
 // error is joined to the response's error. The response is checked before it
 // leaves: an empty identifier, or one that is not a record of the batch, is
-// an [*InvalidResponseError].
+// an error matching [ErrInvalidResponse].
 //
 // Prepare, ProcessRecord, Clean and Response all get the batch context: ctx,
 // or the context the hooks' BatchStart returned. ProcessRecord gets it
@@ -113,11 +113,10 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 		// never written.
 		r.plan, r.plain = &pl.plan, true
 	case Planner[R]:
-		plan := pl.Plan() // Run's own copy
-		plan.Source = normalize(plan.Source)
+		plan := sourcePlan[R]{Source: normalize(pl.Source()), Options: pl.Options()} // Run's own copy
 		r.plan = &plan
 	default:
-		r.plan = new(Plan[R])
+		r.plan = new(sourcePlan[R])
 	}
 	r.hooks = invocationHooks(ctx, r.plan.Options.Hooks)
 	bctx := ctx
@@ -142,7 +141,7 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 			r.batchEnd(resp, err)
 			return
 		}
-		r.batchEnd(Response{}, &AbandonedError{Position: -1})
+		r.batchEnd(Response{}, errInvocationAbandoned)
 	}()
 
 	if err := p.Prepare(bctx, b); err != nil {
@@ -198,7 +197,7 @@ func Refuse[R any](ctx context.Context, p PartialProcessor[R], records []R, err 
 	if !ok {
 		return Response{}, err
 	}
-	plan := pl.Plan()
+	plan := sourcePlan[R]{Source: pl.Source(), Options: pl.Options()}
 	hooks := invocationHooks(ctx, plan.Options.Hooks)
 	if len(hooks) == 0 {
 		return Response{}, err
@@ -259,7 +258,7 @@ func (r *runner[R]) batchEnd(resp Response, err error) {
 type runner[R any] struct {
 	p     PartialProcessor[R]
 	b     *Batch[R]
-	plan  *Plan[R]
+	plan  *sourcePlan[R]
 	hooks hookSet
 
 	// invocation is the context Run was given: its deadline is the
@@ -321,7 +320,7 @@ func (r *runner[R]) setDeadline(ctx context.Context) (context.Context, context.C
 	return ctx, cancel
 }
 
-// sweep fails, with an [*AbandonedError], every record still pending once
+// sweep fails, with an [*UnhandledError] (ErrAbandoned), every record still pending once
 // the schedule returned: a record counts as succeeded only when its handler
 // returned nil.
 func (r *runner[R]) sweep(ctx context.Context) {

@@ -65,27 +65,17 @@ func describe(o core.Outcome) string {
 		return o.Status.String()
 	}
 	var (
-		sc  *core.ShortCircuitError
-		pe  *core.PanicError
-		ab  *core.AbandonedError
-		sr  *core.StillRunningError
-		dl  *core.DeadlineError
-		can *core.CanceledError
+		un *core.UnhandledError
+		pe *core.PanicError
 	)
 	var what string
 	switch {
-	case errors.As(o.Err, &sc):
-		what = fmt.Sprintf("short-circuit kind=%d at=%d key=%q", sc.Kind, sc.FailedPosition, sc.Key)
+	case errors.As(o.Err, &un) && un.Reason == core.ErrShortCircuit:
+		what = fmt.Sprintf("short-circuit at=%d key=%q unknown=%t", un.FailedPosition, un.Key, un.KeyUnknown)
+	case errors.As(o.Err, &un):
+		what = un.Reason.Error() // deadline, canceled, still running, abandoned: without the clock
 	case errors.As(o.Err, &pe):
 		what = fmt.Sprintf("panic %v where=%q", pe.Value, pe.Where)
-	case errors.As(o.Err, &ab):
-		what = fmt.Sprintf("abandoned %d", ab.Position)
-	case errors.As(o.Err, &sr):
-		what = fmt.Sprintf("still running %d", sr.Position)
-	case errors.As(o.Err, &dl):
-		what = "deadline"
-	case errors.As(o.Err, &can):
-		what = "canceled"
 	default:
 		what = fmt.Sprintf("%T %v", o.Err, o.Err)
 	}

@@ -6,7 +6,7 @@ type Status uint8
 const (
 	// StatusPending: the record has no outcome (yet). A pending outcome
 	// never counts as a success: a record still pending when its batch
-	// ends is reported failed with an [*AbandonedError].
+	// ends is reported failed with an [*UnhandledError] (ErrAbandoned).
 	StatusPending Status = iota
 	// StatusSuccess: the handler returned no error.
 	StatusSuccess
@@ -14,8 +14,8 @@ const (
 	// record could not be decoded.
 	StatusFailure
 	// StatusNotStarted: the record was not handed to the handler, because of
-	// an earlier failure (see [ShortCircuitError]) or the deadline (see
-	// [DeadlineError]). It is reported failed.
+	// an earlier failure, the deadline margin or a done context (see
+	// [UnhandledError]). It is reported failed.
 	StatusNotStarted
 )
 
@@ -37,8 +37,8 @@ func (s Status) String() string {
 type Outcome struct {
 	// Status says whether the record succeeded, failed or was not started.
 	Status Status
-	// Err is the handler's error, a [*PanicError], a [*ShortCircuitError],
-	// a [*DeadlineError] or a decoding error; nil on success.
+	// Err is the handler's error, a [*PanicError], an [*UnhandledError]
+	// or a decoding error; nil on success.
 	Err error
 	// Result is what a processor's ProcessRecord recorded with the success
 	// (see [Success]), for example a deduplicating processor's "duplicate";

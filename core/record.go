@@ -8,7 +8,7 @@ import (
 
 // process calls ProcessRecord, recovering a panic of the processor itself.
 // When the goroutine ends inside it (runtime.Goexit in the handler), the
-// record gets an [*AbandonedError] on the way out. With records detached
+// record gets an [*UnhandledError] (ErrAbandoned) on the way out. With records detached
 // (Options.ReturnAtMargin), ProcessRecord runs on a goroutine of its own
 // (see detach).
 func (r *runner[R]) process(ctx context.Context, i int) (o Outcome) {
@@ -41,7 +41,7 @@ func checked[R any](p PartialProcessor[R], o Outcome, i int) Outcome {
 // detach runs ProcessRecord for record i on a goroutine of its own and
 // returns its outcome, or, when the records' context is done first (the
 // deadline margin is reached, or the invocation's context is done), a
-// failure with a [*StillRunningError], leaving the goroutine to finish. A
+// failure with an [*UnhandledError] (ErrStillRunning), leaving the goroutine to finish. A
 // panic or runtime.Goexit on that goroutine gives the outcome process would
 // give. The goroutine writes nothing but its own buffered channel, so a late
 // handler never touches the outcomes; it still holds the batch, which
@@ -59,7 +59,7 @@ func (r *runner[R]) detach(ctx context.Context, i int) Outcome {
 		default:
 		}
 		r.detached.Store(true)
-		return Failure(&StillRunningError{Position: i, Margin: r.plan.Options.DeadlineMargin})
+		return Failure(&UnhandledError{Reason: ErrStillRunning, Margin: r.plan.Options.DeadlineMargin})
 	}
 }
 
@@ -106,7 +106,7 @@ func (r *runner[R]) info(i int) (info RecordInfo, err error) {
 
 // handleWithHooks runs record i between its hooks' RecordStart and
 // RecordEnd. RecordEnd is called even when the handler's goroutine ends
-// (runtime.Goexit), with the record's [*AbandonedError].
+// (runtime.Goexit), with an [*UnhandledError] (ErrAbandoned).
 func (r *runner[R]) handleWithHooks(ctx context.Context, i int) {
 	info, err := r.info(i)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // With ReturnAtMargin, the invocation returns at the deadline margin even
 // though a handler ignores its context: that record is reported failed with
-// a *StillRunningError, and its goroutine is left to finish.
+// an *UnhandledError (ErrStillRunning), and its goroutine is left to finish.
 func ExampleOptions_returnAtMargin() {
 	type job struct{ ID string }
 	p := core.NewBase(core.Source[job]{

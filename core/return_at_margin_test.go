@@ -29,7 +29,7 @@ func (p lateReader) ProcessRecord(ctx context.Context, b *core.Batch[rec], i int
 
 // TestReturnAtMarginProcess: through core.Process, with ReturnAtMargin, the
 // invocation returns at the margin while a ProcessRecord still runs; that
-// record is reported with a *StillRunningError (in the full-batch error's
+// record is reported with an *UnhandledError (ErrStillRunning) (in the full-batch error's
 // list when it is the only record), and Process does not reuse the batch the
 // late ProcessRecord still reads (the race detector would see it: another
 // Process runs before it is released).

@@ -153,12 +153,12 @@ func (r *runner[R]) fastLoop(ctx context.Context, from int, st *stopState) (next
 
 // blocked returns why record i must not start, or nil. The deadline and the
 // invocation's context come first: a record not started once the margin is
-// reached reports a [DeadlineError] (or a [CanceledError]) even after an
-// earlier failure of its key, so that the deadline's cut is visible; any
+// reached reports an [*UnhandledError] with ErrDeadline (or ErrCanceled) even after
+// an earlier failure of its key, so that the deadline's cut is visible; any
 // earlier failure still stops it.
 // isDone reports whether the records' context is done.
 // notStarted is the error of a record not started because the records'
-// context is done: a [DeadlineError] when the deadline margin was reached
-// (the context's own deadline is the margin's, so no record pays for a clock
-// reading before it starts), a [CanceledError] otherwise.
+// context is done: an [*UnhandledError] with ErrDeadline when the deadline
+// margin was reached (the context's own deadline is the margin's, so no record pays for a clock
+// reading before it starts), with ErrCanceled otherwise.
 // fail records that record i, with ordering key key, failed.

@@ -283,9 +283,9 @@ func TestStopKeyUnderConcurrency(t *testing.T) {
 			require.ElementsMatch(t, []int{0, 1, 2, 3, 4, 6, 7}, log.started())
 			log.requireChained(t, func(i int) string { return recs[i].Key })
 			for pos, at := range map[int]int{5: 2, 8: 4} {
-				var sc *core.ShortCircuitError
+				var sc *core.UnhandledError
 				require.ErrorAs(t, b.Outcomes[pos].Err, &sc)
-				require.Equal(t, core.ShortCircuitGroup, sc.Kind)
+				require.ErrorIs(t, sc, core.ErrShortCircuit)
 				require.Equal(t, at, sc.FailedPosition)
 				require.Equal(t, recs[pos].Key, sc.Key)
 				require.Equal(t, core.StatusNotStarted, b.Outcomes[pos].Status)
@@ -294,13 +294,16 @@ func TestStopKeyUnderConcurrency(t *testing.T) {
 	}
 }
 
-// planner is a custom processor whose Plan was not built by NewBase.
+// planner is a custom processor whose Source and Options were not built by
+// NewBase.
 type planner struct {
 	*core.Base[item]
-	plan core.Plan[item]
+	src  core.Source[item]
+	opts core.Options
 }
 
-func (p planner) Plan() core.Plan[item] { return p.plan }
+func (p planner) Source() core.Source[item] { return p.src }
+func (p planner) Options() core.Options     { return p.opts }
 
 // TestCustomPlanStopKeyIsOrdered: a Plan with StopKey but no OrderByKey is
 // still run in key order, and StopKey without a Key stops the whole batch,
@@ -321,7 +324,7 @@ func TestCustomPlanStopKeyIsOrdered(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			src := itemSource(core.StopKey, false)
 			src.Key = tt.key
-			p := planner{Base: core.NewBase(itemSource(core.StopNever, false), core.Options{}), plan: core.Plan[item]{Source: src, Options: core.Options{Concurrency: 4}}}
+			p := planner{Base: core.NewBase(itemSource(core.StopNever, false), core.Options{}), src: src, opts: core.Options{Concurrency: 4}}
 			var log runLog
 			resp, err := core.Process(context.Background(), p, recs, func(_ context.Context, r *item) error {
 				var pos int

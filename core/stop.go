@@ -60,12 +60,12 @@ func (r *runner[R]) stopAfterUnknownKey() {
 		return
 	}
 	u := r.b.unknownKey - 1
-	var err *ShortCircuitError
+	var err *UnhandledError
 	outs := r.b.Outcomes
 	for j := u + 1; j < len(outs); j++ {
 		if outs[j].Status == StatusPending && r.keys[j] != "" {
 			if err == nil {
-				err = &ShortCircuitError{Kind: ShortCircuitUnknownKey, FailedPosition: u}
+				err = &UnhandledError{Reason: ErrShortCircuit, FailedPosition: u, KeyUnknown: true}
 			}
 			outs[j] = Outcome{Status: StatusNotStarted, Err: err}
 		}
@@ -95,7 +95,7 @@ type stopState struct {
 	failed   bool
 	failedAt int
 	// batchErr is the one error of every record stopped under StopBatch.
-	batchErr   *ShortCircuitError
+	batchErr   *UnhandledError
 	keyFailure map[string]int
 }
 
@@ -108,7 +108,7 @@ func (r *runner[R]) blocked(i int, st *stopState) error {
 		case StopBatch:
 			if st.failed {
 				if st.batchErr == nil {
-					st.batchErr = &ShortCircuitError{Kind: ShortCircuitBatch, FailedPosition: st.failedAt}
+					st.batchErr = &UnhandledError{Reason: ErrShortCircuit, FailedPosition: st.failedAt}
 				}
 				return st.batchErr
 			}
@@ -116,7 +116,7 @@ func (r *runner[R]) blocked(i int, st *stopState) error {
 			if st.keyFailure != nil {
 				if k := r.key(i); k != "" {
 					if at, ok := st.keyFailure[k]; ok {
-						return &ShortCircuitError{Kind: ShortCircuitGroup, Key: k, FailedPosition: at}
+						return &UnhandledError{Reason: ErrShortCircuit, FailedPosition: at, Key: k}
 					}
 				}
 			}
@@ -132,10 +132,10 @@ func (r *runner[R]) isDone() bool {
 func (r *runner[R]) notStarted() error {
 	if r.margin > 0 {
 		if left := time.Until(r.deadline); left < r.margin {
-			return &DeadlineError{Remaining: left, Margin: r.margin}
+			return &UnhandledError{Reason: ErrDeadline, Remaining: left, Margin: r.margin}
 		}
 	}
-	return &CanceledError{Cause: context.Cause(r.ctx)}
+	return &UnhandledError{Reason: ErrCanceled, Cause: context.Cause(r.ctx)}
 }
 
 func (st *stopState) fail(stop StopPolicy, key string, i int) {

@@ -196,16 +196,16 @@ func (p *pool[R]) worker() {
 // exit runs when a worker returns, panics or ends its goroutine
 // (runtime.Goexit in a handler). Cut short, it fails the record it was on
 // when a panic escaped the record's own recovery (batchkit's code, a Source
-// function; a Goexit already gave it an [*AbandonedError]), and the rest of
+// function; a Goexit already gave it an [*UnhandledError] (ErrAbandoned)), and the rest of
 // the chain it was running: those records have no outcome and must neither
-// run out of order nor count as succeeded, so they get an [*AbandonedError]
+// run out of order nor count as succeeded, so they get an [*UnhandledError] (ErrAbandoned)
 // and are reported to the hooks. A replacement worker goes on with the
 // positions left.
 //
 // On the direct path (inHandler), a panic is the handler's own: the record
 // fails with a [*PanicError], as [Batch.Handle] would fail it; a Goexit
 // leaves the record pending, and the sweep after the schedule fails it with
-// an [*AbandonedError], as runner.process would.
+// an [*UnhandledError] (ErrAbandoned), as runner.process would.
 func (p *pool[R]) exit(cur int, owned *chain, inHandler bool, v any) {
 	if cur < 0 && v == nil {
 		return // done

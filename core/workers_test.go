@@ -47,7 +47,7 @@ func TestLazyWorkersReachLargeBound(t *testing.T) {
 // The direct path (a plain Base without hooks, under concurrency) calls
 // the handler from the worker's loop: a panic fails its record with the
 // handler's *PanicError (its frames start in the handler), a Goexit leaves
-// its record failed with an *AbandonedError, and every other record still
+// its record failed with an *UnhandledError (ErrAbandoned), and every other record still
 // runs, on replacement workers.
 func TestDirectWorkerPathPanicAndGoexit(t *testing.T) {
 	defer goleak.VerifyNone(t)
@@ -127,8 +127,7 @@ func TestDirectWorkerPathNoStartAfterCancel(t *testing.T) {
 				require.NotEqual(t, core.StatusPending, o.Status)
 				if o.Status == core.StatusNotStarted {
 					notStarted++
-					var ce *core.CanceledError
-					require.ErrorAs(t, o.Err, &ce, "record %d", i)
+					require.ErrorIs(t, o.Err, core.ErrCanceled, "record %d", i)
 					require.ErrorIs(t, o.Err, context.Canceled)
 				}
 			}

@@ -72,13 +72,22 @@ type preparedClaim struct {
 	inv   *invocation
 }
 
-// Plan returns the wrapped processor's plan (see [core.Planner]), so that
-// scheduling, stop policy and hooks are unchanged.
-func (p *Processor[R]) Plan() core.Plan[R] {
+// Source returns the wrapped processor's source (see [core.Planner]), so
+// that scheduling and the stop policy are unchanged.
+func (p *Processor[R]) Source() core.Source[R] {
 	if pl, ok := p.inner.(core.Planner[R]); ok {
-		return pl.Plan()
+		return pl.Source()
 	}
-	return core.Plan[R]{}
+	return core.Source[R]{}
+}
+
+// Options returns the wrapped processor's options (see [core.Planner]), so
+// that concurrency, the deadline margin and hooks are unchanged.
+func (p *Processor[R]) Options() core.Options {
+	if pl, ok := p.inner.(core.Planner[R]); ok {
+		return pl.Options()
+	}
+	return core.Options{}
 }
 
 // Prepare runs the wrapped processor's Prepare, reads every record's key

@@ -124,7 +124,7 @@ func TestRunPrintsResponseAndReasons(t *testing.T) {
 			})
 		}
 	}
-	require.Len(t, processor.Plan().Options.Hooks, 1, "the processor's configuration is unchanged")
+	require.Len(t, processor.Options().Hooks, 1, "the processor's configuration is unchanged")
 }
 
 // A Kafka batch reports its failures by partition and offset.

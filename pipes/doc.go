@@ -16,7 +16,7 @@
 // The adapters ([SQSHandler], [KinesisHandler], [DynamoDBHandler]) decode
 // each record of the array on its own: a record that does not decode fails
 // alone, reported by its identifier, and an event that is not a JSON array
-// returns a [core.UnexpectedBatchTypeError] before any handler runs. The
+// returns an error matching [core.ErrUnexpectedBatchType] before any handler runs. The
 // stream processors are types of their own ([NewKinesis], [NewDynamoDB]),
 // so that a processor reporting sequence numbers cannot be handed to a
 // pipe's adapter:

@@ -183,7 +183,7 @@ func checkFIFO(t *testing.T, c fifoCase) {
 	}
 	for i, o := range b.Outcomes {
 		if at := want.stopper[i]; at >= 0 {
-			var sc *core.ShortCircuitError
+			var sc *core.UnhandledError
 			require.Truef(t, errors.As(o.Err, &sc), "record %d: want a short circuit, got %v; %v", i, o.Err, c)
 			require.Equalf(t, at, sc.FailedPosition, "record %d stopped by; %v", i, c)
 			require.Equal(t, core.StatusNotStarted, o.Status)

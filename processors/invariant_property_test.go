@@ -311,9 +311,14 @@ type lyingProcessor[R any] struct {
 	mode int
 }
 
-// Plan forwards the wrapped processor's plan.
-func (p lyingProcessor[R]) Plan() core.Plan[R] {
-	return p.PartialProcessor.(core.Planner[R]).Plan()
+// Source forwards the wrapped processor's source.
+func (p lyingProcessor[R]) Source() core.Source[R] {
+	return p.PartialProcessor.(core.Planner[R]).Source()
+}
+
+// Options forwards the wrapped processor's options.
+func (p lyingProcessor[R]) Options() core.Options {
+	return p.PartialProcessor.(core.Planner[R]).Options()
 }
 
 func (p lyingProcessor[R]) Response(ctx context.Context, b *core.Batch[R]) (core.Response, error) {

@@ -26,7 +26,7 @@ type KafkaProcessor struct {
 // self-managed). Its ordering is fixed and follows Kafka's: the records of
 // one topic-partition are handled one after another in offset order, and
 // the partition stops at its first failure (the later records are reported
-// failed with a [core.ShortCircuitError] and are not handled, since Lambda
+// failed with an [*core.UnhandledError] (ErrShortCircuit) and are not handled, since Lambda
 // resumes the partition from the failed offset). Different partitions run
 // in parallel under [core.Options.Concurrency]. The response holds one identifier per
 // failed partition, {"partition": "<topic>-<partition>", "offset": N}, with
@@ -195,8 +195,8 @@ func compareSplitKeys(a, b splitKey) int {
 	return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition), strings.Compare(a.key, b.key))
 }
 
-// ProcessKafka runs p over a Kafka event: it refuses, with a
-// [*core.EventSourceMismatchError] and before any handler runs, an event
+// ProcessKafka runs p over a Kafka event: it refuses, with an error matching
+// [core.ErrEventSourceMismatch] and before any handler runs, an event
 // whose eventSource is neither "aws:kafka" (MSK) nor "SelfManagedKafka" (an
 // empty one is accepted), orders the records with [KafkaRecords] and calls
 // [core.Process]. The response marshals as Lambda expects for Kafka.
@@ -214,7 +214,7 @@ func ProcessKafka(ctx context.Context, p core.PartialProcessor[events.KafkaRecor
 	return core.Process(ctx, p, records, handler)
 }
 
-// checkKafkaEventSource returns a [*core.EventSourceMismatchError] when a
+// checkKafkaEventSource returns an error matching [core.ErrEventSourceMismatch] when a
 // non-empty Kafka event names another event source than MSK or self-managed
 // Kafka (its Position is 0: every record comes from that source). An empty
 // eventSource is accepted.
@@ -223,5 +223,5 @@ func checkKafkaEventSource(event events.KafkaEvent) error {
 	if es == "" || es == EventSourceMSK || es == EventSourceSelfManagedKafka || len(event.Records) == 0 {
 		return nil
 	}
-	return &core.EventSourceMismatchError{Position: 0, Got: es, Want: []string{EventSourceMSK, EventSourceSelfManagedKafka}}
+	return fmt.Errorf("%w: eventSource %q, the processor accepts %q or %q", core.ErrEventSourceMismatch, es, EventSourceMSK, EventSourceSelfManagedKafka)
 }

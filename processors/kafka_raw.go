@@ -15,7 +15,7 @@ import (
 // guarantees of [ProcessKafka]:
 //
 //   - an event whose eventSource is neither "aws:kafka" nor
-//     "SelfManagedKafka" is refused with a [*core.EventSourceMismatchError]
+//     "SelfManagedKafka" is refused with an error matching [core.ErrEventSourceMismatch]
 //     before any handler runs ([checkKafkaEventSource]);
 //   - the records are handled in the order of [KafkaRecords]: topic-partitions
 //     by topic then partition number, each partition's records by offset,
@@ -34,7 +34,7 @@ import (
 //     (when the key reads as "<topic>-<partition>"), so that it is
 //     identified as Lambda names it;
 //   - an event without a "records" object (missing, null, not an object)
-//     returns a [*core.UnexpectedBatchTypeError] before any handler runs;
+//     returns an error matching [core.ErrUnexpectedBatchType] before any handler runs;
 //   - a refused invocation (either error above) is reported to p's hooks
 //     with [core.Refuse], like any other.
 //

@@ -16,7 +16,7 @@ import (
 // A record that does not decode is not handed to h: it is reported failed by
 // its message id with a [*core.RecordDecodeError] (or, when even its messageId
 // cannot be read, the invocation returns a [core.UnidentifiableFailureError]).
-// An event without a "Records" array returns a [core.UnexpectedBatchTypeError]
+// An event without a "Records" array returns an error matching [core.ErrUnexpectedBatchType]
 // before any handler runs. For a valid event, h receives exactly the records
 // that json.Unmarshal into events.SQSEvent gives, several times faster.
 //

@@ -132,9 +132,10 @@ func TestFIFOStopsAtFirstFailure(t *testing.T) {
 	require.Equal(t, core.StatusFailure, b.Outcomes[1].Status)
 	for _, i := range []int{2, 3} {
 		require.Equal(t, core.StatusNotStarted, b.Outcomes[i].Status)
-		var sc *core.ShortCircuitError
+		var sc *core.UnhandledError
 		require.ErrorAs(t, b.Outcomes[i].Err, &sc)
-		require.Equal(t, core.ShortCircuitBatch, sc.Kind)
+		require.ErrorIs(t, sc, core.ErrShortCircuit)
+		require.Empty(t, sc.Key, "the whole batch stops")
 		require.Equal(t, 1, sc.FailedPosition)
 	}
 }
@@ -154,9 +155,9 @@ func TestFIFOSkipGroupOnError(t *testing.T) {
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
-	var sc *core.ShortCircuitError
+	var sc *core.UnhandledError
 	require.ErrorAs(t, b.Outcomes[3].Err, &sc)
-	require.Equal(t, core.ShortCircuitGroup, sc.Kind)
+	require.ErrorIs(t, sc, core.ErrShortCircuit)
 	require.Equal(t, "a", sc.Key)
 	require.Equal(t, core.StatusSuccess, b.Outcomes[4].Status, "a record without group is not stopped by another one without group")
 }
@@ -204,10 +205,7 @@ func TestEventSourceMismatch(t *testing.T) {
 	h := func(context.Context, *events.SQSMessage) error { calls++; return nil }
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, h)
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
-	var mm *core.EventSourceMismatchError
-	require.ErrorAs(t, err, &mm)
-	require.Equal(t, 2, mm.Position)
-	require.Equal(t, "aws:kinesis", mm.Got)
+	require.Contains(t, err.Error(), `record 2 has eventSource "aws:kinesis"`)
 	require.Contains(t, err.Error(), `"aws:sqs"`)
 	require.Zero(t, calls, "no handler runs")
 	require.Empty(t, resp.BatchItemFailures)
@@ -328,8 +326,7 @@ func TestHandlerBlockingUntilCancelled(t *testing.T) {
 	require.Equal(t, []string{"block"}, calls, "no record starts after the context is done")
 	require.ErrorIs(t, b.Outcomes[0].Err, context.Canceled)
 	require.Equal(t, core.StatusNotStarted, b.Outcomes[1].Status)
-	var ce *core.CanceledError
-	require.ErrorAs(t, b.Outcomes[1].Err, &ce)
+	require.ErrorIs(t, b.Outcomes[1].Err, core.ErrCanceled)
 	require.ErrorIs(t, b.Outcomes[1].Err, context.Canceled)
 }
 

@@ -21,7 +21,7 @@ func NewSQS(c Config) (*SQSProcessor, error) {
 
 // NewSQSFIFO returns the processor for SQS FIFO queues. By default it stops at
 // the first failure: the failed message and every message after it are
-// reported failed (the later ones with a [core.ShortCircuitError]) so that
+// reported failed (the later ones with an [*core.UnhandledError] (ErrShortCircuit)) so that
 // the queue keeps its order. With [Config.SkipGroupOnError] only the later
 // messages of the failed message's group are short-circuited, and other
 // groups go on; messages without a group id never stop others.

@@ -16,7 +16,7 @@ import (
 // record of "Records" on its own. A record that does not decode is not
 // folded: it fails, and as in any window the records after it are not
 // folded either and are reported. An event without a "Records" array is
-// refused with a [*core.UnexpectedBatchTypeError] before anything is
+// refused with an error matching [core.ErrUnexpectedBatchType] before anything is
 // folded (hooks see it). Otherwise it runs like [Process].
 //
 //	lambda.Start(window.KinesisHandler(core.Must(window.NewKinesis(window.Config{})), aggregate))

@@ -195,7 +195,7 @@ func newProcessor[R any](name string, c Config, src core.Source[R]) (*Processor[
 //	resp, err := window.Process(ctx, processor, event.Properties, event.Records, aggregate)
 //
 // The error is the invocation's, and with any of them Lambda retries the
-// invocation with the same state: a [*core.EventSourceMismatchError]
+// invocation with the same state: an error matching [core.ErrEventSourceMismatch]
 // (another event source), a [*core.FullBatchFailureError] (every record
 // failed), a [*StateError], a [*StateTooLargeError] (checked before
 // publishing) or a [*PublishError]. Hooks see every one of them.

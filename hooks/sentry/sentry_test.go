@@ -209,7 +209,7 @@ func TestOneEventPerFailedRecord(t *testing.T) {
 					require.False(t, *main.Mechanism.Handled)
 					require.Contains(t, ev.Contexts["panic"]["stack"], "explode")
 				case "ok": // reported without running: short-circuited
-					require.Equal(t, "*core.ShortCircuitError", main.Type)
+					require.Equal(t, "*core.UnhandledError", main.Type)
 				}
 			}
 		})

@@ -2,6 +2,7 @@ package raw
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/batchkit/batchkit/core"
@@ -71,7 +72,7 @@ const RecordsKey = "Records"
 // pass. A record that does not decode is skipped by its structure alone,
 // left zero but for the identifier that can still be read, and listed in
 // failures. An event that is not a JSON object with a "Records" array, or
-// whose structure is broken, is a [*core.UnexpectedBatchTypeError].
+// whose structure is broken, is an error matching [core.ErrUnexpectedBatchType].
 func decodeEvent[R any](s string, k *Kind[R]) (records []R, failures []*core.RecordDecodeError, err error) {
 	return DecodeEnvelope(s, k, RecordsKey, nil, skipEveryField)
 }
@@ -91,10 +92,10 @@ func skipEveryField(*Dec, string) (bool, error) { return false, nil }
 // skipped. A record that does not decode is listed in failures, as the
 // partial-response raw entries do. An event that is not an object holding an
 // arrayKey array, or whose structure is broken, is a
-// [*core.UnexpectedBatchTypeError].
+// the error (matching [core.ErrUnexpectedBatchType]).
 func DecodeEnvelope[R any](s string, k *Kind[R], arrayKey string, names []string, field func(d *Dec, key string) (bool, error)) (records []R, failures []*core.RecordDecodeError, err error) {
 	unexpected := func(found string) error {
-		return &core.UnexpectedBatchTypeError{Key: arrayKey, Found: found}
+		return fmt.Errorf("%w (%q: %s)", core.ErrUnexpectedBatchType, arrayKey, found)
 	}
 	d := NewDec(s)
 	switch c := d.Peek(); c {

@@ -2,6 +2,7 @@ package raw
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +37,7 @@ var kafkaEventKeys = []string{"eventSource", "eventSourceArn", kafkaRecordsKey, 
 // encoding/json's map decoding).
 func DecodeKafkaEvent(s string) (ev events.KafkaEvent, groups []KafkaGroup, err error) {
 	unexpected := func(found string) error {
-		return &core.UnexpectedBatchTypeError{Key: kafkaRecordsKey, Found: found}
+		return fmt.Errorf("%w (%q: %s)", core.ErrUnexpectedBatchType, kafkaRecordsKey, found)
 	}
 	d := NewDec(s)
 	switch c := d.Peek(); c {

@@ -1,19 +1,21 @@
 package raw
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/rawjson"
 )
 
-// pipesArrayKey names the bare array in [core.UnexpectedBatchTypeError].
+// pipesArrayKey names the bare array in the error (matching [core.ErrUnexpectedBatchType]).
 const pipesArrayKey = "EventBridge Pipes records (a top-level JSON array)"
 
 // DecodeArrayEvent decodes an event that is a bare JSON array of records,
 // each on its own, like decodeEvent does for the "Records" array.
 func DecodeArrayEvent[R any](s string, k *Kind[R]) ([]R, []*core.RecordDecodeError, error) {
 	unexpected := func(found string) error {
-		return &core.UnexpectedBatchTypeError{Key: pipesArrayKey, Found: found}
+		return fmt.Errorf("%w (%q: %s)", core.ErrUnexpectedBatchType, pipesArrayKey, found)
 	}
 	d := NewDec(s)
 	switch c := d.Peek(); c {
