@@ -37,7 +37,7 @@ func (e *RecordDecodeError) Error() string {
 	if id == "" {
 		id = "no readable identifier"
 	}
-	return fmt.Sprintf("batchkit: record %d (%s) could not be decoded, so it was not handled and is reported failed: %v", e.Position, id, e.Err)
+	return fmt.Sprintf("batchkit: record %d (%s) could not be decoded: %v", e.Position, id, e.Err)
 }
 
 // Unwrap returns the decoding error.

@@ -186,7 +186,7 @@ type UnidentifiableFailureError struct {
 }
 
 func (e *UnidentifiableFailureError) Error() string {
-	return fmt.Sprintf("batchkit: failed record(s) at position %v have no identifier and cannot be reported in a partial batch response; the invocation fails so that Lambda retries the whole batch (check the event: every record needs its messageId or sequence number)", e.Positions)
+	return fmt.Sprintf("batchkit: failed records at positions %v have no identifier to report", e.Positions)
 }
 
 // Unwrap returns the records' errors.

@@ -43,7 +43,7 @@ func (l *kafkaLog) function() driver.Function {
 	return driver.Handler(func(ctx context.Context, e events.KafkaEvent) (core.Response, error) {
 		resp, err := processors.ProcessKafka(ctx, p, e, func(_ context.Context, r *events.KafkaRecord) error {
 			v, _ := base64.StdEncoding.DecodeString(r.Value)
-			tp := processors.TopicPartition(r)
+			tp := fmt.Sprintf("%s-%d", r.Topic, r.Partition)
 			l.mu.Lock()
 			l.attempts[string(v)]++
 			attempt := l.attempts[string(v)]

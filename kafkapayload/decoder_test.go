@@ -300,7 +300,7 @@ func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {
 	var got seen
 	h := (&kafkapayload.Decoder[string, order]{Key: kafkapayload.JSON[string](), Value: avroOnly{&called}}).Handler(
 		func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
-			got.add(fmt.Sprintf("%s key=%s value=%s id=%s format=%s", processors.TopicPartition(rec.Raw), rec.Key, rec.Value.ID, rec.ValueSchema.SchemaID(), rec.ValueSchema.Metadata.DataFormat))
+			got.add(fmt.Sprintf("%s key=%s value=%s id=%s format=%s", fmt.Sprintf("%s-%d", rec.Raw.Topic, rec.Raw.Partition), rec.Key, rec.Value.ID, rec.ValueSchema.SchemaID(), rec.ValueSchema.Metadata.DataFormat))
 			return nil
 		})
 	resp, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{})), ev.KafkaEvent, h)

@@ -67,7 +67,7 @@ func ExampleKafkaHandler_raw() {
 			{"topic":"clicks","partition":0,"offset":11,"headers":[{"h":[200]}]},
 			{"topic":"clicks","partition":0,"offset":12}]}}`)
 	resp, err := processors.KafkaHandler(core.Must(processors.NewKafka(processors.Config{})), func(_ context.Context, r *events.KafkaRecord) error {
-		fmt.Println("handled", processors.TopicPartition(r), r.Offset)
+		fmt.Printf("handled %s-%d %d\n", r.Topic, r.Partition, r.Offset)
 		return nil
 	})(context.Background(), event)
 	fmt.Println(resp.Identifiers(), err)

@@ -42,13 +42,13 @@ func NewKafka(c Config) (*KafkaProcessor, error) {
 		Name:         EventSourceMSK,
 		EventSources: []string{EventSourceMSK, EventSourceSelfManagedKafka},
 		Identify: func(r *events.KafkaRecord) core.Identifier {
-			tp := TopicPartition(r)
+			tp := raw.TopicPartition(r)
 			if tp == "" {
 				return core.Identifier{} // unidentifiable: the whole batch is retried
 			}
 			return core.KafkaID(tp, r.Offset)
 		},
-		Key:     TopicPartition,
+		Key:     raw.TopicPartition,
 		SameKey: sameTopicPartition,
 		Stop:    core.StopKey,
 	}, c.Options)}, nil
@@ -61,12 +61,14 @@ func sameTopicPartition(a, b *events.KafkaRecord) bool {
 	return a.Topic != "" && a.Partition == b.Partition && a.Topic == b.Topic
 }
 
-// ErrKafkaNoTopic: a Kafka record has no topic, so it can be neither
+// errNoTopic is why a Kafka record without a topic fails: it can be neither
 // ordered with its partition nor reported.
-var ErrKafkaNoTopic = errors.New("batchkit: Kafka record without a topic")
+var errNoTopic = errors.New("no topic, so its topic-partition is unknown")
 
 // Prepare checks the event source (see [core.Base.Prepare]) and fails, before
-// any handler runs, every record without a topic: its topic-partition is
+// any handler runs, every record without a topic, with a
+// [*core.RecordDecodeError] (a record without a topic is malformed): its
+// topic-partition is
 // unknown, so it could neither be reported (the invocation fails with a
 // [core.UnidentifiableFailureError], and Lambda retries the batch) nor be
 // kept in order with its partition; every later record is stopped too,
@@ -81,7 +83,7 @@ func (p *KafkaProcessor) Prepare(ctx context.Context, b *core.Batch[events.Kafka
 	}
 	for i := range b.Records {
 		if b.Records[i].Topic == "" {
-			err := fmt.Errorf("%w: record %d (offset %d) names no topic, so its topic-partition is unknown; it is not handled, and the later records are not either, to keep each partition in order", ErrKafkaNoTopic, i, b.Records[i].Offset)
+			var err error = &core.RecordDecodeError{Position: i, Err: errNoTopic, KeyUnknown: true}
 			if o := b.Outcomes[i]; o.Status == core.StatusFailure && o.Err != nil {
 				// Already failed before the batch ran (a raw record that did
 				// not decode): keep that reason, stop its partition all the same.
@@ -127,11 +129,6 @@ func lowestOffsets(failures []core.BatchItemFailure) []core.BatchItemFailure {
 	}
 	return out
 }
-
-// TopicPartition returns a Kafka record's topic-partition, "<topic>-<partition>",
-// the key Lambda uses in the event and in the response. It returns "" for a
-// record without topic.
-func TopicPartition(r *events.KafkaRecord) string { return raw.TopicPartition(r) }
 
 // KafkaRecords returns the records of a Kafka event in a deterministic
 // order: topic-partitions sorted by topic, then by partition number (so

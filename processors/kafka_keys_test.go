@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // TestKafkaRecordsKeepsOrderedPartitions: partitions already in offset order
@@ -22,7 +23,7 @@ func TestKafkaRecordsKeepsOrderedPartitions(t *testing.T) {
 	}}
 	var got []string
 	for _, r := range KafkaRecords(ev) {
-		got = append(got, TopicPartition(&r)+"@"+string(rune('0'+r.Offset))+r.Key)
+		got = append(got, raw.TopicPartition(&r)+"@"+string(rune('0'+r.Offset))+r.Key)
 	}
 	require.Equal(t, []string{"a-0@1x", "a-0@1y", "a-0@2", "a-1@2", "a-1@3p", "a-1@3q"}, got)
 }
@@ -47,7 +48,7 @@ func TestKafkaOrdersByOwnTopicPartition(t *testing.T) {
 	run := func(t *testing.T, entry func(core.Handler[events.KafkaRecord]) (core.Response, error)) {
 		var handled []string
 		resp, err := entry(func(_ context.Context, r *events.KafkaRecord) error {
-			handled = append(handled, fmt.Sprintf("%s@%d", TopicPartition(r), r.Offset))
+			handled = append(handled, fmt.Sprintf("%s@%d", raw.TopicPartition(r), r.Offset))
 			if r.Topic == "b" && r.Offset == 4 {
 				return errors.New("fail")
 			}
@@ -60,7 +61,7 @@ func TestKafkaOrdersByOwnTopicPartition(t *testing.T) {
 	t.Run("typed", func(t *testing.T) {
 		require.Equal(t, []string{"a-0@1", "a-0@2", "b-1@4", "b-1@5", "b-1@6"}, func() (out []string) {
 			for _, r := range KafkaRecords(misfiledKafkaEvent()) {
-				out = append(out, fmt.Sprintf("%s@%d", TopicPartition(&r), r.Offset))
+				out = append(out, fmt.Sprintf("%s@%d", raw.TopicPartition(&r), r.Offset))
 			}
 			return out
 		}())

@@ -32,7 +32,7 @@ func loadKafkaEvent(t *testing.T, name string) events.KafkaEvent {
 
 // where names a Kafka record as "<topic>-<partition>@<offset>".
 func where(r *events.KafkaRecord) string {
-	return processors.TopicPartition(r) + "@" + strconv.FormatInt(r.Offset, 10)
+	return fmt.Sprintf("%s-%d", r.Topic, r.Partition) + "@" + strconv.FormatInt(r.Offset, 10)
 }
 
 // TestKafkaSamples runs the sample MSK and self-managed events, several
@@ -224,7 +224,7 @@ func TestKafkaPartitionsRunInParallel(t *testing.T) {
 	keys := make([]string, len(recs))
 	pos := map[string]int{}
 	for i := range recs {
-		keys[i] = processors.TopicPartition(&recs[i])
+		keys[i] = fmt.Sprintf("%s-%d", recs[i].Topic, recs[i].Partition)
 		pos[where(&recs[i])] = i
 	}
 	var log callLog

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -168,7 +169,7 @@ func TestKafkaRecordWithoutTopicKeepsItsPartitionOrder(t *testing.T) {
 		var l ranLog
 		resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: conc}})), event,
 			func(_ context.Context, r *events.KafkaRecord) error {
-				l.add(processors.TopicPartition(r) + "@" + strconv.FormatInt(r.Offset, 10))
+				l.add(fmt.Sprintf("%s-%d", r.Topic, r.Partition) + "@" + strconv.FormatInt(r.Offset, 10))
 				if r.Offset == 5 {
 					return errors.New("boom")
 				}
@@ -191,7 +192,10 @@ func TestKafkaRecordWithoutTopicKeepsItsPartitionOrder(t *testing.T) {
 			return nil
 		})
 	require.ErrorIs(t, err, core.ErrUnidentifiableFailure)
-	require.ErrorIs(t, err, processors.ErrKafkaNoTopic)
+	require.ErrorIs(t, err, core.ErrDecode)
+	var rde *core.RecordDecodeError
+	require.ErrorAs(t, err, &rde)
+	require.ErrorContains(t, rde, "no topic")
 	require.Equal(t, []string{"1"}, l.ids)
 }
 

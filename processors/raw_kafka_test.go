@@ -109,7 +109,7 @@ func TestKafkaRawBadRecordFailsAlone(t *testing.T) {
 		{"itemIdentifier":{"partition":"orders-1","offset":5}}]}`, string(out))
 	var handled []string
 	for _, r := range seen() {
-		handled = append(handled, fmt.Sprintf("%s@%d", processors.TopicPartition(&r), r.Offset))
+		handled = append(handled, fmt.Sprintf("%s@%d", fmt.Sprintf("%s-%d", r.Topic, r.Partition), r.Offset))
 	}
 	require.Equal(t, []string{"orders-0@10", "orders-1@4", "orders-2@7"}, handled)
 }

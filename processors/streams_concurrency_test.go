@@ -109,11 +109,11 @@ type streamCase struct {
 	config    processors.Config
 	keys      []string
 	fail      map[int]bool
-	meet      int   // the first `meet` records wait for each other (0: none)
-	wantRan   []int // handled records, any order
-	wantFail  []int // reported records, in input order
+	meet      int          // the first `meet` records wait for each other (0: none)
+	wantRan   []int        // handled records, any order
+	wantFail  []int        // reported records, in input order
 	wantShort map[int]bool // record -> whether it shares an ordering key with the failed record (false: the whole batch stops)
-	wantMax1  bool // strictly one at a time
+	wantMax1  bool         // strictly one at a time
 }
 
 // runStream runs recs (built from c.keys) through p, a Kinesis or DynamoDB

@@ -52,7 +52,7 @@ func handleRecord(ctx context.Context, r *events.KafkaRecord) error {
 	if order.Amount <= 0 {
 		return fmt.Errorf("order %s: amount must be positive, got %d", order.ID, order.Amount)
 	}
-	slog.DebugContext(ctx, "order", "partition", processors.TopicPartition(r), "offset", r.Offset, "id", order.ID)
+	slog.DebugContext(ctx, "order", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "id", order.ID)
 	return nil
 }
 

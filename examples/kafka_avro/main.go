@@ -69,7 +69,7 @@ var processor = core.Must(processors.NewKafka(processors.Config{Options: core.Op
 // handleOrder handles one decoded order.
 func handleOrder(ctx context.Context, rec *kafkapayload.Record[string, Order]) error {
 	slog.DebugContext(ctx, "order",
-		"partition", processors.TopicPartition(rec.Raw), "offset", rec.Raw.Offset,
+		"topic", rec.Raw.Topic, "partition", rec.Raw.Partition, "offset", rec.Raw.Offset,
 		"key", rec.Key, "id", rec.Value.ID, "cents", rec.Value.AmountCents,
 		"schema", rec.ValueSchema.SchemaID())
 	return nil
