@@ -180,8 +180,8 @@ type benchTotals struct {
 	Bytes int64 `json:"bytes"`
 }
 
-func benchWindowEvent(n int) window.KinesisEvent {
-	ev := window.KinesisEvent{}
+func benchWindowEvent(n int) window.Event[events.KinesisEventRecord] {
+	ev := window.Event[events.KinesisEventRecord]{}
 	for i := range n {
 		seq := fmt.Sprintf("49590338271490256608559692538361571095921575989136%06d", i)
 		ev.Records = append(ev.Records, events.KinesisEventRecord{
@@ -191,7 +191,7 @@ func benchWindowEvent(n int) window.KinesisEvent {
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1607497475, 0)}},
 		})
 	}
-	ev.Window = window.Range{Start: time.Unix(1607497440, 0).UTC(), End: time.Unix(1607497560, 0).UTC()}
+	ev.Window = events.Window{Start: events.RFC3339EpochTime{Time: time.Unix(1607497440, 0).UTC()}, End: events.RFC3339EpochTime{Time: time.Unix(1607497560, 0).UTC()}}
 	ev.State = json.RawMessage(`{"count":10,"bytes":200}`)
 	ev.ShardID = "shardId-000000000006"
 	return ev
@@ -215,7 +215,7 @@ func BenchmarkKinesisWindow(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := window.Process(ctx, p, ev.Properties, ev.Records, agg)
+			resp, err := window.Process(ctx, p, ev, agg)
 			if err != nil || len(resp.BatchItemFailures) != 0 {
 				b.Fatal(err)
 			}

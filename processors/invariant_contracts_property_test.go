@@ -446,12 +446,9 @@ func runWindowCase[R any, S any, PS interface {
 	props := window.Properties{
 		State: json.RawMessage(`{"Prior":` + strconv.Itoa(windowPrior) + statePanicField(c) + `}`), ShardID: "shardId-000000000000",
 		EventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s", IsFinalInvokeForWindow: c.final,
-		Window: window.Range{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
+		Window: events.Window{Start: events.RFC3339EpochTime{Time: time.Unix(1700000000, 0).UTC()}, End: events.RFC3339EpochTime{Time: time.Unix(1700000060, 0).UTC()}},
 	}
-	raw := contracttest.JSON(t, struct {
-		Records []R `json:"Records"`
-		window.Properties
-	}{records, props})
+	raw := contracttest.JSON(t, window.Event[R]{Records: records, Properties: props})
 	if c.contract == "window-kinesis" {
 		raw = breakRecords(t, c, raw, "Records", breakKinesis)
 	} else {
@@ -471,7 +468,7 @@ func runWindowCase[R any, S any, PS interface {
 		var resp window.Response
 		switch c.entry {
 		case 0:
-			resp, err = window.Process(ctx, p, props, records, agg)
+			resp, err = window.Process(ctx, p, window.Event[R]{Records: records, Properties: props}, agg)
 		case 1:
 			resp, err = windowRaw(ctx, p, raw, agg)
 		case 2:
