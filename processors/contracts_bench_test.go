@@ -27,7 +27,7 @@ import (
 const contractBenchN = 1000
 
 func benchS3Event(n int) s3batch.Event {
-	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: s3batch.Job{ID: "job", UserArguments: map[string]string{"k": "v"}}}
+	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: events.S3BatchJobV2{ID: "job", UserArguments: map[string]string{"k": "v"}}}
 	for i := range n {
 		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: fmt.Sprintf("task-%06d", i), S3Key: fmt.Sprintf("images/photo-%06d.jpg", i), S3Bucket: "bucket"})
 	}

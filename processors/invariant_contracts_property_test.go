@@ -664,7 +664,7 @@ func runWindowOnce(t *testing.T, c contractCase, l *propLog) (verdict, string) {
 func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 	p, err := s3batch.New(s3batch.Config{Options: c.options(l).Options})
 	require.NoError(t, err)
-	ev := s3batch.Event{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.Job{ID: "job"}}
+	ev := s3batch.Event{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: events.S3BatchJobV2{ID: "job"}}
 	for i := range c.keys {
 		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
 	}

@@ -83,7 +83,7 @@ func Results(resp firehose.Response) []string {
 // s3Tasks builds a schema 2.0 event with one task per key.
 func S3Event(keys ...string) s3batch.Event {
 	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv-1",
-		Job: s3batch.Job{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
+		Job: events.S3BatchJobV2{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
 	for i, k := range keys {
 		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: "task-" + string(rune('a'+i)), S3Key: k, S3Bucket: "bucket"})
 	}
