@@ -119,7 +119,7 @@ func BenchmarkFirehose(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			resp, err := firehose.Process(ctx, p, ev, h)
-			if err != nil || resp.Records[contractBenchN-1].Result != firehose.Ok {
+			if err != nil || resp.Records[contractBenchN-1].Result != events.KinesisFirehoseTransformedStateOk {
 				b.Fatal(err)
 			}
 		}
@@ -153,7 +153,7 @@ func BenchmarkFirehose(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
 			resp, err := firehose.Handler(p, h)(ctx, raw)
-			if err != nil || resp.Records[contractBenchN-1].Result != firehose.Ok {
+			if err != nil || resp.Records[contractBenchN-1].Result != events.KinesisFirehoseTransformedStateOk {
 				b.Fatal(err)
 			}
 		}

@@ -821,19 +821,19 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.Result {
-		case firehose.Ok:
+		case events.KinesisFirehoseTransformedStateOk:
 			v.ok[i] = true
 			if c.alt[i] || string(r.Data) != "out-"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("record %d is Ok with data %q, not its handler's result (drop=%v)", i, r.Data, c.alt[i])
 				return v
 			}
-		case firehose.Dropped:
+		case events.KinesisFirehoseTransformedStateDropped:
 			v.ok[i] = true
 			if !c.alt[i] {
 				v.note = fmt.Sprintf("record %d is Dropped, but its handler did not drop it", i)
 				return v
 			}
-		case firehose.ProcessingFailed:
+		case events.KinesisFirehoseTransformedStateProcessingFailed:
 		default:
 			v.note = fmt.Sprintf("record %d has result %q", i, r.Result)
 			return v
