@@ -24,7 +24,7 @@
 // encodes, size-checks and publishes the state, also inside the lifecycle,
 // so hooks see every outcome and turning hooks on changes no result.
 // [KinesisHandler] and [DynamoDBHandler] are the Lambda handlers;
-// [Process] runs an event already decoded.
+// [Process] runs an event already decoded (an [Event]).
 //
 //	var processor = core.Must(window.NewKinesis(window.Config{}))
 //
