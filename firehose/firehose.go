@@ -8,21 +8,24 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/raw"
 	"github.com/batchkit/batchkit/internal/userfn"
 	"github.com/batchkit/batchkit/payload"
 )
 
-// The results of a record in the [Response].
+// The results of a record in the [Response], aws-lambda-go's constants
+// (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html).
 const (
-	// Ok: the record was transformed (its handler returned nil).
-	Ok = "Ok"
-	// Dropped: the handler returned nil and asked to drop the record.
-	Dropped = "Dropped"
-	// ProcessingFailed: the record failed; Firehose retries it or backs it
-	// up to the processing-failed prefix.
-	ProcessingFailed = "ProcessingFailed"
+	// resultOk: the record was transformed (its handler returned nil).
+	resultOk = events.KinesisFirehoseTransformedStateOk
+	// resultDropped: the handler returned nil and asked to drop the record.
+	resultDropped = events.KinesisFirehoseTransformedStateDropped
+	// resultFailed: the record failed; Firehose retries it or backs it up
+	// to the processing-failed prefix.
+	resultFailed = events.KinesisFirehoseTransformedStateProcessingFailed
 )
 
 // eventSource names Firehose to hooks (core.BatchInfo.EventSource is
@@ -89,38 +92,39 @@ func (r *Record) ArrivalTime() time.Time {
 
 // KinesisMetadata describes the Kinesis record a [Record] came from. AWS
 // documents the timestamp and the subsequence number both as numbers and as
-// strings, so they are kept as text ([FlexText]): aws-lambda-go's types
-// refuse one of the two.
+// strings
+// (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html),
+// so its UnmarshalJSON keeps either as text: aws-lambda-go's types refuse
+// one of the two. It marshals them back as strings.
 type KinesisMetadata struct {
 	// ShardID is the source record's shard.
 	ShardID string `json:"shardId"`
 	// PartitionKey is the source record's partition key.
 	PartitionKey string `json:"partitionKey"`
 	// ApproximateArrivalTimestamp is the source record's arrival time as
-	// sent: milliseconds since the epoch, or an RFC 3339 string.
-	ApproximateArrivalTimestamp FlexText `json:"approximateArrivalTimestamp"`
+	// sent, as text: milliseconds since the epoch ("1510772160000" for the
+	// number 1510772160000), or an RFC 3339 string.
+	ApproximateArrivalTimestamp string `json:"approximateArrivalTimestamp"`
 	// SequenceNumber is the source record's sequence number.
 	SequenceNumber string `json:"sequenceNumber"`
-	// SubsequenceNumber is the source record's subsequence number (a
-	// number, or "" when none).
-	SubsequenceNumber FlexText `json:"subsequenceNumber"`
+	// SubsequenceNumber is the source record's subsequence number as text
+	// (a number's digits, or "" when none).
+	SubsequenceNumber string `json:"subsequenceNumber"`
 }
 
-// FlexText is a JSON string or number kept as its text: "12" and 12 both
-// give "12". It marshals back as a string.
-type FlexText string
-
-// UnmarshalJSON accepts a string, a number or null (left unchanged).
-func (t *FlexText) UnmarshalJSON(data []byte) error {
+// UnmarshalJSON decodes the metadata as encoding/json would, but for
+// approximateArrivalTimestamp and subsequenceNumber, which may each be a
+// string or a number: either is kept as its text ("12" and 12 both give
+// "12"). A null member leaves its field unchanged.
+func (m *KinesisMetadata) UnmarshalJSON(data []byte) error {
 	d := raw.NewDec(string(data))
-	s := string(*t)
-	if err := d.TextField(&s); err != nil {
-		return fmt.Errorf("batchkit: expected a string or a number: %w", err)
+	dst := m
+	if err := decodeMetadata(&d, &dst); err != nil {
+		return fmt.Errorf("batchkit: Firehose kinesisRecordMetadata: %w", err)
 	}
 	if !d.AtEnd() {
-		return errors.New("batchkit: expected a string or a number, found more data")
+		return errors.New("batchkit: Firehose kinesisRecordMetadata: more data after the object")
 	}
-	*t = FlexText(s)
 	return nil
 }
 
@@ -266,9 +270,9 @@ func (p *Processor) ProcessRecord(ctx context.Context, b *core.Batch[Record], i 
 		return core.Failure(errDropCarries)
 	}
 	r := &st.resp.Records[i]
-	r.Result, r.Data, r.PartitionKeys = Ok, res.Data, res.PartitionKeys
+	r.Result, r.Data, r.PartitionKeys = resultOk, res.Data, res.PartitionKeys
 	if res.Drop {
-		r.Result = Dropped
+		r.Result = resultDropped
 	}
 	return core.Outcome{Status: core.StatusSuccess}
 }
@@ -310,7 +314,7 @@ func (p *Processor) build(b *core.Batch[Record], resp *Response) error {
 		}
 		r.RecordID, r.MSK = rec.RecordID, rec.FromMSK()
 		r.idSize = jsonStringSize(r.RecordID)
-		total += entrySize(r.idSize, ProcessingFailed, r.MSK, 0, nil)
+		total += entrySize(r.idSize, resultFailed, r.MSK, 0, nil)
 	}
 	if unidentified != nil {
 		for i := range resp.Records {
@@ -334,7 +338,7 @@ func (p *Processor) build(b *core.Batch[Record], resp *Response) error {
 			r.fail(err)
 			continue
 		}
-		grown := total - entrySize(r.idSize, ProcessingFailed, r.MSK, 0, nil) +
+		grown := total - entrySize(r.idSize, resultFailed, r.MSK, 0, nil) +
 			entrySize(r.idSize, r.Result, r.MSK, len(r.Data), r.PartitionKeys)
 		if grown > p.maxResponseBytes {
 			r.fail(&responseSizeError{Position: i, Size: grown, Limit: p.maxResponseBytes})
@@ -347,7 +351,7 @@ func (p *Processor) build(b *core.Batch[Record], resp *Response) error {
 
 // fail makes r a ProcessingFailed record for err.
 func (r *ResponseRecord) fail(err error) {
-	r.Result, r.Data, r.PartitionKeys, r.Err = ProcessingFailed, nil, nil, err
+	r.Result, r.Data, r.PartitionKeys, r.Err = resultFailed, nil, nil, err
 }
 
 // notCalled is the core.Handler of the batches of [Process]: their

@@ -48,7 +48,7 @@ func TestFirehoseDocumentedEvent(t *testing.T) {
 	require.Error(t, json.Unmarshal(data, &theirs))
 	var ev firehose.Event
 	require.NoError(t, json.Unmarshal(data, &ev))
-	require.Equal(t, firehose.FlexText("2012-04-23T18:25:43.511Z"), ev.Records[0].KinesisRecordMetadata.ApproximateArrivalTimestamp)
+	require.Equal(t, "2012-04-23T18:25:43.511Z", ev.Records[0].KinesisRecordMetadata.ApproximateArrivalTimestamp)
 	require.Equal(t, int64(1510772160000), ev.Records[0].ApproximateArrivalTimestamp)
 	require.Equal(t, int64(1510772160), ev.Records[0].ArrivalTime().Unix())
 	typed, err := firehose.Process(context.Background(), core.Must(firehose.New(firehose.Config{})), ev, contracttest.Upper)
@@ -177,10 +177,10 @@ func TestFirehoseResponseSizeLimit(t *testing.T) {
 	require.LessOrEqual(t, len(data), 6<<20)
 	ok := 0
 	for _, r := range resp.Records {
-		if r.Result == firehose.Ok {
+		if r.Result == events.KinesisFirehoseTransformedStateOk {
 			ok++
 		} else {
-			require.Equal(t, firehose.ProcessingFailed, r.Result)
+			require.Equal(t, events.KinesisFirehoseTransformedStateProcessingFailed, r.Result)
 		}
 	}
 	require.Equal(t, 4, ok, "4 records of 1 MB (1.33 MB in base64) fit in 6 MB, the 6 others are retried")
@@ -196,7 +196,7 @@ func TestFirehoseResponseSizeLimit(t *testing.T) {
 // escaping), and its size is exact.
 func TestFirehoseResponseEncoding(t *testing.T) {
 	for _, s := range []string{"", "plain", "quote\"back\\slash", "ctl\x00\x01\n\r\t\x1f", "ünïcode ✓", "bad\xffutf8", "line\u2028sep\u2029", "<html>&"} {
-		rec := firehose.ResponseRecord{RecordID: s, Result: firehose.Ok, Data: []byte(s), PartitionKeys: map[string]string{s: s, "k": "v"}}
+		rec := firehose.ResponseRecord{RecordID: s, Result: events.KinesisFirehoseTransformedStateOk, Data: []byte(s), PartitionKeys: map[string]string{s: s, "k": "v"}}
 		got, err := rec.MarshalJSON()
 		require.NoError(t, err)
 		var buf bytes.Buffer
@@ -251,12 +251,40 @@ func TestFirehoseProcessLeavesTheEventUnchanged(t *testing.T) {
 	require.Equal(t, "a", string(pass.Records[0].Data), "pass-through, not the earlier run's upper case")
 }
 
-// A FlexText followed by a NUL byte is not a string or a number: refused,
-// as json.Unmarshal refuses it (the scanner's Peek reads NUL as the end).
-func TestFlexTextRefusesTrailingNUL(t *testing.T) {
-	var f firehose.FlexText
-	require.Error(t, f.UnmarshalJSON([]byte("\"12\"\x00")))
-	require.Error(t, f.UnmarshalJSON([]byte("12\x00")))
-	require.NoError(t, f.UnmarshalJSON([]byte(" 12 ")))
-	require.Equal(t, firehose.FlexText("12"), f)
+// KinesisMetadata followed by a NUL byte is refused, as json.Unmarshal
+// refuses it (the scanner's Peek reads NUL as the end).
+func TestKinesisMetadataRefusesTrailingNUL(t *testing.T) {
+	var m firehose.KinesisMetadata
+	require.Error(t, m.UnmarshalJSON([]byte(`{"subsequenceNumber":"12"}`+"\x00")))
+	require.Error(t, m.UnmarshalJSON([]byte(`{"subsequenceNumber":12}`+"\x00")))
+	require.NoError(t, m.UnmarshalJSON([]byte(` {"subsequenceNumber":12} `)))
+	require.Equal(t, "12", m.SubsequenceNumber)
+}
+
+// The timestamp and the subsequence number are kept as text whether AWS
+// sends a string or a number, through encoding/json as through the
+// Handler's decoder; the other fields decode as encoding/json decodes them
+// (keys matched ignoring case), null leaves a field, and a wrong type is
+// refused. They marshal back as strings.
+func TestKinesisMetadataStringsAndNumbers(t *testing.T) {
+	for _, tc := range []struct{ in, ts, sub string }{
+		{`{"approximateArrivalTimestamp":1510772160000,"subsequenceNumber":3}`, "1510772160000", "3"},
+		{`{"approximateArrivalTimestamp":"2012-04-23T18:25:43.511Z","subsequenceNumber":""}`, "2012-04-23T18:25:43.511Z", ""},
+		{`{"approximateArrivalTimestamp":1.5e3,"subsequenceNumber":"7"}`, "1.5e3", "7"},
+		{`{"ApproximateArrivalTimestamp":"t","SUBSEQUENCENUMBER":9}`, "t", "9"},
+	} {
+		var rec firehose.Record
+		require.NoError(t, json.Unmarshal([]byte(`{"recordId":"r","data":"","kinesisRecordMetadata":`+tc.in+`}`), &rec), tc.in)
+		require.Equal(t, tc.ts, rec.KinesisRecordMetadata.ApproximateArrivalTimestamp, tc.in)
+		require.Equal(t, tc.sub, rec.KinesisRecordMetadata.SubsequenceNumber, tc.in)
+	}
+	m := firehose.KinesisMetadata{ShardID: "s", SubsequenceNumber: "5"}
+	require.NoError(t, json.Unmarshal([]byte(`{"shardId":null,"partitionKey":"pk","subsequenceNumber":null}`), &m))
+	require.Equal(t, firehose.KinesisMetadata{ShardID: "s", PartitionKey: "pk", SubsequenceNumber: "5"}, m)
+	for _, bad := range []string{`{"subsequenceNumber":true}`, `{"approximateArrivalTimestamp":{}}`, `{"shardId":1}`, `[]`} {
+		require.Error(t, json.Unmarshal([]byte(bad), new(firehose.KinesisMetadata)), bad)
+	}
+	out, err := json.Marshal(firehose.KinesisMetadata{ApproximateArrivalTimestamp: "1510772160000", SubsequenceNumber: "3"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"shardId":"","partitionKey":"","approximateArrivalTimestamp":"1510772160000","sequenceNumber":"","subsequenceNumber":"3"}`, string(out))
 }

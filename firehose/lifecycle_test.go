@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/core"
@@ -124,7 +125,7 @@ func TestFirehoseDropWithDataIsRefused(t *testing.T) {
 	for _, res := range []firehose.Result{{Drop: true, Data: []byte("x")}, {Drop: true, PartitionKeys: map[string]string{"k": "v"}}, {Drop: true, Data: []byte{}}} {
 		resp, err := firehose.Process(context.Background(), p, contracttest.FirehoseEvent("a"), func(context.Context, *firehose.Record) (firehose.Result, error) { return res, nil })
 		require.NoError(t, err)
-		require.Equal(t, firehose.ProcessingFailed, resp.Records[0].Result)
+		require.Equal(t, events.KinesisFirehoseTransformedStateProcessingFailed, resp.Records[0].Result)
 		require.ErrorContains(t, resp.Records[0].Err, "dropped the record but returned data")
 	}
 }
@@ -145,8 +146,8 @@ func TestFirehoseHandlerReturningAfterTheMarginFails(t *testing.T) {
 		resp, err := firehose.Process(ctx, p, contracttest.FirehoseEvent("fast", "slow"), slow)
 		cancel()
 		require.NoError(t, err)
-		require.Equal(t, firehose.Ok, resp.Records[0].Result)
-		require.Equal(t, firehose.ProcessingFailed, resp.Records[1].Result, "conc %d", conc)
+		require.Equal(t, events.KinesisFirehoseTransformedStateOk, resp.Records[0].Result)
+		require.Equal(t, events.KinesisFirehoseTransformedStateProcessingFailed, resp.Records[1].Result, "conc %d", conc)
 		require.ErrorIs(t, resp.Records[1].Err, core.ErrDeadline)
 	}
 }

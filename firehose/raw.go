@@ -121,11 +121,11 @@ func decodeMetadata(d *raw.Dec, dst **KinesisMetadata) error {
 		case "partitionKey":
 			return true, d.StrField(&m.PartitionKey)
 		case "approximateArrivalTimestamp":
-			return true, d.TextField((*string)(&m.ApproximateArrivalTimestamp))
+			return true, d.TextField(&m.ApproximateArrivalTimestamp)
 		case "sequenceNumber":
 			return true, d.StrField(&m.SequenceNumber)
 		case "subsequenceNumber":
-			return true, d.TextField((*string)(&m.SubsequenceNumber))
+			return true, d.TextField(&m.SubsequenceNumber)
 		}
 		return false, nil
 	})

@@ -23,7 +23,9 @@ type Response struct {
 type ResponseRecord struct {
 	// RecordID echoes the event record's.
 	RecordID string `json:"recordId"`
-	// Result is [Ok], [Dropped] or [ProcessingFailed].
+	// Result is "Ok", "Dropped" or "ProcessingFailed": aws-lambda-go's
+	// events.KinesisFirehoseTransformedStateOk, ...Dropped and
+	// ...ProcessingFailed.
 	Result string `json:"result"`
 	// Data is the transformed payload (Ok); empty otherwise.
 	Data []byte `json:"data"`

@@ -16,9 +16,10 @@
 // The adapters ([SQSHandler], [KinesisHandler], [DynamoDBHandler]) decode
 // each record of the array on its own: a record that does not decode fails
 // alone, reported by its identifier, and an event that is not a JSON array
-// returns an error matching [core.ErrUnexpectedBatchType] before any handler runs. The
-// stream processors are types of their own ([NewKinesis], [NewDynamoDB]),
-// so that a processor reporting sequence numbers cannot be handed to a
+// returns an error matching [core.ErrUnexpectedBatchType] before any
+// handler runs. The stream processors are a type of their own
+// ([Processor], made by [NewKinesis] and [NewDynamoDB]), so that a
+// processor reporting sequence numbers cannot be handed to a
 // pipe's adapter:
 //
 //	var processor = core.Must(pipes.NewKinesis(processors.Config{}))

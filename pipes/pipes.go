@@ -11,28 +11,24 @@ import (
 	"github.com/batchkit/batchkit/processors"
 )
 
-// KinesisProcessor is the processor of Kinesis records delivered by a pipe:
-// processors' Kinesis processor, reporting failures by eventID. A type of its
-// own, so that a processor reporting sequence numbers cannot be given to
-// [KinesisHandler]: Pipes would not recognise them.
-type KinesisProcessor struct {
-	*core.Base[events.KinesisEventRecord]
-}
-
-// DynamoDBProcessor is the processor of DynamoDB Streams records delivered by
-// a pipe, reporting failures by eventID; see [KinesisProcessor].
-type DynamoDBProcessor struct {
-	*core.Base[events.DynamoDBEventRecord]
+// Processor is the processor of Kinesis (R events.KinesisEventRecord) or
+// DynamoDB Streams (R events.DynamoDBEventRecord) records delivered by a
+// pipe, made by [NewKinesis] or [NewDynamoDB]: processors' stream processor,
+// reporting failures by eventID. A type of its own, so that a processor
+// reporting sequence numbers cannot be given to [KinesisHandler] or
+// [DynamoDBHandler]: Pipes would not recognise them.
+type Processor[R any] struct {
+	*core.Base[R]
 }
 
 // NewKinesis returns the processor for Kinesis records delivered by a pipe:
 // the settings and ordering policies of processors.NewKinesis (c is checked
 // as for "kinesis"), failures reported by eventID.
-func NewKinesis(c processors.Config) (*KinesisProcessor, error) {
+func NewKinesis(c processors.Config) (*Processor[events.KinesisEventRecord], error) {
 	if err := c.Validate("kinesis"); err != nil {
 		return nil, err
 	}
-	return &KinesisProcessor{core.NewBase(core.Source[events.KinesisEventRecord]{
+	return &Processor[events.KinesisEventRecord]{core.NewBase(core.Source[events.KinesisEventRecord]{
 		Name:         processors.EventSourceKinesis,
 		EventSources: []string{processors.EventSourceKinesis},
 		EventSource:  func(r *events.KinesisEventRecord) string { return r.EventSource },
@@ -46,11 +42,11 @@ func NewKinesis(c processors.Config) (*KinesisProcessor, error) {
 // NewDynamoDB returns the processor for DynamoDB Streams records delivered by
 // a pipe: the settings and ordering policies of processors.NewDynamoDB (c is
 // checked as for "dynamodb"), failures reported by eventID.
-func NewDynamoDB(c processors.Config) (*DynamoDBProcessor, error) {
+func NewDynamoDB(c processors.Config) (*Processor[events.DynamoDBEventRecord], error) {
 	if err := c.Validate("dynamodb"); err != nil {
 		return nil, err
 	}
-	return &DynamoDBProcessor{core.NewBase(core.Source[events.DynamoDBEventRecord]{
+	return &Processor[events.DynamoDBEventRecord]{core.NewBase(core.Source[events.DynamoDBEventRecord]{
 		Name:         processors.EventSourceDynamoDB,
 		EventSources: []string{processors.EventSourceDynamoDB},
 		EventSource:  func(r *events.DynamoDBEventRecord) string { return r.EventSource },
@@ -77,7 +73,7 @@ func SQSHandler(p core.PartialProcessor[events.SQSMessage], h core.Handler[event
 // decoded into an events.KinesisEventRecord (the fields of Lambda's "kinesis"
 // object filled from the record's top level), so handlers written for
 // processors.KinesisHandler work unchanged.
-func KinesisHandler(p *KinesisProcessor, h core.Handler[events.KinesisEventRecord]) core.LambdaHandler[core.Response] {
+func KinesisHandler(p *Processor[events.KinesisEventRecord], h core.Handler[events.KinesisEventRecord]) core.LambdaHandler[core.Response] {
 	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
 		return processPipesRaw(ctx, p, event, h, &raw.PipesKinesis, readPipesKinesisKeys)
 	}
@@ -87,7 +83,7 @@ func KinesisHandler(p *KinesisProcessor, h core.Handler[events.KinesisEventRecor
 // target of a pipe whose source is a DynamoDB stream; records are
 // events.DynamoDBEventRecord, as Lambda's event source mapping delivers
 // them.
-func DynamoDBHandler(p *DynamoDBProcessor, h core.Handler[events.DynamoDBEventRecord]) core.LambdaHandler[core.Response] {
+func DynamoDBHandler(p *Processor[events.DynamoDBEventRecord], h core.Handler[events.DynamoDBEventRecord]) core.LambdaHandler[core.Response] {
 	return func(ctx context.Context, event json.RawMessage) (core.Response, error) {
 		return processPipesRaw(ctx, p, event, h, &raw.PipesDynamoDB, nil)
 	}

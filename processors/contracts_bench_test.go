@@ -27,7 +27,7 @@ import (
 const contractBenchN = 1000
 
 func benchS3Event(n int) s3batch.Event {
-	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: s3batch.Job{ID: "job", UserArguments: map[string]string{"k": "v"}}}
+	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv", Job: events.S3BatchJobV2{ID: "job", UserArguments: map[string]string{"k": "v"}}}
 	for i := range n {
 		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: fmt.Sprintf("task-%06d", i), S3Key: fmt.Sprintf("images/photo-%06d.jpg", i), S3Bucket: "bucket"})
 	}
@@ -119,7 +119,7 @@ func BenchmarkFirehose(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			resp, err := firehose.Process(ctx, p, ev, h)
-			if err != nil || resp.Records[contractBenchN-1].Result != firehose.Ok {
+			if err != nil || resp.Records[contractBenchN-1].Result != events.KinesisFirehoseTransformedStateOk {
 				b.Fatal(err)
 			}
 		}
@@ -153,7 +153,7 @@ func BenchmarkFirehose(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
 			resp, err := firehose.Handler(p, h)(ctx, raw)
-			if err != nil || resp.Records[contractBenchN-1].Result != firehose.Ok {
+			if err != nil || resp.Records[contractBenchN-1].Result != events.KinesisFirehoseTransformedStateOk {
 				b.Fatal(err)
 			}
 		}
@@ -180,8 +180,8 @@ type benchTotals struct {
 	Bytes int64 `json:"bytes"`
 }
 
-func benchWindowEvent(n int) window.KinesisEvent {
-	ev := window.KinesisEvent{}
+func benchWindowEvent(n int) window.Event[events.KinesisEventRecord] {
+	ev := window.Event[events.KinesisEventRecord]{}
 	for i := range n {
 		seq := fmt.Sprintf("49590338271490256608559692538361571095921575989136%06d", i)
 		ev.Records = append(ev.Records, events.KinesisEventRecord{
@@ -191,7 +191,7 @@ func benchWindowEvent(n int) window.KinesisEvent {
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1607497475, 0)}},
 		})
 	}
-	ev.Window = window.Range{Start: time.Unix(1607497440, 0).UTC(), End: time.Unix(1607497560, 0).UTC()}
+	ev.Window = events.Window{Start: events.RFC3339EpochTime{Time: time.Unix(1607497440, 0).UTC()}, End: events.RFC3339EpochTime{Time: time.Unix(1607497560, 0).UTC()}}
 	ev.State = json.RawMessage(`{"count":10,"bytes":200}`)
 	ev.ShardID = "shardId-000000000006"
 	return ev
@@ -215,7 +215,7 @@ func BenchmarkKinesisWindow(b *testing.B) {
 	b.Run("typed/1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			resp, err := window.Process(ctx, p, ev.Properties, ev.Records, agg)
+			resp, err := window.Process(ctx, p, ev, agg)
 			if err != nil || len(resp.BatchItemFailures) != 0 {
 				b.Fatal(err)
 			}

@@ -222,7 +222,7 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 		if entry == "raw" {
 			resp, err = contracttest.KinesisWindowRaw(ctx, p, v.Event, agg)
 		} else {
-			var ev window.KinesisEvent
+			var ev window.Event[events.KinesisEventRecord]
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
 			resp, err = contracttest.ProcessKinesisWindow(ctx, p, ev, agg)
 		}
@@ -244,7 +244,7 @@ func runContractVector(t *testing.T, v contractVector, entry string) {
 		if entry == "raw" {
 			resp, err = contracttest.DynamoDBWindowRaw(ctx, p, v.Event, agg)
 		} else {
-			var ev window.DynamoDBEvent
+			var ev window.Event[events.DynamoDBEventRecord]
 			require.NoError(t, json.Unmarshal(v.Event, &ev))
 			resp, err = contracttest.ProcessDynamoDBWindow(ctx, p, ev, agg)
 		}

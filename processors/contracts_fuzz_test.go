@@ -89,7 +89,7 @@ func FuzzFirehoseRaw(f *testing.F) {
 			if r.RecordID == "" {
 				t.Fatal("a response record without recordId")
 			}
-			if r.Result == firehose.Ok && !handled[r.RecordID] {
+			if r.Result == events.KinesisFirehoseTransformedStateOk && !handled[r.RecordID] {
 				t.Fatalf("record %q is Ok but its handler did not return nil", r.RecordID)
 			}
 		}

@@ -155,7 +155,6 @@ func TestContractsDrivenByCoreRun(t *testing.T) {
 		require.Empty(t, resp.BatchItemFailures, "no partial batch response: the results are built by the entries")
 		require.Equal(t, []string{"a b", "c"}, keys)
 		require.Equal(t, core.StatusFailure, b.Outcomes[1].Status)
-		require.ErrorIs(t, b.Outcomes[1].Err, s3batch.ErrPermanent)
 		require.ErrorIs(t, b.Outcomes[1].Err, core.ErrDecode)
 		want, err := s3batch.Process(ctx, p, contracttest.S3Event("a%20b", "bad%zz", "c"), func(_ context.Context, task *s3batch.Task) (string, error) { return task.Key, nil })
 		require.NoError(t, err)

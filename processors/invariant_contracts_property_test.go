@@ -446,12 +446,9 @@ func runWindowCase[R any, S any, PS interface {
 	props := window.Properties{
 		State: json.RawMessage(`{"Prior":` + strconv.Itoa(windowPrior) + statePanicField(c) + `}`), ShardID: "shardId-000000000000",
 		EventSourceARN: "arn:aws:kinesis:us-east-1:123456789012:stream/s", IsFinalInvokeForWindow: c.final,
-		Window: window.Range{Start: time.Unix(1700000000, 0).UTC(), End: time.Unix(1700000060, 0).UTC()},
+		Window: events.Window{Start: events.RFC3339EpochTime{Time: time.Unix(1700000000, 0).UTC()}, End: events.RFC3339EpochTime{Time: time.Unix(1700000060, 0).UTC()}},
 	}
-	raw := contracttest.JSON(t, struct {
-		Records []R `json:"Records"`
-		window.Properties
-	}{records, props})
+	raw := contracttest.JSON(t, window.Event[R]{Records: records, Properties: props})
 	if c.contract == "window-kinesis" {
 		raw = breakRecords(t, c, raw, "Records", breakKinesis)
 	} else {
@@ -471,7 +468,7 @@ func runWindowCase[R any, S any, PS interface {
 		var resp window.Response
 		switch c.entry {
 		case 0:
-			resp, err = window.Process(ctx, p, props, records, agg)
+			resp, err = window.Process(ctx, p, window.Event[R]{Records: records, Properties: props}, agg)
 		case 1:
 			resp, err = windowRaw(ctx, p, raw, agg)
 		case 2:
@@ -667,7 +664,7 @@ func runWindowOnce(t *testing.T, c contractCase, l *propLog) (verdict, string) {
 func runS3Batch(t *testing.T, c contractCase, l *propLog) verdict {
 	p, err := s3batch.New(s3batch.Config{Options: c.options(l).Options})
 	require.NoError(t, err)
-	ev := s3batch.Event{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: s3batch.Job{ID: "job"}}
+	ev := s3batch.Event{InvocationSchemaVersion: "1.0", InvocationID: "inv", Job: events.S3BatchJobV2{ID: "job"}}
 	for i := range c.keys {
 		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: "t" + strconv.Itoa(i), S3Key: "k%2F" + strconv.Itoa(i), S3BucketARN: "arn:aws:s3:::b"})
 	}
@@ -824,19 +821,19 @@ func runFirehose(t *testing.T, c contractCase, l *propLog) verdict {
 			return v
 		}
 		switch r.Result {
-		case firehose.Ok:
+		case events.KinesisFirehoseTransformedStateOk:
 			v.ok[i] = true
 			if c.alt[i] || string(r.Data) != "out-"+strconv.Itoa(i) {
 				v.note = fmt.Sprintf("record %d is Ok with data %q, not its handler's result (drop=%v)", i, r.Data, c.alt[i])
 				return v
 			}
-		case firehose.Dropped:
+		case events.KinesisFirehoseTransformedStateDropped:
 			v.ok[i] = true
 			if !c.alt[i] {
 				v.note = fmt.Sprintf("record %d is Dropped, but its handler did not drop it", i)
 				return v
 			}
-		case firehose.ProcessingFailed:
+		case events.KinesisFirehoseTransformedStateProcessingFailed:
 		default:
 			v.note = fmt.Sprintf("record %d has result %q", i, r.Result)
 			return v

@@ -27,8 +27,8 @@
 // What the response says:
 //   - Succeeded only when the handler returned nil (before the deadline
 //     margin, see [core.Options]); the result string is what it returned.
-//   - PermanentFailure for an error matching [ErrPermanent] ([Permanent]),
-//     a key that is not valid URL encoding, a task that does not decode and
+//   - PermanentFailure for an error made by [Permanent] (wrapped again or
+//     not), a key that is not valid URL encoding, a task that does not decode and
 //     user arguments that do not decode. TemporaryFailure for any other
 //     error, a panic (the handler's, or a method of its error: a typed-nil
 //     error whose Error panics, an Is or Unwrap that panics), a task not

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/s3batch"
 )
@@ -28,7 +30,7 @@ func ExampleProcess() {
 	}
 
 	event := s3batch.Event{
-		InvocationSchemaVersion: "2.0", InvocationID: "inv-1", Job: s3batch.Job{ID: "job-1"},
+		InvocationSchemaVersion: "2.0", InvocationID: "inv-1", Job: events.S3BatchJobV2{ID: "job-1"},
 		Tasks: []s3batch.Task{
 			{TaskID: "t1", S3Key: "reports/q1+2026.pdf", S3Bucket: "docs"},
 			{TaskID: "t2", S3Key: "scratch.tmp", S3Bucket: "docs"},
@@ -79,7 +81,7 @@ func ExampleArgs() {
 	})
 	event := s3batch.Event{
 		InvocationSchemaVersion: "2.0", InvocationID: "inv",
-		Job:   s3batch.Job{ID: "job", UserArguments: map[string]string{"storageClass": "GLACIER"}},
+		Job:   events.S3BatchJobV2{ID: "job", UserArguments: map[string]string{"storageClass": "GLACIER"}},
 		Tasks: []s3batch.Task{{TaskID: "t1", S3Key: "logs/2026-01-01.gz", S3Bucket: "logs"}},
 	}
 	resp, _ := s3batch.Process(context.Background(), core.Must(s3batch.New(s3batch.Config{})), event, h)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/raw"
 	"github.com/batchkit/batchkit/internal/userfn"
@@ -106,7 +108,7 @@ var jobKeys = []string{"id", "userArguments"}
 
 // decodeJob decodes the job object; on an error, field is the path of the
 // field that did not decode under "job" (".id", ".userArguments").
-func decodeJob(d *raw.Dec, j *Job) (field string, err error) {
+func decodeJob(d *raw.Dec, j *events.S3BatchJobV2) (field string, err error) {
 	if isNull, err := d.OpenObject(); err != nil || isNull {
 		return "", err
 	}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/userfn"
 	"github.com/batchkit/batchkit/payload"
@@ -37,19 +39,11 @@ type Event struct {
 	InvocationSchemaVersion string `json:"invocationSchemaVersion"`
 	// InvocationID identifies the invocation; the response echoes it.
 	InvocationID string `json:"invocationId"`
-	// Job is the job that sent the tasks.
-	Job Job `json:"job"`
+	// Job is the job that sent the tasks: its id and, in schema 2.0, its
+	// user arguments (see [Args]). aws-lambda-go's type: the same JSON.
+	Job events.S3BatchJobV2 `json:"job"`
 	// Tasks are the objects to act on.
 	Tasks []Task `json:"tasks"`
-}
-
-// Job is the job of an [Event].
-type Job struct {
-	// ID is the job's id.
-	ID string `json:"id"`
-	// UserArguments are the job's key-value arguments (schema 2.0 only);
-	// see [Args].
-	UserArguments map[string]string `json:"userArguments,omitempty"`
 }
 
 // Task is one task of an [Event].
@@ -68,12 +62,12 @@ type Task struct {
 
 	// Key is S3Key decoded exactly once (form encoding: %XX escapes, and +
 	// for a space), set before the handler runs. A key that does not
-	// decode fails its task permanently (an error matching [ErrPermanent]
-	// and [core.ErrDecode]) and its handler is not called.
+	// decode fails its task permanently (PermanentFailure, an error
+	// matching [core.ErrDecode]) and its handler is not called.
 	Key string `json:"-"`
 	// Job is the invocation's job (id and user arguments), set before the
 	// handler runs; shared by every task.
-	Job *Job `json:"-"`
+	Job *events.S3BatchJobV2 `json:"-"`
 }
 
 // Bucket returns the task's bucket name: S3Bucket (schema 2.0), or the name
@@ -100,39 +94,34 @@ type Response struct {
 	TreatMissingKeysAs string `json:"treatMissingKeysAs"`
 	// InvocationID echoes the event's.
 	InvocationID string `json:"invocationId"`
-	// Results holds one result per task, in input order (never null).
-	Results []Result `json:"results"`
+	// Results holds one result per task, in input order (never null):
+	// TaskID, ResultCode ([Succeeded], [TemporaryFailure] or
+	// [PermanentFailure]) and ResultString (what the handler returned on
+	// success, the error's message on failure; S3 writes it in the job's
+	// completion report). aws-lambda-go's type: the same JSON.
+	Results []events.S3BatchJobResult `json:"results"`
 }
 
 // MarshalJSON writes an empty results list rather than null.
 func (r Response) MarshalJSON() ([]byte, error) {
 	type plain Response
 	if r.Results == nil {
-		r.Results = []Result{}
+		r.Results = []events.S3BatchJobResult{}
 	}
 	return json.Marshal(plain(r))
 }
 
-// Result is the result of one task.
-type Result struct {
-	// TaskID echoes the task's.
-	TaskID string `json:"taskId"`
-	// ResultCode is [Succeeded], [TemporaryFailure] or [PermanentFailure].
-	ResultCode string `json:"resultCode"`
-	// ResultString is what the handler returned on success, the error's
-	// message on failure; S3 writes it in the job's completion report.
-	ResultString string `json:"resultString"`
-}
-
-// ErrPermanent matches, with errors.Is, an error that says its task must not
-// be retried: see [Permanent].
-var ErrPermanent = errors.New("batchkit: permanent failure")
+// errPermanent is matched, with errors.Is, by the errors that fail their
+// task permanently: [Permanent]'s and a key's that does not decode.
+var errPermanent = errors.New("batchkit: permanent failure")
 
 // permanentError is [Permanent]'s error.
 type permanentError struct{ err error }
 
 // Permanent wraps err so that its task is reported PermanentFailure (S3
-// does not retry it); the result string is err's message. A nil err stays
+// does not retry it); the result string is err's message, unchanged. It is
+// the one way to fail a task permanently, also when the error is wrapped
+// again (fmt.Errorf("...: %w", s3batch.Permanent(err))). A nil err stays
 // nil.
 func Permanent(err error) error {
 	if err == nil {
@@ -143,7 +132,7 @@ func Permanent(err error) error {
 
 func (e *permanentError) Error() string        { return e.err.Error() }
 func (e *permanentError) Unwrap() error        { return e.err }
-func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
+func (e *permanentError) Is(target error) bool { return target == errPermanent }
 
 // keyDecodeError is the error of a task whose s3Key is not valid URL
 // encoding (a % not followed by two hex digits): retrying cannot repair it.
@@ -157,7 +146,7 @@ func (e *keyDecodeError) Error() string {
 }
 func (e *keyDecodeError) Unwrap() error { return e.err }
 func (e *keyDecodeError) Is(target error) bool {
-	return target == ErrPermanent || target == core.ErrDecode
+	return target == errPermanent || target == core.ErrDecode
 }
 
 // Func is an S3 Batch Operations handler: it acts on one task and returns
@@ -308,7 +297,7 @@ func (p *Processor) Response(_ context.Context, b *core.Batch[Task]) (core.Respo
 
 // build completes resp from b's outcomes: Succeeded only for a task whose
 // handler returned nil; PermanentFailure for an error matching
-// [ErrPermanent]; TemporaryFailure for every other failure, a panic, a task
+// errPermanent ([Permanent]); TemporaryFailure for every other failure, a panic, a task
 // not started (deadline margin, cancelled context) or late, and an error
 // whose Error or Is method panics. A task without a taskId cannot be
 // reported: the error then fails the invocation, so that S3 retries it.
@@ -351,7 +340,7 @@ func failure(err error) (code, msg string) {
 	}
 	code = TemporaryFailure
 	if perr := userfn.Guard("s3batch: the task error's Is or Unwrap method", func() error {
-		if errors.Is(err, ErrPermanent) {
+		if errors.Is(err, errPermanent) {
 			code = PermanentFailure
 		}
 		return nil
@@ -395,7 +384,7 @@ func run(ctx context.Context, p *Processor, event *Event, b *core.Batch[Task], h
 	st := &state{h: h, resp: Response{
 		InvocationSchemaVersion: event.InvocationSchemaVersion,
 		InvocationID:            event.InvocationID,
-		Results:                 make([]Result, len(b.Records)),
+		Results:                 make([]events.S3BatchJobResult, len(b.Records)),
 	}}
 	b.State = st
 	_, err := core.Run(ctx, p, b)

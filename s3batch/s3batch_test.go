@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -67,21 +68,24 @@ func TestS3BatchResultCodes(t *testing.T) {
 			return "", s3batch.Permanent(errors.New("object is corrupt"))
 		case "panic":
 			panic("boom")
+		case "wrapped":
+			return "", fmt.Errorf("copy: %w", s3batch.Permanent(errors.New("no such bucket")))
 		}
 		return "done " + task.Key, nil
 	}
-	resp, err := s3Both(t, core.Must(s3batch.New(s3batch.Config{})), contracttest.S3Event("ok", "temporary", "permanent", "panic", "last"), h)
+	resp, err := s3Both(t, core.Must(s3batch.New(s3batch.Config{})), contracttest.S3Event("ok", "temporary", "permanent", "panic", "wrapped", "last"), h)
 	require.NoError(t, err, "task failures are results, not an invocation error")
 	codes := make([]string, len(resp.Results))
 	for i, r := range resp.Results {
 		codes[i] = r.ResultCode
 		require.Equal(t, "task-"+string(rune('a'+i)), r.TaskID, "one result per task, in input order")
 	}
-	require.Equal(t, []string{"Succeeded", "TemporaryFailure", "PermanentFailure", "TemporaryFailure", "Succeeded"}, codes)
+	require.Equal(t, []string{"Succeeded", "TemporaryFailure", "PermanentFailure", "TemporaryFailure", "PermanentFailure", "Succeeded"}, codes)
 	require.Equal(t, "done ok", resp.Results[0].ResultString)
 	require.Equal(t, errTemp.Error(), resp.Results[1].ResultString)
 	require.Equal(t, "object is corrupt", resp.Results[2].ResultString)
 	require.Contains(t, resp.Results[3].ResultString, "panicked: boom")
+	require.Equal(t, "copy: no such bucket", resp.Results[4].ResultString, "Permanent wrapped again: still permanent, the message unchanged")
 	require.Equal(t, "2.0", resp.InvocationSchemaVersion)
 	require.Equal(t, "inv-1", resp.InvocationID)
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/batchkit/batchkit/window"
 )
 
-func benchEvent(n int) window.KinesisEvent {
-	var ev window.KinesisEvent
+func benchEvent(n int) window.Event[events.KinesisEventRecord] {
+	var ev window.Event[events.KinesisEventRecord]
 	for i := range n {
 		seq := fmt.Sprintf("4959033827149025660855969253836157109592157598913%07d", i)
 		ev.Records = append(ev.Records, events.KinesisEventRecord{EventSource: "aws:kinesis",
@@ -61,7 +61,7 @@ func BenchmarkFold(b *testing.B) {
 				agg := window.Aggregate[events.KinesisEventRecord, benchState]{Fold: folds[name]}
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := window.Process(context.Background(), p, ev.Properties, ev.Records, agg); err != nil {
+					if _, err := window.Process(context.Background(), p, ev, agg); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -24,7 +24,7 @@
 // encodes, size-checks and publishes the state, also inside the lifecycle,
 // so hooks see every outcome and turning hooks on changes no result.
 // [KinesisHandler] and [DynamoDBHandler] are the Lambda handlers;
-// [Process] runs an event already decoded.
+// [Process] runs an event already decoded (an [Event]).
 //
 //	var processor = core.Must(window.NewKinesis(window.Config{}))
 //
@@ -34,7 +34,7 @@
 //			return nil
 //		},
 //		Publish: func(ctx context.Context, s Totals, w window.Properties) error {
-//			return store(ctx, w.Window.End, s)
+//			return store(ctx, w.Window.End.Time, s)
 //		},
 //	}
 //
@@ -58,8 +58,9 @@
 // the incoming state does not decode into S or the state does not encode
 // ([*StateError], also when S's UnmarshalJSON or MarshalJSON panics: its
 // cause is a [*core.PanicError]), when the state to return is over Lambda's
-// 1 MB ([*StateTooLargeError], checked before publishing), when Publish
-// fails or panics ([*PublishError]), and when every record failed
+// 1 MB ([ErrStateTooLarge], checked before publishing), when Publish
+// fails or panics ([ErrPublish], wrapping Publish's error or the
+// [*core.PanicError]), and when every record failed
 // ([*core.FullBatchFailureError], unless Config.SuppressFullBatchError).
 //
 // Records are folded one at a time, in order, whatever the aggregate: a

@@ -8,11 +8,19 @@ import (
 // The window errors' sentinels, matched with errors.Is.
 var (
 	// ErrState: the incoming state does not decode into the aggregate's
-	// type, the state does not encode, or it could not be rebuilt.
+	// type, the state does not encode, or it could not be rebuilt (a
+	// [*StateError]).
 	ErrState = errors.New("batchkit: window state could not be decoded or encoded")
-	// ErrStateTooLarge: the state to return is over the limit.
+	// ErrStateTooLarge: the state to return is over the processor's limit
+	// (Lambda's 1 MB, or Config.MaxStateBytes), checked before anything is
+	// published: Lambda would refuse it. The error's message gives the
+	// state's size and the limit. Keep the aggregate smaller (publish
+	// details elsewhere and keep counts in the state) or shorten the window.
 	ErrStateTooLarge = errors.New("batchkit: window state over its size limit")
-	// ErrPublish: the aggregate's Publish failed.
+	// ErrPublish: the aggregate's Publish failed or panicked on a window's
+	// final invocation. The error wraps Publish's error (or a
+	// [*core.PanicError]) too, for errors.Is and errors.As; the invocation
+	// fails, so that Lambda retries it and the window is published again.
 	ErrPublish = errors.New("batchkit: window publish failed")
 )
 
@@ -48,41 +56,14 @@ func (e *StateError) Unwrap() error { return e.Err }
 // Is matches [ErrState].
 func (e *StateError) Is(target error) bool { return target == ErrState }
 
-// StateTooLargeError is returned, before anything is published, when the
-// state to return is over the processor's limit (Lambda's 1 MB): Lambda
-// would refuse it. The invocation fails; keep the aggregate smaller
-// (publish details elsewhere and keep counts in the state) or shorten the
-// window.
-type StateTooLargeError struct {
-	// Size is the state's JSON size.
-	Size int
-	// Limit is the processor's limit.
-	Limit int
+// stateTooLarge is the error of a state of size bytes over limit: it
+// matches [ErrStateTooLarge].
+func stateTooLarge(size, limit int) error {
+	return fmt.Errorf("%w: %d bytes, limit %d", ErrStateTooLarge, size, limit)
 }
 
-// Error says how large the state is.
-func (e *StateTooLargeError) Error() string {
-	return fmt.Sprintf("batchkit: window state of %d bytes over the limit of %d", e.Size, e.Limit)
+// publishFailed is the error of a Publish that returned err (or panicked,
+// err a *core.PanicError): it matches [ErrPublish] and err.
+func publishFailed(err error) error {
+	return fmt.Errorf("%w: %w", ErrPublish, err)
 }
-
-// Is matches [ErrStateTooLarge].
-func (e *StateTooLargeError) Is(target error) bool { return target == ErrStateTooLarge }
-
-// PublishError is returned when [Aggregate].Publish fails or panics on a
-// window's final invocation: the invocation fails, so that Lambda retries
-// it and the window is published again.
-type PublishError struct {
-	// Err is Publish's error, or a [*core.PanicError].
-	Err error
-}
-
-// Error says that the window was not published.
-func (e *PublishError) Error() string {
-	return fmt.Sprintf("batchkit: window publish failed: %v", e.Err)
-}
-
-// Unwrap returns Publish's error.
-func (e *PublishError) Unwrap() error { return e.Err }
-
-// Is matches [ErrPublish].
-func (e *PublishError) Is(target error) bool { return target == ErrPublish }

@@ -35,12 +35,12 @@ func ExampleProcess() {
 			return nil
 		}),
 		Publish: func(_ context.Context, s totals, w window.Properties) error {
-			fmt.Printf("window %s: %d orders, %.2f\n", w.Window.End.Format("15:04"), s.Orders, s.Amount)
+			fmt.Printf("window %s: %d orders, %.2f\n", w.Window.End.Time.Format("15:04"), s.Orders, s.Amount)
 			return nil
 		},
 	}
 
-	var event window.KinesisEvent
+	var event window.Event[events.KinesisEventRecord]
 	_ = json.Unmarshal([]byte(`{
 		"Records": [
 			{"eventSource":"aws:kinesis","kinesis":{"partitionKey":"p","sequenceNumber":"1","data":"eyJhbW91bnQiOjEwfQ=="}},
@@ -51,7 +51,7 @@ func ExampleProcess() {
 		"shardId": "shardId-000000000006",
 		"isFinalInvokeForWindow": true
 	}`), &event)
-	resp, err := window.Process(context.Background(), processor, event.Properties, event.Records, aggregate)
+	resp, err := window.Process(context.Background(), processor, event, aggregate)
 	if err != nil {
 		panic(err)
 	}
@@ -82,7 +82,7 @@ func ExampleAggregate() {
 		records = append(records, events.KinesisEventRecord{EventSource: "aws:kinesis",
 			Kinesis: events.KinesisRecord{SequenceNumber: fmt.Sprint(i + 1), Data: []byte(d)}})
 	}
-	resp, err := window.Process(context.Background(), processor, window.Properties{State: json.RawMessage(`10`)}, records, sum)
+	resp, err := window.Process(context.Background(), processor, window.Event[events.KinesisEventRecord]{Records: records, Properties: window.Properties{State: json.RawMessage(`10`)}}, sum)
 	if err != nil {
 		panic(err)
 	}
@@ -174,7 +174,7 @@ func ExampleKinesisJSON() {
 		{EventSource: "aws:kinesis", Kinesis: events.KinesisRecord{SequenceNumber: "1", Data: []byte(`{"celsius":21.5}`)}},
 		{EventSource: "aws:kinesis", Kinesis: events.KinesisRecord{SequenceNumber: "2", Data: []byte(`not json`)}},
 	}
-	resp, err := window.Process(context.Background(), core.Must(window.NewKinesis(window.Config{})), window.Properties{}, records, aggregate)
+	resp, err := window.Process(context.Background(), core.Must(window.NewKinesis(window.Config{})), window.Event[events.KinesisEventRecord]{Records: records}, aggregate)
 	if err != nil {
 		panic(err)
 	}
@@ -220,8 +220,8 @@ func ExampleDynamoDBNewImage() {
 }
 
 // MaxStateBytes bounds the state returned (Lambda's 1 MB by default): a
-// state over it fails the invocation before anything is published, with a
-// *window.StateTooLargeError.
+// state over it fails the invocation before anything is published, with an
+// error matching window.ErrStateTooLarge.
 func ExampleNewKinesis() {
 	processor, err := window.NewKinesis(window.Config{MaxStateBytes: 16})
 	if err != nil {
@@ -238,11 +238,10 @@ func ExampleNewKinesis() {
 		records = append(records, events.KinesisEventRecord{EventSource: "aws:kinesis",
 			Kinesis: events.KinesisRecord{SequenceNumber: fmt.Sprint(i + 1), PartitionKey: key}})
 	}
-	_, err = window.Process(context.Background(), processor, window.Properties{}, records, keys)
-	var tooLarge *window.StateTooLargeError
-	fmt.Println(errors.As(err, &tooLarge), errors.Is(err, window.ErrStateTooLarge))
+	_, err = window.Process(context.Background(), processor, window.Event[events.KinesisEventRecord]{Records: records}, keys)
+	fmt.Println(errors.Is(err, window.ErrStateTooLarge))
 	fmt.Println(err)
 	// Output:
-	// true true
-	// batchkit: window state of 23 bytes over the limit of 16
+	// true
+	// batchkit: window state over its size limit: 23 bytes, limit 16
 }

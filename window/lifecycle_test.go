@@ -215,7 +215,7 @@ func TestWindowHooksOnAndOffAgree(t *testing.T) {
 	cases := []struct {
 		name   string
 		cfg    window.Config
-		ev     window.KinesisEvent
+		ev     window.Event[events.KinesisEventRecord]
 		agg    kinesisAgg
 		rawEv  string
 		hasErr bool

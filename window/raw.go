@@ -69,16 +69,16 @@ func processRaw[R, S any](ctx context.Context, p *Processor[R], event []byte, k 
 
 var rangeKeys = []string{"start", "end"}
 
-func decodeRange(d *raw.Dec, w *Range) error {
+func decodeRange(d *raw.Dec, w *events.Window) error {
 	if isNull, err := d.OpenObject(); err != nil || isNull {
 		return err
 	}
 	return d.Fields(rangeKeys, func(key string) (bool, error) {
 		switch key {
 		case "start":
-			return true, d.TimeField(&w.Start)
+			return true, d.TimeField(&w.Start.Time)
 		case "end":
-			return true, d.TimeField(&w.End)
+			return true, d.TimeField(&w.End.Time)
 		}
 		return false, nil
 	})

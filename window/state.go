@@ -89,7 +89,7 @@ func (w *invocation[R, S]) finish(ctx context.Context, b *core.Batch[R]) error {
 		return err
 	}
 	if len(data) > w.maxStateBytes {
-		return &StateTooLargeError{Size: len(data), Limit: w.maxStateBytes}
+		return stateTooLarge(len(data), w.maxStateBytes)
 	}
 	if w.props.IsFinalInvokeForWindow && k < 0 && w.agg.Publish != nil {
 		if err := publish(ctx, w.agg.Publish, w.state, w.props); err != nil {
@@ -139,11 +139,11 @@ func publish[S any](ctx context.Context, f func(context.Context, S, Properties) 
 		if v := recover(); v != nil {
 			pe := core.NewPanicError(v)
 			pe.Where = "window Publish"
-			err = &PublishError{Err: pe}
+			err = publishFailed(pe)
 		}
 	}()
 	if err := f(ctx, state, props); err != nil {
-		return &PublishError{Err: err}
+		return publishFailed(err)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -18,21 +17,17 @@ import (
 // (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html).
 const defaultMaxStateBytes = 1 << 20
 
-// Range is the time window of a tumbling window's records.
-type Range struct {
-	// Start is the window's start (RFC 3339 in the event).
-	Start time.Time `json:"start"`
-	// End is the window's end.
-	End time.Time `json:"end"`
-}
-
 // Properties are the tumbling window fields of a Kinesis or DynamoDB
-// Streams event, beside its Records. State is kept as the JSON Lambda sent:
-// any JSON value (the AWS examples use numbers, which aws-lambda-go's
-// map[string]string state refuses).
+// Streams event, beside its Records
+// (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html,
+// https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html).
+// Window is aws-lambda-go's (start and end, RFC 3339). State is kept as the
+// JSON Lambda sent: any JSON value (the AWS examples use numbers, which
+// aws-lambda-go's map[string]string state refuses).
 type Properties struct {
-	// Window is the window the records belong to.
-	Window Range `json:"window"`
+	// Window is the window the records belong to: Window.Start.Time and
+	// Window.End.Time.
+	Window events.Window `json:"window"`
 	// State is what the previous invocation of the window returned, as
 	// JSON; empty or {} on a window's first invocation.
 	State json.RawMessage `json:"state,omitempty"`
@@ -48,17 +43,12 @@ type Properties struct {
 	IsWindowTerminatedEarly bool `json:"isWindowTerminatedEarly"`
 }
 
-// KinesisEvent is a Kinesis event with tumbling window fields.
-type KinesisEvent struct {
+// Event is a Kinesis (R events.KinesisEventRecord) or DynamoDB Streams (R
+// events.DynamoDBEventRecord) event with tumbling window fields, for
+// [Process]: decode the event Lambda sent into it with encoding/json.
+type Event[R any] struct {
 	// Records are the window's records of this invocation, in shard order.
-	Records []events.KinesisEventRecord `json:"Records"`
-	Properties
-}
-
-// DynamoDBEvent is a DynamoDB Streams event with tumbling window fields.
-type DynamoDBEvent struct {
-	// Records are the window's records of this invocation, in shard order.
-	Records []events.DynamoDBEventRecord `json:"Records"`
+	Records []R `json:"Records"`
 	Properties
 }
 
@@ -186,21 +176,22 @@ func newProcessor[R any](name string, c Config, src core.Source[R]) (*Processor[
 	return &Processor[R]{lc: &lifecycle[R]{Base: core.NewBase(src, c.Options), maxStateBytes: c.MaxStateBytes}}, nil
 }
 
-// Process runs one tumbling window invocation of an event already decoded
-// (its [Properties] and records): it decodes the incoming state into S,
+// Process runs one tumbling window invocation of an event already decoded:
+// it decodes the incoming state into S,
 // folds the records into it with agg.Fold, reports the first failed record
 // and every one after it, publishes the aggregate on the window's final
 // invocation when nothing failed, and returns the state.
 //
-//	resp, err := window.Process(ctx, processor, event.Properties, event.Records, aggregate)
+//	resp, err := window.Process(ctx, processor, event, aggregate)
 //
 // The error is the invocation's, and with any of them Lambda retries the
 // invocation with the same state: an error matching [core.ErrEventSourceMismatch]
 // (another event source), a [*core.FullBatchFailureError] (every record
-// failed), a [*StateError], a [*StateTooLargeError] (checked before
-// publishing) or a [*PublishError]. Hooks see every one of them.
-func Process[R, S any](ctx context.Context, p *Processor[R], props Properties, records []R, agg Aggregate[R, S]) (Response, error) {
-	return run(ctx, p, props, records, nil, agg)
+// failed), a [*StateError], an error matching [ErrStateTooLarge] (checked
+// before publishing) or one matching [ErrPublish]. Hooks see every one of
+// them. event is not changed.
+func Process[R, S any](ctx context.Context, p *Processor[R], event Event[R], agg Aggregate[R, S]) (Response, error) {
+	return run(ctx, p, event.Properties, event.Records, nil, agg)
 }
 
 func run[R, S any](ctx context.Context, p *Processor[R], props Properties, records []R, failures []*core.RecordDecodeError, agg Aggregate[R, S]) (Response, error) {

@@ -23,7 +23,7 @@ type kinesisAgg = window.Aggregate[events.KinesisEventRecord, map[string]int]
 
 // windowBoth runs the typed and the raw entries and requires the same
 // outcome.
-func windowBoth[S any](t *testing.T, p *window.Processor[events.KinesisEventRecord], ev window.KinesisEvent, agg window.Aggregate[events.KinesisEventRecord, S]) (window.Response, error) {
+func windowBoth[S any](t *testing.T, p *window.Processor[events.KinesisEventRecord], ev window.Event[events.KinesisEventRecord], agg window.Aggregate[events.KinesisEventRecord, S]) (window.Response, error) {
 	t.Helper()
 	raw, err := json.Marshal(ev)
 	require.NoError(t, err)
@@ -46,10 +46,10 @@ func TestKinesisWindowDocumentedEvent(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 
-	var ev window.KinesisEvent
+	var ev window.Event[events.KinesisEventRecord]
 	require.NoError(t, json.Unmarshal(data, &ev))
 	require.Equal(t, "shardId-000000000006", ev.ShardID)
-	require.Equal(t, time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC), ev.Window.End)
+	require.Equal(t, time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC), ev.Window.End.Time)
 	typed, err := contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), ev, agg)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"state":{"1":283,"2":715},"batchItemFailures":[]}`, contracttest.Marshal(t, typed))
@@ -78,7 +78,7 @@ func TestDynamoDBWindowDocumentedEvent(t *testing.T) {
 	require.JSONEq(t, `{"state":{"INSERT":5,"MODIFY":3,"REMOVE":2},"batchItemFailures":[]}`, contracttest.Marshal(t, resp))
 	require.Equal(t, []string{"New item!", "This item has changed"}, messages)
 
-	var ev window.DynamoDBEvent
+	var ev window.Event[events.DynamoDBEventRecord]
 	require.NoError(t, json.Unmarshal(data, &ev))
 	typed, err := contracttest.ProcessDynamoDBWindow(context.Background(), core.Must(window.NewDynamoDB(window.Config{})), ev, agg)
 	require.NoError(t, err)
@@ -166,15 +166,20 @@ func TestWindowFinalInvokePublishes(t *testing.T) {
 }
 
 func TestWindowPublishFailureFailsTheInvocation(t *testing.T) {
+	errSink := errors.New("sink down")
 	for name, publish := range map[string]func(context.Context, map[string]int, window.Properties) error{
 		"error": func(context.Context, map[string]int, window.Properties) error {
-			return errors.New("sink down")
+			return errSink
 		},
 		"panic": func(context.Context, map[string]int, window.Properties) error { panic("sink blew up") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := windowBoth(t, core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{}`, true, "a"), kinesisAgg{Fold: contracttest.CountByKey(nil), Publish: publish})
 			require.ErrorIs(t, err, window.ErrPublish)
+			if name == "error" {
+				require.ErrorIs(t, err, errSink, "Publish's own error is wrapped")
+				require.EqualError(t, err, "batchkit: window publish failed: sink down")
+			}
 		})
 	}
 }
@@ -191,9 +196,8 @@ func TestWindowStateSizeLimit(t *testing.T) {
 	p, err := window.NewKinesis(window.Config{MaxStateBytes: 20})
 	require.NoError(t, err)
 	_, err = windowBoth(t, p, contracttest.WindowEvent(`[]`, true, "0123456789", "0123456789"), agg)
-	var tooLarge *window.StateTooLargeError
-	require.ErrorAs(t, err, &tooLarge)
-	require.Equal(t, 20, tooLarge.Limit)
+	require.ErrorIs(t, err, window.ErrStateTooLarge)
+	require.ErrorContains(t, err, "limit 20")
 	require.False(t, published, "the size is checked before publishing")
 
 	// Lambda's 1 MB by default.

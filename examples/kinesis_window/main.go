@@ -62,7 +62,7 @@ var aggregate = window.Aggregate[events.KinesisEventRecord, Counts]{
 	}),
 	Publish: func(ctx context.Context, counts Counts, w window.Properties) error {
 		// A real function would write the counts to a table or a metric.
-		slog.InfoContext(ctx, "window complete", "start", w.Window.Start, "end", w.Window.End, "shard", w.ShardID, "counts", counts)
+		slog.InfoContext(ctx, "window complete", "start", w.Window.Start.Time, "end", w.Window.End.Time, "shard", w.ShardID, "counts", counts)
 		return nil
 	},
 }

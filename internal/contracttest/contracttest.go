@@ -83,7 +83,7 @@ func Results(resp firehose.Response) []string {
 // s3Tasks builds a schema 2.0 event with one task per key.
 func S3Event(keys ...string) s3batch.Event {
 	ev := s3batch.Event{InvocationSchemaVersion: "2.0", InvocationID: "inv-1",
-		Job: s3batch.Job{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
+		Job: events.S3BatchJobV2{ID: "job-1", UserArguments: map[string]string{"mode": "copy"}}}
 	for i, k := range keys {
 		ev.Tasks = append(ev.Tasks, s3batch.Task{TaskID: "task-" + string(rune('a'+i)), S3Key: k, S3Bucket: "bucket"})
 	}
@@ -113,9 +113,9 @@ func CountByKey(calls *atomic.Int32) func(context.Context, *map[string]int, *eve
 
 // WindowEvent builds a Kinesis window event with one record per data
 // string, partition key "pk", and the given incoming state.
-func WindowEvent(state string, final bool, data ...string) window.KinesisEvent {
-	ev := window.KinesisEvent{Records: batchtest.KinesisEvent(data...).Records}
-	ev.Window = window.Range{Start: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC), End: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}
+func WindowEvent(state string, final bool, data ...string) window.Event[events.KinesisEventRecord] {
+	ev := window.Event[events.KinesisEventRecord]{Records: batchtest.KinesisEvent(data...).Records}
+	ev.Window = events.Window{Start: events.RFC3339EpochTime{Time: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC)}, End: events.RFC3339EpochTime{Time: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}}
 	ev.State = json.RawMessage(state)
 	ev.ShardID = "shardId-000000000000"
 	ev.EventSourceARN = "arn:aws:kinesis:us-east-1:123456789012:stream/test-stream"
@@ -125,14 +125,14 @@ func WindowEvent(state string, final bool, data ...string) window.KinesisEvent {
 
 // ProcessKinesisWindow runs a decoded Kinesis window event with
 // window.Process.
-func ProcessKinesisWindow[S any](ctx context.Context, p *window.Processor[events.KinesisEventRecord], ev window.KinesisEvent, agg window.Aggregate[events.KinesisEventRecord, S]) (window.Response, error) {
-	return window.Process(ctx, p, ev.Properties, ev.Records, agg)
+func ProcessKinesisWindow[S any](ctx context.Context, p *window.Processor[events.KinesisEventRecord], ev window.Event[events.KinesisEventRecord], agg window.Aggregate[events.KinesisEventRecord, S]) (window.Response, error) {
+	return window.Process(ctx, p, ev, agg)
 }
 
 // ProcessDynamoDBWindow runs a decoded DynamoDB Streams window event with
 // window.Process.
-func ProcessDynamoDBWindow[S any](ctx context.Context, p *window.Processor[events.DynamoDBEventRecord], ev window.DynamoDBEvent, agg window.Aggregate[events.DynamoDBEventRecord, S]) (window.Response, error) {
-	return window.Process(ctx, p, ev.Properties, ev.Records, agg)
+func ProcessDynamoDBWindow[S any](ctx context.Context, p *window.Processor[events.DynamoDBEventRecord], ev window.Event[events.DynamoDBEventRecord], agg window.Aggregate[events.DynamoDBEventRecord, S]) (window.Response, error) {
+	return window.Process(ctx, p, ev, agg)
 }
 
 // KinesisWindowRaw runs a Kinesis window event as Lambda sends it, through
