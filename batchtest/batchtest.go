@@ -36,29 +36,29 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// Region and account used in the ARNs of built events.
+// region and account are the ones of the ARNs in built events.
 const (
-	Region  = "us-east-1"
-	Account = "123456789012"
+	region  = "us-east-1"
+	account = "123456789012"
 )
 
-// MessageID returns the deterministic message id of the i-th built SQS
+// messageID returns the deterministic message id of the i-th built SQS
 // message, shaped like a real one.
-func MessageID(i int) string {
+func messageID(i int) string {
 	return fmt.Sprintf("%08x-0000-4000-8000-%012x", 0x5eed0000+i, i)
 }
 
-// SQSMessage returns an SQS standard queue message with the i-th id and body.
-func SQSMessage(i int, body string) events.SQSMessage {
+// sqsMessage returns an SQS standard queue message with the i-th id and body.
+func sqsMessage(i int, body string) events.SQSMessage {
 	ts := fmt.Sprint(1700000000000 + int64(i))
 	return events.SQSMessage{
-		MessageId:      MessageID(i),
+		MessageId:      messageID(i),
 		ReceiptHandle:  fmt.Sprintf("AQEB-receipt-%d", i),
 		Body:           body,
 		Md5OfBody:      "",
 		EventSource:    "aws:sqs",
-		EventSourceARN: fmt.Sprintf("arn:aws:sqs:%s:%s:test-queue", Region, Account),
-		AWSRegion:      Region,
+		EventSourceARN: fmt.Sprintf("arn:aws:sqs:%s:%s:test-queue", region, account),
+		AWSRegion:      region,
 		Attributes: map[string]string{
 			"ApproximateReceiveCount":          "1",
 			"SentTimestamp":                    ts,
@@ -73,7 +73,7 @@ func SQSMessage(i int, body string) events.SQSMessage {
 func SQSEvent(bodies ...string) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(bodies))}
 	for i, b := range bodies {
-		ev.Records[i] = SQSMessage(i, b)
+		ev.Records[i] = sqsMessage(i, b)
 	}
 	return ev
 }
@@ -90,7 +90,7 @@ type FIFOMessage struct {
 func FIFOEvent(msgs ...FIFOMessage) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
-		r := SQSMessage(i, m.Body)
+		r := sqsMessage(i, m.Body)
 		r.EventSourceARN += ".fifo"
 		r.Attributes["SequenceNumber"] = fmt.Sprintf("188494964604676%05d", i)
 		r.Attributes["MessageDeduplicationId"] = fmt.Sprintf("dedup-%d", i)
@@ -102,9 +102,9 @@ func FIFOEvent(msgs ...FIFOMessage) events.SQSEvent {
 	return ev
 }
 
-// SequenceNumber returns the deterministic sequence number of the i-th built
+// sequenceNumber returns the deterministic sequence number of the i-th built
 // stream record.
-func SequenceNumber(i int) string {
+func sequenceNumber(i int) string {
 	return fmt.Sprintf("4959033827149025660855969253836157109592157598913%07d", i)
 }
 
@@ -128,15 +128,15 @@ func KinesisEvent(data ...string) events.KinesisEvent {
 func KinesisEventOf(recs ...KinesisRecord) events.KinesisEvent {
 	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, len(recs))}
 	for i, r := range recs {
-		seq := SequenceNumber(i)
+		seq := sequenceNumber(i)
 		ev.Records[i] = events.KinesisEventRecord{
-			AwsRegion:         Region,
+			AwsRegion:         region,
 			EventID:           "shardId-000000000000:" + seq,
 			EventName:         "aws:kinesis:record",
 			EventSource:       "aws:kinesis",
-			EventSourceArn:    fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account),
+			EventSourceArn:    fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", region, account),
 			EventVersion:      "1.0",
-			InvokeIdentityArn: fmt.Sprintf("arn:aws:iam::%s:role/lambda-role", Account),
+			InvokeIdentityArn: fmt.Sprintf("arn:aws:iam::%s:role/lambda-role", account),
 			Kinesis: events.KinesisRecord{
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1700000000+int64(i), 0)},
 				Data:                        r.Data,
@@ -164,18 +164,18 @@ func DynamoDBEvent(changes ...Change) events.DynamoDBEvent {
 	for i, c := range changes {
 		view := "NEW_AND_OLD_IMAGES"
 		ev.Records[i] = events.DynamoDBEventRecord{
-			AWSRegion:      Region,
+			AWSRegion:      region,
 			EventID:        fmt.Sprintf("event-%d", i),
 			EventName:      c.EventName,
 			EventSource:    "aws:dynamodb",
 			EventVersion:   "1.1",
-			EventSourceArn: fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", Region, Account),
+			EventSourceArn: fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", region, account),
 			Change: events.DynamoDBStreamRecord{
 				ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Unix(1700000000+int64(i), 0)},
 				Keys:                        c.Keys,
 				NewImage:                    c.NewImage,
 				OldImage:                    c.OldImage,
-				SequenceNumber:              SequenceNumber(i),
+				SequenceNumber:              sequenceNumber(i),
 				SizeBytes:                   100,
 				StreamViewType:              view,
 			},
@@ -220,7 +220,7 @@ func FailedIDs(resp core.Response) []string {
 func LambdaContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	lc := &lambdacontext.LambdaContext{
 		AwsRequestID:       "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:test-function", Region, Account),
+		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:test-function", region, account),
 	}
 	return context.WithTimeout(lambdacontext.NewContext(ctx, lc), timeout)
 }

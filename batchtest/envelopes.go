@@ -31,14 +31,14 @@ func SNSNotification(message string) string {
 		UnsubscribeURL   string
 	}{
 		Type:             "Notification",
-		MessageID:        MessageID(0x5115),
-		TopicArn:         fmt.Sprintf("arn:aws:sns:%s:%s:test-topic", Region, Account),
+		MessageID:        messageID(0x5115),
+		TopicArn:         fmt.Sprintf("arn:aws:sns:%s:%s:test-topic", region, account),
 		Message:          message,
 		Timestamp:        "2023-11-14T22:13:20.000Z",
 		SignatureVersion: "1",
 		Signature:        "EXAMPLE",
-		SigningCertURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem", Region),
-		UnsubscribeURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:%s:%s:test-topic:00000000-0000-4000-8000-000000000000", Region, Region, Account),
+		SigningCertURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem", region),
+		UnsubscribeURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:%s:%s:test-topic:00000000-0000-4000-8000-000000000000", region, region, account),
 	}
 	return mustJSON(n)
 }
@@ -61,8 +61,8 @@ func EventBridgeEvent(source, detailType, detail string) string {
 		Resources  []string        `json:"resources"`
 		Detail     json.RawMessage `json:"detail"`
 	}{
-		Version: "0", ID: MessageID(0xeb), DetailType: detailType, Source: source,
-		Account: Account, Time: "2023-11-14T22:13:20Z", Region: Region,
+		Version: "0", ID: messageID(0xeb), DetailType: detailType, Source: source,
+		Account: account, Time: "2023-11-14T22:13:20Z", Region: region,
 		Resources: []string{}, Detail: json.RawMessage(detail),
 	}
 	return mustJSON(e)
@@ -106,7 +106,7 @@ func S3Notification(bucket string, keys ...string) string {
 	recs := make([]record, len(keys))
 	for i, k := range keys {
 		r := &recs[i]
-		r.EventVersion, r.EventSource, r.AWSRegion = "2.1", "aws:s3", Region
+		r.EventVersion, r.EventSource, r.AWSRegion = "2.1", "aws:s3", region
 		r.EventTime, r.EventName = "2023-11-14T22:13:20.000Z", "ObjectCreated:Put"
 		r.UserIdentity = map[string]string{"principalId": "AWS:AIDAEXAMPLE"}
 		r.RequestParameters = map[string]string{"sourceIPAddress": "203.0.113.10"}
@@ -152,7 +152,7 @@ func CloudWatchLogs(logGroup string, messages ...string) []byte {
 		LogStream           string     `json:"logStream"`
 		SubscriptionFilters []string   `json:"subscriptionFilters"`
 		LogEvents           []logEvent `json:"logEvents"`
-	}{"DATA_MESSAGE", Account, logGroup, "2023/11/14/[$LATEST]0123456789abcdef0123456789abcdef", []string{"test-filter"}, evs})
+	}{"DATA_MESSAGE", account, logGroup, "2023/11/14/[$LATEST]0123456789abcdef0123456789abcdef", []string{"test-filter"}, evs})
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	_, _ = zw.Write([]byte(doc))

@@ -44,8 +44,8 @@ func KafkaEvent(eventSource string, msgs ...KafkaMessage) events.KafkaEvent {
 	ev := events.KafkaEvent{EventSource: eventSource, Records: map[string][]events.KafkaRecord{}}
 	switch eventSource {
 	case "aws:kafka":
-		ev.EventSourceARN = fmt.Sprintf("arn:aws:kafka:%s:%s:cluster/test-cluster/0f3c2b1a-aaaa-bbbb-cccc-0123456789ab-1", Region, Account)
-		ev.BootstrapServers = "b-1.test-cluster.abc123.c1.kafka." + Region + ".amazonaws.com:9098"
+		ev.EventSourceARN = fmt.Sprintf("arn:aws:kafka:%s:%s:cluster/test-cluster/0f3c2b1a-aaaa-bbbb-cccc-0123456789ab-1", region, account)
+		ev.BootstrapServers = "b-1.test-cluster.abc123.c1.kafka." + region + ".amazonaws.com:9098"
 	default:
 		ev.BootstrapServers = "kafka-1.test.internal:9092,kafka-2.test.internal:9092"
 	}

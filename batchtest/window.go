@@ -38,9 +38,9 @@ var windowStart = time.Date(2023, 11, 14, 22, 12, 0, 0, time.UTC)
 func WindowEvent[R any](records []R, w Window) []byte {
 	switch any(records).(type) {
 	case []events.KinesisEventRecord:
-		return windowEvent(records, w, "shardId-000000000000", fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account))
+		return windowEvent(records, w, "shardId-000000000000", fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", region, account))
 	case []events.DynamoDBEventRecord:
-		return windowEvent(records, w, "shardId-00000001700000000000-00000000", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", Region, Account))
+		return windowEvent(records, w, "shardId-00000001700000000000-00000000", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", region, account))
 	}
 	panic(fmt.Sprintf("batchtest: WindowEvent: %T is not a Kinesis or DynamoDB Streams record slice", records))
 }

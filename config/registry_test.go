@@ -98,7 +98,7 @@ func TestOpenStreams(t *testing.T) {
 		return nil
 	})
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "the second record is short-circuited: every record failed")
-	require.Equal(t, []string{batchtest.SequenceNumber(0), batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{kev.Records[0].Kinesis.SequenceNumber, kev.Records[1].Kinesis.SequenceNumber}, batchtest.FailedIDs(resp))
 
 	d, err := config.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{})
 	require.NoError(t, err)

@@ -95,7 +95,7 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 		},
 		// The unreadable group may be any: every later grouped message
 		// waits for it.
-		wantFailed: []string{batchtest.MessageID(0), batchtest.MessageID(1), batchtest.MessageID(2)},
+		wantFailed: []string{contracttest.MessageID(0), contracttest.MessageID(1), contracttest.MessageID(2)},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

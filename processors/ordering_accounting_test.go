@@ -119,6 +119,9 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 			})(ctx, ev)
 		}
 	}
+	msgID := func(i int) string { return fifo.Records[i].MessageId }
+	kinSeq := func(i int) string { return kin.Records[i].Kinesis.SequenceNumber }
+	ddbSeq := func(i int) string { return ddb.Records[i].Change.SequenceNumber }
 	ids := func(f func(int) string, is ...int) []string {
 		var out []string
 		for _, i := range is {
@@ -137,12 +140,12 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 			wantRan    []string
 			wantFailed []string
 		}{
-			{"FIFO group read", corrupt(t, fifo, breakBody(false)), sqsRun(fifoP), []string{"0", "2", "4"}, ids(batchtest.MessageID, 1, 3)},
-			{"FIFO group unreadable", corrupt(t, fifo, breakBody(true)), sqsRun(fifoP), []string{"0"}, ids(batchtest.MessageID, 1, 2, 3, 4)},
-			{"Kinesis key read", corrupt(t, kin, breakData(false)), kinRun(kinP), []string{"0", "2"}, ids(batchtest.SequenceNumber, 1, 3)},
-			{"Kinesis key unreadable", corrupt(t, kin, breakData(true)), kinRun(kinP), []string{"0"}, ids(batchtest.SequenceNumber, 1, 2, 3)},
-			{"DynamoDB keys read", corrupt(t, ddb, breakImage(false)), ddbRun(ddbP), []string{"0", "2"}, ids(batchtest.SequenceNumber, 1, 3)},
-			{"DynamoDB keys unreadable", corrupt(t, ddb, breakImage(true)), ddbRun(ddbP), []string{"0"}, ids(batchtest.SequenceNumber, 1, 2, 3)},
+			{"FIFO group read", corrupt(t, fifo, breakBody(false)), sqsRun(fifoP), []string{"0", "2", "4"}, ids(msgID, 1, 3)},
+			{"FIFO group unreadable", corrupt(t, fifo, breakBody(true)), sqsRun(fifoP), []string{"0"}, ids(msgID, 1, 2, 3, 4)},
+			{"Kinesis key read", corrupt(t, kin, breakData(false)), kinRun(kinP), []string{"0", "2"}, ids(kinSeq, 1, 3)},
+			{"Kinesis key unreadable", corrupt(t, kin, breakData(true)), kinRun(kinP), []string{"0"}, ids(kinSeq, 1, 2, 3)},
+			{"DynamoDB keys read", corrupt(t, ddb, breakImage(false)), ddbRun(ddbP), []string{"0", "2"}, ids(ddbSeq, 1, 3)},
+			{"DynamoDB keys unreadable", corrupt(t, ddb, breakImage(true)), ddbRun(ddbP), []string{"0"}, ids(ddbSeq, 1, 2, 3)},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name+"/concurrency "+strconv.Itoa(conc), func(t *testing.T) {

@@ -47,7 +47,7 @@ func TestHandlerErrorFailsOnlyThatRecord(t *testing.T) {
 	}
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId}, batchtest.FailedIDs(resp))
 	require.Len(t, seen, 3, "every record is handled")
 }
 
@@ -70,9 +70,9 @@ func TestFailuresInInputOrderAndDuplicateMessageIDsReportedOnce(t *testing.T) {
 	ev.Records[3].MessageId = ev.Records[0].MessageId // a duplicate delivery
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[0].MessageId, ev.Records[2].MessageId}, batchtest.FailedIDs(resp))
 	require.JSONEq(t, fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q},{"itemIdentifier":%q}]}`,
-		batchtest.MessageID(0), batchtest.MessageID(2)), marshal(t, resp.SQS()))
+		ev.Records[0].MessageId, ev.Records[2].MessageId), marshal(t, resp.SQS()))
 }
 
 // Many failures switch the identifier index from a scan to a map; the
@@ -84,8 +84,8 @@ func TestManyFailuresWithDuplicates(t *testing.T) {
 	}
 	bodies[0] = "ok"
 	ev := batchtest.SQSEvent(bodies...)
-	for i := 100; i < 200; i++ {
-		ev.Records[i].MessageId = batchtest.MessageID(i - 99) // ids 1..100 again
+	for i := 199; i >= 100; i-- { // downwards: record 199 takes record 100's id before it changes
+		ev.Records[i].MessageId = ev.Records[i-99].MessageId // ids 1..100 again
 	}
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestFullBatchFailure(t *testing.T) {
 
 	resp, err = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), ev.Records, failBodies)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[0].MessageId, ev.Records[1].MessageId}, batchtest.FailedIDs(resp))
 }
 
 // SPEC 5: FIFO stops at the first failure by default.
@@ -127,7 +127,7 @@ func TestFIFOStopsAtFirstFailure(t *testing.T) {
 	b := core.NewBatch(ev.Records, failBodies)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId, ev.Records[2].MessageId, ev.Records[3].MessageId}, batchtest.FailedIDs(resp))
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
 	require.Equal(t, core.StatusFailure, b.Outcomes[1].Status)
 	for _, i := range []int{2, 3} {
@@ -153,7 +153,7 @@ func TestFIFOSkipGroupOnError(t *testing.T) {
 	b := core.NewBatch(ev.Records, failBodies)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[0].MessageId, ev.Records[1].MessageId, ev.Records[3].MessageId}, batchtest.FailedIDs(resp))
 	var sc *core.ShortCircuitError
 	require.ErrorAs(t, b.Outcomes[3].Err, &sc)
 	require.Equal(t, core.ShortCircuitGroup, sc.Kind)
@@ -266,7 +266,7 @@ func TestPanickingHandler(t *testing.T) {
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId}, batchtest.FailedIDs(resp))
 	var pe *core.PanicError
 	require.ErrorAs(t, b.Outcomes[1].Err, &pe)
 	require.ErrorIs(t, b.Outcomes[1].Err, core.ErrPanic)
@@ -413,7 +413,7 @@ func TestTypedSQSPayload(t *testing.T) {
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId, ev.Records[2].MessageId}, batchtest.FailedIDs(resp))
 	require.Equal(t, []order{{"a", 3}, {"d", 1}}, got)
 	var de *payload.DecodeError
 	require.ErrorAs(t, b.Outcomes[1].Err, &de)
@@ -432,7 +432,7 @@ func TestTypedKinesisPayload(t *testing.T) {
 	})
 	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].Kinesis.SequenceNumber}, batchtest.FailedIDs(resp))
 	require.Equal(t, []order{{"a", 1}}, got)
 }
 
@@ -470,7 +470,7 @@ func TestDynamoDBNewImageAndRemoveWithoutNewImage(t *testing.T) {
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.SequenceNumber(2)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[2].Change.SequenceNumber}, batchtest.FailedIDs(resp))
 	require.Equal(t, []string{"INSERT", "REMOVE"}, names)
 	require.NotNil(t, got[0])
 	require.Equal(t, "1", got[0].ID)
