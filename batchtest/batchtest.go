@@ -26,6 +26,7 @@
 package batchtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -108,24 +109,25 @@ func sequenceNumber(i int) string {
 	return fmt.Sprintf("4959033827149025660855969253836157109592157598913%07d", i)
 }
 
-// KinesisRecord is one record of a Kinesis event: partition key and data.
+// KinesisRecord is one record of a Kinesis event: its partition key and
+// its data.
 type KinesisRecord struct {
+	// PartitionKey is the record's partition key; "" is "pk" (Kinesis
+	// requires one).
 	PartitionKey string
-	Data         []byte
+	// Data is the record's data; the event carries it base64-encoded, as
+	// Lambda sends it.
+	Data string
 }
 
-// KinesisEvent returns a Kinesis event with one record per data string, all
-// with partition key "pk".
-func KinesisEvent(data ...string) events.KinesisEvent {
-	recs := make([]KinesisRecord, len(data))
-	for i, d := range data {
-		recs[i] = KinesisRecord{PartitionKey: "pk", Data: []byte(d)}
-	}
-	return KinesisEventOf(recs...)
-}
-
-// KinesisEventOf returns a Kinesis event with the given records.
-func KinesisEventOf(recs ...KinesisRecord) events.KinesisEvent {
+// KinesisEvent returns a Kinesis event with the given records, in order,
+// with sequence numbers.
+//
+//	event := batchtest.KinesisEvent(
+//		batchtest.KinesisRecord{PartitionKey: "user-1", Data: `{"n":1}`},
+//		batchtest.KinesisRecord{PartitionKey: "user-2", Data: `{"n":2}`},
+//	)
+func KinesisEvent(recs ...KinesisRecord) events.KinesisEvent {
 	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, len(recs))}
 	for i, r := range recs {
 		seq := sequenceNumber(i)
@@ -139,8 +141,8 @@ func KinesisEventOf(recs ...KinesisRecord) events.KinesisEvent {
 			InvokeIdentityArn: fmt.Sprintf("arn:aws:iam::%s:role/lambda-role", account),
 			Kinesis: events.KinesisRecord{
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1700000000+int64(i), 0)},
-				Data:                        r.Data,
-				PartitionKey:                r.PartitionKey,
+				Data:                        []byte(r.Data),
+				PartitionKey:                cmp.Or(r.PartitionKey, "pk"),
 				SequenceNumber:              seq,
 				KinesisSchemaVersion:        "1.0",
 			},

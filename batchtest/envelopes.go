@@ -134,7 +134,7 @@ func s3Key(k string) string {
 // the shape of the CloudWatch Logs user guide's example
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#DestinationKinesisExample).
 //
-//	event := batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/aws/lambda/orders", `{"level":"error"}`)})
+//	event := batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(batchtest.CloudWatchLogs("/aws/lambda/orders", `{"level":"error"}`))})
 func CloudWatchLogs(logGroup string, messages ...string) []byte {
 	type logEvent struct {
 		ID        string `json:"id"`

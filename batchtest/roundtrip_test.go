@@ -68,7 +68,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 		got = append(got, o.ID+" "+m.Layers.LogsData().LogGroup)
 		return nil
 	}, envelope.CloudWatchLogs())
-	kev := batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`)})
+	kev := batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(batchtest.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`))})
 	resp, err = processors.KinesisHandler(kp, hLogs)(ctx, mustMarshal(t, kev))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
@@ -87,7 +87,7 @@ func TestPipesRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{sqs.Records[1].MessageId}, batchtest.FailedIDs(resp))
 
-	kin := batchtest.KinesisEvent("ok", "bad")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "ok"}, batchtest.KinesisRecord{Data: "bad"})
 	resp, err = pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})), func(_ context.Context, r *events.KinesisEventRecord) error {
 		if string(r.Kinesis.Data) == "bad" {
 			return errors.New("bad")
@@ -147,7 +147,7 @@ func TestWindowRoundTrip(t *testing.T) {
 			return nil
 		},
 	}
-	ev := batchtest.WindowEvent(batchtest.KinesisEvent("a", "b", "a").Records, batchtest.Window{State: `{"a":1}`, Final: true})
+	ev := batchtest.WindowEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}, batchtest.KinesisRecord{Data: "a"}).Records, batchtest.Window{State: `{"a":1}`, Final: true})
 	resp, err := window.KinesisHandler(p, agg)(context.Background(), ev)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)

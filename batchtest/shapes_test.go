@@ -198,14 +198,14 @@ func TestCloudWatchLogsShape(t *testing.T) {
 	requireShape(t, want, got)
 	require.Equal(t, "two", at(decode(t, got), "logEvents", 1, "message"))
 	// In a Kinesis event the data is base64 of the gzip bytes, as in the sample.
-	kev, err := json.Marshal(batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/g", "m")}))
+	kev, err := json.Marshal(batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(batchtest.CloudWatchLogs("/g", "m"))}))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(at(decode(t, kev), "Records", 0, "kinesis", "data").(string), "H4sI"), "base64 of gzip")
 }
 
 func TestPipesShape(t *testing.T) {
 	requireShape(t, sample(t, "../pipes/testdata/sqs.json"), batchtest.Pipes(batchtest.SQSEvent("a", "b").Records))
-	requireShape(t, sample(t, "../pipes/testdata/kinesis.json"), batchtest.Pipes(batchtest.KinesisEvent("a").Records))
+	requireShape(t, sample(t, "../pipes/testdata/kinesis.json"), batchtest.Pipes(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}).Records))
 	requireShape(t, sample(t, "../pipes/testdata/dynamodb.json"), batchtest.Pipes(batchtest.DynamoDBEvent(batchtest.Insert("1", map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")})).Records))
 	requireShape(t, sample(t, "../pipes/testdata/sqs_fifo.json"), batchtest.Pipes(batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "g", Body: "x"}).Records))
 	require.Equal(t, "[]", string(batchtest.Pipes[struct{}](nil)))
@@ -246,7 +246,7 @@ func TestS3BatchEventShapes(t *testing.T) {
 }
 
 func TestWindowEventShapes(t *testing.T) {
-	kin := batchtest.WindowEvent(batchtest.KinesisEvent("a", "b").Records, batchtest.Window{State: `{"1":282}`})
+	kin := batchtest.WindowEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}).Records, batchtest.Window{State: `{"1":282}`})
 	requireShape(t, sample(t, "../internal/contracttest/testdata/events/kinesis-window.json"), kin)
 	img := map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")}
 	ddb := batchtest.WindowEvent(batchtest.DynamoDBEvent(batchtest.Insert("1", img), batchtest.Modify("1", img, img), batchtest.Remove("1", img)).Records, batchtest.Window{State: `{"INSERT":4}`, Final: true})

@@ -27,14 +27,14 @@ type Window struct {
 var windowStart = time.Date(2023, 11, 14, 22, 12, 0, 0, time.UTC)
 
 // WindowEvent returns a tumbling-window event: records (build them with
-// [KinesisEvent], [KinesisEventOf] or [DynamoDBEvent]) and the window w
+// [KinesisEvent] or [DynamoDBEvent]) and the window w
 // describes, in the shape of the Lambda developer guide's examples for
 // Kinesis (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html)
 // and DynamoDB Streams (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html).
 // R is events.KinesisEventRecord or events.DynamoDBEventRecord; another
 // record type panics.
 //
-//	event := batchtest.WindowEvent(batchtest.KinesisEvent(`{"n":1}`).Records, batchtest.Window{State: `{"sum":41}`})
+//	event := batchtest.WindowEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: `{"n":1}`}).Records, batchtest.Window{State: `{"sum":41}`})
 func WindowEvent[R any](records []R, w Window) []byte {
 	switch any(records).(type) {
 	case []events.KinesisEventRecord:

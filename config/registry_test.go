@@ -90,7 +90,7 @@ func TestOpenBuiltins(t *testing.T) {
 func TestOpenStreams(t *testing.T) {
 	k, err := config.Open[events.KinesisEventRecord]("kinesis", processors.Config{StopOnFirstFailure: true})
 	require.NoError(t, err)
-	kev := batchtest.KinesisEvent("fail", "ok")
+	kev := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "fail"}, batchtest.KinesisRecord{Data: "ok"})
 	resp, err := core.Process(t.Context(), k, kev.Records, func(_ context.Context, r *events.KinesisEventRecord) error {
 		if string(r.Kinesis.Data) == "fail" {
 			return errors.New("boom")

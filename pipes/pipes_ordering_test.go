@@ -37,10 +37,10 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 	}{{
 		name: "kinesis, partition key readable",
 		run: func(t *testing.T, r *ran) (core.Response, error) {
-			recs := batchtest.KinesisEventOf(
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("0")},
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("1")},
-				batchtest.KinesisRecord{PartitionKey: "b", Data: []byte("2")},
+			recs := batchtest.KinesisEvent(
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "0"},
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "1"},
+				batchtest.KinesisRecord{PartitionKey: "b", Data: "2"},
 			).Records
 			for i := range recs {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
@@ -59,9 +59,9 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 	}, {
 		name: "kinesis, partition key unreadable",
 		run: func(t *testing.T, r *ran) (core.Response, error) {
-			recs := batchtest.KinesisEventOf(
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("0")},
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("1")},
+			recs := batchtest.KinesisEvent(
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "0"},
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "1"},
 			).Records
 			for i := range recs {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)

@@ -108,9 +108,9 @@ func BenchmarkOrderedConcurrentSleep(b *testing.B) {
 	b.Run("kinesis-order-by-key", func(b *testing.B) {
 		var recs []batchtest.KinesisRecord
 		for i := range keys * perKey {
-			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: []byte("{}")})
+			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: "{}"})
 		}
-		event := batchtest.KinesisEventOf(recs...)
+		event := batchtest.KinesisEvent(recs...)
 		p := core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: keys}, OrderByKey: true}))
 		handler := sleepHandler[events.KinesisEventRecord](time.Millisecond)
 		for b.Loop() {

@@ -280,9 +280,9 @@ func breakSQS(rec map[string]any) { rec["body"] = 1 }
 func kinesisRecords(c contractCase) []events.KinesisEventRecord {
 	recs := make([]batchtest.KinesisRecord, len(c.keys))
 	for i, k := range c.keys {
-		recs[i] = batchtest.KinesisRecord{PartitionKey: "p" + strconv.Itoa(k), Data: []byte(strconv.Itoa(i))}
+		recs[i] = batchtest.KinesisRecord{PartitionKey: "p" + strconv.Itoa(k), Data: strconv.Itoa(i)}
 	}
-	return batchtest.KinesisEventOf(recs...).Records
+	return batchtest.KinesisEvent(recs...).Records
 }
 
 func kinesisIdx(r *events.KinesisEventRecord) int {

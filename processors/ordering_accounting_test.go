@@ -67,11 +67,11 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 			}
 		}
 	}
-	kin := batchtest.KinesisEventOf(
-		batchtest.KinesisRecord{PartitionKey: "k1", Data: []byte("0")},
-		batchtest.KinesisRecord{PartitionKey: "k1", Data: []byte("1")},
-		batchtest.KinesisRecord{PartitionKey: "k2", Data: []byte("2")},
-		batchtest.KinesisRecord{PartitionKey: "k1", Data: []byte("3")},
+	kin := batchtest.KinesisEvent(
+		batchtest.KinesisRecord{PartitionKey: "k1", Data: "0"},
+		batchtest.KinesisRecord{PartitionKey: "k1", Data: "1"},
+		batchtest.KinesisRecord{PartitionKey: "k2", Data: "2"},
+		batchtest.KinesisRecord{PartitionKey: "k1", Data: "3"},
 	)
 	breakData := func(drop bool) func([]map[string]any) {
 		return func(recs []map[string]any) {

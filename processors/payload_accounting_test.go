@@ -54,7 +54,11 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 	})
 	t.Run("KinesisJSON[*pOrder]", func(t *testing.T) {
 		h := processors.KinesisJSON(func(_ context.Context, o *pOrder, _ *events.KinesisEventRecord) error { return nil })
-		kin := batchtest.KinesisEvent(bodies...)
+		recs := make([]batchtest.KinesisRecord, len(bodies))
+		for i, b := range bodies {
+			recs[i] = batchtest.KinesisRecord{Data: b}
+		}
+		kin := batchtest.KinesisEvent(recs...)
 		resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records, h)
 		require.NoError(t, err)
 		require.Equal(t, []string{kin.Records[1].Kinesis.SequenceNumber, kin.Records[2].Kinesis.SequenceNumber}, batchtest.FailedIDs(resp))

@@ -217,7 +217,7 @@ func TestEventSourceMismatch(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, calls)
 
-	kin := batchtest.KinesisEvent("x")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "x"})
 	kin.Records[0].EventSource = "aws:sqs"
 	_, err = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records, func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
@@ -244,7 +244,7 @@ func TestUnidentifiableFailure(t *testing.T) {
 	_, err = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
 
-	kin := batchtest.KinesisEvent("x", "y")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "x"}, batchtest.KinesisRecord{Data: "y"})
 	kin.Records[0].Kinesis.SequenceNumber = ""
 	_, err = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records,
 		func(context.Context, *events.KinesisEventRecord) error { return errBad })
@@ -424,7 +424,7 @@ func TestTypedSQSPayload(t *testing.T) {
 }
 
 func TestTypedKinesisPayload(t *testing.T) {
-	ev := batchtest.KinesisEvent(`{"id":"a","amount":1}`, `{`)
+	ev := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: `{"id":"a","amount":1}`}, batchtest.KinesisRecord{Data: `{`})
 	var got []order
 	h := processors.KinesisJSON(func(_ context.Context, o order, _ *events.KinesisEventRecord) error {
 		got = append(got, o)
@@ -496,7 +496,7 @@ func TestImageJSON(t *testing.T) {
 
 // Streams report by sequence number, never eventID.
 func TestStreamIdentifiers(t *testing.T) {
-	kin := batchtest.KinesisEvent("a", "b")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"})
 	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records,
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			if string(r.Kinesis.Data) == "b" {
