@@ -100,8 +100,8 @@ func ExampleS3BatchEvent() {
 
 // A Kafka record with the schema metadata the event source mapping adds
 // when a schema registry is configured on it.
-func ExampleKafkaEventJSON() {
-	event := batchtest.KafkaEventJSON("aws:kafka", batchtest.KafkaMessage{
+func ExampleKafkaEvent() {
+	event := batchtest.KafkaEvent("aws:kafka", batchtest.KafkaMessage{
 		Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`,
 		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "12"},
 	})

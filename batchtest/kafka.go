@@ -31,16 +31,51 @@ type KafkaMessage struct {
 	Headers map[string]string
 	// KeySchema and ValueSchema are the schema metadata the event source
 	// mapping adds when a schema registry is configured on it
-	// (keySchemaMetadata, valueSchemaMetadata); nil is none. Only
-	// [KafkaEventJSON] carries them: aws-lambda-go's events.KafkaRecord has
-	// no field for them.
+	// (keySchemaMetadata, valueSchemaMetadata); nil is none.
 	KeySchema, ValueSchema *kafkapayload.SchemaMetadata
 }
 
 // KafkaEvent returns a Kafka event from eventSource ("aws:kafka" for Amazon
 // MSK, with a cluster ARN; "SelfManagedKafka", with bootstrap servers), its
-// records grouped under "<topic>-<partition>" keys in the order given.
-func KafkaEvent(eventSource string, msgs ...KafkaMessage) events.KafkaEvent {
+// records grouped under "<topic>-<partition>" keys in the order given, as
+// the JSON Lambda sends, in the shape of the Lambda developer guide's
+// payloads
+// (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
+// each message's KeySchema and ValueSchema are the record's
+// keySchemaMetadata and valueSchemaMetadata. It is JSON, not an
+// events.KafkaEvent, because aws-lambda-go's KafkaRecord has no field for
+// that metadata: give it to the Kafka adapter (or batchtest's Invoke) as it
+// is, or json.Unmarshal it into an events.KafkaEvent (or a
+// kafkapayload.Event, which keeps the metadata) for a typed entry.
+//
+//	resp, err := processors.KafkaHandler(p, h)(ctx, batchtest.KafkaEvent("aws:kafka",
+//		batchtest.KafkaMessage{Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`}))
+func KafkaEvent(eventSource string, msgs ...KafkaMessage) []byte {
+	type record struct {
+		events.KafkaRecord
+		KeySchemaMetadata   *kafkapayload.SchemaMetadata `json:"keySchemaMetadata,omitempty"`
+		ValueSchemaMetadata *kafkapayload.SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
+	}
+	ev := kafkaEvent(eventSource, msgs...)
+	recs := make(map[string][]record, len(ev.Records))
+	at := map[string]int{}
+	for _, m := range msgs {
+		key := m.Topic + "-" + strconv.FormatInt(m.Partition, 10)
+		i := at[key]
+		at[key]++
+		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: m.KeySchema, ValueSchemaMetadata: m.ValueSchema})
+	}
+	return []byte(mustJSON(struct {
+		EventSource      string              `json:"eventSource"`
+		EventSourceARN   string              `json:"eventSourceArn,omitempty"`
+		BootstrapServers string              `json:"bootstrapServers"`
+		Records          map[string][]record `json:"records"`
+	}{ev.EventSource, ev.EventSourceARN, ev.BootstrapServers, recs}))
+}
+
+// kafkaEvent returns the event as aws-lambda-go types it (no schema
+// metadata).
+func kafkaEvent(eventSource string, msgs ...KafkaMessage) events.KafkaEvent {
 	ev := events.KafkaEvent{EventSource: eventSource, Records: map[string][]events.KafkaRecord{}}
 	switch eventSource {
 	case "aws:kafka":
@@ -78,36 +113,6 @@ func kafkaHeaders(h map[string]string) []map[string]events.JSONNumberBytes {
 		out = append(out, map[string]events.JSONNumberBytes{n: events.JSONNumberBytes(h[n])})
 	}
 	return out
-}
-
-// KafkaEventJSON is [KafkaEvent] as the JSON Lambda sends, with each
-// message's KeySchema and ValueSchema as the record's keySchemaMetadata and
-// valueSchemaMetadata, in the shape of the Lambda developer guide's
-// schema-registry payloads
-// (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html).
-// It is the event to give the Kafka adapter (or kafkapayload.Event) when a
-// test needs the metadata.
-func KafkaEventJSON(eventSource string, msgs ...KafkaMessage) []byte {
-	type record struct {
-		events.KafkaRecord
-		KeySchemaMetadata   *kafkapayload.SchemaMetadata `json:"keySchemaMetadata,omitempty"`
-		ValueSchemaMetadata *kafkapayload.SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
-	}
-	ev := KafkaEvent(eventSource, msgs...)
-	recs := make(map[string][]record, len(ev.Records))
-	at := map[string]int{}
-	for _, m := range msgs {
-		key := m.Topic + "-" + strconv.FormatInt(m.Partition, 10)
-		i := at[key]
-		at[key]++
-		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: m.KeySchema, ValueSchemaMetadata: m.ValueSchema})
-	}
-	return []byte(mustJSON(struct {
-		EventSource      string              `json:"eventSource"`
-		EventSourceARN   string              `json:"eventSourceArn,omitempty"`
-		BootstrapServers string              `json:"bootstrapServers"`
-		Records          map[string][]record `json:"records"`
-	}{ev.EventSource, ev.EventSourceARN, ev.BootstrapServers, recs}))
 }
 
 // ConfluentFrame returns payload (the bytes a codec encoded, Avro, Protobuf

@@ -180,7 +180,7 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 	}
 
 	// Through a decoder, with the event source mapping's metadata.
-	raw := batchtest.KafkaEventJSON("aws:kafka", batchtest.KafkaMessage{
+	raw := batchtest.KafkaEvent("aws:kafka", batchtest.KafkaMessage{
 		Topic: "orders", Offset: 3, Value: string(batchtest.ConfluentFrame(9, []byte(`{"id":"k-1"}`))),
 		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "9"},
 	})

@@ -3,6 +3,7 @@ package batchtest_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -256,9 +257,9 @@ func TestWindowEventShapes(t *testing.T) {
 	require.Panics(t, func() { batchtest.WindowEvent(batchtest.SQSEvent("a").Records, batchtest.Window{}) })
 }
 
-func TestKafkaEventJSONShape(t *testing.T) {
+func TestKafkaEventShape(t *testing.T) {
 	md := &kafkapayload.SchemaMetadata{DataFormat: "AVRO", SchemaID: "a1b2c3d4-5678-90ab-cdef-1234567890ab"}
-	got := batchtest.KafkaEventJSON("aws:kafka",
+	got := batchtest.KafkaEvent("aws:kafka",
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 7, Key: "k", Value: "v", Headers: map[string]string{"h": "x"}, KeySchema: md, ValueSchema: md},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 8, Key: "k2", Value: "v2", Headers: map[string]string{"h": "y"}, KeySchema: md, ValueSchema: md})
 	requireShape(t, sample(t, "testdata/msk-schema-registry.json"), got)
@@ -274,4 +275,16 @@ func TestKafkaEventJSONShape(t *testing.T) {
 	require.Equal(t, int64(8), r.Offset)
 	require.Equal(t, *md, r.KeySchemaMetadata)
 	require.Equal(t, *md, r.ValueSchemaMetadata)
+
+	// What a handler of events.KafkaEvent receives: values and headers as
+	// Lambda encodes them; no metadata key when a message has none.
+	plain := batchtest.KafkaEvent("SelfManagedKafka", batchtest.KafkaMessage{Topic: "t", Partition: 2, Offset: 5, Value: "v", Headers: map[string]string{"b": "2", "a": "1"}})
+	require.NotContains(t, string(plain), "SchemaMetadata")
+	var typed events.KafkaEvent
+	require.NoError(t, json.Unmarshal(plain, &typed))
+	rec := typed.Records["t-2"][0]
+	require.Equal(t, "SelfManagedKafka", typed.EventSource)
+	require.Equal(t, int64(5), rec.Offset)
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte("v")), rec.Value)
+	require.Equal(t, []map[string]events.JSONNumberBytes{{"a": events.JSONNumberBytes("1")}, {"b": events.JSONNumberBytes("2")}}, rec.Headers)
 }

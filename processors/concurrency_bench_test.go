@@ -95,7 +95,7 @@ func BenchmarkOrderedConcurrentSleep(b *testing.B) {
 		for i := range keys * perKey {
 			msgs = append(msgs, batchtest.KafkaMessage{Topic: "t", Partition: int64(i % keys), Offset: int64(i / keys)})
 		}
-		event := batchtest.KafkaEvent(processors.EventSourceMSK, msgs...)
+		event := kafkaEvent(b, processors.EventSourceMSK, msgs...)
 		p := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: keys}}))
 		handler := sleepHandler[events.KafkaRecord](time.Millisecond)
 		for b.Loop() {

@@ -985,7 +985,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: strconv.Itoa(i)}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
-		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
+		raw = breakRecords(t, c, batchtest.KafkaEvent("aws:kafka", msgs...), "records", func(rec map[string]any) { rec["value"] = 1 })
 		h := func(ctx context.Context, r *events.KafkaRecord) error {
 			i := int(r.Offset)
 			return l.handle(ctx, i, c.beh[i])
@@ -1012,7 +1012,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: value}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
-		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
+		raw = breakRecords(t, c, batchtest.KafkaEvent("aws:kafka", msgs...), "records", func(rec map[string]any) { rec["value"] = 1 })
 		raw = malformMetadata(t, raw, func(i int) bool { return c.alt[i] && i%3 == 1 })
 		h := kafkapayload.Values(kafkapayload.JSON[kafkaPayload](), func(ctx context.Context, v kafkaPayload, _ *events.KafkaRecord) error {
 			return l.handle(ctx, v.N, c.beh[v.N])

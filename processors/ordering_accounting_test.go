@@ -225,7 +225,7 @@ func TestRefusedInvocationsReachHooks(t *testing.T) {
 	_, err = processors.SQSHandler(sqs, failBodies)(context.Background(), []byte(`{"records":[]}`))
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 	kafka := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Hooks: []core.Hook{h}}}))
-	_, err = processors.ProcessKafka(context.Background(), kafka, batchtest.KafkaEvent("aws:sqs", batchtest.KafkaMessage{Topic: "t"}),
+	_, err = processors.ProcessKafka(context.Background(), kafka, kafkaEvent(t, "aws:sqs", batchtest.KafkaMessage{Topic: "t"}),
 		func(context.Context, *events.KafkaRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 	require.Len(t, h.errs, 3)
