@@ -8,18 +8,10 @@
 //	resp, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), event.Records, handler)
 //	require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 //
-// The other shapes batchkit handles are built the same way, each checked
-// against AWS's documented sample of it (the package's tests):
-//
-//   - payloads inside SQS or Kinesis records: [SNSNotification],
-//     [EventBridgeEvent], [S3Notification] (bodies to give [SQSEvent]) and
-//     [CloudWatchLogs] (Kinesis data);
-//   - the events of the other contracts, as the JSON Lambda sends (the
-//     adapters' input; json.Unmarshal it for a typed entry): [Pipes],
-//     [FirehoseEvent], [S3BatchEvent], [WindowEvent];
-//   - Kafka values in a schema registry's framing, from the bytes a codec
-//     encoded: [ConfluentFrame], [GlueFrame]; and the event source
-//     mapping's schema metadata: [KafkaEventJSON].
+// The events of the other contracts are built the same way, each checked
+// against AWS's documented sample of it (the package's tests), as the JSON
+// Lambda sends (the adapters' input; json.Unmarshal it for a typed entry):
+// [Pipes], [FirehoseEvent], [S3BatchEvent], [WindowEvent].
 //
 // A function's main does not import this package: the starter that runs
 // a handler locally is package lambdamain.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/processors"
 )
@@ -27,30 +26,6 @@ func Example() {
 		})
 	fmt.Println(batchtest.FailedIDs(resp)[0] == event.Records[1].MessageId, err)
 	// Output: true <nil>
-}
-
-// An SNS notification delivered through SQS, unwrapped by the envelope
-// package as in production.
-func ExampleSNSNotification() {
-	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
-	h := envelope.SQS(func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
-		fmt.Println(o.ID, m.Layers.SNS().Type)
-		return nil
-	}, envelope.SNS())
-	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records, h)
-	fmt.Println(err)
-	// Output:
-	// o-1 Notification
-	// <nil>
-}
-
-// A Kafka value in Confluent's framing (schema id 42), read back as the
-// Kafka decoders read it.
-func ExampleConfluentFrame() {
-	value := batchtest.ConfluentFrame(42, []byte(`{"id":"o-1"}`))
-	payload, schema, err := kafkapayload.Unframe(value, kafkapayload.WireAuto, false)
-	fmt.Println(string(payload), schema.ID, err)
-	// Output: {"id":"o-1"} 42 <nil>
 }
 
 // A Firehose transformation event of a stream fed by a Kinesis stream,

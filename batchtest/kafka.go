@@ -1,10 +1,7 @@
 package batchtest
 
 import (
-	"bytes"
-	"compress/zlib"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,8 +18,8 @@ type KafkaMessage struct {
 	Partition int64
 	Offset    int64
 	// Value is the record's value; the event carries it base64-encoded, as
-	// Lambda sends it. For a schema registry's framing, build it with
-	// [ConfluentFrame] or [GlueFrame].
+	// Lambda sends it. For a schema registry's framing, give it the bytes
+	// your producer's serializer writes (string(b)).
 	Value string
 	// Key is the record's key, base64-encoded in the event; "" is none.
 	Key string
@@ -113,54 +110,4 @@ func kafkaHeaders(h map[string]string) []map[string]events.JSONNumberBytes {
 		out = append(out, map[string]events.JSONNumberBytes{n: events.JSONNumberBytes(h[n])})
 	}
 	return out
-}
-
-// ConfluentFrame returns payload (the bytes a codec encoded, Avro, Protobuf
-// or JSON) in Confluent Schema Registry's wire format: magic byte 0, the
-// 4-byte big-endian schema id and, for Protobuf, the message-index list
-// (zig-zag varints; pass none for a payload that is not Protobuf, 0 alone for
-// the first message type, written as the single byte 0 Confluent's
-// serializers write)
-// (https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format).
-// kafkapayload reads it back with Unframe.
-//
-//	value := batchtest.ConfluentFrame(42, avroBytes)
-func ConfluentFrame(schemaID uint32, payload []byte, protobufIndexes ...int) []byte {
-	out := []byte{0}
-	out = binary.BigEndian.AppendUint32(out, schemaID)
-	switch {
-	case len(protobufIndexes) == 1 && protobufIndexes[0] == 0:
-		out = append(out, 0)
-	case len(protobufIndexes) > 0:
-		out = binary.AppendVarint(out, int64(len(protobufIndexes)))
-		for _, i := range protobufIndexes {
-			out = binary.AppendVarint(out, int64(i))
-		}
-	}
-	return append(out, payload...)
-}
-
-// GlueFrame returns payload in AWS Glue Schema Registry's wire format:
-// header version byte 3, the compression byte (5, zlib, when compress is
-// set, else 0), the 16-byte schema version id, then the payload, compressed
-// when asked. The AWS Glue developer guide does not document the bytes;
-// this is what AWS's serializer writes
-// (github.com/awslabs/aws-glue-schema-registry,
-// serializer-deserializer/.../serializers/SerializationDataEncoder.java).
-// For Protobuf, payload starts with Glue's message index, as the codec
-// wrote it. kafkapayload reads it back with Unframe.
-func GlueFrame(schemaVersionID kafkapayload.UUID, compress bool, payload []byte) []byte {
-	out := []byte{3, 0}
-	if compress {
-		out[1] = 5
-	}
-	out = append(out, schemaVersionID[:]...)
-	if !compress {
-		return append(out, payload...)
-	}
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	_, _ = zw.Write(payload)
-	_ = zw.Close()
-	return append(out, buf.Bytes()...)
 }
