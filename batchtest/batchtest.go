@@ -11,7 +11,7 @@
 // The events of the other contracts are built the same way, each checked
 // against AWS's documented sample of it (the package's tests), as the JSON
 // Lambda sends (the adapters' input; json.Unmarshal it for a typed entry):
-// [Pipes], [FirehoseEvent], [S3BatchEvent], [WindowEvent].
+// [PipesEvent], [FirehoseEvent], [S3BatchEvent], [WindowEvent].
 //
 // A function's main does not import this package: the starter that runs
 // a handler locally is package lambdamain.

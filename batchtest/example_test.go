@@ -48,7 +48,7 @@ func ExampleFirehoseEvent() {
 // The third invocation of a Kinesis tumbling window: the state the previous
 // one returned, and the window's final flag.
 func ExampleWindowEvent() {
-	event := batchtest.WindowEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: `{"celsius":21.5}`}).Records, batchtest.Window{State: `{"count":2}`, Final: true})
+	event := batchtest.WindowEvent(batchtest.Window{State: `{"count":2}`, Final: true}, batchtest.KinesisEvent(batchtest.KinesisRecord{Data: `{"celsius":21.5}`}).Records...)
 	var ev struct {
 		State json.RawMessage `json:"state"`
 		Final bool            `json:"isFinalInvokeForWindow"`

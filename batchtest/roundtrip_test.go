@@ -34,7 +34,7 @@ func TestPipesRoundTrip(t *testing.T) {
 			return errors.New("bad")
 		}
 		return nil
-	})(ctx, batchtest.Pipes(sqs.Records))
+	})(ctx, batchtest.PipesEvent(sqs.Records...))
 	require.NoError(t, err)
 	require.Equal(t, []string{sqs.Records[1].MessageId}, batchtest.FailedIDs(resp))
 
@@ -44,7 +44,7 @@ func TestPipesRoundTrip(t *testing.T) {
 			return errors.New("bad")
 		}
 		return nil
-	})(ctx, batchtest.Pipes(kin.Records))
+	})(ctx, batchtest.PipesEvent(kin.Records...))
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 1, "the flattened Kinesis record decodes, data included")
 }
@@ -98,7 +98,7 @@ func TestWindowRoundTrip(t *testing.T) {
 			return nil
 		},
 	}
-	ev := batchtest.WindowEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}, batchtest.KinesisRecord{Data: "a"}).Records, batchtest.Window{State: `{"a":1}`, Final: true})
+	ev := batchtest.WindowEvent(batchtest.Window{State: `{"a":1}`, Final: true}, batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}, batchtest.KinesisRecord{Data: "a"}).Records...)
 	resp, err := window.KinesisHandler(p, agg)(context.Background(), ev)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)

@@ -21,11 +21,11 @@ var (
 )
 
 func TestPipesShape(t *testing.T) {
-	requireShape(t, sample(t, "../pipes/testdata/sqs.json"), batchtest.Pipes(batchtest.SQSEvent("a", "b").Records))
-	requireShape(t, sample(t, "../pipes/testdata/kinesis.json"), batchtest.Pipes(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}).Records))
-	requireShape(t, sample(t, "../pipes/testdata/dynamodb.json"), batchtest.Pipes(batchtest.DynamoDBEvent(batchtest.Insert("1", map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")})).Records))
-	requireShape(t, sample(t, "../pipes/testdata/sqs_fifo.json"), batchtest.Pipes(batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "g", Body: "x"}).Records))
-	require.Equal(t, "[]", string(batchtest.Pipes[struct{}](nil)))
+	requireShape(t, sample(t, "../pipes/testdata/sqs.json"), batchtest.PipesEvent(batchtest.SQSEvent("a", "b").Records...))
+	requireShape(t, sample(t, "../pipes/testdata/kinesis.json"), batchtest.PipesEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}).Records...))
+	requireShape(t, sample(t, "../pipes/testdata/dynamodb.json"), batchtest.PipesEvent(batchtest.DynamoDBEvent(batchtest.Insert("1", map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")})).Records...))
+	requireShape(t, sample(t, "../pipes/testdata/sqs_fifo.json"), batchtest.PipesEvent(batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "g", Body: "x"}).Records...))
+	require.Equal(t, "[]", string(batchtest.PipesEvent[struct{}]()))
 }
 
 func TestFirehoseEventShapes(t *testing.T) {
@@ -63,14 +63,14 @@ func TestS3BatchEventShapes(t *testing.T) {
 }
 
 func TestWindowEventShapes(t *testing.T) {
-	kin := batchtest.WindowEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}).Records, batchtest.Window{State: `{"1":282}`})
+	kin := batchtest.WindowEvent(batchtest.Window{State: `{"1":282}`}, batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}).Records...)
 	requireShape(t, sample(t, "../internal/contracttest/testdata/events/kinesis-window.json"), kin)
 	img := map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")}
-	ddb := batchtest.WindowEvent(batchtest.DynamoDBEvent(batchtest.Insert("1", img), batchtest.Modify("1", img, img), batchtest.Remove("1", img)).Records, batchtest.Window{State: `{"INSERT":4}`, Final: true})
+	ddb := batchtest.WindowEvent(batchtest.Window{State: `{"INSERT":4}`, Final: true}, batchtest.DynamoDBEvent(batchtest.Insert("1", img), batchtest.Modify("1", img, img), batchtest.Remove("1", img)).Records...)
 	requireShape(t, sample(t, "../internal/contracttest/testdata/events/dynamodb-window.json"), ddb)
 	require.Equal(t, true, at(decode(t, ddb), "isFinalInvokeForWindow"))
-	require.Equal(t, map[string]any{}, at(decode(t, batchtest.WindowEvent(batchtest.KinesisEvent().Records, batchtest.Window{})), "state"), "a first invocation's state is {}")
-	require.Panics(t, func() { batchtest.WindowEvent(batchtest.SQSEvent("a").Records, batchtest.Window{}) })
+	require.Equal(t, map[string]any{}, at(decode(t, batchtest.WindowEvent(batchtest.Window{}, batchtest.KinesisEvent().Records...)), "state"), "a first invocation's state is {}")
+	require.Panics(t, func() { batchtest.WindowEvent(batchtest.Window{}, batchtest.SQSEvent("a").Records...) })
 }
 
 func TestKafkaEventShape(t *testing.T) {

@@ -6,16 +6,19 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Pipes returns the event EventBridge Pipes sends a Lambda function target:
-// a bare JSON array of the source's records (no Records wrapper), in the
-// shape of the EventBridge user guide's Pipes source pages
+// PipesEvent returns the event EventBridge Pipes sends a Lambda function
+// target: a bare JSON array of the source's records (no Records wrapper),
+// in the shape of the EventBridge user guide's Pipes source pages
 // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-sqs.html,
 // eb-pipes-kinesis.html, eb-pipes-dynamodb.html). A Kinesis record is
 // flattened as Pipes sends it: the fields of its kinesis object beside the
 // others.
 //
-//	event := batchtest.Pipes(batchtest.SQSEvent("a", "b").Records)
-func Pipes[R any](records []R) []byte {
+// R is a record type of the sources Pipes reads: events.SQSMessage,
+// events.KinesisEventRecord or events.DynamoDBEventRecord.
+//
+//	resp, err := pipes.SQSHandler(p, h)(ctx, batchtest.PipesEvent(batchtest.SQSEvent("a", "b").Records...))
+func PipesEvent[R any](records ...R) []byte {
 	if kin, ok := any(records).([]events.KinesisEventRecord); ok {
 		type flat struct {
 			events.KinesisRecord
