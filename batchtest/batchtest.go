@@ -1,20 +1,50 @@
-// Package batchtest builds Lambda batch events for tests in a few lines, the
-// counterpart of Powertools' "Testing your code": SQS (standard and FIFO),
-// Kinesis and DynamoDB Streams events shaped like the ones Lambda sends, with
-// deterministic identifiers, plus helpers to read a response, to compare it
-// with a golden file and to give a test context a Lambda deadline.
+// Package batchtest is what a test of a batchkit function needs: the events
+// Lambda sends, built in a line with deterministic identifiers, and the
+// function's handler run on them as Lambda would. It is the counterpart of
+// Powertools' "Testing your code". A function's main does not import it:
+// the starter that runs a handler locally is package lambdamain.
 //
 //	event := batchtest.SQSEvent(`{"id":1}`, `not json`)
 //	resp, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), event.Records, handler)
 //	require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 //
-// The events of the other contracts are built the same way, each checked
-// against AWS's documented sample of it (the package's tests), as the JSON
-// Lambda sends (the adapters' input; json.Unmarshal it for a typed entry):
-// [PipesEvent], [FirehoseEvent], [S3BatchEvent], [WindowEvent].
+// # Events
 //
-// A function's main does not import this package: the starter that runs
-// a handler locally is package lambdamain.
+// Every builder is <Source>Event, its settings first and its records last.
+// The partial-batch sources' builders return aws-lambda-go's event types,
+// which carry all Lambda sends for them; a test reads identifiers from the
+// built event (event.Records[i].MessageId, .Kinesis.SequenceNumber,
+// .Change.SequenceNumber):
+//
+//   - [SQSEvent], one message per body, and [FIFOEvent] ([FIFOMessage]:
+//     group and body);
+//   - [KinesisEvent] ([KinesisRecord]: partition key and data);
+//   - [DynamoDBEvent] ([Change]: [Insert], [Modify], [Remove]).
+//
+// The others return the JSON Lambda sends, which no aws-lambda-go type
+// carries whole: what the adapters and [Invoke] take as it is
+// (firehose.Handler(p, h)(ctx, event)); json.Unmarshal it for a typed
+// entry:
+//
+//   - [KafkaEvent] ([KafkaMessage]), with the schema-registry metadata;
+//   - [FirehoseEvent], [S3BatchEvent], [WindowEvent] ([Window]) and
+//     [PipesEvent].
+//
+// Each builder's output is checked against AWS's documented sample of its
+// shape (the package's tests). A payload inside a record (an SNS
+// notification in an SQS body, a CloudWatch Logs subscription's data in a
+// Kinesis record, a Kafka value in a schema registry's framing) is the
+// record's body, data or value: take it from AWS's samples or from the
+// producer's serializer.
+//
+// # Running the handler
+//
+// [Invoke] runs a handler (an adapter, or a function of an aws-lambda-go
+// event) on an event as Lambda would and returns the response bytes;
+// [RequireGolden] runs it on an event file and requires the response in a
+// golden file; [FailedIDs] lists the identifiers a core.Response reports;
+// [LambdaContext] gives a test's context the Lambda context and deadline
+// the runtime gives a handler.
 package batchtest
 
 import (
@@ -62,7 +92,10 @@ func sqsMessage(i int, body string) events.SQSMessage {
 	}
 }
 
-// SQSEvent returns a standard queue event with one message per body.
+// SQSEvent returns a standard queue event with one message per body, in
+// the shape of the Lambda developer guide's example
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html); message i
+// has a deterministic id, event.Records[i].MessageId.
 func SQSEvent(bodies ...string) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(bodies))}
 	for i, b := range bodies {
@@ -73,13 +106,16 @@ func SQSEvent(bodies ...string) events.SQSEvent {
 
 // FIFOMessage is one message of a FIFO event: its group and body.
 type FIFOMessage struct {
+	// Group is the message's MessageGroupId attribute; "" leaves it out.
 	Group string
-	Body  string
+	// Body is the message's body.
+	Body string
 }
 
 // FIFOEvent returns a FIFO queue event with the given messages, in order,
-// with sequence numbers and deduplication ids. An empty Group leaves the
-// MessageGroupId attribute out.
+// with the attributes Lambda gives a FIFO queue's messages (MessageGroupId,
+// SequenceNumber, MessageDeduplicationId; see the FIFO example of
+// https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
 func FIFOEvent(msgs ...FIFOMessage) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
@@ -113,7 +149,9 @@ type KinesisRecord struct {
 }
 
 // KinesisEvent returns a Kinesis event with the given records, in order,
-// with sequence numbers.
+// in the shape of the Lambda developer guide's example
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html); record
+// i has a deterministic sequence number, event.Records[i].Kinesis.SequenceNumber.
 //
 //	event := batchtest.KinesisEvent(
 //		batchtest.KinesisRecord{PartitionKey: "user-1", Data: `{"n":1}`},
@@ -152,7 +190,11 @@ type Change struct {
 	OldImage  map[string]events.DynamoDBAttributeValue
 }
 
-// DynamoDBEvent returns a DynamoDB Streams event with the given changes.
+// DynamoDBEvent returns a DynamoDB Streams event with the given changes, in
+// order, in the shape of the Lambda developer guide's example
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), with
+// NEW_AND_OLD_IMAGES; change i has a deterministic sequence number,
+// event.Records[i].Change.SequenceNumber.
 func DynamoDBEvent(changes ...Change) events.DynamoDBEvent {
 	ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, len(changes))}
 	for i, c := range changes {
