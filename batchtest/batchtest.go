@@ -1,31 +1,54 @@
-// Package batchtest builds Lambda batch events for tests in a few lines, the
-// counterpart of Powertools' "Testing your code": SQS (standard and FIFO),
-// Kinesis and DynamoDB Streams events shaped like the ones Lambda sends, with
-// deterministic identifiers, plus helpers to read a response, to compare it
-// with a golden file and to give a test context a Lambda deadline.
+// Package batchtest is what a test of a batchkit function needs: the events
+// Lambda sends, built in a line with deterministic identifiers, and the
+// function's handler run on them as Lambda would. It is the counterpart of
+// Powertools' "Testing your code". A function's main does not import it:
+// the starter that runs a handler locally is package lambdamain.
 //
 //	event := batchtest.SQSEvent(`{"id":1}`, `not json`)
 //	resp, err := core.Process(ctx, core.Must(processors.NewSQS(processors.Config{})), event.Records, handler)
 //	require.Equal(t, []string{event.Records[1].MessageId}, batchtest.FailedIDs(resp))
 //
-// The other shapes batchkit handles are built the same way, each checked
-// against AWS's documented sample of it (the package's tests):
+// # Events
 //
-//   - payloads inside SQS or Kinesis records: [SNSNotification],
-//     [EventBridgeEvent], [S3Notification] (bodies to give [SQSEvent]) and
-//     [CloudWatchLogs] (Kinesis data);
-//   - the events of the other contracts, as the JSON Lambda sends (the
-//     adapters' input; json.Unmarshal it for a typed entry): [Pipes],
-//     [FirehoseEvent], [S3BatchEvent], [WindowEvent];
-//   - Kafka values in a schema registry's framing, from the bytes a codec
-//     encoded: [ConfluentFrame], [GlueFrame]; and the event source
-//     mapping's schema metadata: [KafkaEventJSON].
+// Every builder is <Source>Event, its settings first and its records last.
+// The partial-batch sources' builders return aws-lambda-go's event types,
+// which carry all Lambda sends for them; a test reads identifiers from the
+// built event (event.Records[i].MessageId, .Kinesis.SequenceNumber,
+// .Change.SequenceNumber):
 //
-// A function's main does not import this package: the starter that runs
-// a handler locally is package lambdamain.
+//   - [SQSEvent], one message per body, and [FIFOEvent] ([FIFOMessage]:
+//     group and body);
+//   - [KinesisEvent] ([KinesisRecord]: partition key and data);
+//   - [DynamoDBEvent] ([Change]: [Insert], [Modify], [Remove]).
+//
+// The others return the JSON Lambda sends, which no aws-lambda-go type
+// carries whole: what the adapters and [Invoke] take as it is
+// (firehose.Handler(p, h)(ctx, event)); json.Unmarshal it for a typed
+// entry:
+//
+//   - [KafkaEvent] ([KafkaMessage]), with the schema-registry metadata;
+//   - [FirehoseEvent], [S3BatchEvent], [WindowEvent] ([Window]) and
+//     [PipesEvent].
+//
+// Each builder's output is checked against AWS's documented sample of its
+// shape (the package's tests). A payload inside a record (an SNS
+// notification in an SQS body, a CloudWatch Logs subscription's data in a
+// Kinesis record, a Kafka value in a schema registry's framing) is the
+// record's body, data or value: take it from AWS's samples or from the
+// producer's serializer.
+//
+// # Running the handler
+//
+// [Invoke] runs a handler (an adapter, or a function of an aws-lambda-go
+// event) on an event as Lambda would and returns the response bytes;
+// [RequireGolden] runs it on an event file and requires the response in a
+// golden file; [FailedIDs] lists the identifiers a core.Response reports;
+// [LambdaContext] gives a test's context the Lambda context and deadline
+// the runtime gives a handler.
 package batchtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -36,29 +59,29 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// Region and account used in the ARNs of built events.
+// region and account are the ones of the ARNs in built events.
 const (
-	Region  = "us-east-1"
-	Account = "123456789012"
+	region  = "us-east-1"
+	account = "123456789012"
 )
 
-// MessageID returns the deterministic message id of the i-th built SQS
+// messageID returns the deterministic message id of the i-th built SQS
 // message, shaped like a real one.
-func MessageID(i int) string {
+func messageID(i int) string {
 	return fmt.Sprintf("%08x-0000-4000-8000-%012x", 0x5eed0000+i, i)
 }
 
-// SQSMessage returns an SQS standard queue message with the i-th id and body.
-func SQSMessage(i int, body string) events.SQSMessage {
+// sqsMessage returns an SQS standard queue message with the i-th id and body.
+func sqsMessage(i int, body string) events.SQSMessage {
 	ts := fmt.Sprint(1700000000000 + int64(i))
 	return events.SQSMessage{
-		MessageId:      MessageID(i),
+		MessageId:      messageID(i),
 		ReceiptHandle:  fmt.Sprintf("AQEB-receipt-%d", i),
 		Body:           body,
 		Md5OfBody:      "",
 		EventSource:    "aws:sqs",
-		EventSourceARN: fmt.Sprintf("arn:aws:sqs:%s:%s:test-queue", Region, Account),
-		AWSRegion:      Region,
+		EventSourceARN: fmt.Sprintf("arn:aws:sqs:%s:%s:test-queue", region, account),
+		AWSRegion:      region,
 		Attributes: map[string]string{
 			"ApproximateReceiveCount":          "1",
 			"SentTimestamp":                    ts,
@@ -69,28 +92,34 @@ func SQSMessage(i int, body string) events.SQSMessage {
 	}
 }
 
-// SQSEvent returns a standard queue event with one message per body.
+// SQSEvent returns a standard queue event with one message per body, in
+// the shape of the Lambda developer guide's example
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html); message i
+// has a deterministic id, event.Records[i].MessageId.
 func SQSEvent(bodies ...string) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(bodies))}
 	for i, b := range bodies {
-		ev.Records[i] = SQSMessage(i, b)
+		ev.Records[i] = sqsMessage(i, b)
 	}
 	return ev
 }
 
 // FIFOMessage is one message of a FIFO event: its group and body.
 type FIFOMessage struct {
+	// Group is the message's MessageGroupId attribute; "" leaves it out.
 	Group string
-	Body  string
+	// Body is the message's body.
+	Body string
 }
 
 // FIFOEvent returns a FIFO queue event with the given messages, in order,
-// with sequence numbers and deduplication ids. An empty Group leaves the
-// MessageGroupId attribute out.
+// with the attributes Lambda gives a FIFO queue's messages (MessageGroupId,
+// SequenceNumber, MessageDeduplicationId; see the FIFO example of
+// https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
 func FIFOEvent(msgs ...FIFOMessage) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
 	for i, m := range msgs {
-		r := SQSMessage(i, m.Body)
+		r := sqsMessage(i, m.Body)
 		r.EventSourceARN += ".fifo"
 		r.Attributes["SequenceNumber"] = fmt.Sprintf("188494964604676%05d", i)
 		r.Attributes["MessageDeduplicationId"] = fmt.Sprintf("dedup-%d", i)
@@ -102,45 +131,48 @@ func FIFOEvent(msgs ...FIFOMessage) events.SQSEvent {
 	return ev
 }
 
-// SequenceNumber returns the deterministic sequence number of the i-th built
+// sequenceNumber returns the deterministic sequence number of the i-th built
 // stream record.
-func SequenceNumber(i int) string {
+func sequenceNumber(i int) string {
 	return fmt.Sprintf("4959033827149025660855969253836157109592157598913%07d", i)
 }
 
-// KinesisRecord is one record of a Kinesis event: partition key and data.
+// KinesisRecord is one record of a Kinesis event: its partition key and
+// its data.
 type KinesisRecord struct {
+	// PartitionKey is the record's partition key; "" is "pk" (Kinesis
+	// requires one).
 	PartitionKey string
-	Data         []byte
+	// Data is the record's data; the event carries it base64-encoded, as
+	// Lambda sends it.
+	Data string
 }
 
-// KinesisEvent returns a Kinesis event with one record per data string, all
-// with partition key "pk".
-func KinesisEvent(data ...string) events.KinesisEvent {
-	recs := make([]KinesisRecord, len(data))
-	for i, d := range data {
-		recs[i] = KinesisRecord{PartitionKey: "pk", Data: []byte(d)}
-	}
-	return KinesisEventOf(recs...)
-}
-
-// KinesisEventOf returns a Kinesis event with the given records.
-func KinesisEventOf(recs ...KinesisRecord) events.KinesisEvent {
+// KinesisEvent returns a Kinesis event with the given records, in order,
+// in the shape of the Lambda developer guide's example
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html); record
+// i has a deterministic sequence number, event.Records[i].Kinesis.SequenceNumber.
+//
+//	event := batchtest.KinesisEvent(
+//		batchtest.KinesisRecord{PartitionKey: "user-1", Data: `{"n":1}`},
+//		batchtest.KinesisRecord{PartitionKey: "user-2", Data: `{"n":2}`},
+//	)
+func KinesisEvent(recs ...KinesisRecord) events.KinesisEvent {
 	ev := events.KinesisEvent{Records: make([]events.KinesisEventRecord, len(recs))}
 	for i, r := range recs {
-		seq := SequenceNumber(i)
+		seq := sequenceNumber(i)
 		ev.Records[i] = events.KinesisEventRecord{
-			AwsRegion:         Region,
+			AwsRegion:         region,
 			EventID:           "shardId-000000000000:" + seq,
 			EventName:         "aws:kinesis:record",
 			EventSource:       "aws:kinesis",
-			EventSourceArn:    fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account),
+			EventSourceArn:    fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", region, account),
 			EventVersion:      "1.0",
-			InvokeIdentityArn: fmt.Sprintf("arn:aws:iam::%s:role/lambda-role", Account),
+			InvokeIdentityArn: fmt.Sprintf("arn:aws:iam::%s:role/lambda-role", account),
 			Kinesis: events.KinesisRecord{
 				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1700000000+int64(i), 0)},
-				Data:                        r.Data,
-				PartitionKey:                r.PartitionKey,
+				Data:                        []byte(r.Data),
+				PartitionKey:                cmp.Or(r.PartitionKey, "pk"),
 				SequenceNumber:              seq,
 				KinesisSchemaVersion:        "1.0",
 			},
@@ -158,24 +190,28 @@ type Change struct {
 	OldImage  map[string]events.DynamoDBAttributeValue
 }
 
-// DynamoDBEvent returns a DynamoDB Streams event with the given changes.
+// DynamoDBEvent returns a DynamoDB Streams event with the given changes, in
+// order, in the shape of the Lambda developer guide's example
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), with
+// NEW_AND_OLD_IMAGES; change i has a deterministic sequence number,
+// event.Records[i].Change.SequenceNumber.
 func DynamoDBEvent(changes ...Change) events.DynamoDBEvent {
 	ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, len(changes))}
 	for i, c := range changes {
 		view := "NEW_AND_OLD_IMAGES"
 		ev.Records[i] = events.DynamoDBEventRecord{
-			AWSRegion:      Region,
+			AWSRegion:      region,
 			EventID:        fmt.Sprintf("event-%d", i),
 			EventName:      c.EventName,
 			EventSource:    "aws:dynamodb",
 			EventVersion:   "1.1",
-			EventSourceArn: fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", Region, Account),
+			EventSourceArn: fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", region, account),
 			Change: events.DynamoDBStreamRecord{
 				ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Unix(1700000000+int64(i), 0)},
 				Keys:                        c.Keys,
 				NewImage:                    c.NewImage,
 				OldImage:                    c.OldImage,
-				SequenceNumber:              SequenceNumber(i),
+				SequenceNumber:              sequenceNumber(i),
 				SizeBytes:                   100,
 				StreamViewType:              view,
 			},
@@ -220,7 +256,7 @@ func FailedIDs(resp core.Response) []string {
 func LambdaContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	lc := &lambdacontext.LambdaContext{
 		AwsRequestID:       "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:test-function", Region, Account),
+		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:test-function", region, account),
 	}
 	return context.WithTimeout(lambdacontext.NewContext(ctx, lc), timeout)
 }

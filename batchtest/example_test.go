@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/kafkapayload"
+	"github.com/batchkit/batchkit/pipes"
 	"github.com/batchkit/batchkit/processors"
 )
 
@@ -29,28 +31,81 @@ func Example() {
 	// Output: true <nil>
 }
 
-// An SNS notification delivered through SQS, unwrapped by the envelope
-// package as in production.
-func ExampleSNSNotification() {
-	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
-	h := envelope.SQS(func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
-		fmt.Println(o.ID, m.Layers.SNS().Type)
-		return nil
-	}, envelope.SNS())
-	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records, h)
-	fmt.Println(err)
-	// Output:
-	// o-1 Notification
-	// <nil>
+// A FIFO event: the group of each message, in order.
+func ExampleFIFOEvent() {
+	event := batchtest.FIFOEvent(
+		batchtest.FIFOMessage{Group: "customer-1", Body: "a"},
+		batchtest.FIFOMessage{Group: "customer-2", Body: "b"},
+	)
+	fmt.Println(event.Records[1].Attributes["MessageGroupId"], event.Records[1].Body)
+	// Output: customer-2 b
 }
 
-// A Kafka value in Confluent's framing (schema id 42), read back as the
-// Kafka decoders read it.
-func ExampleConfluentFrame() {
-	value := batchtest.ConfluentFrame(42, []byte(`{"id":"o-1"}`))
-	payload, schema, err := kafkapayload.Unframe(value, kafkapayload.WireAuto, false)
-	fmt.Println(string(payload), schema.ID, err)
-	// Output: {"id":"o-1"} 42 <nil>
+// A Kinesis event with partition keys; the failed record's sequence number
+// is read from the built event.
+func ExampleKinesisEvent() {
+	event := batchtest.KinesisEvent(
+		batchtest.KinesisRecord{PartitionKey: "sensor-1", Data: `{"celsius":21.5}`},
+		batchtest.KinesisRecord{PartitionKey: "sensor-2", Data: `oops`},
+	)
+	type reading struct {
+		Celsius float64 `json:"celsius"`
+	}
+	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), event.Records,
+		processors.KinesisJSON(func(context.Context, reading, *events.KinesisEventRecord) error { return nil }))
+	fmt.Println(batchtest.FailedIDs(resp)[0] == event.Records[1].Kinesis.SequenceNumber, err)
+	// Output: true <nil>
+}
+
+// A DynamoDB Streams event: an insert and a removal, keyed by "id".
+func ExampleDynamoDBEvent() {
+	item := map[string]events.DynamoDBAttributeValue{"qty": events.NewNumberAttribute("3")}
+	event := batchtest.DynamoDBEvent(batchtest.Insert("o-1", item), batchtest.Remove("o-2", item))
+	for _, r := range event.Records {
+		fmt.Println(r.EventName, r.Change.Keys["id"].String(), r.Change.NewImage != nil)
+	}
+	// Output:
+	// INSERT o-1 true
+	// REMOVE o-2 false
+}
+
+// An EventBridge Pipes event from an SQS queue, given to the Pipes adapter.
+func ExamplePipesEvent() {
+	sqs := batchtest.SQSEvent("ok", "bad")
+	handler := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), func(_ context.Context, m *events.SQSMessage) error {
+		if m.Body == "bad" {
+			return errors.New("bad")
+		}
+		return nil
+	})
+	resp, err := handler(context.Background(), batchtest.PipesEvent(sqs.Records...))
+	fmt.Println(batchtest.FailedIDs(resp)[0] == sqs.Records[1].MessageId, err)
+	// Output: true <nil>
+}
+
+// Running an adapter as Lambda would: the response bytes Lambda receives.
+func ExampleInvoke() {
+	type order struct {
+		ID string `json:"id"`
+	}
+	handler := processors.SQSHandler(core.Must(processors.NewSQS(processors.Config{})),
+		processors.SQSJSON(func(context.Context, order, *events.SQSMessage) error { return nil }))
+	sqs := batchtest.SQSEvent(`{"id":"o-1"}`, `not json`)
+	event, _ := json.Marshal(sqs)
+	out, err := batchtest.Invoke(context.Background(), handler, event)
+	fmt.Println(string(out) == `{"batchItemFailures":[{"itemIdentifier":"`+sqs.Records[1].MessageId+`"}]}`, err)
+	// Output: true <nil>
+}
+
+// A test's context with the Lambda context and deadline the runtime gives
+// a handler (batchkit's DeadlineMargin reads the deadline).
+func ExampleLambdaContext() {
+	ctx, cancel := batchtest.LambdaContext(context.Background(), time.Minute)
+	defer cancel()
+	lc, ok := lambdacontext.FromContext(ctx)
+	_, hasDeadline := ctx.Deadline()
+	fmt.Println(ok && lc.AwsRequestID != "", hasDeadline)
+	// Output: true true
 }
 
 // A Firehose transformation event of a stream fed by a Kinesis stream,
@@ -73,7 +128,7 @@ func ExampleFirehoseEvent() {
 // The third invocation of a Kinesis tumbling window: the state the previous
 // one returned, and the window's final flag.
 func ExampleWindowEvent() {
-	event := batchtest.WindowEvent(batchtest.KinesisEvent(`{"celsius":21.5}`).Records, batchtest.Window{State: `{"count":2}`, Final: true})
+	event := batchtest.WindowEvent(batchtest.Window{State: `{"count":2}`, Final: true}, batchtest.KinesisEvent(batchtest.KinesisRecord{Data: `{"celsius":21.5}`}).Records...)
 	var ev struct {
 		State json.RawMessage `json:"state"`
 		Final bool            `json:"isFinalInvokeForWindow"`
@@ -100,8 +155,8 @@ func ExampleS3BatchEvent() {
 
 // A Kafka record with the schema metadata the event source mapping adds
 // when a schema registry is configured on it.
-func ExampleKafkaEventJSON() {
-	event := batchtest.KafkaEventJSON("aws:kafka", batchtest.KafkaMessage{
+func ExampleKafkaEvent() {
+	event := batchtest.KafkaEvent("aws:kafka", batchtest.KafkaMessage{
 		Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`,
 		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "12"},
 	})

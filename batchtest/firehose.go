@@ -54,16 +54,16 @@ func FirehoseEvent(sourceType string, data ...string) []byte {
 	}
 	ev := event{
 		InvocationID:      "00540a87-5050-496a-84e4-e7d92bbaf5e2",
-		DeliveryStreamArn: fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/test-stream", Region, Account),
-		Region:            Region,
+		DeliveryStreamArn: fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/test-stream", region, account),
+		Region:            region,
 		Records:           make([]record, len(data)),
 	}
 	switch sourceType {
 	case "DirectPut":
 	case "KinesisStreamAsSource":
-		ev.SourceKinesisStreamArn = fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account)
+		ev.SourceKinesisStreamArn = fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", region, account)
 	case "MSKAsSource":
-		ev.SourceMSKArn = fmt.Sprintf("arn:aws:kafka:%s:%s:cluster/test-cluster/0f3c2b1a-aaaa-bbbb-cccc-0123456789ab-1", Region, Account)
+		ev.SourceMSKArn = fmt.Sprintf("arn:aws:kafka:%s:%s:cluster/test-cluster/0f3c2b1a-aaaa-bbbb-cccc-0123456789ab-1", region, account)
 	default:
 		panic(fmt.Sprintf("batchtest: FirehoseEvent: source type %q is not DirectPut, KinesisStreamAsSource or MSKAsSource", sourceType))
 	}
@@ -81,7 +81,7 @@ func FirehoseEvent(sourceType string, data ...string) []byte {
 			r.KinesisRecordMetadata = &kinesisMeta{
 				ShardID: "shardId-000000000000", PartitionKey: "pk",
 				ApproximateArrivalTimestamp: "2023-11-14T22:13:20.000Z",
-				SequenceNumber:              SequenceNumber(i), SubsequenceNumber: "",
+				SequenceNumber:              sequenceNumber(i), SubsequenceNumber: "",
 			}
 		default:
 			r.Data = []byte(d)

@@ -6,26 +6,19 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"testing"
 )
 
-// T is the part of *testing.T (or testing.TB) the assertions use, so that
-// they can be checked with a recorder of their own.
-type T interface {
-	Helper()
-	Errorf(format string, args ...any)
-	FailNow()
-}
-
 // updateEnv names the environment variable that, set to 1, makes
-// [RequireResponse] and [RequireGolden] write the response they got into the
-// golden file instead of comparing: BATCHTEST_UPDATE=1 go test ./...
+// [RequireGolden] write the response it got into the golden file instead of
+// comparing: BATCHTEST_UPDATE=1 go test ./...
 const updateEnv = "BATCHTEST_UPDATE"
 
-// RequireResponse fails t now unless got, a response's JSON, equals the JSON
+// requireResponse fails t now unless got, a response's JSON, equals the JSON
 // in the file wantFile (a golden file, such as response.json): equal as JSON
 // values, so spacing and key order do not matter, list order does. With
 // BATCHTEST_UPDATE=1 it writes got, indented, into wantFile instead.
-func RequireResponse(t T, got []byte, wantFile string) {
+func requireResponse(t testing.TB, got []byte, wantFile string) {
 	t.Helper()
 	if os.Getenv(updateEnv) == "1" {
 		var buf bytes.Buffer
@@ -53,12 +46,15 @@ func RequireResponse(t T, got []byte, wantFile string) {
 
 // RequireGolden runs handler on the event in eventFile as Lambda would
 // ([Invoke]) and requires its response to equal the golden file
-// responseFile ([RequireResponse]). A handler error fails t.
+// responseFile: equal as JSON values, so spacing and key order do not
+// matter, list order does. A handler error fails t. With
+// BATCHTEST_UPDATE=1 it writes the response, indented, into responseFile
+// instead of comparing.
 //
 //	func TestSampleEvent(t *testing.T) {
 //		batchtest.RequireGolden(t, handler, "event.json", "response.json")
 //	}
-func RequireGolden[H ~func(context.Context, E) (R, error), E, R any](t T, handler H, eventFile, responseFile string) {
+func RequireGolden[H ~func(context.Context, E) (R, error), E, R any](t testing.TB, handler H, eventFile, responseFile string) {
 	t.Helper()
 	event, err := os.ReadFile(eventFile)
 	if err != nil {
@@ -70,7 +66,7 @@ func RequireGolden[H ~func(context.Context, E) (R, error), E, R any](t T, handle
 		t.Errorf("batchtest: %s: %v", eventFile, err)
 		t.FailNow()
 	}
-	RequireResponse(t, got, responseFile)
+	requireResponse(t, got, responseFile)
 }
 
 // jsonDiff returns "" when want and got hold equal JSON values, else what

@@ -1,10 +1,7 @@
 package batchtest
 
 import (
-	"bytes"
-	"compress/zlib"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,8 +18,8 @@ type KafkaMessage struct {
 	Partition int64
 	Offset    int64
 	// Value is the record's value; the event carries it base64-encoded, as
-	// Lambda sends it. For a schema registry's framing, build it with
-	// [ConfluentFrame] or [GlueFrame].
+	// Lambda sends it. For a schema registry's framing, give it the bytes
+	// your producer's serializer writes (string(b)).
 	Value string
 	// Key is the record's key, base64-encoded in the event; "" is none.
 	Key string
@@ -31,21 +28,56 @@ type KafkaMessage struct {
 	Headers map[string]string
 	// KeySchema and ValueSchema are the schema metadata the event source
 	// mapping adds when a schema registry is configured on it
-	// (keySchemaMetadata, valueSchemaMetadata); nil is none. Only
-	// [KafkaEventJSON] carries them: aws-lambda-go's events.KafkaRecord has
-	// no field for them.
+	// (keySchemaMetadata, valueSchemaMetadata); nil is none.
 	KeySchema, ValueSchema *kafkapayload.SchemaMetadata
 }
 
 // KafkaEvent returns a Kafka event from eventSource ("aws:kafka" for Amazon
 // MSK, with a cluster ARN; "SelfManagedKafka", with bootstrap servers), its
-// records grouped under "<topic>-<partition>" keys in the order given.
-func KafkaEvent(eventSource string, msgs ...KafkaMessage) events.KafkaEvent {
+// records grouped under "<topic>-<partition>" keys in the order given, as
+// the JSON Lambda sends, in the shape of the Lambda developer guide's
+// payloads
+// (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
+// each message's KeySchema and ValueSchema are the record's
+// keySchemaMetadata and valueSchemaMetadata. It is JSON, not an
+// events.KafkaEvent, because aws-lambda-go's KafkaRecord has no field for
+// that metadata: give it to the Kafka adapter (or batchtest's Invoke) as it
+// is, or json.Unmarshal it into an events.KafkaEvent (or a
+// kafkapayload.Event, which keeps the metadata) for a typed entry.
+//
+//	resp, err := processors.KafkaHandler(p, h)(ctx, batchtest.KafkaEvent("aws:kafka",
+//		batchtest.KafkaMessage{Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`}))
+func KafkaEvent(eventSource string, msgs ...KafkaMessage) []byte {
+	type record struct {
+		events.KafkaRecord
+		KeySchemaMetadata   *kafkapayload.SchemaMetadata `json:"keySchemaMetadata,omitempty"`
+		ValueSchemaMetadata *kafkapayload.SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
+	}
+	ev := kafkaEvent(eventSource, msgs...)
+	recs := make(map[string][]record, len(ev.Records))
+	at := map[string]int{}
+	for _, m := range msgs {
+		key := m.Topic + "-" + strconv.FormatInt(m.Partition, 10)
+		i := at[key]
+		at[key]++
+		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: m.KeySchema, ValueSchemaMetadata: m.ValueSchema})
+	}
+	return []byte(mustJSON(struct {
+		EventSource      string              `json:"eventSource"`
+		EventSourceARN   string              `json:"eventSourceArn,omitempty"`
+		BootstrapServers string              `json:"bootstrapServers"`
+		Records          map[string][]record `json:"records"`
+	}{ev.EventSource, ev.EventSourceARN, ev.BootstrapServers, recs}))
+}
+
+// kafkaEvent returns the event as aws-lambda-go types it (no schema
+// metadata).
+func kafkaEvent(eventSource string, msgs ...KafkaMessage) events.KafkaEvent {
 	ev := events.KafkaEvent{EventSource: eventSource, Records: map[string][]events.KafkaRecord{}}
 	switch eventSource {
 	case "aws:kafka":
-		ev.EventSourceARN = fmt.Sprintf("arn:aws:kafka:%s:%s:cluster/test-cluster/0f3c2b1a-aaaa-bbbb-cccc-0123456789ab-1", Region, Account)
-		ev.BootstrapServers = "b-1.test-cluster.abc123.c1.kafka." + Region + ".amazonaws.com:9098"
+		ev.EventSourceARN = fmt.Sprintf("arn:aws:kafka:%s:%s:cluster/test-cluster/0f3c2b1a-aaaa-bbbb-cccc-0123456789ab-1", region, account)
+		ev.BootstrapServers = "b-1.test-cluster.abc123.c1.kafka." + region + ".amazonaws.com:9098"
 	default:
 		ev.BootstrapServers = "kafka-1.test.internal:9092,kafka-2.test.internal:9092"
 	}
@@ -78,84 +110,4 @@ func kafkaHeaders(h map[string]string) []map[string]events.JSONNumberBytes {
 		out = append(out, map[string]events.JSONNumberBytes{n: events.JSONNumberBytes(h[n])})
 	}
 	return out
-}
-
-// KafkaEventJSON is [KafkaEvent] as the JSON Lambda sends, with each
-// message's KeySchema and ValueSchema as the record's keySchemaMetadata and
-// valueSchemaMetadata, in the shape of the Lambda developer guide's
-// schema-registry payloads
-// (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html).
-// It is the event to give the Kafka adapter (or kafkapayload.Event) when a
-// test needs the metadata.
-func KafkaEventJSON(eventSource string, msgs ...KafkaMessage) []byte {
-	type record struct {
-		events.KafkaRecord
-		KeySchemaMetadata   *kafkapayload.SchemaMetadata `json:"keySchemaMetadata,omitempty"`
-		ValueSchemaMetadata *kafkapayload.SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
-	}
-	ev := KafkaEvent(eventSource, msgs...)
-	recs := make(map[string][]record, len(ev.Records))
-	at := map[string]int{}
-	for _, m := range msgs {
-		key := m.Topic + "-" + strconv.FormatInt(m.Partition, 10)
-		i := at[key]
-		at[key]++
-		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: m.KeySchema, ValueSchemaMetadata: m.ValueSchema})
-	}
-	return []byte(mustJSON(struct {
-		EventSource      string              `json:"eventSource"`
-		EventSourceARN   string              `json:"eventSourceArn,omitempty"`
-		BootstrapServers string              `json:"bootstrapServers"`
-		Records          map[string][]record `json:"records"`
-	}{ev.EventSource, ev.EventSourceARN, ev.BootstrapServers, recs}))
-}
-
-// ConfluentFrame returns payload (the bytes a codec encoded, Avro, Protobuf
-// or JSON) in Confluent Schema Registry's wire format: magic byte 0, the
-// 4-byte big-endian schema id and, for Protobuf, the message-index list
-// (zig-zag varints; pass none for a payload that is not Protobuf, 0 alone for
-// the first message type, written as the single byte 0 Confluent's
-// serializers write)
-// (https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format).
-// kafkapayload reads it back with Unframe.
-//
-//	value := batchtest.ConfluentFrame(42, avroBytes)
-func ConfluentFrame(schemaID uint32, payload []byte, protobufIndexes ...int) []byte {
-	out := []byte{0}
-	out = binary.BigEndian.AppendUint32(out, schemaID)
-	switch {
-	case len(protobufIndexes) == 1 && protobufIndexes[0] == 0:
-		out = append(out, 0)
-	case len(protobufIndexes) > 0:
-		out = binary.AppendVarint(out, int64(len(protobufIndexes)))
-		for _, i := range protobufIndexes {
-			out = binary.AppendVarint(out, int64(i))
-		}
-	}
-	return append(out, payload...)
-}
-
-// GlueFrame returns payload in AWS Glue Schema Registry's wire format:
-// header version byte 3, the compression byte (5, zlib, when compress is
-// set, else 0), the 16-byte schema version id, then the payload, compressed
-// when asked. The AWS Glue developer guide does not document the bytes;
-// this is what AWS's serializer writes
-// (github.com/awslabs/aws-glue-schema-registry,
-// serializer-deserializer/.../serializers/SerializationDataEncoder.java).
-// For Protobuf, payload starts with Glue's message index, as the codec
-// wrote it. kafkapayload reads it back with Unframe.
-func GlueFrame(schemaVersionID kafkapayload.UUID, compress bool, payload []byte) []byte {
-	out := []byte{3, 0}
-	if compress {
-		out[1] = 5
-	}
-	out = append(out, schemaVersionID[:]...)
-	if !compress {
-		return append(out, payload...)
-	}
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	_, _ = zw.Write(payload)
-	_ = zw.Close()
-	return append(out, buf.Bytes()...)
 }

@@ -15,9 +15,7 @@ import (
 
 	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
-	"github.com/batchkit/batchkit/envelope"
 	"github.com/batchkit/batchkit/firehose"
-	"github.com/batchkit/batchkit/kafkapayload"
 	"github.com/batchkit/batchkit/pipes"
 	"github.com/batchkit/batchkit/processors"
 	"github.com/batchkit/batchkit/s3batch"
@@ -28,53 +26,6 @@ type order struct {
 	ID string `json:"id"`
 }
 
-func TestEnvelopesRoundTrip(t *testing.T) {
-	p := core.Must(processors.NewSQS(processors.Config{}))
-	ctx := context.Background()
-
-	var got []string
-	h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, o.ID+" "+m.Layers.SNS().TopicArn)
-		return nil
-	}, envelope.SNS())
-	resp, err := processors.SQSHandler(p, h)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))))
-	require.NoError(t, err)
-	require.Empty(t, resp.BatchItemFailures)
-	require.Equal(t, []string{"o-1 arn:aws:sns:us-east-1:123456789012:test-topic"}, got)
-
-	got = nil
-	hEB := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, o.ID+" "+m.Layers.EventBridge().DetailType)
-		return nil
-	}, envelope.EventBridge())
-	resp, err = processors.SQSHandler(p, hEB)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.EventBridgeEvent("com.example", "Order Placed", `{"id":"o-2"}`))))
-	require.NoError(t, err)
-	require.Empty(t, resp.BatchItemFailures)
-	require.Equal(t, []string{"o-2 Order Placed"}, got)
-
-	got = nil
-	hS3 := envelope.SQS(func(_ context.Context, _ json.RawMessage, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, m.Layers.S3().S3.Object.URLDecodedKey)
-		return nil
-	}, envelope.S3())
-	resp, err = processors.SQSHandler(p, hS3)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.S3Notification("b", "photos/red flower.jpg", "a+b"))))
-	require.NoError(t, err)
-	require.Empty(t, resp.BatchItemFailures)
-	require.Equal(t, []string{"photos/red flower.jpg", "a+b"}, got)
-
-	got = nil
-	kp := core.Must(processors.NewKinesis(processors.Config{}))
-	hLogs := envelope.Kinesis(func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
-		got = append(got, o.ID+" "+m.Layers.LogsData().LogGroup)
-		return nil
-	}, envelope.CloudWatchLogs())
-	kev := batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`)})
-	resp, err = processors.KinesisHandler(kp, hLogs)(ctx, mustMarshal(t, kev))
-	require.NoError(t, err)
-	require.Empty(t, resp.BatchItemFailures)
-	require.Equal(t, []string{"l-1 /aws/lambda/orders", "l-2 /aws/lambda/orders"}, got)
-}
-
 func TestPipesRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	sqs := batchtest.SQSEvent("ok", "bad")
@@ -83,17 +34,17 @@ func TestPipesRoundTrip(t *testing.T) {
 			return errors.New("bad")
 		}
 		return nil
-	})(ctx, batchtest.Pipes(sqs.Records))
+	})(ctx, batchtest.PipesEvent(sqs.Records...))
 	require.NoError(t, err)
 	require.Equal(t, []string{sqs.Records[1].MessageId}, batchtest.FailedIDs(resp))
 
-	kin := batchtest.KinesisEvent("ok", "bad")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "ok"}, batchtest.KinesisRecord{Data: "bad"})
 	resp, err = pipes.KinesisHandler(core.Must(pipes.NewKinesis(processors.Config{})), func(_ context.Context, r *events.KinesisEventRecord) error {
 		if string(r.Kinesis.Data) == "bad" {
 			return errors.New("bad")
 		}
 		return nil
-	})(ctx, batchtest.Pipes(kin.Records))
+	})(ctx, batchtest.PipesEvent(kin.Records...))
 	require.NoError(t, err)
 	require.Len(t, resp.BatchItemFailures, 1, "the flattened Kinesis record decodes, data included")
 }
@@ -147,48 +98,9 @@ func TestWindowRoundTrip(t *testing.T) {
 			return nil
 		},
 	}
-	ev := batchtest.WindowEvent(batchtest.KinesisEvent("a", "b", "a").Records, batchtest.Window{State: `{"a":1}`, Final: true})
+	ev := batchtest.WindowEvent(batchtest.Window{State: `{"a":1}`, Final: true}, batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}, batchtest.KinesisRecord{Data: "a"}).Records...)
 	resp, err := window.KinesisHandler(p, agg)(context.Background(), ev)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, map[string]int{"a": 3, "b": 1}, published, "the state carried in, folded, published on the final invocation")
-}
-
-func TestKafkaFramingRoundTrip(t *testing.T) {
-	payload := []byte("avro-bytes")
-	data, s, err := kafkapayload.Unframe(batchtest.ConfluentFrame(42, payload), kafkapayload.WireAuto, false)
-	require.NoError(t, err)
-	require.Equal(t, payload, data)
-	require.Equal(t, uint32(42), s.ID)
-
-	for _, idx := range [][]int{{0}, {1, 0}, {3}} {
-		data, s, err = kafkapayload.Unframe(batchtest.ConfluentFrame(7, payload, idx...), kafkapayload.WireConfluent, true)
-		require.NoError(t, err)
-		require.Equal(t, payload, data)
-		require.Equal(t, idx, s.Indexes)
-	}
-	require.Equal(t, []byte{0, 0, 0, 0, 7, 0}, batchtest.ConfluentFrame(7, nil, 0)[:6], "[0] is the single byte 0")
-
-	id := kafkapayload.UUID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
-	for _, compress := range []bool{false, true} {
-		data, s, err = kafkapayload.Unframe(batchtest.GlueFrame(id, compress, payload), kafkapayload.WireAuto, false)
-		require.NoError(t, err)
-		require.Equal(t, payload, data)
-		require.Equal(t, kafkapayload.WireGlue, s.Wire)
-		require.Equal(t, id, s.GUID)
-		require.Equal(t, compress, s.Compressed)
-	}
-
-	// Through a decoder, with the event source mapping's metadata.
-	raw := batchtest.KafkaEventJSON("aws:kafka", batchtest.KafkaMessage{
-		Topic: "orders", Offset: 3, Value: string(batchtest.ConfluentFrame(9, []byte(`{"id":"k-1"}`))),
-		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "9"},
-	})
-	var ev struct {
-		Records map[string][]struct {
-			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
-		} `json:"records"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &ev))
-	require.Equal(t, "JSON", ev.Records["orders-0"][0].ValueSchemaMetadata.DataFormat)
 }

@@ -1,6 +1,10 @@
 package batchtest
 
-import "fmt"
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
 
 // S3BatchEvent returns an S3 Batch Operations invocation of a Lambda
 // function with one task per key of bucket, in invocation schema
@@ -55,4 +59,10 @@ func S3BatchEvent(schemaVersion, bucket string, userArguments map[string]string,
 		ev.Tasks[i] = t
 	}
 	return []byte(mustJSON(ev))
+}
+
+// s3Key URL-encodes a key as S3 does in its events: form encoding, a space
+// as +, the slashes kept.
+func s3Key(k string) string {
+	return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
 }

@@ -1,214 +1,31 @@
 package batchtest_test
 
 import (
-	"bytes"
-	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/batchtest"
+	"github.com/batchkit/batchkit/internal/testevents"
 	"github.com/batchkit/batchkit/kafkapayload"
 )
 
-// dataKeys name the objects whose keys are data, not schema (a job's user
-// arguments, a window's state, Kafka's "<topic>-<partition>" groups and
-// header names): their values are compared with the sample's first value.
-var dataKeys = map[string]bool{"userArguments": true, "state": true, "records": true, "headers": true}
-
-// optionalKeys may be present or absent: SQS adds md5OfMessageAttributes
-// only to messages with message attributes (aws-lambda-go's SQSMessage
-// always writes it); the Pipes guide's DynamoDB sample omits the
-// ApproximateCreationDateTime every other DynamoDB Streams sample has.
-// opaqueKeys hold DynamoDB items (attribute name to typed value), checked
-// only to be objects: a table's own schema.
-var opaqueKeys = map[string]bool{"Keys": true, "NewImage": true, "OldImage": true}
-
-var optionalKeys = map[string]bool{"md5OfMessageAttributes": true, "ApproximateCreationDateTime": true}
-
-// shapeDiff compares the JSON value got with AWS's sample want: the same
-// object keys at every level, the same kind of value (string, number,
-// bool, null, object, array) under each key, and element i of an array
-// shaped like the sample's element i (its last one past its end). It returns the differences.
-func shapeDiff(path string, want, got any) []string { return diff(path, want, got, false) }
-
-func diff(path string, want, got any, data bool) []string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: want an object, got %T", path, got)}
-		}
-		var diffs []string
-		if data {
-			for _, first := range w {
-				for k, gv := range g {
-					diffs = append(diffs, diff(path+"."+k, first, gv, false)...)
-				}
-				break
-			}
-			sort.Strings(diffs)
-			return diffs
-		}
-		for k := range w {
-			if _, ok := g[k]; !ok && !optionalKeys[k] {
-				diffs = append(diffs, fmt.Sprintf("%s.%s: missing", path, k))
-			}
-		}
-		for k := range g {
-			if _, ok := w[k]; !ok && !optionalKeys[k] {
-				diffs = append(diffs, fmt.Sprintf("%s.%s: not in AWS's sample", path, k))
-			}
-		}
-		for k := range w {
-			if gv, ok := g[k]; ok {
-				if opaqueKeys[k] {
-					if _, isObj := gv.(map[string]any); !isObj {
-						diffs = append(diffs, fmt.Sprintf("%s.%s: want an object, got %T", path, k, gv))
-					}
-					continue
-				}
-				diffs = append(diffs, diff(path+"."+k, w[k], gv, dataKeys[k])...)
-			}
-		}
-		sort.Strings(diffs)
-		return diffs
-	case []any:
-		g, ok := got.([]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: want an array, got %T", path, got)}
-		}
-		if len(w) == 0 {
-			return nil
-		}
-		var diffs []string
-		// Only header lists hold data objects (one per header).
-		data = data && strings.HasSuffix(path, ".headers")
-		for i, e := range g {
-			diffs = append(diffs, diff(fmt.Sprintf("%s[%d]", path, i), w[min(i, len(w)-1)], e, data)...)
-		}
-		return diffs
-	}
-	if fmt.Sprintf("%T", want) != fmt.Sprintf("%T", got) {
-		return []string{fmt.Sprintf("%s: want a %T like %v, got %T %v", path, want, want, got, got)}
-	}
-	return nil
-}
-
-func decode(t *testing.T, data []byte) any {
-	t.Helper()
-	var v any
-	require.NoError(t, json.Unmarshal(data, &v), "%s", data)
-	return v
-}
-
-func sample(t *testing.T, path string) any {
-	t.Helper()
-	data, err := os.ReadFile(filepath.FromSlash(path))
-	require.NoError(t, err)
-	return decode(t, data)
-}
-
-// requireShape fails unless got has the shape of want.
-func requireShape(t *testing.T, want any, got []byte) {
-	t.Helper()
-	require.Empty(t, shapeDiff("$", want, decode(t, got)), "%s", got)
-}
-
-// at walks a decoded JSON value: a string is an object key, an int an
-// array index.
-func at(v any, path ...any) any {
-	for _, p := range path {
-		switch p := p.(type) {
-		case string:
-			v = v.(map[string]any)[p]
-		case int:
-			v = v.([]any)[p]
-		}
-	}
-	return v
-}
-
-// The check itself: a builder output with a key too many, one missing or
-// a value of another kind differs from the sample.
-func TestShapeDiffCatchesDifferences(t *testing.T) {
-	want := decode(t, []byte(`{"a":"x","b":[{"c":1}]}`))
-	require.Empty(t, shapeDiff("$", want, decode(t, []byte(`{"a":"y","b":[{"c":2},{"c":3}]}`))))
-	require.NotEmpty(t, shapeDiff("$", want, decode(t, []byte(`{"a":"y","b":[],"d":1}`))))
-	require.NotEmpty(t, shapeDiff("$", want, decode(t, []byte(`{"a":"y"}`))))
-	require.NotEmpty(t, shapeDiff("$", want, decode(t, []byte(`{"a":1,"b":[]}`))))
-	require.NotEmpty(t, shapeDiff("$", want, decode(t, []byte(`{"a":"y","b":[{"c":"1"}]}`))))
-	// A data object's keys are free, its values are checked.
-	want = decode(t, []byte(`{"state":{"k":1}}`))
-	require.Empty(t, shapeDiff("$", want, decode(t, []byte(`{"state":{"x":2,"y":3}}`))))
-	require.NotEmpty(t, shapeDiff("$", want, decode(t, []byte(`{"state":{"x":"2"}}`))))
-}
-
-func sqsBody(t *testing.T, path string, i int) any {
-	t.Helper()
-	return decode(t, []byte(at(sample(t, path), "Records", i, "body").(string)))
-}
-
-func TestSNSNotificationShape(t *testing.T) {
-	requireShape(t, sqsBody(t, "../envelope/testdata/sns_sqs.json", 0), []byte(batchtest.SNSNotification(`{"a":1}`)))
-	require.Equal(t, `{"a":1}`, at(decode(t, []byte(batchtest.SNSNotification(`{"a":1}`))), "Message"))
-}
-
-func TestEventBridgeEventShape(t *testing.T) {
-	got := batchtest.EventBridgeEvent("com.example.orders", "Order Placed", `{"orderId":"o-1","amount":2.5}`)
-	requireShape(t, sqsBody(t, "../envelope/testdata/eventbridge_sqs.json", 0), []byte(got))
-}
-
-func TestS3NotificationShape(t *testing.T) {
-	got := batchtest.S3Notification("uploads", "photos/red flower.jpg", "a+b.txt")
-	requireShape(t, sqsBody(t, "../envelope/testdata/s3_sqs.json", 1), []byte(got))
-	v := decode(t, []byte(got))
-	require.Equal(t, "photos/red+flower.jpg", at(v, "Records", 0, "s3", "object", "key"), "S3 URL-encodes keys, a space as +")
-	require.Equal(t, "a%2Bb.txt", at(v, "Records", 1, "s3", "object", "key"))
-}
-
-func gunzip(t *testing.T, data []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	require.NoError(t, err)
-	out, err := io.ReadAll(zr)
-	require.NoError(t, err)
-	return out
-}
-
-func TestCloudWatchLogsShape(t *testing.T) {
-	var ev struct {
-		Records []struct {
-			Kinesis struct{ Data []byte } `json:"kinesis"`
-		}
-	}
-	data, err := os.ReadFile("../envelope/testdata/logs_kinesis.json")
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &ev))
-	want := decode(t, gunzip(t, ev.Records[0].Kinesis.Data))
-	got := gunzip(t, batchtest.CloudWatchLogs("/aws/lambda/orders", "one", "two"))
-	requireShape(t, want, got)
-	require.Equal(t, "two", at(decode(t, got), "logEvents", 1, "message"))
-	// In a Kinesis event the data is base64 of the gzip bytes, as in the sample.
-	kev, err := json.Marshal(batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/g", "m")}))
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(at(decode(t, kev), "Records", 0, "kinesis", "data").(string), "H4sI"), "base64 of gzip")
-}
+var (
+	requireShape = testevents.RequireShape
+	decode       = testevents.Decode
+	sample       = testevents.Sample
+	at           = testevents.At
+)
 
 func TestPipesShape(t *testing.T) {
-	requireShape(t, sample(t, "../pipes/testdata/sqs.json"), batchtest.Pipes(batchtest.SQSEvent("a", "b").Records))
-	requireShape(t, sample(t, "../pipes/testdata/kinesis.json"), batchtest.Pipes(batchtest.KinesisEvent("a").Records))
-	requireShape(t, sample(t, "../pipes/testdata/dynamodb.json"), batchtest.Pipes(batchtest.DynamoDBEvent(batchtest.Insert("1", map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")})).Records))
-	requireShape(t, sample(t, "../pipes/testdata/sqs_fifo.json"), batchtest.Pipes(batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "g", Body: "x"}).Records))
-	require.Equal(t, "[]", string(batchtest.Pipes[struct{}](nil)))
+	requireShape(t, sample(t, "../pipes/testdata/sqs.json"), batchtest.PipesEvent(batchtest.SQSEvent("a", "b").Records...))
+	requireShape(t, sample(t, "../pipes/testdata/kinesis.json"), batchtest.PipesEvent(batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}).Records...))
+	requireShape(t, sample(t, "../pipes/testdata/dynamodb.json"), batchtest.PipesEvent(batchtest.DynamoDBEvent(batchtest.Insert("1", map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")})).Records...))
+	requireShape(t, sample(t, "../pipes/testdata/sqs_fifo.json"), batchtest.PipesEvent(batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "g", Body: "x"}).Records...))
+	require.Equal(t, "[]", string(batchtest.PipesEvent[struct{}]()))
 }
 
 func TestFirehoseEventShapes(t *testing.T) {
@@ -246,19 +63,19 @@ func TestS3BatchEventShapes(t *testing.T) {
 }
 
 func TestWindowEventShapes(t *testing.T) {
-	kin := batchtest.WindowEvent(batchtest.KinesisEvent("a", "b").Records, batchtest.Window{State: `{"1":282}`})
+	kin := batchtest.WindowEvent(batchtest.Window{State: `{"1":282}`}, batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"}).Records...)
 	requireShape(t, sample(t, "../internal/contracttest/testdata/events/kinesis-window.json"), kin)
 	img := map[string]events.DynamoDBAttributeValue{"n": events.NewNumberAttribute("1")}
-	ddb := batchtest.WindowEvent(batchtest.DynamoDBEvent(batchtest.Insert("1", img), batchtest.Modify("1", img, img), batchtest.Remove("1", img)).Records, batchtest.Window{State: `{"INSERT":4}`, Final: true})
+	ddb := batchtest.WindowEvent(batchtest.Window{State: `{"INSERT":4}`, Final: true}, batchtest.DynamoDBEvent(batchtest.Insert("1", img), batchtest.Modify("1", img, img), batchtest.Remove("1", img)).Records...)
 	requireShape(t, sample(t, "../internal/contracttest/testdata/events/dynamodb-window.json"), ddb)
 	require.Equal(t, true, at(decode(t, ddb), "isFinalInvokeForWindow"))
-	require.Equal(t, map[string]any{}, at(decode(t, batchtest.WindowEvent(batchtest.KinesisEvent().Records, batchtest.Window{})), "state"), "a first invocation's state is {}")
-	require.Panics(t, func() { batchtest.WindowEvent(batchtest.SQSEvent("a").Records, batchtest.Window{}) })
+	require.Equal(t, map[string]any{}, at(decode(t, batchtest.WindowEvent(batchtest.Window{}, batchtest.KinesisEvent().Records...)), "state"), "a first invocation's state is {}")
+	require.Panics(t, func() { batchtest.WindowEvent(batchtest.Window{}, batchtest.SQSEvent("a").Records...) })
 }
 
-func TestKafkaEventJSONShape(t *testing.T) {
+func TestKafkaEventShape(t *testing.T) {
 	md := &kafkapayload.SchemaMetadata{DataFormat: "AVRO", SchemaID: "a1b2c3d4-5678-90ab-cdef-1234567890ab"}
-	got := batchtest.KafkaEventJSON("aws:kafka",
+	got := batchtest.KafkaEvent("aws:kafka",
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 7, Key: "k", Value: "v", Headers: map[string]string{"h": "x"}, KeySchema: md, ValueSchema: md},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 8, Key: "k2", Value: "v2", Headers: map[string]string{"h": "y"}, KeySchema: md, ValueSchema: md})
 	requireShape(t, sample(t, "testdata/msk-schema-registry.json"), got)
@@ -274,4 +91,16 @@ func TestKafkaEventJSONShape(t *testing.T) {
 	require.Equal(t, int64(8), r.Offset)
 	require.Equal(t, *md, r.KeySchemaMetadata)
 	require.Equal(t, *md, r.ValueSchemaMetadata)
+
+	// What a handler of events.KafkaEvent receives: values and headers as
+	// Lambda encodes them; no metadata key when a message has none.
+	plain := batchtest.KafkaEvent("SelfManagedKafka", batchtest.KafkaMessage{Topic: "t", Partition: 2, Offset: 5, Value: "v", Headers: map[string]string{"b": "2", "a": "1"}})
+	require.NotContains(t, string(plain), "SchemaMetadata")
+	var typed events.KafkaEvent
+	require.NoError(t, json.Unmarshal(plain, &typed))
+	rec := typed.Records["t-2"][0]
+	require.Equal(t, "SelfManagedKafka", typed.EventSource)
+	require.Equal(t, int64(5), rec.Offset)
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte("v")), rec.Value)
+	require.Equal(t, []map[string]events.JSONNumberBytes{{"a": events.JSONNumberBytes("1")}, {"b": events.JSONNumberBytes("2")}}, rec.Headers)
 }

@@ -26,21 +26,21 @@ type Window struct {
 // windowStart is the start of the built windows: a two-minute window.
 var windowStart = time.Date(2023, 11, 14, 22, 12, 0, 0, time.UTC)
 
-// WindowEvent returns a tumbling-window event: records (build them with
-// [KinesisEvent], [KinesisEventOf] or [DynamoDBEvent]) and the window w
-// describes, in the shape of the Lambda developer guide's examples for
-// Kinesis (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html)
+// WindowEvent returns a tumbling-window event: the window w describes and
+// records (build them with [KinesisEvent] or [DynamoDBEvent]), in the shape
+// of the Lambda developer guide's examples for Kinesis (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html)
 // and DynamoDB Streams (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html).
 // R is events.KinesisEventRecord or events.DynamoDBEventRecord; another
 // record type panics.
 //
-//	event := batchtest.WindowEvent(batchtest.KinesisEvent(`{"n":1}`).Records, batchtest.Window{State: `{"sum":41}`})
-func WindowEvent[R any](records []R, w Window) []byte {
+//	event := batchtest.WindowEvent(batchtest.Window{State: `{"sum":41}`},
+//		batchtest.KinesisEvent(batchtest.KinesisRecord{Data: `{"n":1}`}).Records...)
+func WindowEvent[R any](w Window, records ...R) []byte {
 	switch any(records).(type) {
 	case []events.KinesisEventRecord:
-		return windowEvent(records, w, "shardId-000000000000", fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", Region, Account))
+		return windowEvent(records, w, "shardId-000000000000", fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/test-stream", region, account))
 	case []events.DynamoDBEventRecord:
-		return windowEvent(records, w, "shardId-00000001700000000000-00000000", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", Region, Account))
+		return windowEvent(records, w, "shardId-00000001700000000000-00000000", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/test-table/stream/2024-01-01T00:00:00.000", region, account))
 	}
 	panic(fmt.Sprintf("batchtest: WindowEvent: %T is not a Kinesis or DynamoDB Streams record slice", records))
 }

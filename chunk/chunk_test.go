@@ -214,9 +214,9 @@ func TestKinesisStopKeyInsideChunk(t *testing.T) {
 	keys := []string{"k", "k", "j", "k", "j"}
 	recs := make([]batchtest.KinesisRecord, len(keys))
 	for i, k := range keys {
-		recs[i] = batchtest.KinesisRecord{PartitionKey: k, Data: []byte(strconv.Itoa(i))}
+		recs[i] = batchtest.KinesisRecord{PartitionKey: k, Data: strconv.Itoa(i)}
 	}
-	ev := batchtest.KinesisEventOf(recs...)
+	ev := batchtest.KinesisEvent(recs...)
 	var handled []string
 	resp, err := chunk.Process(context.Background(), p, ev.Records, func(_ context.Context, rs []*events.KinesisEventRecord) ([]error, error) {
 		errs := make([]error, len(rs))
@@ -274,11 +274,11 @@ func TestConcurrencyBoundWithKeys(t *testing.T) {
 	var recs []batchtest.KinesisRecord
 	for c := 0; c < 8; c++ {
 		for j := 0; j < 3; j++ {
-			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "k" + strconv.Itoa(c), Data: []byte("x")})
+			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "k" + strconv.Itoa(c), Data: "x"})
 		}
 	}
 	var running, peak atomic.Int32
-	resp, err := chunk.Process(context.Background(), p, batchtest.KinesisEventOf(recs...).Records, func(_ context.Context, rs []*events.KinesisEventRecord) ([]error, error) {
+	resp, err := chunk.Process(context.Background(), p, batchtest.KinesisEvent(recs...).Records, func(_ context.Context, rs []*events.KinesisEventRecord) ([]error, error) {
 		n := running.Add(1)
 		defer running.Add(-1)
 		for {

@@ -90,7 +90,7 @@ func TestOpenBuiltins(t *testing.T) {
 func TestOpenStreams(t *testing.T) {
 	k, err := config.Open[events.KinesisEventRecord]("kinesis", processors.Config{StopOnFirstFailure: true})
 	require.NoError(t, err)
-	kev := batchtest.KinesisEvent("fail", "ok")
+	kev := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "fail"}, batchtest.KinesisRecord{Data: "ok"})
 	resp, err := core.Process(t.Context(), k, kev.Records, func(_ context.Context, r *events.KinesisEventRecord) error {
 		if string(r.Kinesis.Data) == "fail" {
 			return errors.New("boom")
@@ -98,7 +98,7 @@ func TestOpenStreams(t *testing.T) {
 		return nil
 	})
 	require.ErrorIs(t, err, core.ErrFullBatchFailure, "the second record is short-circuited: every record failed")
-	require.Equal(t, []string{batchtest.SequenceNumber(0), batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{kev.Records[0].Kinesis.SequenceNumber, kev.Records[1].Kinesis.SequenceNumber}, batchtest.FailedIDs(resp))
 
 	d, err := config.Open[events.DynamoDBEventRecord]("dynamodb", processors.Config{})
 	require.NoError(t, err)

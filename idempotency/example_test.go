@@ -62,7 +62,7 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	m := batchtest.SQSMessage(1, "hello")
+	m := batchtest.SQSEvent("hello").Records[0]
 	b := core.NewBatch([]events.SQSMessage{m, m}, func(_ context.Context, m *events.SQSMessage) error {
 		fmt.Println("handled", m.Body)
 		return nil
@@ -73,7 +73,7 @@ func ExampleNew() {
 	fmt.Printf("%+v\n", b.Outcomes[1].Result)
 	// Output:
 	// handled hello
-	// {Key:5eed0001-0000-4000-8000-000000000001}
+	// {Key:5eed0000-0000-4000-8000-000000000000}
 }
 
 // A handler with a result: a duplicate returns the stored result.

@@ -141,7 +141,7 @@ func TestConcurrentInvocations(t *testing.T) {
 		})
 		require.NoError(t, err)
 		p := wrapped(t, sqs(t, processors.Config{}), sqsConfig(s)) // one processor for every invocation
-		msg := batchtest.SQSMessage(1, "race")
+		msg := batchtest.SQSEvent("race").Records[0]
 		outcomes := make([]core.Outcome, n)
 		var wg sync.WaitGroup
 		returned := make(chan struct{}, n)
@@ -296,7 +296,7 @@ func TestStoredResult(t *testing.T) {
 			return receipt{Charged: int(n.Add(1))}, nil
 		})
 		require.NoError(t, err)
-		m := batchtest.SQSMessage(1, "pay")
+		m := batchtest.SQSEvent("pay").Records[0]
 		r1, err := h(t.Context(), &m)
 		require.NoError(t, err)
 		r2, err := h(t.Context(), &m)
@@ -403,7 +403,7 @@ func TestUserCodePanics(t *testing.T) {
 	s := idempotency.NewMemoryStore()
 	h, err := idempotency.ResultHandler(sqsConfig(s), func(context.Context, *events.SQSMessage) (panicky, error) { return panicky{}, nil })
 	require.NoError(t, err)
-	m := batchtest.SQSMessage(1, "p")
+	m := batchtest.SQSEvent("p").Records[0]
 	_, err = h(t.Context(), &m)
 	require.NoError(t, err)
 	_, err = h(t.Context(), &m)

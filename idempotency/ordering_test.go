@@ -146,11 +146,11 @@ func TestOrderingStreamKey(t *testing.T) {
 		}}
 		p, err := idempotency.New(kp, cfg)
 		require.NoError(t, err)
-		ev := batchtest.KinesisEventOf(
-			batchtest.KinesisRecord{PartitionKey: "A", Data: []byte("fail")},
-			batchtest.KinesisRecord{PartitionKey: "A", Data: []byte("done1")},
-			batchtest.KinesisRecord{PartitionKey: "B", Data: []byte("done2")},
-			batchtest.KinesisRecord{PartitionKey: "B", Data: []byte("fresh")},
+		ev := batchtest.KinesisEvent(
+			batchtest.KinesisRecord{PartitionKey: "A", Data: "fail"},
+			batchtest.KinesisRecord{PartitionKey: "A", Data: "done1"},
+			batchtest.KinesisRecord{PartitionKey: "B", Data: "done2"},
+			batchtest.KinesisRecord{PartitionKey: "B", Data: "fresh"},
 		)
 		c := newCalls("fail")
 		b, _, err := run(t, t.Context(), p, ev.Records, func(_ context.Context, r *events.KinesisEventRecord) error {

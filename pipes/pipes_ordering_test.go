@@ -37,10 +37,10 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 	}{{
 		name: "kinesis, partition key readable",
 		run: func(t *testing.T, r *ran) (core.Response, error) {
-			recs := batchtest.KinesisEventOf(
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("0")},
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("1")},
-				batchtest.KinesisRecord{PartitionKey: "b", Data: []byte("2")},
+			recs := batchtest.KinesisEvent(
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "0"},
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "1"},
+				batchtest.KinesisRecord{PartitionKey: "b", Data: "2"},
 			).Records
 			for i := range recs {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
@@ -59,9 +59,9 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 	}, {
 		name: "kinesis, partition key unreadable",
 		run: func(t *testing.T, r *ran) (core.Response, error) {
-			recs := batchtest.KinesisEventOf(
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("0")},
-				batchtest.KinesisRecord{PartitionKey: "a", Data: []byte("1")},
+			recs := batchtest.KinesisEvent(
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "0"},
+				batchtest.KinesisRecord{PartitionKey: "a", Data: "1"},
 			).Records
 			for i := range recs {
 				recs[i].EventID = "e" + string(recs[i].Kinesis.Data)
@@ -95,7 +95,7 @@ func TestPipesUndecodableRecordStopsItsKey(t *testing.T) {
 		},
 		// The unreadable group may be any: every later grouped message
 		// waits for it.
-		wantFailed: []string{batchtest.MessageID(0), batchtest.MessageID(1), batchtest.MessageID(2)},
+		wantFailed: []string{contracttest.MessageID(0), contracttest.MessageID(1), contracttest.MessageID(2)},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,7 +95,7 @@ func BenchmarkOrderedConcurrentSleep(b *testing.B) {
 		for i := range keys * perKey {
 			msgs = append(msgs, batchtest.KafkaMessage{Topic: "t", Partition: int64(i % keys), Offset: int64(i / keys)})
 		}
-		event := batchtest.KafkaEvent(processors.EventSourceMSK, msgs...)
+		event := kafkaEvent(b, processors.EventSourceMSK, msgs...)
 		p := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: keys}}))
 		handler := sleepHandler[events.KafkaRecord](time.Millisecond)
 		for b.Loop() {
@@ -108,9 +108,9 @@ func BenchmarkOrderedConcurrentSleep(b *testing.B) {
 	b.Run("kinesis-order-by-key", func(b *testing.B) {
 		var recs []batchtest.KinesisRecord
 		for i := range keys * perKey {
-			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: []byte("{}")})
+			recs = append(recs, batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: "{}"})
 		}
-		event := batchtest.KinesisEventOf(recs...)
+		event := batchtest.KinesisEvent(recs...)
 		p := core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: keys}, OrderByKey: true}))
 		handler := sleepHandler[events.KinesisEventRecord](time.Millisecond)
 		for b.Loop() {

@@ -157,9 +157,9 @@ func BenchmarkKinesisOrdered16Keys(b *testing.B) {
 	const keys, records, bound = 16, 320, 10
 	recs := make([]batchtest.KinesisRecord, records)
 	for i := range recs {
-		recs[i] = batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: []byte("{}")}
+		recs[i] = batchtest.KinesisRecord{PartitionKey: "pk" + strconv.Itoa(i%keys), Data: "{}"}
 	}
-	event := batchtest.KinesisEventOf(recs...)
+	event := batchtest.KinesisEvent(recs...)
 	p := core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: bound}, OrderByKey: true}))
 	h := sleepHandler[events.KinesisEventRecord](time.Millisecond)
 	for b.Loop() {
@@ -233,12 +233,12 @@ func BenchmarkSequentialOverhead(b *testing.B) {
 	const n = 10000
 	bodies := make([]string, n)
 	fifo := make([]batchtest.FIFOMessage, n)
-	kin := make([]string, n)
+	kin := make([]batchtest.KinesisRecord, n)
 	var changes []batchtest.Change
 	for i := range bodies {
 		bodies[i] = "{}"
 		fifo[i] = batchtest.FIFOMessage{Group: "g" + strconv.Itoa(i%10), Body: "{}"}
-		kin[i] = "{}"
+		kin[i] = batchtest.KinesisRecord{Data: "{}"}
 		changes = append(changes, batchtest.Insert(strconv.Itoa(i), nil))
 	}
 	sqs := batchtest.SQSEvent(bodies...).Records

@@ -81,7 +81,7 @@ func ExampleSQSJSON() {
 
 // Every record's outcome after processing: Powertools' processed messages.
 func ExampleNewKinesis() {
-	event := batchtest.KinesisEvent("21.5", "oops")
+	event := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "21.5"}, batchtest.KinesisRecord{Data: "oops"})
 	b := core.NewBatch(event.Records, func(_ context.Context, r *events.KinesisEventRecord) error {
 		var v float64
 		_, err := fmt.Sscan(string(r.Kinesis.Data), &v)

@@ -280,9 +280,9 @@ func breakSQS(rec map[string]any) { rec["body"] = 1 }
 func kinesisRecords(c contractCase) []events.KinesisEventRecord {
 	recs := make([]batchtest.KinesisRecord, len(c.keys))
 	for i, k := range c.keys {
-		recs[i] = batchtest.KinesisRecord{PartitionKey: "p" + strconv.Itoa(k), Data: []byte(strconv.Itoa(i))}
+		recs[i] = batchtest.KinesisRecord{PartitionKey: "p" + strconv.Itoa(k), Data: strconv.Itoa(i)}
 	}
-	return batchtest.KinesisEventOf(recs...).Records
+	return batchtest.KinesisEvent(recs...).Records
 }
 
 func kinesisIdx(r *events.KinesisEventRecord) int {
@@ -982,7 +982,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: strconv.Itoa(i)}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
-		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
+		raw = breakRecords(t, c, batchtest.KafkaEvent("aws:kafka", msgs...), "records", func(rec map[string]any) { rec["value"] = 1 })
 		h := func(ctx context.Context, r *events.KafkaRecord) error {
 			i := int(r.Offset)
 			return l.handle(ctx, i, c.beh[i])
@@ -1009,7 +1009,7 @@ func runPartial(t *testing.T, c contractCase, l *propLog) verdict {
 			msgs[i] = batchtest.KafkaMessage{Topic: "t", Partition: int64(k), Offset: int64(i), Value: value}
 			ids = append(ids, core.KafkaID("t-"+strconv.Itoa(k), int64(i)))
 		}
-		raw = breakRecords(t, c, contracttest.JSON(t, batchtest.KafkaEvent("aws:kafka", msgs...)), "records", func(rec map[string]any) { rec["value"] = 1 })
+		raw = breakRecords(t, c, batchtest.KafkaEvent("aws:kafka", msgs...), "records", func(rec map[string]any) { rec["value"] = 1 })
 		raw = malformMetadata(t, raw, func(i int) bool { return c.alt[i] && i%3 == 1 })
 		h := kafkapayload.Values(kafkapayload.JSON[kafkaPayload](), func(ctx context.Context, v kafkaPayload, _ *events.KafkaRecord) error {
 			return l.handle(ctx, v.N, c.beh[v.N])

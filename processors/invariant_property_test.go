@@ -470,9 +470,9 @@ func (c propCase) run(t *testing.T, l *propLog) (core.Response, error, bool, []c
 	case "kinesis":
 		recs := make([]batchtest.KinesisRecord, len(c.keys))
 		for i, k := range c.keys {
-			recs[i] = batchtest.KinesisRecord{PartitionKey: "p" + strconv.Itoa(k), Data: []byte(strconv.Itoa(i))}
+			recs[i] = batchtest.KinesisRecord{PartitionKey: "p" + strconv.Itoa(k), Data: strconv.Itoa(i)}
 		}
-		ev := batchtest.KinesisEventOf(recs...)
+		ev := batchtest.KinesisEvent(recs...)
 		for i := range ev.Records {
 			ids = append(ids, core.StringID(ev.Records[i].Kinesis.SequenceNumber))
 		}

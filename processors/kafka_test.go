@@ -158,10 +158,19 @@ func TestKafkaLowestOffsetWhateverTheInputOrder(t *testing.T) {
 	require.Equal(t, []string{"t-0@7"}, batchtest.FailedIDs(resp))
 }
 
+// kafkaEvent is batchtest.KafkaEvent decoded as Lambda's runtime decodes
+// it for a handler of events.KafkaEvent.
+func kafkaEvent(t testing.TB, eventSource string, msgs ...batchtest.KafkaMessage) events.KafkaEvent {
+	t.Helper()
+	var ev events.KafkaEvent
+	require.NoError(t, json.Unmarshal(batchtest.KafkaEvent(eventSource, msgs...), &ev))
+	return ev
+}
+
 // TestKafkaRecordsOrder: partitions by topic then partition number, records
 // by offset, whatever the order of the event.
 func TestKafkaRecordsOrder(t *testing.T) {
-	event := batchtest.KafkaEvent(processors.EventSourceMSK,
+	event := kafkaEvent(t, processors.EventSourceMSK,
 		batchtest.KafkaMessage{Topic: "t", Partition: 10, Offset: 5},
 		batchtest.KafkaMessage{Topic: "t", Partition: 2, Offset: 9},
 		batchtest.KafkaMessage{Topic: "t", Partition: 2, Offset: 8},
@@ -193,7 +202,7 @@ func TestProcessKafkaEventSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.source, func(t *testing.T) {
-			event := batchtest.KafkaEvent(tt.source, batchtest.KafkaMessage{Topic: "t", Offset: 1})
+			event := kafkaEvent(t, tt.source, batchtest.KafkaMessage{Topic: "t", Offset: 1})
 			called := false
 			resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), event,
 				func(context.Context, *events.KafkaRecord) error { called = true; return nil })
@@ -220,7 +229,7 @@ func TestKafkaPartitionsRunInParallel(t *testing.T) {
 			msgs = append(msgs, batchtest.KafkaMessage{Topic: "t", Partition: p, Offset: 10 + off})
 		}
 	}
-	recs := processors.KafkaRecords(batchtest.KafkaEvent(processors.EventSourceMSK, msgs...))
+	recs := processors.KafkaRecords(kafkaEvent(t, processors.EventSourceMSK, msgs...))
 	keys := make([]string, len(recs))
 	pos := map[string]int{}
 	for i := range recs {
@@ -337,12 +346,13 @@ func TestKafkaResponseConversion(t *testing.T) {
 // ExampleProcessKafka handles an MSK event: partition 0 fails at offset 8,
 // so 9 is not handled and only offset 8 is reported for it.
 func ExampleProcessKafka() {
-	event := batchtest.KafkaEvent(processors.EventSourceMSK,
+	var event events.KafkaEvent // as Lambda's runtime decodes it
+	_ = json.Unmarshal(batchtest.KafkaEvent(processors.EventSourceMSK,
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 7, Value: `{"amount":3}`},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 8, Value: `{"amount":-1}`},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 9, Value: `{"amount":5}`},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 1, Offset: 4, Value: `{"amount":2}`},
-	)
+	), &event)
 	processor := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Concurrency: 4}}))
 	resp, err := processors.ProcessKafka(context.Background(), processor, event,
 		func(_ context.Context, r *events.KafkaRecord) error {

@@ -68,11 +68,11 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 			}
 		}
 	}
-	kin := batchtest.KinesisEventOf(
-		batchtest.KinesisRecord{PartitionKey: "k1", Data: []byte("0")},
-		batchtest.KinesisRecord{PartitionKey: "k1", Data: []byte("1")},
-		batchtest.KinesisRecord{PartitionKey: "k2", Data: []byte("2")},
-		batchtest.KinesisRecord{PartitionKey: "k1", Data: []byte("3")},
+	kin := batchtest.KinesisEvent(
+		batchtest.KinesisRecord{PartitionKey: "k1", Data: "0"},
+		batchtest.KinesisRecord{PartitionKey: "k1", Data: "1"},
+		batchtest.KinesisRecord{PartitionKey: "k2", Data: "2"},
+		batchtest.KinesisRecord{PartitionKey: "k1", Data: "3"},
 	)
 	breakData := func(drop bool) func([]map[string]any) {
 		return func(recs []map[string]any) {
@@ -120,6 +120,9 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 			})(ctx, ev)
 		}
 	}
+	msgID := func(i int) string { return fifo.Records[i].MessageId }
+	kinSeq := func(i int) string { return kin.Records[i].Kinesis.SequenceNumber }
+	ddbSeq := func(i int) string { return ddb.Records[i].Change.SequenceNumber }
 	ids := func(f func(int) string, is ...int) []string {
 		var out []string
 		for _, i := range is {
@@ -138,12 +141,12 @@ func TestRawUndecodableRecordKeepsOrder(t *testing.T) {
 			wantRan    []string
 			wantFailed []string
 		}{
-			{"FIFO group read", corrupt(t, fifo, breakBody(false)), sqsRun(fifoP), []string{"0", "2", "4"}, ids(batchtest.MessageID, 1, 3)},
-			{"FIFO group unreadable", corrupt(t, fifo, breakBody(true)), sqsRun(fifoP), []string{"0"}, ids(batchtest.MessageID, 1, 2, 3, 4)},
-			{"Kinesis key read", corrupt(t, kin, breakData(false)), kinRun(kinP), []string{"0", "2"}, ids(batchtest.SequenceNumber, 1, 3)},
-			{"Kinesis key unreadable", corrupt(t, kin, breakData(true)), kinRun(kinP), []string{"0"}, ids(batchtest.SequenceNumber, 1, 2, 3)},
-			{"DynamoDB keys read", corrupt(t, ddb, breakImage(false)), ddbRun(ddbP), []string{"0", "2"}, ids(batchtest.SequenceNumber, 1, 3)},
-			{"DynamoDB keys unreadable", corrupt(t, ddb, breakImage(true)), ddbRun(ddbP), []string{"0"}, ids(batchtest.SequenceNumber, 1, 2, 3)},
+			{"FIFO group read", corrupt(t, fifo, breakBody(false)), sqsRun(fifoP), []string{"0", "2", "4"}, ids(msgID, 1, 3)},
+			{"FIFO group unreadable", corrupt(t, fifo, breakBody(true)), sqsRun(fifoP), []string{"0"}, ids(msgID, 1, 2, 3, 4)},
+			{"Kinesis key read", corrupt(t, kin, breakData(false)), kinRun(kinP), []string{"0", "2"}, ids(kinSeq, 1, 3)},
+			{"Kinesis key unreadable", corrupt(t, kin, breakData(true)), kinRun(kinP), []string{"0"}, ids(kinSeq, 1, 2, 3)},
+			{"DynamoDB keys read", corrupt(t, ddb, breakImage(false)), ddbRun(ddbP), []string{"0", "2"}, ids(ddbSeq, 1, 3)},
+			{"DynamoDB keys unreadable", corrupt(t, ddb, breakImage(true)), ddbRun(ddbP), []string{"0"}, ids(ddbSeq, 1, 2, 3)},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name+"/concurrency "+strconv.Itoa(conc), func(t *testing.T) {
@@ -226,7 +229,7 @@ func TestRefusedInvocationsReachHooks(t *testing.T) {
 	_, err = processors.SQSHandler(sqs, failBodies)(context.Background(), []byte(`{"records":[]}`))
 	require.ErrorIs(t, err, core.ErrUnexpectedBatchType)
 	kafka := core.Must(processors.NewKafka(processors.Config{Options: core.Options{Hooks: []core.Hook{h}}}))
-	_, err = processors.ProcessKafka(context.Background(), kafka, batchtest.KafkaEvent("aws:sqs", batchtest.KafkaMessage{Topic: "t"}),
+	_, err = processors.ProcessKafka(context.Background(), kafka, kafkaEvent(t, "aws:sqs", batchtest.KafkaMessage{Topic: "t"}),
 		func(context.Context, *events.KafkaRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
 	require.Len(t, h.errs, 3)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -31,7 +32,8 @@ func (o *pOrder) Validate() error {
 // (pointer and value receivers alike); a null payload fails too.
 func TestPointerPayloadsAreValidated(t *testing.T) {
 	bodies := []string{`{"amount":3}`, `{"amount":-1}`, `null`}
-	want := []string{batchtest.MessageID(1), batchtest.MessageID(2)}
+	sqs := batchtest.SQSEvent(bodies...)
+	want := []string{sqs.Records[1].MessageId, sqs.Records[2].MessageId}
 	t.Run("SQSJSON[*pOrder]", func(t *testing.T) {
 		var handled int
 		h := processors.SQSJSON(func(_ context.Context, o *pOrder, _ *events.SQSMessage) error { handled++; return nil })
@@ -52,9 +54,14 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 	})
 	t.Run("KinesisJSON[*pOrder]", func(t *testing.T) {
 		h := processors.KinesisJSON(func(_ context.Context, o *pOrder, _ *events.KinesisEventRecord) error { return nil })
-		resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), batchtest.KinesisEvent(bodies...).Records, h)
+		recs := make([]batchtest.KinesisRecord, len(bodies))
+		for i, b := range bodies {
+			recs[i] = batchtest.KinesisRecord{Data: b}
+		}
+		kin := batchtest.KinesisEvent(recs...)
+		resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records, h)
 		require.NoError(t, err)
-		require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2)}, batchtest.FailedIDs(resp))
+		require.Equal(t, []string{kin.Records[1].Kinesis.SequenceNumber, kin.Records[2].Kinesis.SequenceNumber}, batchtest.FailedIDs(resp))
 	})
 	t.Run("DynamoDBNewImage[*pOrder]", func(t *testing.T) {
 		img := func(n string) map[string]events.DynamoDBAttributeValue {
@@ -65,7 +72,7 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 		ev := batchtest.DynamoDBEvent(batchtest.Insert("1", img("3")), batchtest.Insert("2", img("-1")))
 		resp, err := core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), ev.Records, h)
 		require.NoError(t, err)
-		require.Equal(t, []string{batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
+		require.Equal(t, []string{ev.Records[1].Change.SequenceNumber}, batchtest.FailedIDs(resp))
 		require.Equal(t, 1, handled)
 	})
 }
@@ -122,18 +129,18 @@ func TestItemKeyIsInjective(t *testing.T) {
 	ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{*rec(pairs[0][0]), *rec(pairs[0][1])}}
 	for i := range ev.Records {
 		ev.Records[i].EventSource = "aws:dynamodb"
-		ev.Records[i].Change.SequenceNumber = batchtest.SequenceNumber(i)
+		ev.Records[i].Change.SequenceNumber = strconv.Itoa(100 + i)
 	}
 	var ran []string
 	h := func(_ context.Context, r *events.DynamoDBEventRecord) error {
 		ran = append(ran, r.Change.SequenceNumber)
-		if r.Change.SequenceNumber == batchtest.SequenceNumber(0) {
+		if r.Change.SequenceNumber == "100" {
 			return errBad
 		}
 		return nil
 	}
 	resp, err := core.Process(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{StopOnFirstFailure: true, OrderByKey: true})), ev.Records, h)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.SequenceNumber(0)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{"100"}, batchtest.FailedIDs(resp))
 	require.Len(t, ran, 2)
 }

@@ -47,7 +47,7 @@ func TestHandlerErrorFailsOnlyThatRecord(t *testing.T) {
 	}
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId}, batchtest.FailedIDs(resp))
 	require.Len(t, seen, 3, "every record is handled")
 }
 
@@ -70,9 +70,9 @@ func TestFailuresInInputOrderAndDuplicateMessageIDsReportedOnce(t *testing.T) {
 	ev.Records[3].MessageId = ev.Records[0].MessageId // a duplicate delivery
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[0].MessageId, ev.Records[2].MessageId}, batchtest.FailedIDs(resp))
 	require.JSONEq(t, fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q},{"itemIdentifier":%q}]}`,
-		batchtest.MessageID(0), batchtest.MessageID(2)), marshal(t, resp.SQS()))
+		ev.Records[0].MessageId, ev.Records[2].MessageId), marshal(t, resp.SQS()))
 }
 
 // Many failures switch the identifier index from a scan to a map; the
@@ -84,8 +84,8 @@ func TestManyFailuresWithDuplicates(t *testing.T) {
 	}
 	bodies[0] = "ok"
 	ev := batchtest.SQSEvent(bodies...)
-	for i := 100; i < 200; i++ {
-		ev.Records[i].MessageId = batchtest.MessageID(i - 99) // ids 1..100 again
+	for i := 199; i >= 100; i-- { // downwards: record 199 takes record 100's id before it changes
+		ev.Records[i].MessageId = ev.Records[i-99].MessageId // ids 1..100 again
 	}
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestFullBatchFailure(t *testing.T) {
 
 	resp, err = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), ev.Records, failBodies)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[0].MessageId, ev.Records[1].MessageId}, batchtest.FailedIDs(resp))
 }
 
 // SPEC 5: FIFO stops at the first failure by default.
@@ -127,7 +127,7 @@ func TestFIFOStopsAtFirstFailure(t *testing.T) {
 	b := core.NewBatch(ev.Records, failBodies)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId, ev.Records[2].MessageId, ev.Records[3].MessageId}, batchtest.FailedIDs(resp))
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
 	require.Equal(t, core.StatusFailure, b.Outcomes[1].Status)
 	for _, i := range []int{2, 3} {
@@ -154,7 +154,7 @@ func TestFIFOSkipGroupOnError(t *testing.T) {
 	b := core.NewBatch(ev.Records, failBodies)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{SkipGroupOnError: true})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(0), batchtest.MessageID(1), batchtest.MessageID(3)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[0].MessageId, ev.Records[1].MessageId, ev.Records[3].MessageId}, batchtest.FailedIDs(resp))
 	var sc *core.UnhandledError
 	require.ErrorAs(t, b.Outcomes[3].Err, &sc)
 	require.ErrorIs(t, sc, core.ErrShortCircuit)
@@ -215,7 +215,7 @@ func TestEventSourceMismatch(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, calls)
 
-	kin := batchtest.KinesisEvent("x")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "x"})
 	kin.Records[0].EventSource = "aws:sqs"
 	_, err = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records, func(context.Context, *events.KinesisEventRecord) error { return nil })
 	require.ErrorIs(t, err, core.ErrEventSourceMismatch)
@@ -242,7 +242,7 @@ func TestUnidentifiableFailure(t *testing.T) {
 	_, err = core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), ev.Records, failBodies)
 	require.NoError(t, err)
 
-	kin := batchtest.KinesisEvent("x", "y")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "x"}, batchtest.KinesisRecord{Data: "y"})
 	kin.Records[0].Kinesis.SequenceNumber = ""
 	_, err = core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records,
 		func(context.Context, *events.KinesisEventRecord) error { return errBad })
@@ -264,7 +264,7 @@ func TestPanickingHandler(t *testing.T) {
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId}, batchtest.FailedIDs(resp))
 	var pe *core.PanicError
 	require.ErrorAs(t, b.Outcomes[1].Err, &pe)
 	require.ErrorIs(t, b.Outcomes[1].Err, core.ErrPanic)
@@ -410,7 +410,7 @@ func TestTypedSQSPayload(t *testing.T) {
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.MessageID(1), batchtest.MessageID(2)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].MessageId, ev.Records[2].MessageId}, batchtest.FailedIDs(resp))
 	require.Equal(t, []order{{"a", 3}, {"d", 1}}, got)
 	var de *payload.DecodeError
 	require.ErrorAs(t, b.Outcomes[1].Err, &de)
@@ -421,7 +421,7 @@ func TestTypedSQSPayload(t *testing.T) {
 }
 
 func TestTypedKinesisPayload(t *testing.T) {
-	ev := batchtest.KinesisEvent(`{"id":"a","amount":1}`, `{`)
+	ev := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: `{"id":"a","amount":1}`}, batchtest.KinesisRecord{Data: `{`})
 	var got []order
 	h := processors.KinesisJSON(func(_ context.Context, o order, _ *events.KinesisEventRecord) error {
 		got = append(got, o)
@@ -429,7 +429,7 @@ func TestTypedKinesisPayload(t *testing.T) {
 	})
 	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), ev.Records, h)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.SequenceNumber(1)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[1].Kinesis.SequenceNumber}, batchtest.FailedIDs(resp))
 	require.Equal(t, []order{{"a", 1}}, got)
 }
 
@@ -467,7 +467,7 @@ func TestDynamoDBNewImageAndRemoveWithoutNewImage(t *testing.T) {
 	b := core.NewBatch(ev.Records, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewDynamoDB(processors.Config{})), b)
 	require.NoError(t, err)
-	require.Equal(t, []string{batchtest.SequenceNumber(2)}, batchtest.FailedIDs(resp))
+	require.Equal(t, []string{ev.Records[2].Change.SequenceNumber}, batchtest.FailedIDs(resp))
 	require.Equal(t, []string{"INSERT", "REMOVE"}, names)
 	require.NotNil(t, got[0])
 	require.Equal(t, "1", got[0].ID)
@@ -493,7 +493,7 @@ func TestImageJSON(t *testing.T) {
 
 // Streams report by sequence number, never eventID.
 func TestStreamIdentifiers(t *testing.T) {
-	kin := batchtest.KinesisEvent("a", "b")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"}, batchtest.KinesisRecord{Data: "b"})
 	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), kin.Records,
 		func(_ context.Context, r *events.KinesisEventRecord) error {
 			if string(r.Kinesis.Data) == "b" {

@@ -206,9 +206,9 @@ func TestKinesisOrderingUnderConcurrency(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			recs := make([]batchtest.KinesisRecord, len(c.keys))
 			for i, k := range c.keys {
-				recs[i] = batchtest.KinesisRecord{PartitionKey: k, Data: []byte(strconv.Itoa(i))}
+				recs[i] = batchtest.KinesisRecord{PartitionKey: k, Data: strconv.Itoa(i)}
 			}
-			event := batchtest.KinesisEventOf(recs...)
+			event := batchtest.KinesisEvent(recs...)
 			runStream(t, c, core.PartialProcessor[events.KinesisEventRecord](core.Must(processors.NewKinesis(c.config))), event.Records,
 				func(r *events.KinesisEventRecord) int { i, _ := strconv.Atoi(string(r.Kinesis.Data)); return i },
 				func(r *events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber })

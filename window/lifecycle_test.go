@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/contracttest"
 	"github.com/batchkit/batchkit/window"
@@ -304,7 +303,7 @@ func TestWindowNoFoldStartsAfterTheMargin(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, starts, 1, "no fold started after the margin")
 	require.JSONEq(t, `1`, string(resp.State))
-	require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2)}, windowFailedIDs(resp))
+	require.Equal(t, []string{contracttest.SequenceNumber(1), contracttest.SequenceNumber(2)}, windowFailedIDs(resp))
 	for _, st := range starts {
 		require.True(t, st.Before(deadline.Add(-margin)), "a fold started after the margin")
 	}
@@ -470,7 +469,7 @@ func TestWindowUserCodeCallSites(t *testing.T) {
 			resp, err := tc.run()
 			if tc.record {
 				require.NoError(t, err)
-				require.Equal(t, []string{batchtest.SequenceNumber(1)}, windowFailedIDs(resp), "the record whose user code panicked is reported")
+				require.Equal(t, []string{contracttest.SequenceNumber(1)}, windowFailedIDs(resp), "the record whose user code panicked is reported")
 				return
 			}
 			var pe *core.PanicError

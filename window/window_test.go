@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
-	"github.com/batchkit/batchkit/batchtest"
 	"github.com/batchkit/batchkit/core"
 )
 
@@ -95,7 +94,7 @@ func TestWindowFailureLeavesOutTheRestOfTheShard(t *testing.T) {
 			resp, err := contracttest.ProcessKinesisWindow(context.Background(), core.Must(window.NewKinesis(window.Config{})), contracttest.WindowEvent(`{"pk":10}`, false, "a", bad, "b", "c"), agg)
 			require.NoError(t, err)
 			require.JSONEq(t, `{"pk":11}`, string(resp.State), "only the record before the failure is in the state")
-			require.Equal(t, []string{batchtest.SequenceNumber(1), batchtest.SequenceNumber(2), batchtest.SequenceNumber(3)}, windowFailedIDs(resp))
+			require.Equal(t, []string{contracttest.SequenceNumber(1), contracttest.SequenceNumber(2), contracttest.SequenceNumber(3)}, windowFailedIDs(resp))
 			// 2 folds, then the state (a map) is rebuilt from the
 			// incoming state by folding record 0 again.
 			require.Equal(t, int32(3), calls.Load())
@@ -315,5 +314,5 @@ func TestKinesisWindowJSONTyped(t *testing.T) {
 	resp, err := fn(context.Background(), raw)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"n":3,"max":21.5}`, string(resp.State))
-	require.Equal(t, []string{batchtest.SequenceNumber(2)}, windowFailedIDs(resp))
+	require.Equal(t, []string{contracttest.SequenceNumber(2)}, windowFailedIDs(resp))
 }

@@ -179,7 +179,7 @@ func TestFIFOKeyAndNotStarted(t *testing.T) {
 }
 
 func TestDestinations(t *testing.T) {
-	kin := batchtest.KinesisEvent("a")
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: "a"})
 	ddb := batchtest.DynamoDBEvent(batchtest.Insert("1", nil))
 	tests := []struct {
 		name       string

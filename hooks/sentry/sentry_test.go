@@ -323,7 +323,7 @@ func TestNoFlushWhenDisabled(t *testing.T) {
 }
 
 func TestTags(t *testing.T) {
-	kin := batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "user-7", Data: []byte("x")})
+	kin := batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "user-7", Data: "x"})
 	fifo := batchtest.FIFOEvent(batchtest.FIFOMessage{Group: "g", Body: "x"})
 	tests := []struct {
 		name string

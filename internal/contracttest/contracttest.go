@@ -111,10 +111,27 @@ func CountByKey(calls *atomic.Int32) func(context.Context, *map[string]int, *eve
 	}
 }
 
+// SequenceNumber returns the sequence number batchtest gives the i-th
+// record of a Kinesis or DynamoDB Streams event (so of WindowEvent's too):
+// the identifier a test expects in a response.
+func SequenceNumber(i int) string {
+	return batchtest.KinesisEvent(make([]batchtest.KinesisRecord, i+1)...).Records[i].Kinesis.SequenceNumber
+}
+
+// MessageID returns the message id batchtest gives the i-th message of an
+// SQS event, standard or FIFO.
+func MessageID(i int) string {
+	return batchtest.SQSEvent(make([]string, i+1)...).Records[i].MessageId
+}
+
 // WindowEvent builds a Kinesis window event with one record per data
 // string, partition key "pk", and the given incoming state.
 func WindowEvent(state string, final bool, data ...string) window.Event[events.KinesisEventRecord] {
-	ev := window.Event[events.KinesisEventRecord]{Records: batchtest.KinesisEvent(data...).Records}
+	recs := make([]batchtest.KinesisRecord, len(data))
+	for i, d := range data {
+		recs[i] = batchtest.KinesisRecord{Data: d}
+	}
+	ev := window.Event[events.KinesisEventRecord]{Records: batchtest.KinesisEvent(recs...).Records}
 	ev.Window = events.Window{Start: events.RFC3339EpochTime{Time: time.Date(2020, 12, 9, 7, 4, 0, 0, time.UTC)}, End: events.RFC3339EpochTime{Time: time.Date(2020, 12, 9, 7, 6, 0, 0, time.UTC)}}
 	ev.State = json.RawMessage(state)
 	ev.ShardID = "shardId-000000000000"

@@ -186,7 +186,7 @@ func TestDedupWithinBatch(t *testing.T) {
 	t.Run("default key: the message id", func(t *testing.T) {
 		c := newCalls()
 		p := newDedup(t, client, table, processors.Config{}, func(c *dedup.Config[events.SQSMessage]) { c.Key = nil })
-		m := batchtest.SQSMessage(7, "order-7")
+		m := batchtest.SQSEvent("order-7").Records[0]
 		b, resp, err := run(t, p, []events.SQSMessage{m, m}, c.handler)
 		require.NoError(t, err)
 		require.Empty(t, resp.BatchItemFailures)
@@ -340,7 +340,7 @@ func TestDedupConcurrentInvocations(t *testing.T) {
 	client, table := localTable(t)
 	const n = 8
 	p := newDedup(t, client, table, processors.Config{}, nil)
-	msg := batchtest.SQSMessage(1, "order-race")
+	msg := batchtest.SQSEvent("order-race").Records[0]
 	var handled atomic.Int64
 	release := make(chan struct{})
 	h := func(context.Context, *events.SQSMessage) error {

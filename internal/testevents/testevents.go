@@ -1,14 +1,33 @@
-package batchtest
+// Package testevents holds test support of this repository: builders of
+// the payloads that travel inside batch records (an SNS notification, an
+// EventBridge event and an S3 notification as SQS bodies, a CloudWatch Logs
+// subscription's data as Kinesis data, Kafka values in a schema registry's
+// framing), each checked against AWS's (or the registry's) documented
+// sample in this package's tests and run through batchkit's decoders
+// (envelope, kafkapayload); and the JSON shape comparison those tests and
+// batchtest's use ([RequireShape]).
+//
+// It is internal: a user's test gives a handler the samples of AWS's
+// documentation, as event.json files (batchtest.RequireGolden) or as the
+// bodies and data of batchtest's builders.
+package testevents
 
 import (
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
+)
 
-	"github.com/aws/aws-lambda-go/events"
+// region and account are the ones of the ARNs in built payloads, as
+// batchtest's.
+const (
+	region  = "us-east-1"
+	account = "123456789012"
 )
 
 // SNSNotification returns the body SQS receives from an SNS topic without
@@ -17,7 +36,7 @@ import (
 // (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html#http-notification-json).
 // Its Signature is a placeholder: the envelope package does not verify it.
 //
-//	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"orderId":"o-1"}`))
+//	event := batchtest.SQSEvent(testevents.SNSNotification(`{"orderId":"o-1"}`))
 func SNSNotification(message string) string {
 	n := struct {
 		Type             string
@@ -31,14 +50,14 @@ func SNSNotification(message string) string {
 		UnsubscribeURL   string
 	}{
 		Type:             "Notification",
-		MessageID:        MessageID(0x5115),
-		TopicArn:         fmt.Sprintf("arn:aws:sns:%s:%s:test-topic", Region, Account),
+		MessageID:        "5eed5115-0000-4000-8000-000000005115",
+		TopicArn:         fmt.Sprintf("arn:aws:sns:%s:%s:test-topic", region, account),
 		Message:          message,
 		Timestamp:        "2023-11-14T22:13:20.000Z",
 		SignatureVersion: "1",
 		Signature:        "EXAMPLE",
-		SigningCertURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem", Region),
-		UnsubscribeURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:%s:%s:test-topic:00000000-0000-4000-8000-000000000000", Region, Region, Account),
+		SigningCertURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem", region),
+		UnsubscribeURL:   fmt.Sprintf("https://sns.%s.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:%s:%s:test-topic:00000000-0000-4000-8000-000000000000", region, region, account),
 	}
 	return mustJSON(n)
 }
@@ -48,7 +67,7 @@ func SNSNotification(message string) string {
 // detail, in the shape of the EventBridge user guide's example
 // (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html).
 //
-//	event := batchtest.SQSEvent(batchtest.EventBridgeEvent("com.example.orders", "Order Placed", `{"orderId":"o-1"}`))
+//	event := batchtest.SQSEvent(testevents.EventBridgeEvent("com.example.orders", "Order Placed", `{"orderId":"o-1"}`))
 func EventBridgeEvent(source, detailType, detail string) string {
 	e := struct {
 		Version    string          `json:"version"`
@@ -61,8 +80,8 @@ func EventBridgeEvent(source, detailType, detail string) string {
 		Resources  []string        `json:"resources"`
 		Detail     json.RawMessage `json:"detail"`
 	}{
-		Version: "0", ID: MessageID(0xeb), DetailType: detailType, Source: source,
-		Account: Account, Time: "2023-11-14T22:13:20Z", Region: Region,
+		Version: "0", ID: "5eed00eb-0000-4000-8000-0000000000eb", DetailType: detailType, Source: source,
+		Account: account, Time: "2023-11-14T22:13:20Z", Region: region,
 		Resources: []string{}, Detail: json.RawMessage(detail),
 	}
 	return mustJSON(e)
@@ -74,7 +93,7 @@ func EventBridgeEvent(source, detailType, detail string) string {
 // in the shape of the Amazon S3 user guide's example
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
 //
-//	event := batchtest.SQSEvent(batchtest.S3Notification("uploads", "photos/red flower.jpg"))
+//	event := batchtest.SQSEvent(testevents.S3Notification("uploads", "photos/red flower.jpg"))
 func S3Notification(bucket string, keys ...string) string {
 	type object struct {
 		Key       string `json:"key"`
@@ -106,7 +125,7 @@ func S3Notification(bucket string, keys ...string) string {
 	recs := make([]record, len(keys))
 	for i, k := range keys {
 		r := &recs[i]
-		r.EventVersion, r.EventSource, r.AWSRegion = "2.1", "aws:s3", Region
+		r.EventVersion, r.EventSource, r.AWSRegion = "2.1", "aws:s3", region
 		r.EventTime, r.EventName = "2023-11-14T22:13:20.000Z", "ObjectCreated:Put"
 		r.UserIdentity = map[string]string{"principalId": "AWS:AIDAEXAMPLE"}
 		r.RequestParameters = map[string]string{"sourceIPAddress": "203.0.113.10"}
@@ -121,12 +140,6 @@ func S3Notification(bucket string, keys ...string) string {
 	}{recs})
 }
 
-// s3Key URL-encodes a key as S3 notifications do: form encoding, a space
-// as +, the slashes kept.
-func s3Key(k string) string {
-	return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
-}
-
 // CloudWatchLogs returns the data of a CloudWatch Logs subscription, as a
 // subscription filter writes it to a Kinesis stream or a Firehose stream:
 // a gzip-compressed DATA_MESSAGE of logGroup with one log event per
@@ -134,7 +147,7 @@ func s3Key(k string) string {
 // the shape of the CloudWatch Logs user guide's example
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#DestinationKinesisExample).
 //
-//	event := batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/aws/lambda/orders", `{"level":"error"}`)})
+//	event := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: string(testevents.CloudWatchLogs("/aws/lambda/orders", `{"level":"error"}`))})
 func CloudWatchLogs(logGroup string, messages ...string) []byte {
 	type logEvent struct {
 		ID        string `json:"id"`
@@ -152,7 +165,7 @@ func CloudWatchLogs(logGroup string, messages ...string) []byte {
 		LogStream           string     `json:"logStream"`
 		SubscriptionFilters []string   `json:"subscriptionFilters"`
 		LogEvents           []logEvent `json:"logEvents"`
-	}{"DATA_MESSAGE", Account, logGroup, "2023/11/14/[$LATEST]0123456789abcdef0123456789abcdef", []string{"test-filter"}, evs})
+	}{"DATA_MESSAGE", account, logGroup, "2023/11/14/[$LATEST]0123456789abcdef0123456789abcdef", []string{"test-filter"}, evs})
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	_, _ = zw.Write([]byte(doc))
@@ -160,44 +173,68 @@ func CloudWatchLogs(logGroup string, messages ...string) []byte {
 	return buf.Bytes()
 }
 
-// Pipes returns the event EventBridge Pipes sends a Lambda function target:
-// a bare JSON array of the source's records (no Records wrapper), in the
-// shape of the EventBridge user guide's Pipes source pages
-// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-sqs.html,
-// eb-pipes-kinesis.html, eb-pipes-dynamodb.html). A Kinesis record is
-// flattened as Pipes sends it: the fields of its kinesis object beside the
-// others.
+// ConfluentFrame returns payload (the bytes a codec encoded, Avro, Protobuf
+// or JSON) in Confluent Schema Registry's wire format: magic byte 0, the
+// 4-byte big-endian schema id and, for Protobuf, the message-index list
+// (zig-zag varints; pass none for a payload that is not Protobuf, 0 alone for
+// the first message type, written as the single byte 0 Confluent's
+// serializers write)
+// (https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format).
+// kafkapayload reads it back with Unframe.
 //
-//	event := batchtest.Pipes(batchtest.SQSEvent("a", "b").Records)
-func Pipes[R any](records []R) []byte {
-	if kin, ok := any(records).([]events.KinesisEventRecord); ok {
-		type flat struct {
-			events.KinesisRecord
-			AwsRegion         string `json:"awsRegion"`
-			EventID           string `json:"eventID"`
-			EventName         string `json:"eventName"`
-			EventSource       string `json:"eventSource"`
-			EventSourceArn    string `json:"eventSourceARN"`
-			EventVersion      string `json:"eventVersion"`
-			InvokeIdentityArn string `json:"invokeIdentityArn"`
+//	value := testevents.ConfluentFrame(42, avroBytes)
+func ConfluentFrame(schemaID uint32, payload []byte, protobufIndexes ...int) []byte {
+	out := []byte{0}
+	out = binary.BigEndian.AppendUint32(out, schemaID)
+	switch {
+	case len(protobufIndexes) == 1 && protobufIndexes[0] == 0:
+		out = append(out, 0)
+	case len(protobufIndexes) > 0:
+		out = binary.AppendVarint(out, int64(len(protobufIndexes)))
+		for _, i := range protobufIndexes {
+			out = binary.AppendVarint(out, int64(i))
 		}
-		out := make([]flat, len(kin))
-		for i, r := range kin {
-			out[i] = flat{r.Kinesis, r.AwsRegion, r.EventID, r.EventName, r.EventSource, r.EventSourceArn, r.EventVersion, r.InvokeIdentityArn}
-		}
-		return []byte(mustJSON(out))
 	}
-	if records == nil {
-		records = []R{}
+	return append(out, payload...)
+}
+
+// GlueFrame returns payload in AWS Glue Schema Registry's wire format:
+// header version byte 3, the compression byte (5, zlib, when compress is
+// set, else 0), the 16-byte schema version id, then the payload, compressed
+// when asked. The AWS Glue developer guide does not document the bytes;
+// this is what AWS's serializer writes
+// (github.com/awslabs/aws-glue-schema-registry,
+// serializer-deserializer/.../serializers/SerializationDataEncoder.java).
+// For Protobuf, payload starts with Glue's message index, as the codec
+// wrote it (schemaVersionID is a kafkapayload.UUID). kafkapayload reads it
+// back with Unframe.
+func GlueFrame(schemaVersionID [16]byte, compress bool, payload []byte) []byte {
+	out := []byte{3, 0}
+	if compress {
+		out[1] = 5
 	}
-	return []byte(mustJSON(records))
+	out = append(out, schemaVersionID[:]...)
+	if !compress {
+		return append(out, payload...)
+	}
+	var buf bytes.Buffer
+	zw := zlib.NewWriter(&buf)
+	_, _ = zw.Write(payload)
+	_ = zw.Close()
+	return append(out, buf.Bytes()...)
+}
+
+// s3Key URL-encodes a key as S3 notifications do: form encoding, a space
+// as +, the slashes kept.
+func s3Key(k string) string {
+	return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
 }
 
 // mustJSON marshals v, which the builders construct, so it cannot fail.
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic("batchtest: " + err.Error())
+		panic("testevents: " + err.Error())
 	}
 	return string(b)
 }
