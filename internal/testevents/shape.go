@@ -1,3 +1,6 @@
+// Package testevents holds test support of this repository: the JSON shape
+// comparison ([RequireShape], [ShapeDiff]) that checks batchtest's builders
+// against AWS's documented samples.
 package testevents
 
 import (

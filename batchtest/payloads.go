@@ -1,16 +1,11 @@
-// Package testevents holds test support of this repository: builders of
-// the payloads that travel inside batch records (an SNS notification, an
-// EventBridge event and an S3 notification as SQS bodies, a CloudWatch Logs
-// subscription's data as Kinesis data, Kafka values in a schema registry's
-// framing), each checked against AWS's (or the registry's) documented
-// sample in this package's tests and run through batchkit's decoders
-// (envelope, kafkapayload); and the JSON shape comparison those tests and
-// batchtest's use ([RequireShape]).
-//
-// It is internal: a user's test gives a handler the samples of AWS's
-// documentation, as event.json files (batchtest.RequireGolden) or as the
-// bodies and data of batchtest's builders.
-package testevents
+package batchtest
+
+// The payloads that travel inside batch records (issue 19): an SNS
+// notification, an EventBridge event and an S3 notification as SQS bodies,
+// a CloudWatch Logs subscription's data as Kinesis data, and Kafka values in
+// a schema registry's framing. Each is checked against AWS's (or the
+// registry's) documented sample in payloads_test.go and run through
+// batchkit's decoders (envelope, kafkapayload).
 
 import (
 	"bytes"
@@ -19,15 +14,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
-)
-
-// region and account are the ones of the ARNs in built payloads, as
-// batchtest's.
-const (
-	region  = "us-east-1"
-	account = "123456789012"
 )
 
 // SNSNotification returns the body SQS receives from an SNS topic without
@@ -36,7 +22,7 @@ const (
 // (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html#http-notification-json).
 // Its Signature is a placeholder: the envelope package does not verify it.
 //
-//	event := batchtest.SQSEvent(testevents.SNSNotification(`{"orderId":"o-1"}`))
+//	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"orderId":"o-1"}`))
 func SNSNotification(message string) string {
 	n := struct {
 		Type             string
@@ -67,7 +53,7 @@ func SNSNotification(message string) string {
 // detail, in the shape of the EventBridge user guide's example
 // (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html).
 //
-//	event := batchtest.SQSEvent(testevents.EventBridgeEvent("com.example.orders", "Order Placed", `{"orderId":"o-1"}`))
+//	event := batchtest.SQSEvent(batchtest.EventBridgeEvent("com.example.orders", "Order Placed", `{"orderId":"o-1"}`))
 func EventBridgeEvent(source, detailType, detail string) string {
 	e := struct {
 		Version    string          `json:"version"`
@@ -93,7 +79,7 @@ func EventBridgeEvent(source, detailType, detail string) string {
 // in the shape of the Amazon S3 user guide's example
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
 //
-//	event := batchtest.SQSEvent(testevents.S3Notification("uploads", "photos/red flower.jpg"))
+//	event := batchtest.SQSEvent(batchtest.S3Notification("uploads", "photos/red flower.jpg"))
 func S3Notification(bucket string, keys ...string) string {
 	type object struct {
 		Key       string `json:"key"`
@@ -147,7 +133,7 @@ func S3Notification(bucket string, keys ...string) string {
 // the shape of the CloudWatch Logs user guide's example
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#DestinationKinesisExample).
 //
-//	event := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: string(testevents.CloudWatchLogs("/aws/lambda/orders", `{"level":"error"}`))})
+//	event := batchtest.KinesisEvent(batchtest.KinesisRecord{Data: string(batchtest.CloudWatchLogs("/aws/lambda/orders", `{"level":"error"}`))})
 func CloudWatchLogs(logGroup string, messages ...string) []byte {
 	type logEvent struct {
 		ID        string `json:"id"`
@@ -182,7 +168,7 @@ func CloudWatchLogs(logGroup string, messages ...string) []byte {
 // (https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format).
 // kafkapayload reads it back with Unframe.
 //
-//	value := testevents.ConfluentFrame(42, avroBytes)
+//	value := batchtest.ConfluentFrame(42, avroBytes)
 func ConfluentFrame(schemaID uint32, payload []byte, protobufIndexes ...int) []byte {
 	out := []byte{0}
 	out = binary.BigEndian.AppendUint32(out, schemaID)
@@ -222,19 +208,4 @@ func GlueFrame(schemaVersionID [16]byte, compress bool, payload []byte) []byte {
 	_, _ = zw.Write(payload)
 	_ = zw.Close()
 	return append(out, buf.Bytes()...)
-}
-
-// s3Key URL-encodes a key as S3 notifications do: form encoding, a space
-// as +, the slashes kept.
-func s3Key(k string) string {
-	return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
-}
-
-// mustJSON marshals v, which the builders construct, so it cannot fail.
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("testevents: " + err.Error())
-	}
-	return string(b)
 }

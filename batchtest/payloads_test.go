@@ -1,4 +1,4 @@
-package testevents_test
+package batchtest_test
 
 import (
 	"bytes"
@@ -22,17 +22,6 @@ import (
 	"github.com/batchkit/batchkit/processors"
 )
 
-type order struct {
-	ID string `json:"id"`
-}
-
-func mustMarshal(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return b
-}
-
 // The check itself: a builder output with a key too many, one missing or
 // a value of another kind differs from the sample.
 func TestShapeDiffCatchesDifferences(t *testing.T) {
@@ -54,18 +43,18 @@ func sqsBody(t *testing.T, path string, i int) any {
 }
 
 func TestSNSNotificationShape(t *testing.T) {
-	testevents.RequireShape(t, sqsBody(t, "../../envelope/testdata/sns_sqs.json", 0), []byte(testevents.SNSNotification(`{"a":1}`)))
-	require.Equal(t, `{"a":1}`, testevents.At(testevents.Decode(t, []byte(testevents.SNSNotification(`{"a":1}`))), "Message"))
+	testevents.RequireShape(t, sqsBody(t, "../envelope/testdata/sns_sqs.json", 0), []byte(batchtest.SNSNotification(`{"a":1}`)))
+	require.Equal(t, `{"a":1}`, testevents.At(testevents.Decode(t, []byte(batchtest.SNSNotification(`{"a":1}`))), "Message"))
 }
 
 func TestEventBridgeEventShape(t *testing.T) {
-	got := testevents.EventBridgeEvent("com.example.orders", "Order Placed", `{"orderId":"o-1","amount":2.5}`)
-	testevents.RequireShape(t, sqsBody(t, "../../envelope/testdata/eventbridge_sqs.json", 0), []byte(got))
+	got := batchtest.EventBridgeEvent("com.example.orders", "Order Placed", `{"orderId":"o-1","amount":2.5}`)
+	testevents.RequireShape(t, sqsBody(t, "../envelope/testdata/eventbridge_sqs.json", 0), []byte(got))
 }
 
 func TestS3NotificationShape(t *testing.T) {
-	got := testevents.S3Notification("uploads", "photos/red flower.jpg", "a+b.txt")
-	testevents.RequireShape(t, sqsBody(t, "../../envelope/testdata/s3_sqs.json", 1), []byte(got))
+	got := batchtest.S3Notification("uploads", "photos/red flower.jpg", "a+b.txt")
+	testevents.RequireShape(t, sqsBody(t, "../envelope/testdata/s3_sqs.json", 1), []byte(got))
 	v := testevents.Decode(t, []byte(got))
 	require.Equal(t, "photos/red+flower.jpg", testevents.At(v, "Records", 0, "s3", "object", "key"), "S3 URL-encodes keys, a space as +")
 	require.Equal(t, "a%2Bb.txt", testevents.At(v, "Records", 1, "s3", "object", "key"))
@@ -86,15 +75,15 @@ func TestCloudWatchLogsShape(t *testing.T) {
 			Kinesis struct{ Data []byte } `json:"kinesis"`
 		}
 	}
-	data, err := os.ReadFile("../../envelope/testdata/logs_kinesis.json")
+	data, err := os.ReadFile("../envelope/testdata/logs_kinesis.json")
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &ev))
 	want := testevents.Decode(t, gunzip(t, ev.Records[0].Kinesis.Data))
-	got := gunzip(t, testevents.CloudWatchLogs("/aws/lambda/orders", "one", "two"))
+	got := gunzip(t, batchtest.CloudWatchLogs("/aws/lambda/orders", "one", "two"))
 	testevents.RequireShape(t, want, got)
 	require.Equal(t, "two", testevents.At(testevents.Decode(t, got), "logEvents", 1, "message"))
 	// In a Kinesis event the data is base64 of the gzip bytes, as in the sample.
-	kev, err := json.Marshal(batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(testevents.CloudWatchLogs("/g", "m"))}))
+	kev, err := json.Marshal(batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(batchtest.CloudWatchLogs("/g", "m"))}))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(testevents.At(testevents.Decode(t, kev), "Records", 0, "kinesis", "data").(string), "H4sI"), "base64 of gzip")
 }
@@ -108,7 +97,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 		got = append(got, o.ID+" "+m.Layers.SNS().TopicArn)
 		return nil
 	}, envelope.SNS())
-	resp, err := processors.SQSHandler(p, h)(ctx, mustMarshal(t, batchtest.SQSEvent(testevents.SNSNotification(`{"id":"o-1"}`))))
+	resp, err := processors.SQSHandler(p, h)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"o-1 arn:aws:sns:us-east-1:123456789012:test-topic"}, got)
@@ -118,7 +107,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 		got = append(got, o.ID+" "+m.Layers.EventBridge().DetailType)
 		return nil
 	}, envelope.EventBridge())
-	resp, err = processors.SQSHandler(p, hEB)(ctx, mustMarshal(t, batchtest.SQSEvent(testevents.EventBridgeEvent("com.example", "Order Placed", `{"id":"o-2"}`))))
+	resp, err = processors.SQSHandler(p, hEB)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.EventBridgeEvent("com.example", "Order Placed", `{"id":"o-2"}`))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"o-2 Order Placed"}, got)
@@ -128,7 +117,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 		got = append(got, m.Layers.S3().S3.Object.URLDecodedKey)
 		return nil
 	}, envelope.S3())
-	resp, err = processors.SQSHandler(p, hS3)(ctx, mustMarshal(t, batchtest.SQSEvent(testevents.S3Notification("b", "photos/red flower.jpg", "a+b"))))
+	resp, err = processors.SQSHandler(p, hS3)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.S3Notification("b", "photos/red flower.jpg", "a+b"))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"photos/red flower.jpg", "a+b"}, got)
@@ -139,7 +128,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 		got = append(got, o.ID+" "+m.Layers.LogsData().LogGroup)
 		return nil
 	}, envelope.CloudWatchLogs())
-	kev := batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(testevents.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`))})
+	kev := batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(batchtest.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`))})
 	resp, err = processors.KinesisHandler(kp, hLogs)(ctx, mustMarshal(t, kev))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
@@ -148,22 +137,22 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 
 func TestKafkaFramingRoundTrip(t *testing.T) {
 	payload := []byte("avro-bytes")
-	data, s, err := kafkapayload.Unframe(testevents.ConfluentFrame(42, payload), kafkapayload.WireAuto, false)
+	data, s, err := kafkapayload.Unframe(batchtest.ConfluentFrame(42, payload), kafkapayload.WireAuto, false)
 	require.NoError(t, err)
 	require.Equal(t, payload, data)
 	require.Equal(t, uint32(42), s.ID)
 
 	for _, idx := range [][]int{{0}, {1, 0}, {3}} {
-		data, s, err = kafkapayload.Unframe(testevents.ConfluentFrame(7, payload, idx...), kafkapayload.WireConfluent, true)
+		data, s, err = kafkapayload.Unframe(batchtest.ConfluentFrame(7, payload, idx...), kafkapayload.WireConfluent, true)
 		require.NoError(t, err)
 		require.Equal(t, payload, data)
 		require.Equal(t, idx, s.Indexes)
 	}
-	require.Equal(t, []byte{0, 0, 0, 0, 7, 0}, testevents.ConfluentFrame(7, nil, 0)[:6], "[0] is the single byte 0")
+	require.Equal(t, []byte{0, 0, 0, 0, 7, 0}, batchtest.ConfluentFrame(7, nil, 0)[:6], "[0] is the single byte 0")
 
 	id := kafkapayload.UUID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 	for _, compress := range []bool{false, true} {
-		data, s, err = kafkapayload.Unframe(testevents.GlueFrame(id, compress, payload), kafkapayload.WireAuto, false)
+		data, s, err = kafkapayload.Unframe(batchtest.GlueFrame(id, compress, payload), kafkapayload.WireAuto, false)
 		require.NoError(t, err)
 		require.Equal(t, payload, data)
 		require.Equal(t, kafkapayload.WireGlue, s.Wire)
@@ -173,7 +162,7 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 
 	// Through a decoder, with the event source mapping's metadata.
 	raw := batchtest.KafkaEvent("aws:kafka", batchtest.KafkaMessage{
-		Topic: "orders", Offset: 3, Value: string(testevents.ConfluentFrame(9, []byte(`{"id":"k-1"}`))),
+		Topic: "orders", Offset: 3, Value: string(batchtest.ConfluentFrame(9, []byte(`{"id":"k-1"}`))),
 		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "9"},
 	})
 	var ev struct {
@@ -188,7 +177,7 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 // An SNS notification delivered through SQS, unwrapped by the envelope
 // package as in production.
 func ExampleSNSNotification() {
-	event := batchtest.SQSEvent(testevents.SNSNotification(`{"id":"o-1"}`))
+	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
 	h := envelope.SQS(func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
 		fmt.Println(o.ID, m.Layers.SNS().Type)
 		return nil
@@ -203,7 +192,7 @@ func ExampleSNSNotification() {
 // A Kafka value in Confluent's framing (schema id 42), read back as the
 // Kafka decoders read it.
 func ExampleConfluentFrame() {
-	value := testevents.ConfluentFrame(42, []byte(`{"id":"o-1"}`))
+	value := batchtest.ConfluentFrame(42, []byte(`{"id":"o-1"}`))
 	payload, schema, err := kafkapayload.Unframe(value, kafkapayload.WireAuto, false)
 	fmt.Println(string(payload), schema.ID, err)
 	// Output: {"id":"o-1"} 42 <nil>
