@@ -31,11 +31,12 @@
 //     [PipesEvent].
 //
 // Each builder's output is checked against AWS's documented sample of its
-// shape (the package's tests). A payload inside a record (an SNS
-// notification in an SQS body, a CloudWatch Logs subscription's data in a
-// Kinesis record, a Kafka value in a schema registry's framing) is the
-// record's body, data or value: take it from AWS's samples or from the
-// producer's serializer.
+// shape (the package's tests). The payloads inside records are built the
+// same way: SNSNotification, EventBridgeEvent and S3Notification as SQS
+// bodies, CloudWatchLogs as a Kinesis record's data, ConfluentFrame and
+// GlueFrame as a Kafka value in a schema registry's framing:
+//
+//	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
 //
 // # Running the handler
 //
