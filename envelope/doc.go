@@ -2,8 +2,8 @@
 // body is an SNS notification, an S3 event notification (directly or through
 // SNS), an EventBridge event delivered to SQS or Kinesis, or the gzip data that
 // a CloudWatch Logs subscription writes to Kinesis. The handler receives the
-// innermost payload decoded into its own Go type, validated (see
-// [payload.Validator]), together with the source record and what every
+// innermost payload decoded into its own Go type, validated (a Validate
+// method, see [payload.Validate]), together with the source record and what every
 // layer read on the way ([Meta]).
 //
 // Layers compose, outermost first. An S3 notification published to an SNS
@@ -16,7 +16,7 @@
 // runs on every entry (core.Process, the Lambda adapters, EventBridge Pipes)
 // with the processor's lifecycle unchanged: a record that does not unwrap
 // ([*UnwrapError]), decode ([*payload.DecodeError]) or validate
-// ([*payload.ValidationError], with [payload.Validate], the one validation
+// ([payload.ErrInvalid], with [payload.Validate], the one validation
 // of batchkit) fails alone (the first two match core.ErrDecode), is reported by its own record's identifier, and under an
 // ordering policy (SQS FIFO, streams with stop-on-failure) stops what any
 // failure stops, since it is an ordinary handler failure.

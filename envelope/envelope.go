@@ -192,7 +192,7 @@ func Kinesis[T any](f Handler[events.KinesisEventRecord, T], layers ...Layer) co
 // the body and the data.
 //
 // The payload is decoded as JSON into T and validated with
-// [payload.Validate] (a *[payload.DecodeError] or *[payload.ValidationError]
+// [payload.Validate] (a *[payload.DecodeError] or an error matching [payload.ErrInvalid]
 // fails the record), except that a T of type []byte or string receives the
 // payload bytes as they are (a log message that is plain text), and that a
 // T whose pointer is the innermost layer's [Part.Meta] receives that value
@@ -408,7 +408,7 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 	var v T
 	if m, ok := meta.(*T); ok && m != nil {
 		v = *m
-		return v, validate(&v)
+		return v, payload.Validate(&v)
 	}
 	switch p := any(&v).(type) {
 	case *[]byte:
@@ -421,14 +421,7 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return v, &payload.DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
 	}
-	return v, validate(&v)
-}
-
-func validate[T any](v *T) error {
-	if err := payload.Validate(v); err != nil {
-		return &payload.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
-	}
-	return nil
+	return v, payload.Validate(&v)
 }
 
 // view returns the bytes of s without a copy. The built-in layers and

@@ -133,8 +133,7 @@ func TestSNSInSQS(t *testing.T) {
 	require.Equal(t, "SQS body", ue.Within)
 	require.Contains(t, ue.Error(), `no "Type"`)
 	// Record 4 unwraps and decodes but does not validate.
-	var ve *payload.ValidationError
-	require.ErrorAs(t, b.Outcomes[3].Err, &ve)
+	require.ErrorIs(t, b.Outcomes[3].Err, payload.ErrInvalid)
 	require.NotContains(t, got, "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77")
 }
 
@@ -150,7 +149,7 @@ func TestSNSRawDelivery(t *testing.T) {
 	require.Equal(t, []greeting{{"raw delivery", "bob"}}, got[len(got)-1:])
 	// The notifications decode as a greeting without a username: invalid.
 	require.Len(t, failed, 3)
-	require.ErrorAs(t, b.Outcomes[0].Err, new(*payload.ValidationError))
+	require.ErrorIs(t, b.Outcomes[0].Err, payload.ErrInvalid)
 }
 
 // Keys spelled exactly are notifications however the document is laid out:
@@ -789,7 +788,7 @@ func TestPointerPayloadValidated(t *testing.T) {
 		return nil
 	})
 	err := h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":""}`})
-	require.ErrorAs(t, err, new(*payload.ValidationError))
+	require.ErrorIs(t, err, payload.ErrInvalid)
 	err = h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":"u"}`})
 	require.NoError(t, err)
 	err = h(context.Background(), &events.SQSMessage{Body: `null`})

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/validate"
 	"github.com/batchkit/batchkit/payload"
 )
 
@@ -79,10 +80,10 @@ const (
 // Decode decodes r. ctx carries the event's schema metadata, if any (see
 // [Event.Context] and [WithRawMetadata]). A part that does not decode
 // returns a [*DecodeError]; a decoded value (or key) whose type has a
-// Validate method (see payload.Validator) that fails returns a
-// *payload.ValidationError.
+// Validate method that fails returns an error matching payload.ErrInvalid
+// (see payload.Validate).
 func (d *Decoder[K, V]) Decode(ctx context.Context, r *events.KafkaRecord) (*Record[K, V], error) {
-	return d.decode(ctx, r, payload.Validates[K](), payload.Validates[V]())
+	return d.decode(ctx, r, validate.Has[K](), validate.Has[V]())
 }
 
 func (d *Decoder[K, V]) decode(ctx context.Context, r *events.KafkaRecord, checkKey, checkValue bool) (*Record[K, V], error) {
@@ -130,7 +131,7 @@ type partSpec struct {
 }
 
 // decodePart decodes one part into out and its schema into s, and validates
-// it when check is set (payload.Validates[T], which the caller may compute
+// it when check is set (validate.Has[T], which the caller may compute
 // once for many records).
 func decodePart[T any](r *events.KafkaRecord, p partSpec, c Codec[T], encoded string, out *T, s *Schema, check bool) error {
 	format, err := safeFormat(c)
@@ -315,7 +316,7 @@ func safeDecodeJSON[T any](c Codec[T], data []byte) (v T, err error) {
 	return v, err
 }
 
-// validateIf runs [payload.Validate] when check (payload.Validates[T]) is
+// validateIf runs [payload.Validate] when check (validate.Has[T]) is
 // set. The value is validated through a copy so that v itself does not
 // escape to the heap for the types that have no Validate method.
 func validateIf[T any](check bool, v *T) error {
@@ -325,19 +326,16 @@ func validateIf[T any](check bool, v *T) error {
 	c := *v
 	err := payload.Validate(&c)
 	*v = c
-	if err != nil {
-		return &payload.ValidationError{Type: fmt.Sprintf("%T", c), Err: err}
-	}
-	return nil
+	return err
 }
 
 // Handler returns a handler for a Kafka processor that decodes each record
 // with d and calls f with it. A record that does not decode or validate
-// fails alone, with the [*DecodeError] or *payload.ValidationError, and f
+// fails alone, with the [*DecodeError] or the payload.ErrInvalid error, and f
 // is not called; the Kafka processor then stops the later offsets of its
 // partition, as for any failure.
 func (d *Decoder[K, V]) Handler(f func(ctx context.Context, rec *Record[K, V]) error) core.Handler[events.KafkaRecord] {
-	checkKey, checkValue := payload.Validates[K](), payload.Validates[V]()
+	checkKey, checkValue := validate.Has[K](), validate.Has[V]()
 	return func(ctx context.Context, r *events.KafkaRecord) error {
 		rec, err := d.decode(ctx, r, checkKey, checkValue)
 		if err != nil {
@@ -348,13 +346,13 @@ func (d *Decoder[K, V]) Handler(f func(ctx context.Context, rec *Record[K, V]) e
 }
 
 // Values returns a handler that decodes each record's value with c (framing
-// detected, see [WireAuto]), validates it (see payload.Validator; for a
+// detected, see [WireAuto]), validates it (see payload.Validate; for a
 // pointer type V too) and calls f with it; the key and headers stay in the
 // record. A tombstone (no value) calls f with the zero V. Use
 // [Decoder.Handler] to decode the key too, configure the framing or read the
 // schema.
 func Values[V any](c Codec[V], f func(ctx context.Context, value V, rec *events.KafkaRecord) error) core.Handler[events.KafkaRecord] {
-	check := payload.Validates[V]()
+	check := validate.Has[V]()
 	return func(ctx context.Context, r *events.KafkaRecord) error {
 		var v V
 		if r.Value != "" {

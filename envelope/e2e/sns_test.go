@@ -143,7 +143,7 @@ func TestSNSToSQS(t *testing.T) {
 	require.Len(t, errs, 2)
 	var sawValidation, sawUnwrap bool
 	for _, err := range errs {
-		sawValidation = sawValidation || errors.As(err, new(*payload.ValidationError))
+		sawValidation = sawValidation || errors.Is(err, payload.ErrInvalid)
 		sawUnwrap = sawUnwrap || errors.Is(err, envelope.ErrUnwrap)
 	}
 	require.True(t, sawValidation, "the invalid order fails validation: %v", errs)

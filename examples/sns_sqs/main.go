@@ -40,7 +40,7 @@ type Order struct {
 }
 
 // Validate rejects an order that cannot be fulfilled: the message fails
-// alone, with a payload.ValidationError.
+// alone, with an error matching payload.ErrInvalid.
 func (o Order) Validate() error {
 	if o.OrderID == "" || o.SKU == "" {
 		return errors.New("orderId and sku are required")

@@ -37,6 +37,6 @@ func TestSampleEventOutcomes(t *testing.T) {
 	require.Equal(t, []string{"o-1001", "o-1002"}, orders)
 	require.NoError(t, b.Outcomes[0].Err)
 	require.NoError(t, b.Outcomes[1].Err)
-	require.ErrorAs(t, b.Outcomes[2].Err, new(*payload.ValidationError))
+	require.ErrorIs(t, b.Outcomes[2].Err, payload.ErrInvalid)
 	require.ErrorIs(t, b.Outcomes[3].Err, envelope.ErrUnwrap)
 }
