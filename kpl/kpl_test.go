@@ -185,8 +185,8 @@ func withDigest(msg []byte) []byte {
 	return append(append([]byte{0xF3, 0x89, 0x9A, 0xC2}, msg...), sum[:]...)
 }
 
-// A corrupt aggregate fails alone with a *kpl.DecodeError matching
-// core.ErrDecode, before its handler runs; the good records of the batch
+// A corrupt aggregate fails alone with an error matching core.ErrDecode
+// that names the KPL aggregate, before its handler runs; the good records of the batch
 // succeed.
 func TestCorruptAggregateFailsAlone(t *testing.T) {
 	good := aggregate(t, orders)[0]
@@ -203,10 +203,10 @@ func TestCorruptAggregateFailsAlone(t *testing.T) {
 	}
 	for name, bad := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := kpl.Deaggregate(bad)
-			var de *kpl.DecodeError
-			require.ErrorAs(t, err, &de)
-			require.ErrorIs(t, err, core.ErrDecode)
+			recs, derr := kpl.Deaggregate(bad)
+			require.Nil(t, recs)
+			require.ErrorIs(t, derr, core.ErrDecode)
+			require.ErrorContains(t, derr, "batchkit: KPL aggregate: ")
 
 			calls := 0
 			h := envelope.Kinesis(func(context.Context, []byte, *envelope.Meta[events.KinesisEventRecord]) error {
@@ -218,7 +218,10 @@ func TestCorruptAggregateFailsAlone(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.StringID("2")}}, resp.BatchItemFailures)
 			require.ErrorIs(t, b.Outcomes[1].Err, core.ErrDecode)
-			require.ErrorAs(t, b.Outcomes[1].Err, &de)
+			var ue *envelope.UnwrapError
+			require.ErrorAs(t, b.Outcomes[1].Err, &ue)
+			require.Equal(t, "KPL aggregate", ue.Layer)
+			require.Equal(t, derr.Error(), ue.Err.Error(), "the layer's error is Deaggregate's")
 			require.Equal(t, 4, calls, "3 user records of the good aggregate and the plain record")
 		})
 	}
