@@ -33,10 +33,10 @@ func Example() {
 // package as in production.
 func ExampleSNSNotification() {
 	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
-	h := envelope.SQS(func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
 		fmt.Println(o.ID, m.Layers.SNS().Type)
 		return nil
-	}, envelope.SNS())
+	})
 	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records, h)
 	fmt.Println(err)
 	// Output:

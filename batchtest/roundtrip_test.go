@@ -33,30 +33,30 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 	ctx := context.Background()
 
 	var got []string
-	h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
 		got = append(got, o.ID+" "+m.Layers.SNS().TopicArn)
 		return nil
-	}, envelope.SNS())
+	})
 	resp, err := processors.SQSHandler(p, h)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"o-1 arn:aws:sns:us-east-1:123456789012:test-topic"}, got)
 
 	got = nil
-	hEB := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+	hEB := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
 		got = append(got, o.ID+" "+m.Layers.EventBridge().DetailType)
 		return nil
-	}, envelope.EventBridge())
+	})
 	resp, err = processors.SQSHandler(p, hEB)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.EventBridgeEvent("com.example", "Order Placed", `{"id":"o-2"}`))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"o-2 Order Placed"}, got)
 
 	got = nil
-	hS3 := envelope.SQS(func(_ context.Context, _ json.RawMessage, m *envelope.Meta[events.SQSMessage]) error {
+	hS3 := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.S3()}}, func(_ context.Context, _ json.RawMessage, m *envelope.Meta[events.SQSMessage]) error {
 		got = append(got, m.Layers.S3().S3.Object.URLDecodedKey)
 		return nil
-	}, envelope.S3())
+	})
 	resp, err = processors.SQSHandler(p, hS3)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.S3Notification("b", "photos/red flower.jpg", "a+b"))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
@@ -64,10 +64,10 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 
 	got = nil
 	kp := core.Must(processors.NewKinesis(processors.Config{}))
-	hLogs := envelope.Kinesis(func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
+	hLogs := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
 		got = append(got, o.ID+" "+m.Layers.LogsData().LogGroup)
 		return nil
-	}, envelope.CloudWatchLogs())
+	})
 	kev := batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`)})
 	resp, err = processors.KinesisHandler(kp, hLogs)(ctx, mustMarshal(t, kev))
 	require.NoError(t, err)

@@ -89,26 +89,33 @@ type Opened struct {
 }
 
 // Layers lists what each layer read about the payload being handled,
-// outermost first.
+// outermost first. Its methods return what the built-in layers read; the
+// metadata of a layer of the user's own is found by ranging over it:
+//
+//	for _, o := range m.Layers {
+//		if h, ok := o.Meta.(*Header); ok {
+//			tenant = h.Tenant
+//		}
+//	}
 type Layers []Opened
 
 // SNS returns the SNS notification the payload came in, or nil.
-func (l Layers) SNS() *SNSNotification { v, _ := Find[*SNSNotification](l); return v }
+func (l Layers) SNS() *SNSNotification { v, _ := find[*SNSNotification](l); return v }
 
 // S3 returns the S3 event notification record being handled, or nil. Its
 // S3.Object.URLDecodedKey holds the object key decoded once.
-func (l Layers) S3() *events.S3EventRecord { v, _ := Find[*events.S3EventRecord](l); return v }
+func (l Layers) S3() *events.S3EventRecord { v, _ := find[*events.S3EventRecord](l); return v }
 
 // EventBridge returns the EventBridge event the payload came in (its source,
 // detail-type, time, id...), or nil.
 func (l Layers) EventBridge() *events.EventBridgeEvent {
-	v, _ := Find[*events.EventBridgeEvent](l)
+	v, _ := find[*events.EventBridgeEvent](l)
 	return v
 }
 
 // LogEvent returns the CloudWatch Logs log event being handled (with its
 // log group and stream), or nil.
-func (l Layers) LogEvent() *LogEvent { v, _ := Find[*LogEvent](l); return v }
+func (l Layers) LogEvent() *LogEvent { v, _ := find[*LogEvent](l); return v }
 
 // LogsData returns the CloudWatch Logs subscription data the payload came
 // in (log group, log stream, owner), or nil.
@@ -116,13 +123,12 @@ func (l Layers) LogsData() *events.CloudwatchLogsData {
 	if e := l.LogEvent(); e != nil {
 		return e.Data
 	}
-	v, _ := Find[*events.CloudwatchLogsData](l)
+	v, _ := find[*events.CloudwatchLogsData](l)
 	return v
 }
 
-// Find returns the innermost layer metadata of type M in l, for layers of
-// the user's own: envelope.Find[*MyHeader](m.Layers).
-func Find[M any](l Layers) (M, bool) {
+// find returns the innermost layer metadata of type M in l.
+func find[M any](l Layers) (M, bool) {
 	for i := len(l) - 1; i >= 0; i-- {
 		if v, ok := l[i].Meta.(M); ok {
 			return v, true
@@ -163,33 +169,23 @@ type Config[R any] struct {
 	// decoded as it is.
 	Layers []Layer
 	// OnSkip, if set, is called for each record a layer skipped (see
-	// [Skip]), after which the record succeeds; it is how a function logs
-	// or counts SNS subscription confirmations, S3 test events and
-	// CloudWatch Logs control messages. A panic in it fails the record with
-	// a *core.PanicError.
-	OnSkip func(ctx context.Context, s Skipped, m *Meta[R])
-}
-
-// SQS returns a handler of SQS messages whose body is wrapped in layers,
-// outermost first. With no layer, the body itself is the payload (as with
-// SNS raw message delivery). It is [Wrap] with a Config holding only the
-// layers.
-func SQS[T any](f Handler[events.SQSMessage, T], layers ...Layer) core.Handler[events.SQSMessage] {
-	return Wrap(Config[events.SQSMessage]{Layers: layers}, f)
-}
-
-// Kinesis returns a handler of Kinesis records whose data (already
-// base64-decoded by the event) is wrapped in layers, outermost first: for
-// example [EventBridge] for a rule that targets the stream, or
-// [CloudWatchLogs] for a subscription filter.
-func Kinesis[T any](f Handler[events.KinesisEventRecord, T], layers ...Layer) core.Handler[events.KinesisEventRecord] {
-	return Wrap(Config[events.KinesisEventRecord]{Layers: layers}, f)
+	// [Skip]) with the reason the layer gave, for example "s3:TestEvent",
+	// "CONTROL_MESSAGE" or "SNS SubscriptionConfirmation"; the record then
+	// succeeds. It is how a function logs or counts SNS subscription
+	// confirmations, S3 test events and CloudWatch Logs control messages.
+	// m.Layers ends with the layer that skipped: its Layer names it and its
+	// Meta is what it read (the *SNSNotification with its SubscribeURL, the
+	// *events.S3TestEvent, the *events.CloudwatchLogsData), so that
+	// m.Layers.SNS() and m.Layers.LogsData() return them. A panic in OnSkip
+	// fails the record with a *core.PanicError.
+	OnSkip func(ctx context.Context, reason string, m *Meta[R])
 }
 
 // Wrap returns a handler of records of any type R: c.Data reads the
 // outermost payload from a record, c.Layers open it, outermost first, and f
-// handles each payload decoded into a T. [SQS] and [Kinesis] are Wrap with
-// the body and the data.
+// handles each payload decoded into a T. For an events.SQSMessage the
+// outermost payload is its body (c.Data may stay nil), for an
+// events.KinesisEventRecord its data (already base64-decoded by the event).
 //
 // The payload is decoded as JSON into T and validated with
 // [payload.Validate] (a *[payload.DecodeError] or an error matching [payload.ErrInvalid]
@@ -261,7 +257,7 @@ type wrapper[R, T any] struct {
 	what    string
 	data    func(*R) ([]byte, error)
 	f       Handler[R, T]
-	onSkip  func(context.Context, Skipped, *Meta[R])
+	onSkip  func(context.Context, string, *Meta[R])
 	layers  []Layer
 	names   []string
 	payload string
@@ -293,7 +289,9 @@ type run[R, T any] struct {
 	w       *wrapper[R, T]
 	m       Meta[R]
 	skipped *skipError
-	at      int // the depth of the layer that skipped
+	// skipLayers is m.Layers when the first skip happened, ending with
+	// the layer that skipped.
+	skipLayers Layers
 	// layers backs m.Layers for up to 4 layers: one allocation per record
 	// for the run and its layers together.
 	layers [4]Opened
@@ -313,7 +311,7 @@ func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) error {
 	if err := r.open(ctx, data, 0); err != nil {
 		return err
 	}
-	if r.skipped != nil && w.onSkip != nil {
+	if r.skipped != nil {
 		return r.reportSkip(ctx)
 	}
 	return nil
@@ -328,9 +326,8 @@ func (r *run[R, T]) reportSkip(ctx context.Context) (err error) {
 			err = pe
 		}
 	}()
-	// The layers below the one that skipped read nothing.
-	r.m.Layers = r.m.Layers[:r.at]
-	r.w.onSkip(ctx, Skipped{Layer: r.w.names[r.at], Reason: r.skipped.reason, Meta: r.skipped.meta}, &r.m)
+	r.m.Layers = r.skipLayers
+	r.w.onSkip(ctx, r.skipped.reason, &r.m)
 	return nil
 }
 
@@ -359,8 +356,10 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 	if err != nil {
 		var skip *skipError
 		if errors.As(err, &skip) {
-			if r.skipped == nil {
-				r.skipped, r.at = skip, depth
+			if r.skipped == nil && w.onSkip != nil {
+				// The layers below the one that skipped read nothing.
+				r.skipped = skip
+				r.skipLayers = append(slices.Clone(r.m.Layers[:depth]), Opened{Layer: w.names[depth], Meta: skip.meta})
 			}
 			return nil
 		}
@@ -376,7 +375,7 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 			continue
 		}
 		if len(parts) > 1 {
-			err = &PartError{Layer: w.names[depth], Depth: depth, Index: i, Count: len(parts), Err: err}
+			err = &UnwrapError{Layer: w.names[depth], Depth: depth, Within: w.what, Index: i, Count: len(parts), Err: err}
 		}
 		return err
 	}

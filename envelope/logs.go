@@ -57,8 +57,8 @@ type LogEvent struct {
 //
 // A CONTROL_MESSAGE (which CloudWatch Logs writes to check the destination)
 // is skipped: the record succeeds without the handler being called, and
-// [Config.OnSkip] receives a [Skipped] whose Reason is "CONTROL_MESSAGE" and
-// whose Meta is the *events.CloudwatchLogsData. Data that is not gzip, does
+// [Config.OnSkip] receives the reason "CONTROL_MESSAGE", with the
+// *events.CloudwatchLogsData in m.Layers (m.Layers.LogsData()). Data that is not gzip, does
 // not decode, has another messageType or inflates beyond 8 MiB (a bound
 // derived from the service's limits; see docs/envelopes.md) fails its record
 // with a [*UnwrapError].

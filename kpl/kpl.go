@@ -6,12 +6,14 @@
 // explicit hash key and sub-sequence number. The format is the KPL's
 // (https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md).
 //
-// Layer is an envelope layer: put it first (outermost) in envelope.Kinesis,
-// and the handler is called once per user record, in order:
+// Layer is an envelope layer: put it first (outermost) among the layers of
+// Kinesis records, and the handler is called once per user record, in order:
 //
-//	h := envelope.Kinesis(handleOrder, kpl.Layer())
+//	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{
+//		Layers: []envelope.Layer{kpl.Layer()},
+//	}, handleOrder)
 //	// handleOrder(ctx context.Context, o Order, m *envelope.Meta[events.KinesisEventRecord]) error
-//	// rec, _ := envelope.Find[*kpl.Record](m.Layers) // partition key, sub-sequence number
+//	// rec := m.Layers[0].Meta.(*kpl.Record) // partition key, sub-sequence number
 //
 // A handler whose payload type is kpl.Record receives the user record
 // itself. Layers compose: kpl.Layer(), envelope.CloudWatchLogs() opens log
@@ -99,7 +101,7 @@ func Deaggregate(data []byte) ([]Record, error) {
 	return decodeAggregate(msg)
 }
 
-// Layer returns the envelope layer of KPL aggregates, for envelope.Kinesis:
+// Layer returns the envelope layer of KPL aggregates, for Kinesis records:
 // each user record is a part whose Meta is its *Record, and a record that is
 // not an aggregate is one part, unchanged. An aggregate of no user record
 // holds nothing to handle: its record succeeds without the handler being

@@ -97,7 +97,7 @@ func TestSNSToSQS(t *testing.T) {
 	var mu sync.Mutex
 	handled := map[string]string{} // orderId -> subject
 	var errs []error
-	h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
 		n := m.Layers.SNS()
 		mu.Lock()
 		defer mu.Unlock()
@@ -108,7 +108,7 @@ func TestSNSToSQS(t *testing.T) {
 		require.Equal(t, envelope.SNSMessageAttribute{Type: "String", Value: "web"}, n.MessageAttributes["channel"])
 		handled[o.OrderID] = n.Subject
 		return nil
-	}, envelope.SNS())
+	})
 	processor := core.Must(processors.NewSQS(processors.Config{}))
 	function := func(ctx context.Context, event json.RawMessage) (core.Response, error) {
 		resp, err := processors.SQSHandler(processor, func(ctx context.Context, m *events.SQSMessage) error {
@@ -161,7 +161,7 @@ func TestSNSToSQSRawDelivery(t *testing.T) {
 	require.NoError(t, err)
 
 	var got []order
-	h := envelope.SQS(func(_ context.Context, o order, _ *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{}, func(_ context.Context, o order, _ *envelope.Meta[events.SQSMessage]) error {
 		got = append(got, o)
 		return nil
 	})

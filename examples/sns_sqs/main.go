@@ -64,7 +64,9 @@ func handleOrder(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessag
 }
 
 // handleMessage unwraps the SNS notification in each message body.
-var handleMessage = envelope.SQS(handleOrder, envelope.SNS())
+var handleMessage = envelope.Wrap(envelope.Config[events.SQSMessage]{
+	Layers: []envelope.Layer{envelope.SNS()},
+}, handleOrder)
 
 // handler is the Lambda handler. It takes the event as raw bytes, so that a
 // message that does not even decode fails alone, and returns the partial

@@ -27,10 +27,10 @@ func TestSampleEventOutcomes(t *testing.T) {
 	var ev events.SQSEvent
 	require.NoError(t, json.Unmarshal(sampleEvent, &ev))
 	var orders []string
-	h := envelope.SQS(func(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
 		orders = append(orders, o.OrderID)
 		return handleOrder(ctx, o, m)
-	}, envelope.SNS())
+	})
 	b := core.NewBatch(ev.Records, h)
 	_, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
