@@ -29,12 +29,13 @@ type KafkaMessage struct {
 	// Headers are the record's headers, in the event in name order, each
 	// value as its bytes.
 	Headers map[string]string
-	// KeySchema and ValueSchema are the schema metadata the event source
-	// mapping adds when a schema registry is configured on it
-	// (keySchemaMetadata, valueSchemaMetadata); nil is none. Only
-	// [KafkaEventJSON] carries them: aws-lambda-go's events.KafkaRecord has
-	// no field for them.
-	KeySchema, ValueSchema *kafkapayload.SchemaMetadata
+	// KeySchema and ValueSchema hold, in their MetadataFormat and
+	// MetadataID, the schema metadata the event source mapping adds when a
+	// schema registry is configured on it (keySchemaMetadata,
+	// valueSchemaMetadata: dataFormat and schemaId; their other fields are
+	// not used); nil is none. Only [KafkaEventJSON] carries them:
+	// aws-lambda-go's events.KafkaRecord has no field for them.
+	KeySchema, ValueSchema *kafkapayload.Schema
 }
 
 // KafkaEvent returns a Kafka event from eventSource ("aws:kafka" for Amazon
@@ -88,10 +89,20 @@ func kafkaHeaders(h map[string]string) []map[string]events.JSONNumberBytes {
 // It is the event to give the Kafka adapter (or kafkapayload.Event) when a
 // test needs the metadata.
 func KafkaEventJSON(eventSource string, msgs ...KafkaMessage) []byte {
+	type metadata struct {
+		DataFormat string `json:"dataFormat"`
+		SchemaID   string `json:"schemaId"`
+	}
 	type record struct {
 		events.KafkaRecord
-		KeySchemaMetadata   *kafkapayload.SchemaMetadata `json:"keySchemaMetadata,omitempty"`
-		ValueSchemaMetadata *kafkapayload.SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
+		KeySchemaMetadata   *metadata `json:"keySchemaMetadata,omitempty"`
+		ValueSchemaMetadata *metadata `json:"valueSchemaMetadata,omitempty"`
+	}
+	md := func(s *kafkapayload.Schema) *metadata {
+		if s == nil {
+			return nil
+		}
+		return &metadata{DataFormat: s.MetadataFormat, SchemaID: s.MetadataID}
 	}
 	ev := KafkaEvent(eventSource, msgs...)
 	recs := make(map[string][]record, len(ev.Records))
@@ -100,7 +111,7 @@ func KafkaEventJSON(eventSource string, msgs ...KafkaMessage) []byte {
 		key := m.Topic + "-" + strconv.FormatInt(m.Partition, 10)
 		i := at[key]
 		at[key]++
-		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: m.KeySchema, ValueSchemaMetadata: m.ValueSchema})
+		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: md(m.KeySchema), ValueSchemaMetadata: md(m.ValueSchema)})
 	}
 	return []byte(mustJSON(struct {
 		EventSource      string              `json:"eventSource"`
@@ -144,7 +155,7 @@ func ConfluentFrame(schemaID uint32, payload []byte, protobufIndexes ...int) []b
 // serializer-deserializer/.../serializers/SerializationDataEncoder.java).
 // For Protobuf, payload starts with Glue's message index, as the codec
 // wrote it. kafkapayload reads it back with Unframe.
-func GlueFrame(schemaVersionID kafkapayload.UUID, compress bool, payload []byte) []byte {
+func GlueFrame(schemaVersionID [16]byte, compress bool, payload []byte) []byte {
 	out := []byte{3, 0}
 	if compress {
 		out[1] = 5

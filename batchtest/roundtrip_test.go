@@ -169,7 +169,7 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 	}
 	require.Equal(t, []byte{0, 0, 0, 0, 7, 0}, batchtest.ConfluentFrame(7, nil, 0)[:6], "[0] is the single byte 0")
 
-	id := kafkapayload.UUID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	id := [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 	for _, compress := range []bool{false, true} {
 		data, s, err = kafkapayload.Unframe(batchtest.GlueFrame(id, compress, payload), kafkapayload.WireAuto, false)
 		require.NoError(t, err)
@@ -182,11 +182,11 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 	// Through a decoder, with the event source mapping's metadata.
 	raw := batchtest.KafkaEventJSON("aws:kafka", batchtest.KafkaMessage{
 		Topic: "orders", Offset: 3, Value: string(batchtest.ConfluentFrame(9, []byte(`{"id":"k-1"}`))),
-		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "9"},
+		ValueSchema: &kafkapayload.Schema{MetadataFormat: "JSON", MetadataID: "9"},
 	})
 	var ev struct {
 		Records map[string][]struct {
-			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
+			ValueSchemaMetadata struct{ DataFormat, SchemaID string } `json:"valueSchemaMetadata"`
 		} `json:"records"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &ev))

@@ -89,7 +89,7 @@ func ExampleEvent() {
 	}
 	d := &kafkapayload.Decoder[string, map[string]string]{Value: kafkapayload.JSON[map[string]string]()}
 	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, map[string]string]) error {
-		fmt.Println(rec.Value["id"], rec.ValueSchema.Wire, rec.ValueSchema.Metadata.DataFormat, rec.ValueSchema.SchemaID())
+		fmt.Println(rec.Value["id"], rec.ValueSchema.Wire, rec.ValueSchema.MetadataFormat, rec.ValueSchema.SchemaID())
 		return nil
 	})
 	_, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{})), ev.KafkaEvent, h)
