@@ -34,7 +34,7 @@ func Example() {
 func ExampleSNSNotification() {
 	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
-		fmt.Println(o.ID, m.Layers.SNS().Type)
+		fmt.Println(o.ID, m.SNS().Type)
 		return nil
 	})
 	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records, h)

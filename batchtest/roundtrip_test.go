@@ -34,7 +34,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 
 	var got []string
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, o.ID+" "+m.Layers.SNS().TopicArn)
+		got = append(got, o.ID+" "+m.SNS().TopicArn)
 		return nil
 	})
 	resp, err := processors.SQSHandler(p, h)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))))
@@ -44,7 +44,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 
 	got = nil
 	hEB := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, o.ID+" "+m.Layers.EventBridge().DetailType)
+		got = append(got, o.ID+" "+m.EventBridge().DetailType)
 		return nil
 	})
 	resp, err = processors.SQSHandler(p, hEB)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.EventBridgeEvent("com.example", "Order Placed", `{"id":"o-2"}`))))
@@ -54,7 +54,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 
 	got = nil
 	hS3 := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.S3()}}, func(_ context.Context, _ json.RawMessage, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, m.Layers.S3().S3.Object.URLDecodedKey)
+		got = append(got, m.S3().S3.Object.URLDecodedKey)
 		return nil
 	})
 	resp, err = processors.SQSHandler(p, hS3)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.S3Notification("b", "photos/red flower.jpg", "a+b"))))
@@ -65,7 +65,7 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 	got = nil
 	kp := core.Must(processors.NewKinesis(processors.Config{}))
 	hLogs := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
-		got = append(got, o.ID+" "+m.Layers.LogsData().LogGroup)
+		got = append(got, o.ID+" "+m.LogsData().LogGroup)
 		return nil
 	})
 	kev := batchtest.KinesisEventOf(batchtest.KinesisRecord{PartitionKey: "pk", Data: batchtest.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`)})

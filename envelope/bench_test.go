@@ -50,7 +50,7 @@ func BenchmarkSNSInSQS(b *testing.B) {
 	ctx := context.Background()
 	b.Run("envelope", func(b *testing.B) {
 		h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-			sink += o.Amount + float64(len(m.Layers.SNS().TopicArn))
+			sink += o.Amount + float64(len(m.SNS().TopicArn))
 			return nil
 		})
 		b.ReportAllocs()
@@ -113,7 +113,7 @@ func BenchmarkCloudWatchLogsInKinesis(b *testing.B) {
 	ctx := context.Background()
 	b.Run("envelope", func(b *testing.B) {
 		h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
-			sink += float64(len(l.OrderID) + len(m.Layers.LogEvent().Data.LogGroup))
+			sink += float64(len(l.OrderID) + len(m.LogEvent().Data.LogGroup))
 			return nil
 		})
 		b.ReportAllocs()

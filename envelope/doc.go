@@ -17,8 +17,9 @@
 //
 // The outermost payload is the body of an events.SQSMessage, the data of an
 // events.KinesisEventRecord, or what [Config.Data] reads from a record of
-// another type. The handler finds what each layer read in m.Layers
-// (m.Layers.SNS(), m.Layers.S3(), ...).
+// another type. The handler finds what the built-in layers read with the
+// methods of its [Meta] (m.SNS(), m.S3(), ...), and what every layer read in
+// m.Layers.
 //
 // The result is a [core.Handler], the same shape as processors.SQSJSON, so it
 // runs on every entry (core.Process, the Lambda adapters, EventBridge Pipes)

@@ -88,47 +88,56 @@ type Opened struct {
 	Meta any
 }
 
-// Layers lists what each layer read about the payload being handled,
-// outermost first. Its methods return what the built-in layers read; the
-// metadata of a layer of the user's own is found by ranging over it:
+// Meta is what the handler receives beside its payload: the source record
+// and what each layer read. Its methods return what the built-in layers
+// read; the metadata of a layer of the user's own is found in Layers, by
+// ranging over it or at the layer's position:
 //
 //	for _, o := range m.Layers {
 //		if h, ok := o.Meta.(*Header); ok {
 //			tenant = h.Tenant
 //		}
 //	}
-type Layers []Opened
+//
+// Like the record pointer of a [core.Handler], it is valid only during the
+// call.
+type Meta[R any] struct {
+	// Record is the source record (the SQS message, the Kinesis record).
+	Record *R
+	// Layers holds what each layer read, outermost first.
+	Layers []Opened
+}
 
 // SNS returns the SNS notification the payload came in, or nil.
-func (l Layers) SNS() *SNSNotification { v, _ := find[*SNSNotification](l); return v }
+func (m *Meta[R]) SNS() *SNSNotification { v, _ := find[*SNSNotification](m.Layers); return v }
 
 // S3 returns the S3 event notification record being handled, or nil. Its
 // S3.Object.URLDecodedKey holds the object key decoded once.
-func (l Layers) S3() *events.S3EventRecord { v, _ := find[*events.S3EventRecord](l); return v }
+func (m *Meta[R]) S3() *events.S3EventRecord { v, _ := find[*events.S3EventRecord](m.Layers); return v }
 
 // EventBridge returns the EventBridge event the payload came in (its source,
 // detail-type, time, id...), or nil.
-func (l Layers) EventBridge() *events.EventBridgeEvent {
-	v, _ := find[*events.EventBridgeEvent](l)
+func (m *Meta[R]) EventBridge() *events.EventBridgeEvent {
+	v, _ := find[*events.EventBridgeEvent](m.Layers)
 	return v
 }
 
 // LogEvent returns the CloudWatch Logs log event being handled (with its
 // log group and stream), or nil.
-func (l Layers) LogEvent() *LogEvent { v, _ := find[*LogEvent](l); return v }
+func (m *Meta[R]) LogEvent() *LogEvent { v, _ := find[*LogEvent](m.Layers); return v }
 
 // LogsData returns the CloudWatch Logs subscription data the payload came
 // in (log group, log stream, owner), or nil.
-func (l Layers) LogsData() *events.CloudwatchLogsData {
-	if e := l.LogEvent(); e != nil {
+func (m *Meta[R]) LogsData() *events.CloudwatchLogsData {
+	if e := m.LogEvent(); e != nil {
 		return e.Data
 	}
-	v, _ := find[*events.CloudwatchLogsData](l)
+	v, _ := find[*events.CloudwatchLogsData](m.Layers)
 	return v
 }
 
 // find returns the innermost layer metadata of type M in l.
-func find[M any](l Layers) (M, bool) {
+func find[M any](l []Opened) (M, bool) {
 	for i := len(l) - 1; i >= 0; i-- {
 		if v, ok := l[i].Meta.(M); ok {
 			return v, true
@@ -137,20 +146,6 @@ func find[M any](l Layers) (M, bool) {
 	var zero M
 	return zero, false
 }
-
-// Meta is what the handler receives beside its payload: the source record
-// and what each layer read. Like the record pointer of a [core.Handler], it
-// is valid only during the call.
-type Meta[R any] struct {
-	// Record is the source record (the SQS message, the Kinesis record).
-	Record *R
-	// Layers holds what each layer read, outermost first.
-	Layers Layers
-}
-
-// Handler is a handler of unwrapped payloads of type T from records of type
-// R.
-type Handler[R, T any] func(ctx context.Context, payload T, m *Meta[R]) error
 
 // Config says how [Wrap] reads a record of type R: where its outermost
 // payload is, the layers around the handler's payload, and who hears of the
@@ -176,7 +171,7 @@ type Config[R any] struct {
 	// m.Layers ends with the layer that skipped: its Layer names it and its
 	// Meta is what it read (the *SNSNotification with its SubscribeURL, the
 	// *events.S3TestEvent, the *events.CloudwatchLogsData), so that
-	// m.Layers.SNS() and m.Layers.LogsData() return them. A panic in OnSkip
+	// m.SNS() and m.LogsData() return them. A panic in OnSkip
 	// fails the record with a *core.PanicError.
 	OnSkip func(ctx context.Context, reason string, m *Meta[R])
 }
@@ -197,7 +192,7 @@ type Config[R any] struct {
 // A nil f or layer, or a nil c.Data for a record type other than SQS and
 // Kinesis, fails every record with a *core.ConfigError: no record succeeds
 // unhandled.
-func Wrap[R, T any](c Config[R], f Handler[R, T]) core.Handler[R] {
+func Wrap[R, T any](c Config[R], f func(ctx context.Context, payload T, m *Meta[R]) error) core.Handler[R] {
 	what, data := c.Payload, c.Data
 	switch any((*R)(nil)).(type) {
 	case *events.SQSMessage:
@@ -256,7 +251,7 @@ func layerName(l Layer, i int) (name string) {
 type wrapper[R, T any] struct {
 	what    string
 	data    func(*R) ([]byte, error)
-	f       Handler[R, T]
+	f       func(context.Context, T, *Meta[R]) error
 	onSkip  func(context.Context, string, *Meta[R])
 	layers  []Layer
 	names   []string
@@ -291,7 +286,7 @@ type run[R, T any] struct {
 	skipped *skipError
 	// skipLayers is m.Layers when the first skip happened, ending with
 	// the layer that skipped.
-	skipLayers Layers
+	skipLayers []Opened
 	// layers backs m.Layers for up to 4 layers: one allocation per record
 	// for the run and its layers together.
 	layers [4]Opened
@@ -306,7 +301,7 @@ func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) error {
 	if n := len(w.layers); n <= len(r.layers) {
 		r.m.Layers = r.layers[:n:n]
 	} else {
-		r.m.Layers = make(Layers, n)
+		r.m.Layers = make([]Opened, n)
 	}
 	if err := r.open(ctx, data, 0); err != nil {
 		return err

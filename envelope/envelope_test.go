@@ -72,10 +72,10 @@ type skipped struct {
 
 // skipLog records what OnSkip hears, by record.
 type skipLog[R any] struct {
-	mu     sync.Mutex
-	got    []skipped
-	of     []*R
-	layers []envelope.Layers
+	mu    sync.Mutex
+	got   []skipped
+	of    []*R
+	metas []envelope.Meta[R]
 }
 
 func (l *skipLog[R]) add(_ context.Context, reason string, m *envelope.Meta[R]) {
@@ -84,7 +84,7 @@ func (l *skipLog[R]) add(_ context.Context, reason string, m *envelope.Meta[R]) 
 	last := m.Layers[len(m.Layers)-1]
 	l.got = append(l.got, skipped{Layer: last.Layer, Reason: reason, Meta: last.Meta})
 	l.of = append(l.of, m.Record)
-	l.layers = append(l.layers, slices.Clone(m.Layers))
+	l.metas = append(l.metas, envelope.Meta[R]{Record: m.Record, Layers: slices.Clone(m.Layers)})
 }
 
 func ids(resp core.Response) []string {
@@ -116,7 +116,7 @@ func TestSNSInSQS(t *testing.T) {
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
 		mu.Lock()
 		defer mu.Unlock()
-		n := m.Layers.SNS()
+		n := m.SNS()
 		require.NotNil(t, n)
 		got[m.Record.MessageId] = g
 		subjects[m.Record.MessageId] = n.Subject
@@ -151,7 +151,7 @@ func TestSNSInSQS(t *testing.T) {
 func TestSNSRawDelivery(t *testing.T) {
 	var got []greeting
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{}, func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
-		require.Nil(t, m.Layers.SNS())
+		require.Nil(t, m.SNS())
 		got = append(got, g)
 		return nil
 	})
@@ -226,7 +226,7 @@ func TestSNSSubscriptionConfirmationIsSkipped(t *testing.T) {
 	require.Equal(t, "m1", skips.of[0].MessageId)
 	n := s.Meta.(*envelope.SNSNotification)
 	require.Contains(t, n.SubscribeURL, "Action=ConfirmSubscription")
-	require.Same(t, n, skips.layers[0].SNS(), "m.Layers.SNS() returns the confirmation")
+	require.Same(t, n, skips.metas[0].SNS(), "m.SNS() returns the confirmation")
 	require.Contains(t, n.Message, "To confirm the subscription")
 }
 
@@ -236,7 +236,7 @@ func TestS3InSQS(t *testing.T) {
 	var skips skipLog[events.SQSMessage]
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.S3()}, OnSkip: skips.add},
 		func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
-			require.Same(t, m.Layers.S3(), m.Layers[0].Meta)
+			require.Same(t, m.S3(), m.Layers[0].Meta)
 			keys = append(keys, r.S3.Object.URLDecodedKey)
 			sizes = append(sizes, r.S3.Object.Size)
 			require.Equal(t, "amzn-s3-demo-bucket", r.S3.Bucket.Name)
@@ -277,14 +277,14 @@ func TestS3InSNSInSQS(t *testing.T) {
 	type call struct{ msg, topic, key string }
 	var calls []call
 	var skips skipLog[events.SQSMessage]
-	var skippedLayers []envelope.Layers
+	var skipped []envelope.Meta[events.SQSMessage]
 	onSkip := func(ctx context.Context, reason string, m *envelope.Meta[events.SQSMessage]) {
 		skips.add(ctx, reason, m)
-		skippedLayers = append(skippedLayers, slices.Clone(m.Layers))
+		skipped = append(skipped, envelope.Meta[events.SQSMessage]{Record: m.Record, Layers: slices.Clone(m.Layers)})
 	}
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), envelope.S3()}, OnSkip: onSkip},
 		func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
-			calls = append(calls, call{m.Record.MessageId, m.Layers.SNS().TopicArn, r.S3.Object.URLDecodedKey})
+			calls = append(calls, call{m.Record.MessageId, m.SNS().TopicArn, r.S3.Object.URLDecodedKey})
 			require.Len(t, m.Layers, 2)
 			require.Equal(t, "SNS notification", m.Layers[0].Layer)
 			require.Equal(t, "S3 event notification", m.Layers[1].Layer)
@@ -307,9 +307,9 @@ func TestS3InSNSInSQS(t *testing.T) {
 	require.Equal(t, "S3 event notification", skips.got[0].Layer)
 	require.IsType(t, &events.S3TestEvent{}, skips.got[0].Meta)
 	require.Equal(t, b.Records[0].MessageId, skips.of[0].MessageId)
-	require.Len(t, skippedLayers[0], 2)
-	require.Equal(t, topic, skippedLayers[0].SNS().TopicArn)
-	require.Equal(t, "S3 event notification", skippedLayers[0][1].Layer)
+	require.Len(t, skipped[0].Layers, 2)
+	require.Equal(t, topic, skipped[0].SNS().TopicArn)
+	require.Equal(t, "S3 event notification", skipped[0].Layers[1].Layer)
 	var ue *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[2].Err, &ue)
 	require.Equal(t, 1, ue.Depth)
@@ -369,7 +369,7 @@ type order struct {
 func TestEventBridgeInSQS(t *testing.T) {
 	var got []order
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		e := m.Layers.EventBridge()
+		e := m.EventBridge()
 		require.Equal(t, "com.example.orders", e.Source)
 		require.Equal(t, "Order Placed", e.DetailType)
 		require.Equal(t, time.Date(2024, 5, 14, 10, 15, 30, 0, time.UTC), e.Time)
@@ -392,7 +392,7 @@ func TestEventBridgeInSQS(t *testing.T) {
 func TestEventBridgeInKinesis(t *testing.T) {
 	var got []string
 	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
-		got = append(got, o.OrderID+"@"+m.Layers.EventBridge().ID)
+		got = append(got, o.OrderID+"@"+m.EventBridge().ID)
 		require.Equal(t, "1", m.Record.Kinesis.PartitionKey)
 		return nil
 	})
@@ -414,9 +414,9 @@ func TestCloudWatchLogsInKinesis(t *testing.T) {
 	var skips skipLog[events.KinesisEventRecord]
 	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}, OnSkip: skips.add},
 		func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
-			e := m.Layers.LogEvent()
+			e := m.LogEvent()
 			require.Equal(t, "/aws/lambda/orders", e.Data.LogGroup)
-			require.Equal(t, "/aws/lambda/orders", m.Layers.LogsData().LogGroup)
+			require.Equal(t, "/aws/lambda/orders", m.LogsData().LogGroup)
 			got = append(got, l.OrderID)
 			if l.Level == "error" {
 				return errors.New(l.Msg)
@@ -695,7 +695,7 @@ func TestWrapKafkaValue(t *testing.T) {
 	h := envelope.Wrap(envelope.Config[events.KafkaRecord]{Payload: "Kafka value", Data: value, Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.KafkaRecord]) error {
 		got = append(got, o)
 		require.Equal(t, "orders", m.Record.Topic)
-		require.Equal(t, "com.example.orders", m.Layers.EventBridge().Source)
+		require.Equal(t, "com.example.orders", m.EventBridge().Source)
 		return nil
 	})
 	good := base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-9","amount":9}}`))

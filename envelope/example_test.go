@@ -27,7 +27,7 @@ func ExampleSNS() {
 	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
 		Layers: []envelope.Layer{envelope.SNS()},
 	}, func(_ context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
-		fmt.Printf("order %s from %s (message %s)\n", o.ID, m.Layers.SNS().TopicArn, m.Record.MessageId)
+		fmt.Printf("order %s from %s (message %s)\n", o.ID, m.SNS().TopicArn, m.Record.MessageId)
 		return nil
 	})
 
@@ -80,7 +80,7 @@ func ExampleEventBridge() {
 	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
 		Layers: []envelope.Layer{envelope.EventBridge()},
 	}, func(_ context.Context, d OrderPlaced, m *envelope.Meta[events.SQSMessage]) error {
-		e := m.Layers.EventBridge()
+		e := m.EventBridge()
 		fmt.Println(e.Source, e.DetailType, e.ID, e.Time.Format("2006-01-02"), d.OrderID)
 		return nil
 	})
@@ -107,7 +107,7 @@ func ExampleCloudWatchLogs() {
 	handler := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{
 		Layers: []envelope.Layer{envelope.CloudWatchLogs()},
 	}, func(_ context.Context, line string, m *envelope.Meta[events.KinesisEventRecord]) error {
-		fmt.Printf("%s: %s\n", m.Layers.LogEvent().Data.LogGroup, line)
+		fmt.Printf("%s: %s\n", m.LogEvent().Data.LogGroup, line)
 		if line == "ERROR disk full" {
 			return errors.New("alert not sent")
 		}
@@ -183,7 +183,7 @@ func ExampleWrap() {
 		Data:    value,
 		Layers:  []envelope.Layer{envelope.EventBridge()},
 	}, func(_ context.Context, o OrderPlaced, m *envelope.Meta[events.KafkaRecord]) error {
-		fmt.Println(m.Record.Offset, m.Layers.EventBridge().Source, o.OrderID)
+		fmt.Println(m.Record.Offset, m.EventBridge().Source, o.OrderID)
 		return nil
 	})
 

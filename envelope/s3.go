@@ -21,7 +21,7 @@ const s3Layer = "S3 event notification"
 // whose payload type is events.S3EventRecord receives the record decoded
 // once, as aws-lambda-go decodes it: S3.Object.Key as S3 sent it
 // (URL form-encoded, "red+flower.jpg") and S3.Object.URLDecodedKey decoded
-// exactly once ("red flower.jpg"); do not decode it again. [Layers.S3]
+// exactly once ("red flower.jpg"); do not decode it again. [Meta.S3]
 // returns the same record for handlers of other payload types.
 //
 // The test event that S3 sends when a notification is configured

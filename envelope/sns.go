@@ -76,7 +76,7 @@ const (
 // SNS returns the layer of SNS notifications, as SNS delivers them to SQS
 // without raw message delivery
 // (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html):
-// the payload is the notification's Message, and [Layers.SNS] returns the
+// the payload is the notification's Message, and [Meta.SNS] returns the
 // notification (topic, subject, attributes...). Keys are matched exactly, as
 // SNS writes them ("Type", "Message"): a document with "type" or "MESSAGE"
 // is not a notification.
@@ -87,7 +87,7 @@ const (
 // another account) is skipped: the record succeeds, and [Config.OnSkip]
 // receives the reason "SNS SubscriptionConfirmation" (or "SNS
 // UnsubscribeConfirmation"), with the *SNSNotification holding the
-// SubscribeURL to visit in m.Layers (m.Layers.SNS()).
+// SubscribeURL to visit in m.Layers (m.SNS()).
 //
 // With raw message delivery, the body is the payload itself: use no SNS
 // layer (SNS message attributes then arrive as SQS message attributes).

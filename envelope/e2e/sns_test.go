@@ -98,7 +98,7 @@ func TestSNSToSQS(t *testing.T) {
 	handled := map[string]string{} // orderId -> subject
 	var errs []error
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		n := m.Layers.SNS()
+		n := m.SNS()
 		mu.Lock()
 		defer mu.Unlock()
 		require.Equal(t, topicARN, n.TopicArn)

@@ -57,7 +57,7 @@ var processor = core.Must(processors.NewSQS(processors.Config{}))
 // handleOrder handles one order, with the SNS notification and the SQS
 // message it came in.
 func handleOrder(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
-	n := m.Layers.SNS()
+	n := m.SNS()
 	slog.DebugContext(ctx, "order", "orderId", o.OrderID, "quantity", o.Quantity,
 		"topic", n.TopicArn, "subject", n.Subject, "messageId", m.Record.MessageId)
 	return nil
