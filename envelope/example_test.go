@@ -227,3 +227,30 @@ func ExampleSkip() {
 	// handled hello
 	// [] <nil> success
 }
+
+// An UnwrapError says where a record's envelope failed it: a layer that could
+// not open the record (Count 0, matching ErrUnwrap and core.ErrDecode), or
+// one payload among the several a layer held (Index of Count, matching
+// ErrPart and what the payload's error matches).
+func ExampleUnwrapError() {
+	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
+		Layers: []envelope.Layer{envelope.S3()},
+	}, func(_ context.Context, r events.S3EventRecord, _ *envelope.Meta[events.SQSMessage]) error {
+		if r.S3.Object.Key == "bad.csv" {
+			return errors.New("not a CSV file")
+		}
+		return nil
+	})
+	two := `{"Records":[{"eventSource":"aws:s3","s3":{"object":{"key":"a.csv"}}},{"eventSource":"aws:s3","s3":{"object":{"key":"bad.csv"}}}]}`
+	for _, body := range []string{`{"Type":"Notification"}`, two} {
+		err := handler(context.Background(), &events.SQSMessage{MessageId: "m1", Body: body})
+		var ue *envelope.UnwrapError
+		fmt.Println(errors.As(err, &ue), ue.Index, ue.Count, errors.Is(err, envelope.ErrUnwrap), errors.Is(err, core.ErrDecode), errors.Is(err, envelope.ErrPart))
+		fmt.Println(err)
+	}
+	// Output:
+	// true 0 0 true true false
+	// batchkit: S3 event notification in the SQS body does not unwrap: not an S3 event notification: it has no "Records" array (and is not the s3:TestEvent)
+	// true 1 2 false false true
+	// batchkit: payload 2 of 2 in the S3 event notification failed: not a CSV file
+}
