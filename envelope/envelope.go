@@ -279,14 +279,19 @@ func payloadName(what string, names []string) string {
 	return b.String()
 }
 
+// skipped is what OnSkip hears of a skip: the reason, and m.Layers when
+// the skip happened, ending with the layer that skipped.
+type skipped struct {
+	reason string
+	layers []Opened
+}
+
 // run is the state of one record's unwrapping.
 type run[R, T any] struct {
 	w       *wrapper[R, T]
 	m       Meta[R]
-	skipped *skipError
-	// skipLayers is m.Layers when the first skip happened, ending with
-	// the layer that skipped.
-	skipLayers []Opened
+	// skipped is the first skip, for OnSkip (set only when there is one).
+	skipped *skipped
 	// layers backs m.Layers for up to 4 layers: one allocation per record
 	// for the run and its layers together.
 	layers [4]Opened
@@ -321,7 +326,7 @@ func (r *run[R, T]) reportSkip(ctx context.Context) (err error) {
 			err = pe
 		}
 	}()
-	r.m.Layers = r.skipLayers
+	r.m.Layers = r.skipped.layers
 	r.w.onSkip(ctx, r.skipped.reason, &r.m)
 	return nil
 }
@@ -353,8 +358,7 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 		if errors.As(err, &skip) {
 			if r.skipped == nil && w.onSkip != nil {
 				// The layers below the one that skipped read nothing.
-				r.skipped = skip
-				r.skipLayers = append(slices.Clone(r.m.Layers[:depth]), Opened{Layer: w.names[depth], Meta: skip.meta})
+				r.skipped = &skipped{reason: skip.reason, layers: append(slices.Clone(r.m.Layers[:depth]), Opened{Layer: w.names[depth], Meta: skip.meta})}
 			}
 			return nil
 		}
