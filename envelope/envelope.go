@@ -288,8 +288,8 @@ type skipped struct {
 
 // run is the state of one record's unwrapping.
 type run[R, T any] struct {
-	w       *wrapper[R, T]
-	m       Meta[R]
+	w *wrapper[R, T]
+	m Meta[R]
 	// skipped is the first skip, for OnSkip (set only when there is one).
 	skipped *skipped
 	// layers backs m.Layers for up to 4 layers: one allocation per record
