@@ -158,11 +158,11 @@ func ExampleS3BatchEvent() {
 func ExampleKafkaEvent() {
 	event := batchtest.KafkaEvent("aws:kafka", batchtest.KafkaMessage{
 		Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`,
-		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "12"},
+		ValueSchema: &kafkapayload.Schema{MetadataFormat: "JSON", MetadataID: "12"},
 	})
 	var ev struct {
 		Records map[string][]struct {
-			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
+			ValueSchemaMetadata struct{ DataFormat, SchemaID string } `json:"valueSchemaMetadata"`
 		} `json:"records"`
 	}
 	err := json.Unmarshal(event, &ev)

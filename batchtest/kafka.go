@@ -26,10 +26,12 @@ type KafkaMessage struct {
 	// Headers are the record's headers, in the event in name order, each
 	// value as its bytes.
 	Headers map[string]string
-	// KeySchema and ValueSchema are the schema metadata the event source
-	// mapping adds when a schema registry is configured on it
-	// (keySchemaMetadata, valueSchemaMetadata); nil is none.
-	KeySchema, ValueSchema *kafkapayload.SchemaMetadata
+	// KeySchema and ValueSchema hold, in their MetadataFormat and
+	// MetadataID, the schema metadata the event source mapping adds when a
+	// schema registry is configured on it (keySchemaMetadata,
+	// valueSchemaMetadata: dataFormat and schemaId; their other fields are
+	// not used); nil is none.
+	KeySchema, ValueSchema *kafkapayload.Schema
 }
 
 // KafkaEvent returns a Kafka event from eventSource ("aws:kafka" for Amazon
@@ -48,10 +50,20 @@ type KafkaMessage struct {
 //	resp, err := processors.KafkaHandler(p, h)(ctx, batchtest.KafkaEvent("aws:kafka",
 //		batchtest.KafkaMessage{Topic: "orders", Offset: 7, Value: `{"id":"o-1"}`}))
 func KafkaEvent(eventSource string, msgs ...KafkaMessage) []byte {
+	type metadata struct {
+		DataFormat string `json:"dataFormat"`
+		SchemaID   string `json:"schemaId"`
+	}
 	type record struct {
 		events.KafkaRecord
-		KeySchemaMetadata   *kafkapayload.SchemaMetadata `json:"keySchemaMetadata,omitempty"`
-		ValueSchemaMetadata *kafkapayload.SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
+		KeySchemaMetadata   *metadata `json:"keySchemaMetadata,omitempty"`
+		ValueSchemaMetadata *metadata `json:"valueSchemaMetadata,omitempty"`
+	}
+	md := func(s *kafkapayload.Schema) *metadata {
+		if s == nil {
+			return nil
+		}
+		return &metadata{DataFormat: s.MetadataFormat, SchemaID: s.MetadataID}
 	}
 	ev := kafkaEvent(eventSource, msgs...)
 	recs := make(map[string][]record, len(ev.Records))
@@ -60,7 +72,7 @@ func KafkaEvent(eventSource string, msgs ...KafkaMessage) []byte {
 		key := m.Topic + "-" + strconv.FormatInt(m.Partition, 10)
 		i := at[key]
 		at[key]++
-		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: m.KeySchema, ValueSchemaMetadata: m.ValueSchema})
+		recs[key] = append(recs[key], record{KafkaRecord: ev.Records[key][i], KeySchemaMetadata: md(m.KeySchema), ValueSchemaMetadata: md(m.ValueSchema)})
 	}
 	return []byte(mustJSON(struct {
 		EventSource      string              `json:"eventSource"`

@@ -93,30 +93,30 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 	ctx := context.Background()
 
 	var got []string
-	h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, o.ID+" "+m.Layers.SNS().TopicArn)
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+		got = append(got, o.ID+" "+m.SNS().TopicArn)
 		return nil
-	}, envelope.SNS())
+	})
 	resp, err := processors.SQSHandler(p, h)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"o-1 arn:aws:sns:us-east-1:123456789012:test-topic"}, got)
 
 	got = nil
-	hEB := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, o.ID+" "+m.Layers.EventBridge().DetailType)
+	hEB := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+		got = append(got, o.ID+" "+m.EventBridge().DetailType)
 		return nil
-	}, envelope.EventBridge())
+	})
 	resp, err = processors.SQSHandler(p, hEB)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.EventBridgeEvent("com.example", "Order Placed", `{"id":"o-2"}`))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	require.Equal(t, []string{"o-2 Order Placed"}, got)
 
 	got = nil
-	hS3 := envelope.SQS(func(_ context.Context, _ json.RawMessage, m *envelope.Meta[events.SQSMessage]) error {
-		got = append(got, m.Layers.S3().S3.Object.URLDecodedKey)
+	hS3 := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.S3()}}, func(_ context.Context, _ json.RawMessage, m *envelope.Meta[events.SQSMessage]) error {
+		got = append(got, m.S3().S3.Object.URLDecodedKey)
 		return nil
-	}, envelope.S3())
+	})
 	resp, err = processors.SQSHandler(p, hS3)(ctx, mustMarshal(t, batchtest.SQSEvent(batchtest.S3Notification("b", "photos/red flower.jpg", "a+b"))))
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
@@ -124,10 +124,10 @@ func TestEnvelopesRoundTrip(t *testing.T) {
 
 	got = nil
 	kp := core.Must(processors.NewKinesis(processors.Config{}))
-	hLogs := envelope.Kinesis(func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
-		got = append(got, o.ID+" "+m.Layers.LogsData().LogGroup)
+	hLogs := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
+		got = append(got, o.ID+" "+m.LogsData().LogGroup)
 		return nil
-	}, envelope.CloudWatchLogs())
+	})
 	kev := batchtest.KinesisEvent(batchtest.KinesisRecord{PartitionKey: "pk", Data: string(batchtest.CloudWatchLogs("/aws/lambda/orders", `{"id":"l-1"}`, `{"id":"l-2"}`))})
 	resp, err = processors.KinesisHandler(kp, hLogs)(ctx, mustMarshal(t, kev))
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 	}
 	require.Equal(t, []byte{0, 0, 0, 0, 7, 0}, batchtest.ConfluentFrame(7, nil, 0)[:6], "[0] is the single byte 0")
 
-	id := kafkapayload.UUID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	id := [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 	for _, compress := range []bool{false, true} {
 		data, s, err = kafkapayload.Unframe(batchtest.GlueFrame(id, compress, payload), kafkapayload.WireAuto, false)
 		require.NoError(t, err)
@@ -163,11 +163,11 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 	// Through a decoder, with the event source mapping's metadata.
 	raw := batchtest.KafkaEvent("aws:kafka", batchtest.KafkaMessage{
 		Topic: "orders", Offset: 3, Value: string(batchtest.ConfluentFrame(9, []byte(`{"id":"k-1"}`))),
-		ValueSchema: &kafkapayload.SchemaMetadata{DataFormat: "JSON", SchemaID: "9"},
+		ValueSchema: &kafkapayload.Schema{MetadataFormat: "JSON", MetadataID: "9"},
 	})
 	var ev struct {
 		Records map[string][]struct {
-			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
+			ValueSchemaMetadata struct{ DataFormat, SchemaID string } `json:"valueSchemaMetadata"`
 		} `json:"records"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &ev))
@@ -178,10 +178,10 @@ func TestKafkaFramingRoundTrip(t *testing.T) {
 // package as in production.
 func ExampleSNSNotification() {
 	event := batchtest.SQSEvent(batchtest.SNSNotification(`{"id":"o-1"}`))
-	h := envelope.SQS(func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
-		fmt.Println(o.ID, m.Layers.SNS().Type)
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o struct{ ID string }, m *envelope.Meta[events.SQSMessage]) error {
+		fmt.Println(o.ID, m.SNS().Type)
 		return nil
-	}, envelope.SNS())
+	})
 	_, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), event.Records, h)
 	fmt.Println(err)
 	// Output:

@@ -74,23 +74,25 @@ func TestWindowEventShapes(t *testing.T) {
 }
 
 func TestKafkaEventShape(t *testing.T) {
-	md := &kafkapayload.SchemaMetadata{DataFormat: "AVRO", SchemaID: "a1b2c3d4-5678-90ab-cdef-1234567890ab"}
+	md := &kafkapayload.Schema{MetadataFormat: "AVRO", MetadataID: "a1b2c3d4-5678-90ab-cdef-1234567890ab"}
+	type metadata struct{ DataFormat, SchemaID string }
+	want := metadata{"AVRO", "a1b2c3d4-5678-90ab-cdef-1234567890ab"}
 	got := batchtest.KafkaEvent("aws:kafka",
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 7, Key: "k", Value: "v", Headers: map[string]string{"h": "x"}, KeySchema: md, ValueSchema: md},
 		batchtest.KafkaMessage{Topic: "orders", Partition: 0, Offset: 8, Key: "k2", Value: "v2", Headers: map[string]string{"h": "y"}, KeySchema: md, ValueSchema: md})
 	requireShape(t, sample(t, "testdata/msk-schema-registry.json"), got)
 	var ev struct {
 		Records map[string][]struct {
-			Offset              int64                       `json:"offset"`
-			KeySchemaMetadata   kafkapayload.SchemaMetadata `json:"keySchemaMetadata"`
-			ValueSchemaMetadata kafkapayload.SchemaMetadata `json:"valueSchemaMetadata"`
+			Offset              int64    `json:"offset"`
+			KeySchemaMetadata   metadata `json:"keySchemaMetadata"`
+			ValueSchemaMetadata metadata `json:"valueSchemaMetadata"`
 		} `json:"records"`
 	}
 	require.NoError(t, json.Unmarshal(got, &ev))
 	r := ev.Records["orders-0"][1]
 	require.Equal(t, int64(8), r.Offset)
-	require.Equal(t, *md, r.KeySchemaMetadata)
-	require.Equal(t, *md, r.ValueSchemaMetadata)
+	require.Equal(t, want, r.KeySchemaMetadata)
+	require.Equal(t, want, r.ValueSchemaMetadata)
 
 	// What a handler of events.KafkaEvent receives: values and headers as
 	// Lambda encodes them; no metadata key when a message has none.

@@ -49,10 +49,10 @@ func BenchmarkSNSInSQS(b *testing.B) {
 	p := core.Must(processors.NewSQS(processors.Config{}))
 	ctx := context.Background()
 	b.Run("envelope", func(b *testing.B) {
-		h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-			sink += o.Amount + float64(len(m.Layers.SNS().TopicArn))
+		h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+			sink += o.Amount + float64(len(m.SNS().TopicArn))
 			return nil
-		}, envelope.SNS())
+		})
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := core.Process(ctx, p, msgs, h); err != nil {
@@ -112,10 +112,10 @@ func BenchmarkCloudWatchLogsInKinesis(b *testing.B) {
 	p := core.Must(processors.NewKinesis(processors.Config{}))
 	ctx := context.Background()
 	b.Run("envelope", func(b *testing.B) {
-		h := envelope.Kinesis(func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
-			sink += float64(len(l.OrderID) + len(m.Layers.LogEvent().Data.LogGroup))
+		h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
+			sink += float64(len(l.OrderID) + len(m.LogEvent().Data.LogGroup))
 			return nil
-		}, envelope.CloudWatchLogs())
+		})
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := core.Process(ctx, p, recs, h); err != nil {

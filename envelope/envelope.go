@@ -88,41 +88,56 @@ type Opened struct {
 	Meta any
 }
 
-// Layers lists what each layer read about the payload being handled,
-// outermost first.
-type Layers []Opened
+// Meta is what the handler receives beside its payload: the source record
+// and what each layer read. Its methods return what the built-in layers
+// read; the metadata of a layer of the user's own is found in Layers, by
+// ranging over it or at the layer's position:
+//
+//	for _, o := range m.Layers {
+//		if h, ok := o.Meta.(*Header); ok {
+//			tenant = h.Tenant
+//		}
+//	}
+//
+// Like the record pointer of a [core.Handler], it is valid only during the
+// call.
+type Meta[R any] struct {
+	// Record is the source record (the SQS message, the Kinesis record).
+	Record *R
+	// Layers holds what each layer read, outermost first.
+	Layers []Opened
+}
 
 // SNS returns the SNS notification the payload came in, or nil.
-func (l Layers) SNS() *SNSNotification { v, _ := Find[*SNSNotification](l); return v }
+func (m *Meta[R]) SNS() *SNSNotification { v, _ := find[*SNSNotification](m.Layers); return v }
 
 // S3 returns the S3 event notification record being handled, or nil. Its
 // S3.Object.URLDecodedKey holds the object key decoded once.
-func (l Layers) S3() *events.S3EventRecord { v, _ := Find[*events.S3EventRecord](l); return v }
+func (m *Meta[R]) S3() *events.S3EventRecord { v, _ := find[*events.S3EventRecord](m.Layers); return v }
 
 // EventBridge returns the EventBridge event the payload came in (its source,
 // detail-type, time, id...), or nil.
-func (l Layers) EventBridge() *events.EventBridgeEvent {
-	v, _ := Find[*events.EventBridgeEvent](l)
+func (m *Meta[R]) EventBridge() *events.EventBridgeEvent {
+	v, _ := find[*events.EventBridgeEvent](m.Layers)
 	return v
 }
 
 // LogEvent returns the CloudWatch Logs log event being handled (with its
 // log group and stream), or nil.
-func (l Layers) LogEvent() *LogEvent { v, _ := Find[*LogEvent](l); return v }
+func (m *Meta[R]) LogEvent() *LogEvent { v, _ := find[*LogEvent](m.Layers); return v }
 
 // LogsData returns the CloudWatch Logs subscription data the payload came
 // in (log group, log stream, owner), or nil.
-func (l Layers) LogsData() *events.CloudwatchLogsData {
-	if e := l.LogEvent(); e != nil {
+func (m *Meta[R]) LogsData() *events.CloudwatchLogsData {
+	if e := m.LogEvent(); e != nil {
 		return e.Data
 	}
-	v, _ := Find[*events.CloudwatchLogsData](l)
+	v, _ := find[*events.CloudwatchLogsData](m.Layers)
 	return v
 }
 
-// Find returns the innermost layer metadata of type M in l, for layers of
-// the user's own: envelope.Find[*MyHeader](m.Layers).
-func Find[M any](l Layers) (M, bool) {
+// find returns the innermost layer metadata of type M in l.
+func find[M any](l []Opened) (M, bool) {
 	for i := len(l) - 1; i >= 0; i-- {
 		if v, ok := l[i].Meta.(M); ok {
 			return v, true
@@ -131,20 +146,6 @@ func Find[M any](l Layers) (M, bool) {
 	var zero M
 	return zero, false
 }
-
-// Meta is what the handler receives beside its payload: the source record
-// and what each layer read. Like the record pointer of a [core.Handler], it
-// is valid only during the call.
-type Meta[R any] struct {
-	// Record is the source record (the SQS message, the Kinesis record).
-	Record *R
-	// Layers holds what each layer read, outermost first.
-	Layers Layers
-}
-
-// Handler is a handler of unwrapped payloads of type T from records of type
-// R.
-type Handler[R, T any] func(ctx context.Context, payload T, m *Meta[R]) error
 
 // Config says how [Wrap] reads a record of type R: where its outermost
 // payload is, the layers around the handler's payload, and who hears of the
@@ -163,36 +164,26 @@ type Config[R any] struct {
 	// decoded as it is.
 	Layers []Layer
 	// OnSkip, if set, is called for each record a layer skipped (see
-	// [Skip]), after which the record succeeds; it is how a function logs
-	// or counts SNS subscription confirmations, S3 test events and
-	// CloudWatch Logs control messages. A panic in it fails the record with
-	// a *core.PanicError.
-	OnSkip func(ctx context.Context, s Skipped, m *Meta[R])
-}
-
-// SQS returns a handler of SQS messages whose body is wrapped in layers,
-// outermost first. With no layer, the body itself is the payload (as with
-// SNS raw message delivery). It is [Wrap] with a Config holding only the
-// layers.
-func SQS[T any](f Handler[events.SQSMessage, T], layers ...Layer) core.Handler[events.SQSMessage] {
-	return Wrap(Config[events.SQSMessage]{Layers: layers}, f)
-}
-
-// Kinesis returns a handler of Kinesis records whose data (already
-// base64-decoded by the event) is wrapped in layers, outermost first: for
-// example [EventBridge] for a rule that targets the stream, or
-// [CloudWatchLogs] for a subscription filter.
-func Kinesis[T any](f Handler[events.KinesisEventRecord, T], layers ...Layer) core.Handler[events.KinesisEventRecord] {
-	return Wrap(Config[events.KinesisEventRecord]{Layers: layers}, f)
+	// [Skip]) with the reason the layer gave, for example "s3:TestEvent",
+	// "CONTROL_MESSAGE" or "SNS SubscriptionConfirmation"; the record then
+	// succeeds. It is how a function logs or counts SNS subscription
+	// confirmations, S3 test events and CloudWatch Logs control messages.
+	// m.Layers ends with the layer that skipped: its Layer names it and its
+	// Meta is what it read (the *SNSNotification with its SubscribeURL, the
+	// *events.S3TestEvent, the *events.CloudwatchLogsData), so that
+	// m.SNS() and m.LogsData() return them. A panic in OnSkip
+	// fails the record with a *core.PanicError.
+	OnSkip func(ctx context.Context, reason string, m *Meta[R])
 }
 
 // Wrap returns a handler of records of any type R: c.Data reads the
 // outermost payload from a record, c.Layers open it, outermost first, and f
-// handles each payload decoded into a T. [SQS] and [Kinesis] are Wrap with
-// the body and the data.
+// handles each payload decoded into a T. For an events.SQSMessage the
+// outermost payload is its body (c.Data may stay nil), for an
+// events.KinesisEventRecord its data (already base64-decoded by the event).
 //
 // The payload is decoded as JSON into T and validated with
-// [payload.Validate] (a *[payload.DecodeError] or *[payload.ValidationError]
+// [payload.Validate] (a *[payload.DecodeError] or an error matching [payload.ErrInvalid]
 // fails the record), except that a T of type []byte or string receives the
 // payload bytes as they are (a log message that is plain text), and that a
 // T whose pointer is the innermost layer's [Part.Meta] receives that value
@@ -201,7 +192,7 @@ func Kinesis[T any](f Handler[events.KinesisEventRecord, T], layers ...Layer) co
 // A nil f or layer, or a nil c.Data for a record type other than SQS and
 // Kinesis, fails every record with a *core.ConfigError: no record succeeds
 // unhandled.
-func Wrap[R, T any](c Config[R], f Handler[R, T]) core.Handler[R] {
+func Wrap[R, T any](c Config[R], f func(ctx context.Context, payload T, m *Meta[R]) error) core.Handler[R] {
 	what, data := c.Payload, c.Data
 	switch any((*R)(nil)).(type) {
 	case *events.SQSMessage:
@@ -260,8 +251,8 @@ func layerName(l Layer, i int) (name string) {
 type wrapper[R, T any] struct {
 	what    string
 	data    func(*R) ([]byte, error)
-	f       Handler[R, T]
-	onSkip  func(context.Context, Skipped, *Meta[R])
+	f       func(context.Context, T, *Meta[R]) error
+	onSkip  func(context.Context, string, *Meta[R])
 	layers  []Layer
 	names   []string
 	payload string
@@ -288,12 +279,19 @@ func payloadName(what string, names []string) string {
 	return b.String()
 }
 
+// skipped is what OnSkip hears of a skip: the reason, and m.Layers when
+// the skip happened, ending with the layer that skipped.
+type skipped struct {
+	reason string
+	layers []Opened
+}
+
 // run is the state of one record's unwrapping.
 type run[R, T any] struct {
-	w       *wrapper[R, T]
-	m       Meta[R]
-	skipped *skipError
-	at      int // the depth of the layer that skipped
+	w *wrapper[R, T]
+	m Meta[R]
+	// skipped is the first skip, for OnSkip (set only when there is one).
+	skipped *skipped
 	// layers backs m.Layers for up to 4 layers: one allocation per record
 	// for the run and its layers together.
 	layers [4]Opened
@@ -308,12 +306,12 @@ func (w *wrapper[R, T]) handle(ctx context.Context, rec *R) error {
 	if n := len(w.layers); n <= len(r.layers) {
 		r.m.Layers = r.layers[:n:n]
 	} else {
-		r.m.Layers = make(Layers, n)
+		r.m.Layers = make([]Opened, n)
 	}
 	if err := r.open(ctx, data, 0); err != nil {
 		return err
 	}
-	if r.skipped != nil && w.onSkip != nil {
+	if r.skipped != nil {
 		return r.reportSkip(ctx)
 	}
 	return nil
@@ -328,9 +326,8 @@ func (r *run[R, T]) reportSkip(ctx context.Context) (err error) {
 			err = pe
 		}
 	}()
-	// The layers below the one that skipped read nothing.
-	r.m.Layers = r.m.Layers[:r.at]
-	r.w.onSkip(ctx, Skipped{Layer: r.w.names[r.at], Reason: r.skipped.reason, Meta: r.skipped.meta}, &r.m)
+	r.m.Layers = r.skipped.layers
+	r.w.onSkip(ctx, r.skipped.reason, &r.m)
 	return nil
 }
 
@@ -359,8 +356,9 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 	if err != nil {
 		var skip *skipError
 		if errors.As(err, &skip) {
-			if r.skipped == nil {
-				r.skipped, r.at = skip, depth
+			if r.skipped == nil && w.onSkip != nil {
+				// The layers below the one that skipped read nothing.
+				r.skipped = &skipped{reason: skip.reason, layers: append(slices.Clone(r.m.Layers[:depth]), Opened{Layer: w.names[depth], Meta: skip.meta})}
 			}
 			return nil
 		}
@@ -376,7 +374,7 @@ func (r *run[R, T]) open(ctx context.Context, data []byte, depth int) error {
 			continue
 		}
 		if len(parts) > 1 {
-			err = &PartError{Layer: w.names[depth], Depth: depth, Index: i, Count: len(parts), Err: err}
+			err = &UnwrapError{Layer: w.names[depth], Depth: depth, Within: w.what, Index: i, Count: len(parts), Err: err}
 		}
 		return err
 	}
@@ -408,7 +406,7 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 	var v T
 	if m, ok := meta.(*T); ok && m != nil {
 		v = *m
-		return v, validate(&v)
+		return v, payload.Validate(&v)
 	}
 	switch p := any(&v).(type) {
 	case *[]byte:
@@ -421,14 +419,7 @@ func decode[T any](what string, data []byte, meta any) (T, error) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return v, &payload.DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
 	}
-	return v, validate(&v)
-}
-
-func validate[T any](v *T) error {
-	if err := payload.Validate(v); err != nil {
-		return &payload.ValidationError{Type: fmt.Sprintf("%T", *v), Err: err}
-	}
-	return nil
+	return v, payload.Validate(&v)
 }
 
 // view returns the bytes of s without a copy. The built-in layers and

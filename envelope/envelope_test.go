@@ -63,18 +63,28 @@ func runKinesis(t *testing.T, file string, p core.PartialProcessor[events.Kinesi
 	return b, ids(resp)
 }
 
-// skipLog records what OnSkip hears, by record.
-type skipLog[R any] struct {
-	mu  sync.Mutex
-	got []envelope.Skipped
-	of  []*R
+// skipped is what OnSkip hears of one record: the reason, and the layer
+// that skipped, the last of m.Layers.
+type skipped struct {
+	Layer, Reason string
+	Meta          any
 }
 
-func (l *skipLog[R]) add(_ context.Context, s envelope.Skipped, m *envelope.Meta[R]) {
+// skipLog records what OnSkip hears, by record.
+type skipLog[R any] struct {
+	mu    sync.Mutex
+	got   []skipped
+	of    []*R
+	metas []envelope.Meta[R]
+}
+
+func (l *skipLog[R]) add(_ context.Context, reason string, m *envelope.Meta[R]) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.got = append(l.got, s)
+	last := m.Layers[len(m.Layers)-1]
+	l.got = append(l.got, skipped{Layer: last.Layer, Reason: reason, Meta: last.Meta})
 	l.of = append(l.of, m.Record)
+	l.metas = append(l.metas, envelope.Meta[R]{Record: m.Record, Layers: slices.Clone(m.Layers)})
 }
 
 func ids(resp core.Response) []string {
@@ -103,10 +113,10 @@ func TestSNSInSQS(t *testing.T) {
 	got := map[string]greeting{}
 	subjects := map[string]string{}
 	var store envelope.SNSMessageAttribute
-	h := envelope.SQS(func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
 		mu.Lock()
 		defer mu.Unlock()
-		n := m.Layers.SNS()
+		n := m.SNS()
 		require.NotNil(t, n)
 		got[m.Record.MessageId] = g
 		subjects[m.Record.MessageId] = n.Subject
@@ -116,7 +126,7 @@ func TestSNSInSQS(t *testing.T) {
 		require.Equal(t, "arn:aws:sns:us-east-2:123456789012:orders", n.TopicArn)
 		require.Equal(t, time.Date(2021, 1, 19, 10, 7, 7, 287e6, time.UTC), n.Timestamp)
 		return nil
-	}, envelope.SNS())
+	})
 
 	b, failed := runSQS(t, "sns_sqs.json", core.Must(processors.NewSQS(processors.Config{Options: core.Options{Concurrency: 4}})), h)
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da", "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77"}, failed)
@@ -133,16 +143,15 @@ func TestSNSInSQS(t *testing.T) {
 	require.Equal(t, "SQS body", ue.Within)
 	require.Contains(t, ue.Error(), `no "Type"`)
 	// Record 4 unwraps and decodes but does not validate.
-	var ve *payload.ValidationError
-	require.ErrorAs(t, b.Outcomes[3].Err, &ve)
+	require.ErrorIs(t, b.Outcomes[3].Err, payload.ErrInvalid)
 	require.NotContains(t, got, "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77")
 }
 
 // With raw message delivery the body is the payload: no SNS layer.
 func TestSNSRawDelivery(t *testing.T) {
 	var got []greeting
-	h := envelope.SQS(func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
-		require.Nil(t, m.Layers.SNS())
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{}, func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
+		require.Nil(t, m.SNS())
 		got = append(got, g)
 		return nil
 	})
@@ -150,7 +159,7 @@ func TestSNSRawDelivery(t *testing.T) {
 	require.Equal(t, []greeting{{"raw delivery", "bob"}}, got[len(got)-1:])
 	// The notifications decode as a greeting without a username: invalid.
 	require.Len(t, failed, 3)
-	require.ErrorAs(t, b.Outcomes[0].Err, new(*payload.ValidationError))
+	require.ErrorIs(t, b.Outcomes[0].Err, payload.ErrInvalid)
 }
 
 // Keys spelled exactly are notifications however the document is laid out:
@@ -162,7 +171,7 @@ func TestSNSExactKeysAccepted(t *testing.T) {
 		`{"\u0054ype":"Notification","Message":"{}"}`,
 		`{"Type":"Notification","Subject":"a \" } ,\"type\":1","Message":"{}"}`,
 	} {
-		h := envelope.SQS(func(context.Context, json.RawMessage, *envelope.Meta[events.SQSMessage]) error { return nil }, envelope.SNS())
+		h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(context.Context, json.RawMessage, *envelope.Meta[events.SQSMessage]) error { return nil })
 		require.NoError(t, h(context.Background(), &events.SQSMessage{Body: body}), body)
 	}
 }
@@ -183,10 +192,10 @@ func TestSNSNotANotification(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			called := false
-			h := envelope.SQS(func(context.Context, json.RawMessage, *envelope.Meta[events.SQSMessage]) error {
+			h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(context.Context, json.RawMessage, *envelope.Meta[events.SQSMessage]) error {
 				called = true
 				return nil
-			}, envelope.SNS())
+			})
 			err := h(context.Background(), &events.SQSMessage{MessageId: "m1", Body: c.body})
 			require.ErrorIs(t, err, envelope.ErrUnwrap)
 			require.Contains(t, err.Error(), c.want)
@@ -217,6 +226,7 @@ func TestSNSSubscriptionConfirmationIsSkipped(t *testing.T) {
 	require.Equal(t, "m1", skips.of[0].MessageId)
 	n := s.Meta.(*envelope.SNSNotification)
 	require.Contains(t, n.SubscribeURL, "Action=ConfirmSubscription")
+	require.Same(t, n, skips.metas[0].SNS(), "m.SNS() returns the confirmation")
 	require.Contains(t, n.Message, "To confirm the subscription")
 }
 
@@ -226,7 +236,7 @@ func TestS3InSQS(t *testing.T) {
 	var skips skipLog[events.SQSMessage]
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.S3()}, OnSkip: skips.add},
 		func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
-			require.Same(t, m.Layers.S3(), m.Layers[0].Meta)
+			require.Same(t, m.S3(), m.Layers[0].Meta)
 			keys = append(keys, r.S3.Object.URLDecodedKey)
 			sizes = append(sizes, r.S3.Object.Size)
 			require.Equal(t, "amzn-s3-demo-bucket", r.S3.Bucket.Name)
@@ -267,14 +277,14 @@ func TestS3InSNSInSQS(t *testing.T) {
 	type call struct{ msg, topic, key string }
 	var calls []call
 	var skips skipLog[events.SQSMessage]
-	var skippedLayers []envelope.Layers
-	onSkip := func(ctx context.Context, s envelope.Skipped, m *envelope.Meta[events.SQSMessage]) {
-		skips.add(ctx, s, m)
-		skippedLayers = append(skippedLayers, slices.Clone(m.Layers))
+	var skipped []envelope.Meta[events.SQSMessage]
+	onSkip := func(ctx context.Context, reason string, m *envelope.Meta[events.SQSMessage]) {
+		skips.add(ctx, reason, m)
+		skipped = append(skipped, envelope.Meta[events.SQSMessage]{Record: m.Record, Layers: slices.Clone(m.Layers)})
 	}
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), envelope.S3()}, OnSkip: onSkip},
 		func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
-			calls = append(calls, call{m.Record.MessageId, m.Layers.SNS().TopicArn, r.S3.Object.URLDecodedKey})
+			calls = append(calls, call{m.Record.MessageId, m.SNS().TopicArn, r.S3.Object.URLDecodedKey})
 			require.Len(t, m.Layers, 2)
 			require.Equal(t, "SNS notification", m.Layers[0].Layer)
 			require.Equal(t, "S3 event notification", m.Layers[1].Layer)
@@ -290,12 +300,16 @@ func TestS3InSNSInSQS(t *testing.T) {
 	}, calls[:3])
 	require.Equal(t, core.StatusSuccess, b.Outcomes[0].Status)
 	// The test event, in SNS: OnSkip gets the S3 layer's reason, with the
-	// SNS layer above it in Meta (and no layer below the one that skipped).
+	// SNS layer above it in Meta, then the S3 layer that skipped (and no
+	// layer below it).
 	require.Len(t, skips.got, 2) // typed and raw runs
 	require.Equal(t, "s3:TestEvent", skips.got[0].Reason)
+	require.Equal(t, "S3 event notification", skips.got[0].Layer)
+	require.IsType(t, &events.S3TestEvent{}, skips.got[0].Meta)
 	require.Equal(t, b.Records[0].MessageId, skips.of[0].MessageId)
-	require.Len(t, skippedLayers[0], 1)
-	require.Equal(t, topic, skippedLayers[0].SNS().TopicArn)
+	require.Len(t, skipped[0].Layers, 2)
+	require.Equal(t, topic, skipped[0].SNS().TopicArn)
+	require.Equal(t, "S3 event notification", skipped[0].Layers[1].Layer)
 	var ue *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[2].Err, &ue)
 	require.Equal(t, 1, ue.Depth)
@@ -307,16 +321,18 @@ func TestS3InSNSInSQS(t *testing.T) {
 func TestS3SeveralRecordsStopAtFirstFailure(t *testing.T) {
 	var keys []string
 	boom := errors.New("boom")
-	h := envelope.SQS(func(_ context.Context, r events.S3EventRecord, _ *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), envelope.S3()}}, func(_ context.Context, r events.S3EventRecord, _ *envelope.Meta[events.SQSMessage]) error {
 		keys = append(keys, r.S3.Object.URLDecodedKey)
 		return boom
-	}, envelope.SNS(), envelope.S3())
+	})
 	b, failed := runSQS(t, "s3_sns_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"c0ffee00-0000-4000-8000-000000000002", "c0ffee00-0000-4000-8000-000000000003", "c0ffee00-0000-4000-8000-000000000004"}, failed)
 	// Run twice (typed and raw): each time only the first of the two.
 	require.Equal(t, []string{"reports/q1 2024.csv", "images/big cat.png", "reports/q1 2024.csv", "images/big cat.png"}, keys)
-	var pe *envelope.PartError
+	var pe *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[1].Err, &pe)
+	require.ErrorIs(t, b.Outcomes[1].Err, envelope.ErrPart)
+	require.NotErrorIs(t, pe, envelope.ErrUnwrap, "a payload's handler error is not an unwrap failure")
 	require.Equal(t, 0, pe.Index)
 	require.Equal(t, 2, pe.Count)
 	require.Equal(t, "S3 event notification", pe.Layer)
@@ -334,10 +350,10 @@ func TestS3NotANotification(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := envelope.SQS(func(context.Context, events.S3EventRecord, *envelope.Meta[events.SQSMessage]) error {
+			h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.S3()}}, func(context.Context, events.S3EventRecord, *envelope.Meta[events.SQSMessage]) error {
 				t.Fatal("handler called")
 				return nil
-			}, envelope.S3())
+			})
 			err := h(context.Background(), &events.SQSMessage{MessageId: "m", Body: c.body})
 			require.ErrorIs(t, err, envelope.ErrUnwrap)
 			require.Contains(t, err.Error(), c.want)
@@ -352,8 +368,8 @@ type order struct {
 
 func TestEventBridgeInSQS(t *testing.T) {
 	var got []order
-	h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		e := m.Layers.EventBridge()
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+		e := m.EventBridge()
 		require.Equal(t, "com.example.orders", e.Source)
 		require.Equal(t, "Order Placed", e.DetailType)
 		require.Equal(t, time.Date(2024, 5, 14, 10, 15, 30, 0, time.UTC), e.Time)
@@ -361,7 +377,7 @@ func TestEventBridgeInSQS(t *testing.T) {
 		require.Equal(t, "123456789012", e.AccountID)
 		got = append(got, o)
 		return nil
-	}, envelope.EventBridge())
+	})
 	b, failed := runSQS(t, "eventbridge_sqs.json", core.Must(processors.NewSQS(processors.Config{})), h)
 	require.Equal(t, []string{"e0000000-0000-4000-8000-000000000002", "e0000000-0000-4000-8000-000000000003"}, failed)
 	require.Equal(t, []order{{"o-1", 42.5}, {"o-4", 7}, {"o-1", 42.5}, {"o-4", 7}}, got)
@@ -375,11 +391,11 @@ func TestEventBridgeInSQS(t *testing.T) {
 
 func TestEventBridgeInKinesis(t *testing.T) {
 	var got []string
-	h := envelope.Kinesis(func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
-		got = append(got, o.OrderID+"@"+m.Layers.EventBridge().ID)
+	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
+		got = append(got, o.OrderID+"@"+m.EventBridge().ID)
 		require.Equal(t, "1", m.Record.Kinesis.PartitionKey)
 		return nil
-	}, envelope.EventBridge())
+	})
 	b, failed := runKinesis(t, "eventbridge_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h)
 	require.Equal(t, []string{"49590338271490256608559692540925702759324208523137515618"}, failed)
 	require.Equal(t, []string{"k-1@11111111-b491-4cf7-a9f1-bf3703467718", "k-3@22222222-b491-4cf7-a9f1-bf3703467718"}, got[:2])
@@ -398,9 +414,9 @@ func TestCloudWatchLogsInKinesis(t *testing.T) {
 	var skips skipLog[events.KinesisEventRecord]
 	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}, OnSkip: skips.add},
 		func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
-			e := m.Layers.LogEvent()
+			e := m.LogEvent()
 			require.Equal(t, "/aws/lambda/orders", e.Data.LogGroup)
-			require.Equal(t, "/aws/lambda/orders", m.Layers.LogsData().LogGroup)
+			require.Equal(t, "/aws/lambda/orders", m.LogsData().LogGroup)
 			got = append(got, l.OrderID)
 			if l.Level == "error" {
 				return errors.New(l.Msg)
@@ -411,8 +427,10 @@ func TestCloudWatchLogsInKinesis(t *testing.T) {
 	require.Equal(t, []string{"49635052289529725553291405521504870233219489715332317186", "49635052289529725553291405520881064510298312199003701251"}, failed)
 	require.Equal(t, []string{"o-1", "o-2", "o-3", "o-1", "o-2", "o-3"}, got)
 
-	var pe *envelope.PartError
+	var pe *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[0].Err, &pe)
+	require.ErrorIs(t, b.Outcomes[0].Err, envelope.ErrPart)
+	require.NotErrorIs(t, pe, envelope.ErrUnwrap, "a payload's handler error is not an unwrap failure")
 	require.Equal(t, 1, pe.Index)
 	require.EqualError(t, pe.Err, "payment declined")
 	require.Equal(t, core.StatusSuccess, b.Outcomes[1].Status)
@@ -428,19 +446,19 @@ func TestCloudWatchLogsInKinesis(t *testing.T) {
 // Plain-text messages as strings, whole log events, and whole data.
 func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 	var texts []string
-	h := envelope.Kinesis(func(_ context.Context, s string, _ *envelope.Meta[events.KinesisEventRecord]) error {
+	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, s string, _ *envelope.Meta[events.KinesisEventRecord]) error {
 		texts = append(texts, s)
 		return nil
-	}, envelope.CloudWatchLogs())
+	})
 	_, failed := runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h)
 	require.Len(t, failed, 1)
 	require.Equal(t, `{"level":"info","msg":"order placed","orderId":"o-1"}`, texts[0])
 
 	var evs []envelope.LogEvent
-	h2 := envelope.Kinesis(func(_ context.Context, e envelope.LogEvent, _ *envelope.Meta[events.KinesisEventRecord]) error {
+	h2 := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, e envelope.LogEvent, _ *envelope.Meta[events.KinesisEventRecord]) error {
 		evs = append(evs, e)
 		return nil
-	}, envelope.CloudWatchLogs())
+	})
 	_, _ = runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h2)
 	require.Equal(t, int64(1668093027015), evs[0].Timestamp)
 	require.Equal(t, "37199717562907174288355125807040114704837640994633613312", evs[0].ID)
@@ -462,10 +480,10 @@ func TestCloudWatchLogsPayloadTypes(t *testing.T) {
 	require.Equal(t, "CloudWatch Logs subscription data", skips.got[0].Layer)
 
 	var raws [][]byte
-	h4 := envelope.Kinesis(func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
+	h4 := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
 		raws = append(raws, p)
 		return nil
-	}, envelope.CloudWatchLogs())
+	})
 	_, _ = runKinesis(t, "logs_kinesis.json", core.Must(processors.NewKinesis(processors.Config{})), h4)
 	require.Equal(t, texts[0], string(raws[0]))
 }
@@ -494,10 +512,10 @@ func TestCloudWatchLogsBadData(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := envelope.Kinesis(func(context.Context, string, *envelope.Meta[events.KinesisEventRecord]) error {
+			h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(context.Context, string, *envelope.Meta[events.KinesisEventRecord]) error {
 				t.Fatal("handler called")
 				return nil
-			}, envelope.CloudWatchLogs())
+			})
 			err := h(context.Background(), &events.KinesisEventRecord{Kinesis: events.KinesisRecord{Data: c.data}})
 			require.ErrorIs(t, err, envelope.ErrUnwrap)
 			require.Contains(t, err.Error(), c.want)
@@ -519,10 +537,10 @@ func TestFIFOStopsAtRecordThatDoesNotUnwrap(t *testing.T) {
 		{MessageId: "m4", Body: body(`{"message":"d","username":"u"}`), Attributes: map[string]string{"MessageGroupId": "h"}},
 	}
 	var handled []string
-	h := envelope.SQS(func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
 		handled = append(handled, m.Record.MessageId)
 		return nil
-	}, envelope.SNS())
+	})
 
 	b := core.NewBatch(msgs, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQSFIFO(processors.Config{})), b)
@@ -539,7 +557,7 @@ func TestFIFOStopsAtRecordThatDoesNotUnwrap(t *testing.T) {
 }
 
 // A user-written layer plugs in like the built-in ones, and its metadata is
-// found with Find.
+// in m.Layers.
 type versioned struct {
 	Version int             `json:"version"`
 	Body    json.RawMessage `json:"body"`
@@ -560,13 +578,19 @@ func versionLayer() envelope.Layer {
 
 func TestCustomLayer(t *testing.T) {
 	var got []string
-	h := envelope.SQS(func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
-		v, ok := envelope.Find[*versioned](m.Layers)
-		require.True(t, ok)
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), versionLayer()}}, func(_ context.Context, g greeting, m *envelope.Meta[events.SQSMessage]) error {
+		var v *versioned
+		for _, o := range m.Layers {
+			if mv, ok := o.Meta.(*versioned); ok {
+				v = mv
+			}
+		}
+		require.NotNil(t, v)
 		require.Equal(t, 2, v.Version)
+		require.Equal(t, "versioned envelope", m.Layers[1].Layer)
 		got = append(got, g.Username)
 		return nil
-	}, envelope.SNS(), versionLayer())
+	})
 	body := func(inner string) string {
 		b, _ := json.Marshal(map[string]string{"Type": "Notification", "Message": inner})
 		return string(b)
@@ -586,15 +610,13 @@ func TestCustomLayer(t *testing.T) {
 	require.Equal(t, 1, ue.Depth)
 	require.EqualError(t, ue.Err, "unsupported version")
 
-	_, ok := envelope.Find[*versioned](nil)
-	require.False(t, ok)
 }
 
 // A layer that holds nothing must say so with Skip: an empty list of parts
 // fails the record rather than letting it succeed unhandled.
 func TestLayerWithNoPartsFails(t *testing.T) {
 	empty := envelope.NewLayer("empty", func([]byte) ([]envelope.Part, error) { return nil, nil })
-	h := envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, empty)
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{empty}}, func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })
 	err := h(context.Background(), &events.SQSMessage{Body: "x"})
 	require.ErrorIs(t, err, envelope.ErrUnwrap)
 
@@ -604,13 +626,13 @@ func TestLayerWithNoPartsFails(t *testing.T) {
 		func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })
 	err = h(context.Background(), &events.SQSMessage{Body: "x"})
 	require.NoError(t, err)
-	require.Equal(t, []envelope.Skipped{{Layer: "skipper", Reason: "nothing", Meta: 7}}, skips.got)
+	require.Equal(t, []skipped{{Layer: "skipper", Reason: "nothing", Meta: 7}}, skips.got)
 
 	// A skip wrapped by the layer is still a skip.
 	wrapped := envelope.NewLayer("wrapper", func([]byte) ([]envelope.Part, error) {
 		return nil, fmt.Errorf("control: %w", envelope.Skip("wrapped", nil))
 	})
-	err = envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, wrapped)(context.Background(), &events.SQSMessage{Body: "x"})
+	err = envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{wrapped}}, func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })(context.Background(), &events.SQSMessage{Body: "x"})
 	require.NoError(t, err)
 }
 
@@ -619,7 +641,7 @@ func TestLayerWithNoPartsFails(t *testing.T) {
 func TestOnSkipPanicFailsTheRecord(t *testing.T) {
 	skip := envelope.NewLayer("skipper", func([]byte) ([]envelope.Part, error) { return nil, envelope.Skip("nothing", nil) })
 	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{skip},
-		OnSkip: func(context.Context, envelope.Skipped, *envelope.Meta[events.SQSMessage]) { panic("log sink down") }},
+		OnSkip: func(context.Context, string, *envelope.Meta[events.SQSMessage]) { panic("log sink down") }},
 		func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })
 	err := h(context.Background(), &events.SQSMessage{Body: "x"})
 	var pe *core.PanicError
@@ -631,7 +653,7 @@ func TestOnSkipPanicFailsTheRecord(t *testing.T) {
 // naming it; a Name that panics does not crash construction.
 func TestLayerPanicFailsTheRecord(t *testing.T) {
 	boom := envelope.NewLayer("boom", func([]byte) ([]envelope.Part, error) { panic("bad layer") })
-	h := envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, boom)
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{boom}}, func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })
 	b := core.NewBatch([]events.SQSMessage{{MessageId: "m1", Body: "x"}, {MessageId: "m2", Body: "y"}}, h)
 	resp, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{Options: core.Options{SuppressFullBatchError: true}})), b)
 	require.NoError(t, err)
@@ -640,7 +662,7 @@ func TestLayerPanicFailsTheRecord(t *testing.T) {
 	require.ErrorAs(t, b.Outcomes[0].Err, &pe)
 	require.Equal(t, "envelope layer boom", pe.Where)
 
-	h = envelope.SQS(func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }, panicName{})
+	h = envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{panicName{}}}, func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil })
 	err = h(context.Background(), &events.SQSMessage{Body: "x"})
 	require.NoError(t, err)
 }
@@ -654,7 +676,7 @@ func (panicName) Unwrap(data []byte) ([]envelope.Part, error) {
 
 // Validate runs under recover: a panicking Validate fails the record.
 func TestValidatePanicFailsTheRecord(t *testing.T) {
-	h := envelope.SQS(func(context.Context, panicky, *envelope.Meta[events.SQSMessage]) error { return nil })
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{}, func(context.Context, panicky, *envelope.Meta[events.SQSMessage]) error { return nil })
 	err := h(context.Background(), &events.SQSMessage{Body: `{}`})
 	require.ErrorIs(t, err, payload.ErrInvalid)
 	var pe *core.PanicError
@@ -673,7 +695,7 @@ func TestWrapKafkaValue(t *testing.T) {
 	h := envelope.Wrap(envelope.Config[events.KafkaRecord]{Payload: "Kafka value", Data: value, Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.KafkaRecord]) error {
 		got = append(got, o)
 		require.Equal(t, "orders", m.Record.Topic)
-		require.Equal(t, "com.example.orders", m.Layers.EventBridge().Source)
+		require.Equal(t, "com.example.orders", m.EventBridge().Source)
 		return nil
 	})
 	good := base64.StdEncoding.EncodeToString([]byte(`{"source":"com.example.orders","detail-type":"Order Placed","detail":{"orderId":"o-9","amount":9}}`))
@@ -702,13 +724,13 @@ func TestConcurrentUnwrapping(t *testing.T) {
 	}
 	var mu sync.Mutex
 	n := 0
-	h := envelope.Kinesis(func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
+	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.CloudWatchLogs()}}, func(_ context.Context, l logLine, m *envelope.Meta[events.KinesisEventRecord]) error {
 		mu.Lock()
 		n++
 		mu.Unlock()
 		require.NotEmpty(t, l.OrderID)
 		return nil
-	}, envelope.CloudWatchLogs())
+	})
 	b := core.NewBatch(recs, h)
 	_, err := core.Run(context.Background(), core.Must(processors.NewKinesis(processors.Config{Options: core.Options{Concurrency: 8}})), b)
 	require.NoError(t, err)
@@ -724,9 +746,9 @@ func TestWrapRefusesNil(t *testing.T) {
 	h := func(context.Context, string, *envelope.Meta[events.SQSMessage]) error { return nil }
 	msg := &events.SQSMessage{Body: "x"}
 	var ce *core.ConfigError
-	require.ErrorAs(t, envelope.SQS(h, envelope.SNS(), nil)(context.Background(), msg), &ce)
+	require.ErrorAs(t, envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), nil}}, h)(context.Background(), msg), &ce)
 	require.Equal(t, "Layers[1]", ce.Setting)
-	require.ErrorIs(t, envelope.SQS[string](nil)(context.Background(), msg), core.ErrInvalidConfig)
+	require.ErrorIs(t, envelope.Wrap[events.SQSMessage, string](envelope.Config[events.SQSMessage]{}, nil)(context.Background(), msg), core.ErrInvalidConfig)
 	kh := envelope.Wrap(envelope.Config[events.KafkaRecord]{}, func(context.Context, string, *envelope.Meta[events.KafkaRecord]) error { return nil })
 	require.ErrorAs(t, kh(context.Background(), &events.KafkaRecord{}), &ce)
 	require.Equal(t, "Data", ce.Setting)
@@ -735,11 +757,11 @@ func TestWrapRefusesNil(t *testing.T) {
 // The innermost layer's own type is handed over as the layer decoded it.
 func TestPayloadIsLayerMeta(t *testing.T) {
 	var got envelope.SNSNotification
-	h := envelope.SQS(func(_ context.Context, n envelope.SNSNotification, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, n envelope.SNSNotification, m *envelope.Meta[events.SQSMessage]) error {
 		got = n
 		require.Equal(t, &got, &n)
 		return nil
-	}, envelope.SNS())
+	})
 	err := h(context.Background(), &events.SQSMessage{Body: `{"Type":"Notification","TopicArn":"arn:t","Message":"not JSON at all"}`})
 	require.NoError(t, err)
 	require.Equal(t, "not JSON at all", got.Message)
@@ -750,10 +772,10 @@ func TestPayloadIsLayerMeta(t *testing.T) {
 // stops the records after it, reported by sequence number.
 func TestStreamStopsAtRecordThatDoesNotUnwrap(t *testing.T) {
 	var handled []string
-	h := envelope.Kinesis(func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
+	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{envelope.EventBridge()}}, func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
 		handled = append(handled, o.OrderID)
 		return nil
-	}, envelope.EventBridge())
+	})
 	b, failed := runKinesis(t, "eventbridge_kinesis.json", core.Must(processors.NewKinesis(processors.Config{StopOnFirstFailure: true})), h)
 	require.Equal(t, []string{"49590338271490256608559692540925702759324208523137515618", "49590338271490256608559692541010215237853011296575045634"}, failed)
 	require.Equal(t, []string{"k-1", "k-1"}, handled) // typed and raw runs
@@ -769,10 +791,10 @@ func TestEnvelopeOnPipes(t *testing.T) {
 	pipesEvent, err := json.Marshal(ev.Records) // a bare array, as Pipes sends
 	require.NoError(t, err)
 	var got []string
-	h := envelope.SQS(func(_ context.Context, g greeting, _ *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, g greeting, _ *envelope.Meta[events.SQSMessage]) error {
 		got = append(got, g.Username)
 		return nil
-	}, envelope.SNS())
+	})
 	resp, err := pipes.SQSHandler(core.Must(processors.NewSQS(processors.Config{})), h)(context.Background(), pipesEvent)
 	require.NoError(t, err)
 	require.Equal(t, []string{"2e1424d4-f796-459a-8184-9c92662be6da", "0f4e3b3e-2e3c-4a1f-9d39-6a3f2c1d9e77"}, ids(resp))
@@ -784,12 +806,12 @@ func TestEnvelopeOnPipes(t *testing.T) {
 // processors.SQSJSON: one validation for every entry.
 func TestPointerPayloadValidated(t *testing.T) {
 	var got []*greeting
-	h := envelope.SQS(func(_ context.Context, g *greeting, _ *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{}, func(_ context.Context, g *greeting, _ *envelope.Meta[events.SQSMessage]) error {
 		got = append(got, g)
 		return nil
 	})
 	err := h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":""}`})
-	require.ErrorAs(t, err, new(*payload.ValidationError))
+	require.ErrorIs(t, err, payload.ErrInvalid)
 	err = h(context.Background(), &events.SQSMessage{Body: `{"message":"hi","username":"u"}`})
 	require.NoError(t, err)
 	err = h(context.Background(), &events.SQSMessage{Body: `null`})
@@ -808,7 +830,7 @@ func TestCustomLayerGetsACopy(t *testing.T) {
 		return []envelope.Part{{Data: data}}, nil
 	})
 	var got string
-	h := envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil }, scribble)
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{scribble}}, func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil })
 	msg := &events.SQSMessage{Body: "hello"}
 	err := h(context.Background(), msg)
 	require.NoError(t, err)
@@ -816,7 +838,7 @@ func TestCustomLayerGetsACopy(t *testing.T) {
 	require.Equal(t, "hello", msg.Body)
 
 	// Behind a built-in layer too.
-	h = envelope.SQS(func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil }, envelope.SNS(), scribble)
+	h = envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), scribble}}, func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error { got = s; return nil })
 	msg = &events.SQSMessage{Body: `{"Type":"Notification","Message":"hello"}`}
 	err = h(context.Background(), msg)
 	require.NoError(t, err)

@@ -12,7 +12,7 @@ const eventBridgeLayer = "EventBridge event"
 
 // EventBridge returns the layer of EventBridge events, as a rule delivers
 // them to an SQS queue or a Kinesis stream target without an input
-// transformer: the payload is the event's detail, and [Layers.EventBridge]
+// transformer: the payload is the event's detail, and [Meta.EventBridge]
 // returns the event (source, detail-type, time, id, account, region,
 // resources). A payload that is not an EventBridge event (no source,
 // detail-type or detail, or a time that is not RFC 3339) fails its record

@@ -24,10 +24,12 @@ func ExampleSNS() {
 	type Order struct {
 		ID string `json:"id"`
 	}
-	handler := envelope.SQS(func(_ context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
-		fmt.Printf("order %s from %s (message %s)\n", o.ID, m.Layers.SNS().TopicArn, m.Record.MessageId)
+	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
+		Layers: []envelope.Layer{envelope.SNS()},
+	}, func(_ context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
+		fmt.Printf("order %s from %s (message %s)\n", o.ID, m.SNS().TopicArn, m.Record.MessageId)
 		return nil
-	}, envelope.SNS())
+	})
 
 	event := `{"Records":[
 		{"messageId":"m1","eventSource":"aws:sqs","body":"{\"Type\":\"Notification\",\"MessageId\":\"n1\",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:orders\",\"Message\":\"{\\\"id\\\":\\\"o-1\\\"}\",\"Timestamp\":\"2024-05-14T10:15:30.000Z\"}"},
@@ -44,10 +46,12 @@ func ExampleSNS() {
 // that S3 sends when the notification is configured succeeds without
 // calling the handler.
 func ExampleS3() {
-	handler := envelope.SQS(func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
+	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
+		Layers: []envelope.Layer{envelope.SNS(), envelope.S3()},
+	}, func(_ context.Context, r events.S3EventRecord, m *envelope.Meta[events.SQSMessage]) error {
 		fmt.Printf("%s s3://%s/%s\n", r.EventName, r.S3.Bucket.Name, r.S3.Object.URLDecodedKey)
 		return nil
-	}, envelope.SNS(), envelope.S3())
+	})
 
 	notification := func(message string) string {
 		b, _ := json.Marshal(map[string]string{"Type": "Notification", "Message": message})
@@ -73,11 +77,13 @@ func ExampleEventBridge() {
 	type OrderPlaced struct {
 		OrderID string `json:"orderId"`
 	}
-	handler := envelope.SQS(func(_ context.Context, d OrderPlaced, m *envelope.Meta[events.SQSMessage]) error {
-		e := m.Layers.EventBridge()
+	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
+		Layers: []envelope.Layer{envelope.EventBridge()},
+	}, func(_ context.Context, d OrderPlaced, m *envelope.Meta[events.SQSMessage]) error {
+		e := m.EventBridge()
 		fmt.Println(e.Source, e.DetailType, e.ID, e.Time.Format("2006-01-02"), d.OrderID)
 		return nil
-	}, envelope.EventBridge())
+	})
 	body := `{"version":"0","id":"6a7e8feb","detail-type":"Order Placed","source":"com.example.orders","account":"123456789012","time":"2024-05-14T10:15:30Z","region":"us-east-1","resources":[],"detail":{"orderId":"o-1"}}`
 	resp, err := core.Process(context.Background(), core.Must(processors.NewSQS(processors.Config{})), []events.SQSMessage{{MessageId: "m1", Body: body}}, handler)
 	fmt.Println(ids(resp), err)
@@ -98,13 +104,15 @@ func ExampleCloudWatchLogs() {
 		_ = zw.Close()
 		return buf.Bytes()
 	}
-	handler := envelope.Kinesis(func(_ context.Context, line string, m *envelope.Meta[events.KinesisEventRecord]) error {
-		fmt.Printf("%s: %s\n", m.Layers.LogEvent().Data.LogGroup, line)
+	handler := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{
+		Layers: []envelope.Layer{envelope.CloudWatchLogs()},
+	}, func(_ context.Context, line string, m *envelope.Meta[events.KinesisEventRecord]) error {
+		fmt.Printf("%s: %s\n", m.LogEvent().Data.LogGroup, line)
 		if line == "ERROR disk full" {
 			return errors.New("alert not sent")
 		}
 		return nil
-	}, envelope.CloudWatchLogs())
+	})
 	recs := []events.KinesisEventRecord{
 		{Kinesis: events.KinesisRecord{SequenceNumber: "1", Data: gz(`{"messageType":"DATA_MESSAGE","logGroup":"/app","logEvents":[{"id":"a","timestamp":1,"message":"INFO started"}]}`)}},
 		{Kinesis: events.KinesisRecord{SequenceNumber: "2", Data: gz(`{"messageType":"CONTROL_MESSAGE","logEvents":[{"message":"CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}`)}},
@@ -119,7 +127,7 @@ func ExampleCloudWatchLogs() {
 }
 
 // A user-written envelope: a layer made from a function plugs in like the
-// built-in ones, and what it read is found with Find.
+// built-in ones, and what it read is in m.Layers.
 func ExampleNewLayer() {
 	type Header struct {
 		Tenant  string          `json:"tenant"`
@@ -138,11 +146,16 @@ func ExampleNewLayer() {
 	type Item struct {
 		SKU string `json:"sku"`
 	}
-	handler := envelope.SQS(func(_ context.Context, it Item, m *envelope.Meta[events.SQSMessage]) error {
-		h, _ := envelope.Find[*Header](m.Layers)
-		fmt.Println(h.Tenant, it.SKU)
+	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
+		Layers: []envelope.Layer{tenantLayer},
+	}, func(_ context.Context, it Item, m *envelope.Meta[events.SQSMessage]) error {
+		for _, o := range m.Layers {
+			if h, ok := o.Meta.(*Header); ok {
+				fmt.Println(h.Tenant, it.SKU)
+			}
+		}
 		return nil
-	}, tenantLayer)
+	})
 	msgs := []events.SQSMessage{
 		{MessageId: "m1", Body: `{"tenant":"acme","payload":{"sku":"A-1"}}`},
 		{MessageId: "m2", Body: `{"payload":{"sku":"B-2"}}`},
@@ -170,7 +183,7 @@ func ExampleWrap() {
 		Data:    value,
 		Layers:  []envelope.Layer{envelope.EventBridge()},
 	}, func(_ context.Context, o OrderPlaced, m *envelope.Meta[events.KafkaRecord]) error {
-		fmt.Println(m.Record.Offset, m.Layers.EventBridge().Source, o.OrderID)
+		fmt.Println(m.Record.Offset, m.EventBridge().Source, o.OrderID)
 		return nil
 	})
 
@@ -198,8 +211,9 @@ func ExampleSkip() {
 	})
 	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
 		Layers: []envelope.Layer{heartbeats},
-		OnSkip: func(_ context.Context, s envelope.Skipped, m *envelope.Meta[events.SQSMessage]) {
-			fmt.Println("skipped", m.Record.MessageId, s.Layer+":", s.Reason)
+		OnSkip: func(_ context.Context, reason string, m *envelope.Meta[events.SQSMessage]) {
+			layer := m.Layers[len(m.Layers)-1].Layer // the layer that skipped
+			fmt.Println("skipped", m.Record.MessageId, layer+":", reason)
 		},
 	}, func(_ context.Context, s string, _ *envelope.Meta[events.SQSMessage]) error {
 		fmt.Println("handled", s)
@@ -212,4 +226,31 @@ func ExampleSkip() {
 	// skipped m1 heartbeat filter: heartbeat
 	// handled hello
 	// [] <nil> success
+}
+
+// An UnwrapError says where a record's envelope failed it: a layer that could
+// not open the record (Count 0, matching ErrUnwrap and core.ErrDecode), or
+// one payload among the several a layer held (Index of Count, matching
+// ErrPart and what the payload's error matches).
+func ExampleUnwrapError() {
+	handler := envelope.Wrap(envelope.Config[events.SQSMessage]{
+		Layers: []envelope.Layer{envelope.S3()},
+	}, func(_ context.Context, r events.S3EventRecord, _ *envelope.Meta[events.SQSMessage]) error {
+		if r.S3.Object.Key == "bad.csv" {
+			return errors.New("not a CSV file")
+		}
+		return nil
+	})
+	two := `{"Records":[{"eventSource":"aws:s3","s3":{"object":{"key":"a.csv"}}},{"eventSource":"aws:s3","s3":{"object":{"key":"bad.csv"}}}]}`
+	for _, body := range []string{`{"Type":"Notification"}`, two} {
+		err := handler(context.Background(), &events.SQSMessage{MessageId: "m1", Body: body})
+		var ue *envelope.UnwrapError
+		fmt.Println(errors.As(err, &ue), ue.Index, ue.Count, errors.Is(err, envelope.ErrUnwrap), errors.Is(err, core.ErrDecode), errors.Is(err, envelope.ErrPart))
+		fmt.Println(err)
+	}
+	// Output:
+	// true 0 0 true true false
+	// batchkit: S3 event notification in the SQS body does not unwrap: not an S3 event notification: it has no "Records" array (and is not the s3:TestEvent)
+	// true 1 2 false false true
+	// batchkit: payload 2 of 2 in the S3 event notification failed: not a CSV file
 }

@@ -40,7 +40,7 @@ func FuzzLayers(f *testing.F) {
 			calls, fails, skips := 0, 0, 0
 			h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{
 				Layers: layers,
-				OnSkip: func(context.Context, envelope.Skipped, *envelope.Meta[events.KinesisEventRecord]) { skips++ },
+				OnSkip: func(context.Context, string, *envelope.Meta[events.KinesisEventRecord]) { skips++ },
 			}, func(_ context.Context, p []byte, _ *envelope.Meta[events.KinesisEventRecord]) error {
 				calls++
 				if len(p)%3 == 0 {

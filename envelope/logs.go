@@ -53,15 +53,15 @@ type LogEvent struct {
 // order, with the event's message as its payload (a string or []byte payload
 // type takes plain-text messages as they are; another type decodes JSON
 // messages; a LogEvent payload type receives the whole event, with its log
-// group and stream), and [Layers.LogEvent] returns the event.
+// group and stream), and [Meta.LogEvent] returns the event.
 //
 // A CONTROL_MESSAGE (which CloudWatch Logs writes to check the destination)
 // is skipped: the record succeeds without the handler being called, and
-// [Config.OnSkip] receives a [Skipped] whose Reason is "CONTROL_MESSAGE" and
-// whose Meta is the *events.CloudwatchLogsData. Data that is not gzip, does
-// not decode, has another messageType or inflates beyond 8 MiB (a bound
-// derived from the service's limits; see docs/envelopes.md) fails its record
-// with a [*UnwrapError].
+// [Config.OnSkip] receives the reason "CONTROL_MESSAGE", with the
+// *events.CloudwatchLogsData in m.Layers (m.LogsData()). Data that is not
+// gzip, does not decode, has another messageType or inflates beyond 8 MiB (a
+// bound derived from the service's limits; see docs/envelopes.md) fails its
+// record with a [*UnwrapError].
 func CloudWatchLogs() Layer { return logsLayerT{perEvent: true} }
 
 // CloudWatchLogsData is [CloudWatchLogs] with the whole subscription data

@@ -21,17 +21,18 @@ const s3Layer = "S3 event notification"
 // whose payload type is events.S3EventRecord receives the record decoded
 // once, as aws-lambda-go decodes it: S3.Object.Key as S3 sent it
 // (URL form-encoded, "red+flower.jpg") and S3.Object.URLDecodedKey decoded
-// exactly once ("red flower.jpg"); do not decode it again. [Layers.S3]
+// exactly once ("red flower.jpg"); do not decode it again. [Meta.S3]
 // returns the same record for handlers of other payload types.
 //
 // The test event that S3 sends when a notification is configured
 // ({"Service":"Amazon S3","Event":"s3:TestEvent",...}, no Records) is
 // skipped: its record succeeds without the handler being called, and
-// [Config.OnSkip] receives a [Skipped] whose Reason is "s3:TestEvent" and
-// whose Meta is the *events.S3TestEvent. Anything else without Records, an empty Records
-// array, a record that does not decode (for example a key that is not valid
-// URL encoding) or whose eventSource is not "aws:s3" fails the source record
-// with a [*UnwrapError], before any of its records is handled.
+// [Config.OnSkip] receives the reason "s3:TestEvent", with the
+// *events.S3TestEvent as the Meta of the last of m.Layers. Anything else
+// without Records, an empty Records array, a record that does not decode
+// (for example a key that is not valid URL encoding) or whose eventSource is
+// not "aws:s3" fails the source record with a [*UnwrapError], before any of
+// its records is handled.
 func S3() Layer { return s3LayerT{} }
 
 type s3LayerT struct{}

@@ -9,8 +9,16 @@ import (
 )
 
 // SNSNotification is the JSON document that SNS delivers to an SQS queue (or
-// an HTTP endpoint) subscribed to a topic without raw message delivery. Its
+// an HTTP endpoint) subscribed to a topic without raw message delivery
+// (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html,
+// https://docs.aws.amazon.com/sns/latest/dg/http-notification-json.html). Its
 // Message is the payload.
+//
+// It is not aws-lambda-go's events.SNSEntity, the record of the event SNS
+// sends to a Lambda function: that event spells two keys SigningCertUrl and
+// UnsubscribeUrl where this document has SigningCertURL and UnsubscribeURL,
+// and SNSEntity has no SequenceNumber (FIFO topics), SubscribeURL or Token
+// (confirmations), and untyped MessageAttributes.
 type SNSNotification struct {
 	// Type is "Notification" for a published message.
 	Type string `json:"Type"`
@@ -68,7 +76,7 @@ const (
 // SNS returns the layer of SNS notifications, as SNS delivers them to SQS
 // without raw message delivery
 // (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html):
-// the payload is the notification's Message, and [Layers.SNS] returns the
+// the payload is the notification's Message, and [Meta.SNS] returns the
 // notification (topic, subject, attributes...). Keys are matched exactly, as
 // SNS writes them ("Type", "Message"): a document with "type" or "MESSAGE"
 // is not a notification.
@@ -77,9 +85,9 @@ const (
 // "Notification", no Message) fails its record with a [*UnwrapError]. A
 // subscription or unsubscribe confirmation (which SNS sends to a queue of
 // another account) is skipped: the record succeeds, and [Config.OnSkip]
-// receives a [Skipped] whose Reason is "SNS SubscriptionConfirmation" (or
-// "SNS UnsubscribeConfirmation") and whose Meta is the *SNSNotification
-// holding the SubscribeURL to visit.
+// receives the reason "SNS SubscriptionConfirmation" (or "SNS
+// UnsubscribeConfirmation"), with the *SNSNotification holding the
+// SubscribeURL to visit in m.Layers (m.SNS()).
 //
 // With raw message delivery, the body is the payload itself: use no SNS
 // layer (SNS message attributes then arrive as SQS message attributes).

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/batchkit/batchkit/core"
+	"github.com/batchkit/batchkit/internal/validate"
 	"github.com/batchkit/batchkit/payload"
 )
 
@@ -79,10 +80,10 @@ const (
 // Decode decodes r. ctx carries the event's schema metadata, if any (see
 // [Event.Context] and [WithRawMetadata]). A part that does not decode
 // returns a [*DecodeError]; a decoded value (or key) whose type has a
-// Validate method (see payload.Validator) that fails returns a
-// *payload.ValidationError.
+// Validate method that fails returns an error matching payload.ErrInvalid
+// (see payload.Validate).
 func (d *Decoder[K, V]) Decode(ctx context.Context, r *events.KafkaRecord) (*Record[K, V], error) {
-	return d.decode(ctx, r, payload.Validates[K](), payload.Validates[V]())
+	return d.decode(ctx, r, validate.Has[K](), validate.Has[V]())
 }
 
 func (d *Decoder[K, V]) decode(ctx context.Context, r *events.KafkaRecord, checkKey, checkValue bool) (*Record[K, V], error) {
@@ -124,13 +125,13 @@ type partSpec struct {
 	name     string
 	wire     WireFormat
 	format   string // the mapping's EventRecordFormat
-	md       *SchemaMetadata
+	md       *schemaMetadata
 	mdErr    error
 	idHeader string
 }
 
 // decodePart decodes one part into out and its schema into s, and validates
-// it when check is set (payload.Validates[T], which the caller may compute
+// it when check is set (validate.Has[T], which the caller may compute
 // once for many records).
 func decodePart[T any](r *events.KafkaRecord, p partSpec, c Codec[T], encoded string, out *T, s *Schema, check bool) error {
 	format, err := safeFormat(c)
@@ -146,7 +147,7 @@ func decodePart[T any](r *events.KafkaRecord, p partSpec, c Codec[T], encoded st
 		return fail(r, p.name, "", format, p.wire, fmt.Errorf("%w: %w", ErrBase64, err))
 	}
 	data = data[:n]
-	protobuf := format == FormatProtobuf
+	protobuf := format == formatProtobuf
 	if p.md == nil && p.wire == WireAuto && len(r.Headers) == 0 && len(data) >= 5 && data[0] == confluentMagicID {
 		// The common case, Confluent's framing with a schema id and no
 		// header or metadata to consult: what Unframe would find.
@@ -167,12 +168,13 @@ func decodePart[T any](r *events.KafkaRecord, p partSpec, c Codec[T], encoded st
 	case p.md != nil && (p.format == recordFormatJSON || p.format == "" && json.Valid(data)):
 		// The event source mapping converted the part to JSON (no framed
 		// payload is valid JSON: framings start with byte 0, 1 or 3).
-		*s = Schema{Wire: WireESMJSON, Metadata: p.md}
+		*s = Schema{Wire: WireESMJSON}
+		p.md.into(s)
 		if p.format == recordFormatJSON && !json.Valid(data) {
-			return fail(r, p.name, "", FormatJSON, WireESMJSON, fmt.Errorf("%w: not JSON, though the event source mapping's record format is JSON", ErrFraming))
+			return fail(r, p.name, "", formatJSON, WireESMJSON, fmt.Errorf("%w: not JSON, though the event source mapping's record format is JSON", ErrFraming))
 		}
 		if *out, err = safeDecodeJSON(c, data); err != nil {
-			return fail(r, p.name, "", FormatJSON, WireESMJSON, err)
+			return fail(r, p.name, "", formatJSON, WireESMJSON, err)
 		}
 		return validateIf(check, out)
 	case p.md != nil:
@@ -195,11 +197,11 @@ func decodePart[T any](r *events.KafkaRecord, p partSpec, c Codec[T], encoded st
 		if err != nil {
 			return fail(r, p.name, "", format, s.Wire, err)
 		}
-		if p.wire == WireAuto && s.Wire == WirePlain && (format == FormatAvro || protobuf) && looksLikeJSON(body) {
+		if p.wire == WireAuto && s.Wire == WirePlain && (format == formatAvro || protobuf) && looksLikeJSON(body) {
 			return fail(r, p.name, "", format, WirePlain, fmt.Errorf("%w: the value is JSON, not %s", ErrFraming, format))
 		}
 	}
-	s.Metadata = p.md
+	p.md.into(s)
 	if *out, err = safeDecode(c, body, *s); err != nil {
 		return fail(r, p.name, "", format, s.Wire, err)
 	}
@@ -220,7 +222,7 @@ func looksLikeJSON(b []byte) bool { return len(b) > 0 && b[0] == '{' && json.Val
 // Protobuf tag of field number 0, which no message has, so it starts an index
 // (the Glue form when the metadata's schemaId is a UUID, Confluent's
 // otherwise).
-func sourceIndexes(data []byte, wire WireFormat, md *SchemaMetadata) ([]byte, Schema, error) {
+func sourceIndexes(data []byte, wire WireFormat, md *schemaMetadata) ([]byte, Schema, error) {
 	s := Schema{Wire: WirePlain}
 	if wire == WireAuto && len(data) > 0 && data[0] < 8 {
 		wire = WireConfluent
@@ -250,8 +252,8 @@ func sourceIndexes(data []byte, wire WireFormat, md *SchemaMetadata) ([]byte, Sc
 }
 
 // parseUUID parses the 8-4-4-4-12 hex form of a UUID.
-func parseUUID(text string) (UUID, error) {
-	var u UUID
+func parseUUID(text string) ([16]byte, error) {
+	var u [16]byte
 	if len(text) != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-' {
 		return u, errors.New("not a UUID")
 	}
@@ -266,12 +268,12 @@ func parseUUID(text string) (UUID, error) {
 // (base64 decoding), never written or kept.
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-func fail(r *events.KafkaRecord, part, header string, format Format, wire WireFormat, err error) error {
+func fail(r *events.KafkaRecord, part, header, format string, wire WireFormat, err error) error {
 	return &DecodeError{Part: part, Header: header, Format: format, Wire: wire, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
 }
 
 // safeFormat calls the codec's Format under recover.
-func safeFormat[T any](c Codec[T]) (f Format, err error) {
+func safeFormat[T any](c Codec[T]) (f string, err error) {
 	if c == nil {
 		return "", &core.ConfigError{Processor: "kafkapayload", Setting: "Codec", Value: "nil", Problem: "no codec"}
 	}
@@ -298,8 +300,8 @@ func safeDecode[T any](c Codec[T], payload []byte, s Schema) (v T, err error) {
 	return c.Decode(payload, s)
 }
 
-// safeDecodeJSON decodes a value the event source mapping converted to JSON,
-// with the codec's own JSON decoding if it has one, under recover.
+// safeDecodeJSON decodes a value the event source mapping converted to JSON
+// with the codec's DecodeJSON, under recover.
 func safeDecodeJSON[T any](c Codec[T], data []byte) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -308,14 +310,10 @@ func safeDecodeJSON[T any](c Codec[T], data []byte) (v T, err error) {
 			err = pe
 		}
 	}()
-	if jd, ok := c.(JSONDecoder[T]); ok {
-		return jd.DecodeJSON(data)
-	}
-	err = json.Unmarshal(data, &v)
-	return v, err
+	return c.DecodeJSON(data)
 }
 
-// validateIf runs [payload.Validate] when check (payload.Validates[T]) is
+// validateIf runs [payload.Validate] when check (validate.Has[T]) is
 // set. The value is validated through a copy so that v itself does not
 // escape to the heap for the types that have no Validate method.
 func validateIf[T any](check bool, v *T) error {
@@ -325,19 +323,16 @@ func validateIf[T any](check bool, v *T) error {
 	c := *v
 	err := payload.Validate(&c)
 	*v = c
-	if err != nil {
-		return &payload.ValidationError{Type: fmt.Sprintf("%T", c), Err: err}
-	}
-	return nil
+	return err
 }
 
 // Handler returns a handler for a Kafka processor that decodes each record
 // with d and calls f with it. A record that does not decode or validate
-// fails alone, with the [*DecodeError] or *payload.ValidationError, and f
+// fails alone, with the [*DecodeError] or the payload.ErrInvalid error, and f
 // is not called; the Kafka processor then stops the later offsets of its
 // partition, as for any failure.
 func (d *Decoder[K, V]) Handler(f func(ctx context.Context, rec *Record[K, V]) error) core.Handler[events.KafkaRecord] {
-	checkKey, checkValue := payload.Validates[K](), payload.Validates[V]()
+	checkKey, checkValue := validate.Has[K](), validate.Has[V]()
 	return func(ctx context.Context, r *events.KafkaRecord) error {
 		rec, err := d.decode(ctx, r, checkKey, checkValue)
 		if err != nil {
@@ -348,13 +343,13 @@ func (d *Decoder[K, V]) Handler(f func(ctx context.Context, rec *Record[K, V]) e
 }
 
 // Values returns a handler that decodes each record's value with c (framing
-// detected, see [WireAuto]), validates it (see payload.Validator; for a
+// detected, see [WireAuto]), validates it (see payload.Validate; for a
 // pointer type V too) and calls f with it; the key and headers stay in the
 // record. A tombstone (no value) calls f with the zero V. Use
 // [Decoder.Handler] to decode the key too, configure the framing or read the
 // schema.
 func Values[V any](c Codec[V], f func(ctx context.Context, value V, rec *events.KafkaRecord) error) core.Handler[events.KafkaRecord] {
-	check := payload.Validates[V]()
+	check := validate.Has[V]()
 	return func(ctx context.Context, r *events.KafkaRecord) error {
 		var v V
 		if r.Value != "" {

@@ -165,16 +165,16 @@ func TestDecodeErrors(t *testing.T) {
 		rec    string
 		part   string
 		header string
-		format kafkapayload.Format
+		format string
 		wire   kafkapayload.WireFormat
 		err    error
 	}{
-		{"value not JSON", record("t", 0, 5, []byte("k"), []byte("{nope"), ""), "value", "", kafkapayload.FormatJSON, kafkapayload.WirePlain, core.ErrDecode},
-		{"key not UTF-8", record("t", 0, 6, []byte{0xc3, 0x28}, []byte(`{}`), ""), "key", "", kafkapayload.FormatString, kafkapayload.WirePlain, core.ErrDecode},
-		{"value framing truncated", record("t", 0, 7, nil, []byte{1, 2, 3, 4}, ""), "value", "", kafkapayload.FormatJSON, kafkapayload.WirePlain, core.ErrDecode},
-		{"Glue corrupt zlib", record("t", 0, 8, nil, append(append([]byte{3, 5}, guid[:]...), 9, 9, 9), ""), "value", "", kafkapayload.FormatJSON, kafkapayload.WireGlue, kafkapayload.ErrCompression},
+		{"value not JSON", record("t", 0, 5, []byte("k"), []byte("{nope"), ""), "value", "", "JSON", kafkapayload.WirePlain, core.ErrDecode},
+		{"key not UTF-8", record("t", 0, 6, []byte{0xc3, 0x28}, []byte(`{}`), ""), "key", "", "STRING", kafkapayload.WirePlain, core.ErrDecode},
+		{"value framing truncated", record("t", 0, 7, nil, []byte{1, 2, 3, 4}, ""), "value", "", "JSON", kafkapayload.WirePlain, core.ErrDecode},
+		{"Glue corrupt zlib", record("t", 0, 8, nil, append(append([]byte{3, 5}, guid[:]...), 9, 9, 9), ""), "value", "", "JSON", kafkapayload.WireGlue, kafkapayload.ErrCompression},
 		{"header not UTF-8", record("t", 0, 9, nil, []byte(`{"amount":1}`), `[{"trace": `+signed([]byte{0xff})+`}]`), "header", "trace", "", kafkapayload.WireAuto, kafkapayload.ErrHeader},
-		{"schema id header bad", record("t", 0, 10, nil, []byte(`{"amount":1}`), `[{"__value_schema_id": `+signed([]byte{7, 1})+`}]`), "header", "__value_schema_id", kafkapayload.FormatJSON, kafkapayload.WireHeaderID, kafkapayload.ErrFraming},
+		{"schema id header bad", record("t", 0, 10, nil, []byte(`{"amount":1}`), `[{"__value_schema_id": `+signed([]byte{7, 1})+`}]`), "header", "__value_schema_id", "JSON", kafkapayload.WireHeaderID, kafkapayload.ErrFraming},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,15 +213,18 @@ func TestDecodeBadBase64(t *testing.T) {
 func TestDecodeValidation(t *testing.T) {
 	r := events.KafkaRecord{Topic: "t", Value: b64(mustJSON(order{ID: "x", Amount: 0}))}
 	_, err := (&kafkapayload.Decoder[string, order]{Value: kafkapayload.JSON[order]()}).Decode(context.Background(), &r)
-	var ve *payload.ValidationError
-	require.ErrorAs(t, err, &ve)
+	require.ErrorIs(t, err, payload.ErrInvalid)
 	require.ErrorContains(t, err, "amount must be positive")
 }
 
 // panicky is a codec whose library panics on some input.
 type panicky struct{}
 
-func (panicky) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
+func (panicky) Format() string { return "AVRO" }
+func (panicky) DecodeJSON(data []byte) (v string, err error) {
+	err = json.Unmarshal(data, &v)
+	return v, err
+}
 func (panicky) Decode(p []byte, _ kafkapayload.Schema) (string, error) {
 	if len(p) == 0 {
 		return "", errors.New("empty")
@@ -239,7 +242,7 @@ func TestDecodeRecoversPanics(t *testing.T) {
 	require.Equal(t, "Codec.Decode", pe.Where)
 	var de *kafkapayload.DecodeError
 	require.ErrorAs(t, err, &de)
-	require.Equal(t, kafkapayload.FormatAvro, de.Format)
+	require.Equal(t, "AVRO", de.Format)
 }
 
 func TestHeaderSchemaID(t *testing.T) {
@@ -277,7 +280,14 @@ func TestHeadersSignedBytes(t *testing.T) {
 // reach it.
 type avroOnly struct{ called *bool }
 
-func (avroOnly) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
+func (avroOnly) Format() string { return "AVRO" }
+
+// DecodeJSON decodes the mapping's JSON form with encoding/json, as a codec
+// without a JSON form of its own does.
+func (avroOnly) DecodeJSON(data []byte) (v order, err error) {
+	err = json.Unmarshal(data, &v)
+	return v, err
+}
 func (a avroOnly) Decode(p []byte, _ kafkapayload.Schema) (order, error) {
 	*a.called = true
 	return order{}, errors.New("binary codec called")
@@ -300,7 +310,7 @@ func TestEventSourceMappingSchemaRegistryJSON(t *testing.T) {
 	var got seen
 	h := (&kafkapayload.Decoder[string, order]{Key: kafkapayload.JSON[string](), Value: avroOnly{&called}}).Handler(
 		func(ctx context.Context, rec *kafkapayload.Record[string, order]) error {
-			got.add(fmt.Sprintf("%s key=%s value=%s id=%s format=%s", fmt.Sprintf("%s-%d", rec.Raw.Topic, rec.Raw.Partition), rec.Key, rec.Value.ID, rec.ValueSchema.SchemaID(), rec.ValueSchema.Metadata.DataFormat))
+			got.add(fmt.Sprintf("%s key=%s value=%s id=%s format=%s", fmt.Sprintf("%s-%d", rec.Raw.Topic, rec.Raw.Partition), rec.Key, rec.Value.ID, rec.ValueSchema.SchemaID(), rec.ValueSchema.MetadataFormat))
 			return nil
 		})
 	resp, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{})), ev.KafkaEvent, h)
@@ -459,8 +469,7 @@ func TestValuesValidatesPointerTypes(t *testing.T) {
 		return nil
 	})
 	err := h(context.Background(), &events.KafkaRecord{Topic: "t", Offset: 1, Value: b64(mustJSON(order{ID: "bad", Amount: 0}))})
-	var ve *payload.ValidationError
-	require.ErrorAs(t, err, &ve)
+	require.ErrorIs(t, err, payload.ErrInvalid)
 	require.ErrorContains(t, err, "amount must be positive")
 	err = h(context.Background(), &events.KafkaRecord{Topic: "t", Offset: 2, Value: b64([]byte("null"))})
 	require.ErrorIs(t, err, payload.ErrNilPayload)
@@ -470,7 +479,7 @@ func TestValuesValidatesPointerTypes(t *testing.T) {
 	// The Decoder's handler too, for key and value.
 	d := &kafkapayload.Decoder[string, *order]{Value: kafkapayload.JSON[*order]()}
 	_, err = d.Decode(context.Background(), &events.KafkaRecord{Topic: "t", Value: b64(mustJSON(order{ID: "bad"}))})
-	require.ErrorAs(t, err, &ve)
+	require.ErrorIs(t, err, payload.ErrInvalid)
 }
 
 // A JSON value on a topic read with a binary codec under WireAuto fails with
@@ -519,4 +528,4 @@ func TestCodecFormatPanicAndNilCodec(t *testing.T) {
 
 type panickyFormat struct{ panicky }
 
-func (panickyFormat) Format() kafkapayload.Format { panic("format bug") }
+func (panickyFormat) Format() string { panic("format bug") }

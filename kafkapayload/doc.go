@@ -39,9 +39,12 @@
 // keySchemaMetadata and valueSchemaMetadata to each record and, in its JSON
 // record format, delivers the value already converted to JSON even when the
 // metadata says AVRO or PROTOBUF. aws-lambda-go's events.KafkaRecord has no
-// field for that metadata: receive the event as an [Event], or wrap the
-// Kafka adapter with [WithRawMetadata], and the [Decoder] decodes such a
-// value as JSON into the same Go type, so one type serves both forms. Set
+// field for that metadata: receive the event as an [Event] (the typed-event
+// entry, processors.ProcessKafka), or wrap the Kafka adapter with
+// [WithRawMetadata] (the raw entry), and the [Decoder] decodes such a value
+// with the codec's DecodeJSON into the same Go type, so one type serves both
+// forms; the record's [Schema] holds the metadata (MetadataFormat,
+// MetadataID). Set
 // [Decoder.EventRecordFormat] to the mapping's record format to say which
 // form to expect ("JSON": a value that is not JSON fails; "SOURCE": the
 // producer's bytes, without the schema id, and for Protobuf possibly with

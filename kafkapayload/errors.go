@@ -54,9 +54,9 @@ type DecodeError struct {
 	Part string
 	// Header is the header's key when Part is "header".
 	Header string
-	// Format is the codec's format (JSON, AVRO, PROTOBUF, ...), empty for a
-	// header.
-	Format Format
+	// Format is the codec's format ("JSON", "AVRO", "PROTOBUF", ...; see
+	// [Codec]), empty for a header.
+	Format string
 	// Wire is the framing used or detected when the error happened.
 	Wire WireFormat
 	// Topic, Partition and Offset identify the record.

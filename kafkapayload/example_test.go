@@ -89,7 +89,7 @@ func ExampleEvent() {
 	}
 	d := &kafkapayload.Decoder[string, map[string]string]{Value: kafkapayload.JSON[map[string]string]()}
 	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, map[string]string]) error {
-		fmt.Println(rec.Value["id"], rec.ValueSchema.Wire, rec.ValueSchema.Metadata.DataFormat, rec.ValueSchema.SchemaID())
+		fmt.Println(rec.Value["id"], rec.ValueSchema.Wire, rec.ValueSchema.MetadataFormat, rec.ValueSchema.SchemaID())
 		return nil
 	})
 	_, err := processors.ProcessKafka(ev.Context(context.Background()), core.Must(processors.NewKafka(processors.Config{})), ev.KafkaEvent, h)
@@ -134,4 +134,50 @@ func ExampleUnframe() {
 	fmt.Println(payload, schema.Wire, schema.ID, schema.Indexes, err)
 	// Output:
 	// [8 1] Confluent 7 [0] <nil>
+}
+
+// counterCodec is a codec of the user's own: a value that is a big-endian
+// uint64. Every codec decodes two forms: the producer's bytes (Decode, its
+// framing removed) and the JSON the event source mapping converts a value to
+// when its schema registry integration uses the JSON record format
+// (DecodeJSON).
+type counterCodec struct{}
+
+func (counterCodec) Format() string { return "UINT64" }
+
+func (counterCodec) Decode(payload []byte, _ kafkapayload.Schema) (uint64, error) {
+	if len(payload) != 8 {
+		return 0, fmt.Errorf("%d bytes, want 8", len(payload))
+	}
+	return binary.BigEndian.Uint64(payload), nil
+}
+
+func (counterCodec) DecodeJSON(data []byte) (v uint64, err error) {
+	err = json.Unmarshal(data, &v)
+	return v, err
+}
+
+// A codec of your own implements Codec: Format names the format in errors,
+// Decode reads the producer's bytes, DecodeJSON the mapping's JSON form.
+// Values without a schema registry's framing that may start with byte 0, 1
+// or 3 (here a big-endian number) are configured as WirePlain, so that no
+// framing is detected in them.
+func ExampleCodec() {
+	d := &kafkapayload.Decoder[string, uint64]{Value: counterCodec{}, ValueWire: kafkapayload.WirePlain}
+	h := d.Handler(func(ctx context.Context, rec *kafkapayload.Record[string, uint64]) error {
+		fmt.Println(rec.Raw.Offset, rec.Value)
+		return nil
+	})
+	ev := events.KafkaEvent{Records: map[string][]events.KafkaRecord{
+		"counters-0": {
+			{Topic: "counters", Offset: 1, Value: b64(binary.BigEndian.AppendUint64(nil, 41))},
+			{Topic: "counters", Offset: 2, Value: b64([]byte{1, 2})},
+		},
+	}}
+	resp, err := processors.ProcessKafka(context.Background(), core.Must(processors.NewKafka(processors.Config{})), ev, h)
+	out, _ := json.Marshal(resp)
+	fmt.Println(string(out), err)
+	// Output:
+	// 1 41
+	// {"batchItemFailures":[{"itemIdentifier":{"partition":"counters-0","offset":2}}]} <nil>
 }

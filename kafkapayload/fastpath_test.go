@@ -3,6 +3,7 @@ package kafkapayload_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -95,7 +96,12 @@ func TestConfluentFastPathMatchesUnframe(t *testing.T) {
 // protobufEcho is a codec of format Protobuf that returns the payload.
 type protobufEcho struct{}
 
-func (protobufEcho) Format() kafkapayload.Format { return kafkapayload.FormatProtobuf }
+func (protobufEcho) Format() string { return "PROTOBUF" }
+
+func (protobufEcho) DecodeJSON(data []byte) (v []byte, err error) {
+	err = json.Unmarshal(data, &v)
+	return v, err
+}
 
 func (protobufEcho) Decode(payload []byte, _ kafkapayload.Schema) ([]byte, error) {
 	return payload, nil

@@ -14,20 +14,19 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// SchemaMetadata is a record's keySchemaMetadata or valueSchemaMetadata,
+// schemaMetadata is a record's keySchemaMetadata or valueSchemaMetadata,
 // which the event source mapping adds when a schema registry is configured
-// on it:
-//
-//	"valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "a1b2c3d4-..."}
-//
-// In the JSON record format the part is already JSON, whatever DataFormat
-// says.
-type SchemaMetadata struct {
-	// DataFormat is the registry's format: AVRO, PROTOBUF or JSON.
+// on it; [Schema] holds it as MetadataFormat and MetadataID.
+type schemaMetadata struct {
 	DataFormat string `json:"dataFormat"`
-	// SchemaID is the registry's schema id (a number for Confluent, a UUID
-	// for AWS Glue), as text.
-	SchemaID string `json:"schemaId"`
+	SchemaID   string `json:"schemaId"`
+}
+
+// into writes md (nil: none) into s.
+func (md *schemaMetadata) into(s *Schema) {
+	if md != nil {
+		s.MetadataFormat, s.MetadataID = md.DataFormat, md.SchemaID
+	}
 }
 
 // recordRef names a Kafka record in an event.
@@ -42,7 +41,7 @@ type recordRef struct {
 // the part's metadata did not parse (the record then fails alone when that
 // part is decoded).
 type recordMetadata struct {
-	key, value       *SchemaMetadata
+	key, value       *schemaMetadata
 	keyErr, valueErr error
 }
 
@@ -128,11 +127,11 @@ func parseMetadata(raw []byte) metadataIndex {
 
 // parseSchemaMetadata decodes one keySchemaMetadata or valueSchemaMetadata
 // field: an object with string dataFormat and schemaId.
-func parseSchemaMetadata(raw json.RawMessage) (*SchemaMetadata, error) {
+func parseSchemaMetadata(raw json.RawMessage) (*schemaMetadata, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	md := new(SchemaMetadata)
+	md := new(schemaMetadata)
 	if err := json.Unmarshal(raw, md); err != nil {
 		return nil, err
 	}

@@ -80,12 +80,9 @@ const (
 // process-wide budget (internal/inflate). Tests lower it.
 var maxInflatedSize = 6 << 20
 
-// UUID is a 16-byte schema GUID (Confluent) or schema version id (AWS Glue),
-// in the byte order it has on the wire.
-type UUID [16]byte
-
-// String formats u as 8-4-4-4-12 lowercase hex.
-func (u UUID) String() string {
+// uuidString formats a schema GUID (Confluent) or schema version id (AWS
+// Glue), in the byte order it has on the wire, as 8-4-4-4-12 lowercase hex.
+func uuidString(u [16]byte) string {
 	var b [36]byte
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'
@@ -99,9 +96,6 @@ func (u UUID) String() string {
 	return string(b[:])
 }
 
-// IsZero reports whether u is all zeros (no GUID).
-func (u UUID) IsZero() bool { return u == UUID{} }
-
 // Schema is what the framing or the event said about a part's schema.
 type Schema struct {
 	// Wire is the framing found.
@@ -109,8 +103,9 @@ type Schema struct {
 	// ID is the Confluent schema id (magic byte 0), 0 when none.
 	ID uint32
 	// GUID is the Confluent schema GUID (magic byte 1) or the AWS Glue schema
-	// version UUID; zero when none.
-	GUID UUID
+	// version UUID, in the byte order it has on the wire; zero when none
+	// (SchemaID formats it).
+	GUID [16]byte
 	// Indexes locates the Protobuf message type: for Confluent the path of
 	// indexes through the file's messages ([0] is the first top-level
 	// message, [1, 0] the first nested message of the second), for AWS Glue
@@ -120,24 +115,32 @@ type Schema struct {
 	Indexes []int
 	// Compressed reports an AWS Glue payload that was zlib-compressed.
 	Compressed bool
-	// Metadata is the event source mapping's schema metadata for this part,
-	// nil when the record has none.
-	Metadata *SchemaMetadata
+	// MetadataFormat and MetadataID are the part's schema metadata, which
+	// the event source mapping adds to each record when a schema registry
+	// is configured on it (keySchemaMetadata, valueSchemaMetadata:
+	//
+	//	"valueSchemaMetadata": {"dataFormat": "AVRO", "schemaId": "a1b2c3d4-..."}
+	//
+	// https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
+	// its dataFormat (AVRO, PROTOBUF or JSON; in the JSON record format the
+	// part is JSON whatever it says) and its schemaId as text (a number for
+	// Confluent, a UUID for AWS Glue). Both are empty when the record has
+	// none.
+	MetadataFormat, MetadataID string
 }
 
 // SchemaID returns the schema's identifier as text: the Confluent schema id
 // in decimal, the GUID or UUID, or the event source mapping's schemaId; ""
 // when there is none.
 func (s *Schema) SchemaID() string {
+	noGUID := s.GUID == [16]byte{}
 	switch {
-	case s.ID == 0 && s.GUID.IsZero() && s.Metadata != nil:
-		return s.Metadata.SchemaID
-	case s.ID != 0 || (s.Wire == WireConfluent || s.Wire == WireHeaderID) && s.GUID.IsZero():
+	case s.ID == 0 && noGUID && (s.MetadataFormat != "" || s.MetadataID != ""):
+		return s.MetadataID
+	case s.ID != 0 || (s.Wire == WireConfluent || s.Wire == WireHeaderID) && noGUID:
 		return strconv.FormatUint(uint64(s.ID), 10)
-	case !s.GUID.IsZero():
-		return s.GUID.String()
-	case s.Metadata != nil:
-		return s.Metadata.SchemaID
+	case !noGUID:
+		return uuidString(s.GUID)
 	}
 	return ""
 }

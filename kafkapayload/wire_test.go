@@ -11,7 +11,7 @@ import (
 	"github.com/batchkit/batchkit/kafkapayload"
 )
 
-var guid = kafkapayload.UUID{0x3f, 0x2a, 0x1b, 0x0c, 0x4d, 0x5e, 0x4f, 0x60, 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8}
+var guid = [16]byte{0x3f, 0x2a, 0x1b, 0x0c, 0x4d, 0x5e, 0x4f, 0x60, 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8}
 
 func confluentID(id uint32, body ...byte) []byte {
 	return append(binary.BigEndian.AppendUint32([]byte{0}, id), body...)
@@ -136,9 +136,9 @@ func TestSchemaFromHeader(t *testing.T) {
 func TestSchemaID(t *testing.T) {
 	require.Equal(t, "0", (&kafkapayload.Schema{Wire: kafkapayload.WireConfluent}).SchemaID())
 	require.Equal(t, "", (&kafkapayload.Schema{Wire: kafkapayload.WirePlain}).SchemaID())
-	require.Equal(t, guid.String(), (&kafkapayload.Schema{Wire: kafkapayload.WireGlue, GUID: guid}).SchemaID())
-	require.Equal(t, "1234", (&kafkapayload.Schema{Wire: kafkapayload.WireESMJSON, Metadata: &kafkapayload.SchemaMetadata{DataFormat: "AVRO", SchemaID: "1234"}}).SchemaID())
-	require.True(t, kafkapayload.UUID{}.IsZero())
+	require.Equal(t, "3f2a1b0c-4d5e-4f60-8192-a3b4c5d6e7f8", (&kafkapayload.Schema{Wire: kafkapayload.WireGlue, GUID: guid}).SchemaID())
+	require.Equal(t, "1234", (&kafkapayload.Schema{Wire: kafkapayload.WireESMJSON, MetadataFormat: "AVRO", MetadataID: "1234"}).SchemaID())
+	require.Equal(t, "", (&kafkapayload.Schema{Wire: kafkapayload.WireESMJSON, MetadataFormat: "AVRO"}).SchemaID(), "metadata without a schemaId")
 	require.Equal(t, "Confluent", kafkapayload.WireConfluent.String())
 	require.Equal(t, "AWS Glue", kafkapayload.WireGlue.String())
 }

@@ -6,12 +6,14 @@
 // explicit hash key and sub-sequence number. The format is the KPL's
 // (https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md).
 //
-// Layer is an envelope layer: put it first (outermost) in envelope.Kinesis,
-// and the handler is called once per user record, in order:
+// Layer is an envelope layer: put it first (outermost) among the layers of
+// Kinesis records, and the handler is called once per user record, in order:
 //
-//	h := envelope.Kinesis(handleOrder, kpl.Layer())
+//	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{
+//		Layers: []envelope.Layer{kpl.Layer()},
+//	}, handleOrder)
 //	// handleOrder(ctx context.Context, o Order, m *envelope.Meta[events.KinesisEventRecord]) error
-//	// rec, _ := envelope.Find[*kpl.Record](m.Layers) // partition key, sub-sequence number
+//	// rec := m.Layers[0].Meta.(*kpl.Record) // partition key, sub-sequence number
 //
 // A handler whose payload type is kpl.Record receives the user record
 // itself. Layers compose: kpl.Layer(), envelope.CloudWatchLogs() opens log
@@ -22,8 +24,8 @@
 // a stream may hold both. A record that starts with the magic bytes but is
 // not a whole aggregate (too short for the digest, a digest that does not
 // match, a Protobuf message that does not decode, an index out of its table)
-// fails alone with a *DecodeError, which matches core.ErrDecode, and its
-// handler is not called.
+// fails alone with an error matching core.ErrDecode (inside the
+// *envelope.UnwrapError of the layer), and its handler is not called.
 //
 // Failures are reported by the parent Kinesis record's sequence number:
 // that is what Lambda checkpoints (a user record has no sequence number of
@@ -70,38 +72,36 @@ type Record struct {
 	Data []byte
 }
 
-// DecodeError is the error of a Kinesis record that starts with the KPL
+// aggregateError is the error of a Kinesis record that starts with the KPL
 // magic bytes but is not a whole aggregate. It matches core.ErrDecode.
-type DecodeError struct {
-	// Problem says what is wrong, for example "MD5 digest mismatch".
-	Problem string
+type aggregateError struct {
+	// problem says what is wrong, for example "MD5 digest mismatch".
+	problem string
 }
 
-// Error says what is wrong with the aggregate.
-func (e *DecodeError) Error() string { return "batchkit: KPL aggregate: " + e.Problem }
+func (e *aggregateError) Error() string { return "batchkit: KPL aggregate: " + e.problem }
 
-// Is matches core.ErrDecode.
-func (e *DecodeError) Is(target error) bool { return target == core.ErrDecode }
+func (e *aggregateError) Is(target error) bool { return target == core.ErrDecode }
 
 // Deaggregate returns the user records in data, the data of one Kinesis
 // record: those of a KPL aggregate, in order, or data itself as one record
 // with Aggregated false when it is not an aggregate. An aggregate that is not
-// whole is a *DecodeError. The records' Data are sub-slices of data.
+// whole is an error matching core.ErrDecode. The records' Data are sub-slices of data.
 func Deaggregate(data []byte) ([]Record, error) {
 	if !bytes.HasPrefix(data, magic) {
 		return []Record{{Data: data}}, nil
 	}
 	if len(data) < len(magic)+md5.Size {
-		return nil, &DecodeError{Problem: fmt.Sprintf("%d bytes: too short for the magic bytes and the MD5 digest", len(data))}
+		return nil, &aggregateError{problem: fmt.Sprintf("%d bytes: too short for the magic bytes and the MD5 digest", len(data))}
 	}
 	msg := data[len(magic) : len(data)-md5.Size]
 	if sum := md5.Sum(msg); !bytes.Equal(sum[:], data[len(data)-md5.Size:]) {
-		return nil, &DecodeError{Problem: "MD5 digest mismatch"}
+		return nil, &aggregateError{problem: "MD5 digest mismatch"}
 	}
 	return decodeAggregate(msg)
 }
 
-// Layer returns the envelope layer of KPL aggregates, for envelope.Kinesis:
+// Layer returns the envelope layer of KPL aggregates, for Kinesis records:
 // each user record is a part whose Meta is its *Record, and a record that is
 // not an aggregate is one part, unchanged. An aggregate of no user record
 // holds nothing to handle: its record succeeds without the handler being
@@ -229,7 +229,7 @@ type rawRecord struct {
 
 func decodeAggregate(msg []byte) ([]Record, error) {
 	fail := func(err error) ([]Record, error) {
-		return nil, &DecodeError{Problem: "protobuf AggregatedRecord: " + err.Error()}
+		return nil, &aggregateError{problem: "protobuf AggregatedRecord: " + err.Error()}
 	}
 	var pks, ehks []string
 	var raws []rawRecord

@@ -115,7 +115,7 @@ type seen struct {
 	order  int
 }
 
-// Through envelope.Kinesis and the Kinesis processor, the handler sees every
+// Through envelope.Wrap and the Kinesis processor, the handler sees every
 // user record of an aggregate, a plain record unchanged, and a failed user
 // record fails its parent, reported by the parent's sequence number; the
 // user records after it in that aggregate are not handled.
@@ -128,8 +128,8 @@ func TestLayerWithKinesisProcessor(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var got []seen
-	h := envelope.Kinesis(func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
-		rec, ok := envelope.Find[*kpl.Record](m.Layers)
+	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{kpl.Layer()}}, func(_ context.Context, o order, m *envelope.Meta[events.KinesisEventRecord]) error {
+		rec, ok := m.Layers[0].Meta.(*kpl.Record)
 		require.True(t, ok)
 		mu.Lock()
 		got = append(got, seen{parent: m.Record.Kinesis.SequenceNumber, rec: *rec, order: o.Order})
@@ -138,15 +138,17 @@ func TestLayerWithKinesisProcessor(t *testing.T) {
 			return errors.New("order 2 of aggregate 300 failed")
 		}
 		return nil
-	}, kpl.Layer())
+	})
 	p := core.Must(processors.NewKinesis(processors.Config{}))
 	b := core.NewBatch(records, h)
 	resp, err := core.Run(context.Background(), p, b)
 	require.NoError(t, err)
 	require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.StringID("300")}}, resp.BatchItemFailures)
 
-	var pe *envelope.PartError
+	var pe *envelope.UnwrapError
 	require.ErrorAs(t, b.Outcomes[2].Err, &pe)
+	require.ErrorIs(t, b.Outcomes[2].Err, envelope.ErrPart)
+	require.NotErrorIs(t, pe, envelope.ErrUnwrap, "a payload's handler error is not an unwrap failure")
 	require.Equal(t, 1, pe.Index)
 	require.Equal(t, 3, pe.Count)
 
@@ -166,10 +168,10 @@ func TestLayerWithKinesisProcessor(t *testing.T) {
 func TestLayerRecordPayload(t *testing.T) {
 	datas := aggregate(t, binary)
 	var got []kpl.Record
-	h := envelope.Kinesis(func(_ context.Context, r kpl.Record, _ *envelope.Meta[events.KinesisEventRecord]) error {
+	h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{kpl.Layer()}}, func(_ context.Context, r kpl.Record, _ *envelope.Meta[events.KinesisEventRecord]) error {
 		got = append(got, r)
 		return nil
-	}, kpl.Layer())
+	})
 	resp, err := core.Process(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), []events.KinesisEventRecord{kinesisRecord("1", "b", datas[0])}, h)
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
@@ -185,8 +187,8 @@ func withDigest(msg []byte) []byte {
 	return append(append([]byte{0xF3, 0x89, 0x9A, 0xC2}, msg...), sum[:]...)
 }
 
-// A corrupt aggregate fails alone with a *kpl.DecodeError matching
-// core.ErrDecode, before its handler runs; the good records of the batch
+// A corrupt aggregate fails alone with an error matching core.ErrDecode
+// that names the KPL aggregate, before its handler runs; the good records of the batch
 // succeed.
 func TestCorruptAggregateFailsAlone(t *testing.T) {
 	good := aggregate(t, orders)[0]
@@ -203,22 +205,25 @@ func TestCorruptAggregateFailsAlone(t *testing.T) {
 	}
 	for name, bad := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := kpl.Deaggregate(bad)
-			var de *kpl.DecodeError
-			require.ErrorAs(t, err, &de)
-			require.ErrorIs(t, err, core.ErrDecode)
+			recs, derr := kpl.Deaggregate(bad)
+			require.Nil(t, recs)
+			require.ErrorIs(t, derr, core.ErrDecode)
+			require.ErrorContains(t, derr, "batchkit: KPL aggregate: ")
 
 			calls := 0
-			h := envelope.Kinesis(func(context.Context, []byte, *envelope.Meta[events.KinesisEventRecord]) error {
+			h := envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{kpl.Layer()}}, func(context.Context, []byte, *envelope.Meta[events.KinesisEventRecord]) error {
 				calls++
 				return nil
-			}, kpl.Layer())
+			})
 			b := core.NewBatch([]events.KinesisEventRecord{kinesisRecord("1", "k", good), kinesisRecord("2", "k", bad), kinesisRecord("3", "k", []byte("plain"))}, h)
 			resp, err := core.Run(context.Background(), core.Must(processors.NewKinesis(processors.Config{})), b)
 			require.NoError(t, err)
 			require.Equal(t, []core.BatchItemFailure{{ItemIdentifier: core.StringID("2")}}, resp.BatchItemFailures)
 			require.ErrorIs(t, b.Outcomes[1].Err, core.ErrDecode)
-			require.ErrorAs(t, b.Outcomes[1].Err, &de)
+			var ue *envelope.UnwrapError
+			require.ErrorAs(t, b.Outcomes[1].Err, &ue)
+			require.Equal(t, "KPL aggregate", ue.Layer)
+			require.Equal(t, derr.Error(), ue.Err.Error(), "the layer's error is Deaggregate's")
 			require.Equal(t, 4, calls, "3 user records of the good aggregate and the plain record")
 		})
 	}

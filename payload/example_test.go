@@ -39,3 +39,17 @@ func ExampleDecode() {
 	// true
 	// true
 }
+
+// Validate runs a payload's own Validate method (on the value or its
+// pointer) under recover; its error matches ErrInvalid and wraps the
+// method's error.
+func ExampleValidate() {
+	o := Order{ID: "o-3"}
+	err := payload.Validate(&o)
+	fmt.Println(errors.Is(err, payload.ErrInvalid), err)
+	o.Amount = 2
+	fmt.Println(payload.Validate(&o))
+	// Output:
+	// true batchkit: payload of type payload_test.Order is invalid: amount must be positive
+	// <nil>
+}

@@ -1,9 +1,23 @@
 // Package payload decodes a record's payload (a message body, a stream
 // record's data, a new image, a Kafka value) into the handler's Go type and
 // validates it: the one place where batchkit turns bytes into a user type.
-// A payload that does not decode fails its record with a [*DecodeError]; a
-// type with a Validate method ([Validator]) that fails it, with a
-// [*ValidationError].
+//
+// A payload type validates itself with a method
+//
+//	func (o *Order) Validate() error
+//
+// on the type or on its pointer. Every typed entry of batchkit
+// (processors.SQSJSON, envelope, kafkapayload, firehose, s3batch, window)
+// decodes with [Decode] and validates with [Validate], so the rules are the
+// same everywhere: a payload that does not decode fails its record with a
+// [*DecodeError] (matching core.ErrDecode); one whose Validate fails it, with
+// an error matching [ErrInvalid] that wraps Validate's error; a pointer type
+// that decoded to nil (JSON null) fails with [ErrNilPayload] rather than
+// reaching the handler. A Validate that panics fails its record with a
+// *core.PanicError (Where "Validate"), also matching [ErrInvalid].
+//
+//	o, err := payload.Decode[*Order]("SQS body", body)
+//	if errors.Is(err, payload.ErrInvalid) { ... }
 package payload
 
 import (
@@ -15,13 +29,8 @@ import (
 	"github.com/batchkit/batchkit/core"
 )
 
-// Validator is implemented by payload types that check themselves. A typed
-// payload whose type (or pointer to it) has a Validate method is validated
-// after decoding; an error fails the record with a [*ValidationError]. This
-// holds for pointer payload types too (SQSJSON[*Order] validates the *Order;
-// a JSON null, which decodes to a nil pointer, fails validation instead of
-// reaching the handler).
-type Validator interface {
+// validator is implemented by payload types that check themselves.
+type validator interface {
 	Validate() error
 }
 
@@ -48,52 +57,56 @@ func (e *DecodeError) Is(target error) bool { return target == core.ErrDecode }
 
 // The package's sentinels, matched with errors.Is.
 var (
-	// ErrInvalid matches every [*ValidationError].
+	// ErrInvalid matches every error of a payload that failed its Validate
+	// method (see [Validate]).
 	ErrInvalid = errors.New("batchkit: payload is invalid")
 	// ErrNilPayload: a payload of a pointer type that validates itself
 	// decoded to nil (the JSON was null), so it could not be validated.
 	ErrNilPayload = errors.New("batchkit: the payload is null, so it cannot be validated")
 )
 
-// ValidationError is the error of a record whose decoded payload failed its
-// Validate method.
-type ValidationError struct {
-	// Type is the payload's Go type.
-	Type string
-	Err  error
+// invalidError is the error of a payload that failed its Validate method.
+type invalidError struct {
+	typ string
+	err error
 }
 
-func (e *ValidationError) Error() string {
-	return fmt.Sprintf("batchkit: payload of type %s is invalid: %v", e.Type, e.Err)
+func (e *invalidError) Error() string {
+	return fmt.Sprintf("batchkit: payload of type %s is invalid: %v", e.typ, e.err)
 }
 
-// Unwrap returns Validate's error.
-func (e *ValidationError) Unwrap() error { return e.Err }
+func (e *invalidError) Unwrap() error { return e.err }
 
-// Is matches [ErrInvalid].
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 
-// Decode decodes the JSON data into a T and validates it. what names the
-// payload in the [*DecodeError] ("SQS body", "Kinesis data").
+// Decode decodes the JSON data into a T and validates it with [Validate].
+// what names the payload in the [*DecodeError] ("SQS body", "Kinesis data").
 func Decode[T any](what string, data []byte) (T, error) {
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
 		return v, &DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
 	}
-	if err := Validate(&v); err != nil {
-		return v, &ValidationError{Type: reflect.TypeFor[T]().String(), Err: err}
-	}
-	return v, nil
+	return v, Validate(&v)
 }
 
-// Validate calls the Validate method of *v or of v (a value receiver, or T a
-// pointer type such as *Order), whichever exists; a nil pointer with a
-// Validate method is [ErrNilPayload]. A Validate that panics returns a
-// *core.PanicError whose Where is "Validate": the record fails alone.
-func Validate[T any](v *T) (err error) {
-	val, ok := any(v).(Validator)
+// Validate calls the Validate() error method of *v or of v (a value
+// receiver, or T a pointer type such as *Order), whichever exists, and
+// returns nil when there is none. An error of that method is returned
+// wrapped in an error matching [ErrInvalid] that names the type; a nil
+// pointer with a Validate method is [ErrNilPayload] (also matching
+// ErrInvalid); a Validate that panics is a *core.PanicError whose Where is
+// "Validate" (also matching ErrInvalid): the record fails alone.
+func Validate[T any](v *T) error {
+	if err := validate(v); err != nil {
+		return &invalidError{typ: reflect.TypeFor[T]().String(), err: err}
+	}
+	return nil
+}
+
+func validate[T any](v *T) (err error) {
+	val, ok := any(v).(validator)
 	if !ok {
-		if val, ok = any(*v).(Validator); !ok {
+		if val, ok = any(*v).(validator); !ok {
 			return nil
 		}
 		if rv := reflect.ValueOf(*v); rv.Kind() == reflect.Pointer && rv.IsNil() {
@@ -108,16 +121,4 @@ func Validate[T any](v *T) (err error) {
 		}
 	}()
 	return val.Validate()
-}
-
-// Validates reports whether [Validate] would call a Validate method for a
-// T: *T or T implements [Validator]. Callers that decode many values of one
-// type compute it once.
-func Validates[T any]() bool {
-	if _, ok := any((*T)(nil)).(Validator); ok {
-		return true
-	}
-	var zero T
-	_, ok := any(zero).(Validator)
-	return ok
 }

@@ -34,32 +34,24 @@ type panics struct{}
 
 func (panics) Validate() error { panic("bug") }
 
-// Validates says whether Validate would call a method, for value and pointer
-// receivers and pointer types: the check kafkapayload.Values(JSON[*T]())
-// missed (it looked at **T).
-func TestValidates(t *testing.T) {
-	require.True(t, payload.Validates[byValue]())
-	require.True(t, payload.Validates[*byValue]())
-	require.True(t, payload.Validates[byPointer]())
-	require.True(t, payload.Validates[*byPointer]())
-	require.False(t, payload.Validates[plain]())
-	require.False(t, payload.Validates[*plain]())
-	require.False(t, payload.Validates[any]())
-}
-
 func TestValidate(t *testing.T) {
-	require.Error(t, payload.Validate(&byValue{N: -1}))
+	err := payload.Validate(&byValue{N: -1})
+	require.ErrorIs(t, err, payload.ErrInvalid)
+	require.EqualError(t, err, "batchkit: payload of type payload_test.byValue is invalid: negative")
 	bp := &byPointer{N: -1}
-	require.Error(t, payload.Validate(&bp))
-	require.Error(t, payload.Validate(&byPointer{N: -1}))
+	require.ErrorIs(t, payload.Validate(&bp), payload.ErrInvalid)
+	require.ErrorIs(t, payload.Validate(&byPointer{N: -1}), payload.ErrInvalid)
 	var nilPtr *byPointer
 	require.ErrorIs(t, payload.Validate(&nilPtr), payload.ErrNilPayload)
+	require.ErrorIs(t, payload.Validate(&nilPtr), payload.ErrInvalid)
 	require.NoError(t, payload.Validate(&plain{N: -1}))
+	require.NoError(t, payload.Validate(&byPointer{N: 1}))
 
-	err := payload.Validate(&panics{})
+	err = payload.Validate(&panics{})
 	var pe *core.PanicError
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, "Validate", pe.Where)
+	require.ErrorIs(t, err, payload.ErrInvalid)
 }
 
 func TestDecode(t *testing.T) {

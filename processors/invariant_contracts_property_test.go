@@ -1124,13 +1124,13 @@ func envelopeMessages(t *testing.T, c contractCase, msgs []events.SQSMessage) []
 }
 
 func envelopeHandler(c contractCase, l *propLog) core.Handler[events.SQSMessage] {
-	return envelope.SQS(func(ctx context.Context, rec events.S3EventRecord, _ *envelope.Meta[events.SQSMessage]) error {
+	return envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS(), envelope.S3()}}, func(ctx context.Context, rec events.S3EventRecord, _ *envelope.Meta[events.SQSMessage]) error {
 		i, j, _ := strings.Cut(rec.S3.Object.Key, "-")
 		a, _ := strconv.Atoi(i)
 		b, _ := strconv.Atoi(j)
 		slot := a*maxParts + b
 		return l.handle(ctx, slot, c.beh[slot])
-	}, envelope.SNS(), envelope.S3())
+	})
 }
 
 // logsRecords makes each Kinesis record's data the gzip data of a
@@ -1165,13 +1165,13 @@ func logsHandler(c contractCase, l *propLog) core.Handler[events.KinesisEventRec
 		}
 		return []envelope.Part{{Data: data}}, nil
 	})
-	return envelope.Kinesis(func(ctx context.Context, msg string, _ *envelope.Meta[events.KinesisEventRecord]) error {
+	return envelope.Wrap(envelope.Config[events.KinesisEventRecord]{Layers: []envelope.Layer{kpl.Layer(), envelope.CloudWatchLogs(), panicky}}, func(ctx context.Context, msg string, _ *envelope.Meta[events.KinesisEventRecord]) error {
 		i, j, _ := strings.Cut(msg, "-")
 		a, _ := strconv.Atoi(i)
 		b, _ := strconv.Atoi(j)
 		slot := a*maxParts + b
 		return l.handle(ctx, slot, c.beh[slot])
-	}, kpl.Layer(), envelope.CloudWatchLogs(), panicky)
+	})
 }
 
 // recordNil reports whether record i's handler returned nil: for an

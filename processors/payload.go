@@ -17,7 +17,7 @@ import (
 )
 
 // SQSJSON returns a handler that decodes each message body as JSON into a T,
-// validates it (see [payload.Validator]) and calls f with it. A body that does not
+// validates it (see [payload.Validate]) and calls f with it. A body that does not
 // decode or validate fails that message alone.
 func SQSJSON[T any](f func(ctx context.Context, payload T, msg *events.SQSMessage) error) core.Handler[events.SQSMessage] {
 	return func(ctx context.Context, msg *events.SQSMessage) error {

@@ -42,8 +42,7 @@ func TestPointerPayloadsAreValidated(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, batchtest.FailedIDs(resp))
 		require.Equal(t, 1, handled)
-		var ve *payload.ValidationError
-		require.ErrorAs(t, b.Outcomes[1].Err, &ve)
+		require.ErrorIs(t, b.Outcomes[1].Err, payload.ErrInvalid)
 		require.ErrorIs(t, b.Outcomes[2].Err, payload.ErrNilPayload)
 	})
 	t.Run("SQSJSON[*order] value receiver", func(t *testing.T) {

@@ -415,9 +415,8 @@ func TestTypedSQSPayload(t *testing.T) {
 	var de *payload.DecodeError
 	require.ErrorAs(t, b.Outcomes[1].Err, &de)
 	require.Contains(t, de.Error(), "SQS body")
-	var ve *payload.ValidationError
-	require.ErrorAs(t, b.Outcomes[2].Err, &ve)
-	require.Contains(t, ve.Error(), "amount must be positive")
+	require.ErrorIs(t, b.Outcomes[2].Err, payload.ErrInvalid)
+	require.ErrorContains(t, b.Outcomes[2].Err, "amount must be positive")
 }
 
 func TestTypedKinesisPayload(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 // KinesisJSON returns a Fold that decodes each record's data as JSON into a
 // T, validates it (see package payload) and folds it with f. A record that
 // does not decode or validate fails (a [*payload.DecodeError] or
-// [*payload.ValidationError]) and, as any failure in a window, stops the
+// an error matching [payload.ErrInvalid]) and, as any failure in a window, stops the
 // records after it.
 func KinesisJSON[T, S any](f func(ctx context.Context, state *S, payload T, rec *events.KinesisEventRecord) error) func(context.Context, *S, *events.KinesisEventRecord) error {
 	return func(ctx context.Context, state *S, rec *events.KinesisEventRecord) error {

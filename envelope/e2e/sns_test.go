@@ -97,8 +97,8 @@ func TestSNSToSQS(t *testing.T) {
 	var mu sync.Mutex
 	handled := map[string]string{} // orderId -> subject
 	var errs []error
-	h := envelope.SQS(func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
-		n := m.Layers.SNS()
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(_ context.Context, o order, m *envelope.Meta[events.SQSMessage]) error {
+		n := m.SNS()
 		mu.Lock()
 		defer mu.Unlock()
 		require.Equal(t, topicARN, n.TopicArn)
@@ -108,7 +108,7 @@ func TestSNSToSQS(t *testing.T) {
 		require.Equal(t, envelope.SNSMessageAttribute{Type: "String", Value: "web"}, n.MessageAttributes["channel"])
 		handled[o.OrderID] = n.Subject
 		return nil
-	}, envelope.SNS())
+	})
 	processor := core.Must(processors.NewSQS(processors.Config{}))
 	function := func(ctx context.Context, event json.RawMessage) (core.Response, error) {
 		resp, err := processors.SQSHandler(processor, func(ctx context.Context, m *events.SQSMessage) error {
@@ -143,7 +143,7 @@ func TestSNSToSQS(t *testing.T) {
 	require.Len(t, errs, 2)
 	var sawValidation, sawUnwrap bool
 	for _, err := range errs {
-		sawValidation = sawValidation || errors.As(err, new(*payload.ValidationError))
+		sawValidation = sawValidation || errors.Is(err, payload.ErrInvalid)
 		sawUnwrap = sawUnwrap || errors.Is(err, envelope.ErrUnwrap)
 	}
 	require.True(t, sawValidation, "the invalid order fails validation: %v", errs)
@@ -161,7 +161,7 @@ func TestSNSToSQSRawDelivery(t *testing.T) {
 	require.NoError(t, err)
 
 	var got []order
-	h := envelope.SQS(func(_ context.Context, o order, _ *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{}, func(_ context.Context, o order, _ *envelope.Meta[events.SQSMessage]) error {
 		got = append(got, o)
 		return nil
 	})

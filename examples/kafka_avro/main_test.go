@@ -32,7 +32,7 @@ func TestSampleRecords(t *testing.T) {
 			var de *kafkapayload.DecodeError
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, "value", de.Part)
-			require.Equal(t, kafkapayload.FormatAvro, de.Format)
+			require.Equal(t, "AVRO", de.Format)
 			require.ErrorIs(t, err, core.ErrDecode)
 			require.ErrorIs(t, err, kafkapayload.ErrFraming) // JSON, refused before the Avro codec
 			continue

@@ -40,7 +40,7 @@ type Order struct {
 }
 
 // Validate rejects an order that cannot be fulfilled: the message fails
-// alone, with a payload.ValidationError.
+// alone, with an error matching payload.ErrInvalid.
 func (o Order) Validate() error {
 	if o.OrderID == "" || o.SKU == "" {
 		return errors.New("orderId and sku are required")
@@ -57,14 +57,16 @@ var processor = core.Must(processors.NewSQS(processors.Config{}))
 // handleOrder handles one order, with the SNS notification and the SQS
 // message it came in.
 func handleOrder(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
-	n := m.Layers.SNS()
+	n := m.SNS()
 	slog.DebugContext(ctx, "order", "orderId", o.OrderID, "quantity", o.Quantity,
 		"topic", n.TopicArn, "subject", n.Subject, "messageId", m.Record.MessageId)
 	return nil
 }
 
 // handleMessage unwraps the SNS notification in each message body.
-var handleMessage = envelope.SQS(handleOrder, envelope.SNS())
+var handleMessage = envelope.Wrap(envelope.Config[events.SQSMessage]{
+	Layers: []envelope.Layer{envelope.SNS()},
+}, handleOrder)
 
 // handler is the Lambda handler. It takes the event as raw bytes, so that a
 // message that does not even decode fails alone, and returns the partial

@@ -27,16 +27,16 @@ func TestSampleEventOutcomes(t *testing.T) {
 	var ev events.SQSEvent
 	require.NoError(t, json.Unmarshal(sampleEvent, &ev))
 	var orders []string
-	h := envelope.SQS(func(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
+	h := envelope.Wrap(envelope.Config[events.SQSMessage]{Layers: []envelope.Layer{envelope.SNS()}}, func(ctx context.Context, o Order, m *envelope.Meta[events.SQSMessage]) error {
 		orders = append(orders, o.OrderID)
 		return handleOrder(ctx, o, m)
-	}, envelope.SNS())
+	})
 	b := core.NewBatch(ev.Records, h)
 	_, err := core.Run(context.Background(), core.Must(processors.NewSQS(processors.Config{})), b)
 	require.NoError(t, err)
 	require.Equal(t, []string{"o-1001", "o-1002"}, orders)
 	require.NoError(t, b.Outcomes[0].Err)
 	require.NoError(t, b.Outcomes[1].Err)
-	require.ErrorAs(t, b.Outcomes[2].Err, new(*payload.ValidationError))
+	require.ErrorIs(t, b.Outcomes[2].Err, payload.ErrInvalid)
 	require.ErrorIs(t, b.Outcomes[3].Err, envelope.ErrUnwrap)
 }

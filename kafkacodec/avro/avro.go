@@ -34,6 +34,7 @@
 package avro
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,8 +99,17 @@ func New[T any](c Config) (*Codec[T], error) {
 	return codec, nil
 }
 
-// Format returns [kafkapayload.FormatAvro].
-func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatAvro }
+// Format returns "AVRO".
+func (c *Codec[T]) Format() string { return "AVRO" }
+
+// DecodeJSON decodes a value the event source mapping's schema registry
+// integration converted to JSON, with encoding/json into T: give T json tags
+// matching the schema's field names (the avro tags of hamba/avro do not
+// apply).
+func (c *Codec[T]) DecodeJSON(data []byte) (v T, err error) {
+	err = json.Unmarshal(data, &v)
+	return v, err
+}
 
 // Decode decodes payload with the writer schema of the record's schema id
 // if one was given, else the reader schema. The value must take the whole

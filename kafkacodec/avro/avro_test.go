@@ -77,7 +77,7 @@ func encode(t testing.TB, schema string, v any) []byte {
 
 func TestDecode(t *testing.T) {
 	c := core.Must(avro.New[Order](avro.Config{Schema: orderSchema}))
-	require.Equal(t, kafkapayload.FormatAvro, c.Format())
+	require.Equal(t, "AVRO", c.Format())
 	want := sampleOrder("o-1")
 	got, err := c.Decode(encode(t, orderSchema, want), kafkapayload.Schema{})
 	require.NoError(t, err)

@@ -64,9 +64,9 @@ func New[T proto.Message](c Config) *Codec[T] {
 	}
 }
 
-// Format returns [kafkapayload.FormatProtobuf], which also makes the framing
-// parser read the message index.
-func (c *Codec[T]) Format() kafkapayload.Format { return kafkapayload.FormatProtobuf }
+// Format returns "PROTOBUF", which also makes the framing parser read the
+// message index.
+func (c *Codec[T]) Format() string { return "PROTOBUF" }
 
 // Decode checks the message index of s against T and unmarshals payload
 // into a new T; every byte of payload must belong to the message (Protobuf

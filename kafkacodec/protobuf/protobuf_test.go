@@ -22,7 +22,7 @@ import (
 	"github.com/batchkit/batchkit/processors"
 )
 
-var schemaVersion = kafkapayload.UUID{0xb1, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x47, 0x18, 0x89, 0x9a, 0xab, 0xbc, 0xcd, 0xde, 0xef, 0x01}
+var schemaVersion = [16]byte{0xb1, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x47, 0x18, 0x89, 0x9a, 0xab, 0xbc, 0xcd, 0xde, 0xef, 0x01}
 
 func sampleOrder(id string) *testpb.Order {
 	return &testpb.Order{
@@ -114,7 +114,7 @@ func TestDecodeFramings(t *testing.T) {
 		schema string
 	}{
 		{"Confluent single-zero index", confluent(42, []int64{0}, body), kafkapayload.WireConfluent, "42"},
-		{"AWS Glue zlib", glue(2, body), kafkapayload.WireGlue, schemaVersion.String()},
+		{"AWS Glue zlib", glue(2, body), kafkapayload.WireGlue, "b12c3d4e-5f60-4718-899a-abbccddeef01"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,7 +161,7 @@ func TestDecodeFailures(t *testing.T) {
 			var de *kafkapayload.DecodeError
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, "value", de.Part)
-			require.Equal(t, kafkapayload.FormatProtobuf, de.Format)
+			require.Equal(t, "PROTOBUF", de.Format)
 			require.Equal(t, int64(77), de.Offset)
 		})
 	}
@@ -232,7 +232,7 @@ func TestDecodeSourceFormat(t *testing.T) {
 			require.True(t, proto.Equal(want, rec.Value), "got %v", rec.Value)
 			require.Equal(t, tt.gotWire, rec.ValueSchema.Wire)
 			require.Equal(t, tt.indexes, rec.ValueSchema.Indexes)
-			require.NotNil(t, rec.ValueSchema.Metadata)
+			require.Equal(t, "PROTOBUF", rec.ValueSchema.MetadataFormat)
 		})
 	}
 
