@@ -192,8 +192,7 @@ func ConfluentFrame(schemaID uint32, payload []byte, protobufIndexes ...int) []b
 // (github.com/awslabs/aws-glue-schema-registry,
 // serializer-deserializer/.../serializers/SerializationDataEncoder.java).
 // For Protobuf, payload starts with Glue's message index, as the codec
-// wrote it (schemaVersionID is a kafkapayload.UUID). kafkapayload reads it
-// back with Unframe.
+// wrote it. kafkapayload reads it back with Unframe.
 func GlueFrame(schemaVersionID [16]byte, compress bool, payload []byte) []byte {
 	out := []byte{3, 0}
 	if compress {
