@@ -156,7 +156,11 @@ func Run[R any](ctx context.Context, p PartialProcessor[R], b *Batch[R]) (resp R
 	// time kept for them.
 	rctx, cancel := r.setDeadline(bctx)
 	r.schedule(rctx)
-	r.sweep(rctx)
+	if r.allSucceeded {
+		r.ran = true // the fast loop gave every record its outcome: nothing to sweep
+	} else {
+		r.sweep(rctx)
+	}
 	cancel()
 	if r.detached != nil && r.detached.Load() {
 		b.detached = true
