@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batchkit/batchkit/internal/benchevents"
+	"github.com/batchkit/batchkit/internal/raw"
 )
 
 // TestSQSFloorBuildsTheRecords: the floor contender hands core.Process the
@@ -27,4 +28,17 @@ func TestSQSFloorBuildsTheRecords(t *testing.T) {
 	}
 	allocs := testing.AllocsPerRun(3, func() { build() })
 	require.GreaterOrEqual(t, allocs, float64(4*len(a)), "two maps of two allocations per record")
+}
+
+// TestRawViewDecodesTheRecords: the "raw-view" bound decodes the records
+// json.Unmarshal gives (only where its strings live differs).
+func TestRawViewDecodesTheRecords(t *testing.T) {
+	data := benchevents.SQS(20, false)
+	var want events.SQSEvent
+	require.NoError(t, stdjson.Unmarshal(data, &want))
+	got, failures, err := raw.DecodeEnvelope(string(data), &raw.SQS, raw.RecordsKey, nil,
+		func(*raw.Dec, string) (bool, error) { return false, nil })
+	require.NoError(t, err)
+	require.Empty(t, failures)
+	require.Equal(t, want.Records, got)
 }

@@ -274,6 +274,14 @@ func issue23() []row {
 			a:    one("bench.BenchmarkPaired/decode/sqs", "event-B/record"), b: one("bench.BenchmarkPaired/decode/sqs", "raw-"+m.prefix+"ns/record"),
 			value: perSecond, unit: "B/record", goal: ">= 400 MB/s", met: atLeast(400), fmtV: "%.0f MB/s",
 		})
+		// The raw decoding without owning its strings (bench's
+		// "raw-view"): what the entry would cost making sonic's default
+		// trade, against the same fastest library.
+		rows = append(rows, row{
+			what: "SQS bound: the raw decoding with its strings pointing into the event (no string copied: sonic's default trade, unsafe under aws-lambda-go's buffer reuse) vs the fastest JSON library, " + m.title,
+			a:    one("bench.BenchmarkPaired/decode/sqs", "raw-view-"+m.prefix+"ns/record"), b: one("bench.BenchmarkPaired/decode/sqs", "best-"+m.prefix+"ns/record"),
+			value: ratio, unit: "ns/record", goal: "(bound)", fmtV: "%.2fx",
+		})
 		// The floor (bench.sqsFloor): what aws-lambda-go's SQSMessage
 		// costs any decoder with no parsing at all, in the same rounds.
 		rows = append(rows, row{
