@@ -1,6 +1,7 @@
 package rawjson
 
 import (
+	"encoding/json"
 	"testing"
 	"unsafe"
 
@@ -117,4 +118,31 @@ func TestMemo(t *testing.T) {
 	require.False(t, ok)
 	_, _, ok = m.Get("")
 	require.False(t, ok)
+}
+
+// TestNextKeyMatchesEncodingJSON: a key reads as encoding/json reads it,
+// through NextKey's fast path (a plain key and its colon) or its general
+// one (escapes, non-ASCII, space before the colon), every string literal of
+// strCases as a key.
+func TestNextKeyMatchesEncodingJSON(t *testing.T) {
+	for _, lit := range strCases {
+		for _, sep := range []string{":", " :", ":\t"} {
+			in := "{" + lit + sep + "1}"
+			var want map[string]int
+			wantErr := json.Unmarshal([]byte(in), &want)
+			d := NewDec(in)
+			_, err := d.OpenObject()
+			require.NoError(t, err)
+			key, more, err := d.NextKey(true)
+			if wantErr != nil {
+				require.Error(t, err, in)
+				continue
+			}
+			require.NoError(t, err, in)
+			require.True(t, more)
+			_, ok := want[key]
+			require.True(t, ok, "%s: key %q, want %v", in, key, want)
+			require.Equal(t, byte('1'), d.Peek(), in)
+		}
+	}
 }

@@ -154,6 +154,21 @@ func (d *Dec) NextKey(first bool) (key string, more bool, err error) {
 	if c != '"' {
 		return "", false, d.Errorf("expected a key string")
 	}
+	// Keys are short and plain: byte by byte to the closing quote and a
+	// colon right after it; anything else (an escape, a non-ASCII byte,
+	// space before the colon, the end) takes the general path from the
+	// opening quote.
+	s := d.s
+	for j := d.i + 1; j < len(s); j++ {
+		if b := s[j]; !PlainByte[b] {
+			if b == '"' && j+1 < len(s) && s[j+1] == ':' {
+				key = s[d.i+1 : j]
+				d.i = j + 2
+				return key, true, nil
+			}
+			break
+		}
+	}
 	if key, err = d.strView(); err != nil {
 		return "", false, err
 	}
