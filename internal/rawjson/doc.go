@@ -60,4 +60,6 @@
 //
 // A value handed out shares the input or an arena chunk: keeping one keeps
 // that memory alive, and the input must not change while values are in use.
+// From a borrowed input ([NewBorrowedDec]) no value shares the input, which
+// may then change once the decoding is over.
 package rawjson
