@@ -3,6 +3,7 @@ package raw
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -150,11 +151,14 @@ func pointsInto(buf []byte, v reflect.Value, seen map[uintptr]bool) string {
 	in := func(p uintptr) bool { return p >= lo && p < hi }
 	switch v.Kind() {
 	case reflect.String:
-		if s := v.String(); len(s) > 0 && in(uintptr(unsafe.Pointer(unsafe.StringData(s)))) {
-			return "string " + s
+		// An empty string too: it still holds a pointer (Go keeps the
+		// start of the string it was cut from), which keeps the buffer
+		// alive.
+		if s := v.String(); in(uintptr(unsafe.Pointer(unsafe.StringData(s)))) {
+			return fmt.Sprintf("string %q", s)
 		}
 	case reflect.Slice:
-		if v.Len() > 0 && in(v.Pointer()) {
+		if in(v.Pointer()) {
 			return "slice"
 		}
 		for i := range v.Len() {

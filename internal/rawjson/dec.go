@@ -52,8 +52,11 @@ func NewBorrowedDec(s string) Dec { return Dec{s: s, borrowed: true} }
 // input ([NewBorrowedDec]); any other string (the decoder's own input when
 // it is not borrowed, an arena string, a constant) is returned as it is.
 func (d *Dec) Keep(v string) string {
-	if !d.borrowed || len(v) == 0 {
+	if !d.borrowed {
 		return v
+	}
+	if len(v) == 0 {
+		return "" // an empty view still points into the input
 	}
 	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
 	base := uintptr(unsafe.Pointer(unsafe.StringData(d.s)))
