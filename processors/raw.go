@@ -20,13 +20,16 @@ import (
 // before any handler runs. For a valid event, h receives exactly the records
 // that json.Unmarshal into events.SQSEvent gives, several times faster.
 //
-// The records' strings share one copy of the event, and the values that
+// The event's bytes are not kept: the records' strings and the values that
 // need memory of their own (strings with escapes, base64 data, string and
-// attribute lists, *string fields) share a few chunks allocated per event:
-// a handler that keeps such a value after the invocation keeps its copy or
-// chunk alive, so keep a strings.Clone or bytes.Clone of it instead. Every
-// record's values are its own: writing to one never changes another's (a
-// slice's capacity ends at its length). The same holds for the other raw
+// attribute lists, *string fields) are copied into a few chunks allocated
+// per event, so the caller may reuse the event's buffer (aws-lambda-go
+// does) once the entry returns. A handler that keeps such a value after
+// the invocation keeps its chunk alive, so keep a strings.Clone or
+// bytes.Clone of it instead. Every record's values are its own: writing to
+// one never changes another's (a slice's capacity ends at its length; a
+// string, or a DynamoDB S or N attribute value, shared by two records
+// cannot be written). The same holds for the other raw
 // entries.
 func processSQSRaw(ctx context.Context, p core.PartialProcessor[events.SQSMessage], event []byte, h core.Handler[events.SQSMessage]) (core.Response, error) {
 	return raw.Process(ctx, p, event, h, &raw.SQS)

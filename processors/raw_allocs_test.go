@@ -44,7 +44,7 @@ func TestRawAllocationsPerRecord(t *testing.T) {
 			_, err := processors.KinesisHandler(core.Must(processors.NewKinesis(processors.Config{})), nop[events.KinesisEventRecord])(ctx, kinesis)
 			return err
 		}},
-		{"dynamodb", 35.05, func() error {
+		{"dynamodb", 21.06, func() error {
 			_, err := processors.DynamoDBHandler(core.Must(processors.NewDynamoDB(processors.Config{})), nop[events.DynamoDBEventRecord])(ctx, dynamodb)
 			return err
 		}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"unsafe"
 
 	"github.com/batchkit/batchkit/core"
 	"github.com/batchkit/batchkit/internal/rawjson"
@@ -18,8 +19,10 @@ import (
 // The JSON machinery is hand-written, chosen on measurement (BENCHMARKS.md;
 // BenchmarkPaired in the bench module): one pass over the event finds the
 // "Records" array and decodes each record straight into aws-lambda-go's
-// record type. Strings without escapes share one copy of the event; values
-// that need memory of their own come from a few chunks per event (arena);
+// record type. The event is not copied: the decoder borrows the caller's
+// bytes (rawjson.NewBorrowedDec) and copies into a few chunks per event
+// (arena) only the strings the records keep, a string met again in the
+// event (a key, a region, a queue's ARN) shared instead of copied again;
 // strings are scanned 8 bytes at a time. Only a record that fails to decode
 // is skipped by its structure alone. Against github.com/bytedance/sonic and
 // github.com/goccy/go-json decoding the whole event into the same types
@@ -49,8 +52,12 @@ type Kind[R any] struct {
 
 // Process is the raw-bytes entry for one record type.
 func Process[R any](ctx context.Context, p core.PartialProcessor[R], event []byte, h core.Handler[R], k *Kind[R]) (core.Response, error) {
-	s := string(event) // one copy: decoded strings share it
-	records, failures, err := decodeEvent(s, k)
+	// No copy of the event: the decoder borrows it for the decoding and
+	// copies into its arena only the strings the records keep, so a
+	// caller may reuse the event's memory once the decoding is over
+	// (aws-lambda-go reuses its payload buffer from one invocation to the
+	// next; a record kept past its invocation must not change with it).
+	records, failures, err := decodeEvent(unsafe.String(unsafe.SliceData(event), len(event)), k)
 	if err != nil {
 		return core.Refuse(ctx, p, records, err) // hooks see the refused invocation
 	}
@@ -73,8 +80,12 @@ const RecordsKey = "Records"
 // left zero but for the identifier that can still be read, and listed in
 // failures. An event that is not a JSON object with a "Records" array, or
 // whose structure is broken, is an error matching [core.ErrUnexpectedBatchType].
+//
+// s is borrowed ([rawjson.NewBorrowedDec]): nothing decoded points into it,
+// so its memory may change once decodeEvent returns.
 func decodeEvent[R any](s string, k *Kind[R]) (records []R, failures []*core.RecordDecodeError, err error) {
-	return DecodeEnvelope(s, k, RecordsKey, nil, skipEveryField)
+	d := rawjson.NewBorrowedDec(s)
+	return decodeEnvelope(&d, k, RecordsKey, nil, skipEveryField)
 }
 
 // skipEveryField is the field function of an event whose only key of
@@ -94,10 +105,14 @@ func skipEveryField(*Dec, string) (bool, error) { return false, nil }
 // arrayKey array, or whose structure is broken, is a
 // the error (matching [core.ErrUnexpectedBatchType]).
 func DecodeEnvelope[R any](s string, k *Kind[R], arrayKey string, names []string, field func(d *Dec, key string) (bool, error)) (records []R, failures []*core.RecordDecodeError, err error) {
+	d := NewDec(s)
+	return decodeEnvelope(&d, k, arrayKey, names, field)
+}
+
+func decodeEnvelope[R any](d *Dec, k *Kind[R], arrayKey string, names []string, field func(d *Dec, key string) (bool, error)) (records []R, failures []*core.RecordDecodeError, err error) {
 	unexpected := func(found string) error {
 		return fmt.Errorf("%w (%q: %s)", core.ErrUnexpectedBatchType, arrayKey, found)
 	}
-	d := NewDec(s)
 	switch c := d.Peek(); c {
 	case '{':
 		d.SetPos(d.Pos() + 1)
@@ -117,7 +132,7 @@ func DecodeEnvelope[R any](s string, k *Kind[R], arrayKey string, names []string
 		}
 		if key == arrayKey && d.Peek() == '[' {
 			found = ""
-			if records, failures, err = decodeRecords(&d, k, records[:0], failures[:0]); err != nil {
+			if records, failures, err = decodeRecords(d, k, records[:0], failures[:0]); err != nil {
 				return nil, nil, unexpected("malformed JSON: " + err.Error())
 			}
 			continue
@@ -129,7 +144,7 @@ func DecodeEnvelope[R any](s string, k *Kind[R], arrayKey string, names []string
 			}
 			continue
 		}
-		known, err := field(&d, key)
+		known, err := field(d, key)
 		if !known && err == nil {
 			c := rawjson.FoldKey(key, names)
 			if c == "" {
@@ -138,7 +153,7 @@ func DecodeEnvelope[R any](s string, k *Kind[R], arrayKey string, names []string
 				}
 				continue
 			}
-			_, err = field(&d, c)
+			_, err = field(d, c)
 		}
 		if err != nil {
 			return nil, nil, unexpected("malformed JSON or a wrong type under " + quote(key) + ": " + err.Error())
@@ -194,11 +209,11 @@ func decodeRecords[R any](d *Dec, k *Kind[R], records []R, failures []*core.Reco
 		if err := d.SkipFast(); err != nil {
 			return nil, nil, err
 		}
-		id := FindString(d.Input()[start:d.Pos()], k.IDPath)
+		id := d.Keep(FindString(d.Input()[start:d.Pos()], k.IDPath))
 		records[i] = zero
 		k.SetID(&records[i], id)
 		// The ordering key is read as the identifier is (see rawkey.go).
-		keyKnown := readRawKey(d.Input()[start:d.Pos()], &records[i])
+		keyKnown := readRawKey(d, d.Input()[start:d.Pos()], &records[i])
 		failures = append(failures, &core.RecordDecodeError{Position: i, Identifier: id, Err: err, KeyUnknown: !keyKnown})
 	}
 }

@@ -123,7 +123,7 @@ func attributeMap(d *Dec, dst *map[string]events.DynamoDBAttributeValue, depth i
 		if err != nil {
 			return err
 		}
-		(*dst)[name] = av
+		(*dst)[d.Keep(name)] = av
 	}
 }
 
@@ -155,12 +155,9 @@ func attributeValue(d *Dec, depth int) (events.DynamoDBAttributeValue, error) {
 	if s := d.Input()[d.Pos():]; len(s) > 5 && s[0] == '"' && (s[1] == 'S' || s[1] == 'N') && s[2] == '"' && s[3] == ':' && s[4] == '"' {
 		open := d.Pos()
 		d.SetPos(d.Pos() + 4)
-		if v, err := d.Str(); err == nil && d.Pos() < len(d.Input()) && d.Input()[d.Pos()] == '}' {
+		if v, err := d.StrView(); err == nil && d.Pos() < len(d.Input()) && d.Input()[d.Pos()] == '}' {
 			d.SetPos(d.Pos() + 1)
-			if s[1] == 'S' {
-				return events.NewStringAttribute(v), nil
-			}
-			return events.NewNumberAttribute(v), nil
+			return scalarAttribute(d, v, s[1] == 'N'), nil
 		}
 		d.SetPos(open)
 	}
@@ -186,6 +183,36 @@ func attributeValue(d *Dec, depth int) (events.DynamoDBAttributeValue, error) {
 	}
 }
 
+// scalarAttribute returns the S (or, when number, N) attribute holding v, a
+// string read with StrView. An attribute met before in the event (an
+// item's key in its old and new image, a value unchanged by a MODIFY, a
+// status many records share) is handed out again instead of being boxed
+// again: aws-lambda-go's constructors put the string in an interface, one
+// allocation each, and an attribute value cannot be changed through its API
+// (its String and Number methods return copies of the string), so two
+// records sharing one see no write of the other.
+func scalarAttribute(d *Dec, v string, number bool) events.DynamoDBAttributeValue {
+	want := events.DataTypeString
+	if number {
+		want = events.DataTypeNumber
+	}
+	m := rawjson.MemoOf[events.DynamoDBAttributeValue](d)
+	av, slot, ok := m.Get(v)
+	if ok && av.DataType() == want {
+		return av
+	}
+	v = d.Keep(v)
+	if number {
+		av = events.NewNumberAttribute(v)
+	} else {
+		av = events.NewStringAttribute(v)
+	}
+	if v != "" {
+		m.Put(slot, v, av)
+	}
+	return av
+}
+
 // attributeOf reads the value of an attribute of type label.
 func attributeOf(d *Dec, label string, depth int) (events.DynamoDBAttributeValue, error) {
 	switch label {
@@ -196,14 +223,11 @@ func attributeOf(d *Dec, label string, depth int) (events.DynamoDBAttributeValue
 			}
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: " + label + " type should contain a string")
 		}
-		s, err := d.Str()
+		s, err := d.StrView()
 		if err != nil {
 			return events.DynamoDBAttributeValue{}, err
 		}
-		if label == "S" {
-			return events.NewStringAttribute(s), nil
-		}
-		return events.NewNumberAttribute(s), nil
+		return scalarAttribute(d, s, label == "N"), nil
 	case "B":
 		if d.Peek() != '"' {
 			return events.DynamoDBAttributeValue{}, errors.New("DynamoDBAttributeValue: B type should contain a base64 string")
@@ -282,7 +306,7 @@ func attributeOf(d *Dec, label string, depth int) (events.DynamoDBAttributeValue
 		}
 		return events.NewMapAttribute(m), nil
 	}
-	return events.NewNullAttribute(), events.UnsupportedDynamoDBTypeError{Type: label}
+	return events.NewNullAttribute(), events.UnsupportedDynamoDBTypeError{Type: d.Keep(label)}
 }
 
 // stringList reads the array of strings of a set attribute.

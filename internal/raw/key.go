@@ -17,11 +17,11 @@ import (
 // attributes object reads whole): the record then fails with an unknown key
 // (core.Batch.FailUnknownKey), and under a stop-by-key policy every later
 // keyed record is stopped, since any of them may share it.
-func readRawKey[R any](rec string, r *R) bool {
+func readRawKey[R any](d *Dec, rec string, r *R) bool {
 	switch r := any(r).(type) {
 	case *events.SQSMessage:
 		if g := FindString(rec, []string{"attributes", "MessageGroupId"}); g != "" {
-			r.Attributes = map[string]string{"MessageGroupId": g}
+			r.Attributes = map[string]string{"MessageGroupId": d.Keep(g)}
 			return true
 		}
 		// No group: known only when the attributes object reads whole and
@@ -42,7 +42,7 @@ func readRawKey[R any](rec string, r *R) bool {
 		if pk == "" {
 			return false
 		}
-		r.Kinesis.PartitionKey = pk
+		r.Kinesis.PartitionKey = d.Keep(pk)
 		return true
 	case *events.DynamoDBEventRecord:
 		raw := rawjson.FindRaw(rec, []string{"dynamodb", "Keys"})

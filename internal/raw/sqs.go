@@ -70,7 +70,7 @@ func sqsMessageAttributes(d *Dec, dst *map[string]events.SQSMessageAttribute) er
 		if err := sqsMessageAttribute(d, &a); err != nil {
 			return err
 		}
-		(*dst)[name] = a
+		(*dst)[d.Keep(name)] = a
 	}
 }
 

@@ -1,5 +1,7 @@
 package rawjson
 
+import "unsafe"
+
 // arena hands out the memory of the values a Dec decodes from one input
 // (unescaped strings, base64 data, *string fields, string lists, and the
 // caller's own lists through [Slab]) in chunks, so that a batch of records
@@ -27,6 +29,34 @@ type arena struct {
 	nBytes, nStrs int // next chunk sizes
 
 	slabs []slab // the callers' element types, one Slab each
+	memos []any  // the callers' memos, one per type
+
+	// kept remembers strings copied by keep, by a hash of their length
+	// and a few bytes, so that a string met again (a map key, a region,
+	// an event source: most records of a batch repeat them) is shared
+	// instead of copied again. Strings never change, so sharing one
+	// between records lets no record see another's writes.
+	kept [keptSlots]string
+}
+
+const keptSlots = 256
+
+// keep returns a copy of v in the byte chunk, or the copy of an equal string
+// kept before.
+func (a *arena) keep(v string) string {
+	h := keptSlot(v)
+	if k := a.kept[h]; k == v {
+		return k
+	}
+	k := a.str(v)
+	a.kept[h] = k
+	return k
+}
+
+// keptSlot is the slot of v (not empty) in a table of keptSlots entries.
+func keptSlot(v string) uint {
+	n := len(v)
+	return (uint(n)*31 + uint(v[0])*7 + uint(v[n-1])*131 + uint(v[n/2])) % keptSlots
 }
 
 const (
@@ -79,6 +109,14 @@ func (a *arena) commitBytes(b []byte, room int) []byte {
 	}
 	a.bytes = a.bytes[:len(a.bytes)+len(b)]
 	return b[:len(b):len(b)]
+}
+
+// str returns a copy of v in the byte chunk.
+func (a *arena) str(v string) string {
+	b := a.takeBytes(len(v))
+	b = a.commitBytes(append(b, v...), len(v))
+	// b is never written again: the string can own it.
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // strPtr returns a pointer to a new string holding v.
@@ -190,4 +228,47 @@ func (s *Slab[T]) List(mark int) []T {
 	l := len(s.elems)
 	s.elems = append(s.elems, list...)
 	return s.elems[l : l+len(list) : l+len(list)]
+}
+
+// Memo remembers values of a caller's type T by the string they were made
+// from, for one decoding (a Dec's): a value that repeats in the input (a
+// DynamoDB attribute value met in an item's old and new image, a status
+// shared by many records) is made once and handed out again. Only values
+// that nobody can change may be remembered: a value handed out twice is
+// shared by its two owners. Get it with [MemoOf].
+type Memo[T any] struct {
+	keys [keptSlots]string
+	vals [keptSlots]T
+}
+
+// MemoOf returns the decoder's memo of T, made on first use.
+func MemoOf[T any](d *Dec) *Memo[T] {
+	a := d.arena()
+	for _, m := range a.memos {
+		if m, ok := m.(*Memo[T]); ok {
+			return m
+		}
+	}
+	m := new(Memo[T])
+	a.memos = append(a.memos, m)
+	return m
+}
+
+// Get returns the value remembered for s, if any, and the slot that Put
+// takes.
+func (m *Memo[T]) Get(s string) (v T, slot uint, ok bool) {
+	if s == "" {
+		return v, 0, false
+	}
+	slot = keptSlot(s)
+	if m.keys[slot] == s {
+		return m.vals[slot], slot, true
+	}
+	return v, slot, false
+}
+
+// Put remembers v for s (a string the caller keeps, not a view of a
+// borrowed input) in the slot Get returned for it.
+func (m *Memo[T]) Put(slot uint, s string, v T) {
+	m.keys[slot], m.vals[slot] = s, v
 }

@@ -30,8 +30,41 @@ func KindOf(c byte) string {
 	return "number"
 }
 
-// NewDec returns a decoder at the start of s.
+// NewDec returns a decoder at the start of s. The strings it hands out
+// may be substrings of s: s must not change while they are in use.
 func NewDec(s string) Dec { return Dec{s: s} }
+
+// NewBorrowedDec returns a decoder at the start of s, a view of memory the
+// caller owns only for the decoding (a buffer it will reuse, such as
+// aws-lambda-go's payload buffer): every string the decoder hands out
+// ([Dec.Str], [Dec.StrField], string maps and lists, [Dec.TextField],
+// [Dec.RawValue]) is a copy in the decoder's arena, never a substring of s,
+// so s may change once the decoding is over. Only the key of [Dec.NextKey]
+// and the literal of [Dec.Number] are views of s, for the caller to compare
+// or parse: a caller that stores one (a map key) stores [Dec.Keep] of it.
+// Strings that do not need memory of their own are copied once, into the
+// arena, instead of the whole input being copied: the input's bytes that
+// no value holds (keys, punctuation, values that are parsed or base64
+// decoded) are never copied.
+func NewBorrowedDec(s string) Dec { return Dec{s: s, borrowed: true} }
+
+// Keep returns v, copied into the arena when it is a view of a borrowed
+// input ([NewBorrowedDec]); any other string (the decoder's own input when
+// it is not borrowed, an arena string, a constant) is returned as it is.
+func (d *Dec) Keep(v string) string {
+	if !d.borrowed {
+		return v
+	}
+	if len(v) == 0 {
+		return "" // an empty view still points into the input
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	base := uintptr(unsafe.Pointer(unsafe.StringData(d.s)))
+	if p < base || p >= base+uintptr(len(d.s)) {
+		return v
+	}
+	return d.arena().keep(v)
+}
 
 // Dec is a JSON decoder over one string. Its methods read one value at d.i
 // (after whitespace) and leave d.i after it.
@@ -42,6 +75,9 @@ type Dec struct {
 	// use; a copy of the dec shares it (never two arenas writing one
 	// chunk).
 	ar *arena
+	// borrowed: s is the caller's memory for the decoding only, and
+	// every string handed out is copied into ar (NewBorrowedDec).
+	borrowed bool
 }
 
 // MaxDepth bounds nesting, as encoding/json does.
@@ -103,7 +139,8 @@ func (d *Dec) OpenObject() (isNull bool, err error) {
 
 // NextKey reads the next key of an object and its colon, or consumes the
 // closing brace and reports more=false. first tells whether no member was
-// read yet.
+// read yet. In a borrowed decoder ([NewBorrowedDec]) the key is a view of
+// the input: store [Dec.Keep] of it.
 func (d *Dec) NextKey(first bool) (key string, more bool, err error) {
 	c := d.Peek()
 	if c == '}' {
@@ -120,7 +157,22 @@ func (d *Dec) NextKey(first bool) (key string, more bool, err error) {
 	if c != '"' {
 		return "", false, d.Errorf("expected a key string")
 	}
-	if key, err = d.Str(); err != nil {
+	// Keys are short and plain: byte by byte to the closing quote and a
+	// colon right after it; anything else (an escape, a non-ASCII byte,
+	// space before the colon, the end) takes the general path from the
+	// opening quote.
+	s := d.s
+	for j := d.i + 1; j < len(s); j++ {
+		if b := s[j]; !PlainByte[b] {
+			if b == '"' && j+1 < len(s) && s[j+1] == ':' {
+				key = s[d.i+1 : j]
+				d.i = j + 2
+				return key, true, nil
+			}
+			break
+		}
+	}
+	if key, err = d.strView(); err != nil {
 		return "", false, err
 	}
 	if d.Peek() != ':' {
@@ -163,8 +215,25 @@ func (d *Dec) NextElem(first bool) (bool, error) {
 }
 
 // Str reads a string. Without escapes or non-ASCII bytes it is a substring
-// of d.s (no allocation).
+// of d.s (no allocation), or in a borrowed decoder ([NewBorrowedDec]) a
+// copy of it in the arena.
 func (d *Dec) Str() (string, error) {
+	v, err := d.strView()
+	if d.borrowed && err == nil {
+		v = d.Keep(v)
+	}
+	return v, err
+}
+
+// StrView reads a string as [Dec.Str] does, but in a borrowed decoder
+// ([NewBorrowedDec]) a string without escapes is a view of the input, valid
+// during the decoding only: for a value that is looked up, parsed or
+// decoded, not stored (store [Dec.Keep] of it).
+func (d *Dec) StrView() (string, error) { return d.strView() }
+
+// strView reads a string: a substring of d.s when it has no escapes (a view
+// of the input, even in a borrowed decoder), else a string of the arena.
+func (d *Dec) strView() (string, error) {
 	if d.Peek() != '"' {
 		return "", d.Errorf("expected a string, found %s", KindOf(d.Peek()))
 	}
@@ -424,7 +493,7 @@ func (d *Dec) BytesField(dst *[]byte) error {
 		}
 		return err
 	}
-	s, err := d.Str()
+	s, err := d.strView() // decoded, not kept
 	if err != nil {
 		return err
 	}
@@ -436,7 +505,8 @@ func (d *Dec) BytesField(dst *[]byte) error {
 	return nil
 }
 
-// Number reads a JSON number literal and returns it as written.
+// Number reads a JSON number literal and returns it as written: a view of
+// the input, in a borrowed decoder too (see [Dec.Keep]).
 func (d *Dec) Number() (string, error) {
 	d.Peek()
 	s, start := d.s, d.i
@@ -567,7 +637,7 @@ func (d *Dec) skipDepth(depth int) error {
 			}
 		}
 	case '"':
-		_, err := d.Str()
+		_, err := d.strView()
 		return err
 	case 't':
 		return d.lit("true")

@@ -15,7 +15,9 @@
 // ([FindString]): the other records are decoded as usual.
 //
 // Speed and memory. Strings without escapes are substrings of the input (the
-// caller copies the input once); values that need memory of their own
+// caller copies the input once), or, from a borrowed input
+// ([NewBorrowedDec]: a buffer the caller reuses), copies in the arena, each
+// string kept once however often it repeats; values that need memory of their own
 // (unescaped strings, base64 data, *string fields, lists, and the caller's
 // own list types through [Slab]) come from an arena of a few chunks per
 // input, each value a distinct range capped at its length; strings are
@@ -58,4 +60,6 @@
 //
 // A value handed out shares the input or an arena chunk: keeping one keeps
 // that memory alive, and the input must not change while values are in use.
+// From a borrowed input ([NewBorrowedDec]) no value shares the input, which
+// may then change once the decoding is over.
 package rawjson

@@ -23,7 +23,7 @@ func (d *Dec) RawValue() (string, error) {
 	if err := d.Skip(); err != nil {
 		return "", err
 	}
-	return d.s[start:d.i], nil
+	return d.Keep(d.s[start:d.i]), nil
 }
 
 // BoolField reads a boolean into dst; null leaves it.
@@ -49,7 +49,7 @@ func (d *Dec) TextField(dst *string) error {
 	}
 	lit, err := d.Number()
 	if err == nil {
-		*dst = lit
+		*dst = d.Keep(lit)
 	}
 	return err
 }
@@ -60,7 +60,7 @@ func (d *Dec) TimeField(dst *time.Time) error {
 	if isNull, err := d.Null(); isNull || err != nil {
 		return err
 	}
-	s, err := d.Str()
+	s, err := d.strView() // parsed, not kept
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (d *Dec) StringMap(dst *map[string]string) error {
 		if err := d.StrField(&v); err != nil {
 			return err
 		}
-		(*dst)[key] = v
+		(*dst)[d.Keep(key)] = v
 	}
 }
 

@@ -56,3 +56,23 @@ func TestParseAndRatios(t *testing.T) {
 	write(&out, r, issue11()[3:4])
 	require.Contains(t, out.String(), "not measured")
 }
+
+// TestBoundRow: a row without a goal (the SQS floor) prints its value and
+// no verdict.
+func TestBoundRow(t *testing.T) {
+	r := results{}
+	require.NoError(t, parse(strings.NewReader(`pkg: github.com/batchkit/batchkit/bench
+BenchmarkPaired/decode/sqs-2   	      15	      2000 raw-ns/record	      1000 floor-ns/record	         0.5 x-floor	       800 event-B/record
+`), r))
+	var rows []row
+	for _, row := range issue23() {
+		if strings.HasPrefix(row.what, "SQS floor") && strings.HasSuffix(row.what, "wall time") {
+			rows = append(rows, row)
+		}
+	}
+	require.Len(t, rows, 2)
+	var out bytes.Buffer
+	write(&out, r, rows)
+	require.Contains(t, out.String(), "| 2,000 ns/record | 1,000 ns/record | 0.50x / **0.50x** / 0.50x | 1 | (bound) |  |")
+	require.Contains(t, out.String(), "| 800 B/record | 1,000 B/record | 800 MB/s / **800 MB/s** / 800 MB/s | 1 | (bound) |  |")
+}
