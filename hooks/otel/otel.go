@@ -332,7 +332,7 @@ func (h *Hook) RecordEnd(ctx context.Context, info core.RecordInfo) {
 		if err := info.Outcome.Err; err != nil && info.Outcome.Failed() {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
-			span.SetAttributes(semconv.ErrorType(err))
+			span.SetAttributes(errorType(err))
 		}
 		span.End()
 	}
@@ -600,4 +600,29 @@ func unhex(c byte) (byte, bool) {
 		return c - 'a' + 10, true
 	}
 	return 0, false
+}
+
+// errorType is a failed record's error.type: the error's Go type
+// (semconv.ErrorType), and for a *core.UnhandledError the reason too
+// ("*core.UnhandledError:deadline"), since that one type stands for every
+// record whose handler did not return, short-circuited or not started alike.
+func errorType(err error) attribute.KeyValue {
+	u, ok := err.(*core.UnhandledError)
+	if !ok {
+		return semconv.ErrorType(err)
+	}
+	reason := "other"
+	switch u.Reason {
+	case core.ErrShortCircuit:
+		reason = "short_circuit"
+	case core.ErrDeadline:
+		reason = "deadline"
+	case core.ErrCanceled:
+		reason = "canceled"
+	case core.ErrStillRunning:
+		reason = "still_running"
+	case core.ErrAbandoned:
+		reason = "abandoned"
+	}
+	return semconv.ErrorTypeKey.String("*core.UnhandledError:" + reason)
 }

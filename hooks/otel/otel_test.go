@@ -175,7 +175,7 @@ func TestFIFOKeyAndNotStarted(t *testing.T) {
 	skipped := records[event.Records[1].MessageId]
 	require.Equal(t, "g1", attrs(skipped)["batchkit.record.key"].AsString())
 	require.Equal(t, codes.Error, skipped.Status().Code)
-	require.Equal(t, "*core.UnhandledError", attrs(skipped)["error.type"].AsString())
+	require.Equal(t, "*core.UnhandledError:short_circuit", attrs(skipped)["error.type"].AsString())
 }
 
 func TestDestinations(t *testing.T) {
